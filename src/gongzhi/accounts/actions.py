@@ -1,0 +1,428 @@
+"""Every write to users, roles, departments and API tokens (DESIGN.md §2).
+
+Each ``do_*`` function validates, writes inside one transaction and appends an audit event.
+Bad input raises an :class:`ActionError` subclass carrying a user-facing Chinese message and
+changes nothing.
+
+``actor`` is either a :class:`User` (checked: only administrators whose jurisdiction covers the
+place may manage roles and tokens there) or a string naming a system actor (``"demo"``,
+``"import"``, ``"system"``), which is trusted — system actors are code, not people.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gongzhi.accounts.auth import hash_token
+from gongzhi.accounts.enums import SUPERVISOR_PLACE_KIND, Role
+from gongzhi.accounts.models import ApiToken, Department, RoleAssignment, User
+from gongzhi.accounts.scope import clear_scope_cache, is_administrator, path_in_scope, scope_paths
+from gongzhi.core.audit import record_event
+
+TOKEN_PREFIX = "gz_"
+
+
+class ActionError(Exception):
+    """Bad input to an action. ``message`` is for the user; ``field`` names the input at fault."""
+
+    code = "invalid"
+
+    def __init__(self, message: str, *, field: str = "", code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code:
+            self.code = code
+
+
+class InvalidUsername(ActionError):
+    code = "username"
+
+
+class WeakPassword(ActionError):
+    code = "password"
+
+
+class RoleNotAllowed(ActionError):
+    code = "role"
+
+
+class DepartmentRequired(ActionError):
+    code = "department_required"
+
+
+class WrongPlaceKind(ActionError):
+    code = "place_kind"
+
+
+class InvalidValidity(ActionError):
+    code = "validity"
+
+
+class DuplicateDepartment(ActionError):
+    code = "duplicate"
+
+
+def is_system_actor(actor: Any) -> bool:
+    return isinstance(actor, str)
+
+
+def _actor_user(actor: Any) -> User | None:
+    return actor if isinstance(actor, User) else None
+
+
+def ensure_admin_over(actor: Any, path: str | None) -> None:
+    """Only administrators whose jurisdiction covers ``path`` (or superusers) manage it.
+
+    ``path=None`` means "not tied to a place" (e.g. a user with no roles yet): any administrator.
+    """
+    if is_system_actor(actor):
+        return
+    user = _actor_user(actor)
+    if user is None or not user.is_authenticated:
+        raise PermissionDenied(_("请先登录"))
+    if user.is_superuser:
+        return
+    if not is_administrator(user):
+        raise PermissionDenied(_("只有系统管理员可以执行此操作"))
+    if path is not None and not path_in_scope(user, path, {Role.ADMINISTRATOR}):
+        raise PermissionDenied(_("该区域不在您的管辖范围内"))
+
+
+def ensure_admin_over_user(actor: Any, user: User) -> None:
+    """An administrator manages a user if any of the user's role places is in their scope."""
+    if is_system_actor(actor):
+        return
+    admin = _actor_user(actor)
+    if admin is not None and admin.is_superuser:
+        return
+    paths = [ra.place.path for ra in user.roles.select_related("place")]
+    if not paths:
+        # A user with no role yet belongs to nobody's jurisdiction: only superusers and system
+        # actors manage them, so one community's administrator cannot take over stray accounts.
+        ensure_admin_over(actor, "\x00no-place")
+        return
+    ensure_admin_over(actor, None)
+    assert admin is not None
+    admin_paths = scope_paths(admin, {Role.ADMINISTRATOR})
+    if not any(p.startswith(a) for p in paths for a in admin_paths):
+        raise PermissionDenied(_("该用户不在您的管辖范围内"))
+
+
+# --- Users ----------------------------------------------------------------------------------
+
+
+def do_create_user(
+    username: str,
+    display_name: str,
+    password: str | None = None,
+    *,
+    actor: Any,
+    email: str = "",
+    validate: bool = True,
+) -> User:
+    """Create a user; without ``password`` the account cannot log in until one is set.
+
+    ``validate=False`` skips the password-strength validators (demo data only).
+    Side effects: audit ``user.create``.
+    """
+    ensure_admin_over(actor, None)
+    username = (username or "").strip()
+    if not username:
+        raise InvalidUsername(_("请输入用户名"), field="username")
+    if len(username) > 150:
+        raise InvalidUsername(_("用户名不能超过 150 个字符"), field="username")
+    if User.objects.filter(username__iexact=username).exists():
+        raise InvalidUsername(_("用户名“%(name)s”已被使用") % {"name": username}, field="username")
+    user = User(username=username, display_name=(display_name or "").strip()[:60], email=email)
+    if password:
+        if validate:
+            try:
+                validate_password(password, user)
+            except DjangoValidationError as exc:
+                raise WeakPassword("；".join(exc.messages), field="password") from exc
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    with transaction.atomic():
+        user.save()
+        record_event(
+            "user.create",
+            actor=actor,
+            obj=user,
+            after={"username": user.username, "display_name": user.display_name},
+        )
+    return user
+
+
+def do_set_password(user: User, password: str, *, actor: Any, validate: bool = True) -> None:
+    if not is_system_actor(actor) and actor != user:
+        ensure_admin_over_user(actor, user)
+    if validate:
+        try:
+            validate_password(password, user)
+        except DjangoValidationError as exc:
+            raise WeakPassword("；".join(exc.messages), field="password") from exc
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        record_event("user.set_password", actor=actor, obj=user)
+
+
+def do_unlock_user(user: User, *, actor: Any) -> None:
+    """Lift a lockout before it expires. Side effects: audit ``user.unlock``."""
+    ensure_admin_over_user(actor, user)
+    with transaction.atomic():
+        before = {"locked_until": user.locked_until, "failed_logins": user.failed_logins}
+        User.objects.filter(pk=user.pk).update(locked_until=None, failed_logins=0)
+        user.locked_until, user.failed_logins = None, 0
+        record_event("user.unlock", actor=actor, obj=user, before=before, after={"locked_until": None})
+
+
+def do_deactivate_user(user: User, *, actor: Any) -> None:
+    ensure_admin_over_user(actor, user)
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_active=False)
+        user.is_active = False
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        record_event("user.deactivate", actor=actor, obj=user)
+
+
+# --- Logins (called by the auth backend and the auth signals) --------------------------------
+
+
+def _client_ip(request: HttpRequest | None) -> str:
+    if request is None:
+        return ""
+    return str(request.META.get("REMOTE_ADDR", ""))[:45]
+
+
+def do_record_login(user: User, request: HttpRequest | None) -> None:
+    """A successful login: reset the failure counter and audit ``account.login``."""
+    with transaction.atomic():
+        if user.failed_logins or user.locked_until:
+            User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
+            user.failed_logins, user.locked_until = 0, None
+        record_event("account.login", actor=user, obj=user, after={"ip": _client_ip(request)})
+
+
+def do_record_failed_login(user: User | None, request: HttpRequest | None, *, username: str = "") -> datetime | None:
+    """A failed password for ``user`` (or an unknown ``username``); returns the lock time if locked.
+
+    The counter is incremented with an atomic UPDATE so that concurrent failures all count;
+    reaching ``LOCKOUT_THRESHOLD`` locks the account for ``LOCKOUT_MINUTES`` and audits
+    ``account.locked``.
+    """
+    with transaction.atomic():
+        if user is None:
+            # Unknown account: audit the attempt (password spraying shows up here).
+            record_event(
+                "account.login_failed",
+                actor=None,
+                object_type="accounts.user",
+                after={"username": username[:150], "ip": _client_ip(request), "known": False},
+            )
+            return None
+        User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
+        user.refresh_from_db(fields=["failed_logins"])
+        record_event(
+            "account.login_failed",
+            actor=None,
+            obj=user,
+            after={"username": user.username, "ip": _client_ip(request), "failures": user.failed_logins},
+        )
+        if user.failed_logins < settings.LOCKOUT_THRESHOLD:
+            return None
+        until = timezone.now() + timedelta(minutes=settings.LOCKOUT_MINUTES)
+        User.objects.filter(pk=user.pk).update(locked_until=until, failed_logins=0)
+        user.locked_until, user.failed_logins = until, 0
+        record_event("account.locked", actor=None, obj=user, after={"until": until, "ip": _client_ip(request)})
+        return until
+
+
+def do_record_refused_login(user: User, request: HttpRequest | None) -> None:
+    """A login attempt on a locked account (password not even checked)."""
+    record_event(
+        "account.login_refused",
+        actor=None,
+        obj=user,
+        after={"reason": "locked", "until": user.locked_until, "ip": _client_ip(request)},
+    )
+
+
+# --- Roles and departments ------------------------------------------------------------------
+
+
+def _validate_role(role: str, place: Any, department: Department | None) -> None:
+    if role not in Role.values:
+        raise RoleNotAllowed(_("未知角色：%(role)s") % {"role": role}, field="role")
+    if role == Role.DEPARTMENT_OFFICER and department is None:
+        raise DepartmentRequired(_("部门审批人员必须指定所属部门"), field="department")
+    needed = SUPERVISOR_PLACE_KIND.get(Role(role))
+    if needed is not None and place.kind != needed:
+        from gongzhi.places.enums import PlaceKind
+
+        raise WrongPlaceKind(
+            _("%(role)s只能授予在%(kind)s一级，而“%(place)s”是%(actual)s")
+            % {
+                "role": Role(role).label,
+                "kind": PlaceKind(needed).label,
+                "place": place.name,
+                "actual": PlaceKind(place.kind).label if place.kind in PlaceKind.values else place.kind,
+            },
+            field="place",
+        )
+    if department is not None and not (
+        place.path.startswith(department.place.path) or department.place.path.startswith(place.path)
+    ):
+        raise RoleNotAllowed(
+            _("部门“%(dept)s”不在“%(place)s”范围内") % {"dept": department.name, "place": place.name},
+            field="department",
+        )
+
+
+def do_assign_role(
+    user: User,
+    role: str,
+    place: Any,
+    department: Department | None = None,
+    valid_from: date | None = None,
+    valid_to: date | None = None,
+    *,
+    actor: Any,
+) -> RoleAssignment:
+    """Give ``user`` a ``role`` over ``place`` (and ``department`` for officers).
+
+    Assigning a role the user already holds (same place and department) re-opens it with the
+    new validity instead of adding a duplicate. Side effects: audit ``role.assign``.
+    """
+    ensure_admin_over(actor, place.path)
+    _validate_role(role, place, department)
+    if valid_from and valid_to and valid_to <= valid_from:
+        raise InvalidValidity(_("授权截止日必须晚于起始日"), field="valid_to")
+    with transaction.atomic():
+        ra = (
+            RoleAssignment.objects.select_for_update()
+            .filter(user=user, role=role, place=place, department=department)
+            .first()
+        )
+        before = None
+        if ra is None:
+            ra = RoleAssignment.objects.create(
+                user=user, role=role, place=place, department=department, valid_from=valid_from, valid_to=valid_to
+            )
+        else:
+            before = {"valid_from": ra.valid_from, "valid_to": ra.valid_to}
+            ra.valid_from, ra.valid_to = valid_from, valid_to
+            ra.save(update_fields=["valid_from", "valid_to"])
+        record_event(
+            "role.assign",
+            actor=actor,
+            obj=ra,
+            place_path=place.path,
+            before=before,
+            after={
+                "user": user.username,
+                "role": role,
+                "place": place.pk,
+                "department": department.code if department else None,
+                "valid_from": valid_from,
+                "valid_to": valid_to,
+            },
+        )
+    clear_scope_cache(user)
+    return ra
+
+
+def do_revoke_role(assignment: RoleAssignment, *, actor: Any, on: date | None = None) -> RoleAssignment:
+    """End a role from ``on`` (default today; exclusive end, so it stops applying at once).
+
+    The row stays so that "who held this role when" remains answerable (问责倒查).
+    """
+    ensure_admin_over(actor, assignment.place.path)
+    end = on or timezone.localdate()
+    with transaction.atomic():
+        before = {"valid_to": assignment.valid_to}
+        # A role that has not started yet ends where it starts: an empty interval, never active.
+        assignment.valid_to = max(end, assignment.valid_from) if assignment.valid_from else end
+        assignment.save(update_fields=["valid_to"])
+        record_event(
+            "role.revoke",
+            actor=actor,
+            obj=assignment,
+            place_path=assignment.place.path,
+            before=before,
+            after={"valid_to": end, "role": assignment.role, "user": assignment.user.username},
+        )
+    clear_scope_cache(assignment.user)
+    return assignment
+
+
+def do_create_department(code: str, name: str, place: Any, *, actor: Any, name_en: str = "") -> Department:
+    ensure_admin_over(actor, place.path)
+    code, name = (code or "").strip(), (name or "").strip()
+    if not code:
+        raise ActionError(_("请输入部门编码"), field="code")
+    if not name:
+        raise ActionError(_("请输入部门名称"), field="name")
+    if Department.objects.filter(code=code).exists():
+        raise DuplicateDepartment(_("部门编码“%(code)s”已存在") % {"code": code}, field="code")
+    with transaction.atomic():
+        dept = Department.objects.create(code=code, name=name, name_en=name_en, place=place)
+        record_event(
+            "department.create", actor=actor, obj=dept, place_path=place.path, after={"code": code, "name": name}
+        )
+    return dept
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+
+def do_issue_api_token(
+    user: User, name: str, expires_at: datetime | None = None, *, actor: Any
+) -> tuple[ApiToken, str]:
+    """Issue a bearer token for ``user``; returns the row and the secret, shown this once.
+
+    Only the SHA-256 of the secret is stored (a stolen database yields no usable token) and a
+    short prefix so that administrators can tell tokens apart.
+    """
+    ensure_admin_over_user(actor, user)
+    name = (name or "").strip()
+    if not name:
+        raise ActionError(_("请为令牌命名（例如对接的系统名称）"), field="name")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise InvalidValidity(_("令牌过期时间必须晚于当前时间"), field="expires_at")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user, name=name[:80], prefix=secret[:10], key_hash=hash_token(secret), expires_at=expires_at
+        )
+        record_event(
+            "token.issue",
+            actor=actor,
+            obj=token,
+            after={"user": user.username, "name": token.name, "prefix": token.prefix, "expires_at": expires_at},
+        )
+    return token, secret
+
+
+def do_revoke_api_token(token: ApiToken, *, actor: Any) -> ApiToken:
+    ensure_admin_over_user(actor, token.user)
+    with transaction.atomic():
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            record_event("token.revoke", actor=actor, obj=token, after={"prefix": token.prefix})
+    return token

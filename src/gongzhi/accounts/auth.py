@@ -1,0 +1,49 @@
+"""API authentication: a bearer token for other systems, or the browser session (with CSRF)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.security import APIKeyCookie, HttpBearer
+
+from gongzhi.accounts.models import ApiToken
+
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        now = timezone.now()
+        row = (
+            ApiToken.objects.select_related("user")
+            .filter(key_hash=hash_token(token), revoked_at__isnull=True, user__is_active=True)
+            .first()
+        )
+        if row is None or (row.expires_at and row.expires_at <= now):
+            return None
+        # Touch at most once a minute so token traffic does not turn every read into a write.
+        if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
+            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+        request.user = row.user
+        return row.user
+
+
+class SessionAuth(APIKeyCookie):
+    """Django session cookie; ninja's cookie auth enforces CSRF on unsafe methods."""
+
+    param_name = "sessionid"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return user
+        return None
+
+
+def SessionOrToken() -> list[Any]:  # noqa: N802 — reads like a class at the call site
+    return [TokenAuth(), SessionAuth()]

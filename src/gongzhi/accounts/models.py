@@ -1,0 +1,88 @@
+"""Users, their roles with a place scope, departments, and API tokens for other systems."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.accounts.enums import Role
+
+
+class User(AbstractUser):
+    display_name = models.CharField(_("姓名"), max_length=60, blank=True)
+    failed_logins = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    preferred_language = models.CharField(max_length=10, blank=True)
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        permissions = [
+            ("reveal_personal_number", _("可查看完整证件号码和电话（留痕）")),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+class Department(models.Model):
+    """A government department (民政、人社、市场监管…) at a place (district or subdistrict)."""
+
+    code = models.CharField(max_length=30, unique=True)
+    name = models.CharField(max_length=80)
+    name_en = models.CharField(max_length=120, blank=True)
+    place = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="departments")
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("部门")
+        verbose_name_plural = _("部门")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoleAssignment(models.Model):
+    """A role a user holds over a place (and, for officers, within a department).
+
+    A user's jurisdiction is the union of the places of their staff roles; everything under
+    such a place (by materialised path) is in scope.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField(max_length=30, choices=Role.choices)
+    place = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="role_assignments")
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT)
+    valid_from = models.DateField(null=True, blank=True)
+    valid_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "place", "department"], name="role_assignment_unique")
+        ]
+        verbose_name = _("角色授权")
+        verbose_name_plural = _("角色授权")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.place}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for another system. Only a SHA-256 of the secret is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=80)
+    prefix = models.CharField(max_length=12, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("接口令牌")
+        verbose_name_plural = _("接口令牌")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -1,0 +1,137 @@
+"""Writes owned by core: durable timers and the working-day calendar."""
+
+from __future__ import annotations
+
+import socket
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from gongzhi.core import registry
+from gongzhi.core.audit import record_event
+from gongzhi.core.calendar import invalidate_calendar_cache, parse_calendar_file, replace_years
+from gongzhi.core.enums import CalendarSource, DayKind, TimerStatus
+from gongzhi.core.models import CalendarDay, CalendarYear, Timer
+
+
+def do_schedule_timer(kind: str, key: str, due_at: datetime, payload: dict[str, Any] | None = None) -> Timer:
+    """Schedule a durable timer; the same ``key`` twice keeps the first (retries never duplicate)."""
+    timer, created = Timer.objects.get_or_create(
+        key=key, defaults={"kind": kind, "due_at": due_at, "payload": payload or {}}
+    )
+    return timer
+
+
+def do_reschedule_timer(key: str, due_at: datetime) -> int:
+    return Timer.objects.filter(key=key, status=TimerStatus.PENDING).update(due_at=due_at)
+
+
+def do_cancel_timer(key: str) -> int:
+    return Timer.objects.filter(key=key, status=TimerStatus.PENDING).update(status=TimerStatus.CANCELLED)
+
+
+WORKER_ID = f"{socket.gethostname()}:{id(object())}"
+
+
+def claim_due_timers(now: datetime | None = None, limit: int = 100, worker_id: str = WORKER_ID) -> list[Timer]:
+    """Claim due timers one by one with a conditional UPDATE (healthchecks' sendalerts).
+
+    Zero rows updated means another worker got it first. Claims abandoned by a dead worker
+    are released after TIMER_CLAIM_TIMEOUT_SECONDS.
+    """
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.TIMER_CLAIM_TIMEOUT_SECONDS)
+    Timer.objects.filter(status=TimerStatus.RUNNING, claimed_at__lt=stale).update(status=TimerStatus.PENDING)
+    candidates = list(
+        Timer.objects.filter(status=TimerStatus.PENDING, due_at__lte=now).order_by("due_at").values_list("id", flat=True)[:limit]
+    )
+    claimed: list[Timer] = []
+    for timer_id in candidates:
+        won = Timer.objects.filter(id=timer_id, status=TimerStatus.PENDING).update(
+            status=TimerStatus.RUNNING, claimed_by=worker_id, claimed_at=now
+        )
+        if won:
+            claimed.append(Timer.objects.get(id=timer_id))
+    return claimed
+
+
+def run_timer(timer: Timer) -> bool:
+    """Run one claimed timer's handler inside a transaction; mark it done or record the error."""
+    handler = registry.REGISTRY.timer_handlers.get(timer.kind)
+    if handler is None:
+        Timer.objects.filter(id=timer.pk).update(status=TimerStatus.FAILED, last_error=f"no handler for {timer.kind}")
+        return False
+    try:
+        with transaction.atomic():
+            handler(timer)
+            Timer.objects.filter(id=timer.pk, status=TimerStatus.RUNNING).update(
+                status=TimerStatus.DONE, done_at=timezone.now(), attempts=timer.attempts + 1
+            )
+        return True
+    except Exception as exc:  # keep the worker alive; the row records what went wrong
+        attempts = timer.attempts + 1
+        Timer.objects.filter(id=timer.pk).update(
+            status=TimerStatus.FAILED if attempts >= 5 else TimerStatus.PENDING,
+            attempts=attempts,
+            last_error=repr(exc)[:2000],
+            due_at=timezone.now() + timedelta(seconds=30 * attempts),
+        )
+        return False
+
+
+def _notify_calendar_changed() -> None:
+    invalidate_calendar_cache()
+    for listener in registry.REGISTRY.calendar_listeners:
+        listener()
+
+
+def do_load_calendar(path: Path, *, actor: Any) -> list[int]:
+    """Import a year's (or years') holiday schedule; recompute provisional deadlines after."""
+    years, rows = parse_calendar_file(path)
+    with transaction.atomic():
+        replace_years(years, rows, CalendarSource.IMPORT)
+        record_event(
+            "calendar.load",
+            actor=actor,
+            object_type="core.calendaryear",
+            object_id=",".join(map(str, years)),
+            after={"years": years, "days": len(rows), "file": path.name},
+        )
+        transaction.on_commit(_notify_calendar_changed)
+    return years
+
+
+def do_set_calendar_day(day: date, kind: str | None, name: str = "", *, actor: Any) -> None:
+    """Administrator edit: mark ``day`` as off/work, or ``kind=None`` to restore the weekday rule."""
+    with transaction.atomic():
+        old = CalendarDay.objects.filter(date=day).first()
+        before = {"kind": old.kind, "name": old.name} if old else None
+        if kind is None:
+            CalendarDay.objects.filter(date=day).delete()
+        else:
+            if kind not in DayKind.values:
+                raise ValueError(f"unknown day kind {kind!r}")
+            CalendarDay.objects.update_or_create(
+                date=day, defaults={"kind": kind, "name": name, "source": CalendarSource.ADMIN}
+            )
+        record_event(
+            "calendar.set_day",
+            actor=actor,
+            object_type="core.calendarday",
+            object_id=day.isoformat(),
+            before=before,
+            after={"kind": kind, "name": name} if kind else None,
+        )
+        transaction.on_commit(_notify_calendar_changed)
+
+
+def do_mark_calendar_year(year: int, complete: bool, *, actor: Any) -> None:
+    with transaction.atomic():
+        CalendarYear.objects.update_or_create(year=year, defaults={"complete": complete, "source": CalendarSource.ADMIN})
+        record_event("calendar.mark_year", actor=actor, object_type="core.calendaryear", object_id=year,
+                     after={"complete": complete})
+        transaction.on_commit(_notify_calendar_changed)

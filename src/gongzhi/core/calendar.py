@@ -1,0 +1,179 @@
+"""The working-day calendar backed by the ``CalendarDay`` / ``CalendarYear`` tables.
+
+The tables are seeded from the ``chinesecalendar`` library (which raises for years it does not
+know, hence the table in front of it — FIELD-NOTES), edited by administrators, and extended by
+``gongzhi calendar load FILE`` when the State Council publishes a new year.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from django.core.cache import cache
+from django.db import transaction
+
+from gongzhi.core.domain.workdays import DeadlineResult, WorkCalendar, calendar_from_rows
+from gongzhi.core.enums import CalendarSource, DayKind
+from gongzhi.core.models import CalendarDay, CalendarYear, Deadline
+
+_CACHE_KEY = "core:workcalendar:v1"
+_CACHE_SECONDS = 60  # other processes see admin edits within a minute; this process at once
+
+
+def work_calendar() -> WorkCalendar:
+    cal = cache.get(_CACHE_KEY)
+    if cal is None:
+        rows = [(d, k == DayKind.WORK) for d, k in CalendarDay.objects.values_list("date", "kind")]
+        years = CalendarYear.objects.filter(complete=True).values_list("year", flat=True)
+        cal = calendar_from_rows(rows, years)
+        cache.set(_CACHE_KEY, cal, _CACHE_SECONDS)
+    return cal
+
+
+def invalidate_calendar_cache() -> None:
+    cache.delete(_CACHE_KEY)
+
+
+def add_working_days(start: date, working_days: int) -> DeadlineResult:
+    return work_calendar().add_working_days(start, working_days)
+
+
+def set_deadline(
+    owner_type: str, owner_id: str, start: date, working_days: int, *, purpose: str = "limit", paused: int = 0
+) -> Deadline:
+    """Create or update the stored deadline of an object (call inside the caller's action)."""
+    result = add_working_days(start, working_days + paused)
+    deadline, _ = Deadline.objects.update_or_create(
+        owner_type=owner_type,
+        owner_id=owner_id,
+        purpose=purpose,
+        defaults={
+            "start": start,
+            "working_days": working_days,
+            "paused_working_days": paused,
+            "due": result.deadline,
+            "provisional": result.provisional,
+        },
+    )
+    return deadline
+
+
+def recompute_provisional_deadlines() -> int:
+    """Recompute every provisional deadline with the current calendar; returns how many changed."""
+    invalidate_calendar_cache()
+    cal = work_calendar()
+    changed = 0
+    for dl in Deadline.objects.filter(provisional=True).iterator():
+        result = cal.add_working_days(dl.start, dl.working_days + dl.paused_working_days)
+        if result.deadline != dl.due or result.provisional != dl.provisional:
+            Deadline.objects.filter(pk=dl.pk).update(due=result.deadline, provisional=result.provisional)
+            changed += 1
+    return changed
+
+
+# --- seeding and import ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayRow:
+    date: date
+    kind: str  # DayKind value
+    name: str = ""
+
+
+def library_rows(year: int) -> list[DayRow] | None:
+    """The year's exceptions from ``chinesecalendar``, or None if the library does not know it."""
+    import chinese_calendar
+
+    rows: list[DayRow] = []
+    day = date(year, 1, 1)
+    try:
+        while day.year == year:
+            on_holiday, name = chinese_calendar.get_holiday_detail(day)
+            weekday = day.weekday() < 5
+            if weekday and on_holiday:
+                rows.append(DayRow(day, DayKind.OFF, str(name or "")))
+            elif not weekday and not on_holiday:
+                rows.append(DayRow(day, DayKind.WORK, str(name or "")))
+            day += timedelta(days=1)
+    except NotImplementedError:
+        return None
+    return rows
+
+
+class CalendarFileError(ValueError):
+    pass
+
+
+def parse_calendar_file(path: Path) -> tuple[list[int], list[DayRow]]:
+    """Read a schedule file: CSV ``date,kind,name`` (kind ``off``/``work``, or 休/班) or JSON
+    ``{"years": [2027], "days": [{"date": "2027-01-01", "kind": "off", "name": "元旦"}]}``.
+
+    Every bad row is reported at once; nothing is applied when any row is bad.
+    """
+    text = path.read_text(encoding="utf-8-sig")
+    raw: list[dict[str, str]]
+    years: set[int] = set()
+    if path.suffix.lower() == ".json":
+        data = json.loads(text)
+        raw = list(data.get("days", []))
+        years.update(int(y) for y in data.get("years", []))
+    else:
+        raw = [
+            {"date": r[0], "kind": r[1], "name": r[2] if len(r) > 2 else ""}
+            for r in csv.reader(text.splitlines())
+            if r and not r[0].startswith("#") and r[0].strip().lower() != "date"
+        ]
+    kinds = {"off": DayKind.OFF, "休": DayKind.OFF, "work": DayKind.WORK, "班": DayKind.WORK}
+    rows: list[DayRow] = []
+    errors: list[str] = []
+    for n, item in enumerate(raw, start=1):
+        try:
+            day = date.fromisoformat(str(item["date"]).strip())
+        except (KeyError, ValueError):
+            errors.append(f"第 {n} 行：日期格式应为 YYYY-MM-DD，实际为 {item.get('date')!r}")
+            continue
+        kind = kinds.get(str(item.get("kind", "")).strip().lower())
+        if kind is None:
+            errors.append(f"第 {n} 行：类型应为 off/work（休/班），实际为 {item.get('kind')!r}")
+            continue
+        rows.append(DayRow(day, kind, str(item.get("name", "")).strip()))
+        years.add(day.year)
+    if errors:
+        raise CalendarFileError("\n".join(errors))
+    if not years:
+        raise CalendarFileError("文件中没有任何日期")
+    return sorted(years), rows
+
+
+@transaction.atomic
+def replace_years(years: Iterable[int], rows: Iterable[DayRow], source: str) -> None:
+    """Replace the schedule of ``years`` with ``rows`` and mark them complete."""
+    years = list(years)
+    CalendarDay.objects.filter(date__year__in=years).delete()
+    CalendarDay.objects.bulk_create(
+        [CalendarDay(date=r.date, kind=r.kind, name=r.name, source=source) for r in rows]
+    )
+    for year in years:
+        CalendarYear.objects.update_or_create(year=year, defaults={"complete": True, "source": source})
+
+
+def seed_from_library(first_year: int = 2004) -> list[int]:
+    """Seed every year the library knows that the table does not have yet."""
+    loaded: list[int] = []
+    year = first_year
+    while True:
+        rows = library_rows(year)
+        if rows is None:
+            break
+        if not CalendarYear.objects.filter(year=year).exists():
+            replace_years([year], rows, CalendarSource.LIBRARY)
+            loaded.append(year)
+        year += 1
+    invalidate_calendar_cache()
+    return loaded

@@ -1,0 +1,106 @@
+"""``gongzhi run``: migrate, load the demo data if the database is empty, then serve.
+
+Processes (DESIGN.md §4, FIELD-NOTES): HTTP through gunicorn (WSGI — several times the
+throughput of an ASGI server here), websockets through one daphne (ASGI) process on PORT+1, and
+the worker loop. This command supervises them: Ctrl-C or SIGTERM stops all three; if one dies
+the others are stopped too, so a half-running platform never stays up unnoticed.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from gongzhi.core.management.commands.demo import load_demo, print_logins
+
+
+def database_is_empty() -> bool:
+    from gongzhi.places.models import Place
+
+    return not Place.objects.exists()
+
+
+class Command(BaseCommand):
+    help = "Start Gongzhi: web server, websocket server and worker (migrates and loads demo data first)"
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_WORKERS", "2")))
+        parser.add_argument("--no-demo", action="store_true", help="do not load demo data into an empty database")
+        parser.add_argument("--no-worker", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        self.stdout.write("migrating the database …")
+        call_command("migrate", interactive=False, verbosity=0)
+        logins: list[tuple[str, str, str, str]] = []
+        if not options["no_demo"] and database_is_empty():
+            self.stdout.write("empty database: loading the Shenzhen demo data …")
+            logins = load_demo(self.stdout)
+        elif not options["no_demo"]:
+            # Already loaded: the loaders are idempotent and return the logins without writing.
+            logins = load_demo(self.stdout, verbose=False)
+
+        host, port = options["host"], options["port"]
+        ws_port = port + 1
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "gongzhi.settings", "GONGZHI_WS_PORT": str(ws_port)}
+        procs: dict[str, subprocess.Popen[bytes]] = {}
+        procs["web"] = subprocess.Popen(
+            [
+                sys.executable, "-m", "gunicorn", "gongzhi.wsgi:application",
+                "--bind", f"{host}:{port}",
+                "--workers", str(options["web_workers"]),
+                "--threads", "4",
+                "--access-logfile", "-",
+                "--graceful-timeout", "10",
+            ],
+            env=env,
+        )
+        procs["websocket"] = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", host, "-p", str(ws_port), "gongzhi.asgi:application"], env=env
+        )
+        if not options["no_worker"]:
+            procs["worker"] = subprocess.Popen([sys.executable, "-m", "gongzhi.cli", "worker"], env=env)
+
+        url_host = f"[{host}]" if ":" in host else host
+        print_logins(self.stdout, logins)
+        self.stdout.write(self.style.SUCCESS(f"\n共治 Gongzhi is running on http://{url_host}:{port}/  (Ctrl-C to stop)"))
+        self.stdout.write(f"websockets on ws://{url_host}:{ws_port}/  ·  API docs http://{url_host}:{port}/api/v1/docs\n")
+
+        stopping = False
+
+        def stop(signum: int, frame: Any) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        exit_code = 0
+        while not stopping:
+            for name, proc in procs.items():
+                if proc.poll() is not None:
+                    self.stderr.write(f"{name} exited with {proc.returncode}; stopping the rest")
+                    exit_code = proc.returncode or 1
+                    stopping = True
+                    break
+            time.sleep(0.5)
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs.values():
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.stdout.write("stopped")
+        if exit_code:
+            sys.exit(exit_code)

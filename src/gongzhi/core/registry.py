@@ -1,0 +1,100 @@
+"""The feature registry: how apps tell ``core`` (and the dashboard) what they offer.
+
+Apps call these functions from ``AppConfig.ready()``. Nothing here imports a feature app, so
+feature apps never import each other's internals (DESIGN.md §2, Decidim's manifests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+TimerHandler = Callable[[Any], None]  # receives the claimed core.Timer row
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A dashboard figure: ``compute(user)`` returns a number or a dict, scoped to the user."""
+
+    key: str
+    label: str
+    compute: Callable[[Any], Any]
+    app: str = ""
+
+
+@dataclass(frozen=True)
+class MapLayer:
+    key: str
+    label: str
+    features: Callable[[Any], dict[str, Any]]  # user -> GeoJSON FeatureCollection
+
+
+@dataclass(frozen=True)
+class DemoLoader:
+    """Loads one app's share of the Shenzhen demo data. ``load(actor, progress)`` must be
+    idempotent and return login rows ``(username, password, role label, place)`` if it makes users."""
+
+    order: int
+    key: str
+    load: Callable[..., Any]
+
+
+@dataclass
+class _Registry:
+    timer_handlers: dict[str, TimerHandler] = field(default_factory=dict)
+    periodic: dict[str, Callable[[], Any]] = field(default_factory=dict)
+    figures: dict[str, Figure] = field(default_factory=dict)
+    map_layers: dict[str, MapLayer] = field(default_factory=dict)
+    calendar_listeners: list[Callable[[], Any]] = field(default_factory=list)
+    landing_links: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    demo_loaders: list[DemoLoader] = field(default_factory=list)
+    websocket_routes: list[Any] = field(default_factory=list)
+
+
+REGISTRY = _Registry()
+
+
+def register_timer(kind: str, handler: TimerHandler) -> None:
+    """Durable timers of ``kind`` are handed to ``handler`` by the worker once due."""
+    if kind in REGISTRY.timer_handlers and REGISTRY.timer_handlers[kind] is not handler:
+        raise ValueError(f"timer kind {kind!r} registered twice")
+    REGISTRY.timer_handlers[kind] = handler
+
+
+def register_periodic(key: str, job: Callable[[], Any]) -> None:
+    """A job the worker loop runs on every tick (must be cheap when there is nothing to do)."""
+    REGISTRY.periodic[key] = job
+
+
+def register_figure(figure: Figure) -> None:
+    REGISTRY.figures[figure.key] = figure
+
+
+def register_map_layer(layer: MapLayer) -> None:
+    REGISTRY.map_layers[layer.key] = layer
+
+
+def on_calendar_changed(listener: Callable[[], Any]) -> None:
+    """Called after the working-day calendar changes (e.g. ``gongzhi calendar load``)."""
+    if listener not in REGISTRY.calendar_listeners:
+        REGISTRY.calendar_listeners.append(listener)
+
+
+def register_landing_link(role: str, url_name: str, label: str) -> None:
+    """A link shown on the landing page of ``role`` (role value from accounts.enums.Role)."""
+    links = REGISTRY.landing_links.setdefault(role, [])
+    if (url_name, label) not in links:
+        links.append((url_name, label))
+
+
+def register_demo_loader(order: int, key: str, load: Callable[..., Any]) -> None:
+    """Demo loaders run in ``order`` inside one transaction (interrupting leaves nothing half-written)."""
+    REGISTRY.demo_loaders[:] = [d for d in REGISTRY.demo_loaders if d.key != key]
+    REGISTRY.demo_loaders.append(DemoLoader(order, key, load))
+    REGISTRY.demo_loaders.sort(key=lambda d: d.order)
+
+
+def register_websocket_route(route: Any) -> None:
+    """A Channels URL route (``path("ws/...", Consumer.as_asgi())``) served by the ASGI process."""
+    REGISTRY.websocket_routes.append(route)

@@ -1,0 +1,232 @@
+"""Gongzhi settings — read from environment variables only (DESIGN.md §4).
+
+Embedded default: SQLite under ``var/``, in-memory channel layer and cache, no other service.
+Scaled: set ``DATABASE_URL`` (PostgreSQL) and ``REDIS_URL``; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BASE_DIR.parent.parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+# Everything the embedded mode writes (database, uploaded files, dev keys, logs) lives here.
+VAR_DIR = Path(env_str("GONGZHI_VAR_DIR", str(PROJECT_DIR / "var"))).resolve()
+
+DEV_SECRET_KEY = "django-insecure-gongzhi-development-only"  # noqa: S105 — refused in production below
+PRODUCTION = env_str("GONGZHI_MODE", "development") == "production"
+SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY)
+if PRODUCTION and SECRET_KEY == DEV_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "GONGZHI_MODE=production refuses to start with the development SECRET_KEY; set SECRET_KEY."
+    )
+DEBUG = env_bool("DEBUG", not PRODUCTION)
+ALLOWED_HOSTS = [h for h in env_str("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o for o in env_str("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "channels",
+    "gongzhi.core",
+    "gongzhi.places",
+    "gongzhi.accounts",
+    "gongzhi.people",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "gongzhi.core.middleware.SecurityHeadersMiddleware",
+    "gongzhi.core.middleware.DisplayPreferencesMiddleware",
+]
+
+ROOT_URLCONF = "gongzhi.urls"
+WSGI_APPLICATION = "gongzhi.wsgi.application"
+ASGI_APPLICATION = "gongzhi.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "gongzhi.core.context_processors.shell",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+# SQLite tuning per FIELD-NOTES: WAL + synchronous=NORMAL, IMMEDIATE transactions (so two
+# writers queue on the busy timeout instead of failing with "database is locked" on upgrade),
+# persistent connections.
+SQLITE_PATH = VAR_DIR / "gongzhi.sqlite3"
+DATABASE_URL = env_str("DATABASE_URL", "")
+if DATABASE_URL:
+    _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 600), conn_health_checks=True)
+    if _db["ENGINE"] == "django.db.backends.sqlite3":
+        _db["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        }
+else:
+    _db = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(SQLITE_PATH),
+        "CONN_MAX_AGE": env_int("CONN_MAX_AGE", 600),
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        },
+        # Tests use an in-memory database (Django shares it with the live-server thread).
+    }
+if _db["ENGINE"].startswith("django.db.backends.postgresql"):
+    # One test database per test process, so two test runs on one server never clobber each
+    # other (pytest-django drops it at the end of the run).
+    _db["TEST"] = {"NAME": env_str("GONGZHI_TEST_DB_NAME", f"test_gongzhi_{os.getpid()}")}
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+
+# --- Redis: cache + channel layer when configured -------------------------------------------
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Auth -------------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = ["gongzhi.accounts.backends.LockoutModelBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:home"
+LOGOUT_REDIRECT_URL = "core:index"
+# Lockout: this many consecutive failures lock the account for LOCKOUT_MINUTES.
+LOCKOUT_THRESHOLD = env_int("LOCKOUT_THRESHOLD", 5)
+LOCKOUT_MINUTES = env_int("LOCKOUT_MINUTES", 15)
+
+# --- Session and transport security ----------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Personal data keys (DESIGN.md §3) ---------------------------------------------------------
+# Base64 keys from the environment. In development mode only, keys are generated once into
+# var/dev-keys.json (never the repo) so that `make run` works with no configuration.
+PII_ENCRYPTION_KEY = env_str("GONGZHI_PII_KEY", "")
+PII_INDEX_KEY = env_str("GONGZHI_PII_INDEX_KEY", "")
+if PRODUCTION and not (PII_ENCRYPTION_KEY and PII_INDEX_KEY):
+    raise ImproperlyConfigured("GONGZHI_MODE=production needs GONGZHI_PII_KEY and GONGZHI_PII_INDEX_KEY.")
+
+# --- i18n: Chinese first ----------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("zh-hant", "繁體中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "Asia/Shanghai"
+USE_TZ = True
+LANGUAGE_COOKIE_NAME = "gongzhi_language"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# --- Files --------------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+# Development serves straight from the app folders (WHITENOISE_USE_FINDERS); a production
+# deployment runs `gongzhi collectstatic` into STATIC_ROOT.
+STATIC_ROOT = Path(env_str("GONGZHI_STATIC_ROOT", str(VAR_DIR / "static"))) if PRODUCTION or env_str("GONGZHI_STATIC_ROOT") else None
+MEDIA_ROOT = Path(env_str("GONGZHI_MEDIA_ROOT", str(VAR_DIR / "files")))
+MEDIA_URL = "/media/"  # never served directly: documents are streamed by a permission-checked view
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True  # serve from app folders too, so `collectstatic` is optional in dev
+# Document wallet limits (people app).
+DOCUMENT_MAX_BYTES = env_int("GONGZHI_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
+DOCUMENT_ALLOWED_TYPES = ["application/pdf", "image/jpeg", "image/png"]
+DATA_UPLOAD_MAX_MEMORY_SIZE = 15 * 1024 * 1024
+
+# --- Worker and audit chain -------------------------------------------------------------------
+WORKER_POLL_SECONDS = float(env_str("GONGZHI_WORKER_POLL_SECONDS", "1.0"))
+# Timer claims older than this are considered abandoned by a dead worker and re-queued.
+TIMER_CLAIM_TIMEOUT_SECONDS = env_int("GONGZHI_TIMER_CLAIM_TIMEOUT", 300)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"mask_pii": {"()": "gongzhi.core.logging.MaskPersonalNumbersFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_pii"]}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+NINJA_PAGINATION_PER_PAGE = 50
