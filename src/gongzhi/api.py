@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import ValidationError
@@ -12,7 +14,39 @@ from gongzhi.core.api import router as core_router
 from gongzhi.people.api import router as people_router
 from gongzhi.places.api import router as places_router
 
-api = NinjaAPI(
+
+class GongzhiAPI(NinjaAPI):
+    """Documents the error answers every operation can give, so the schema tells the truth.
+
+    Every operation may answer 422 (bad input, with field and reason); operations behind auth
+    may answer 401; operations addressing one object by path may answer 404 (also what a user
+    gets for an object outside their jurisdiction — never 403, which would leak existence).
+    """
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        error = {
+            "description": "Error",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+        }
+        schema.setdefault("components", {}).setdefault("schemas", {})["ErrorOut"] = {
+            "title": "ErrorOut",
+            "type": "object",
+            "properties": {"detail": {"title": "Detail"}},
+            "required": ["detail"],
+        }
+        for path, methods in schema.get("paths", {}).items():
+            for operation in methods.values():
+                responses = operation.setdefault("responses", {})
+                responses.setdefault("422", error)
+                if operation.get("security"):
+                    responses.setdefault("401", error)
+                if "{" in path:
+                    responses.setdefault("404", error)
+        return schema
+
+
+api = GongzhiAPI(
     title="Gongzhi 共治 API",
     version="1.0.0",
     urls_namespace="api-v1",

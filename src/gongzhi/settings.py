@@ -11,7 +11,6 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
@@ -62,6 +61,7 @@ INSTALLED_APPS = [
     "gongzhi.places",
     "gongzhi.accounts",
     "gongzhi.people",
+    "gongzhi.services",
 ]
 
 MIDDLEWARE = [

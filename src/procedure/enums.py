@@ -80,7 +80,7 @@ class VoteChoice(StrEnum):
 class VoteMethod(StrEnum):
     SHOW_OF_HANDS = "show_of_hands"
     ROLL_CALL = "roll_call"
-    SECRET_BALLOT = "secret_ballot"
+    SECRET_BALLOT = "secret_ballot"  # noqa: S105 -- a voting method, not a password
 
 
 class ChairVotes(StrEnum):
@@ -93,6 +93,13 @@ class QuorumRule(StrEnum):
     MAJORITY = "majority"  # more than half of the members (RONR §40 default)
     TWO_THIRDS = "two_thirds"  # at least two-thirds, common in shareholders' meetings
     COUNT = "count"  # a fixed number (or number of shares) set in the profile
+
+
+class Session(StrEnum):
+    NOT_STARTED = "not_started"
+    IN_SESSION = "in_session"
+    RECESS = "recess"
+    ADJOURNED = "adjourned"
 
 
 class MotionStatus(StrEnum):

@@ -71,7 +71,7 @@ class Second(Event):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class StateQuestion(Event):
-    """The chair states the question: the motion becomes pending (RONR 4:15)."""
+    """The chair states the question: the motion becomes pending (RONR §4)."""
 
     action: ClassVar[ActionKind] = ActionKind.STATE_QUESTION
 
@@ -171,7 +171,7 @@ class HandOverChair(Event):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class DeclareAdjourned(Event):
-    """With no business pending the chair declares the meeting adjourned (RONR 21:15)."""
+    """With no business pending the chair declares the meeting adjourned (RONR §21)."""
 
     action: ClassVar[ActionKind] = ActionKind.DECLARE_ADJOURNED
 

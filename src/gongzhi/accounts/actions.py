@@ -31,7 +31,7 @@ from gongzhi.accounts.models import ApiToken, Department, RoleAssignment, User
 from gongzhi.accounts.scope import clear_scope_cache, is_administrator, path_in_scope, scope_paths
 from gongzhi.core.audit import record_event
 
-TOKEN_PREFIX = "gz_"
+TOKEN_PREFIX = "gz_"  # noqa: S105 — a marker so leaked tokens are recognisable, not a secret
 
 
 class ActionError(Exception):

@@ -45,5 +45,5 @@ class SessionAuth(APIKeyCookie):
         return None
 
 
-def SessionOrToken() -> list[Any]:  # noqa: N802 — reads like a class at the call site
+def SessionOrToken() -> list[Any]:
     return [TokenAuth(), SessionAuth()]

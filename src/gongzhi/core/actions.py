@@ -20,10 +20,30 @@ from gongzhi.core.models import CalendarDay, CalendarYear, Timer
 
 def do_schedule_timer(kind: str, key: str, due_at: datetime, payload: dict[str, Any] | None = None) -> Timer:
     """Schedule a durable timer; the same ``key`` twice keeps the first (retries never duplicate)."""
-    timer, created = Timer.objects.get_or_create(
+    timer, _created = Timer.objects.get_or_create(
         key=key, defaults={"kind": kind, "due_at": due_at, "payload": payload or {}}
     )
     return timer
+
+
+def do_arm_timer(kind: str, key: str, due_at: datetime, payload: dict[str, Any] | None = None) -> None:
+    """Create the timer or re-arm it (pending, new due time) — e.g. after a paused clock resumes.
+
+    A timer that already fired stays done: a deadline that has passed is not un-passed.
+    """
+    updated = Timer.objects.filter(key=key).exclude(status__in=[TimerStatus.DONE, TimerStatus.RUNNING]).update(
+        due_at=due_at, status=TimerStatus.PENDING, kind=kind, payload=payload or {}
+    )
+    if not updated and not Timer.objects.filter(key=key).exists():
+        do_schedule_timer(kind, key, due_at, payload)
+
+
+def do_schedule_timers(rows: list[tuple[str, str, datetime, dict[str, Any]]]) -> None:
+    """Insert many new timers in one statement (intake creates several per case)."""
+    Timer.objects.bulk_create(
+        [Timer(kind=kind, key=key, due_at=due, payload=payload) for kind, key, due, payload in rows],
+        ignore_conflicts=True,  # same key again = a retry: keep the first
+    )
 
 
 def do_reschedule_timer(key: str, due_at: datetime) -> int:

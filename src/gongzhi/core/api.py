@@ -8,7 +8,6 @@ from django.db import connection
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
-from pydantic import Field
 
 from gongzhi.core.calendar import add_working_days
 from gongzhi.core.domain.identifiers import check_identifier
@@ -45,7 +44,7 @@ class IdentifierOut(Schema):
 
 
 @router.get("/identifiers/check", response=IdentifierOut, auth=None, summary="Check an ID, permit or USCC number")
-def identifiers_check(request: HttpRequest, number: str = Query(..., max_length=64)) -> IdentifierOut:  # type: ignore[type-arg]
+def identifiers_check(request: HttpRequest, number: str = Query(..., max_length=64)) -> IdentifierOut:
     result = check_identifier(number)
     lang = getattr(request, "LANGUAGE_CODE", "zh-hans")
     errors = []
@@ -79,7 +78,7 @@ class DeadlineOut(Schema):
 def calendar_deadline(
     request: HttpRequest,
     start: date,
-    working_days: int = Query(..., ge=0, le=3650),  # type: ignore[type-arg]
+    working_days: int = Query(..., ge=0, le=3650),
 ) -> DeadlineOut:
     if not (date(1900, 1, 1) <= start <= date(2200, 12, 31)):
         raise HttpError(422, "start 超出支持范围（1900–2200） / start out of supported range")

@@ -20,7 +20,7 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=(self)")
-        if request.path.startswith(("/accounts/", "/admin/")) or getattr(request, "user", None) and request.user.is_authenticated:
+        if request.path.startswith(("/accounts/", "/admin/")) or (getattr(request, "user", None) and request.user.is_authenticated):
             # Pages behind a login may show personal data: never cache them in shared caches.
             response.headers.setdefault("Cache-Control", "no-store, private")
         return response

@@ -54,6 +54,9 @@ class ChainHead(models.Model):
     last_hash = models.CharField(max_length=64, default="0" * 64)
     updated_at = models.DateTimeField(auto_now=True)
 
+    def __str__(self) -> str:
+        return f"chain head #{self.last_seq}"
+
 
 class CalendarYear(models.Model):
     """Whether the State Council schedule for a year is known. Unknown → deadlines provisional."""
@@ -113,6 +116,9 @@ class Deadline(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["owner_type", "owner_id", "purpose"], name="deadline_owner_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_type}:{self.owner_id} {self.purpose} → {self.due}"
 
 
 class Timer(models.Model):

@@ -88,7 +88,12 @@ def identifier_check(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = IdentifierCheckForm(request.POST)
         if form.is_valid():
-            context.update(_identifier_context(check_identifier(form.cleaned_data["number"])))
+            result = check_identifier(form.cleaned_data["number"])
+            context.update(_identifier_context(result))
+            if result.valid:
+                # A valid number is shown masked only, and not echoed back in the input: hall
+                # kiosks are shared. An invalid one stays in the field so it can be corrected.
+                form = IdentifierCheckForm()
     else:
         form = IdentifierCheckForm()
     context["form"] = form

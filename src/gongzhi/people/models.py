@@ -79,7 +79,10 @@ class Document(models.Model):
     issuer = models.CharField(max_length=120, blank=True)
     issued_on = models.DateField(null=True, blank=True)
     expires_on = models.DateField(null=True, blank=True)
-    file = models.FileField(upload_to="wallet/%Y/%m/", blank=True)
+    # Stored under a random name chosen by people.actions (never the client's file name, which
+    # may contain personal data or path tricks); the original name is kept for the download.
+    file = models.FileField(upload_to="wallet/%Y/%m/", blank=True, max_length=200)
+    filename = models.CharField(max_length=200, blank=True)
     content_type = models.CharField(max_length=60, blank=True)
     size = models.PositiveIntegerField(default=0)
     sha256 = models.CharField(max_length=64, blank=True)
@@ -112,5 +115,16 @@ class Consent(models.Model):
     channel = models.CharField(max_length=20, blank=True, help_text=_("窗口 / 网上 / 现场"))
 
     class Meta:
+        constraints = [
+            # At most one standing consent per purpose: granting twice is idempotent.
+            models.UniqueConstraint(
+                fields=["person", "purpose"],
+                condition=models.Q(withdrawn_at__isnull=True),
+                name="consent_one_active_per_purpose",
+            )
+        ]
         verbose_name = _("授权同意记录")
         verbose_name_plural = _("授权同意记录")
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} · {self.person_id}"

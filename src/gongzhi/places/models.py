@@ -21,7 +21,9 @@ class Place(models.Model):
     code = models.CharField(max_length=40, unique=True, help_text=_("统计用区划代码或平台编码"))
     name = models.CharField(max_length=60, db_index=True)
     name_en = models.CharField(max_length=80, blank=True)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     path = models.CharField(max_length=200, db_index=True, editable=False)
     valid_from = models.DateField(null=True, blank=True)
     valid_to = models.DateField(null=True, blank=True, help_text=_("撤销/拆分生效日（当日起不再有效）"))

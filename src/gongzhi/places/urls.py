@@ -2,5 +2,10 @@ from __future__ import annotations
 
 from django.urls import path
 
+from gongzhi.places import views
+
 app_name = "places"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.tree, name="tree"),
+    path("<str:code>/", views.detail, name="detail"),
+]

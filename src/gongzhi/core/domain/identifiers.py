@@ -119,7 +119,7 @@ _KIND_NOUNS: Final[dict[IdentifierKind, _Text]] = {
 
 
 class Sex(StrEnum):
-    # GB 11643-1999 §4.3: the sequence code is odd for men and even for women.
+    # GB 11643-1999: the sequence code is odd for men and even for women.
     MALE = "male"
     FEMALE = "female"
 
@@ -221,11 +221,11 @@ _PERMIT_ADDRESS_CODES: Final = {
 }
 _PERMIT_ONLY_PREFIXES: Final = {code[:2]: code for code in _PERMIT_ADDRESS_CODES}
 
-# GB 11643 numbers cannot predate the civil registers they were issued from; the standard's own
-# example is born in 1880, so the floor is generous rather than tight.
+# A floor catches century typos (0985 for 1985); the standard's own example is born in 1880, so it
+# sits well below any living holder.
 _EARLIEST_BIRTH_DATE: Final = date(1800, 1, 1)
 
-# GB 32100-2015 §4.1: digits and upper-case letters without I O Z S V (too easily read as 1 0 2 5 U).
+# GB 32100-2015: digits and upper-case letters without I O Z S V (too easily read as 1 0 2 5 U).
 USCC_ALPHABET: Final = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_FORBIDDEN_LETTERS: Final = frozenset("IOZSV")
 # Position 1, registration authority: 1 机构编制 2 外交 3 司法行政 4 文化 5 民政 6 旅游 7 宗教
@@ -251,7 +251,7 @@ _SEPARATORS: Final = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2212")
 def resident_id_check_character(body: str) -> str:
     """Check character for the first 17 digits of an ID card or residence-permit number.
 
-    GB 11643-1999 §5.2 is ISO 7064 MOD 11-2 (weights 2^(18-i) mod 11, ``X`` for 10), so
+    GB 11643-1999 specifies ISO 7064 MOD 11-2 (weights 2^(18-i) mod 11, ``X`` for 10), so
     python-stdnum's ISO 7064 implementation computes it.
     """
     if len(body) != 17 or not _DIGITS.issuperset(body):
@@ -262,7 +262,7 @@ def resident_id_check_character(body: str) -> str:
 def uscc_check_character(body: str) -> str:
     """Check character for the first 17 characters of a Unified Social Credit Code.
 
-    GB 32100-2015 §5: weights 3^(i-1) mod 31, check = alphabet[(31 - sum mod 31) mod 31].
+    GB 32100-2015: weights 3^(i-1) mod 31, check = alphabet[(31 - sum mod 31) mod 31].
     python-stdnum's ``cn.uscc.calc_check_digit`` computes exactly this (pinned by a test against
     an independent implementation); its ``validate`` is not used, see the module docstring.
     """

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -26,7 +28,7 @@ def test_events_are_written_unsealed_then_sealed_in_order() -> None:
     sealed = list(AuditEvent.objects.order_by("chain_seq"))
     assert [e.chain_seq for e in sealed] == [1, 2, 3, 4, 5]
     assert sealed[0].prev_hash == "0" * 64
-    for a, b in zip(sealed, sealed[1:], strict=False):
+    for a, b in itertools.pairwise(sealed):
         assert b.prev_hash == a.hash
     assert ChainHead.objects.get().last_seq == 5
     assert seal_pending_events() == 0

@@ -7,7 +7,11 @@ change in either library or module shows up as a disagreement.
 
 from __future__ import annotations
 
+import itertools
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -46,7 +50,7 @@ PERSON_KINDS = {
 
 # --- Independent reimplementations, from the standards' text ---------------------------------
 
-# GB 11643-1999 §5.2: weights for positions 1-17 and the map from (sum mod 11) to check character.
+# GB 11643-1999: weights for positions 1-17 and the map from (sum mod 11) to check character.
 GB11643_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 GB11643_CHECK = {0: "1", 1: "0", 2: "X", 3: "9", 4: "8", 5: "7", 6: "6", 7: "5", 8: "4", 9: "3", 10: "2"}
 
@@ -117,6 +121,20 @@ def uscc_bodies(draw: st.DrawFn) -> str:
     return authority + entity_type + region + organisation
 
 
+def test_module_does_not_import_django() -> None:
+    # Scripts and fixtures use it without settings; run in a fresh interpreter because pytest-django
+    # may already have imported Django into this one.
+    src = Path(__file__).resolve().parents[3]
+    code = (
+        "import sys; import gongzhi.core.domain.identifiers; "
+        "sys.exit(any(name == 'django' or name.startswith('django.') for name in sys.modules))"
+    )
+    completed = subprocess.run(  # noqa: S603 -- a fixed command line, no outside input
+        [sys.executable, "-c", code], cwd=src, check=False, capture_output=True, text=True
+    )
+    assert completed.returncode == 0, completed.stderr or "Django was imported"
+
+
 # --- The check-character schemes --------------------------------------------------------------
 
 
@@ -150,7 +168,7 @@ def test_every_adjacent_transposition_changes_the_weighted_sum() -> None:
     # Swapping values a != b at positions i, i+1 changes the sum by (a-b)(w_i - w_{i+1}).
     for weights, modulus in ((GB11643_WEIGHTS, 11), (GB32100_WEIGHTS, 31)):
         full = (*weights, 1)
-        for left, right in zip(full, full[1:], strict=False):
+        for left, right in itertools.pairwise(full):
             assert (left - right) % modulus != 0
 
 

@@ -5,76 +5,143 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Place',
+            name="Place",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('city', '市'), ('district', '区'), ('subdistrict', '街道'), ('community', '社区'), ('group', '居民小组'), ('grid', '网格')], max_length=12)),
-                ('code', models.CharField(help_text='统计用区划代码或平台编码', max_length=40, unique=True)),
-                ('name', models.CharField(db_index=True, max_length=60)),
-                ('name_en', models.CharField(blank=True, max_length=80)),
-                ('path', models.CharField(db_index=True, editable=False, max_length=200)),
-                ('valid_from', models.DateField(blank=True, null=True)),
-                ('valid_to', models.DateField(blank=True, help_text='撤销/拆分生效日（当日起不再有效）', null=True)),
-                ('area_km2', models.DecimalField(blank=True, decimal_places=2, max_digits=9, null=True)),
-                ('lat', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
-                ('lng', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
-                ('boundary', models.JSONField(blank=True, null=True)),
-                ('note', models.TextField(blank=True)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='places.place')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("city", "市"),
+                            ("district", "区"),
+                            ("subdistrict", "街道"),
+                            ("community", "社区"),
+                            ("group", "居民小组"),
+                            ("grid", "网格"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("code", models.CharField(help_text="统计用区划代码或平台编码", max_length=40, unique=True)),
+                ("name", models.CharField(db_index=True, max_length=60)),
+                ("name_en", models.CharField(blank=True, max_length=80)),
+                ("path", models.CharField(db_index=True, editable=False, max_length=200)),
+                ("valid_from", models.DateField(blank=True, null=True)),
+                (
+                    "valid_to",
+                    models.DateField(blank=True, help_text="撤销/拆分生效日（当日起不再有效）", null=True),
+                ),
+                ("area_km2", models.DecimalField(blank=True, decimal_places=2, max_digits=9, null=True)),
+                ("lat", models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
+                ("lng", models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
+                ("boundary", models.JSONField(blank=True, null=True)),
+                ("note", models.TextField(blank=True)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="places.place",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '行政区域',
-                'verbose_name_plural': '行政区域',
-                'ordering': ['path'],
+                "verbose_name": "行政区域",
+                "verbose_name_plural": "行政区域",
+                "ordering": ["path"],
             },
         ),
         migrations.CreateModel(
-            name='PlaceChange',
+            name="PlaceChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('create', '设立'), ('split', '拆分'), ('merge', '合并'), ('rename', '更名'), ('abolish', '撤销'), ('move', '调整隶属')], max_length=10)),
-                ('effective', models.DateField()),
-                ('note', models.TextField(blank=True)),
-                ('document_ref', models.CharField(blank=True, help_text='批准文号', max_length=120)),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('sources', models.ManyToManyField(blank=True, related_name='changes_out', to='places.place')),
-                ('targets', models.ManyToManyField(blank=True, related_name='changes_in', to='places.place')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("create", "设立"),
+                            ("split", "拆分"),
+                            ("merge", "合并"),
+                            ("rename", "更名"),
+                            ("abolish", "撤销"),
+                            ("move", "调整隶属"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("effective", models.DateField()),
+                ("note", models.TextField(blank=True)),
+                ("document_ref", models.CharField(blank=True, help_text="批准文号", max_length=120)),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "sources",
+                    models.ManyToManyField(blank=True, related_name="changes_out", to="places.place"),
+                ),
+                ("targets", models.ManyToManyField(blank=True, related_name="changes_in", to="places.place")),
             ],
             options={
-                'verbose_name': '区划变更',
-                'verbose_name_plural': '区划变更',
-                'ordering': ['effective', 'id'],
+                "verbose_name": "区划变更",
+                "verbose_name_plural": "区划变更",
+                "ordering": ["effective", "id"],
             },
         ),
         migrations.CreateModel(
-            name='PlaceName',
+            name="PlaceName",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60)),
-                ('valid_from', models.DateField(blank=True, null=True)),
-                ('valid_to', models.DateField(blank=True, null=True)),
-                ('place', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='names', to='places.place')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=60)),
+                ("valid_from", models.DateField(blank=True, null=True)),
+                ("valid_to", models.DateField(blank=True, null=True)),
+                (
+                    "place",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="names", to="places.place"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '名称沿革',
-                'verbose_name_plural': '名称沿革',
-                'ordering': ['place', 'valid_from'],
+                "verbose_name": "名称沿革",
+                "verbose_name_plural": "名称沿革",
+                "ordering": ["place", "valid_from"],
             },
         ),
         migrations.AddIndex(
-            model_name='place',
-            index=models.Index(fields=['kind', 'valid_to'], name='place_kind_valid_idx'),
+            model_name="place",
+            index=models.Index(fields=["kind", "valid_to"], name="place_kind_valid_idx"),
         ),
         migrations.AddConstraint(
-            model_name='place',
-            constraint=models.CheckConstraint(condition=models.Q(('valid_to__isnull', True), ('valid_from__isnull', True), ('valid_to__gt', models.F('valid_from')), _connector='OR'), name='place_valid_range'),
+            model_name="place",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("valid_to__isnull", True),
+                    ("valid_from__isnull", True),
+                    ("valid_to__gt", models.F("valid_from")),
+                    _connector="OR",
+                ),
+                name="place_valid_range",
+            ),
         ),
     ]

@@ -54,7 +54,7 @@ class Command(BaseCommand):
         ws_port = port + 1
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "gongzhi.settings", "GONGZHI_WS_PORT": str(ws_port)}
         procs: dict[str, subprocess.Popen[bytes]] = {}
-        procs["web"] = subprocess.Popen(
+        procs["web"] = subprocess.Popen(  # noqa: S603 — fixed argv, no shell
             [
                 sys.executable, "-m", "gunicorn", "gongzhi.wsgi:application",
                 "--bind", f"{host}:{port}",
@@ -65,7 +65,7 @@ class Command(BaseCommand):
             ],
             env=env,
         )
-        procs["websocket"] = subprocess.Popen(
+        procs["websocket"] = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "daphne", "-b", host, "-p", str(ws_port), "gongzhi.asgi:application"], env=env
         )
         if not options["no_worker"]:

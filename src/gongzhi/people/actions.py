@@ -1,0 +1,627 @@
+"""Every write to persons, organisations, wallets and consents (DESIGN.md §2).
+
+Actions check the actor's right to make the change themselves (see ``people.policy``): a user
+outside the record's jurisdiction gets 404 as if it did not exist; a read-only role gets 403.
+``actor`` may also be a string naming a system actor (``"demo"``, ``"import"``), which is trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gongzhi.accounts.enums import COUNTER_ROLES, ORG_WRITE_ROLES, PERSON_WRITE_ROLES, Role
+from gongzhi.accounts.models import RoleAssignment, User
+from gongzhi.accounts.scope import clear_scope_cache, has_role
+from gongzhi.core.audit import record_event
+from gongzhi.core.crypto import blind_index, decrypt, encrypt, mask_phone
+from gongzhi.core.domain.identifiers import Sex, check_person_number, check_uscc
+from gongzhi.people.enums import ConsentPurpose, DocumentType, NumberKind, OrgKind
+from gongzhi.people.errors import (
+    AlreadyLinked,
+    FileTooLarge,
+    InvalidChoice,
+    InvalidDates,
+    InvalidName,
+    InvalidPhone,
+    PlaceOutOfScope,
+    RevealRefused,
+    UnsupportedFileType,
+    number_error,
+)
+from gongzhi.people.models import Consent, Document, Organisation, Person
+from gongzhi.people.policy import (
+    can_read_organisation,
+    can_read_person,
+    ensure_can_file_at,
+    ensure_can_write_organisation,
+    ensure_can_write_person,
+    is_system,
+)
+
+UNSET: Any = object()
+
+# Magic bytes → (content type, extension). The client's Content-Type is never trusted: it is
+# whatever the browser guessed from the file name.
+_SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
+    (b"%PDF-", "application/pdf", ".pdf"),
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+)
+
+
+# --- Helpers --------------------------------------------------------------------------------
+
+
+def clean_phone(raw: str) -> str:
+    """Normalise a phone number or raise :class:`InvalidPhone`.
+
+    Accepts mainland mobiles (11 digits from 13–19, optionally +86), mainland landlines with
+    area code (0755…), and Hong Kong / Macao (+852 / +853, 8 digits) and Taiwan (+886) numbers.
+    """
+    text = re.sub(r"[\s\-()（）]", "", raw or "")
+    if text.startswith("+86"):
+        text = text[3:]
+    elif text.startswith("0086"):
+        text = text[4:]
+    if re.fullmatch(r"1[3-9]\d{9}", text) or re.fullmatch(r"0\d{9,11}", text):
+        return text
+    if re.fullmatch(r"\+?(852|853)\d{8}", text) or re.fullmatch(r"\+?886\d{9}", text):
+        return text if text.startswith("+") else "+" + text
+    raise InvalidPhone(
+        _("电话号码格式不正确：应为 11 位手机号、带区号的固定电话，或 +852/+853/+886 开头的号码"),
+        field="phone",
+    )
+
+
+def _clean_name(name: str, field: str = "name", max_length: int = 60) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise InvalidName(_("请输入姓名") if field == "name" else _("请输入名称"), field=field)
+    if len(name) > max_length:
+        raise InvalidName(_("不能超过 %(n)d 个字") % {"n": max_length}, field=field)
+    return name
+
+
+def _person_snapshot(person: Person) -> dict[str, Any]:
+    # Masked values only: the audit log is read by auditors, who need no full numbers.
+    return {
+        "name": person.name,
+        "number": person.number_masked,
+        "kind": person.number_kind,
+        "phone": person.phone_masked,
+        "home_place": person.home_place_id,
+        "address": person.address,
+    }
+
+
+def _place_path(place: Any) -> str:
+    return place.path if place is not None else ""
+
+
+def _find_rule_allows(actor: Any, person: Person) -> bool:
+    """May ``actor``, who typed this person's full number, be handed the existing record?
+
+    Same rule as ``queries.find_person_by_number``: counter roles serve anyone by number.
+    """
+    return is_system(actor) or can_read_person(actor, person) or has_role(actor, *COUNTER_ROLES)
+
+
+# --- Persons --------------------------------------------------------------------------------
+
+
+def do_register_person(
+    number: str,
+    name: str,
+    *,
+    phone: str | None = None,
+    home_place: Any = None,
+    address: str = "",
+    actor: Any,
+) -> Person:
+    """See :func:`do_register_person_with_status`; returns only the person."""
+    person, _created = do_register_person_with_status(
+        number, name, phone=phone, home_place=home_place, address=address, actor=actor
+    )
+    return person
+
+
+def do_register_person_with_status(
+    number: str,
+    name: str,
+    *,
+    phone: str | None = None,
+    home_place: Any = None,
+    address: str = "",
+    actor: Any,
+) -> tuple[Person, bool]:
+    """Register a person by ID-card / residence-permit / travel-permit number (一号).
+
+    Idempotent: registering a number that is already on file returns the existing person
+    unchanged (the blind index is unique), so a retried submission never makes a duplicate.
+    Needs a write role over ``home_place``; window clerks and department officers may register a
+    walk-in applicant with no home place in the district.
+    Side effects: audit ``person.register`` (masked values only).
+    """
+    result = check_person_number(number)
+    if not result.valid:
+        raise number_error(result)
+    clean_name = _clean_name(name)
+    bidx = blind_index(result.normalized, purpose="id")
+    existing = Person.objects.select_related("home_place").filter(number_bidx=bidx).first()
+    if existing is not None:
+        if not _find_rule_allows(actor, existing):
+            raise PlaceOutOfScope(_("该证件号码已在其他辖区登记，请到综合窗口办理"), field="number")
+        return existing, False
+    if not (home_place is None and (is_system(actor) or has_role(actor, *COUNTER_ROLES))):
+        ensure_can_file_at(actor, home_place, PERSON_WRITE_ROLES)
+    clean = clean_phone(phone) if phone else ""
+    assert result.kind is not None
+    person = Person(
+        number_kind=NumberKind(str(result.kind)),
+        number_cipher=encrypt(result.normalized),
+        number_bidx=bidx,
+        number_masked=result.masked,
+        name=clean_name,
+        birth_date=result.birth_date,
+        sex={Sex.MALE: "M", Sex.FEMALE: "F"}.get(result.sex, "") if result.sex else "",
+        phone_cipher=encrypt(clean) if clean else "",
+        phone_bidx=blind_index(clean, purpose="phone") if clean else "",
+        phone_masked=mask_phone(clean) if clean else "",
+        home_place=home_place,
+        address=(address or "").strip()[:200],
+    )
+    try:
+        with transaction.atomic():
+            person.save()
+            record_event(
+                "person.register",
+                actor=actor,
+                obj=person,
+                place_path=_place_path(home_place),
+                after=_person_snapshot(person),
+            )
+    except IntegrityError:
+        # A concurrent registration of the same number won the unique index: return theirs.
+        winner = Person.objects.filter(number_bidx=bidx).first()
+        if winner is None:
+            raise
+        return winner, False
+    return person, True
+
+
+def do_update_person_contact(
+    person: Person,
+    *,
+    phone: str | None = UNSET,
+    address: str = UNSET,
+    home_place: Any = UNSET,
+    name: str = UNSET,
+    actor: Any,
+) -> Person:
+    """Change a person's phone (``""`` clears it), address, home place or name.
+
+    Moving a person to another home place needs a write role over the new place too.
+    Side effects: audit ``person.update`` with masked before/after.
+    """
+    ensure_can_write_person(actor, person)
+    before = _person_snapshot(person)
+    changes: dict[str, Any] = {}
+    if phone is not UNSET:
+        clean = clean_phone(phone) if phone else ""
+        changes.update(
+            phone_cipher=encrypt(clean) if clean else "",
+            phone_bidx=blind_index(clean, purpose="phone") if clean else "",
+            phone_masked=mask_phone(clean) if clean else "",
+        )
+    if address is not UNSET:
+        changes["address"] = (address or "").strip()[:200]
+    if name is not UNSET:
+        changes["name"] = _clean_name(name)
+    if home_place is not UNSET and home_place != person.home_place:
+        if home_place is not None or not (is_system(actor) or getattr(actor, "is_superuser", False)):
+            ensure_can_file_at(actor, home_place, PERSON_WRITE_ROLES)
+        changes["home_place"] = home_place
+    if not changes:
+        return person
+    with transaction.atomic():
+        for key, value in changes.items():
+            setattr(person, key, value)
+        person.save()
+        record_event(
+            "person.update",
+            actor=actor,
+            obj=person,
+            place_path=_place_path(person.home_place),
+            before=before,
+            after=_person_snapshot(person),
+        )
+    return person
+
+
+def do_link_user_to_person(user: User, person: Person, *, actor: Any) -> Person:
+    """Tie a login to a person (the resident's own account) and give it the resident role.
+
+    Side effects: audit ``person.link_user``; a ``resident`` role over the home place.
+    """
+    ensure_can_write_person(actor, person)
+    if person.user_id is not None and person.user_id != user.pk:
+        raise AlreadyLinked(_("此人已关联其他账号"), field="user")
+    other = Person.objects.filter(user=user).exclude(pk=person.pk).first()
+    if other is not None:
+        raise AlreadyLinked(_("该账号已关联其他人员"), field="user")
+    with transaction.atomic():
+        if person.user_id != user.pk:
+            person.user = user
+            person.save(update_fields=["user", "updated_at"])
+            record_event(
+                "person.link_user",
+                actor=actor,
+                obj=person,
+                place_path=_place_path(person.home_place),
+                after={"user": user.username},
+            )
+        if person.home_place is not None:
+            _grant_public_role(user, Role.RESIDENT, person.home_place, actor=actor)
+    return person
+
+
+def _grant_public_role(user: User, role: str, place: Any, *, actor: Any) -> None:
+    """Residents and agents get their public role as a consequence of a link, not an admin act."""
+    ra, created = RoleAssignment.objects.get_or_create(user=user, role=role, place=place, department=None)
+    if created:
+        record_event(
+            "role.assign",
+            actor=actor,
+            obj=ra,
+            place_path=place.path,
+            after={"user": user.username, "role": role, "place": place.pk, "department": None},
+        )
+        clear_scope_cache(user)
+
+
+def do_reveal_number(person: Person, field: str = "number", *, actor: Any, reason: str = "") -> str:
+    """Return the full ID number or phone of ``person``; always audited as ``person.reveal``.
+
+    The person themself may always see their own numbers. Anyone else needs the permission
+    ``accounts.reveal_personal_number`` *and* the person in their jurisdiction, and must give a
+    reason. Outside the jurisdiction: 404 (as if the person did not exist); without the
+    permission: 403.
+    """
+    if field not in ("number", "phone"):
+        raise InvalidChoice(_("只能查看证件号码或电话"), field="field")
+    if is_system(actor) or not getattr(actor, "is_authenticated", False):
+        raise PermissionDenied(_("请先登录"))
+    self_view = person.user_id == actor.pk
+    reason = " ".join((reason or "").split())
+    if not self_view:
+        if not can_read_person(actor, person):
+            raise Http404("person not found")
+        if not actor.has_perm("accounts.reveal_personal_number"):
+            raise PermissionDenied(_("您没有查看完整号码的权限"))
+        if not reason:
+            raise RevealRefused(_("请填写查看完整号码的原因（将记录在审计日志中）"), field="reason")
+    cipher = person.number_cipher if field == "number" else person.phone_cipher
+    if not cipher:
+        raise RevealRefused(_("此人没有登记电话号码"), field="field")
+    with transaction.atomic():
+        record_event(
+            "person.reveal",
+            actor=actor,
+            obj=person,
+            place_path=_place_path(person.home_place),
+            after={"field": field, "reason": reason[:200] or "本人查看", "self": self_view},
+        )
+    return decrypt(cipher)
+
+
+# --- Organisations --------------------------------------------------------------------------
+
+
+def do_register_organisation(
+    uscc: str,
+    name: str,
+    kind: str,
+    place: Any,
+    *,
+    legal_representative: Person | None = None,
+    address: str = "",
+    actor: Any,
+) -> Organisation:
+    """Register an enterprise or other organisation by its USCC (GB 32100). Idempotent by USCC.
+
+    Side effects: audit ``organisation.register``.
+    """
+    result = check_uscc(uscc)
+    if not result.valid:
+        raise number_error(result, field="uscc")
+    clean_name = _clean_name(name, field="name", max_length=120)
+    if kind not in OrgKind.values:
+        raise InvalidChoice(_("未知的组织类型：%(kind)s") % {"kind": kind}, field="kind")
+    existing = Organisation.objects.filter(uscc=result.normalized).first()
+    if existing is not None:
+        if not can_read_organisation(actor, existing):
+            raise PlaceOutOfScope(_("该统一社会信用代码已在其他辖区登记"), field="uscc")
+        return existing
+    if not (place is None and is_system(actor)):
+        ensure_can_file_at(actor, place, ORG_WRITE_ROLES)
+    if legal_representative is not None and not can_read_person(actor, legal_representative):
+        raise Http404("person not found")
+    org = Organisation(
+        uscc=result.normalized,
+        name=clean_name,
+        kind=kind,
+        place=place,
+        address=(address or "").strip()[:200],
+        legal_representative=legal_representative,
+    )
+    try:
+        with transaction.atomic():
+            org.save()
+            record_event(
+                "organisation.register",
+                actor=actor,
+                obj=org,
+                place_path=_place_path(place),
+                after={"uscc": org.uscc, "name": org.name, "kind": kind, "place": getattr(place, "pk", None)},
+            )
+    except IntegrityError:
+        winner = Organisation.objects.filter(uscc=result.normalized).first()
+        if winner is None:
+            raise
+        return winner
+    return org
+
+
+def do_add_agent(org: Organisation, user: User, *, actor: Any) -> Organisation:
+    """Let ``user`` act for ``org`` (企业经办人). Side effects: audit ``organisation.add_agent``."""
+    ensure_can_write_organisation(actor, org)
+    with transaction.atomic():
+        if not org.agents.filter(pk=user.pk).exists():
+            org.agents.add(user)
+            record_event(
+                "organisation.add_agent",
+                actor=actor,
+                obj=org,
+                place_path=_place_path(org.place),
+                after={"user": user.username},
+            )
+        if org.place is not None:
+            _grant_public_role(user, Role.ENTERPRISE_AGENT, org.place, actor=actor)
+    return org
+
+
+def do_remove_agent(org: Organisation, user: User, *, actor: Any) -> Organisation:
+    ensure_can_write_organisation(actor, org)
+    with transaction.atomic():
+        if org.agents.filter(pk=user.pk).exists():
+            org.agents.remove(user)
+            record_event(
+                "organisation.remove_agent",
+                actor=actor,
+                obj=org,
+                place_path=_place_path(org.place),
+                after={"user": user.username},
+            )
+    return org
+
+
+# --- Documents (证照/材料库) -----------------------------------------------------------------
+
+
+def _megabytes(size: int) -> str:
+    value = size / (1024 * 1024)
+    return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
+
+
+def sniff_content_type(head: bytes) -> tuple[str, str] | None:
+    for magic, content_type, ext in _SIGNATURES:
+        if head.startswith(magic):
+            return content_type, ext
+    return None
+
+
+def _check_upload(uploaded: UploadedFile) -> tuple[str, str]:
+    limit = settings.DOCUMENT_MAX_BYTES
+    size = uploaded.size or 0
+    if size > limit:
+        raise FileTooLarge(
+            _("文件过大：%(size)s MB，上限 %(limit)s MB") % {"size": _megabytes(size), "limit": _megabytes(limit)},
+            field="file",
+        )
+    if size == 0:
+        raise UnsupportedFileType(_("文件是空的"), field="file")
+    uploaded.seek(0)
+    head = uploaded.read(8)
+    uploaded.seek(0)
+    sniffed = sniff_content_type(head)
+    if sniffed is None or sniffed[0] not in settings.DOCUMENT_ALLOWED_TYPES:
+        raise UnsupportedFileType(_("不支持的文件类型：仅限 PDF、JPEG、PNG"), field="file")
+    return sniffed
+
+
+def _owner_fields(owner: Person | Organisation) -> dict[str, Any]:
+    if isinstance(owner, Person):
+        return {"person": owner}
+    if isinstance(owner, Organisation):
+        return {"organisation": owner}
+    raise TypeError("a document belongs to a Person or an Organisation")
+
+
+def _owner_place_path(owner: Person | Organisation) -> str:
+    place = owner.home_place if isinstance(owner, Person) else owner.place
+    return _place_path(place)
+
+
+def _ensure_can_write_owner(actor: Any, owner: Person | Organisation) -> None:
+    if isinstance(owner, Person):
+        ensure_can_write_person(actor, owner)
+    else:
+        ensure_can_write_organisation(actor, owner)
+
+
+def do_add_document(
+    owner: Person | Organisation,
+    doc_type: str,
+    title: str,
+    uploaded_file: UploadedFile | None = None,
+    issued_on: date | None = None,
+    expires_on: date | None = None,
+    issuer: str = "",
+    source: str = "",
+    *,
+    actor: Any,
+) -> Document:
+    """Put a document in ``owner``'s wallet, with or without a scanned file.
+
+    The file must be at most ``DOCUMENT_MAX_BYTES`` and a PDF, JPEG or PNG by its first bytes.
+    It is stored under ``MEDIA_ROOT`` with a random name, with its SHA-256 and size. Bad input
+    stores nothing — no row and no file on disk.
+    Side effects: audit ``document.add``.
+    """
+    fields = _owner_fields(owner)
+    _ensure_can_write_owner(actor, owner)
+    if doc_type not in DocumentType.values:
+        raise InvalidChoice(_("未知的材料类型：%(t)s") % {"t": doc_type}, field="doc_type")
+    clean_title = _clean_name(title, field="title", max_length=120)
+    if issued_on and expires_on and expires_on < issued_on:
+        raise InvalidDates(_("有效期截止日（%(e)s）早于签发日（%(i)s）") % {"e": expires_on, "i": issued_on}, field="expires_on")
+    doc = Document(
+        doc_type=doc_type,
+        title=clean_title,
+        issuer=(issuer or "").strip()[:120],
+        issued_on=issued_on,
+        expires_on=expires_on,
+        source=(source or "").strip()[:40],
+        **fields,
+    )
+    stored_name = ""
+    if uploaded_file is not None:
+        content_type, ext = _check_upload(uploaded_file)
+        digest = hashlib.sha256()
+        size = 0
+        for chunk in uploaded_file.chunks():
+            digest.update(chunk)
+            size += len(chunk)
+        # The declared size can lie (a streamed upload); the bytes actually read decide.
+        if size > settings.DOCUMENT_MAX_BYTES:
+            raise FileTooLarge(
+                _("文件过大：%(size)s MB，上限 %(limit)s MB")
+                % {"size": _megabytes(size), "limit": _megabytes(settings.DOCUMENT_MAX_BYTES)},
+                field="file",
+            )
+        uploaded_file.seek(0)
+        now = timezone.now()
+        stored_name = default_storage.save(f"wallet/{now:%Y}/{now:%m}/{uuid.uuid4().hex}{ext}", uploaded_file)
+        doc.file.name = stored_name
+        doc.filename = (uploaded_file.name or "").replace("/", "_").replace("\\", "_")[-200:]
+        doc.content_type = content_type
+        doc.size = size
+        doc.sha256 = digest.hexdigest()
+    try:
+        with transaction.atomic():
+            doc.save()
+            record_event(
+                "document.add",
+                actor=actor,
+                obj=doc,
+                place_path=_owner_place_path(owner),
+                after={
+                    "owner": [next(iter(fields)), owner.pk],
+                    "doc_type": doc_type,
+                    "title": clean_title,
+                    "sha256": doc.sha256,
+                    "size": doc.size,
+                    "issued_on": issued_on,
+                    "expires_on": expires_on,
+                },
+            )
+    except BaseException:
+        # The row did not commit: take the file back off the disk so nothing is left behind.
+        if stored_name:
+            default_storage.delete(stored_name)
+        raise
+    return doc
+
+
+def do_revoke_document(document: Document, *, actor: Any, reason: str = "") -> Document:
+    """Withdraw a document from reuse (a wrong scan, a cancelled certificate). The file is kept."""
+    owner: Person | Organisation = document.person if document.person_id else document.organisation  # type: ignore[assignment]
+    _ensure_can_write_owner(actor, owner)
+    if document.revoked_at is not None:
+        return document
+    with transaction.atomic():
+        document.revoked_at = timezone.now()
+        document.save(update_fields=["revoked_at"])
+        record_event(
+            "document.revoke",
+            actor=actor,
+            obj=document,
+            place_path=_owner_place_path(owner),
+            after={"reason": (reason or "")[:200]},
+        )
+    return document
+
+
+# --- Consents (PIPL Art. 14: specific, informed, withdrawable) ------------------------------
+
+
+def do_grant_consent(
+    person: Person, purpose: str, channel: str = "", *, actor: Any, text_version: str = "v1"
+) -> Consent:
+    """Record a person's consent for ``purpose``; granting an already standing consent is a no-op."""
+    ensure_can_write_person(actor, person)
+    if purpose not in ConsentPurpose.values:
+        raise InvalidChoice(_("未知的授权事项：%(p)s") % {"p": purpose}, field="purpose")
+    existing = Consent.objects.filter(person=person, purpose=purpose, withdrawn_at__isnull=True).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            consent = Consent.objects.create(
+                person=person,
+                purpose=purpose,
+                channel=(channel or "")[:20],
+                text_version=text_version[:20],
+                granted_at=timezone.now(),
+            )
+            record_event(
+                "consent.grant",
+                actor=actor,
+                obj=consent,
+                place_path=_place_path(person.home_place),
+                after={"person": person.pk, "purpose": purpose, "channel": channel, "text_version": text_version},
+            )
+    except IntegrityError:
+        return Consent.objects.get(person=person, purpose=purpose, withdrawn_at__isnull=True)
+    return consent
+
+
+def do_withdraw_consent(consent: Consent, *, actor: Any) -> Consent:
+    """Withdraw a consent (as easy as giving it, PIPL Art. 15)."""
+    ensure_can_write_person(actor, consent.person)
+    if consent.withdrawn_at is not None:
+        return consent
+    with transaction.atomic():
+        consent.withdrawn_at = timezone.now()
+        consent.save(update_fields=["withdrawn_at"])
+        record_event(
+            "consent.withdraw",
+            actor=actor,
+            obj=consent,
+            place_path=_place_path(consent.person.home_place),
+            after={"person": consent.person_id, "purpose": consent.purpose},
+        )
+    return consent

@@ -1,0 +1,118 @@
+"""Who may see and change persons, organisations and documents.
+
+One module used by both ``actions`` (writes) and ``queries`` (reads), so the read rule and the
+write rule cannot drift apart.
+
+* Staff in ``PERSON_READ_ROLES`` see persons homed under their jurisdiction; those in
+  ``PERSON_WRITE_ROLES`` may also change them. Supervisors and auditors only read.
+* A resident sees their own person (``Person.user``); an enterprise agent their organisations.
+* Superusers see everything (they can anyway, through the database).
+* Outside what a user may see, a single read raises 404, never 403, so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from gongzhi.accounts.enums import ORG_READ_ROLES, ORG_WRITE_ROLES, PERSON_READ_ROLES, PERSON_WRITE_ROLES
+from gongzhi.accounts.scope import path_in_scope, scope_q
+from gongzhi.people.models import Organisation, Person
+
+
+def is_system(actor: Any) -> bool:
+    return isinstance(actor, str)
+
+
+def _authenticated(user: Any) -> bool:
+    return user is not None and not isinstance(user, str) and bool(getattr(user, "is_authenticated", False))
+
+
+def person_q(user: Any) -> Q:
+    """Persons ``user`` may read."""
+    if not _authenticated(user):
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    q = scope_q(user, "home_place__path", set(PERSON_READ_ROLES)) | Q(user_id=user.pk)
+    # An enterprise agent sees the legal representative of an organisation they act for.
+    # (A subquery, not a join, so a person is never listed twice.)
+    represented = Organisation.objects.filter(agents=user, legal_representative__isnull=False)
+    q |= Q(pk__in=represented.values("legal_representative_id"))
+    return q
+
+
+def organisation_q(user: Any) -> Q:
+    if not _authenticated(user):
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    agent_of = Organisation.agents.through.objects.filter(user_id=user.pk).values("organisation_id")
+    return scope_q(user, "place__path", set(ORG_READ_ROLES)) | Q(pk__in=agent_of)
+
+
+def can_read_person(user: Any, person: Person) -> bool:
+    if is_system(user):
+        return True
+    return Person.objects.filter(person_q(user), pk=person.pk).exists()
+
+
+def can_write_person(user: Any, person: Person) -> bool:
+    if is_system(user):
+        return True
+    if not _authenticated(user):
+        return False
+    if user.is_superuser or person.user_id == user.pk:
+        return True
+    return person.home_place is not None and path_in_scope(user, person.home_place.path, set(PERSON_WRITE_ROLES))
+
+
+def ensure_can_write_person(user: Any, person: Person) -> None:
+    """404 if the person is invisible to ``user`` (don't leak existence), 403 if read-only."""
+    if can_write_person(user, person):
+        return
+    if not can_read_person(user, person):
+        raise Http404("person not found")
+    raise PermissionDenied(_("您的角色只能查看，不能修改此人的信息"))
+
+
+def can_read_organisation(user: Any, org: Organisation) -> bool:
+    if is_system(user):
+        return True
+    return Organisation.objects.filter(organisation_q(user), pk=org.pk).exists()
+
+
+def can_write_organisation(user: Any, org: Organisation) -> bool:
+    if is_system(user):
+        return True
+    if not _authenticated(user):
+        return False
+    if user.is_superuser or org.agents.filter(pk=user.pk).exists():
+        return True
+    return org.place is not None and path_in_scope(user, org.place.path, set(ORG_WRITE_ROLES))
+
+
+def ensure_can_write_organisation(user: Any, org: Organisation) -> None:
+    if can_write_organisation(user, org):
+        return
+    if not can_read_organisation(user, org):
+        raise Http404("organisation not found")
+    raise PermissionDenied(_("您的角色只能查看，不能修改该组织的信息"))
+
+
+def ensure_can_file_at(user: Any, place: Any, roles: frozenset[str]) -> None:
+    """Creating a record homed at ``place`` needs a write role over it."""
+    if is_system(user):
+        return
+    if not _authenticated(user):
+        raise PermissionDenied(_("请先登录"))
+    if user.is_superuser:
+        return
+    if place is None or not path_in_scope(user, place.path, set(roles)):
+        from gongzhi.people.errors import PlaceOutOfScope
+
+        raise PlaceOutOfScope(_("所选区域不在您的管辖范围内"), field="home_place")

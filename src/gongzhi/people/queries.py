@@ -1,0 +1,144 @@
+"""Reads of persons, organisations and wallets, scoped by jurisdiction (rules in ``policy``)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from gongzhi.accounts.enums import COUNTER_ROLES
+from gongzhi.accounts.scope import has_role
+from gongzhi.core.crypto import blind_index
+from gongzhi.core.domain.identifiers import check_person_number, check_uscc
+from gongzhi.people.errors import number_error
+from gongzhi.people.models import Consent, Document, Organisation, Person
+from gongzhi.people.policy import organisation_q, person_q
+
+
+def persons_for_user(user: Any) -> QuerySet[Person]:
+    """Persons ``user`` may see: jurisdiction for staff, themselves for residents."""
+    return Person.objects.filter(person_q(user)).select_related("home_place").order_by("name", "pk")
+
+
+def access_person(user: Any, person_id: Any) -> Person:
+    """One person by id, or 404 — also for ids outside the user's scope (no probing)."""
+    try:
+        pk = int(person_id)
+    except (TypeError, ValueError):
+        raise Http404("person not found") from None
+    person = persons_for_user(user).filter(pk=pk).first()
+    if person is None:
+        raise Http404("person not found")
+    return person
+
+
+def find_person_by_number(user: Any, number: str) -> Person | None:
+    """一号办: find a person by the full number on their card (exact match on the blind index).
+
+    Raises ``people.errors.InvalidNumber`` for a malformed number (so the user learns what is
+    wrong with what they typed rather than "not found").
+
+    Who finds whom — a deliberate decision:
+    window clerks and department officers (``COUNTER_ROLES``) find *any* registered applicant,
+    because 一窗办 means a window serves whoever walks in, wherever they live; they need the
+    applicant's full number, which the applicant hands over with the card, so this is not a
+    way to browse. Everyone else — other staff, supervisors, residents — only finds people they
+    could list anyway (their jurisdiction, or themselves). Fetching a person by *id* stays
+    jurisdiction-scoped for every role (``access_person``), so ids cannot be probed.
+    """
+    result = check_person_number(number)
+    if not result.valid:
+        raise number_error(result)
+    qs = Person.objects.select_related("home_place").filter(number_bidx=blind_index(result.normalized, purpose="id"))
+    if not has_role(user, *COUNTER_ROLES):
+        qs = qs.filter(person_q(user))
+    return qs.first()
+
+
+def organisations_for_user(user: Any) -> QuerySet[Organisation]:
+    return Organisation.objects.filter(organisation_q(user)).select_related("place").order_by("name", "pk")
+
+
+def access_organisation(user: Any, org_id: Any) -> Organisation:
+    try:
+        pk = int(org_id)
+    except (TypeError, ValueError):
+        raise Http404("organisation not found") from None
+    org = organisations_for_user(user).filter(pk=pk).first()
+    if org is None:
+        raise Http404("organisation not found")
+    return org
+
+
+def find_organisation_by_uscc(user: Any, uscc: str) -> Organisation | None:
+    """By USCC, within what the user may see (counter roles: any, as for persons)."""
+    result = check_uscc(uscc)
+    if not result.valid:
+        raise number_error(result, field="uscc")
+    qs = Organisation.objects.select_related("place").filter(uscc=result.normalized)
+    if not has_role(user, *COUNTER_ROLES):
+        qs = qs.filter(organisation_q(user))
+    return qs.first()
+
+
+def documents_for_user(user: Any) -> QuerySet[Document]:
+    """Documents whose owner ``user`` may see."""
+    return Document.objects.filter(
+        Q(person__in=Person.objects.filter(person_q(user)).values("pk"))
+        | Q(organisation__in=Organisation.objects.filter(organisation_q(user)).values("pk"))
+    ).order_by("-uploaded_at", "-pk")
+
+
+def access_document(user: Any, document_id: Any) -> Document:
+    try:
+        pk = int(document_id)
+    except (TypeError, ValueError):
+        raise Http404("document not found") from None
+    doc = documents_for_user(user).select_related("person", "organisation").filter(pk=pk).first()
+    if doc is None:
+        raise Http404("document not found")
+    return doc
+
+
+def wallet_for(owner: Person | Organisation, *, valid_on: date | None = None) -> QuerySet[Document]:
+    """The reusable documents of ``owner`` on ``valid_on`` (default today, Asia/Shanghai).
+
+    Not revoked, already issued and not expired on that day (``expires_on`` is the last valid
+    day). This is what services reuse so nobody submits the same paper twice; the caller must
+    already have access to ``owner`` (via ``access_person`` / ``find_person_by_number``).
+    """
+    day = valid_on or timezone.localdate()
+    owner_q = Q(person=owner) if isinstance(owner, Person) else Q(organisation=owner)
+    return (
+        Document.objects.filter(owner_q, revoked_at__isnull=True)
+        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=day))
+        .filter(Q(issued_on__isnull=True) | Q(issued_on__lte=day))
+        .order_by("doc_type", "-issued_on", "-pk")
+    )
+
+
+def all_documents_of(owner: Person | Organisation) -> QuerySet[Document]:
+    """Every document of ``owner`` including revoked and expired ones (history on screens)."""
+    owner_q = Q(person=owner) if isinstance(owner, Person) else Q(organisation=owner)
+    return Document.objects.filter(owner_q).order_by("-uploaded_at", "-pk")
+
+
+def consents_of(person: Person, *, active_only: bool = True) -> QuerySet[Consent]:
+    qs = Consent.objects.filter(person=person)
+    if active_only:
+        qs = qs.filter(withdrawn_at__isnull=True)
+    return qs.order_by("purpose", "-granted_at")
+
+
+def has_consent(person: Person, purpose: str) -> bool:
+    return Consent.objects.filter(person=person, purpose=purpose, withdrawn_at__isnull=True).exists()
+
+
+def own_person(user: Any) -> Person | None:
+    """The person record linked to ``user`` (a resident's own profile), if any."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return Person.objects.select_related("home_place").filter(user_id=user.pk).first()

@@ -1,0 +1,158 @@
+"""Application forms defined as data (``ServiceItem.form_schema``) and validated server-side.
+
+A schema is a list of fields::
+
+    {"name": "reason", "label": "申请事由", "type": "text", "required": true, "max_length": 200}
+
+Types: text, textarea, int, decimal, date, choice (``choices``: list of values), bool, phone.
+Optional keys: ``min``/``max`` (numbers), ``pattern`` (regex for text), ``max_length``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+FIELD_TYPES = {"text", "textarea", "int", "decimal", "date", "choice", "bool", "phone"}
+_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+
+class SchemaDefinitionError(ValueError):
+    pass
+
+
+def check_schema(schema: list[dict[str, Any]]) -> None:
+    """Validate a schema definition itself (used by the admin and the catalog import)."""
+    seen: set[str] = set()
+    for n, spec in enumerate(schema, start=1):
+        name = spec.get("name")
+        if not name or not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", str(name)):
+            raise SchemaDefinitionError(f"第 {n} 个字段的名称 {name!r} 不合法（小写字母开头，字母数字下划线）")
+        if name in seen:
+            raise SchemaDefinitionError(f"字段名称 {name} 重复")
+        seen.add(name)
+        if spec.get("type", "text") not in FIELD_TYPES:
+            raise SchemaDefinitionError(f"字段 {name} 的类型 {spec.get('type')!r} 不受支持")
+        if spec.get("type") == "choice" and not spec.get("choices"):
+            raise SchemaDefinitionError(f"选择字段 {name} 缺少选项")
+        if "pattern" in spec:
+            try:
+                re.compile(spec["pattern"])
+            except re.error as exc:
+                raise SchemaDefinitionError(f"字段 {name} 的格式表达式无效：{exc}") from exc
+
+
+def validate_form(schema: list[dict[str, Any]], data: dict[str, Any]) -> tuple[dict[str, Any], list[FieldError]]:
+    """Return (cleaned data, errors). Unknown keys are errors too: the form is the schema."""
+    errors: list[FieldError] = []
+    cleaned: dict[str, Any] = {}
+    known = {spec["name"] for spec in schema}
+    for key in data:
+        if key not in known:
+            errors.append(FieldError(key, f"表单中没有“{key}”这一项"))
+    for spec in schema:
+        name, label = spec["name"], spec.get("label", spec["name"])
+        kind = spec.get("type", "text")
+        raw = data.get(name)
+        if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+            if spec.get("required"):
+                errors.append(FieldError(name, f"“{label}”为必填项"))
+            continue
+        try:
+            cleaned[name] = _clean_value(kind, raw, spec, label)
+        except ValueError as exc:
+            errors.append(FieldError(name, str(exc)))
+    return cleaned, errors
+
+
+def _clean_value(kind: str, raw: Any, spec: dict[str, Any], label: str) -> Any:
+    if kind in {"text", "textarea"}:
+        value = str(raw).strip()
+        limit = int(spec.get("max_length", 200 if kind == "text" else 2000))
+        if len(value) > limit:
+            raise ValueError(f"“{label}”不能超过 {limit} 个字（现为 {len(value)} 个）")
+        if spec.get("pattern") and not re.fullmatch(spec["pattern"], value):
+            raise ValueError(f"“{label}”格式不正确")
+        return value
+    if kind == "phone":
+        value = str(raw).strip().replace(" ", "")
+        if not _PHONE.fullmatch(value):
+            raise ValueError(f"“{label}”不是有效的手机号或座机号")
+        return value
+    if kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        if str(raw).lower() in {"true", "1", "yes", "on", "是"}:
+            return True
+        if str(raw).lower() in {"false", "0", "no", "off", "否"}:
+            return False
+        raise ValueError(f"“{label}”应为“是”或“否”")
+    if kind == "choice":
+        choices = [str(c) for c in spec.get("choices", [])]
+        if str(raw) not in choices:
+            raise ValueError(f"“{label}”只能是：{'、'.join(choices)}")
+        return str(raw)
+    if kind == "date":
+        try:
+            return date.fromisoformat(str(raw)).isoformat()
+        except ValueError as exc:
+            raise ValueError(f"“{label}”不是有效日期（YYYY-MM-DD）：{raw}") from exc
+    if kind in {"int", "decimal"}:
+        if isinstance(raw, bool) or isinstance(raw, float):
+            raise ValueError(f"“{label}”应为数字（不接受浮点数，请使用字符串）" if isinstance(raw, float) else f"“{label}”应为数字")
+        try:
+            number = Decimal(str(raw).strip())
+        except InvalidOperation as exc:
+            raise ValueError(f"“{label}”应为数字") from exc
+        if not number.is_finite():
+            raise ValueError(f"“{label}”应为数字")
+        if kind == "int" and number != number.to_integral_value():
+            raise ValueError(f"“{label}”应为整数")
+        if "min" in spec and number < Decimal(str(spec["min"])):
+            raise ValueError(f"“{label}”不能小于 {spec['min']}")
+        if "max" in spec and number > Decimal(str(spec["max"])):
+            raise ValueError(f"“{label}”不能大于 {spec['max']}")
+        return int(number) if kind == "int" else str(number)
+    raise ValueError(f"“{label}”类型未知")
+
+
+def rules_pass(rules: list[dict[str, Any]], data: dict[str, Any]) -> bool:
+    """Instant-approval rules (即办): every rule ``{"field", "op", "value"}`` must hold.
+
+    ops: eq, ne, in, gte, lte, present. An item with no rules is never decided automatically.
+    """
+    if not rules:
+        return False
+    for rule in rules:
+        value = data.get(rule["field"])
+        op, expected = rule.get("op", "eq"), rule.get("value")
+        if op == "present":
+            ok = value not in (None, "")
+        elif value is None:
+            ok = False
+        elif op == "eq":
+            ok = str(value) == str(expected)
+        elif op == "ne":
+            ok = str(value) != str(expected)
+        elif op == "in":
+            ok = str(value) in [str(v) for v in expected or []]
+        elif op in {"gte", "lte"}:
+            try:
+                a, b = Decimal(str(value)), Decimal(str(expected))
+            except InvalidOperation:
+                return False
+            ok = a >= b if op == "gte" else a <= b
+        else:
+            ok = False
+        if not ok:
+            return False
+    return True

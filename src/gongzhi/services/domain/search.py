@@ -1,0 +1,50 @@
+"""Chinese search text: jieba's search-mode segmentation, space-joined (FIELD-NOTES).
+
+Two-character terms such as 南山 must be found on both databases: the segmenter emits the
+short words inside longer ones (南山区 → 南山, 山区, 南山区), and we also add every
+two-character window of CJK runs so that a name the dictionary does not know (a person's name
+such as 张伟明) is still found by any two of its characters.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import jieba
+
+jieba.setLogLevel(logging.WARNING)
+_CJK = re.compile(r"[\u3400-\u9fff]+")
+
+
+def search_tokens(*parts: str) -> str:
+    tokens: list[str] = []
+    seen: set[str] = set()
+    for part in parts:
+        if not part:
+            continue
+        text = str(part).strip()
+        words = list(jieba.cut_for_search(text))
+        for run in _CJK.findall(text):
+            words += [run[i : i + 2] for i in range(len(run) - 1)]
+        words.append(text.replace(" ", ""))
+        for word in words:
+            word = word.strip().lower()
+            if word and word not in seen and not word.isspace():
+                seen.add(word)
+                tokens.append(word)
+    return " " + " ".join(tokens) + " "
+
+
+def query_tokens(query: str) -> list[str]:
+    """Tokens a query must all match; a CJK run longer than 2 is matched by its bigrams."""
+    out: list[str] = []
+    for piece in query.split():
+        piece = piece.strip().lower()
+        if not piece:
+            continue
+        if _CJK.fullmatch(piece) and len(piece) > 2:
+            out += [piece[i : i + 2] for i in range(len(piece) - 1)]
+        else:
+            out.append(piece)
+    return list(dict.fromkeys(out))

@@ -1,0 +1,59 @@
+"""Specific errors of the service hall; each names what is wrong in the user's language."""
+
+from __future__ import annotations
+
+from gongzhi.accounts.actions import ActionError
+
+
+class ServiceError(ActionError):
+    code = "service"
+
+
+class UnknownItem(ServiceError):
+    code = "unknown_item"
+
+
+class ApplicantError(ServiceError):
+    code = "applicant"
+
+
+class FormInvalid(ServiceError):
+    """The form broke the item's schema; ``errors`` lists every field at fault."""
+
+    code = "form"
+
+    def __init__(self, message: str, errors: list[tuple[str, str]]) -> None:
+        super().__init__(message, field="form")
+        self.errors = errors
+
+
+class MaterialsMissing(ServiceError):
+    """一次性告知: every missing material, listed once, in one notice."""
+
+    code = "materials_missing"
+
+    def __init__(self, message: str, missing: list[str]) -> None:
+        super().__init__(message, field="materials")
+        self.missing = missing
+
+
+class IdempotencyConflict(ServiceError):
+    code = "idempotency_conflict"
+
+
+class TaskConflict(ServiceError):
+    """Someone else acted on the task first (claimed it, or changed it since it was shown)."""
+
+    code = "conflict"
+
+
+class NotAllowed(ServiceError):
+    code = "not_allowed"
+
+
+class SupplementLate(ServiceError):
+    code = "supplement_late"
+
+
+class ReviewError(ServiceError):
+    code = "review"

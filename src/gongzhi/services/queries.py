@@ -1,0 +1,154 @@
+"""Scoped reads of the service hall. Every list and every single fetch goes through here.
+
+Who sees which cases:
+- staff with a place scope (clerks, community workers, supervisors, auditors, administrators):
+  cases whose place lies in their jurisdiction;
+- department officers: additionally, every case on which their department holds a task
+  (前台受理 后台协办: the back office works on cases from anywhere in the district);
+- residents and enterprise agents: their own cases only.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from gongzhi.accounts.enums import PUBLIC_ROLES, Role
+from gongzhi.accounts.scope import active_assignments, scope_q
+from gongzhi.services.domain.search import query_tokens
+from gongzhi.services.enums import OPEN_TASK_STATUSES
+from gongzhi.services.models import Accountability, Case, DailyFigure, ServiceItem, Task
+from gongzhi.services.stats import Figures, figures_from
+
+
+def _case_q(user: Any) -> Q:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    q = scope_q(user, field="place_path")
+    depts = [ra.department_id for ra in active_assignments(user) if ra.role == Role.DEPARTMENT_OFFICER and ra.department_id]
+    if depts:
+        q |= Q(tasks__department_id__in=depts)
+    if any(ra.role in PUBLIC_ROLES for ra in active_assignments(user)) or not active_assignments(user):
+        q |= Q(applicant_person__user_id=user.pk) | Q(applicant_org__agents=user)
+    return q
+
+
+def cases_for_user(user: Any) -> QuerySet[Case]:
+    return Case.objects.filter(pk__in=Case.objects.filter(_case_q(user)).values("pk")).select_related(
+        "item", "department", "place"
+    )
+
+
+def access_case(user: Any, case_id: Any) -> Case:
+    try:
+        pk = int(case_id)
+    except (TypeError, ValueError) as exc:
+        raise Http404("case not found") from exc
+    case = cases_for_user(user).filter(pk=pk).first()
+    if case is None:
+        raise Http404("case not found")
+    return case
+
+
+def access_case_by_number(user: Any, number: str) -> Case:
+    case = cases_for_user(user).filter(number=number).first()
+    if case is None:
+        raise Http404("case not found")
+    return case
+
+
+def track_case(number: str, tail: str) -> Case | None:
+    """Public progress lookup (no login): the case number plus the last 4 characters of the
+    applicant's number. Returns None on any mismatch — never says which part was wrong."""
+    number = (number or "").strip().upper()
+    tail = (tail or "").strip().upper()
+    if not number or len(tail) != 4:
+        return None
+    return Case.objects.select_related("item", "department").filter(number=number, applicant_tail=tail).first()
+
+
+def tasks_for_user(user: Any, *, open_only: bool = True) -> QuerySet[Task]:
+    depts = [ra.department_id for ra in active_assignments(user) if ra.role == Role.DEPARTMENT_OFFICER and ra.department_id]
+    qs = Task.objects.filter(department_id__in=depts).select_related("case__item", "department", "holder")
+    if open_only:
+        qs = qs.filter(status__in=OPEN_TASK_STATUSES)
+    return qs.order_by("deadline", "id")
+
+
+def access_task(user: Any, task_id: Any) -> Task:
+    try:
+        pk = int(task_id)
+    except (TypeError, ValueError) as exc:
+        raise Http404("task not found") from exc
+    task = tasks_for_user(user, open_only=False).filter(pk=pk).first()
+    if task is None:
+        raise Http404("task not found")
+    return task
+
+
+def search_cases(user: Any, query: str) -> QuerySet[Case]:
+    """Chinese search by case number, applicant name, address, item (two-character terms too)."""
+    qs = cases_for_user(user)
+    tokens = query_tokens(query)
+    if not tokens:
+        return qs.none()
+    for token in tokens:
+        # Tokens are stored space-delimited; match whole tokens so 南山 does not match 南山区's
+        # neighbour by accident, and case numbers by prefix.
+        qs = qs.filter(Q(search_text__contains=f" {token} ") | Q(number__istartswith=token))
+    return qs.order_by("-accepted_at")
+
+
+def catalog(*, applicant_type: str | None = None) -> QuerySet[ServiceItem]:
+    qs = ServiceItem.objects.filter(active=True).select_related("department").prefetch_related("materials")
+    if applicant_type:
+        qs = qs.filter(applicant_type__in=[applicant_type, "both"])
+    return qs
+
+
+def accountability_for_user(user: Any) -> QuerySet[Accountability]:
+    return Accountability.objects.filter(case__in=cases_for_user(user)).select_related(
+        "case", "department", "holder", "task"
+    )
+
+
+def figures_for_user(
+    user: Any, *, department_id: int | None = None, place_path: str | None = None,
+    since: date | None = None, until: date | None = None,
+) -> Figures:
+    rows = DailyFigure.objects.filter(scope_q(user, field="place_path"))
+    return _filter_figures(rows, department_id, place_path, since, until)
+
+
+def public_figures(*, department_id: int | None = None, place_path: str | None = None) -> Figures:
+    """On-time rates are published (阳光办): the public page reads the same roll-up, unscoped."""
+    return _filter_figures(DailyFigure.objects.all(), department_id, place_path, None, None)
+
+
+def _filter_figures(rows: QuerySet[DailyFigure], department_id: int | None, place_path: str | None,
+                    since: date | None, until: date | None) -> Figures:
+    if department_id:
+        rows = rows.filter(department_id=department_id)
+    if place_path:
+        rows = rows.filter(place_path__startswith=place_path)
+    if since:
+        rows = rows.filter(day__gte=since)
+    if until:
+        rows = rows.filter(day__lte=until)
+    return figures_from(rows)
+
+
+def figures_by_department(rows_user: Any | None = None) -> list[tuple[Any, Figures]]:
+    from gongzhi.accounts.models import Department
+
+    base = DailyFigure.objects.all() if rows_user is None else DailyFigure.objects.filter(
+        scope_q(rows_user, field="place_path")
+    )
+    dept_ids = base.values_list("department_id", flat=True).distinct()
+    out = []
+    for dept in Department.objects.filter(pk__in=list(dept_ids)).order_by("code"):
+        out.append((dept, figures_from(base.filter(department=dept))))
+    return out

@@ -1,0 +1,1283 @@
+"""The meeting: state, the event handlers that change it, and the questions one can ask of it.
+
+Like python-chess's ``Board``: ``push(event)`` applies one event (or raises and changes nothing),
+``legal_actions(member)`` says what a member may do now, ``log`` is the move stack and
+``Meeting.replay`` rebuilds a meeting from it.  Every handler comes in two halves: ``_check_<action>``
+only reads and raises, ``_do_<action>`` only writes.  ``push`` runs the check first, so a refused
+event cannot leave a half-applied change behind, and ``legal_events`` can ask the same checks
+without applying anything.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from procedure.enums import (
+    ActionKind,
+    Category,
+    ChairVotes,
+    MotionKind,
+    MotionStatus,
+    QuorumRule,
+    Session,
+    Stance,
+    Threshold,
+    VoteChoice,
+    VoteMethod,
+)
+from procedure.errors import (
+    DebateError,
+    InvalidAction,
+    NotEntitled,
+    NotSeconded,
+    OutOfOrder,
+    ProcedureError,
+    StaleVersion,
+    VotingError,
+)
+from procedure.events import (
+    CUT_OFF_REASONS,
+    AnnounceResult,
+    Arrive,
+    AttendanceChanged,
+    CallToOrder,
+    CallVote,
+    CastVote,
+    ChairChanged,
+    ChairRuling,
+    CutOff,
+    DeclareAdjourned,
+    Event,
+    FloorGranted,
+    FloorRequested,
+    HandOverChair,
+    Leave,
+    MotionDisposed,
+    MotionMade,
+    Move,
+    NoSecond,
+    Outcome,
+    QuestionStated,
+    Recognize,
+    RequestFloor,
+    ResultAnnounced,
+    RulingMade,
+    Second,
+    Seconded,
+    SessionChanged,
+    Speak,
+    SpeechEnded,
+    SpeechOverrun,
+    SpeechStarted,
+    StateQuestion,
+    VoteRecorded,
+    VotingOpened,
+    Withdraw,
+    YieldFloor,
+)
+from procedure.rules import MOTIONS, RONR, SUSPENDABLE_RULES, MotionSpec, RuleProfile
+from procedure.tally import TallyResult, tally
+
+Rank = tuple[int, int]
+
+# Questions the chair decides instead of putting to a vote.
+_CHAIR_DECIDES = frozenset({Threshold.CHAIR_RULES, Threshold.NONE})
+# Main-level questions to which postpone, commit, postpone indefinitely and lay on the table apply.
+_MAIN_QUESTIONS = frozenset({MotionKind.MAIN, MotionKind.RESCIND})
+_OPPOSITE = {Stance.PRO: Stance.CON, Stance.CON: Stance.PRO}
+_STANCE_ZH = {Stance.PRO: "正", Stance.CON: "反", Stance.NEUTRAL: "中立"}
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_PREVIOUS_QUESTION_RANK = MOTIONS[MotionKind.PREVIOUS_QUESTION].rank or 0
+
+
+# ------------------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    id: str
+    weight: int = 1  # shares, in a shareholders' meeting of a collective company
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A main motion decided by vote, kept for reconsider (this meeting) and rescind (any meeting)."""
+
+    motion_id: str
+    text: str
+    adopted: bool
+    # Who voted on the prevailing side; None when unknown (secret ballot, earlier meeting), in
+    # which case any member may move to reconsider (RONR §37 on ballot votes).
+    prevailing: frozenset[str] | None = None
+    this_meeting: bool = False
+    rescinded: bool = False
+
+
+@dataclass(slots=True)
+class Speech:
+    member: str
+    motion_id: str
+    stance: Stance | None
+    started: datetime
+    number: int  # the member's 1st, 2nd ... speech on this question
+    ended: datetime | None = None
+    overrun: bool = False
+    cut_off: str | None = None
+    interrupted: bool = False  # ended by an interrupting motion; does not use up a turn
+
+    @property
+    def seconds(self) -> float | None:
+        return None if self.ended is None else (self.ended - self.started).total_seconds()
+
+
+@dataclass(frozen=True, slots=True)
+class BallotRecord:
+    motion_id: str
+    method: VoteMethod
+    called_at: datetime
+    announced_at: datetime
+    result: TallyResult
+    voters: tuple[str, ...]  # who voted, sorted; public even for a secret ballot
+    roll: tuple[tuple[str, VoteChoice], ...]  # how each voted; empty for a secret ballot
+    superseded: bool = False  # retaken on a division of the assembly
+
+
+@dataclass(slots=True)
+class Ballot:
+    """The vote in progress."""
+
+    motion_id: str
+    method: VoteMethod
+    threshold: Threshold
+    called_at: datetime
+    present_weight: int  # quorum and "majority of those present" are judged when the vote is called
+    voters: list[str] = field(default_factory=list)
+    roll: dict[str, VoteChoice] = field(default_factory=dict)  # not kept for a secret ballot
+    # Secret ballot: (choice, weight) pairs kept sorted, so even the order of casting leaks nothing.
+    anonymous: list[tuple[VoteChoice, int]] = field(default_factory=list)
+    closed: bool = False  # the chair has voted last
+
+    @property
+    def secret(self) -> bool:
+        return self.method is VoteMethod.SECRET_BALLOT
+
+
+@dataclass(slots=True)
+class Motion:
+    id: str
+    kind: MotionKind
+    text: str
+    mover: str
+    made_at: datetime
+    status: MotionStatus
+    rank: Rank | None  # effective rank on the stack; None for incidental motions
+    target: str | None = None  # the motion (or ruling) this one applies to or brings back
+    seconder: str | None = None
+    original_text: str = ""
+    parts: tuple[str, ...] = ()
+    notice: bool = False
+    scope_all: bool = False
+    speech_seconds: int | None = None  # a limit-debate motion's proposal, or a limit in force
+    max_speeches: int | None = None
+    rules: tuple[str, ...] = ()
+    debated: bool = False  # debate or a subsidiary motion has begun: too late to object
+    debate_closed: bool = False  # previous question ordered
+    objected: bool = False  # objection to consideration was made and failed
+    reconsidered: bool = False
+    amendments: list[str] = field(default_factory=list)
+    ballots: list[BallotRecord] = field(default_factory=list)
+    decided_at: datetime | None = None
+    well_taken: bool | None = None  # the chair's ruling, for points decided by the chair
+    ruling_text: str = ""
+    overruled: bool | None = None  # set when an appeal from the ruling is decided
+    postponed_to: str = ""
+
+    @property
+    def spec(self) -> MotionSpec:
+        return MOTIONS[self.kind]
+
+
+@dataclass(frozen=True, slots=True)
+class LegalActions:
+    actions: frozenset[ActionKind]
+    motions: frozenset[MotionKind]
+
+    def __contains__(self, item: object) -> bool:
+        return item in self.actions or item in self.motions
+
+
+@dataclass(slots=True)
+class _Redo:
+    """What a division of the assembly needs to re-take the vote just announced."""
+
+    state: dict[str, Any]
+    record: BallotRecord
+
+
+# Fields not rolled back by a division of the assembly: the log and its bookkeeping.
+_NOT_SNAPSHOT = frozenset({"log", "version", "last_at", "redo", "appealable"})
+
+
+def _names(kind: MotionKind | str | None = None, pending: MotionKind | str | None = None) -> dict[str, str]:
+    """Message placeholders: the English and Chinese names of the motions involved."""
+
+    def pair(k: MotionKind | str | None) -> tuple[str, str]:
+        if isinstance(k, MotionKind):
+            return MOTIONS[k].name_en, MOTIONS[k].name_zh
+        return (k or "motion", k or "动议")
+
+    out: dict[str, str] = {}
+    out["kind"], out["kind_zh"] = pair(kind)
+    out["pending"], out["pending_zh"] = pair(pending)
+    return out
+
+
+# ------------------------------------------------------------------------------------- meeting
+
+
+class Meeting:
+    """One meeting (one session, in RONR's sense) of one body."""
+
+    def __init__(
+        self,
+        members: Iterable[Member | str],
+        profile: RuleProfile = RONR,
+        prior: Iterable[Decision] = (),
+    ) -> None:
+        self.profile = profile
+        self.members: dict[str, Member] = {}
+        for m in members:
+            member = Member(m) if isinstance(m, str) else m
+            if member.id in self.members:
+                raise ValueError(f"duplicate member {member.id!r}")
+            if member.weight < 1:
+                raise ValueError(f"member {member.id!r} must have a weight of at least 1")
+            self.members[member.id] = member
+        if not self.members:
+            raise ValueError("a meeting needs members")
+        self.session = Session.NOT_STARTED
+        self.chair: str | None = None
+        self.chair_history: list[tuple[str, datetime]] = []
+        # A chair who steps down to debate may not return until the main question then pending
+        # is disposed of (RONR 43:29; 南塘: "hands the chair over until the vote").
+        self.vacated_by: str | None = None
+        self.vacated_for: str | None = None
+        self.called_at: datetime | None = None
+        self.adjourned_at: datetime | None = None
+        self.adjourned_to = ""
+        self.present: dict[str, None] = {}  # an ordered set
+        self.attendance: dict[str, list[tuple[datetime, datetime | None]]] = {}
+        self.motions: dict[str, Motion] = {}
+        self.stack: list[str] = []  # pending motions, bottom first
+        self.queue: list[str] = []  # parts of a divided question waiting their turn
+        self.table: dict[str, list[str]] = {}  # main motion id -> the stack laid on the table with it
+        self.decided: dict[str, Decision] = {}
+        for d in prior:
+            self.decided[d.motion_id] = replace(d, this_meeting=False)
+        self.suspended: frozenset[str] = frozenset()
+        self.suspended_for: str | None = None
+        self.floor: str | None = None
+        self.floor_stance: Stance | None = None
+        self.speech: Speech | None = None  # the speech in progress
+        self.speeches: list[Speech] = []
+        self.requests: list[tuple[str, Stance | None]] = []  # members waiting for the floor
+        self.speech_counts: dict[tuple[str, str], int] = {}  # (member, motion) -> speeches made
+        self.last_stance: dict[str, Stance] = {}  # motion -> stance of its last pro/con speech
+        self.ballot: Ballot | None = None
+        self.appealable: str | None = None  # the ruling just made, while an appeal is in order
+        self.redo: _Redo | None = None  # the vote just announced, while a division is in order
+        self.version = 0
+        self.last_at: datetime | None = None
+        self.log: list[Event] = []
+
+    # ------------------------------------------------------------------------------- value API
+
+    @classmethod
+    def replay(
+        cls,
+        events: Iterable[Event],
+        *,
+        members: Iterable[Member | str],
+        profile: RuleProfile = RONR,
+        prior: Iterable[Decision] = (),
+    ) -> Meeting:
+        """Rebuild a meeting from its event log (raises if the log contains an illegal event)."""
+        meeting = cls(members, profile, prior)
+        for event in events:
+            meeting.push(event)
+        return meeting
+
+    def copy(self) -> Meeting:
+        return copy.deepcopy(self)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Meeting) and vars(self) == vars(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __repr__(self) -> str:
+        return f"<Meeting {self.profile.name} v{self.version} {self.session.value} stack={self.stack}>"
+
+    def push(self, event: Event) -> tuple[Outcome, ...]:
+        """Apply ``event`` and return what happened; on a refusal raise and change nothing."""
+        self.check(event)
+        out: list[Outcome] = []
+        self._flag_overrun(event.at, out)
+        appealable, redo = self.appealable, self.redo
+        out.extend(getattr(self, f"_do_{event.action.value}")(event))
+        # An appeal and a division of the assembly must come at once: any other event closes the
+        # window (RONR §24, §29).
+        if self.appealable == appealable:
+            self.appealable = None
+        if self.redo is redo:
+            self.redo = None
+        self.version += 1
+        self.last_at = event.at
+        self.log.append(event)
+        return tuple(out)
+
+    apply = push
+
+    def check(self, event: Event) -> None:
+        """Raise the :class:`ProcedureError` that ``push(event)`` would raise, or return None."""
+        self._check_common(event)
+        getattr(self, f"_check_{event.action.value}")(event)
+
+    def is_legal(self, event: Event) -> bool:
+        try:
+            self.check(event)
+        except ProcedureError:
+            return False
+        return True
+
+    def legal_events(self, member_id: str, at: datetime | None = None) -> list[Event]:
+        """Examples of events ``member_id`` could push now, one per possible action/motion."""
+        when = at or self.last_at or _EPOCH
+        return [e for e in self._probes(member_id, when) if self.is_legal(e)]
+
+    def legal_actions(self, member_id: str) -> LegalActions:
+        events = self.legal_events(member_id)
+        return LegalActions(
+            actions=frozenset(e.action for e in events),
+            motions=frozenset(e.kind for e in events if isinstance(e, Move)),
+        )
+
+    # ------------------------------------------------------------------------------- queries
+
+    @property
+    def top(self) -> Motion | None:
+        """The immediately pending question."""
+        return self.motions[self.stack[-1]] if self.stack else None
+
+    @property
+    def pending(self) -> list[Motion]:
+        return [self.motions[i] for i in self.stack]
+
+    def weight(self, member_id: str) -> int:
+        return self.members[member_id].weight if self.profile.vote_by_weight else 1
+
+    def membership_weight(self) -> int:
+        return sum(self.weight(m) for m in self.members)
+
+    def present_weight(self) -> int:
+        return sum(self.weight(m) for m in self.present)
+
+    def quorum_needed(self) -> int:
+        total = self.membership_weight()
+        rule = self.profile.quorum_rule
+        if rule is QuorumRule.MAJORITY:
+            return total // 2 + 1
+        if rule is QuorumRule.TWO_THIRDS:
+            return -(-2 * total // 3)
+        return self.profile.quorum_count
+
+    def has_quorum(self) -> bool:
+        return self.present_weight() >= self.quorum_needed()
+
+    def debatable(self, motion: Motion) -> bool:
+        debatable = motion.spec.debatable
+        if debatable == "inherits":
+            return motion.target is not None and self.debatable(self.motions[motion.target])
+        return bool(debatable)
+
+    def speech_limit_seconds(self, motion: Motion) -> int:
+        # A limit set by "limit or extend debate" binds the question and amendments applied to it.
+        m: Motion | None = motion
+        while m is not None:
+            if m.speech_seconds is not None and m.kind is not MotionKind.LIMIT_DEBATE:
+                return m.speech_seconds
+            m = self.motions[m.target] if m.kind is MotionKind.AMEND and m.target else None
+        return self.profile.speech_seconds
+
+    def max_speeches(self, motion: Motion) -> int:
+        m: Motion | None = motion
+        while m is not None:
+            if m.max_speeches is not None and m.kind is not MotionKind.LIMIT_DEBATE:
+                return m.max_speeches
+            m = self.motions[m.target] if m.kind is MotionKind.AMEND and m.target else None
+        return self.profile.max_speeches
+
+    def speeches_made(self, member_id: str, motion_id: str) -> int:
+        return self.speech_counts.get((member_id, motion_id), 0)
+
+    def speech_elapsed(self, at: datetime) -> float | None:
+        """Seconds the current speech has run at ``at`` (for the clock on the projector)."""
+        return None if self.speech is None else (at - self.speech.started).total_seconds()
+
+    def threshold(self, motion: Motion) -> Threshold:
+        if motion.kind is MotionKind.MAIN:
+            return self.profile.main_threshold
+        if motion.kind is MotionKind.RESCIND and motion.notice:
+            return Threshold.MAJORITY  # previous notice given (RONR 35:2)
+        return motion.spec.threshold
+
+    def ballot_votes(self, ballot: Ballot) -> list[tuple[VoteChoice, int]]:
+        if ballot.secret:
+            return list(ballot.anonymous)
+        return [(choice, self.weight(member)) for member, choice in ballot.roll.items()]
+
+    def current_tally(self) -> TallyResult | None:
+        """The running count of the vote in progress (for a secret ballot too: it names nobody)."""
+        return None if self.ballot is None else self._tally(self.ballot)
+
+    def _tally(self, ballot: Ballot, extra: tuple[VoteChoice, int] | None = None) -> TallyResult:
+        votes = self.ballot_votes(ballot) + ([extra] if extra else [])
+        return tally(votes, ballot.threshold, membership_weight=self.membership_weight(),
+                     present_weight=ballot.present_weight)
+
+    def _suspended(self, rule: str) -> bool:
+        return rule in self.suspended
+
+    # --------------------------------------------------------------------------- common checks
+
+    def _check_common(self, e: Event) -> None:
+        if e.expected_version is not None and e.expected_version != self.version:
+            raise StaleVersion(current=self.version, expected=e.expected_version)
+        if e.at.tzinfo is None or (self.last_at is not None and e.at < self.last_at):
+            raise InvalidAction("clock")
+        if isinstance(e, Arrive | Leave):
+            if self.session is Session.ADJOURNED:
+                raise OutOfOrder("adjourned")
+            return
+        if self.session is Session.NOT_STARTED and not isinstance(e, CallToOrder):
+            raise OutOfOrder("not_in_session")
+        if self.session is Session.ADJOURNED:
+            raise OutOfOrder("adjourned")
+        if self.session is Session.RECESS and not isinstance(e, CallToOrder):
+            raise OutOfOrder("in_recess")
+        if self.ballot is not None and not isinstance(e, CastVote | AnnounceResult):
+            raise OutOfOrder("vote_in_progress")
+
+    def _need_chair(self, actor: str) -> None:
+        if actor != self.chair:
+            raise NotEntitled("not_chair")
+
+    def _need_present_member(self, actor: str) -> None:
+        if actor not in self.members:
+            raise NotEntitled("not_member", member=actor)
+        if actor not in self.present:
+            raise NotEntitled("not_present", member=actor)
+
+    def _need_participant(self, actor: str) -> None:
+        # The presiding officer neither debates nor makes motions (RONR 43:29; 南塘: the chair
+        # only runs the procedure and never gives opinions).
+        if actor == self.chair and not self.profile.chair_may_debate:
+            raise DebateError("chair_debating")
+        self._need_present_member(actor)
+
+    # ---------------------------------------------------------------------------------- session
+
+    def _check_call_to_order(self, e: CallToOrder) -> None:
+        if self.session is Session.IN_SESSION:
+            raise OutOfOrder("already_in_session")
+        if self.session is Session.RECESS:
+            self._need_chair(e.actor)
+
+    def _do_call_to_order(self, e: CallToOrder) -> list[Outcome]:
+        out: list[Outcome] = []
+        if self.session is Session.NOT_STARTED:
+            self.chair = e.actor
+            self.chair_history.append((e.actor, e.at))
+            self.called_at = e.at
+            out.append(ChairChanged(e.actor))
+            if e.actor in self.members and e.actor not in self.present:
+                out.extend(self._do_arrive(Arrive(actor=e.actor, at=e.at)))
+        self.session = Session.IN_SESSION
+        out.append(SessionChanged(self.session.value))
+        return out
+
+    def _check_arrive(self, e: Arrive) -> None:
+        if e.actor not in self.members:
+            raise NotEntitled("not_member", member=e.actor)
+        if e.actor in self.present:
+            raise InvalidAction("already_present", member=e.actor)
+
+    def _do_arrive(self, e: Arrive) -> list[Outcome]:
+        self.present[e.actor] = None
+        self.attendance.setdefault(e.actor, []).append((e.at, None))
+        return [AttendanceChanged(e.actor, True, self.has_quorum())]
+
+    def _check_leave(self, e: Leave) -> None:
+        self._need_present_member(e.actor)
+        if e.actor == self.chair:
+            raise NotEntitled("chair_leaving")
+
+    def _do_leave(self, e: Leave) -> list[Outcome]:
+        out: list[Outcome] = []
+        if self.floor == e.actor:
+            self._release_floor(e.at, out)
+        self.requests = [r for r in self.requests if r[0] != e.actor]
+        del self.present[e.actor]
+        self._close_attendance(e.actor, e.at)
+        out.append(AttendanceChanged(e.actor, False, self.has_quorum()))
+        return out
+
+    def _close_attendance(self, member: str, at: datetime) -> None:
+        spans = self.attendance[member]
+        if spans and spans[-1][1] is None:
+            spans[-1] = (spans[-1][0], at)
+
+    def _check_hand_over_chair(self, e: HandOverChair) -> None:
+        self._need_chair(e.actor)
+        if e.to == self.chair:
+            raise InvalidAction(detail=f"{e.to} is already the chair")
+        self._need_present_member(e.to)
+        if e.to == self.floor:
+            raise DebateError("floor_held")
+        if e.to == self.vacated_by and self.vacated_for in self.stack:
+            raise OutOfOrder("chair_debated")
+
+    def _do_hand_over_chair(self, e: HandOverChair) -> list[Outcome]:
+        if self.vacated_by is None:
+            self.vacated_by = e.actor
+            self.vacated_for = self.stack[0] if self.stack else None
+        elif e.to == self.vacated_by:
+            self.vacated_by = self.vacated_for = None
+        self.chair = e.to
+        self.chair_history.append((e.to, e.at))
+        self.requests = [r for r in self.requests if r[0] != e.to]
+        return [ChairChanged(e.to)]
+
+    def _check_declare_adjourned(self, e: DeclareAdjourned) -> None:
+        self._need_chair(e.actor)
+        if self.stack:
+            raise OutOfOrder("business_pending")
+
+    def _do_declare_adjourned(self, e: DeclareAdjourned) -> list[Outcome]:
+        out: list[Outcome] = []
+        self._adjourn(e.at, out)
+        return out
+
+    def _adjourn(self, at: datetime, out: list[Outcome]) -> None:
+        self._release_floor(at, out)
+        self.requests.clear()
+        self.session = Session.ADJOURNED
+        self.adjourned_at = at
+        for member in self.present:
+            self._close_attendance(member, at)
+        out.append(SessionChanged(self.session.value))
+
+    # ---------------------------------------------------------------------------------- motions
+
+    def _check_move(self, e: Move) -> None:
+        spec = MOTIONS[e.kind]
+        self._need_participant(e.actor)
+        top = self.top
+        if top is not None and top.status is MotionStatus.PROPOSED:
+            raise OutOfOrder("pending_proposal")
+        self._check_position(e, spec, top)
+        # Motions that cannot interrupt need the floor (RONR §42), and nobody else may hold it.
+        if not spec.interrupts:
+            if self.floor is not None and self.floor != e.actor:
+                raise DebateError("no_floor")
+            if self.profile.motions_need_floor and self.floor != e.actor:
+                raise DebateError("no_floor")
+
+    def _check_position(self, e: Move, spec: MotionSpec, top: Motion | None) -> None:
+        """Precedence: is a motion of this kind in order with ``top`` immediately pending?"""
+        names = _names(e.kind, top.kind if top else None)
+        # While the chair is deciding a point, nothing else is taken up.
+        if top is not None and top.spec.threshold in _CHAIR_DECIDES:
+            raise OutOfOrder("precedence", **names)
+        category = spec.category
+        if category in (Category.MAIN, Category.BRING_BACK):
+            # A main motion (or one bringing a question back) only when nothing is pending (RONR §10).
+            if top is not None:
+                raise OutOfOrder("precedence", **names)
+            self._check_main_level(e)
+        elif category is Category.SUBSIDIARY:
+            self._check_subsidiary(e, spec, top, names)
+        elif category is Category.PRIVILEGED:
+            assert spec.rank is not None
+            if top is not None and (top.rank is None or (spec.rank, 0) <= top.rank):
+                raise OutOfOrder("precedence", **names)
+        else:
+            self._check_incidental(e, top, names)
+
+    def _check_main_level(self, e: Move) -> None:
+        if e.kind is MotionKind.MAIN:
+            # 南塘十三条: no discussion without a concrete motion.
+            if not e.text.strip():
+                raise InvalidAction(detail="a main motion needs its wording")
+        elif e.kind is MotionKind.TAKE_FROM_TABLE:
+            if e.target not in self.table:
+                raise OutOfOrder("invalid_target", detail=f"{e.target} is not on the table")
+        elif e.kind is MotionKind.RESCIND:
+            d = self.decided.get(e.target or "")
+            if d is None or not d.adopted or d.rescinded:
+                raise OutOfOrder("invalid_target", detail=f"{e.target} is not an adopted motion in force")
+        elif e.kind is MotionKind.RECONSIDER:
+            d = self.decided.get(e.target or "")
+            if d is None or not d.this_meeting or self.motions[d.motion_id].reconsidered:
+                raise OutOfOrder("invalid_target",
+                                 detail=f"{e.target} is not a vote of this meeting that can be reconsidered")
+            # Only one who voted with the prevailing side may move to reconsider (RONR §37), so
+            # the losing side cannot simply ask for the same vote again.
+            if d.prevailing is not None and e.actor not in d.prevailing:
+                raise NotEntitled("reconsider_not_prevailing")
+
+    def _check_subsidiary(self, e: Move, spec: MotionSpec, top: Motion | None,
+                          names: dict[str, str]) -> None:
+        if top is None:
+            raise OutOfOrder("nothing_pending", **names)
+        if top.rank is None:  # an incidental question must be decided first
+            raise OutOfOrder("precedence", **names)
+        assert spec.rank is not None
+        if e.kind is MotionKind.AMEND:
+            # Amend applies to the immediately pending amendable motion, whatever its rank, but
+            # never to an amendment of an amendment (RONR §12: two degrees only).
+            target = self.motions[top.target] if top.kind is MotionKind.AMEND and top.target else None
+            if not top.spec.amendable or (target is not None and target.kind is MotionKind.AMEND):
+                raise OutOfOrder("not_amendable", **names)
+            if not e.text.strip():
+                raise InvalidAction(detail="an amendment needs the proposed wording")
+        elif (spec.rank, 0) <= top.rank:
+            raise OutOfOrder("precedence", **names)
+        # Once the previous question is ordered only the vote, or a motion outranking the previous
+        # question, may intervene (RONR §16).
+        if top.debate_closed and spec.rank < _PREVIOUS_QUESTION_RANK:
+            raise OutOfOrder("debate_closed")
+        if e.kind in (MotionKind.PREVIOUS_QUESTION, MotionKind.LIMIT_DEBATE):
+            # These act on debate (and amendment), so they need a debatable or amendable question.
+            if not (self.debatable(top) or top.spec.amendable):
+                raise OutOfOrder("not_applicable", **names)
+        elif e.kind is not MotionKind.AMEND:
+            # Postpone, commit, postpone indefinitely and lay on the table carry the main question.
+            if self.motions[self.stack[0]].kind not in _MAIN_QUESTIONS:
+                raise OutOfOrder("not_applicable", **_names(e.kind, self.motions[self.stack[0]].kind))
+        if e.kind is MotionKind.LIMIT_DEBATE:
+            if e.speech_seconds is None and e.max_speeches is None:
+                raise InvalidAction(detail="say the new speech length or number of speeches")
+            if (e.speech_seconds is not None and e.speech_seconds < 1) or (
+                e.max_speeches is not None and e.max_speeches < 1
+            ):
+                raise InvalidAction(detail="limits must be positive")
+
+    def _check_incidental(self, e: Move, top: Motion | None, names: dict[str, str]) -> None:
+        kind = e.kind
+        if kind is MotionKind.POINT_OF_ORDER:
+            return  # in order whenever a breach occurs (RONR §23)
+        if kind is MotionKind.APPEAL:
+            if self.appealable is None:
+                raise OutOfOrder("no_ruling")
+            return
+        if kind is MotionKind.DIVISION_OF_ASSEMBLY:
+            # Demanded right after a vote taken by show of hands is announced (RONR §29).
+            if self.redo is None:
+                raise OutOfOrder("too_late", detail="a division must be demanded as soon as the "
+                                 "result of a vote by show of hands is announced")
+            return
+        if top is None:
+            raise OutOfOrder("nothing_pending", **names)
+        if kind is MotionKind.SUSPEND_RULES:
+            if top.rank is None:
+                raise OutOfOrder("precedence", **names)
+            bad = [r for r in e.rules if r not in SUSPENDABLE_RULES]
+            if not e.rules or bad:
+                raise InvalidAction(detail=f"rules to suspend must be among {sorted(SUSPENDABLE_RULES)}")
+            return
+        # Objection to consideration and division of the question apply to a main motion itself.
+        if top.kind is not MotionKind.MAIN:
+            raise OutOfOrder("precedence", **names)
+        if kind is MotionKind.OBJECTION_TO_CONSIDERATION:
+            # Only before debate begins or any subsidiary motion is stated (RONR §26).
+            if top.debated or top.objected:
+                raise OutOfOrder("too_late", detail="debate on the question has begun")
+        elif kind is MotionKind.DIVISION_OF_QUESTION:
+            if len(e.parts) < 2 or any(not p.strip() for p in e.parts):
+                raise InvalidAction(detail="a division needs at least two non-empty parts")
+
+    def _rank_for(self, kind: MotionKind, top: Motion | None) -> Rank | None:
+        rank = MOTIONS[kind].rank
+        if rank is None:
+            return None
+        if kind is MotionKind.AMEND:
+            # An amendment sits just above the motion it amends: at rank 3 over a main motion, and
+            # just above a higher-ranking motion it amends (say, postpone), so that only motions
+            # outranking that one are in order while the amendment is pending.
+            assert top is not None and top.rank is not None
+            t0, t1 = top.rank
+            return (rank, 0) if t0 < rank else (t0, t1 + 1)
+        return (rank, 0)
+
+    def _do_move(self, e: Move) -> list[Outcome]:
+        spec = MOTIONS[e.kind]
+        out: list[Outcome] = []
+        top = self.top
+        # Making a motion ends the mover's turn at the floor; an interrupting motion made by
+        # someone else stops the speaker, whose interrupted speech is not counted against them.
+        if self.floor is not None:
+            self._release_floor(e.at, out, interrupted=self.floor != e.actor)
+        if e.kind is MotionKind.DIVISION_OF_ASSEMBLY:
+            return out + self._retake_vote(e)
+        if e.kind is MotionKind.APPEAL:
+            target = self.appealable
+        elif spec.category is Category.BRING_BACK:
+            target = e.target
+        elif spec.category is Category.PRIVILEGED or e.kind is MotionKind.POINT_OF_ORDER:
+            target = None
+        else:
+            target = top.id if top else None
+        motion_id = f"m{self.version + 1}"
+        motion = Motion(
+            id=motion_id,
+            kind=e.kind,
+            text=e.text,
+            original_text=e.text,
+            mover=e.actor,
+            made_at=e.at,
+            # A point the chair decides needs no second and no statement: it awaits the ruling.
+            status=MotionStatus.PENDING if spec.threshold in _CHAIR_DECIDES else MotionStatus.PROPOSED,
+            rank=self._rank_for(e.kind, top),
+            target=target,
+            parts=e.parts,
+            notice=e.notice,
+            scope_all=e.scope_all,
+            speech_seconds=e.speech_seconds,
+            max_speeches=e.max_speeches,
+            rules=e.rules,
+        )
+        if e.kind is MotionKind.AMEND and target is not None:
+            self.motions[target].amendments.append(motion_id)
+        self.motions[motion_id] = motion
+        self.stack.append(motion_id)
+        self.requests.clear()  # requests to speak were for the question that is no longer immediate
+        out.append(MotionMade(motion_id, e.kind, e.actor))
+        return out
+
+    def _check_second(self, e: Second) -> None:
+        self._need_participant(e.actor)
+        top = self.top
+        if top is None or top.status is not MotionStatus.PROPOSED:
+            raise OutOfOrder("nothing_to_second")
+        if not top.spec.needs_second or top.seconder is not None:
+            raise InvalidAction("already_seconded")
+        if top.mover == e.actor:
+            raise InvalidAction("own_motion")
+
+    def _do_second(self, e: Second) -> list[Outcome]:
+        top = self.top
+        assert top is not None
+        top.seconder = e.actor
+        return [Seconded(top.id, e.actor)]
+
+    def _needs_second(self, motion: Motion) -> bool:
+        return motion.spec.needs_second and self.profile.seconds_required and motion.seconder is None
+
+    def _check_state_question(self, e: StateQuestion) -> None:
+        self._need_chair(e.actor)
+        top = self.top
+        if top is None or top.status is not MotionStatus.PROPOSED:
+            raise OutOfOrder("nothing_to_state")
+        # RONR §4: a motion needing a second is not stated until seconded (profiles for small
+        # boards and 南塘 switch seconds off).
+        if self._needs_second(top):
+            raise NotSeconded()
+
+    def _do_state_question(self, e: StateQuestion) -> list[Outcome]:
+        top = self.top
+        assert top is not None
+        top.status = MotionStatus.PENDING
+        if top.spec.category is Category.SUBSIDIARY and top.target:
+            self.motions[top.target].debated = True  # objection to consideration now too late
+        return [QuestionStated(top.id)]
+
+    def _check_no_second(self, e: NoSecond) -> None:
+        self._need_chair(e.actor)
+        top = self.top
+        if top is None or top.status is not MotionStatus.PROPOSED:
+            raise OutOfOrder("nothing_to_state")
+        if not self._needs_second(top):
+            raise InvalidAction("already_seconded")
+
+    def _do_no_second(self, e: NoSecond) -> list[Outcome]:
+        out: list[Outcome] = []
+        self._pop(MotionStatus.NOT_SECONDED, e.at, out)
+        self._after_pop(out)
+        return out
+
+    def _check_withdraw(self, e: Withdraw) -> None:
+        self._need_present_member(e.actor)
+        top = self.top
+        if top is None:
+            raise OutOfOrder("nothing_pending", **_names("withdraw", None))
+        if e.motion_id is not None and e.motion_id != top.id:
+            raise OutOfOrder("invalid_target", detail="only the immediately pending motion can be withdrawn")
+        if top.mover != e.actor:
+            raise NotEntitled("not_mover")
+
+    def _do_withdraw(self, e: Withdraw) -> list[Outcome]:
+        # Simplification of RONR §33: once stated, withdrawal needs the assembly's leave; the
+        # engine grants it, and the minutes record the withdrawal.
+        out: list[Outcome] = []
+        self._pop(MotionStatus.WITHDRAWN, e.at, out)
+        self._after_pop(out)
+        return out
+
+    def _pop(self, status: MotionStatus, at: datetime, out: list[Outcome]) -> Motion:
+        motion = self.motions[self.stack.pop()]
+        motion.status = status
+        motion.decided_at = at
+        out.append(MotionDisposed(motion.id, status))
+        return motion
+
+    def _dispose_rest(self, status: MotionStatus, at: datetime, out: list[Outcome], to: str = "") -> None:
+        """Postpone, commit, postpone indefinitely: the main question goes, with all that adheres."""
+        while self.stack:
+            self._pop(status, at, out).postponed_to = to
+
+    def _after_pop(self, out: list[Outcome]) -> None:
+        # Suspension of the rules lasts for the question it was adopted for (RONR §25).
+        if self.suspended_for is not None and self.suspended_for not in self.stack:
+            self.suspended, self.suspended_for = frozenset(), None
+        if not self.stack and self.queue:
+            nxt = self.motions[self.queue.pop(0)]
+            nxt.status = MotionStatus.PENDING
+            self.stack.append(nxt.id)
+            out.append(QuestionStated(nxt.id))
+        self.requests.clear()
+
+    # ------------------------------------------------------------------------------ floor, debate
+
+    def _check_request_floor(self, e: RequestFloor) -> None:
+        self._need_participant(e.actor)
+        if e.actor == self.floor or any(m == e.actor for m, _ in self.requests):
+            raise InvalidAction("already_requested")
+
+    def _do_request_floor(self, e: RequestFloor) -> list[Outcome]:
+        self.requests.append((e.actor, e.stance))
+        return [FloorRequested(e.actor)]
+
+    def _debate_question(self) -> Motion | None:
+        """The immediately pending question if it is open to debate now."""
+        top = self.top
+        if top is None or top.status is not MotionStatus.PENDING or top.debate_closed:
+            return None
+        return top if self.debatable(top) else None
+
+    def _check_recognize(self, e: Recognize) -> None:
+        self._need_chair(e.actor)
+        if self.floor is not None:
+            raise DebateError("floor_taken", member=self.floor)
+        stance = next((s for m, s in self.requests if m == e.member), None)
+        if all(m != e.member for m, _ in self.requests):
+            raise DebateError("not_requested", member=e.member)
+        question = self._debate_question()
+        if question is None:
+            return
+        made = self.speeches_made
+        limit = self.max_speeches(question)
+        first_timer = made(e.member, question.id) == 0
+        others = [(m, s) for m, s in self.requests if m != e.member and made(m, question.id) < limit]
+        # RONR 43:8 / DOMAIN.md: nobody speaks a second time while someone who has not spoken
+        # on the question wants the floor.
+        ftf = self.profile.first_time_first and not self._suspended("first_time_first")
+        if ftf and not first_timer and any(made(m, question.id) == 0 for m, _ in others):
+            raise DebateError("first_time_first")
+        # 南塘十三条: the chair alternates pro and con speakers when both are waiting.
+        if self.profile.alternate_stances and not self._suspended("alternation"):
+            last = self.last_stance.get(question.id)
+            if last in _OPPOSITE and stance == last:
+                want = _OPPOSITE[last]
+                pool = [(m, s) for m, s in others if not (ftf and first_timer) or made(m, question.id) == 0]
+                if any(s == want for _, s in pool):
+                    raise DebateError("alternation", stance=want.value, stance_zh=_STANCE_ZH[want])
+
+    def _do_recognize(self, e: Recognize) -> list[Outcome]:
+        self.floor_stance = next(s for m, s in self.requests if m == e.member)
+        self.requests = [r for r in self.requests if r[0] != e.member]
+        self.floor = e.member
+        return [FloorGranted(e.member)]
+
+    def _check_speak(self, e: Speak) -> None:
+        self._need_participant(e.actor)
+        if self.floor != e.actor:
+            raise DebateError("no_floor")
+        if self.speech is not None:
+            raise InvalidAction(detail="already speaking")
+        top = self.top
+        if top is None:
+            raise OutOfOrder("nothing_pending", kind="speech", kind_zh="发言")
+        if top.status is MotionStatus.PROPOSED:
+            raise OutOfOrder("not_stated")
+        if not self.debatable(top):
+            raise DebateError("not_debatable", **_names(None, top.kind))
+        if top.debate_closed:
+            raise DebateError("debate_closed")
+        limit = self.max_speeches(top)
+        if self.speeches_made(e.actor, top.id) >= limit and not self._suspended("speech_limit"):
+            raise DebateError("speech_limit", limit=limit)
+        stance = e.stance or self.floor_stance
+        if (self.profile.stance_required and not self._suspended("stance_required")
+                and stance not in _OPPOSITE):
+            raise DebateError("stance_required")
+
+    def _do_speak(self, e: Speak) -> list[Outcome]:
+        top = self.top
+        assert top is not None
+        stance = e.stance or self.floor_stance
+        key = (e.actor, top.id)
+        self.speech_counts[key] = self.speech_counts.get(key, 0) + 1
+        self.speech = Speech(e.actor, top.id, stance, e.at, self.speech_counts[key])
+        self.speeches.append(self.speech)
+        top.debated = True
+        if stance in _OPPOSITE:
+            self.last_stance[top.id] = stance
+        return [SpeechStarted(e.actor, top.id, stance, self.speech_counts[key])]
+
+    def _check_yield_floor(self, e: YieldFloor) -> None:
+        if self.floor != e.actor:
+            raise DebateError("no_floor")
+
+    def _do_yield_floor(self, e: YieldFloor) -> list[Outcome]:
+        out: list[Outcome] = []
+        self._release_floor(e.at, out)
+        return out
+
+    def _check_cut_off(self, e: CutOff) -> None:
+        self._need_chair(e.actor)
+        if self.speech is None:
+            raise DebateError("not_speaking")
+        if e.reason not in CUT_OFF_REASONS:
+            raise InvalidAction(detail=f"reason must be one of {sorted(CUT_OFF_REASONS)}")
+        if e.reason == "overrun" and not self._overran(self.speech, e.at):
+            raise DebateError("not_overrun")
+
+    def _do_cut_off(self, e: CutOff) -> list[Outcome]:
+        out: list[Outcome] = []
+        self._release_floor(e.at, out, cut_off=e.reason)
+        return out
+
+    def _overran(self, speech: Speech, at: datetime) -> bool:
+        if self._suspended("speech_time"):
+            return False
+        limit = self.speech_limit_seconds(self.motions[speech.motion_id])
+        return (at - speech.started).total_seconds() > limit
+
+    def _flag_overrun(self, at: datetime, out: list[Outcome]) -> None:
+        # The engine has no clock of its own: an overrun is noticed when an event arrives whose
+        # timestamp is past the limit (the room's timer sends a tick event if nothing else does).
+        s = self.speech
+        if s is not None and not s.overrun and self._overran(s, at):
+            s.overrun = True
+            out.append(SpeechOverrun(s.member, s.motion_id, self.speech_limit_seconds(self.motions[s.motion_id])))
+
+    def _release_floor(self, at: datetime, out: list[Outcome], *, interrupted: bool = False,
+                       cut_off: str | None = None) -> None:
+        s = self.speech
+        if s is not None:
+            s.ended, s.cut_off, s.interrupted = at, cut_off, interrupted
+            if interrupted:
+                self.speech_counts[(s.member, s.motion_id)] -= 1
+            out.append(SpeechEnded(s.member, s.motion_id, (at - s.started).total_seconds(), cut_off))
+        self.speech = None
+        self.floor = None
+        self.floor_stance = None
+
+    # --------------------------------------------------------------------------------- rulings
+
+    def _check_rule(self, e: ChairRuling) -> None:
+        self._need_chair(e.actor)
+        top = self.top
+        if top is None or top.spec.threshold not in _CHAIR_DECIDES:
+            raise OutOfOrder("nothing_to_rule")
+
+    def _do_rule(self, e: ChairRuling) -> list[Outcome]:
+        out: list[Outcome] = []
+        motion = self._pop(MotionStatus.RULED, e.at, out)
+        motion.well_taken = e.well_taken
+        motion.ruling_text = e.text
+        self.appealable = motion.id
+        out.append(RulingMade(motion.id, e.well_taken))
+        self._after_pop(out)
+        return out
+
+    # ---------------------------------------------------------------------------------- voting
+
+    def _check_call_vote(self, e: CallVote) -> None:
+        self._need_chair(e.actor)
+        top = self.top
+        if top is None:
+            raise OutOfOrder("nothing_pending", kind="vote", kind_zh="表决")
+        if top.status is MotionStatus.PROPOSED:
+            raise OutOfOrder("not_stated")
+        if top.spec.threshold in _CHAIR_DECIDES:
+            raise OutOfOrder("not_voted", **_names(None, top.kind))
+        # RONR §40: no business requiring a vote without a quorum, judged when the vote is called.
+        if not self.has_quorum():
+            raise VotingError("no_quorum", present=self.present_weight(), needed=self.quorum_needed())
+        if self.floor is not None:
+            raise DebateError("floor_held")
+        # Only the chair calls the vote, and only after the speeches are used up (南塘; RONR §43:
+        # closing debate against the will of members takes the previous question).
+        if self.profile.vote_after_debate and self._debate_question() is top:
+            limit = self.max_speeches(top)
+            if any(self.speeches_made(m, top.id) < limit for m, _ in self.requests):
+                raise DebateError("debate_open")
+
+    def _do_call_vote(self, e: CallVote) -> list[Outcome]:
+        top = self.top
+        assert top is not None
+        self.requests.clear()
+        self.ballot = Ballot(top.id, e.method, self.threshold(top), e.at, self.present_weight())
+        top.status = MotionStatus.VOTING
+        return [VotingOpened(top.id, e.method)]
+
+    def _check_cast_vote(self, e: CastVote) -> None:
+        b = self.ballot
+        if b is None:
+            raise OutOfOrder("no_vote")
+        self._need_present_member(e.actor)
+        if e.actor in b.voters:
+            raise VotingError("double_vote")
+        if b.closed:
+            raise VotingError("vote_closed")
+        if e.choice is VoteChoice.ABSTAIN and not self.profile.abstentions_asked:
+            raise VotingError("abstain_not_asked")
+        if e.actor == self.chair:
+            rule = self.profile.chair_votes
+            if rule is ChairVotes.NEVER:
+                raise VotingError("chair_vote")
+            # RONR 44:12: the chair votes by ballot like everyone, otherwise only to change the result.
+            if rule is ChairVotes.WHEN_DECISIVE and not b.secret:
+                before = self._tally(b).adopted
+                after = self._tally(b, (e.choice, self.weight(e.actor))).adopted
+                if before == after:
+                    raise VotingError("not_decisive")
+
+    def _do_cast_vote(self, e: CastVote) -> list[Outcome]:
+        b = self.ballot
+        assert b is not None
+        b.voters.append(e.actor)
+        if b.secret:
+            b.anonymous.append((e.choice, self.weight(e.actor)))
+            b.anonymous.sort()
+        else:
+            b.roll[e.actor] = e.choice
+        if e.actor == self.chair and not (self.profile.chair_votes is ChairVotes.WHEN_DECISIVE and b.secret):
+            b.closed = True  # the chair votes last (南塘), or casts the deciding vote (RONR 44:12)
+        return [VoteRecorded(e.actor, None if b.secret else e.choice)]
+
+    def _check_announce_result(self, e: AnnounceResult) -> None:
+        self._need_chair(e.actor)
+        if self.ballot is None:
+            raise OutOfOrder("no_vote")
+
+    def _do_announce_result(self, e: AnnounceResult) -> list[Outcome]:
+        b = self.ballot
+        assert b is not None
+        # One deepcopy of all fields together keeps shared references (the current speech) shared.
+        snapshot = (
+            copy.deepcopy({k: v for k, v in vars(self).items() if k not in _NOT_SNAPSHOT})
+            if b.method is VoteMethod.SHOW_OF_HANDS
+            else None
+        )
+        result = self._tally(b)
+        record = BallotRecord(
+            motion_id=b.motion_id,
+            method=b.method,
+            called_at=b.called_at,
+            announced_at=e.at,
+            result=result,
+            voters=tuple(sorted(b.voters)),
+            roll=() if b.secret else tuple(sorted(b.roll.items())),
+        )
+        self.ballot = None
+        motion = self.motions[self.stack.pop()]
+        assert motion.id == b.motion_id
+        motion.ballots.append(record)
+        motion.status = MotionStatus.ADOPTED if result.adopted else MotionStatus.LOST
+        motion.decided_at = e.at
+        out: list[Outcome] = [ResultAnnounced(motion.id, result, motion.status)]
+        if motion.kind is MotionKind.MAIN:
+            prevailing = None
+            if not b.secret:
+                side = VoteChoice.AYE if result.adopted else VoteChoice.NO
+                prevailing = frozenset(m for m, c in b.roll.items() if c is side)
+            self.decided[motion.id] = Decision(motion.id, motion.text, result.adopted, prevailing, True)
+        self._apply_result(motion, result.adopted, e.at, out)
+        self._after_pop(out)
+        if snapshot is not None:
+            self.redo = _Redo(snapshot, record)
+        return out
+
+    def _retake_vote(self, e: Move) -> list[Outcome]:
+        """Division of the assembly: undo the announced result and vote again, counted by name."""
+        redo = self.redo
+        assert redo is not None
+        for key, value in redo.state.items():
+            setattr(self, key, value)
+        self.redo = None
+        motion = self.motions[redo.record.motion_id]
+        motion.ballots.append(replace(redo.record, superseded=True))
+        demand_id = f"m{self.version + 1}"
+        self.motions[demand_id] = Motion(
+            id=demand_id, kind=e.kind, text=e.text, mover=e.actor, made_at=e.at,
+            status=MotionStatus.ADOPTED, rank=None, target=motion.id, decided_at=e.at,
+        )
+        old = self.ballot
+        assert old is not None
+        self.ballot = Ballot(motion.id, VoteMethod.ROLL_CALL, old.threshold, e.at, old.present_weight)
+        return [MotionMade(demand_id, e.kind, e.actor), VotingOpened(motion.id, VoteMethod.ROLL_CALL)]
+
+    def _apply_result(self, motion: Motion, adopted: bool, at: datetime, out: list[Outcome]) -> None:
+        """The effect of a decided motion on the rest of the meeting (the motion is already popped)."""
+        kind = motion.kind
+        target = self.motions.get(motion.target or "")
+        if kind is MotionKind.APPEAL:
+            assert target is not None
+            target.overruled = not adopted  # "adopted" = the decision of the chair stands
+            return
+        if kind is MotionKind.OBJECTION_TO_CONSIDERATION:
+            assert target is not None
+            if adopted:
+                self._pop(MotionStatus.NOT_CONSIDERED, at, out)
+            else:
+                target.objected = True
+            return
+        if not adopted:
+            return
+        if kind is MotionKind.AMEND:
+            assert target is not None
+            target.text = motion.text
+        elif kind is MotionKind.POSTPONE_INDEFINITELY:
+            self._dispose_rest(MotionStatus.KILLED, at, out)
+        elif kind is MotionKind.POSTPONE_TO_CERTAIN_TIME:
+            self._dispose_rest(MotionStatus.POSTPONED, at, out, motion.text)
+        elif kind is MotionKind.COMMIT:
+            self._dispose_rest(MotionStatus.COMMITTED, at, out, motion.text)
+        elif kind is MotionKind.LAY_ON_THE_TABLE:
+            group = list(self.stack)
+            for mid in group:
+                self.motions[mid].status = MotionStatus.TABLED
+                out.append(MotionDisposed(mid, MotionStatus.TABLED))
+            self.table[group[0]] = group
+            self.stack.clear()
+        elif kind is MotionKind.TAKE_FROM_TABLE:
+            assert motion.target is not None
+            group = self.table.pop(motion.target)
+            for mid in group:
+                self.motions[mid].status = MotionStatus.PENDING
+            self.stack.extend(group)
+        elif kind is MotionKind.PREVIOUS_QUESTION:
+            for mid in self.stack if motion.scope_all else self.stack[-1:]:
+                self.motions[mid].debate_closed = True
+        elif kind is MotionKind.LIMIT_DEBATE:
+            assert target is not None
+            if motion.speech_seconds is not None:
+                target.speech_seconds = motion.speech_seconds
+            if motion.max_speeches is not None:
+                target.max_speeches = motion.max_speeches
+        elif kind is MotionKind.RECESS:
+            self._release_floor(at, out)
+            self.requests.clear()
+            self.session = Session.RECESS
+            out.append(SessionChanged(self.session.value))
+        elif kind is MotionKind.ADJOURN:
+            self._adjourn(at, out)
+        elif kind is MotionKind.FIX_TIME_TO_ADJOURN:
+            self.adjourned_to = motion.text
+        elif kind is MotionKind.SUSPEND_RULES:
+            self.suspended = self.suspended | frozenset(motion.rules)
+            self.suspended_for = self.stack[0]
+        elif kind is MotionKind.DIVISION_OF_QUESTION:
+            main = self._pop(MotionStatus.DIVIDED, at, out)
+            parts = []
+            for i, text in enumerate(motion.parts, 1):
+                part = Motion(
+                    id=f"{main.id}.{i}", kind=MotionKind.MAIN, text=text, original_text=text,
+                    mover=main.mover, seconder=main.seconder, made_at=at, status=MotionStatus.QUEUED,
+                    rank=main.rank, target=main.id,
+                )
+                self.motions[part.id] = part
+                parts.append(part.id)
+            self.queue[:0] = parts  # taken up one by one, before anything queued earlier
+        elif kind is MotionKind.RESCIND:
+            assert motion.target is not None
+            self.decided[motion.target] = replace(self.decided[motion.target], rescinded=True)
+            if target is not None:
+                target.status = MotionStatus.RESCINDED
+        elif kind is MotionKind.RECONSIDER:
+            # The question returns to the state it was in just before the vote being reconsidered.
+            assert target is not None
+            del self.decided[target.id]
+            target.status = MotionStatus.PENDING
+            target.reconsidered = True
+            target.debate_closed = False
+            target.decided_at = None
+            self.stack.append(target.id)
+            out.append(QuestionStated(target.id))
+
+    # ---------------------------------------------------------------------------------- probes
+
+    def _probes(self, member: str, at: datetime) -> Iterator[Event]:
+        """Candidate events for ``legal_events``: one per action (and motion kind, and target)."""
+        a: dict[str, Any] = {"actor": member, "at": at}
+        yield CallToOrder(**a)
+        yield Arrive(**a)
+        yield Leave(**a)
+        for kind in MotionKind:
+            targets: Iterable[str | None] = [None]
+            if kind is MotionKind.TAKE_FROM_TABLE:
+                targets = list(self.table)
+            elif kind is MotionKind.RESCIND:
+                targets = [d.motion_id for d in self.decided.values() if d.adopted and not d.rescinded]
+            elif kind is MotionKind.RECONSIDER:
+                targets = [d.motion_id for d in self.decided.values() if d.this_meeting]
+            for target in targets:
+                yield Move(kind=kind, text="…", target=target, parts=("…", "…"),
+                           rules=("speech_limit",), speech_seconds=60, **a)
+        yield Second(**a)
+        yield StateQuestion(**a)
+        yield NoSecond(**a)
+        yield Withdraw(**a)
+        yield RequestFloor(**a)
+        for requester, _ in self.requests:
+            yield Recognize(member=requester, **a)
+        for stance in (None, Stance.PRO, Stance.CON):
+            yield Speak(stance=stance, **a)
+        yield YieldFloor(**a)
+        yield CutOff(reason="off_topic", **a)
+        yield ChairRuling(well_taken=True, **a)
+        yield CallVote(**a)
+        for choice in VoteChoice:
+            yield CastVote(choice=choice, **a)
+        yield AnnounceResult(**a)
+        for other in self.present:
+            yield HandOverChair(to=other, **a)
+        yield DeclareAdjourned(**a)
+
+
+def replay(
+    events: Iterable[Event],
+    *,
+    members: Iterable[Member | str],
+    profile: RuleProfile = RONR,
+    prior: Iterable[Decision] = (),
+) -> Meeting:
+    """Rebuild a meeting from its event log."""
+    return Meeting.replay(events, members=members, profile=profile, prior=prior)
