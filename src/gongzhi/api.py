@@ -13,6 +13,7 @@ from gongzhi.accounts.auth import SessionOrToken
 from gongzhi.core.api import router as core_router
 from gongzhi.people.api import router as people_router
 from gongzhi.places.api import router as places_router
+from gongzhi.services.api import router as services_router
 
 
 class GongzhiAPI(NinjaAPI):
@@ -64,3 +65,4 @@ api.add_router("/", core_router)
 api.add_router("/places", places_router)
 api.add_router("/accounts", accounts_router)
 api.add_router("/people", people_router)
+api.add_router("/services", services_router)

@@ -10,6 +10,8 @@ urlpatterns = [
     path("accounts/", include("gongzhi.accounts.urls")),
     path("people/", include("gongzhi.people.urls")),
     path("places/", include("gongzhi.places.urls")),
+    path("services/", include("gongzhi.services.urls")),
+    path("open311/v2/", include("gongzhi.services.open311")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

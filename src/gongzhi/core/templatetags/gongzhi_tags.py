@@ -168,7 +168,7 @@ def described_widget(bound_field: BoundField) -> str:
     first appears. Ids follow Django's own convention (``<auto_id>_helptext``).
     """
     ids: list[str] = []
-    attrs: dict[str, str] = {}
+    attrs: dict[str, str | bool] = {}
     if bound_field.help_text:
         ids.append(f"{bound_field.auto_id}_helptext")
     if bound_field.errors:

@@ -1,0 +1,7 @@
+"""Open311 GeoReport v2 read views (to be written)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
