@@ -181,7 +181,7 @@ class Case(models.Model):
     result_note = models.TextField(blank=True)
     search_text = models.TextField(blank=True)  # jieba tokens, space-joined (FIELD-NOTES: Chinese search)
     # 5×100% roll-up: writers only flip ``stats_dirty``; the worker folds the case into
-    # ``DailyFigure`` and remembers what it added in ``stats_snapshot`` (no hot counter rows).
+    # ``MonthlyFigure`` and remembers what it added in ``stats_snapshot`` (no hot counter rows).
     stats_dirty = models.BooleanField(default=True)
     stats_snapshot = models.JSONField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
@@ -326,10 +326,14 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
 
 
-class DailyFigure(models.Model):
-    """5×100% roll-up per local day × department × place (community level)."""
+class MonthlyFigure(models.Model):
+    """5×100% roll-up per month × department × place.
 
-    day = models.DateField()
+    Monthly, not daily: the number of roll-up rows is bounded by months × departments × places,
+    so reading the figures costs the same at ten thousand cases as at a million (bench/intake.py).
+    """
+
+    month = models.DateField(help_text=_("该月第一天"))
     department = models.ForeignKey("accounts.Department", on_delete=models.CASCADE, related_name="+")
     place = models.ForeignKey("places.Place", on_delete=models.CASCADE, related_name="+")
     place_path = models.CharField(max_length=200)
@@ -344,5 +348,5 @@ class DailyFigure(models.Model):
     overdue_open = models.IntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["day", "department", "place"], name="daily_figure_unique")]
-        indexes = [models.Index(fields=["place_path", "day"], name="daily_figure_path_idx")]
+        constraints = [models.UniqueConstraint(fields=["month", "department", "place"], name="monthly_figure_unique")]
+        indexes = [models.Index(fields=["place_path", "month"], name="monthly_figure_path_idx")]

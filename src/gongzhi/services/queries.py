@@ -20,7 +20,7 @@ from gongzhi.accounts.enums import PUBLIC_ROLES, Role
 from gongzhi.accounts.scope import active_assignments, scope_q
 from gongzhi.services.domain.search import query_tokens
 from gongzhi.services.enums import OPEN_TASK_STATUSES
-from gongzhi.services.models import Accountability, Case, DailyFigure, ServiceItem, Task
+from gongzhi.services.models import Accountability, Case, MonthlyFigure, ServiceItem, Task
 from gongzhi.services.stats import Figures, figures_from
 
 
@@ -119,32 +119,32 @@ def figures_for_user(
     user: Any, *, department_id: int | None = None, place_path: str | None = None,
     since: date | None = None, until: date | None = None,
 ) -> Figures:
-    rows = DailyFigure.objects.filter(scope_q(user, field="place_path"))
+    rows = MonthlyFigure.objects.filter(scope_q(user, field="place_path"))
     return _filter_figures(rows, department_id, place_path, since, until)
 
 
 def public_figures(*, department_id: int | None = None, place_path: str | None = None) -> Figures:
     """On-time rates are published (阳光办): the public page reads the same roll-up, unscoped."""
-    return _filter_figures(DailyFigure.objects.all(), department_id, place_path, None, None)
+    return _filter_figures(MonthlyFigure.objects.all(), department_id, place_path, None, None)
 
 
-def _filter_figures(rows: QuerySet[DailyFigure], department_id: int | None, place_path: str | None,
+def _filter_figures(rows: QuerySet[MonthlyFigure], department_id: int | None, place_path: str | None,
                     since: date | None, until: date | None) -> Figures:
     if department_id:
         rows = rows.filter(department_id=department_id)
     if place_path:
         rows = rows.filter(place_path__startswith=place_path)
     if since:
-        rows = rows.filter(day__gte=since)
+        rows = rows.filter(month__gte=since.replace(day=1))
     if until:
-        rows = rows.filter(day__lte=until)
+        rows = rows.filter(month__lte=until)
     return figures_from(rows)
 
 
 def figures_by_department(rows_user: Any | None = None) -> list[tuple[Any, Figures]]:
     from gongzhi.accounts.models import Department
 
-    base = DailyFigure.objects.all() if rows_user is None else DailyFigure.objects.filter(
+    base = MonthlyFigure.objects.all() if rows_user is None else MonthlyFigure.objects.filter(
         scope_q(rows_user, field="place_path")
     )
     dept_ids = base.values_list("department_id", flat=True).distinct()

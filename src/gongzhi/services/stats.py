@@ -1,9 +1,9 @@
 """The 5×100% figures (seed): 一号办 · 一窗办 · 一网办 · 一次办 · 阳光办, live.
 
 Writers only flip ``Case.stats_dirty``; ``fold_dirty_cases`` (a worker job, every tick) moves
-each dirty case's contribution into ``DailyFigure`` — subtracting what it added last time
+each dirty case's contribution into ``MonthlyFigure`` (per month × department × place) — subtracting what it added last time
 (``stats_snapshot``) and adding what it adds now. Reading the figures then touches roll-up rows
-(departments × places × days), never the case table, so it stays fast at a million cases.
+(months × departments × places), never the case table, so it stays fast at a million cases.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.db.models import F, QuerySet, Sum
 from django.utils import timezone
 
 from gongzhi.services.enums import Channel, SlaState
-from gongzhi.services.models import Case, DailyFigure
+from gongzhi.services.models import Case, MonthlyFigure
 
 COUNTERS = ("cases", "one_number", "window", "online", "zero_visit", "max_one_visit", "closed", "closed_on_time",
             "overdue_open")
@@ -27,7 +27,7 @@ COUNTERS = ("cases", "one_number", "window", "online", "zero_visit", "max_one_vi
 def contribution(case: Case) -> dict[str, Any]:
     closed = case.closed_at is not None
     return {
-        "day": timezone.localtime(case.accepted_at).date().isoformat(),
+        "month": timezone.localtime(case.accepted_at).date().replace(day=1).isoformat(),
         "department": case.department_id,
         "place": case.place_id,
         "path": case.place_path,
@@ -45,13 +45,13 @@ def contribution(case: Case) -> dict[str, Any]:
 
 
 def _apply(delta: dict[tuple[str, int, int, str], dict[str, int]]) -> None:
-    for (day, dept, place, path), counts in delta.items():
+    for (month, dept, place, path), counts in delta.items():
         if not any(counts.values()):
             continue
-        row, _ = DailyFigure.objects.get_or_create(
-            day=date.fromisoformat(day), department_id=dept, place_id=place, defaults={"place_path": path}
+        row, _ = MonthlyFigure.objects.get_or_create(
+            month=date.fromisoformat(month), department_id=dept, place_id=place, defaults={"place_path": path}
         )
-        DailyFigure.objects.filter(pk=row.pk).update(**{k: F(k) + v for k, v in counts.items() if v})
+        MonthlyFigure.objects.filter(pk=row.pk).update(**{k: F(k) + v for k, v in counts.items() if v})
 
 
 def fold_dirty_cases(batch: int = 2000) -> int:
@@ -71,10 +71,10 @@ def fold_dirty_cases(batch: int = 2000) -> int:
                 new = contribution(case)
                 old = case.stats_snapshot
                 if old:
-                    key = (old["day"], old["department"], old["place"], old["path"])
+                    key = (old["month"], old["department"], old["place"], old["path"])
                     for k in COUNTERS:
                         delta[key][k] -= int(old.get(k, 0))
-                key = (new["day"], new["department"], new["place"], new["path"])
+                key = (new["month"], new["department"], new["place"], new["path"])
                 for k in COUNTERS:
                     delta[key][k] += int(new[k])
                 case.stats_snapshot = new
@@ -106,7 +106,7 @@ def _share(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
-def figures_from(rows: QuerySet[DailyFigure]) -> Figures:
+def figures_from(rows: QuerySet[MonthlyFigure]) -> Figures:
     agg = rows.aggregate(**{k: Sum(k) for k in COUNTERS})
     t = {k: int(agg[k] or 0) for k in COUNTERS}
     return Figures(
