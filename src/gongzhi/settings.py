@@ -115,6 +115,7 @@ if DATABASE_URL:
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
         }
 else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)  # so any `gongzhi` command can open the database
     _db = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(SQLITE_PATH),

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from pydantic import Field
 
@@ -25,6 +26,10 @@ class ErrorItem(Schema):
 
 class ErrorOut(Schema):
     detail: list[ErrorItem]
+
+
+class NotFoundOut(Schema):
+    detail: str
 
 
 class RoleOut(Schema):
@@ -102,8 +107,8 @@ def _token_out(t: ApiToken) -> dict[str, Any]:
     }
 
 
-def _forbidden() -> tuple[int, dict[str, Any]]:
-    return Status(403, {"detail": [{"loc": ["auth"], "msg": "只有系统管理员可以管理接口令牌", "type": "permission"}]})
+def _forbidden() -> Status[Any]:
+    return Status(403, {"detail": [{"loc": ["auth"], "msg": _("只有系统管理员可以管理接口令牌"), "type": "permission"}]})
 
 
 @router.get("/tokens", response={200: list[TokenOut], 403: ErrorOut}, summary="Tokens of users you manage")
@@ -115,7 +120,7 @@ def list_tokens(request: HttpRequest) -> Any:
 
 @router.post(
     "/tokens",
-    response={201: IssuedTokenOut, 403: ErrorOut, 422: ErrorOut},
+    response={201: IssuedTokenOut, 403: ErrorOut, 404: NotFoundOut, 422: ErrorOut},
     summary="Issue a token for a user you manage (the secret is returned once)",
 )
 def issue_token(request: HttpRequest, payload: TokenIn) -> Any:
@@ -131,7 +136,7 @@ def issue_token(request: HttpRequest, payload: TokenIn) -> Any:
     return Status(201, {**_token_out(token), "secret": secret})
 
 
-@router.delete("/tokens/{token_id}", response={204: None, 403: ErrorOut}, summary="Revoke a token")
+@router.delete("/tokens/{token_id}", response={204: None, 403: ErrorOut, 404: NotFoundOut}, summary="Revoke a token")
 def revoke_token(request: HttpRequest, token_id: int) -> Any:
     if not is_administrator(request.user):
         return _forbidden()

@@ -46,5 +46,5 @@ class LockoutModelBackend(ModelBackend):
             return None
         if authed.failed_logins or authed.locked_until:
             User.objects.filter(pk=authed.pk).update(failed_logins=0, locked_until=None)
-            authed.failed_logins, authed.locked_until = 0, None  # type: ignore[attr-defined]
-        return authed  # type: ignore[return-value]
+            authed.failed_logins, authed.locked_until = 0, None
+        return authed

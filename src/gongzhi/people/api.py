@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
@@ -24,6 +25,7 @@ from gongzhi.people.models import Document, Organisation, Person
 router = Router(tags=["people"])
 
 MAX_LIMIT = 200
+MAX_OFFSET = 1_000_000  # larger offsets overflow the database integer type (found by schemathesis)
 
 
 class ErrorItem(Schema):
@@ -36,7 +38,11 @@ class ErrorOut(Schema):
     detail: list[ErrorItem]
 
 
-def _error(exc: ActionError, where: str = "body") -> tuple[int, dict[str, Any]]:
+class NotFoundOut(Schema):
+    detail: str
+
+
+def _error(exc: ActionError, where: str = "body") -> Status[Any]:
     return Status(422, {"detail": [{"loc": [where, exc.field or "__all__"], "msg": exc.message, "type": exc.code}]})
 
 
@@ -164,9 +170,9 @@ def document_out(d: Document, valid_ids: set[int]) -> DocumentOut:
 )
 def list_persons(
     request: HttpRequest,
-    number: str | None = Query(None, max_length=64),  # type: ignore[type-arg]
-    limit: int = Query(50, ge=1, le=MAX_LIMIT),  # type: ignore[type-arg]
-    offset: int = Query(0, ge=0),  # type: ignore[type-arg]
+    number: str | None = Query(None, max_length=64),
+    limit: int = Query(50, ge=1, le=MAX_LIMIT),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> Any:
     if number is not None:
         try:
@@ -179,14 +185,14 @@ def list_persons(
     return Status(200, PersonPage(count=qs.count(), items=[person_out(p) for p in qs[offset : offset + limit]]))
 
 
-@router.get("/persons/{person_id}", response=PersonOut, summary="One person (masked)")
+@router.get("/persons/{person_id}", response={200: PersonOut, 404: NotFoundOut}, summary="One person (masked)")
 def get_person(request: HttpRequest, person_id: int) -> PersonOut:
     return person_out(queries.access_person(request.user, person_id))
 
 
 @router.post(
     "/persons",
-    response={200: PersonOut, 201: PersonOut, 403: ErrorOut, 422: ErrorOut},
+    response={200: PersonOut, 201: PersonOut, 403: ErrorOut, 404: NotFoundOut, 422: ErrorOut},
     summary="Register a person; the same number again returns the existing person (200)",
 )
 def register_person(request: HttpRequest, payload: PersonIn) -> Any:
@@ -196,7 +202,7 @@ def register_person(request: HttpRequest, payload: PersonIn) -> Any:
     if payload.home_place_id is not None:
         home_place = Place.objects.filter(pk=payload.home_place_id).first()
         if home_place is None:
-            return Status(422, {"detail": [{"loc": ["body", "home_place_id"], "msg": "所选区域不存在", "type": "place"}]})
+            return Status(422, {"detail": [{"loc": ["body", "home_place_id"], "msg": _("所选区域不存在"), "type": "place"}]})
     try:
         person, created = actions.do_register_person_with_status(
             payload.number,
@@ -209,11 +215,11 @@ def register_person(request: HttpRequest, payload: PersonIn) -> Any:
     except ActionError as exc:
         return _error(exc)
     except PermissionDenied as exc:
-        return Status(403, {"detail": [{"loc": ["body"], "msg": str(exc) or "无权操作", "type": "permission"}]})
+        return Status(403, {"detail": [{"loc": ["body"], "msg": str(exc) or _("无权操作"), "type": "permission"}]})
     return Status((201 if created else 200), person_out(person))
 
 
-@router.get("/persons/{person_id}/documents", response=list[DocumentOut], summary="A person's document wallet")
+@router.get("/persons/{person_id}/documents", response={200: list[DocumentOut], 404: NotFoundOut}, summary="A person's document wallet")
 def person_documents(request: HttpRequest, person_id: int, include_invalid: bool = False) -> list[DocumentOut]:
     person = queries.access_person(request.user, person_id)
     valid = list(queries.wallet_for(person))
@@ -229,9 +235,9 @@ def person_documents(request: HttpRequest, person_id: int, include_invalid: bool
 )
 def list_organisations(
     request: HttpRequest,
-    uscc: str | None = Query(None, max_length=64),  # type: ignore[type-arg]
-    limit: int = Query(50, ge=1, le=MAX_LIMIT),  # type: ignore[type-arg]
-    offset: int = Query(0, ge=0),  # type: ignore[type-arg]
+    uscc: str | None = Query(None, max_length=64),
+    limit: int = Query(50, ge=1, le=MAX_LIMIT),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> Any:
     if uscc is not None:
         try:
@@ -244,12 +250,12 @@ def list_organisations(
     return Status(200, OrganisationPage(count=qs.count(), items=[organisation_out(o) for o in qs[offset : offset + limit]]))
 
 
-@router.get("/organisations/{org_id}", response=OrganisationOut, summary="One organisation")
+@router.get("/organisations/{org_id}", response={200: OrganisationOut, 404: NotFoundOut}, summary="One organisation")
 def get_organisation(request: HttpRequest, org_id: int) -> OrganisationOut:
     return organisation_out(queries.access_organisation(request.user, org_id))
 
 
-@router.get("/organisations/{org_id}/documents", response=list[DocumentOut], summary="An organisation's wallet")
+@router.get("/organisations/{org_id}/documents", response={200: list[DocumentOut], 404: NotFoundOut}, summary="An organisation's wallet")
 def organisation_documents(request: HttpRequest, org_id: int) -> list[DocumentOut]:
     org = queries.access_organisation(request.user, org_id)
     valid = list(queries.wallet_for(org))

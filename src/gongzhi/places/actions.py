@@ -67,8 +67,8 @@ def _clean_code(code: str) -> str:
         raise PlaceError(_("区划代码不能为空。"), field="code")
     if len(code) > CODE_MAX:
         raise PlaceError(_("区划代码不能超过 %(max)d 个字符。") % {"max": CODE_MAX}, field="code")
-    if "/" in code or any(c.isspace() for c in code):
-        raise PlaceError(_("区划代码不能包含空格或斜杠。"), field="code")
+    if "/" in code or not code.isprintable() or any(c.isspace() for c in code):
+        raise PlaceError(_("区划代码不能包含空格、斜杠或控制字符。"), field="code")
     return code
 
 
@@ -91,6 +91,8 @@ def _clean_name(name: str) -> str:
         raise PlaceError(_("名称不能为空。"), field="name")
     if len(name) > NAME_MAX:
         raise PlaceError(_("名称不能超过 %(max)d 个字符。") % {"max": NAME_MAX}, field="name")
+    if not name.isprintable():
+        raise PlaceError(_("名称不能包含控制字符。"), field="name")
     return name
 
 

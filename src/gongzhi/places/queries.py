@@ -18,7 +18,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from gongzhi.accounts.scope import in_scope, is_administrator
-from gongzhi.places.enums import ChangeKind
+from gongzhi.places.enums import ChangeKind, PlaceKind
 from gongzhi.places.models import Place, PlaceChange, PlaceName
 
 LINEAGE_KINDS = (ChangeKind.SPLIT, ChangeKind.MERGE, ChangeKind.MOVE)
@@ -38,6 +38,9 @@ def valid_on(place: Place, on: date) -> bool:
 
 
 def get_by_code(code: str) -> Place | None:
+    # A NUL byte cannot even be sent to PostgreSQL; no stored code contains one or is that long.
+    if not code or "\x00" in code or len(code) > 40:
+        return None
     return Place.objects.select_related("parent").filter(code=code).first()
 
 
@@ -57,6 +60,7 @@ def list_places(
         qs = qs.filter(kind=kind)
     if parent is not None:
         qs = qs.filter(parent=parent)
+    search = search.replace("\x00", "")
     if search:
         qs = qs.filter(Q(name__contains=search) | Q(code__startswith=search))
     # Codes are hierarchical (440311 → 440311006 → 440311006-C01); paths of pks sort as text.
@@ -195,3 +199,22 @@ def places_for_user(user: Any, as_of: date | None = None) -> QuerySet[Place]:
     if as_of is not None:
         qs = qs.filter(valid_q(as_of))
     return qs.order_by("code")
+
+
+def district_centres_geojson(user: Any = None) -> dict[str, Any]:
+    """Map layer: a point per current district with a known centre (public data, ``user`` unused).
+
+    Boundaries are not drawn here: public maps need shapes from an officially reviewed map (审图号).
+    """
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [float(p.lng), float(p.lat)]},
+            "properties": {"code": p.code, "name": p.name, "kind": p.kind},
+        }
+        for p in places_on()
+        .filter(kind=PlaceKind.DISTRICT, lat__isnull=False, lng__isnull=False)
+        .order_by("code")
+        if p.lat is not None and p.lng is not None
+    ]
+    return {"type": "FeatureCollection", "features": features}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -40,13 +40,15 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     place = queries.get_by_code(code)
     if place is None:
         raise Http404(_("区划代码不存在"))
+    # A closed place shows the children it had on its last day, so 将石 still lists its 8 groups.
+    children_on = place.valid_to - timedelta(days=1) if place.valid_to else timezone.localdate()
     return render(
         request,
         "places/detail.html",
         {
             "place": place,
             "ancestors": queries.ancestors(place),
-            "children": queries.children(place),
+            "children": queries.children(place, children_on),
             "names": queries.name_history(place),
             "changes": queries.changes_for(place),
             "predecessors": queries.predecessors(place),

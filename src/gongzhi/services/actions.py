@@ -71,6 +71,7 @@ from gongzhi.services.models import (
     SupplementRequest,
     Task,
 )
+from gongzhi.services.queries import items_for_intake
 from gongzhi.services.routing import route_department
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -147,12 +148,7 @@ def _resolve_items(intake: Intake) -> tuple[Bundle | None, list[ServiceItem]]:
         codes = [i.code for i in bundle.items.all()]
     if not codes:
         raise UnknownItem("请至少选择一个办理事项", field="item_codes")
-    items = {
-        i.code: i
-        for i in ServiceItem.objects.filter(code__in=codes, active=True)
-        .select_related("department__place")
-        .prefetch_related("materials", "co_departments__department")
-    }
+    items = items_for_intake(codes)
     unknown = [c for c in codes if c not in items]
     if unknown:
         raise UnknownItem(f"事项编码不存在或已停用：{'、'.join(unknown)}", field="item_codes")
@@ -468,7 +464,7 @@ def _notify(case: Case, subject: str, body: str) -> None:
     )
     from gongzhi.services.notify import send_later
 
-    send_later(note.pk)
+    send_later(note)
 
 
 # ----------------------------------------------------------------------------- back office

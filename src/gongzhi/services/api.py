@@ -1,5 +1,734 @@
+"""``/api/v1/services``: the service hall for other systems and the resident portal.
+
+Status codes, the same for every operation:
+
+* **422** — bad input, nothing stored. Body ``{"detail": [{"field", "message", "loc", "msg",
+  "type"}], "missing": [...]}``: ``field``/``message`` name the input at fault in Chinese;
+  ``loc``/``msg``/``type`` are the same facts in the shape ninja's own validation errors use, so a
+  client reads every 422 of the API one way. ``missing`` lists every missing material at once
+  (一次性告知) when materials are incomplete.
+* **404** — no such object, *or one outside the caller's jurisdiction* (never 403 for that, so
+  numbers and ids cannot be probed).
+* **403** — the caller can see the object but the action is not theirs to take, or not allowed
+  in the object's present state (``NotAllowed`` naming something other than a request field).
+  When ``NotAllowed`` names a field of the request body it is that input's fault: 422.
+* **409** — ``TaskConflict``: someone else claimed or changed the task first; the message says
+  so and the client should reload.
+
+Idempotency: ``POST /applications`` needs an ``Idempotency-Key`` header (or an
+``idempotency_key`` field). The first call answers 201; a retry with the same key by the same
+caller answers 200 with the same application and never makes a second case.
+
+Figures are read from the 5×100% roll-up as the worker last folded it (every worker tick, about a
+second). ``GET /figures`` deliberately does not fold: a GET stays read-only (safe to retry, to
+cache and to serve from a read replica) and many dashboards polling at once would otherwise
+contend with the worker for the same rows.
+"""
+
 from __future__ import annotations
 
-from ninja import Router
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from django.db import IntegrityError
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Header, Path, Query, Router, Schema, Status
+from pydantic import Field
+
+from gongzhi.accounts.actions import ActionError
+from gongzhi.accounts.auth import hash_token
+from gongzhi.core.domain.money import format_yuan
+from gongzhi.services import actions, queries
+from gongzhi.services.enums import OPEN_CASE_STATUSES, CaseStatus, Channel, ReviewLevel
+from gongzhi.services.errors import MaterialsMissing, NotAllowed, TaskConflict
+from gongzhi.services.models import Application, Bundle, Case, ServiceItem, Task
 
 router = Router(tags=["services"])
+
+MAX_PAGE = 100
+DB_INT = 2**31 - 1  # ids and versions beyond this are never ours; bounding them keeps SQLite from overflowing
+CODE_PATTERN = r"^[A-Za-z0-9._-]{1,40}$"
+NUMBER_PATTERN = r"^[A-Za-z0-9-]{1,24}$"
+# PostgreSQL text cannot hold NUL: query strings refuse it by pattern, JSON bodies by ``_has_nul``
+# (so that the 422 names the field in our own words rather than as a pattern mismatch).
+TEXT_PATTERN = r"^[^\x00]*$"
+
+DbId = Annotated[int, Field(ge=1, le=DB_INT)]
+
+
+# ------------------------------------------------------------------------------ schemas
+
+
+class ErrorItem(Schema):
+    loc: list[str | int]
+    msg: str
+    type: str
+    field: str = Field("", description="出错的字段")
+    message: str = Field("", description="中文说明")
+
+
+class ServiceErrorOut(Schema):
+    detail: list[ErrorItem]
+    missing: list[str] = Field(default_factory=list, description="一次性告知：全部缺少的材料")
+
+
+class DetailOut(Schema):
+    detail: str
+
+
+class DepartmentRef(Schema):
+    code: str
+    name: str
+
+
+class PlaceRef(Schema):
+    id: int
+    name: str
+
+
+class ItemRef(Schema):
+    code: str
+    name: str
+
+
+class MaterialOut(Schema):
+    key: str
+    name: str
+    kind: str
+    kind_display: str
+    doc_type: str = Field(description="可从证照库复用的证照类型（空：须提交）")
+    commitment_ok: bool
+
+
+class CoDepartmentOut(Schema):
+    code: str
+    name: str
+    limit_days: int
+
+
+class ItemOut(Schema):
+    code: str
+    name: str
+    name_en: str
+    description: str
+    department: DepartmentRef
+    applicant_type: str
+    mode: str
+    mode_display: str
+    statutory_days: int = Field(description="法定时限（工作日）")
+    promised_days: int = Field(description="承诺时限（工作日）")
+    fee: str = Field(description="收费（元，两位小数）", examples=["0.00"])
+    fee_display: str = Field(examples=["¥0.00"])
+    fee_note: str
+    commitment_allowed: bool
+    accept_with_gaps: bool
+    materials: list[MaterialOut]
+    co_departments: list[CoDepartmentOut]
+    form_schema: list[dict[str, Any]]
+
+
+class BundleOut(Schema):
+    code: str
+    name: str
+    name_en: str
+    description: str
+    items: list[ItemRef]
+
+
+class ApplicationIn(Schema):
+    applicant_number: str = Field(..., max_length=64, description="身份证/居住证号码或统一社会信用代码")
+    item_codes: list[Annotated[str, Field(max_length=40)]] = Field(default_factory=list, max_length=20)
+    bundle_code: str = Field("", max_length=40, description="“一件事”编码（与 item_codes 二选一）")
+    form: dict[str, Any] = Field(default_factory=dict, description="申请表：字段名 → 值（见事项的 form_schema）")
+    documents: dict[str, DbId] = Field(default_factory=dict, description="材料 key → 证照库文件 id")
+    commitment: bool = Field(False, description="告知承诺：申请人书面承诺")
+    accept_gaps: bool = Field(False, description="容缺受理：承诺限期补交次要材料")
+    address: str = Field("", max_length=200)
+    idempotency_key: str | None = Field(None, max_length=80, description="也可用 Idempotency-Key 请求头")
+
+
+class CaseRef(Schema):
+    number: str
+    item: ItemRef
+    department: DepartmentRef
+    status: str
+    deadline: date
+    deadline_provisional: bool
+
+
+class ApplicationOut(Schema):
+    number: str
+    channel: str
+    submitted_at: datetime
+    bundle: str | None
+    cases: list[CaseRef]
+    receipt_url: str | None = Field(None, description="受理回执（PDF）")
+
+
+class CaseOut(Schema):
+    number: str
+    item: ItemRef
+    department: DepartmentRef
+    place: PlaceRef
+    status: str
+    status_display: str
+    channel: str
+    applicant_name: str
+    applicant_masked: str
+    address: str
+    accepted_at: datetime
+    accepted_on: date
+    deadline: date
+    deadline_provisional: bool
+    sla: str
+    with_gaps: bool
+    gaps_due: date | None
+    by_commitment: bool
+    instant: bool
+    visits: int
+    closed_at: datetime | None
+    closed_on_time: bool | None
+
+
+class CasePage(Schema):
+    count: int
+    items: list[CaseOut]
+
+
+class CaseMaterialOut(Schema):
+    key: str
+    name: str
+    status: str
+    status_display: str
+    document_id: int | None
+
+
+class TaskBrief(Schema):
+    id: int
+    department: DepartmentRef
+    role: str
+    status: str
+    deadline: date
+    deadline_provisional: bool
+    sla: str
+    version: int
+
+
+class SupplementOut(Schema):
+    id: int
+    case_number: str
+    items: list[str]
+    reason: str
+    requested_at: datetime
+    due: date
+    fulfilled_at: datetime | None
+
+
+class ReviewOut(Schema):
+    case_number: str
+    level: int
+    level_display: str
+    comment: str
+    created_at: datetime
+    rectification_due: date | None = Field(None, description="差评：整改及回访期限")
+
+
+class CaseDetailOut(CaseOut):
+    form_data: dict[str, Any]
+    result_note: str
+    materials: list[CaseMaterialOut]
+    tasks: list[TaskBrief]
+    supplements: list[SupplementOut]
+    review: ReviewOut | None
+
+
+class TaskOut(TaskBrief):
+    case_number: str
+    item: ItemRef
+    role_display: str
+    status_display: str
+    holder: str | None = Field(None, description="认领人")
+    held_since: datetime | None
+    decided_at: datetime | None
+    decision_reason: str
+
+
+class ClaimIn(Schema):
+    expected_version: DbId | None = Field(None, description="列表中看到的版本号；已变更则 409")
+
+
+class DecideIn(Schema):
+    approve: bool
+    reason: str = Field("", max_length=2000, description="不予许可时必填")
+    expected_version: DbId | None = None
+
+
+class SupplementIn(Schema):
+    items: list[Annotated[str, Field(max_length=200)]] = Field(
+        ..., max_length=50, description="一次性列明全部需补正的材料"
+    )
+    reason: str = Field("", max_length=2000)
+
+
+class ReviewIn(Schema):
+    level: int = Field(..., description="5 非常满意 · 4 满意 · 3 基本满意 · 2 不满意 · 1 非常不满意")
+    comment: str = Field("", max_length=2000)
+
+
+class TrackStep(Schema):
+    at: datetime
+    label: str
+
+
+class TrackOut(Schema):
+    number: str
+    item: ItemRef
+    department: DepartmentRef
+    applicant_masked: str
+    status: str
+    status_display: str
+    closed: bool
+    accepted_on: date
+    deadline: date
+    deadline_provisional: bool
+    closed_at: datetime | None
+    steps: list[TrackStep]
+
+
+class FiguresOut(Schema):
+    cases: int
+    one_number: float | None = Field(description="一号办 %")
+    window: float | None = Field(description="一窗办 %（窗口受理占比）")
+    online: float | None = Field(description="一网办 %（网上及系统对接占比）")
+    zero_visit: float | None = Field(description="一次办：零跑动 %")
+    max_one_visit: float | None = Field(description="一次办：最多跑一次 %")
+    on_time: float | None = Field(description="阳光办：按时办结 %")
+    closed: int
+    overdue_open: int
+    as_of: datetime
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _item_ref(item: ServiceItem) -> ItemRef:
+    return ItemRef(code=item.code, name=item.name)
+
+
+def _dept(dept: Any) -> DepartmentRef:
+    return DepartmentRef(code=dept.code, name=dept.name)
+
+
+def _error(exc: ActionError, body_fields: set[str] | frozenset[str] = frozenset()) -> Any:
+    """Map an action's error to 409 / 403 / 422 (see the module docstring)."""
+    field = exc.field or "__all__"
+    entries: list[tuple[str, str]] = list(getattr(exc, "errors", None) or [(field, exc.message)])
+    body = {
+        "detail": [
+            {"loc": ["body", f], "msg": m, "type": exc.code, "field": f, "message": m} for f, m in entries
+        ],
+        "missing": list(exc.missing) if isinstance(exc, MaterialsMissing) else [],
+    }
+    if isinstance(exc, TaskConflict):
+        return Status(409, body)
+    if isinstance(exc, NotAllowed) and exc.field not in body_fields:
+        return Status(403, body)
+    return Status(422, body)
+
+
+def _bad(field: str, message: str, where: str = "body") -> Any:
+    return Status(422, {"detail": [{"loc": [where, field], "msg": message, "type": "invalid", "field": field,
+                                    "message": message}], "missing": []})
+
+
+def _nul_error(payload: Schema) -> Any | None:
+    """A 422 naming the first body field that holds a NUL character, or None."""
+    for name, value in payload.dict().items():
+        if _has_nul(value):
+            return _bad(name, "含有不允许的空字符（NUL）")
+    return None
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def item_out(item: ServiceItem) -> ItemOut:
+    return ItemOut(
+        code=item.code, name=item.name, name_en=item.name_en, description=item.description,
+        department=_dept(item.department), applicant_type=item.applicant_type, mode=item.mode,
+        mode_display=str(item.get_mode_display()), statutory_days=item.statutory_days,
+        promised_days=item.promised_days, fee=f"{item.fee:.2f}", fee_display=format_yuan(item.fee),
+        fee_note=item.fee_note, commitment_allowed=item.commitment_allowed,
+        accept_with_gaps=item.accept_with_gaps,
+        materials=[
+            MaterialOut(key=m.key, name=m.name, kind=m.kind, kind_display=str(m.get_kind_display()),
+                        doc_type=m.doc_type, commitment_ok=m.commitment_ok)
+            for m in item.materials.all()
+        ],
+        co_departments=[
+            CoDepartmentOut(code=c.department.code, name=c.department.name, limit_days=c.limit_days)
+            for c in item.co_departments.all()
+        ],
+        form_schema=list(item.form_schema or []),
+    )
+
+
+def _case_fields(case: Case) -> dict[str, Any]:
+    return {
+        "number": case.number, "item": _item_ref(case.item), "department": _dept(case.department),
+        "place": PlaceRef(id=case.place.pk, name=case.place.name), "status": case.status,
+        "status_display": str(case.get_status_display()), "channel": case.channel,
+        "applicant_name": case.applicant_name, "applicant_masked": case.applicant_masked,
+        "address": case.address, "accepted_at": case.accepted_at, "accepted_on": case.accepted_on,
+        "deadline": case.deadline, "deadline_provisional": case.deadline_provisional, "sla": case.sla,
+        "with_gaps": case.with_gaps, "gaps_due": case.gaps_due, "by_commitment": case.by_commitment,
+        "instant": case.instant, "visits": case.visits, "closed_at": case.closed_at,
+        "closed_on_time": case.closed_on_time,
+    }
+
+
+def _supplement_out(s: Any, number: str) -> SupplementOut:
+    return SupplementOut(id=s.pk, case_number=number, items=[str(i) for i in s.items], reason=s.reason,
+                         requested_at=s.requested_at, due=s.due, fulfilled_at=s.fulfilled_at)
+
+
+def _review_out(review: Any, number: str) -> ReviewOut:
+    rect = getattr(review, "rectification", None) if hasattr(review, "rectification") else None
+    return ReviewOut(case_number=number, level=review.level, level_display=str(ReviewLevel(review.level).label),
+                     comment=review.comment, created_at=review.created_at,
+                     rectification_due=rect.due if rect is not None else None)
+
+
+def case_detail_out(case: Case) -> CaseDetailOut:
+    review = getattr(case, "review", None) if hasattr(case, "review") else None
+    return CaseDetailOut(
+        **_case_fields(case),
+        form_data=case.form_data or {},
+        result_note=case.result_note,
+        materials=[
+            CaseMaterialOut(key=m.material.key, name=m.material.name, status=m.status,
+                            status_display=str(m.get_status_display()), document_id=m.document_id)
+            for m in case.materials.select_related("material").order_by("material__order", "pk")
+        ],
+        tasks=[_task_brief(t) for t in case.tasks.select_related("department").order_by("role", "pk")],
+        supplements=[_supplement_out(s, case.number) for s in case.supplements.all()],
+        review=_review_out(review, case.number) if review is not None else None,
+    )
+
+
+def _task_brief(t: Task) -> TaskBrief:
+    return TaskBrief(id=t.pk, department=_dept(t.department), role=t.role, status=t.status, deadline=t.deadline,
+                     deadline_provisional=t.deadline_provisional, sla=t.sla, version=t.version)
+
+
+def task_out(t: Task) -> TaskOut:
+    holder = t.holder
+    return TaskOut(
+        **_task_brief(t).dict(), case_number=t.case.number, item=_item_ref(t.case.item),
+        role_display=str(t.get_role_display()), status_display=str(t.get_status_display()),
+        holder=(holder.display_name or holder.username) if holder is not None else None,
+        held_since=t.held_since, decided_at=t.decided_at, decision_reason=t.decision_reason,
+    )
+
+
+def _via_token(request: HttpRequest) -> bool:
+    """Was this request authenticated by an API token (a system) rather than a browser session?"""
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return False
+    from gongzhi.accounts.models import ApiToken
+
+    return ApiToken.objects.filter(key_hash=hash_token(secret.strip()), user_id=getattr(request.user, "pk", 0),
+                                   revoked_at__isnull=True).exists()
+
+
+def application_out(app: Application) -> ApplicationOut:
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        receipt = reverse("services:receipt", args=[app.number])
+    except NoReverseMatch:  # the page view is optional; the API works without it
+        receipt = None
+    cases = app.cases.select_related("item", "department").order_by("number")
+    return ApplicationOut(
+        number=app.number, channel=app.channel, submitted_at=app.submitted_at,
+        bundle=app.bundle.code if app.bundle_id else None,  # type: ignore[union-attr]
+        cases=[CaseRef(number=c.number, item=_item_ref(c.item), department=_dept(c.department), status=c.status,
+                       deadline=c.deadline, deadline_provisional=c.deadline_provisional) for c in cases],
+        receipt_url=receipt,
+    )
+
+
+# ------------------------------------------------------------------------------ catalog
+
+
+@router.get("/catalog", response=list[ItemOut], auth=None, summary="事项清单（公开）")
+def list_catalog(
+    request: HttpRequest,
+    applicant_type: str | None = Query(None, pattern=r"^(person|enterprise)$"),
+) -> list[ItemOut]:
+    qs = queries.catalog(applicant_type=applicant_type).prefetch_related("co_departments__department")
+    return [item_out(i) for i in qs]
+
+
+@router.get("/catalog/{code}", response={200: ItemOut, 404: DetailOut}, auth=None, summary="一个事项（公开）")
+def get_catalog_item(request: HttpRequest, code: str = Path(..., pattern=CODE_PATTERN)) -> Any:
+    item = queries.catalog().prefetch_related("co_departments__department").filter(code=code).first()
+    if item is None:
+        return Status(404, {"detail": "没有该事项"})
+    return item_out(item)
+
+
+@router.get("/bundles", response=list[BundleOut], auth=None, summary="“一件事”清单（公开）")
+def list_bundles(request: HttpRequest) -> list[BundleOut]:
+    bundles = Bundle.objects.filter(active=True).prefetch_related("items")
+    return [
+        BundleOut(code=b.code, name=b.name, name_en=b.name_en, description=b.description,
+                  items=[_item_ref(i) for i in b.items.all() if i.active])
+        for b in bundles
+    ]
+
+
+# --------------------------------------------------------------------------- applications
+
+
+@router.post(
+    "/applications",
+    response={200: ApplicationOut, 201: ApplicationOut, 403: ServiceErrorOut, 422: ServiceErrorOut},
+    summary="提交申请（201 新建；同一幂等键重试 200 返回原申请）",
+)
+def submit_application(
+    request: HttpRequest,
+    payload: ApplicationIn,
+    idempotency_header: str | None = Header(None, alias="Idempotency-Key", max_length=80),
+) -> Any:
+    if (refused := _nul_error(payload)) is not None:
+        return refused
+    if _has_nul(idempotency_header):
+        return _bad("idempotency_key", "含有不允许的空字符（NUL）", "header")
+    key = (idempotency_header or payload.idempotency_key or "").strip()
+    if not key:
+        return _bad("idempotency_key", "缺少幂等键：请在 Idempotency-Key 请求头或 idempotency_key 字段中提供", "header")
+    intake = actions.Intake(
+        applicant_number=payload.applicant_number, item_codes=list(payload.item_codes),
+        bundle_code=payload.bundle_code, form=dict(payload.form), documents=dict(payload.documents),
+        commitment=payload.commitment, accept_gaps=payload.accept_gaps, address=payload.address,
+    )
+    # A system's token → channel "api"; a resident's own browser session → "online" (一网办).
+    channel = Channel.API if _via_token(request) else Channel.ONLINE
+    started = timezone.now()
+    fields = set(ApplicationIn.model_fields)
+    try:
+        try:
+            app = actions.do_submit_application(intake, actor=request.user, channel=channel, idempotency_key=key)
+        except IntegrityError:
+            # Two retries raced on the same key and the other one committed first; asking again
+            # now finds that application (or names the real conflict).
+            app = actions.do_submit_application(intake, actor=request.user, channel=channel, idempotency_key=key)
+    except ActionError as exc:
+        return _error(exc, fields)
+    status = 201 if app.submitted_at >= started else 200
+    return Status(status, application_out(app))
+
+
+# --------------------------------------------------------------------------------- cases
+
+
+@router.get("/cases", response={200: CasePage, 422: ServiceErrorOut}, summary="办件列表（按辖区）")
+def list_cases(
+    request: HttpRequest,
+    status: str | None = Query(None, description="状态，如 accepted / in_progress"),
+    department: str | None = Query(None, pattern=CODE_PATTERN, description="主办部门编码"),
+    q: str | None = Query(None, max_length=100, pattern=TEXT_PATTERN, description="办件编号、申请人、地址、事项"),
+    open_only: bool = Query(False),
+    limit: int = Query(20, ge=1, le=MAX_PAGE),
+    offset: int = Query(0, ge=0, le=DB_INT),
+) -> Any:
+    if status is not None and status not in CaseStatus.values:
+        return _bad("status", f"未知的办件状态：{status}（可选：{'、'.join(CaseStatus.values)}）", "query")
+    qs = queries.search_cases(request.user, q) if q and q.strip() else queries.cases_for_user(request.user)
+    if status:
+        qs = qs.filter(status=status)
+    if open_only:
+        qs = qs.filter(status__in=OPEN_CASE_STATUSES)
+    if department:
+        qs = qs.filter(department__code=department)
+    qs = qs.order_by("-accepted_at", "-pk")
+    return CasePage(count=qs.count(), items=[CaseOut(**_case_fields(c)) for c in qs[offset : offset + limit]])
+
+
+@router.get("/cases/{number}", response=CaseDetailOut, summary="办件详情（辖区外 404）")
+def get_case(request: HttpRequest, number: str = Path(..., pattern=NUMBER_PATTERN)) -> CaseDetailOut:
+    return case_detail_out(queries.access_case_by_number(request.user, number))
+
+
+@router.post(
+    "/cases/{number}/supplement",
+    response={200: CaseDetailOut, 403: ServiceErrorOut, 422: ServiceErrorOut},
+    summary="提交补正（恢复计时；本接口不收文件，材料请先放入证照库）",
+)
+def fulfil_supplement(request: HttpRequest, number: str = Path(..., pattern=NUMBER_PATTERN)) -> Any:
+    case = queries.access_case_by_number(request.user, number)
+    try:
+        case = actions.do_fulfil_supplement(case, actor=request.user)
+    except ActionError as exc:
+        return _error(exc)
+    return case_detail_out(queries.access_case_by_number(request.user, number))
+
+
+@router.post(
+    "/cases/{number}/review",
+    response={201: ReviewOut, 403: ServiceErrorOut, 422: ServiceErrorOut},
+    summary="好差评（申请人本人，办结后一次）",
+)
+def review_case(request: HttpRequest, payload: ReviewIn, number: str = Path(..., pattern=NUMBER_PATTERN)) -> Any:
+    if (refused := _nul_error(payload)) is not None:
+        return refused
+    case = queries.access_case_by_number(request.user, number)
+    try:
+        review = actions.do_review_case(case, payload.level, payload.comment, actor=request.user)
+    except ActionError as exc:
+        return _error(exc, set(ReviewIn.model_fields))
+    return Status(201, _review_out(review, case.number))
+
+
+# --------------------------------------------------------------------------------- tasks
+
+
+@router.get("/tasks", response=list[TaskOut], summary="本部门待办任务（协办/主办）")
+def list_tasks(
+    request: HttpRequest,
+    include_closed: bool = Query(False, description="包括已办结的任务"),
+    limit: int = Query(50, ge=1, le=MAX_PAGE),
+    offset: int = Query(0, ge=0, le=DB_INT),
+) -> list[TaskOut]:
+    qs = queries.tasks_for_user(request.user, open_only=not include_closed)
+    return [task_out(t) for t in qs[offset : offset + limit]]
+
+
+@router.post(
+    "/tasks/{task_id}/claim",
+    response={200: TaskOut, 403: ServiceErrorOut, 409: ServiceErrorOut, 422: ServiceErrorOut},
+    summary="认领任务（已被他人认领：409）",
+)
+def claim_task(request: HttpRequest, payload: ClaimIn, task_id: int = Path(..., ge=1, le=DB_INT)) -> Any:
+    task = queries.access_task(request.user, task_id)
+    try:
+        task = actions.do_claim_task(task, actor=request.user, expected_version=payload.expected_version)
+    except ActionError as exc:
+        return _error(exc, set(ClaimIn.model_fields))
+    return task_out(queries.access_task(request.user, task.pk))
+
+
+@router.post(
+    "/tasks/{task_id}/decide",
+    response={200: TaskOut, 403: ServiceErrorOut, 409: ServiceErrorOut, 422: ServiceErrorOut},
+    summary="作出决定（同意 / 不同意并说明理由）",
+)
+def decide_task(request: HttpRequest, payload: DecideIn, task_id: int = Path(..., ge=1, le=DB_INT)) -> Any:
+    if (refused := _nul_error(payload)) is not None:
+        return refused
+    task = queries.access_task(request.user, task_id)
+    try:
+        task = actions.do_decide_task(task, approve=payload.approve, reason=payload.reason, actor=request.user,
+                                      expected_version=payload.expected_version)
+    except ActionError as exc:
+        return _error(exc, set(DecideIn.model_fields))
+    return task_out(queries.access_task(request.user, task.pk))
+
+
+@router.post(
+    "/tasks/{task_id}/supplement",
+    response={201: SupplementOut, 403: ServiceErrorOut, 409: ServiceErrorOut, 422: ServiceErrorOut},
+    summary="要求补正（一次性告知全部材料；暂停计时）",
+)
+def request_supplement(request: HttpRequest, payload: SupplementIn, task_id: int = Path(..., ge=1, le=DB_INT)) -> Any:
+    if (refused := _nul_error(payload)) is not None:
+        return refused
+    task = queries.access_task(request.user, task_id)
+    try:
+        supplement = actions.do_request_supplement(task, list(payload.items), reason=payload.reason,
+                                                   actor=request.user)
+    except ActionError as exc:
+        return _error(exc, set(SupplementIn.model_fields))
+    return Status(201, _supplement_out(supplement, task.case.number))
+
+
+# ------------------------------------------------------------------------ public tracking
+
+TRACK_NOT_FOUND = "未找到该办件：请核对办件编号和申请人证件号码后四位"
+
+
+def track_steps(case: Case) -> list[TrackStep]:
+    """What happened, in order — departments and dates only, never who handled it."""
+    steps = [TrackStep(at=case.accepted_at, label=f"已受理（{case.get_channel_display()}）")]
+    for s in case.supplements.all():
+        steps.append(TrackStep(at=s.requested_at, label=f"要求补正，请于 {s.due:%Y年%m月%d日} 前补齐"))
+        if s.fulfilled_at:
+            steps.append(TrackStep(at=s.fulfilled_at, label="已补正，恢复办理"))
+    for t in case.tasks.select_related("department").all():
+        if t.held_since:
+            steps.append(TrackStep(at=t.held_since, label=f"{t.department.name}开始办理（{t.get_role_display()}）"))
+        if t.decided_at:
+            steps.append(TrackStep(at=t.decided_at,
+                                   label=f"{t.department.name}{t.get_role_display()}意见：{t.get_status_display()}"))
+    if case.closed_at:
+        steps.append(TrackStep(at=case.closed_at, label=f"办结：{case.get_status_display()}"))
+    steps.sort(key=lambda s: s.at)
+    return steps
+
+
+@router.get("/track", response={200: TrackOut, 404: DetailOut}, auth=None,
+            summary="公开进度查询（办件编号 + 证件号后四位，无须登录）")
+def track(
+    request: HttpRequest,
+    number: str = Query(..., max_length=40, pattern=TEXT_PATTERN),
+    tail: str = Query(..., max_length=8, pattern=TEXT_PATTERN),
+) -> Any:
+    # One message for a wrong number and a wrong tail, so neither can be confirmed separately.
+    case = queries.track_case(number, tail)
+    if case is None:
+        return Status(404, {"detail": TRACK_NOT_FOUND})
+    return TrackOut(
+        number=case.number, item=_item_ref(case.item), department=_dept(case.department),
+        applicant_masked=case.applicant_masked, status=case.status, status_display=str(case.get_status_display()),
+        closed=case.status not in OPEN_CASE_STATUSES, accepted_on=case.accepted_on, deadline=case.deadline,
+        deadline_provisional=case.deadline_provisional, closed_at=case.closed_at, steps=track_steps(case),
+    )
+
+
+# ------------------------------------------------------------------------------- figures
+
+
+@router.get("/figures", response={200: FiguresOut, 422: ServiceErrorOut}, summary="5个100%（本辖区，来自汇总表）")
+def figures(
+    request: HttpRequest,
+    department: str | None = Query(None, pattern=CODE_PATTERN, description="部门编码"),
+    place_id: int | None = Query(None, ge=1, le=DB_INT, description="只看该区域及其下级"),
+) -> Any:
+    from gongzhi.accounts.models import Department
+    from gongzhi.places.models import Place
+
+    dept_id = None
+    if department:
+        dept = Department.objects.filter(code=department).first()
+        if dept is None:
+            return _bad("department", f"没有编码为 {department} 的部门", "query")
+        dept_id = dept.pk
+    path = None
+    if place_id is not None:
+        place = Place.objects.filter(pk=place_id).first()
+        if place is None:
+            return _bad("place_id", "所选区域不存在", "query")
+        path = place.path
+    result = queries.figures_for_user(request.user, department_id=dept_id, place_path=path)
+    return FiguresOut(**result.as_dict(), as_of=timezone.now())

@@ -19,3 +19,17 @@ class ServicesConfig(AppConfig):
         registry.register_periodic("services.fold_figures", stats.fold_dirty_cases)
         registry.register_periodic("services.retry_notifications", notify.retry_unsent)
         registry.on_calendar_changed(recompute_provisional_case_deadlines)
+
+        # Intake caches catalog items per process; any catalog write in this process drops the
+        # cache at once (other processes pick the change up within INTAKE_CACHE_SECONDS).
+        from django.db.models.signals import post_delete, post_save
+
+        from gongzhi.services.models import ItemCoDepartment, ItemMaterial, ItemRoute, ServiceItem
+        from gongzhi.services.queries import clear_intake_cache
+
+        def _drop(**_kwargs: object) -> None:
+            clear_intake_cache()
+
+        for model in (ServiceItem, ItemMaterial, ItemCoDepartment, ItemRoute):
+            post_save.connect(_drop, sender=model, weak=False, dispatch_uid=f"intake-cache-{model.__name__}")
+            post_delete.connect(_drop, sender=model, weak=False, dispatch_uid=f"intake-cache-del-{model.__name__}")

@@ -70,10 +70,11 @@ def backend() -> Backend:
     return import_string(path)()  # type: ignore[no-any-return]
 
 
-def _send(note_id: int) -> None:
-    note = Notification.objects.filter(pk=note_id, sent_at__isnull=True).first()
+def _send(note_id: int, note: Notification | None = None) -> None:
     if note is None:
-        return
+        note = Notification.objects.filter(pk=note_id, sent_at__isnull=True).first()
+        if note is None:
+            return
     try:
         backend().send(note)
     except Exception:
@@ -82,8 +83,8 @@ def _send(note_id: int) -> None:
     Notification.objects.filter(pk=note_id).update(sent_at=timezone.now())
 
 
-def send_later(note_id: int) -> None:
-    transaction.on_commit(lambda: _send(note_id))
+def send_later(note: Notification) -> None:
+    transaction.on_commit(lambda: _send(note.pk, note))
 
 
 def retry_unsent(limit: int = 100) -> int:

@@ -10,6 +10,7 @@ Who sees which cases:
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from typing import Any
 
@@ -100,6 +101,41 @@ def search_cases(user: Any, query: str) -> QuerySet[Case]:
         # neighbour by accident, and case numbers by prefix.
         qs = qs.filter(Q(search_text__contains=f" {token} ") | Q(number__istartswith=token))
     return qs.order_by("-accepted_at")
+
+
+_INTAKE_CACHE: dict[str, tuple[float, ServiceItem]] = {}
+INTAKE_CACHE_SECONDS = 30.0
+
+
+def items_for_intake(codes: list[str]) -> dict[str, ServiceItem]:
+    """Active items with everything intake needs (materials, co-departments, routes), by code.
+
+    Intake is the hot path (hundreds of submissions a second at peak) and the catalog changes a
+    few times a month, so each process keeps the loaded items for INTAKE_CACHE_SECONDS: a
+    catalog edit reaches every web process within that time. The cached instances are only read.
+    """
+    now = time.monotonic()
+    found: dict[str, ServiceItem] = {}
+    missing: list[str] = []
+    for code in codes:
+        hit = _INTAKE_CACHE.get(code)
+        if hit is not None and now - hit[0] < INTAKE_CACHE_SECONDS:
+            found[code] = hit[1]
+        else:
+            missing.append(code)
+    if missing:
+        for item in (
+            ServiceItem.objects.filter(code__in=missing, active=True)
+            .select_related("department__place")
+            .prefetch_related("materials", "co_departments__department", "routes__place", "routes__department")
+        ):
+            _INTAKE_CACHE[item.code] = (now, item)
+            found[item.code] = item
+    return found
+
+
+def clear_intake_cache() -> None:
+    _INTAKE_CACHE.clear()
 
 
 def catalog(*, applicant_type: str | None = None) -> QuerySet[ServiceItem]:

@@ -10,7 +10,7 @@ from gongzhi.services.models import ServiceItem
 
 
 def route_department(item: ServiceItem, place: Any) -> Department:
-    routes = list(item.routes.select_related("place", "department").all())
+    routes = list(item.routes.all())  # prefetched with place and department by items_for_intake
     best = None
     for route in routes:
         if place.path.startswith(route.place.path) and (best is None or len(route.place.path) > len(best.place.path)):

@@ -1,4 +1,32 @@
 from __future__ import annotations
 
+from django.urls import path
+
+from gongzhi.services import views
+
 app_name = "services"
-urlpatterns: list = []
+urlpatterns = [
+    # 一窗办: the window desk
+    path("window/", views.window, name="window"),
+    path("window/notice.pdf", views.missing_notice_pdf, name="notice_pdf"),
+    path("applications/<str:number>/", views.application, name="application"),
+    path("applications/<str:number>/receipt.pdf", views.receipt_pdf, name="receipt_pdf"),
+    # 一网办: the online hall
+    path("online/", views.online, name="online"),
+    path("online/apply/", views.online_apply, name="online_apply"),
+    path("online/cases/", views.my_cases, name="my_cases"),
+    path("online/cases/<str:number>/", views.my_case, name="my_case"),
+    path("online/cases/<str:number>/supplement/", views.my_case_supplement, name="my_case_supplement"),
+    path("online/cases/<str:number>/review/", views.my_case_review, name="my_case_review"),
+    # back office
+    path("tasks/", views.tasks, name="tasks"),
+    path("tasks/<int:task_id>/", views.task_detail, name="task"),
+    path("tasks/<int:task_id>/claim/", views.task_claim, name="task_claim"),
+    path("tasks/<int:task_id>/decide/", views.task_decide, name="task_decide"),
+    path("tasks/<int:task_id>/supplement/", views.task_supplement, name="task_supplement"),
+    # 阳光办
+    path("board/", views.board, name="board"),
+    # public, no login
+    path("track", views.track, name="track"),
+    path("ontime", views.ontime, name="ontime"),
+]

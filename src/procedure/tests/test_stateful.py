@@ -131,7 +131,8 @@ class MeetingMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def step(self, data: st.DataObject) -> None:
         at = self.t + timedelta(seconds=data.draw(st.integers(0, 150), label="seconds"))
-        if data.draw(st.integers(0, 4), label="legal?"):
+        # Hypothesis favours small numbers, so 0 is the common case in each of these draws.
+        if data.draw(st.integers(0, 4), label="illegal?") < 4:
             # Any legal event of any actor: pushing it must succeed.  Pick the kind of action
             # first, so that the many ways to arrive or hand over the chair do not crowd out the
             # few that move business on, and end the meeting only rarely.
@@ -140,14 +141,14 @@ class MeetingMachine(RuleBasedStateMachine):
                 for e in self.meeting.legal_events(actor, at):
                     key = e.kind.value if isinstance(e, Move) else e.action.value
                     groups.setdefault(key, []).append(e)
-            if data.draw(st.integers(0, 9), label="may end?"):
+            if data.draw(st.integers(0, 9), label="may end?") < 9:
                 for key in ("declare_adjourned", "adjourn", "leave"):
                     groups.pop(key, None)
             if groups:
                 key = data.draw(st.sampled_from(sorted(groups)), label="action")
                 self.apply(data.draw(st.sampled_from(groups[key]), label="legal event"))
             return
-        late = data.draw(st.integers(0, 9), label="late?") == 0
+        late = data.draw(st.integers(0, 9), label="late?") == 9
         event = data.draw(self.random_event(at - timedelta(seconds=3 if late else 0)), label="random event")
         before = self.meeting.copy()
         try:

@@ -95,7 +95,7 @@ def test_only_hash_and_prefix_stored(issued):
 
 
 def test_valid_token_authenticates(issued, client):
-    clerk, _, secret = issued
+    _clerk, _, secret = issued
     response = client.get("/api/v1/accounts/me", HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert response.status_code == 200
     body = response.json()

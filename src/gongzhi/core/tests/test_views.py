@@ -326,3 +326,13 @@ def test_money_and_area_filters() -> None:
     assert _render("{{ v|yuan }}", v="88") == "¥88.00"
     assert _render("{{ v|area }}", v=Decimal("12345.678")) == "12,345.68 m²"
     assert _render("{{ v|yuan }}", v=None) == ""
+
+
+@pytest.mark.parametrize(
+    "path", ["gongzhi/css/gongzhi.css", "gongzhi/vendor/htmx.min.js", "gongzhi/img/favicon.svg"]
+)
+def test_shell_static_files_are_found(path: str) -> None:
+    """src/gongzhi/static/ is not an app folder: it is served only if STATICFILES_DIRS names it."""
+    from django.contrib.staticfiles import finders
+
+    assert finders.find(path), f"{path} not found by the staticfiles finders (STATICFILES_DIRS?)"

@@ -5,8 +5,8 @@ import pytest
 from gongzhi.accounts.demo import DEFAULT_DEMO_PASSWORD, load_demo_users
 from gongzhi.accounts.enums import Role
 from gongzhi.accounts.models import User
-from gongzhi.core.domain.identifiers import check_person_number, check_uscc
 from gongzhi.core.crypto import decrypt
+from gongzhi.core.domain.identifiers import check_person_number, check_uscc
 from gongzhi.people.demo import load_demo_people
 from gongzhi.people.models import Consent, Document, Organisation, Person
 

@@ -91,3 +91,18 @@ def test_unknown_code_is_404_with_detail(client: Client, tree: Tree, url: str) -
 def test_openapi_lists_the_endpoints(client: Client, db: None) -> None:
     paths = get(client, "/api/v1/openapi.json")["paths"]
     assert {"/api/v1/places", "/api/v1/places/{code}", "/api/v1/places/{code}/lineage"} <= set(paths)
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/api/v1/places/a%00b", 404),  # PostgreSQL refuses NUL bytes outright: must not be a 500
+        ("/api/v1/places/a%00b/lineage", 404),
+        ("/api/v1/places?parent=a%00b", 404),
+        ("/api/v1/places?q=%00", 200),
+        ("/places/a%00b/", 404),
+        ("/api/v1/places/" + "9" * 41, 404),
+    ],
+)
+def test_hostile_codes_are_not_server_errors(client: Client, tree: Tree, url: str, status: int) -> None:
+    assert client.get(url).status_code == status

@@ -61,8 +61,11 @@ def test_create_writes_one_audit_event(tree: Tree) -> None:
             "「马田街道」下已有名为「将石社区」的有效单位",
         ),
         (PlaceKind.COMMUNITY, "  ", "某社区", "matian", None, "区划代码不能为空。"),
-        (PlaceKind.COMMUNITY, "X 6", "某社区", "matian", None, "区划代码不能包含空格或斜杠。"),
+        (PlaceKind.COMMUNITY, "X 6", "某社区", "matian", None, "区划代码不能包含空格、斜杠或控制字符。"),
         (PlaceKind.COMMUNITY, "X7", "", "matian", None, "名称不能为空。"),
+        (PlaceKind.COMMUNITY, "X7", "某\x00社区", "matian", None, "名称不能包含控制字符。"),
+        (PlaceKind.COMMUNITY, "X\x007", "某社区", "matian", None, "区划代码不能包含空格、斜杠或控制字符。"),
+        (PlaceKind.COMMUNITY, "X" * 41, "某社区", "matian", None, "区划代码不能超过 40 个字符。"),
         ("county", "X8", "某县", "matian", None, "未知的区划层级：county。"),
         (
             PlaceKind.GROUP,

@@ -71,3 +71,14 @@ def test_update_details_only_descriptive_fields(tree: Tree) -> None:
         do_update_place_details(tree.district, actor=ACTOR, code="X")
     with pytest.raises(PlaceError, match="坐标超出范围"):
         do_update_place_details(tree.district, actor=ACTOR, lat=Decimal("91"))
+
+
+def test_district_centres_layer(tree: Tree) -> None:
+    from gongzhi.core.registry import REGISTRY
+
+    do_update_place_details(tree.district, actor=ACTOR, lat=Decimal("22.748"), lng=Decimal("113.936"))
+    layer = REGISTRY.map_layers["places.districts"].features(None)
+    assert layer["type"] == "FeatureCollection"
+    (feature,) = layer["features"]
+    assert feature["properties"]["name"] == "光明区"
+    assert feature["geometry"]["coordinates"] == [113.936, 22.748]

@@ -24,5 +24,7 @@ def test_detail_page_shows_lineage(client: Client, split_tree: tuple[Tree, list[
     assert response.status_code == 200
     assert "<h1>将石社区</h1>" in html
     assert "现由以下单位承继" in html and "石围社区" in html
+    assert "撤销前的下级单位" in html and "第8居民小组" in html  # the groups it had in 2017
+    assert "2005-01-01 – 2017-09-01" in html
     assert '<th scope="col">' in html
     assert client.get("/places/NOPE/").status_code == 404

@@ -27,6 +27,13 @@ def pdf(name: str = "scan.pdf") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, PDF, content_type="application/pdf")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_intake_cache() -> None:
+    from gongzhi.services.queries import clear_intake_cache
+
+    clear_intake_cache()
+
+
 @pytest.fixture
 def hall(place_tree: SimpleNamespace, make_user: Callable[..., Any]) -> SimpleNamespace:
     from gongzhi.people.actions import do_add_document, do_link_user_to_person, do_register_person

@@ -1,0 +1,380 @@
+"""Intake benchmark (issue: one-window service hall).
+
+For SQLite (embedded default) and PostgreSQL (if reachable):
+1. case submissions per second through the real HTTP API (gunicorn, token auth, JSON) with
+   concurrent clients — printed beside the raw insert rate of the same rows through the
+   database driver in the same run, as a ratio (targets: ≥ 300/s; ≥ 0.25 of raw on PostgreSQL);
+2. the overdue sweep's time at 10,000 and at 1,000,000 stored cases (target: < 2× growth);
+3. the 5×100% figures' time at the same two sizes (target: < 3× growth).
+
+Run: ``make bench`` or ``.venv/bin/python bench/intake.py [--seconds 15] [--large 1000000]``.
+Not part of the test suite; takes several minutes (mostly generating a million cases).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import sys
+import threading
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import backend_env, drive, gunicorn, pg_available, run_child  # noqa: E402
+
+CLIENTS = 16
+SMALL = 10_000
+DUE = 300  # due overdue timers swept at each size
+TABLES = [
+    "services_application", "services_case", "services_casematerial", "services_task",
+    "core_timer", "core_auditevent", "services_notification",
+]
+
+
+# ------------------------------------------------------------------------------ child side
+
+
+def _seed() -> dict[str, Any]:
+    from gongzhi.accounts.actions import do_assign_role, do_create_department, do_create_user, do_issue_api_token
+    from gongzhi.accounts.enums import Role
+    from gongzhi.people.actions import do_add_document, do_register_person
+    from gongzhi.places.actions import do_create_place
+    from gongzhi.services.models import ItemCoDepartment, ItemMaterial, ServiceItem
+
+    city = do_create_place("city", "B440300", "深圳市", None, actor="bench")
+    district = do_create_place("district", "B440305", "南山区", city, actor="bench")
+    sub = do_create_place("subdistrict", "B440305007", "桃源街道", district, actor="bench")
+    communities = [do_create_place("community", f"B440305007{i:03d}", f"社区{i}", sub, actor="bench") for i in range(20)]
+    depts = [do_create_department(f"BD{i}", f"部门{i}", district, actor="bench") for i in range(10)]
+    item = ServiceItem.objects.create(
+        code="B-001", name="临时救助申请", department=depts[0], promised_days=5, statutory_days=20,
+        form_schema=[{"name": "reason", "label": "申请事由", "type": "text", "required": True}],
+    )
+    ItemMaterial.objects.create(item=item, key="id_card", name="身份证件", doc_type="id_card")
+    ItemCoDepartment.objects.create(item=item, department=depts[1], limit_days=3)
+    clerk = do_create_user("bench-clerk", "窗口", None, actor="bench", validate=False)
+    do_assign_role(clerk, Role.WINDOW_CLERK, communities[0], actor="bench")
+    supervisor = do_create_user("bench-sup", "督导", None, actor="bench", validate=False)
+    do_assign_role(supervisor, Role.DISTRICT_SUPERVISOR, district, actor="bench")
+    _token, secret = do_issue_api_token(clerk, "bench", actor="bench")
+    numbers = []
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    for i in range(400):
+        body = f"44030519{80 + i % 20:02d}0{1 + i % 9}1{i % 10}{i:03d}"[:17]
+        number = body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11]
+        person = do_register_person(number, f"居民{i}", home_place=communities[i % 20], actor="bench")
+        do_add_document(person, "id_card", "居民身份证", None, actor="bench")
+        numbers.append(number)
+    return {"token": secret, "numbers": numbers, "item": item.code, "depts": [d.pk for d in depts],
+            "places": [(c.pk, c.path) for c in communities], "supervisor": supervisor.pk}
+
+
+def _api_load(seed: dict[str, Any], seconds: float) -> dict[str, Any]:
+    from django.db import connections
+
+    connections.close_all()
+    body_tmpl = {"item_codes": [seed["item"]], "form": {"reason": "家中突发困难"}}
+    run_id = uuid.uuid4().hex[:8]
+
+    def make(cid: int, n: int) -> tuple[str, str, dict[str, str], bytes]:
+        body = dict(body_tmpl, applicant_number=seed["numbers"][(cid * 7919 + n) % len(seed["numbers"])])
+        return ("POST", "/api/v1/services/applications",
+                {"Authorization": f"Bearer {seed['token']}", "Content-Type": "application/json",
+                 "Idempotency-Key": f"{run_id}-{cid}-{n}"},
+                json.dumps(body).encode())
+
+    with gunicorn(dict(os.environ)) as port:
+        drive(port, make, CLIENTS, 2.0)  # warm-up: imports, jieba dictionary, connections
+        result = drive(port, make, CLIENTS, seconds)
+    return {"rate": result.rate, "ok": result.ok, "errors": result.errors, "statuses": result.statuses,
+            "p50_ms": result.pct(0.5) * 1000, "p99_ms": result.pct(0.99) * 1000}
+
+
+def _template_rows() -> dict[str, list[dict[str, Any]]]:
+    """The rows one real submission wrote, read back from the database (the 'same rows')."""
+    from django.db import connection
+
+    from gongzhi.services.models import Application, Case
+
+    app = Application.objects.order_by("-id").first()
+    assert app is not None
+    case = Case.objects.filter(application=app).first()
+    assert case is not None
+    rows: dict[str, list[dict[str, Any]]] = {}
+    with connection.cursor() as cur:
+        for table, where, param in [
+            ("services_application", "id = %s", app.pk),
+            ("services_case", "id = %s", case.pk),
+            ("services_casematerial", "case_id = %s", case.pk),
+            ("services_task", "case_id = %s", case.pk),
+            ("core_timer", "key LIKE %s", None),
+            ("core_auditevent", "verb = 'case.accept' AND object_id = %s", str(case.pk)),
+            ("services_notification", "case_id = %s", case.pk),
+        ]:
+            if table == "core_timer":
+                task_ids = [r["id"] for r in rows["services_task"]]
+                cur.execute(
+                    "SELECT * FROM core_timer WHERE key IN (%s)" % ",".join(["%s"] * len(task_ids) * 2),  # noqa: S608
+                    [f"task-{k}:{t}" for t in task_ids for k in ("warn", "overdue")],
+                )
+            else:
+                cur.execute(f"SELECT * FROM {table} WHERE {where}", [param])  # noqa: S608
+            cols = [c[0] for c in cur.description]
+            rows[table] = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    return rows
+
+
+def _raw_insert_rate(seconds: float, template: dict[str, list[dict[str, Any]]]) -> float:
+    """Submissions/s inserting the same rows with the bare driver, same concurrency, one
+    transaction per submission (what the platform does)."""
+    from django.conf import settings
+    from django.db import connection
+
+    vendor = connection.vendor
+    counter = itertools.count()
+    done = 0
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def adapt(v: Any) -> Any:
+        if isinstance(v, (dict, list)):
+            return json.dumps(v, ensure_ascii=False)
+        return v
+
+    def insert(cur: Any, table: str, row: dict[str, Any]) -> int:
+        cols = [c for c in row if c != "id"]
+        ph = "?" if vendor == "sqlite" else "%s"
+        sql = f"INSERT INTO {table} ({','.join(cols)}) VALUES ({','.join([ph] * len(cols))})"  # noqa: S608
+        if vendor == "sqlite":
+            cur.execute(sql, [adapt(row[c]) for c in cols])
+            return int(cur.lastrowid)
+        from psycopg.types.json import Jsonb
+
+        cur.execute(sql + " RETURNING id", [Jsonb(row[c]) if isinstance(row[c], (dict, list)) else row[c] for c in cols])
+        return int(cur.fetchone()[0])
+
+    def worker() -> None:
+        nonlocal done
+        if vendor == "sqlite":
+            import sqlite3
+
+            conn: Any = sqlite3.connect(settings.DATABASES["default"]["NAME"], timeout=20, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+        else:
+            import psycopg
+
+            conn = psycopg.connect(os.environ["DATABASE_URL"])
+        mine = 0
+        while time.monotonic() < stop_at:
+            n = next(counter)
+            tag = f"raw{n}"
+            cur = conn.cursor()
+            if vendor == "sqlite":
+                cur.execute("BEGIN IMMEDIATE")
+            app = dict(template["services_application"][0], number=f"R{n:014d}", idempotency_key=tag)
+            app_id = insert(cur, "services_application", app)
+            case = dict(template["services_case"][0], number=f"R{n:014d}01", application_id=app_id)
+            case_id = insert(cur, "services_case", case)
+            for row in template["services_casematerial"]:
+                insert(cur, "services_casematerial", dict(row, case_id=case_id))
+            task_ids = [insert(cur, "services_task", dict(row, case_id=case_id)) for row in template["services_task"]]
+            for i, row in enumerate(template["core_timer"]):
+                insert(cur, "core_timer", dict(row, key=f"{tag}-{i}", payload={"task": task_ids[i // 2]}))
+            for row in template["core_auditevent"]:
+                insert(cur, "core_auditevent", dict(row, object_id=str(case_id), chain_seq=None, hash="", prev_hash=""))
+            for row in template["services_notification"]:
+                insert(cur, "services_notification", dict(row, case_id=case_id))
+            conn.commit() if vendor != "sqlite" else cur.execute("COMMIT")
+            mine += 1
+        conn.close()
+        with lock:
+            done += mine
+
+    start = time.monotonic()
+    threads = [threading.Thread(target=worker) for _ in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return done / (time.monotonic() - start)
+
+
+def _grow(target: int, seed: dict[str, Any], template: dict[str, list[dict[str, Any]]]) -> None:
+    """Add synthetic stored cases (each with a lead task and two future timers) up to ``target``,
+    plus their roll-up rows, in large batches through the driver."""
+    from django.db import connection, transaction
+
+    from gongzhi.services.models import Case, MonthlyFigure
+
+    have = Case.objects.count()
+    if have >= target:
+        return
+    case_t = template["services_case"][0]
+    task_t = next(r for r in template["services_task"] if r["role"] == "lead")
+    timer_t = template["core_timer"][0]
+    vendor = connection.vendor
+    ph = "?" if vendor == "sqlite" else "%s"
+    places, depts = seed["places"], seed["depts"]
+    counts: dict[tuple[int, int, int], int] = {}
+    batch = 5000
+    n0 = have
+    with connection.cursor() as cur:
+        cur.execute("SELECT COALESCE(MAX(id), 0) FROM services_case")
+        next_case = int(cur.fetchone()[0]) + 1
+        cur.execute("SELECT COALESCE(MAX(id), 0) FROM services_task")
+        next_task = int(cur.fetchone()[0]) + 1
+    while n0 < target:
+        size = min(batch, target - n0)
+        case_rows, task_rows, timer_rows = [], [], []
+        for i in range(size):
+            n = n0 + i
+            month = (n % 12) + 1
+            dept = depts[n % len(depts)]
+            place_id, path = places[n % len(places)]
+            counts[(month, dept, place_id)] = counts.get((month, dept, place_id), 0) + 1
+            case_rows.append(dict(case_t, id=next_case, number=f"S{n:016d}", department_id=dept, place_id=place_id,
+                                  place_path=path, stats_dirty=False, stats_snapshot=None, search_text=""))
+            task_rows.append(dict(task_t, id=next_task, case_id=next_case, department_id=dept))
+            for k in ("warn", "overdue"):
+                timer_rows.append(dict(timer_t, key=f"syn-{k}:{next_task}", payload={"task": next_task}))
+            next_case += 1
+            next_task += 1
+        with transaction.atomic(), connection.cursor() as cur:
+            for table, rows in (("services_case", case_rows), ("services_task", task_rows), ("core_timer", timer_rows)):
+                cols = list(rows[0].keys())
+                if table == "core_timer":
+                    cols = [c for c in cols if c != "id"]
+                sql = f"INSERT INTO {table} ({','.join(cols)}) VALUES ({','.join([ph] * len(cols))})"  # noqa: S608
+                cur.executemany(sql, [[json.dumps(r[c]) if isinstance(r[c], (dict, list)) else r[c] for c in cols] for r in rows])
+        n0 += size
+    if vendor == "postgres":
+        with connection.cursor() as cur:
+            for table in ("services_case", "services_task"):
+                cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")  # noqa: S608
+            cur.execute("ANALYZE")
+    # Roll-up rows consistent with what was generated (stats_dirty=False above).
+    from datetime import date
+
+    for (month, dept, place_id), count in counts.items():
+        path = next(p for pk, p in places if pk == place_id)
+        row, _ = MonthlyFigure.objects.get_or_create(month=date(2026, month, 1), department_id=dept, place_id=place_id,
+                                                     defaults={"place_path": path})
+        MonthlyFigure.objects.filter(pk=row.pk).update(cases=row.cases + count, one_number=row.one_number + count,
+                                                       window=row.window + count, max_one_visit=row.max_one_visit + count)
+
+
+def _sweep_time(seed: dict[str, Any]) -> float:
+    """Make DUE real cases' overdue timers due, then time the worker draining them."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from gongzhi.core.models import Timer
+    from gongzhi.core.worker import Worker
+    from gongzhi.services.actions import Intake, do_submit_application
+
+    clerk = get_user_model().objects.get(username="bench-clerk")
+    keys = []
+    for i in range(DUE):
+        app = do_submit_application(Intake(seed["numbers"][i % len(seed["numbers"])], [seed["item"]],
+                                           form={"reason": "x"}), actor=clerk, channel="window",
+                                    idempotency_key=f"sweep-{uuid.uuid4().hex}")
+        keys += [f"task-overdue:{t.pk}" for c in app.cases.all() for t in c.tasks.all()]
+    Timer.objects.filter(key__in=keys).update(due_at=timezone.now() - timedelta(seconds=1))
+    worker = Worker(poll_seconds=0)
+    start = time.perf_counter()
+    while worker.tick():
+        pass
+    elapsed = time.perf_counter() - start
+    left = Timer.objects.filter(key__in=keys, status="pending").count()
+    assert left == 0, f"{left} due timers left"
+    return elapsed
+
+
+def _figures_time(seed: dict[str, Any], repeat: int = 20) -> float:
+    from django.contrib.auth import get_user_model
+
+    from gongzhi.services.queries import figures_by_department, figures_for_user
+
+    sup = get_user_model().objects.get(pk=seed["supervisor"])
+    figures_for_user(sup)
+    start = time.perf_counter()
+    for _ in range(repeat):
+        figures_for_user(sup)
+        figures_by_department(sup)
+    return (time.perf_counter() - start) / repeat
+
+
+def child(backend: str, seconds: float, large: int) -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connections
+
+    call_command("migrate", verbosity=0)
+    seed = _seed()
+    api = _api_load(seed, seconds)
+    template = _template_rows()
+    print(f"api: {api}", flush=True)
+    connections.close_all()
+    raw = _raw_insert_rate(min(seconds, 8.0), template)
+    _grow(SMALL, seed, template)
+    sweep_small, fig_small = _sweep_time(seed), _figures_time(seed)
+    t0 = time.monotonic()
+    _grow(large, seed, template)
+    grow_s = time.monotonic() - t0
+    sweep_large, fig_large = _sweep_time(seed), _figures_time(seed)
+    print("RESULT " + json.dumps({
+        "backend": backend, "api": api, "raw_rate": raw,
+        "sweep": [sweep_small, sweep_large], "figures": [fig_small, fig_large], "large": large,
+        "grow_seconds": grow_s,
+    }))
+
+
+# ----------------------------------------------------------------------------- parent side
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("--child")
+    parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", 15)))
+    parser.add_argument("--large", type=int, default=int(os.environ.get("BENCH_LARGE", 1_000_000)))
+    parser.add_argument("--backends", default="sqlite,postgres")
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.seconds, args.large)
+        return
+    print(f"intake benchmark: {CLIENTS} concurrent clients, {args.seconds:.0f}s per run, "
+          f"gunicorn 2 workers × 4 threads, client and server on this {os.cpu_count()}-core machine")
+    for backend in args.backends.split(","):
+        if backend == "postgres" and not pg_available():
+            print("postgres: not reachable — skipped")
+            continue
+        with backend_env(backend, "intake") as env:
+            r = run_child(Path(__file__), backend, env, "--seconds", str(args.seconds), "--large", str(args.large))
+        api: dict[str, Any] = r["api"]  # type: ignore[assignment]
+        raw = float(r["raw_rate"])  # type: ignore[arg-type]
+        sweep: list[float] = r["sweep"]  # type: ignore[assignment]
+        figs: list[float] = r["figures"]  # type: ignore[assignment]
+        large = int(r["large"])  # type: ignore[arg-type]
+        print(f"\n[{backend}]")
+        print(f"  API submissions/s      {api['rate']:8.1f}   (ok {api['ok']}, errors {api['errors']}, "
+              f"p50 {api['p50_ms']:.0f} ms, p99 {api['p99_ms']:.0f} ms; statuses {api['statuses']})")
+        print(f"  raw driver inserts/s   {raw:8.1f}   (same rows, same concurrency, one transaction each)")
+        print(f"  ratio API / raw        {api['rate'] / raw:8.3f}   target ≥ 0.25 on postgres; API target ≥ 300/s")
+        print(f"  overdue sweep ({DUE} due)  {sweep[0] * 1000:8.1f} ms at {SMALL:,} cases   "
+              f"{sweep[1] * 1000:8.1f} ms at {large:,}   growth {sweep[1] / sweep[0]:.2f}× (target < 2×)")
+        print(f"  5×100% figures         {figs[0] * 1000:8.2f} ms at {SMALL:,} cases   "
+              f"{figs[1] * 1000:8.2f} ms at {large:,}   growth {figs[1] / figs[0]:.2f}× (target < 3×)")
+        print(f"  (generating {large:,} cases took {float(r['grow_seconds']):.0f}s)")  # type: ignore[arg-type]
+
+
+if __name__ == "__main__":
+    main()

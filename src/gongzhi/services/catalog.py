@@ -1,0 +1,1284 @@
+"""Catalog writes (事项清单): items, their materials, co-processors and routes, bundles (一件事),
+and the spreadsheet import/export.
+
+Every write here validates first, writes inside one transaction and appends an audit event
+(DESIGN.md §2). The spreadsheet import checks *every* row of every sheet before it writes
+anything and reports each rejected row with its sheet, row number and reason; it applies
+nothing if any row is bad unless the caller asked for "valid rows only" (DESIGN.md §3, bad
+input). An import is idempotent: items and bundles are matched by code and updated in place.
+
+Workbook layout (the export writes exactly what the import reads; headers are matched by the
+Chinese label or by the English key, in any column order):
+
+- 事项 — one row per item; 表单字段/即办规则 are JSON (see ``services/domain/forms.py``).
+- 材料 — item code × material key; the rows of an item *replace* its materials.
+- 协办 — item code × co-processing department × limit; replace the item's co-processors.
+- 路由 — item code × place code × department (办理路由); replace the item's routes.
+- 一件事 — bundle code, name, item codes.
+
+A sheet that is absent is left alone (an items-only workbook does not wipe materials); a sheet
+that is present but has no rows for an item in 事项 clears that item's rows of that kind.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import IO, Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from gongzhi.accounts.actions import ensure_admin_over
+from gongzhi.accounts.models import Department
+from gongzhi.core.audit import record_event
+from gongzhi.people.enums import DocumentType
+from gongzhi.places.models import Place
+from gongzhi.services.domain.forms import SchemaDefinitionError, check_schema
+from gongzhi.services.enums import ApplicantType, HandlingMode, MaterialKind
+from gongzhi.services.errors import ServiceError
+from gongzhi.services.models import (
+    Bundle,
+    CaseMaterial,
+    ItemCoDepartment,
+    ItemMaterial,
+    ItemRoute,
+    ServiceItem,
+)
+
+Progress = Callable[[str], Any] | None
+
+SHEET_README = "说明"
+SHEET_ITEMS = "事项"
+SHEET_MATERIALS = "材料"
+SHEET_CO = "协办"
+SHEET_ROUTES = "路由"
+SHEET_BUNDLES = "一件事"
+DATA_SHEETS = (SHEET_ITEMS, SHEET_MATERIALS, SHEET_CO, SHEET_ROUTES, SHEET_BUNDLES)
+
+MAX_ROWS = 20_000  # per sheet: a district catalog has hundreds of items; more is a wrong file
+MAX_DAYS = 365  # working days; the longest statutory limits are about three months
+RULE_OPS = {"eq", "ne", "in", "gte", "lte", "present"}
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}")
+_KEY = re.compile(r"[a-z0-9][a-z0-9_\-]{0,39}")
+_LIST_SPLIT = re.compile(r"[\s,，、;；]+")
+_TRUE = {"是", "true", "1", "yes", "y", "t", "√", "✓"}
+_FALSE = {"否", "false", "0", "no", "n", "f", "×", ""}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    required: bool = False
+    note: str = ""
+
+
+ITEM_COLUMNS: tuple[Column, ...] = (
+    Column("code", "事项编码", True, "字母、数字、-_. ，最长 40；已存在的编码会被更新"),
+    Column("name", "事项名称", True),
+    Column("name_en", "英文名称"),
+    Column("department", "主办部门编码", True, "accounts 部门编码，必须已存在"),
+    Column("applicant_type", "申请人类型", note="person 自然人 / enterprise 法人 / both 两者"),
+    Column("mode", "办理模式", note="instant 即办 / simple 简易（全程网办）/ complex 承诺件"),
+    Column("statutory_days", "法定时限（工作日）", True, "0–365"),
+    Column("promised_days", "承诺时限（工作日）", True, "不得大于法定时限"),
+    Column("fee", "收费（元）", note="不收费填 0；最多两位小数"),
+    Column("fee_note", "收费说明"),
+    Column("commitment_allowed", "可告知承诺", note="是 / 否"),
+    Column("accept_with_gaps", "可容缺受理", note="是 / 否"),
+    Column("co_timeout_default", "协办超时默认同意", note="是 / 否"),
+    Column("warning_share", "预警比例", note="时限用去多少比例时预警，0–1 之间，如 0.8"),
+    Column("result_doc_type", "办结证照类型", note="办结后放入证照库的证照类型，见证照类型表"),
+    Column("form_schema", "表单字段（JSON）", note='如 [{"name": "reason", "label": "申请事由", "type": "text"}]'),
+    Column("instant_rules", "即办规则（JSON）", note='仅即办事项，如 [{"field": "age", "op": "gte", "value": 60}]'),
+    Column("description", "说明"),
+    Column("active", "启用", note="是 / 否，默认是"),
+)
+MATERIAL_COLUMNS: tuple[Column, ...] = (
+    Column("item", "事项编码", True),
+    Column("key", "材料键", True, "小写字母数字，同一事项内唯一；一件事中同键材料只收一次"),
+    Column("name", "材料名称", True),
+    Column("kind", "材料类型", note="mandatory 必要 / secondary 次要（可容缺），默认必要"),
+    Column("doc_type", "证照类型", note="可从证照库复用的证照类型，见证照类型表"),
+    Column("commitment_ok", "告知承诺可免交", note="是 / 否"),
+    Column("order", "顺序", note="非负整数，留空按行序"),
+)
+CO_COLUMNS: tuple[Column, ...] = (
+    Column("item", "事项编码", True),
+    Column("department", "协办部门编码", True),
+    Column("limit_days", "协办时限（工作日）", True, "1 至事项承诺时限"),
+)
+ROUTE_COLUMNS: tuple[Column, ...] = (
+    Column("item", "事项编码", True),
+    Column("place", "区域编码", True, "places 区划编码；办件所在区域最近的上级路由生效"),
+    Column("department", "承办部门编码", True),
+)
+BUNDLE_COLUMNS: tuple[Column, ...] = (
+    Column("code", "一件事编码", True),
+    Column("name", "名称", True),
+    Column("name_en", "英文名称"),
+    Column("items", "包含事项编码", True, "至少两个，用逗号或顿号分隔"),
+    Column("description", "说明"),
+    Column("active", "启用", note="是 / 否，默认是"),
+)
+SHEET_COLUMNS: dict[str, tuple[Column, ...]] = {
+    SHEET_ITEMS: ITEM_COLUMNS,
+    SHEET_MATERIALS: MATERIAL_COLUMNS,
+    SHEET_CO: CO_COLUMNS,
+    SHEET_ROUTES: ROUTE_COLUMNS,
+    SHEET_BUNDLES: BUNDLE_COLUMNS,
+}
+ITEM_LABELS = {c.key: c.label for c in ITEM_COLUMNS}
+
+# Rows of one sheet: (row number as the user sees it, {column key: cell value}).
+SheetRows = list[tuple[int, dict[str, Any]]]
+
+
+class CatalogError(ServiceError):
+    """Bad catalog input; ``errors`` lists every (field, message) at fault."""
+
+    code = "catalog"
+
+    def __init__(self, errors: Sequence[tuple[str, str]]) -> None:
+        message = "；".join(m for _f, m in errors)
+        super().__init__(message, field=errors[0][0] if errors else "")
+        self.errors = list(errors)
+
+
+# ------------------------------------------------------------------------------ cell cleaning
+
+
+class _Bad(ValueError):
+    """One cell's problem, in Chinese, without the column name (the caller adds it)."""
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _text(value: Any, *, max_length: int, required: bool = False) -> str:
+    if _blank(value):
+        if required:
+            raise _Bad("不能为空")
+        return ""
+    text = str(value).strip()
+    if len(text) > max_length:
+        raise _Bad(f"不能超过 {max_length} 个字（现为 {len(text)} 个）")
+    return text
+
+
+def _int(value: Any, *, low: int, high: int, default: int | None = None) -> int:
+    if _blank(value):
+        if default is None:
+            raise _Bad("不能为空")
+        return default
+    if isinstance(value, bool):
+        raise _Bad("应为整数")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise _Bad(f"应为整数（现为 {value!r}）") from exc
+    if not number.is_finite() or number != number.to_integral_value():
+        raise _Bad(f"应为整数（现为 {value!r}）")
+    if number < low:
+        raise _Bad(f"不能小于 {low}（现为 {number}）")
+    if number > high:
+        raise _Bad(f"不能大于 {high}（现为 {number}）")
+    return int(number)
+
+
+def _decimal(value: Any, *, places: int, low: Decimal, high: Decimal, default: Decimal) -> Decimal:
+    if _blank(value):
+        return default
+    if isinstance(value, bool):
+        raise _Bad("应为数字")
+    try:
+        # str() of a spreadsheet float is its shortest repr (12.5 → "12.5"), never binary noise.
+        number = Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise _Bad(f"应为数字（现为 {value!r}）") from exc
+    if not number.is_finite():
+        raise _Bad("应为数字")
+    if number < low:
+        raise _Bad(f"不能小于 {low}（现为 {number}）")
+    if number > high:
+        raise _Bad(f"不能大于 {high}（现为 {number}）")
+    if number != number.quantize(Decimal(1).scaleb(-places)):
+        raise _Bad(f"最多 {places} 位小数（现为 {number}）")
+    return number.quantize(Decimal(1).scaleb(-places))
+
+
+def _bool(value: Any, *, default: bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    if _blank(value):
+        return default
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise _Bad(f"应填“是”或“否”（现为 {value!r}）")
+
+
+def _choice(value: Any, choices: Any, *, default: str) -> str:
+    """Accept an enum value or its Chinese label (what a clerk would type)."""
+    if _blank(value):
+        return default
+    text = str(value).strip()
+    for choice_value, label in choices.choices:
+        if text in (choice_value, str(label)):
+            return str(choice_value)
+    allowed = "、".join(f"{v}（{label}）" for v, label in choices.choices)
+    raise _Bad(f"“{text}”无效，可选：{allowed}")
+
+
+def _doc_type(value: Any) -> str:
+    if _blank(value):
+        return ""
+    return _choice(value, DocumentType, default="")
+
+
+def _json_list(value: Any) -> list[Any]:
+    if _blank(value):
+        return []
+    if isinstance(value, list):
+        data: Any = value
+    else:
+        try:
+            data = json.loads(str(value))
+        except json.JSONDecodeError as exc:
+            raise _Bad(f"不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）") from exc
+    if not isinstance(data, list) or not all(isinstance(x, dict) for x in data):
+        raise _Bad("应为 JSON 列表，每一项是一个对象 {…}")
+    return data
+
+
+def _code(value: Any, what: str = "编码") -> str:
+    text = _text(value, max_length=40, required=True)
+    if not _CODE.fullmatch(text):
+        raise _Bad(f"{what}“{text}”不合法（字母或数字开头，只含字母、数字和 -_.，最长 40）")
+    return text
+
+
+def _code_list(value: Any) -> list[str]:
+    if isinstance(value, list | tuple):
+        return [str(v).strip() for v in value if str(v).strip()]
+    if _blank(value):
+        return []
+    return [c for c in _LIST_SPLIT.split(str(value).strip()) if c]
+
+
+def check_instant_rules(rules: list[dict[str, Any]], schema: list[dict[str, Any]]) -> None:
+    """Every rule names a form field, a known operator and (where needed) a value."""
+    names = {str(spec.get("name")) for spec in schema}
+    for n, rule in enumerate(rules, start=1):
+        unknown = set(rule) - {"field", "op", "value"}
+        if unknown:
+            raise _Bad(f"第 {n} 条规则有未知的键：{'、'.join(sorted(unknown))}")
+        name = rule.get("field")
+        if name not in names:
+            raise _Bad(f"第 {n} 条规则的字段 {name!r} 不在表单字段中")
+        op = rule.get("op", "eq")
+        if op not in RULE_OPS:
+            raise _Bad(f"第 {n} 条规则的运算 {op!r} 不受支持（可用：{'、'.join(sorted(RULE_OPS))}）")
+        if op == "in" and not isinstance(rule.get("value"), list):
+            raise _Bad(f"第 {n} 条规则（in）的 value 应为列表")
+        if op in {"gte", "lte"}:
+            try:
+                Decimal(str(rule.get("value")))
+            except InvalidOperation as exc:
+                raise _Bad(f"第 {n} 条规则（{op}）的 value 应为数字") from exc
+        if op in {"eq", "ne"} and "value" not in rule:
+            raise _Bad(f"第 {n} 条规则（{op}）缺少 value")
+
+
+# ---------------------------------------------------------------------------- item validation
+
+
+def clean_item_fields(
+    raw: Mapping[str, Any], departments: Mapping[str, Department], *, partial: bool = False
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Validate one item's fields (column key → value as typed or as a Python value).
+
+    Returns model field values (``department`` as a ``Department``) and every (key, message)
+    at fault. With ``partial`` only the keys present in ``raw`` are cleaned (an update or a
+    workbook without some optional columns); otherwise missing keys take the model defaults.
+    """
+    out: dict[str, Any] = {}
+    errors: list[tuple[str, str]] = []
+
+    def clean(key: str, fn: Callable[[Any], Any]) -> None:
+        if partial and key not in raw:
+            return
+        try:
+            out[key] = fn(raw.get(key))
+        except _Bad as exc:
+            errors.append((key, f"“{ITEM_LABELS[key]}”{exc}"))
+
+    clean("code", _code)
+    clean("name", lambda v: _text(v, max_length=120, required=True))
+    clean("name_en", lambda v: _text(v, max_length=160))
+    clean("department", lambda v: _department(v, departments))
+    clean("applicant_type", lambda v: _choice(v, ApplicantType, default=ApplicantType.PERSON))
+    clean("mode", lambda v: _choice(v, HandlingMode, default=HandlingMode.COMPLEX))
+    clean("statutory_days", lambda v: _int(v, low=0, high=MAX_DAYS))
+    clean("promised_days", lambda v: _int(v, low=0, high=MAX_DAYS))
+    clean("fee", lambda v: _decimal(v, places=2, low=Decimal(0), high=Decimal("9999999999.99"), default=Decimal("0.00")))
+    clean("fee_note", lambda v: _text(v, max_length=120))
+    clean("commitment_allowed", lambda v: _bool(v, default=False))
+    clean("accept_with_gaps", lambda v: _bool(v, default=True))
+    clean("co_timeout_default", lambda v: _bool(v, default=False))
+    clean("warning_share", _warning_share)
+    clean("result_doc_type", _doc_type)
+    clean("form_schema", _form_schema)
+    clean("instant_rules", _json_list)
+    clean("description", lambda v: _text(v, max_length=5000))
+    clean("active", lambda v: _bool(v, default=True))
+    return out, errors
+
+
+def _department(value: Any, departments: Mapping[str, Department]) -> Department:
+    if isinstance(value, Department):
+        return value
+    code = _text(value, max_length=30, required=True)
+    dept = departments.get(code)
+    if dept is None:
+        raise _Bad(f"部门编码“{code}”不存在")
+    return dept
+
+
+def _warning_share(value: Any) -> Decimal:
+    share = _decimal(value, places=2, low=Decimal("0.01"), high=Decimal("0.99"), default=Decimal("0.80"))
+    return share
+
+
+def _form_schema(value: Any) -> list[dict[str, Any]]:
+    schema = _json_list(value)
+    try:
+        check_schema(schema)
+    except SchemaDefinitionError as exc:
+        raise _Bad(str(exc)) from exc
+    return schema
+
+
+def check_item_consistency(fields: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Rules across fields: promised ≤ statutory (DB constraint too), instant rules only on
+    instant items and naming real form fields."""
+    errors: list[tuple[str, str]] = []
+    statutory, promised = fields.get("statutory_days"), fields.get("promised_days")
+    if isinstance(statutory, int) and isinstance(promised, int) and promised > statutory:
+        errors.append(("promised_days", f"承诺时限 {promised} 个工作日不能大于法定时限 {statutory} 个工作日"))
+    mode, rules = fields.get("mode"), fields.get("instant_rules")
+    if rules is not None and mode is not None:
+        if mode == HandlingMode.INSTANT and not rules:
+            errors.append(("instant_rules", "即办事项必须设置即办规则（否则永远不会自动办结）"))
+        if mode != HandlingMode.INSTANT and rules:
+            errors.append(("instant_rules", "只有即办事项才能设置即办规则"))
+    schema = fields.get("form_schema")
+    if rules and schema is not None:
+        try:
+            check_instant_rules(rules, schema)
+        except _Bad as exc:
+            errors.append(("instant_rules", f"“{ITEM_LABELS['instant_rules']}”{exc}"))
+    return errors
+
+
+# --------------------------------------------------------------------------- write primitives
+# No audit here: the public actions and the import each write their own event.
+
+
+def _item_fields(item: ServiceItem) -> dict[str, Any]:
+    return {
+        "code": item.code, "name": item.name, "name_en": item.name_en, "department": item.department.code,
+        "applicant_type": item.applicant_type, "mode": item.mode, "statutory_days": item.statutory_days,
+        "promised_days": item.promised_days, "fee": f"{Decimal(item.fee):.2f}", "fee_note": item.fee_note,
+        "commitment_allowed": item.commitment_allowed, "accept_with_gaps": item.accept_with_gaps,
+        "co_timeout_default": item.co_timeout_default, "warning_share": f"{Decimal(item.warning_share):.2f}",
+        "result_doc_type": item.result_doc_type, "form_schema": item.form_schema,
+        "instant_rules": item.instant_rules, "description": item.description, "active": item.active,
+    }
+
+
+def _save_item(existing: ServiceItem | None, fields: Mapping[str, Any]) -> tuple[ServiceItem, dict[str, Any]]:
+    """Create or update; returns the item and ``{field: [before, after]}`` of what changed."""
+    item = existing or ServiceItem()
+    before = _item_fields(existing) if existing else {}
+    for key, value in fields.items():
+        setattr(item, key, value)
+    item.save()
+    after = _item_fields(item)
+    changed = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+    return item, changed
+
+
+def _material_rows(item: ServiceItem) -> list[dict[str, Any]]:
+    return [
+        {"key": m.key, "name": m.name, "kind": m.kind, "doc_type": m.doc_type, "commitment_ok": m.commitment_ok,
+         "order": m.order}
+        for m in item.materials.order_by("order", "id")
+    ]
+
+
+def _save_materials(item: ServiceItem, specs: Sequence[Mapping[str, Any]]) -> bool:
+    before = _material_rows(item)
+    existing = {m.key: m for m in item.materials.all()}
+    wanted = {str(s["key"]) for s in specs}
+    gone = [m for key, m in existing.items() if key not in wanted]
+    used = set(CaseMaterial.objects.filter(material__in=gone).values_list("material__key", flat=True))
+    if used:
+        # Cases point at their materials (PROTECT): a used material can be renamed, not removed.
+        raise CatalogError([("materials", f"材料“{k}”已被办件使用，不能删除") for k in sorted(used)])
+    ItemMaterial.objects.filter(pk__in=[m.pk for m in gone]).delete()
+    for spec in specs:
+        mat = existing.get(str(spec["key"])) or ItemMaterial(item=item, key=str(spec["key"]))
+        for attr in ("name", "kind", "doc_type", "commitment_ok", "order"):
+            setattr(mat, attr, spec[attr])
+        mat.save()
+    return _material_rows(item) != before
+
+
+def _co_rows(item: ServiceItem) -> list[tuple[str, int]]:
+    return sorted((c.department.code, c.limit_days) for c in item.co_departments.select_related("department"))
+
+
+def _save_co_departments(item: ServiceItem, specs: Sequence[tuple[Department, int]]) -> bool:
+    before = _co_rows(item)
+    wanted = {dept.pk: days for dept, days in specs}
+    item.co_departments.exclude(department_id__in=list(wanted)).delete()
+    for dept_id, days in wanted.items():
+        ItemCoDepartment.objects.update_or_create(item=item, department_id=dept_id, defaults={"limit_days": days})
+    return _co_rows(item) != before
+
+
+def _route_rows(item: ServiceItem) -> list[tuple[str, str]]:
+    return sorted((r.place.code, r.department.code) for r in item.routes.select_related("place", "department"))
+
+
+def _save_routes(item: ServiceItem, specs: Sequence[tuple[Place, Department]]) -> bool:
+    before = _route_rows(item)
+    wanted = {place.pk: dept for place, dept in specs}
+    item.routes.exclude(place_id__in=list(wanted)).delete()
+    for place_id, dept in wanted.items():
+        ItemRoute.objects.update_or_create(item=item, place_id=place_id, defaults={"department": dept})
+    return _route_rows(item) != before
+
+
+def _bundle_fields(bundle: Bundle) -> dict[str, Any]:
+    return {
+        "code": bundle.code, "name": bundle.name, "name_en": bundle.name_en, "description": bundle.description,
+        "active": bundle.active, "items": sorted(bundle.items.values_list("code", flat=True)),
+    }
+
+
+def _save_bundle(existing: Bundle | None, fields: Mapping[str, Any], items: Sequence[ServiceItem]) -> tuple[Bundle, dict[str, Any]]:
+    bundle = existing or Bundle()
+    before = _bundle_fields(existing) if existing else {}
+    for key, value in fields.items():
+        setattr(bundle, key, value)
+    bundle.save()
+    bundle.items.set(items)
+    after = _bundle_fields(bundle)
+    return bundle, {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+
+
+# ------------------------------------------------------------------------------ public actions
+
+
+def _ensure_catalog_admin(actor: Any, department: Department | None) -> None:
+    """The catalog belongs to the administrators whose jurisdiction covers the department."""
+    ensure_admin_over(actor, department.place.path if department is not None else None)
+
+
+def _departments_by_code() -> dict[str, Department]:
+    return {d.code: d for d in Department.objects.select_related("place")}
+
+
+def do_create_item(code: str, name: str, department: Department | str, *, actor: Any, **fields: Any) -> ServiceItem:
+    """Create a catalog item. ``fields`` are the other item columns (Python values or text as
+    typed in the workbook). Side effects: audit ``catalog.item.create``."""
+    raw = {**fields, "code": code, "name": name, "department": department}
+    unknown = set(fields) - set(ITEM_LABELS)
+    if unknown:
+        raise CatalogError([(k, f"未知的事项字段：{k}") for k in sorted(unknown)])
+    cleaned, errors = clean_item_fields(raw, _departments_by_code())
+    errors += check_item_consistency(cleaned)
+    if not errors and ServiceItem.objects.filter(code=cleaned["code"]).exists():
+        errors.append(("code", f"事项编码“{cleaned['code']}”已存在"))
+    if errors:
+        raise CatalogError(errors)
+    _ensure_catalog_admin(actor, cleaned["department"])
+    with transaction.atomic():
+        item, changed = _save_item(None, cleaned)
+        record_event("catalog.item.create", actor=actor, obj=item, place_path=item.department.place.path,
+                     after={k: v[1] for k, v in changed.items()})
+    return item
+
+
+def do_update_item(item: ServiceItem, *, actor: Any, **fields: Any) -> ServiceItem:
+    """Change some fields of an item (the code is its identity and does not change).
+    Side effects: audit ``catalog.item.update`` with before/after of what changed."""
+    unknown = set(fields) - (set(ITEM_LABELS) - {"code"})
+    if unknown:
+        raise CatalogError([(k, f"未知或不可修改的事项字段：{k}") for k in sorted(unknown)])
+    cleaned, errors = clean_item_fields(fields, _departments_by_code(), partial=True)
+    current = {k: getattr(item, k) for k in ("statutory_days", "promised_days", "mode", "instant_rules", "form_schema")}
+    errors += check_item_consistency({**current, **cleaned})
+    if errors:
+        raise CatalogError(errors)
+    _ensure_catalog_admin(actor, item.department)
+    if "department" in cleaned:
+        _ensure_catalog_admin(actor, cleaned["department"])
+    with transaction.atomic():
+        locked = ServiceItem.objects.select_for_update().get(pk=item.pk)
+        locked, changed = _save_item(locked, cleaned)
+        if changed:
+            record_event("catalog.item.update", actor=actor, obj=locked, place_path=locked.department.place.path,
+                         before={k: v[0] for k, v in changed.items()}, after={k: v[1] for k, v in changed.items()})
+    return locked
+
+
+class _Row:
+    """Collects every problem of one row (not just the first), each naming its column."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def get(self, label: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except _Bad as exc:
+            self.problems.append(f"“{label}”{exc}" if label else str(exc))
+            return None
+
+
+def _material_spec(spec: Mapping[str, Any], default_order: int) -> tuple[dict[str, Any], list[str]]:
+    row = _Row()
+    out = {
+        "key": row.get("", _material_key, spec.get("key")),
+        "name": row.get("材料名称", _text, spec.get("name"), max_length=120, required=True),
+        "kind": row.get("材料类型", _choice, spec.get("kind"), MaterialKind, default=MaterialKind.MANDATORY),
+        "doc_type": row.get("证照类型", _doc_type, spec.get("doc_type")),
+        "commitment_ok": row.get("告知承诺可免交", _bool, spec.get("commitment_ok"), default=False),
+        "order": row.get("顺序", _int, spec.get("order"), low=0, high=32767, default=default_order),
+    }
+    return out, row.problems
+
+
+def clean_material_specs(specs: Iterable[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    """Validate material rows (key, name, kind, doc_type, commitment_ok, order)."""
+    out: list[dict[str, Any]] = []
+    errors: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for n, spec in enumerate(specs, start=1):
+        cleaned, problems = _material_spec(spec, n)
+        if cleaned["key"] is not None and cleaned["key"] in seen:
+            problems.append(f"材料键“{cleaned['key']}”重复")
+        seen.add(cleaned["key"])
+        if problems:
+            errors += [("materials", f"第 {n} 项材料：{p}") for p in problems]
+        else:
+            out.append(cleaned)
+    return out, errors
+
+
+def _labelled(label: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    try:
+        return fn(*args, **kwargs)
+    except _Bad as exc:
+        raise _Bad(f"“{label}”{exc}") from exc
+
+
+def _material_key(value: Any) -> str:
+    key = _labelled("材料键", _text, value, max_length=40, required=True)
+    if not _KEY.fullmatch(key):
+        raise _Bad(f"材料键“{key}”不合法（小写字母或数字开头，只含小写字母、数字、-和_）")
+    return key
+
+
+def do_set_item_materials(item: ServiceItem, materials: Sequence[Mapping[str, Any]], *, actor: Any) -> ServiceItem:
+    """Replace an item's required materials by key (a kept key keeps its row, so cases that
+    used it still point at it). Side effects: audit ``catalog.item.materials``."""
+    specs, errors = clean_material_specs(materials)
+    if errors:
+        raise CatalogError(errors)
+    _ensure_catalog_admin(actor, item.department)
+    with transaction.atomic():
+        ServiceItem.objects.select_for_update().filter(pk=item.pk).first()
+        before = _material_rows(item)
+        if _save_materials(item, specs):
+            record_event("catalog.item.materials", actor=actor, obj=item, place_path=item.department.place.path,
+                         before=before, after=_material_rows(item))
+    return item
+
+
+def do_set_item_co_departments(
+    item: ServiceItem, co_departments: Sequence[tuple[Department, int]], *, actor: Any
+) -> ServiceItem:
+    """Replace an item's co-processing departments (并联) and their limits.
+    Side effects: audit ``catalog.item.co_departments``."""
+    errors: list[tuple[str, str]] = []
+    seen: set[int] = set()
+    for dept, days in co_departments:
+        if dept.pk == item.department_id:
+            errors.append(("co_departments", f"协办部门“{dept}”就是主办部门"))
+        if dept.pk in seen:
+            errors.append(("co_departments", f"协办部门“{dept}”重复"))
+        seen.add(dept.pk)
+        if not 1 <= int(days) <= item.promised_days:
+            errors.append(("co_departments", f"“{dept}”的协办时限应在 1 至 {item.promised_days}（承诺时限）个工作日之间"))
+    if errors:
+        raise CatalogError(errors)
+    _ensure_catalog_admin(actor, item.department)
+    with transaction.atomic():
+        before = _co_rows(item)
+        if _save_co_departments(item, [(d, int(n)) for d, n in co_departments]):
+            record_event("catalog.item.co_departments", actor=actor, obj=item, place_path=item.department.place.path,
+                         before=before, after=_co_rows(item))
+    return item
+
+
+def do_set_item_routes(item: ServiceItem, routes: Sequence[tuple[Place, Department]], *, actor: Any) -> ServiceItem:
+    """Replace an item's routes (item × place → department). Side effects: audit ``catalog.item.routes``."""
+    places = [p.pk for p, _d in routes]
+    if len(places) != len(set(places)):
+        raise CatalogError([("routes", "同一区域只能有一条路由")])
+    _ensure_catalog_admin(actor, item.department)
+    with transaction.atomic():
+        before = _route_rows(item)
+        if _save_routes(item, routes):
+            record_event("catalog.item.routes", actor=actor, obj=item, place_path=item.department.place.path,
+                         before=before, after=_route_rows(item))
+    return item
+
+
+def check_bundle_items(items: Sequence[ServiceItem] | Sequence[Mapping[str, Any]]) -> list[str]:
+    """A bundle is one form for one applicant: at least two items, an applicant type all items
+    accept, and a shared form field name means the same type everywhere."""
+    problems: list[str] = []
+    specs = [i if isinstance(i, Mapping) else {"code": i.code, "applicant_type": i.applicant_type,
+                                                "form_schema": i.form_schema} for i in items]
+    if len(specs) < 2:
+        problems.append("一件事至少包含两个事项")
+    types = {str(s["applicant_type"]) for s in specs}
+    if ApplicantType.PERSON in types and ApplicantType.ENTERPRISE in types:
+        problems.append("事项的申请人类型互不相容（既有只受理自然人的，又有只受理法人的）")
+    field_types: dict[str, tuple[str, str]] = {}
+    for s in specs:
+        for f in s["form_schema"] or []:
+            name, kind = str(f.get("name")), str(f.get("type", "text"))
+            seen = field_types.setdefault(name, (kind, str(s["code"])))
+            if seen[0] != kind:
+                problems.append(f"表单字段“{name}”在事项 {seen[1]} 中是 {seen[0]} 类型，在 {s['code']} 中是 {kind} 类型")
+    return problems
+
+
+def do_save_bundle(
+    code: str, name: str, items: Sequence[ServiceItem], *, actor: Any, name_en: str = "", description: str = "",
+    active: bool = True,
+) -> Bundle:
+    """Create or update a bundle (一件事) by code. Side effects: audit ``catalog.bundle.save``."""
+    row = _Row()
+    code = row.get("", _code, code, "一件事编码")
+    name = row.get("名称", _text, name, max_length=120, required=True)
+    name_en = row.get("英文名称", _text, name_en, max_length=160)
+    errors: list[tuple[str, str]] = [("code", p) for p in row.problems]
+    errors += [("items", p) for p in check_bundle_items(items)]
+    if errors:
+        raise CatalogError(errors)
+    for item in items:
+        _ensure_catalog_admin(actor, item.department)
+    with transaction.atomic():
+        existing = Bundle.objects.select_for_update().filter(code=code).first()
+        bundle, changed = _save_bundle(
+            existing, {"code": code, "name": name, "name_en": name_en, "description": description, "active": active},
+            items,
+        )
+        if changed:
+            record_event("catalog.bundle.save", actor=actor, obj=bundle,
+                         before={k: v[0] for k, v in changed.items()}, after={k: v[1] for k, v in changed.items()})
+    return bundle
+
+
+# -------------------------------------------------------------------------------------- import
+
+
+@dataclass(frozen=True)
+class RowError:
+    sheet: str
+    row: int  # as the spreadsheet shows it (header is row 1); 0 = the sheet or file as a whole
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.sheet} 第 {self.row} 行：{self.message}" if self.row else f"{self.sheet}：{self.message}"
+
+
+@dataclass
+class ImportReport:
+    errors: list[RowError] = field(default_factory=list)
+    applied: bool = False
+    valid_rows_only: bool = False
+    rows_read: int = 0
+    items_created: int = 0
+    items_updated: int = 0
+    items_unchanged: int = 0
+    bundles_created: int = 0
+    bundles_updated: int = 0
+    bundles_unchanged: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def rejected_rows(self) -> int:
+        return len({(e.sheet, e.row) for e in self.errors if e.row})
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "rows_read": self.rows_read, "rows_rejected": self.rejected_rows,
+            "items_created": self.items_created, "items_updated": self.items_updated,
+            "items_unchanged": self.items_unchanged, "bundles_created": self.bundles_created,
+            "bundles_updated": self.bundles_updated, "bundles_unchanged": self.bundles_unchanged,
+        }
+
+    def summary(self) -> str:
+        if not self.applied:
+            return f"未导入：{len(self.errors)} 处错误（{self.rejected_rows} 行被拒绝），数据未作任何改动。"
+        text = (
+            f"已导入：事项新增 {self.items_created}、更新 {self.items_updated}、未变 {self.items_unchanged}；"
+            f"一件事新增 {self.bundles_created}、更新 {self.bundles_updated}、未变 {self.bundles_unchanged}。"
+        )
+        if self.errors:
+            text += f" 跳过 {self.rejected_rows} 行有错误的行。"
+        return text
+
+
+class CatalogFileError(ServiceError):
+    code = "catalog_file"
+
+
+def read_workbook(source: str | Path | IO[bytes] | bytes) -> tuple[dict[str, SheetRows], list[RowError]]:
+    """Read the data sheets into rows keyed by column key. Unknown sheets (说明, notes) are
+    ignored; unknown or duplicate headers and missing required columns are errors."""
+    if isinstance(source, bytes):
+        source = io.BytesIO(source)
+    try:
+        wb = load_workbook(source, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types (zip, XML, key errors) for a non-xlsx file
+        raise CatalogFileError(f"无法读取文件（应为 .xlsx 工作簿）：{exc}", field="file") from exc
+    sheets: dict[str, SheetRows] = {}
+    errors: list[RowError] = []
+    try:
+        for name in DATA_SHEETS:
+            if name not in wb.sheetnames:
+                continue
+            columns = SHEET_COLUMNS[name]
+            by_label = {c.label: c.key for c in columns} | {c.key: c.key for c in columns}
+            rows = wb[name].iter_rows(values_only=True)
+            header = next(rows, None) or ()
+            keys: list[str | None] = []
+            for cell in header:
+                label = "" if cell is None else str(cell).strip()
+                if not label:
+                    keys.append(None)
+                    continue
+                key = by_label.get(label)
+                if key is None:
+                    errors.append(RowError(name, 1, f"未知的列“{label}”"))
+                elif key in keys:
+                    errors.append(RowError(name, 1, f"列“{label}”重复"))
+                keys.append(key)
+            for column in columns:
+                if column.required and column.key not in keys:
+                    errors.append(RowError(name, 1, f"缺少必填列“{column.label}”"))
+            data: SheetRows = []
+            for number, values in enumerate(rows, start=2):
+                if number - 1 > MAX_ROWS:
+                    errors.append(RowError(name, number, f"行数超过上限 {MAX_ROWS}"))
+                    break
+                row = {k: v for k, v in zip(keys, values, strict=False) if k is not None}
+                if all(_blank(v) for v in row.values()):
+                    continue
+                data.append((number, row))
+            sheets[name] = data
+    finally:
+        wb.close()
+    if SHEET_ITEMS not in sheets:
+        errors.append(RowError(SHEET_ITEMS, 0, "工作簿中没有“事项”工作表"))
+    return sheets, errors
+
+
+def do_import_catalog(
+    path_or_file: str | Path | IO[bytes] | bytes, *, actor: Any, valid_rows_only: bool = False,
+    progress: Progress = None,
+) -> ImportReport:
+    """Import a catalog workbook (layout in the module docstring).
+
+    Checks every row first. Any bad row → nothing is written and the report lists every
+    problem, unless ``valid_rows_only``: then the good rows are applied and the bad ones
+    reported (an item with a bad material, co-processor or route row is skipped whole — half an
+    item is worse than the old item). Side effects: one audit ``catalog.import`` with counts.
+    """
+    ensure_admin_over(actor, None)
+    try:
+        sheets, errors = read_workbook(path_or_file)
+    except CatalogFileError as exc:
+        return ImportReport(errors=[RowError("文件", 0, exc.message)], valid_rows_only=valid_rows_only)
+    source = str(path_or_file) if isinstance(path_or_file, str | Path) else getattr(path_or_file, "name", "")
+    if any(e.row <= 1 for e in errors):
+        # A wrong layout (missing sheet or column) is not a row problem: nothing is safe to apply.
+        return ImportReport(errors=errors, valid_rows_only=valid_rows_only,
+                            rows_read=sum(len(r) for r in sheets.values()))
+    return import_rows(sheets, actor=actor, valid_rows_only=valid_rows_only, progress=progress,
+                       source=Path(source).name if source else "")
+
+
+@dataclass
+class _ItemPlan:
+    row: int
+    code: str
+    fields: dict[str, Any]
+    materials: list[dict[str, Any]] = field(default_factory=list)
+    co: list[tuple[Department, int]] = field(default_factory=list)
+    routes: list[tuple[Place, Department]] = field(default_factory=list)
+
+
+@dataclass
+class _BundlePlan:
+    row: int
+    code: str
+    fields: dict[str, Any]
+    item_codes: list[str]
+
+
+class _Planner:
+    """Validates all sheets into plans; collects every problem with its sheet and row."""
+
+    def __init__(self, sheets: Mapping[str, SheetRows], actor: Any) -> None:
+        self.sheets = sheets
+        self.actor = actor
+        self.errors: list[RowError] = []
+        self.departments = _departments_by_code()
+        self.items: dict[str, _ItemPlan] = {}
+        self.bad_items: set[str] = set()  # codes with a bad 事项 row
+        self.bad_children: dict[str, list[tuple[str, int]]] = defaultdict(list)  # code → bad child rows
+        self.bundles: list[_BundlePlan] = []
+        self.item_rows: dict[str, int] = {}  # every code in 事项 (good or bad) → its row
+        self._scope_ok: dict[int, bool] = {}
+
+    def err(self, sheet: str, row: int, message: str) -> None:
+        self.errors.append(RowError(sheet, row, message))
+
+    def may_manage(self, dept: Department) -> bool:
+        if dept.pk not in self._scope_ok:
+            try:
+                _ensure_catalog_admin(self.actor, dept)
+                self._scope_ok[dept.pk] = True
+            except PermissionDenied:
+                self._scope_ok[dept.pk] = False
+        return self._scope_ok[dept.pk]
+
+    # ---- 事项
+    def plan_items(self) -> None:
+        rows = self.sheets.get(SHEET_ITEMS, [])
+        codes = Counter(str(r.get("code") or "").strip() for _n, r in rows)
+        for number, raw in rows:
+            code = str(raw.get("code") or "").strip()
+            self.item_rows.setdefault(code, number)
+            present = set(raw)
+            cleaned, errors = clean_item_fields(raw, self.departments, partial=False)
+            # Columns the sheet lacks keep the stored value on update (no silent resets).
+            cleaned = {k: v for k, v in cleaned.items() if k in present}
+            problems = [m for _k, m in errors]
+            if code and codes[code] > 1:
+                dup = [str(n) for n, r in rows if str(r.get("code") or "").strip() == code]
+                problems.append(f"事项编码“{code}”在第 {'、'.join(dup)} 行重复出现")
+            existing = ServiceItem.objects.filter(code=code).first() if code else None
+            merged = {**(_python_fields(existing) if existing else {}), **cleaned}
+            problems += [m for _k, m in check_item_consistency(merged)]
+            dept = cleaned.get("department")
+            if isinstance(dept, Department) and not self.may_manage(dept):
+                problems.append(f"部门“{dept.code}”不在您的管辖范围内")
+            if existing is not None and existing.department_id != getattr(dept, "pk", existing.department_id):
+                if not self.may_manage(existing.department):
+                    problems.append(f"事项现属部门“{existing.department.code}”不在您的管辖范围内")
+            if problems:
+                for message in problems:
+                    self.err(SHEET_ITEMS, number, message)
+                self.bad_items.add(code)
+                continue
+            self.items[code] = _ItemPlan(number, code, cleaned)
+
+    def _item_of(self, sheet: str, number: int, raw: Mapping[str, Any]) -> str | None:
+        code = str(raw.get("item") or "").strip()
+        if not code:
+            self.err(sheet, number, "“事项编码”不能为空")
+            return None
+        if code not in self.item_rows:
+            self.err(sheet, number, f"事项编码“{code}”不在“事项”表中（只能为本次导入的事项设置{sheet}）")
+            return None
+        return code
+
+    # ---- 材料
+    def plan_materials(self) -> None:
+        seen: dict[tuple[str, str], int] = {}
+        position: Counter[str] = Counter()
+        for number, raw in self.sheets.get(SHEET_MATERIALS, []):
+            code = self._item_of(SHEET_MATERIALS, number, raw)
+            if code is None:
+                continue
+            position[code] += 1
+            spec, problems = _material_spec(raw, position[code])
+            key = spec["key"]
+            if key is not None:
+                if (code, key) in seen:
+                    problems.append(f"事项 {code} 的材料键“{key}”与第 {seen[(code, key)]} 行重复")
+                else:
+                    seen[(code, key)] = number
+            if self._failed(SHEET_MATERIALS, number, code, problems):
+                continue
+            if code in self.items:
+                self.items[code].materials.append(spec)
+
+    def _failed(self, sheet: str, number: int, code: str, problems: list[str]) -> bool:
+        for message in problems:
+            self.err(sheet, number, message)
+        if problems:
+            self.bad_children[code].append((sheet, number))
+        return bool(problems)
+
+    def _promised_days(self, code: str) -> int | None:
+        plan = self.items.get(code)
+        if plan is None:
+            return None  # the item row is bad and already reported
+        if "promised_days" in plan.fields:
+            return int(plan.fields["promised_days"])
+        existing = ServiceItem.objects.filter(code=code).first()
+        return existing.promised_days if existing else None
+
+    # ---- 协办
+    def plan_co(self) -> None:
+        seen: dict[tuple[str, str], int] = {}
+        for number, raw in self.sheets.get(SHEET_CO, []):
+            code = self._item_of(SHEET_CO, number, raw)
+            if code is None:
+                continue
+            row = _Row()
+            dept = row.get("协办部门编码", _department, raw.get("department"), self.departments)
+            days = row.get("协办时限（工作日）", _int, raw.get("limit_days"), low=1, high=MAX_DAYS)
+            promised = self._promised_days(code)
+            if days is not None and promised is not None and days > promised:
+                row.problems.append(f"协办时限 {days} 个工作日不能大于事项承诺时限 {promised} 个工作日")
+            plan = self.items.get(code)
+            if dept is not None:
+                lead = plan.fields.get("department") if plan else None
+                if isinstance(lead, Department) and lead.pk == dept.pk:
+                    row.problems.append(f"协办部门“{dept.code}”就是该事项的主办部门")
+                if (code, dept.code) in seen:
+                    row.problems.append(f"事项 {code} 的协办部门“{dept.code}”与第 {seen[(code, dept.code)]} 行重复")
+                else:
+                    seen[(code, dept.code)] = number
+            if self._failed(SHEET_CO, number, code, row.problems):
+                continue
+            if plan is not None:
+                plan.co.append((dept, days))
+
+    # ---- 路由
+    def plan_routes(self) -> None:
+        rows = self.sheets.get(SHEET_ROUTES, [])
+        place_codes = {str(r.get("place") or "").strip() for _n, r in rows}
+        places = {p.code: p for p in Place.objects.filter(code__in=place_codes)}
+        seen: dict[tuple[str, str], int] = {}
+        for number, raw in rows:
+            code = self._item_of(SHEET_ROUTES, number, raw)
+            if code is None:
+                continue
+            row = _Row()
+            place_code = str(raw.get("place") or "").strip()
+            place = places.get(place_code)
+            if not place_code:
+                row.problems.append("“区域编码”不能为空")
+            elif place is None:
+                row.problems.append(f"区域编码“{place_code}”不存在")
+            elif place.valid_to is not None:
+                row.problems.append(f"区域“{place.name}”（{place_code}）已撤销或拆分，不能再设路由")
+            dept = row.get("承办部门编码", _department, raw.get("department"), self.departments)
+            if dept is not None and not self.may_manage(dept):
+                row.problems.append(f"部门“{dept.code}”不在您的管辖范围内")
+            if place is not None:
+                if (code, place_code) in seen:
+                    row.problems.append(f"事项 {code} 在区域“{place_code}”的路由与第 {seen[(code, place_code)]} 行重复")
+                else:
+                    seen[(code, place_code)] = number
+            if self._failed(SHEET_ROUTES, number, code, row.problems):
+                continue
+            if code in self.items and place is not None:
+                self.items[code].routes.append((place, dept))
+
+    # ---- materials used by cases must stay
+    def check_used_materials(self) -> None:
+        if SHEET_MATERIALS not in self.sheets:
+            return
+        used = defaultdict(set)
+        for code, key in (
+            CaseMaterial.objects.filter(material__item__code__in=list(self.items))
+            .values_list("material__item__code", "material__key").distinct()
+        ):
+            used[code].add(key)
+        for code, plan in list(self.items.items()):
+            missing = used.get(code, set()) - {m["key"] for m in plan.materials}
+            if missing:
+                for key in sorted(missing):
+                    self.err(SHEET_ITEMS, plan.row, f"材料“{key}”已被办件使用，不能删除（请在“材料”表中保留该行）")
+                self.bad_items.add(code)
+                del self.items[code]
+
+    # ---- 一件事
+    def plan_bundles(self) -> None:
+        rows = self.sheets.get(SHEET_BUNDLES, [])
+        codes = Counter(str(r.get("code") or "").strip() for _n, r in rows)
+        mentioned = {c for _n, r in rows for c in _code_list(r.get("items"))}
+        stored = {i.code: i for i in ServiceItem.objects.filter(code__in=mentioned).select_related("department")}
+        for number, raw in rows:
+            row = _Row()
+            fields: dict[str, Any] = {
+                "code": row.get("", _code, raw.get("code"), "一件事编码"),
+                "name": row.get("名称", _text, raw.get("name"), max_length=120, required=True),
+                "name_en": row.get("英文名称", _text, raw.get("name_en"), max_length=160),
+                "description": row.get("说明", _text, raw.get("description"), max_length=5000),
+                "active": row.get("启用", _bool, raw.get("active"), default=True),
+            }
+            messages = row.problems
+            code = fields.get("code", "")
+            if code and codes[code] > 1:
+                dup = [str(n) for n, r in rows if str(r.get("code") or "").strip() == code]
+                messages.append(f"一件事编码“{code}”在第 {'、'.join(dup)} 行重复出现")
+            item_codes = list(dict.fromkeys(_code_list(raw.get("items"))))
+            specs: list[dict[str, Any]] = []
+            for item_code in item_codes:
+                if item_code in self.items:
+                    plan = self.items[item_code]
+                    current = stored.get(item_code)
+                    base = _python_fields(current) if current else {}
+                    merged = {**base, **plan.fields}
+                    specs.append({"code": item_code, "applicant_type": merged.get("applicant_type", ApplicantType.PERSON),
+                                  "form_schema": merged.get("form_schema", [])})
+                elif item_code in self.item_rows:
+                    messages.append(f"包含的事项“{item_code}”在“事项”表中有错误，未能导入")
+                elif item_code in stored:
+                    specs.append({"code": item_code, "applicant_type": stored[item_code].applicant_type,
+                                  "form_schema": stored[item_code].form_schema})
+                else:
+                    messages.append(f"包含的事项编码“{item_code}”不存在")
+            if len(specs) == len(item_codes):
+                messages += check_bundle_items(specs)
+            for item_code in item_codes:
+                dept = self.items[item_code].fields.get("department") if item_code in self.items else (
+                    stored[item_code].department if item_code in stored else None)
+                if isinstance(dept, Department) and not self.may_manage(dept):
+                    messages.append(f"事项“{item_code}”的部门不在您的管辖范围内")
+            if messages:
+                for message in messages:
+                    self.err(SHEET_BUNDLES, number, message)
+                continue
+            self.bundles.append(_BundlePlan(number, code, fields, item_codes))
+
+    def cascade(self) -> None:
+        """valid_rows_only: an item whose child rows failed is skipped whole, and so is every
+        bundle that needs an item that was skipped."""
+        for code, failures in self.bad_children.items():
+            plan = self.items.pop(code, None)
+            if plan is not None:
+                where = "、".join(f"{s}第 {n} 行" for s, n in failures)
+                self.err(SHEET_ITEMS, plan.row, f"该事项的{where}有错误，整项未导入")
+                self.bad_items.add(code)
+        kept = []
+        for bundle in self.bundles:
+            skipped = [c for c in bundle.item_codes if c in self.bad_items]
+            if skipped:
+                self.err(SHEET_BUNDLES, bundle.row, f"包含的事项“{'、'.join(skipped)}”未导入，该一件事也未导入")
+            else:
+                kept.append(bundle)
+        self.bundles = kept
+
+
+def _python_fields(item: ServiceItem) -> dict[str, Any]:
+    return {k: getattr(item, k) for k in ITEM_LABELS if k != "department"} | {"department": item.department}
+
+
+def import_rows(
+    sheets: Mapping[str, SheetRows], *, actor: Any, valid_rows_only: bool = False, progress: Progress = None,
+    source: str = "",
+) -> ImportReport:
+    """Validate and apply already-read rows (the workbook reader and the demo loader both end
+    here, so demo data passes the very checks an uploaded file does). One transaction."""
+    report = ImportReport(valid_rows_only=valid_rows_only, rows_read=sum(len(r) for r in sheets.values()))
+    with transaction.atomic():
+        planner = _Planner(sheets, actor)
+        planner.plan_items()
+        if SHEET_MATERIALS in sheets:
+            planner.plan_materials()
+        if SHEET_CO in sheets:
+            planner.plan_co()
+        if SHEET_ROUTES in sheets:
+            planner.plan_routes()
+        planner.check_used_materials()
+        planner.plan_bundles()
+        if valid_rows_only:
+            planner.cascade()
+        report.errors = sorted(planner.errors, key=lambda e: (DATA_SHEETS.index(e.sheet) if e.sheet in DATA_SHEETS else 9, e.row))
+        if report.errors and not valid_rows_only:
+            return report
+        _apply(planner, sheets, report, progress)
+        report.applied = True
+        record_event(
+            "catalog.import", actor=actor, object_type="services.catalog", object_id=source[:64],
+            after={**report.counts(), "valid_rows_only": valid_rows_only, "source": source,
+                   "rejected": [str(e) for e in report.errors[:50]]},
+        )
+    return report
+
+
+def _apply(planner: _Planner, sheets: Mapping[str, SheetRows], report: ImportReport, progress: Progress) -> None:
+    existing = {i.code: i for i in ServiceItem.objects.select_for_update().filter(code__in=list(planner.items))}
+    total = len(planner.items)
+    saved: dict[str, ServiceItem] = {}
+    for n, (code, plan) in enumerate(planner.items.items(), start=1):
+        item, changed = _save_item(existing.get(code), plan.fields)
+        saved[code] = item
+        touched = bool(changed)
+        if SHEET_MATERIALS in sheets:
+            touched = _save_materials(item, plan.materials) or touched
+        if SHEET_CO in sheets:
+            touched = _save_co_departments(item, plan.co) or touched
+        if SHEET_ROUTES in sheets:
+            touched = _save_routes(item, plan.routes) or touched
+        if code not in existing:
+            report.items_created += 1
+        elif touched:
+            report.items_updated += 1
+        else:
+            report.items_unchanged += 1
+        if progress is not None and (n % 20 == 0 or n == total):
+            progress(f"事项 {n}/{total}")
+    stored_bundles = {b.code: b for b in Bundle.objects.select_for_update().filter(code__in=[b.code for b in planner.bundles])}
+    needed = {c for b in planner.bundles for c in b.item_codes} - set(saved)
+    saved |= {i.code: i for i in ServiceItem.objects.filter(code__in=needed)}
+    for bundle_plan in planner.bundles:
+        current = stored_bundles.get(bundle_plan.code)
+        _bundle, changed = _save_bundle(current, bundle_plan.fields, [saved[c] for c in bundle_plan.item_codes])
+        if current is None:
+            report.bundles_created += 1
+        elif changed:
+            report.bundles_updated += 1
+        else:
+            report.bundles_unchanged += 1
+    if progress is not None and planner.bundles:
+        progress(f"一件事 {len(planner.bundles)} 个")
+
+
+# -------------------------------------------------------------------------------------- export
+
+
+def _cell_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False) if value else ""
+    return value
+
+
+def catalog_rows() -> dict[str, list[dict[str, Any]]]:
+    """The whole catalog as sheet rows (column key → cell value), in a stable order."""
+    items = list(ServiceItem.objects.select_related("department").order_by("code"))
+    out: dict[str, list[dict[str, Any]]] = {name: [] for name in DATA_SHEETS}
+    for item in items:
+        fields = _item_fields(item)
+        fields["fee"], fields["warning_share"] = Decimal(item.fee), Decimal(item.warning_share)
+        out[SHEET_ITEMS].append(fields)
+    for m in ItemMaterial.objects.select_related("item").order_by("item__code", "order", "id"):
+        out[SHEET_MATERIALS].append({"item": m.item.code, "key": m.key, "name": m.name, "kind": m.kind,
+                                     "doc_type": m.doc_type, "commitment_ok": m.commitment_ok, "order": m.order})
+    for c in ItemCoDepartment.objects.select_related("item", "department").order_by("item__code", "department__code"):
+        out[SHEET_CO].append({"item": c.item.code, "department": c.department.code, "limit_days": c.limit_days})
+    for r in ItemRoute.objects.select_related("item", "place", "department").order_by("item__code", "place__code"):
+        out[SHEET_ROUTES].append({"item": r.item.code, "place": r.place.code, "department": r.department.code})
+    for b in Bundle.objects.prefetch_related("items").order_by("code"):
+        out[SHEET_BUNDLES].append({"code": b.code, "name": b.name, "name_en": b.name_en,
+                                   "items": ", ".join(sorted(i.code for i in b.items.all())),
+                                   "description": b.description, "active": b.active})
+    return out
+
+
+def export_catalog_xlsx() -> bytes:
+    """The catalog as a workbook in the import layout (export → import changes nothing)."""
+    wb = Workbook()
+    readme = wb.active
+    assert readme is not None
+    readme.title = SHEET_README
+    _write_readme(readme)
+    head_font, head_fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+    for name, rows in catalog_rows().items():
+        ws = wb.create_sheet(name)
+        columns = SHEET_COLUMNS[name]
+        ws.append([c.label for c in columns])
+        for cell in ws[1]:
+            cell.font, cell.fill = head_font, head_fill
+        for row in rows:
+            ws.append([_cell_value(row.get(c.key)) for c in columns])
+        for row_cells in ws.iter_rows(min_row=2):
+            for cell in row_cells:
+                # A text starting with "=" would be written as a formula (and run by Excel):
+                # force it to stay text.
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.data_type = "s"
+        for n, column in enumerate(columns, start=1):
+            width = 60 if column.key in {"form_schema", "instant_rules", "description"} else max(12, len(column.label) * 2 + 2)
+            ws.column_dimensions[get_column_letter(n)].width = width
+        ws.freeze_panes = "B2"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def _write_readme(ws: Any) -> None:
+    ws.append(["共治平台 · 政务服务事项清单（导入/导出格式）"])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append(["导入时逐行检查；任何一行有错误则不导入任何数据（除非选择“只导入无误的行”），并列出每一行的错误。"])
+    ws.append(["事项按编码匹配：已存在则更新，不存在则新增。某工作表缺失时，该类数据保持不变。"])
+    ws.append([])
+    ws.append(["工作表", "列", "必填", "说明"])
+    for cell in ws[5]:
+        cell.font = Font(bold=True)
+    for name in DATA_SHEETS:
+        for column in SHEET_COLUMNS[name]:
+            ws.append([name, column.label, "是" if column.required else "", column.note])
+    ws.append([])
+    ws.append(["证照类型", "取值", "", "名称"])
+    for value, label in DocumentType.choices:
+        ws.append(["", value, "", str(label)])
+    ws.column_dimensions["A"].width = 12
+    ws.column_dimensions["B"].width = 24
+    ws.column_dimensions["D"].width = 80
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=False)
+
+
+def catalog_snapshot() -> dict[str, Any]:
+    """A plain-data picture of the whole catalog, for comparisons (round trip, idempotency)."""
+    rows = catalog_rows()
+    return {name: [dict(sorted(r.items())) for r in sheet] for name, sheet in rows.items()}

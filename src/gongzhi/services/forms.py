@@ -1,0 +1,221 @@
+"""Forms of the service-hall pages: they parse and render input; the rules live in the actions.
+
+The application form is built from the chosen items' ``form_schema`` (data, not code). Its
+fields are all optional *here* on purpose: ``do_submit_application`` validates the schema once
+for every interface (window, portal, API), and its ``FormInvalid`` errors are put back next to
+each field, so a rule is never written twice (the flaw STYLE.md warns about).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.services.enums import MaterialKind, ReviewLevel
+
+FORM_PREFIX = "form"  # schema names cannot clash with the page's own inputs (number, items…)
+FILE_PREFIX = "file-"
+DOC_PREFIX = "doc-"
+
+
+class LookupForm(forms.Form):
+    number = forms.CharField(
+        label=_("证件号码或统一社会信用代码"),
+        max_length=40,
+        help_text=_("居民身份证、港澳台居民居住证号码，或单位的统一社会信用代码（一号办）"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "class": "number"}),
+    )
+
+
+def merged_schema(items: list[Any]) -> list[dict[str, Any]]:
+    """The union of the items' form fields, each asked once (a bundle shares its fields)."""
+    seen: dict[str, dict[str, Any]] = {}
+    for item in items:
+        for spec in item.form_schema or []:
+            seen.setdefault(spec["name"], spec)
+    return list(seen.values())
+
+
+_BOOL_CHOICES = [("", _("请选择")), ("true", _("是")), ("false", _("否"))]
+
+
+def _schema_field(spec: dict[str, Any]) -> forms.Field:
+    kind = spec.get("type", "text")
+    label = spec.get("label") or spec["name"]
+    attrs: dict[str, Any] = {}
+    help_text = spec.get("help", "")
+    if spec.get("required"):
+        # Only announced (aria-required): the server decides, so a browser never blocks a
+        # submission with a message in its own words and language.
+        attrs["aria-required"] = "true"
+    widget: forms.Widget
+    if kind == "textarea":
+        widget = forms.Textarea(attrs={**attrs, "rows": 4})
+    elif kind == "int":
+        widget = forms.TextInput(attrs={**attrs, "inputmode": "numeric"})
+        help_text = help_text or _range_help(spec)
+    elif kind == "decimal":
+        widget = forms.TextInput(attrs={**attrs, "inputmode": "decimal"})
+        help_text = help_text or _range_help(spec)
+    elif kind == "date":
+        widget = forms.DateInput(attrs={**attrs, "type": "date"})
+        help_text = help_text or _("格式：年-月-日，例如 2026-11-26")
+    elif kind == "choice":
+        choices = [("", _("请选择"))] + [(str(c), str(c)) for c in spec.get("choices", [])]
+        return _mark(forms.ChoiceField(label=label, required=False, choices=choices, help_text=help_text,
+                                       widget=forms.Select(attrs=attrs)), spec)
+    elif kind == "bool":
+        return _mark(forms.ChoiceField(label=label, required=False, choices=_BOOL_CHOICES, help_text=help_text,
+                                       widget=forms.Select(attrs=attrs)), spec)
+    elif kind == "phone":
+        widget = forms.TextInput(attrs={**attrs, "type": "tel", "autocomplete": "tel", "inputmode": "tel"})
+        help_text = help_text or _("手机号或座机号，例如 13812345678 或 0755-12345678")
+    else:
+        if spec.get("max_length"):
+            attrs["maxlength"] = str(spec["max_length"])
+        widget = forms.TextInput(attrs=attrs)
+    # CharField keeps the raw text: the schema validator converts and checks it.
+    return _mark(forms.CharField(label=label, required=False, help_text=help_text, widget=widget, strip=True), spec)
+
+
+def _mark(f: forms.Field, spec: dict[str, Any]) -> forms.Field:
+    f.schema_required = bool(spec.get("required"))  # type: ignore[attr-defined]
+    return f
+
+
+def _range_help(spec: dict[str, Any]) -> str:
+    if "min" in spec and "max" in spec:
+        return str(_("取值范围 %(min)s–%(max)s") % {"min": spec["min"], "max": spec["max"]})
+    if "min" in spec:
+        return str(_("不小于 %(min)s") % {"min": spec["min"]})
+    if "max" in spec:
+        return str(_("不大于 %(max)s") % {"max": spec["max"]})
+    return ""
+
+
+def schema_form(schema: list[dict[str, Any]], data: Any = None) -> forms.Form:
+    """A Django form with one field per schema entry (names prefixed ``form-``)."""
+    form = forms.Form(data=data, prefix=FORM_PREFIX)
+    for spec in schema:
+        form.fields[spec["name"]] = _schema_field(spec)
+    return form
+
+
+def schema_values(form: forms.Form) -> dict[str, Any]:
+    """The raw values the applicant typed, by schema name; blanks dropped (the schema decides)."""
+    out: dict[str, Any] = {}
+    for name in form.fields:
+        raw = form.data.get(form.add_prefix(name), "")
+        if isinstance(raw, str):
+            raw = raw.strip()
+        if raw != "":
+            out[name] = raw
+    return out
+
+
+def put_errors(form: forms.Form, errors: list[tuple[str, str]]) -> list[str]:
+    """Attach ``FormInvalid`` errors to their fields; return those that name no field."""
+    form.is_valid()  # populates cleaned_data so add_error can be used
+    loose: list[str] = []
+    for name, message in errors:
+        if name in form.fields:
+            if message not in form.errors.get(name, []):
+                form.add_error(name, message)
+        else:
+            loose.append(message)
+    return loose
+
+
+@dataclass
+class MaterialRow:
+    """One material as the page shows it: reused from the wallet, or to upload."""
+
+    key: str
+    name: str
+    kind: str
+    items: list[str] = field(default_factory=list)
+    wallet_doc: Any = None
+    commitment_ok: bool = False
+    error: str = ""
+
+    @property
+    def secondary(self) -> bool:
+        return self.kind == MaterialKind.SECONDARY
+
+    @property
+    def input_name(self) -> str:
+        return FILE_PREFIX + self.key
+
+    @property
+    def doc_input_name(self) -> str:
+        return DOC_PREFIX + self.key
+
+
+def material_rows(items: list[Any], wallet: list[Any]) -> list[MaterialRow]:
+    """Every material of the chosen items, each once, marked with the wallet document that
+    will be reused for it (the same rule as the action: same key, or same document type)."""
+    by_type: dict[str, Any] = {}
+    for doc in wallet:
+        by_type.setdefault(doc.doc_type, doc)
+    rows: dict[str, MaterialRow] = {}
+    for item in items:
+        for mat in item.materials.all():
+            row = rows.get(mat.key)
+            if row is None:
+                row = rows[mat.key] = MaterialRow(
+                    key=mat.key, name=mat.name, kind=mat.kind,
+                    wallet_doc=by_type.get(mat.doc_type) if mat.doc_type else None,
+                    commitment_ok=bool(mat.commitment_ok and item.commitment_allowed),
+                )
+            if mat.kind == MaterialKind.MANDATORY:
+                row.kind = MaterialKind.MANDATORY  # mandatory for one item → mandatory
+            row.items.append(item.name)
+    return list(rows.values())
+
+
+class ReviewForm(forms.Form):
+    level = forms.TypedChoiceField(
+        label=_("您对本次办事的评价"),
+        choices=ReviewLevel.choices,
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(label=_("意见或建议（选填）"), required=False, max_length=2000,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class DecideForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    decision = forms.ChoiceField(
+        label=_("审批意见"), choices=[("approve", _("同意")), ("reject", _("不同意"))], widget=forms.RadioSelect
+    )
+    reason = forms.CharField(label=_("理由"), required=False, max_length=2000,
+                             help_text=_("不同意（不予许可）时必须说明理由"),
+                             widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class SupplementForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    items = forms.CharField(
+        label=_("需补正的材料（每行一项）"),
+        help_text=_("一次性告知：把全部需要补正的内容一次列明，每行一项"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    reason = forms.CharField(label=_("补正原因（选填）"), required=False, max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+    def item_list(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["items"].splitlines() if line.strip()]
+
+
+class TrackForm(forms.Form):
+    number = forms.CharField(label=_("办件编号"), max_length=24,
+                             widget=forms.TextInput(attrs={"autocomplete": "off", "class": "number"}))
+    tail = forms.CharField(
+        label=_("申请人证件号码后四位"), min_length=4, max_length=4,
+        help_text=_("身份证号码或统一社会信用代码的最后四位"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "class": "number", "size": "6"}),
+    )
