@@ -206,6 +206,7 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("GONGZHI_STATIC_ROOT", str(VAR_DIR / "static"))) if PRODUCTION or env_str("GONGZHI_STATIC_ROOT") else None
 MEDIA_ROOT = Path(env_str("GONGZHI_MEDIA_ROOT", str(VAR_DIR / "files")))
 MEDIA_URL = "/media/"  # never served directly: documents are streamed by a permission-checked view
+STATICFILES_DIRS = [BASE_DIR / "static"]  # the shell's own assets (css, vendored htmx)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -26,7 +26,7 @@ import io
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -1201,37 +1201,52 @@ def _cell_value(value: Any) -> Any:
     return value
 
 
-def catalog_rows() -> dict[str, list[dict[str, Any]]]:
-    """The whole catalog as sheet rows (column key → cell value), in a stable order."""
-    items = list(ServiceItem.objects.select_related("department").order_by("code"))
+def catalog_rows(item_codes: Collection[str] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The catalog as sheet rows (column key → cell value), in a stable order. With
+    ``item_codes``, only those items, and only the bundles made entirely of them."""
+    items_qs = ServiceItem.objects.select_related("department").order_by("code")
+    materials = ItemMaterial.objects.select_related("item").order_by("item__code", "order", "id")
+    co_rows = ItemCoDepartment.objects.select_related("item", "department").order_by("item__code", "department__code")
+    routes = ItemRoute.objects.select_related("item", "place", "department").order_by("item__code", "place__code")
+    bundles = Bundle.objects.prefetch_related("items").order_by("code")
+    if item_codes is not None:
+        codes = list(item_codes)
+        items_qs = items_qs.filter(code__in=codes)
+        materials = materials.filter(item__code__in=codes)
+        co_rows = co_rows.filter(item__code__in=codes)
+        routes = routes.filter(item__code__in=codes)
     out: dict[str, list[dict[str, Any]]] = {name: [] for name in DATA_SHEETS}
-    for item in items:
+    for item in items_qs:
         fields = _item_fields(item)
         fields["fee"], fields["warning_share"] = Decimal(item.fee), Decimal(item.warning_share)
         out[SHEET_ITEMS].append(fields)
-    for m in ItemMaterial.objects.select_related("item").order_by("item__code", "order", "id"):
+    for m in materials:
         out[SHEET_MATERIALS].append({"item": m.item.code, "key": m.key, "name": m.name, "kind": m.kind,
                                      "doc_type": m.doc_type, "commitment_ok": m.commitment_ok, "order": m.order})
-    for c in ItemCoDepartment.objects.select_related("item", "department").order_by("item__code", "department__code"):
+    for c in co_rows:
         out[SHEET_CO].append({"item": c.item.code, "department": c.department.code, "limit_days": c.limit_days})
-    for r in ItemRoute.objects.select_related("item", "place", "department").order_by("item__code", "place__code"):
+    for r in routes:
         out[SHEET_ROUTES].append({"item": r.item.code, "place": r.place.code, "department": r.department.code})
-    for b in Bundle.objects.prefetch_related("items").order_by("code"):
+    for b in bundles:
+        member_codes = sorted(i.code for i in b.items.all())
+        if item_codes is not None and not set(member_codes) <= set(item_codes):
+            continue
         out[SHEET_BUNDLES].append({"code": b.code, "name": b.name, "name_en": b.name_en,
-                                   "items": ", ".join(sorted(i.code for i in b.items.all())),
-                                   "description": b.description, "active": b.active})
+                                   "items": ", ".join(member_codes), "description": b.description,
+                                   "active": b.active})
     return out
 
 
-def export_catalog_xlsx() -> bytes:
-    """The catalog as a workbook in the import layout (export → import changes nothing)."""
+def export_catalog_xlsx(item_codes: Collection[str] | None = None) -> bytes:
+    """The catalog (or only ``item_codes``) as a workbook in the import layout: export →
+    import changes nothing."""
     wb = Workbook()
     readme = wb.active
     assert readme is not None
     readme.title = SHEET_README
     _write_readme(readme)
     head_font, head_fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
-    for name, rows in catalog_rows().items():
+    for name, rows in catalog_rows(item_codes).items():
         ws = wb.create_sheet(name)
         columns = SHEET_COLUMNS[name]
         ws.append([c.label for c in columns])

@@ -276,11 +276,13 @@ def _parse_moment(value: str, name: str, *, end: bool = False) -> datetime:
     value = value.strip().replace(" ", "+")  # a '+' offset arrives as a space when not URL-encoded
     moment = None
     try:
-        moment = parse_datetime(value)
-        if moment is None:
-            day = parse_date(value)
-            if day is not None:
-                moment = datetime.combine(day + timedelta(days=1) if end else day, time(0, 0))
+        # A bare date first: parse_datetime would read it as midnight, and an end_date given as a
+        # day means "through the end of that day".
+        day = parse_date(value)
+        if day is not None:
+            moment = datetime.combine(day + timedelta(days=1) if end else day, time(0, 0))
+        else:
+            moment = parse_datetime(value)
     except ValueError:
         moment = None
     if moment is None:
