@@ -83,7 +83,11 @@ class ServiceItemForm(forms.ModelForm):
 
     class Meta:
         model = ServiceItem
-        fields = "__all__"
+        fields = (
+            "code", "name", "name_en", "department", "applicant_type", "mode", "active", "statutory_days",
+            "promised_days", "warning_share", "fee", "fee_note", "commitment_allowed", "accept_with_gaps",
+            "co_timeout_default", "result_doc_type", "form_schema", "instant_rules", "description",
+        )
         widgets = {
             "form_schema": forms.Textarea(attrs={"rows": 12, "cols": 100, "style": "font-family: monospace"}),
             "instant_rules": forms.Textarea(attrs={"rows": 4, "cols": 100, "style": "font-family: monospace"}),
@@ -211,6 +215,10 @@ class ServiceItemAdmin(admin.ModelAdmin):
             self.message_user(request, getattr(exc, "message", str(exc)), messages.ERROR)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        for formset in formsets:
+            # The formsets are not saved (the actions write the rows); the admin's own change
+            # message reads these lists. The audit log carries the real before/after.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         if form.instance.pk is None:
             return  # creation failed (reported by save_model)
         item = ServiceItem.objects.select_related("department__place").get(pk=form.instance.pk)

@@ -73,6 +73,14 @@ class ServiceErrorOut(Schema):
     missing: list[str] = Field(default_factory=list, description="一次性告知：全部缺少的材料")
 
 
+class DeniedOut(Schema):
+    """403: an action refused (``detail`` as a list, like 422), or — for a browser session without
+    a valid CSRF token — ninja's own ``{"detail": "CSRF check Failed"}``."""
+
+    detail: list[ErrorItem] | str
+    missing: list[str] = Field(default_factory=list)
+
+
 class DetailOut(Schema):
     detail: str
 
@@ -455,7 +463,7 @@ def application_out(app: Application) -> ApplicationOut:
     from django.urls import NoReverseMatch, reverse
 
     try:
-        receipt = reverse("services:receipt", args=[app.number])
+        receipt = reverse("services:receipt_pdf", args=[app.number])
     except NoReverseMatch:  # the page view is optional; the API works without it
         receipt = None
     cases = app.cases.select_related("item", "department").order_by("number")
@@ -503,7 +511,7 @@ def list_bundles(request: HttpRequest) -> list[BundleOut]:
 
 @router.post(
     "/applications",
-    response={200: ApplicationOut, 201: ApplicationOut, 403: ServiceErrorOut, 422: ServiceErrorOut},
+    response={200: ApplicationOut, 201: ApplicationOut, 403: DeniedOut, 422: ServiceErrorOut},
     summary="提交申请（201 新建；同一幂等键重试 200 返回原申请）",
 )
 def submit_application(
@@ -573,7 +581,7 @@ def get_case(request: HttpRequest, number: str = Path(..., pattern=NUMBER_PATTER
 
 @router.post(
     "/cases/{number}/supplement",
-    response={200: CaseDetailOut, 403: ServiceErrorOut, 422: ServiceErrorOut},
+    response={200: CaseDetailOut, 403: DeniedOut, 422: ServiceErrorOut},
     summary="提交补正（恢复计时；本接口不收文件，材料请先放入证照库）",
 )
 def fulfil_supplement(request: HttpRequest, number: str = Path(..., pattern=NUMBER_PATTERN)) -> Any:
@@ -587,7 +595,7 @@ def fulfil_supplement(request: HttpRequest, number: str = Path(..., pattern=NUMB
 
 @router.post(
     "/cases/{number}/review",
-    response={201: ReviewOut, 403: ServiceErrorOut, 422: ServiceErrorOut},
+    response={201: ReviewOut, 403: DeniedOut, 422: ServiceErrorOut},
     summary="好差评（申请人本人，办结后一次）",
 )
 def review_case(request: HttpRequest, payload: ReviewIn, number: str = Path(..., pattern=NUMBER_PATTERN)) -> Any:
@@ -617,7 +625,7 @@ def list_tasks(
 
 @router.post(
     "/tasks/{task_id}/claim",
-    response={200: TaskOut, 403: ServiceErrorOut, 409: ServiceErrorOut, 422: ServiceErrorOut},
+    response={200: TaskOut, 403: DeniedOut, 409: ServiceErrorOut, 422: ServiceErrorOut},
     summary="认领任务（已被他人认领：409）",
 )
 def claim_task(request: HttpRequest, payload: ClaimIn, task_id: int = Path(..., ge=1, le=DB_INT)) -> Any:
@@ -631,7 +639,7 @@ def claim_task(request: HttpRequest, payload: ClaimIn, task_id: int = Path(..., 
 
 @router.post(
     "/tasks/{task_id}/decide",
-    response={200: TaskOut, 403: ServiceErrorOut, 409: ServiceErrorOut, 422: ServiceErrorOut},
+    response={200: TaskOut, 403: DeniedOut, 409: ServiceErrorOut, 422: ServiceErrorOut},
     summary="作出决定（同意 / 不同意并说明理由）",
 )
 def decide_task(request: HttpRequest, payload: DecideIn, task_id: int = Path(..., ge=1, le=DB_INT)) -> Any:
@@ -648,7 +656,7 @@ def decide_task(request: HttpRequest, payload: DecideIn, task_id: int = Path(...
 
 @router.post(
     "/tasks/{task_id}/supplement",
-    response={201: SupplementOut, 403: ServiceErrorOut, 409: ServiceErrorOut, 422: ServiceErrorOut},
+    response={201: SupplementOut, 403: DeniedOut, 409: ServiceErrorOut, 422: ServiceErrorOut},
     summary="要求补正（一次性告知全部材料；暂停计时）",
 )
 def request_supplement(request: HttpRequest, payload: SupplementIn, task_id: int = Path(..., ge=1, le=DB_INT)) -> Any:
@@ -666,6 +674,28 @@ def request_supplement(request: HttpRequest, payload: SupplementIn, task_id: int
 # ------------------------------------------------------------------------ public tracking
 
 TRACK_NOT_FOUND = "未找到该办件：请核对办件编号和申请人证件号码后四位"
+# A 4-character tail is guessable and case numbers are public (Open311), so lookups are limited
+# per client address — the same budget as the web page, in a bucket of its own.
+TRACK_LIMIT = 30
+TRACK_WINDOW = 600  # seconds
+
+
+def track_bucket(request: HttpRequest) -> str:
+    return f"services:track-api:{request.META.get('REMOTE_ADDR', '') or 'unknown'}"
+
+
+def _throttled(request: HttpRequest) -> bool:
+    from django.core.cache import cache
+
+    bucket = track_bucket(request)
+    count = cache.get_or_set(bucket, 0, TRACK_WINDOW) or 0
+    if count >= TRACK_LIMIT:
+        return True
+    try:
+        cache.incr(bucket)
+    except ValueError:  # expired between the two calls
+        cache.set(bucket, 1, TRACK_WINDOW)
+    return False
 
 
 def track_steps(case: Case) -> list[TrackStep]:
@@ -687,13 +717,15 @@ def track_steps(case: Case) -> list[TrackStep]:
     return steps
 
 
-@router.get("/track", response={200: TrackOut, 404: DetailOut}, auth=None,
+@router.get("/track", response={200: TrackOut, 404: DetailOut, 429: DetailOut}, auth=None,
             summary="公开进度查询（办件编号 + 证件号后四位，无须登录）")
 def track(
     request: HttpRequest,
     number: str = Query(..., max_length=40, pattern=TEXT_PATTERN),
     tail: str = Query(..., max_length=8, pattern=TEXT_PATTERN),
 ) -> Any:
+    if _throttled(request):
+        return Status(429, {"detail": "查询过于频繁，请 10 分钟后再试"})
     # One message for a wrong number and a wrong tail, so neither can be confirmed separately.
     case = queries.track_case(number, tail)
     if case is None:

@@ -20,6 +20,11 @@ class ServicesConfig(AppConfig):
         registry.register_periodic("services.retry_notifications", notify.retry_unsent)
         registry.on_calendar_changed(recompute_provisional_case_deadlines)
 
+        from gongzhi.services.demo import load_demo_catalog
+
+        # After places (10), accounts (20) and people (30): items need departments and places.
+        registry.register_demo_loader(40, "services", load_demo_catalog)
+
         # Intake caches catalog items per process; any catalog write in this process drops the
         # cache at once (other processes pick the change up within INTAKE_CACHE_SECONDS).
         from django.db.models.signals import post_delete, post_save

@@ -416,6 +416,8 @@ def _save_item(existing: ServiceItem | None, fields: Mapping[str, Any]) -> tuple
     before = _item_fields(existing) if existing else {}
     for key, value in fields.items():
         setattr(item, key, value)
+    if existing is not None and _item_fields(item) == before:
+        return item, {}  # no write for an unchanged item: re-imports stay cheap and lock-free
     item.save()
     after = _item_fields(item)
     changed = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
@@ -440,9 +442,12 @@ def _save_materials(item: ServiceItem, specs: Sequence[Mapping[str, Any]]) -> bo
         # Cases point at their materials (PROTECT): a used material can be renamed, not removed.
         raise CatalogError([("materials", f"材料“{k}”已被办件使用，不能删除") for k in sorted(used)])
     ItemMaterial.objects.filter(pk__in=[m.pk for m in gone]).delete()
+    attrs = ("name", "kind", "doc_type", "commitment_ok", "order")
     for spec in specs:
         mat = existing.get(str(spec["key"])) or ItemMaterial(item=item, key=str(spec["key"]))
-        for attr in ("name", "kind", "doc_type", "commitment_ok", "order"):
+        if mat.pk is not None and all(getattr(mat, a) == spec[a] for a in attrs):
+            continue
+        for attr in attrs:
             setattr(mat, attr, spec[attr])
         mat.save()
     return _material_rows(item) != before
@@ -455,9 +460,15 @@ def _co_rows(item: ServiceItem) -> list[tuple[str, int]]:
 def _save_co_departments(item: ServiceItem, specs: Sequence[tuple[Department, int]]) -> bool:
     before = _co_rows(item)
     wanted = {dept.pk: days for dept, days in specs}
+    current = {c.department_id: c for c in item.co_departments.all()}
     item.co_departments.exclude(department_id__in=list(wanted)).delete()
     for dept_id, days in wanted.items():
-        ItemCoDepartment.objects.update_or_create(item=item, department_id=dept_id, defaults={"limit_days": days})
+        row = current.get(dept_id)
+        if row is None:
+            ItemCoDepartment.objects.create(item=item, department_id=dept_id, limit_days=days)
+        elif row.limit_days != days:
+            row.limit_days = days
+            row.save(update_fields=["limit_days"])
     return _co_rows(item) != before
 
 
@@ -468,9 +479,15 @@ def _route_rows(item: ServiceItem) -> list[tuple[str, str]]:
 def _save_routes(item: ServiceItem, specs: Sequence[tuple[Place, Department]]) -> bool:
     before = _route_rows(item)
     wanted = {place.pk: dept for place, dept in specs}
+    current = {r.place_id: r for r in item.routes.all()}
     item.routes.exclude(place_id__in=list(wanted)).delete()
     for place_id, dept in wanted.items():
-        ItemRoute.objects.update_or_create(item=item, place_id=place_id, defaults={"department": dept})
+        row = current.get(place_id)
+        if row is None:
+            ItemRoute.objects.create(item=item, place_id=place_id, department=dept)
+        elif row.department_id != dept.pk:
+            row.department = dept
+            row.save(update_fields=["department"])
     return _route_rows(item) != before
 
 
@@ -486,8 +503,9 @@ def _save_bundle(existing: Bundle | None, fields: Mapping[str, Any], items: Sequ
     before = _bundle_fields(existing) if existing else {}
     for key, value in fields.items():
         setattr(bundle, key, value)
-    bundle.save()
-    bundle.items.set(items)
+    if existing is None or any(before.get(k) != v for k, v in fields.items()):
+        bundle.save()
+    bundle.items.set(items)  # set() itself writes only the difference
     after = _bundle_fields(bundle)
     return bundle, {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
 
@@ -508,6 +526,9 @@ def do_create_item(code: str, name: str, department: Department | str, *, actor:
     """Create a catalog item. ``fields`` are the other item columns (Python values or text as
     typed in the workbook). Side effects: audit ``catalog.item.create``."""
     raw = {**fields, "code": code, "name": name, "department": department}
+    # Required in a workbook (a blank cell is a mistake there); the model defaults here.
+    raw.setdefault("statutory_days", 20)
+    raw.setdefault("promised_days", 10)
     unknown = set(fields) - set(ITEM_LABELS)
     if unknown:
         raise CatalogError([(k, f"未知的事项字段：{k}") for k in sorted(unknown)])
@@ -893,6 +914,7 @@ class _Planner:
     def plan_items(self) -> None:
         rows = self.sheets.get(SHEET_ITEMS, [])
         codes = Counter(str(r.get("code") or "").strip() for _n, r in rows)
+        stored = {i.code: i for i in ServiceItem.objects.filter(code__in=list(codes)).select_related("department__place")}
         for number, raw in rows:
             code = str(raw.get("code") or "").strip()
             self.item_rows.setdefault(code, number)
@@ -904,7 +926,7 @@ class _Planner:
             if code and codes[code] > 1:
                 dup = [str(n) for n, r in rows if str(r.get("code") or "").strip() == code]
                 problems.append(f"事项编码“{code}”在第 {'、'.join(dup)} 行重复出现")
-            existing = ServiceItem.objects.filter(code=code).first() if code else None
+            existing = stored.get(code)
             merged = {**(_python_fields(existing) if existing else {}), **cleaned}
             problems += [m for _k, m in check_item_consistency(merged)]
             dept = cleaned.get("department")

@@ -62,15 +62,14 @@ def _ensure_departments(data: dict[str, Any], district: Place, actor: Any) -> li
     for entry in data["departments"]:
         if not Department.objects.filter(code=entry["code"]).exists():
             do_create_department(entry["code"], entry["name"], district, actor=actor, name_en=entry.get("name_en", ""))
-    codes = {k: v for k, v in data["subdistrict_offices"].items() if not k.startswith("_")}
+    known = {k: v for k, v in data["subdistrict_offices"].items() if not k.startswith("_")}
     offices: list[tuple[Place, Department]] = []
     subdistricts = Place.objects.filter(parent=district, kind=PlaceKind.SUBDISTRICT, valid_to__isnull=True)
     for sub in subdistricts.order_by("code"):
-        code = codes.get(sub.name) or f"NS-{sub.code}-JD"
-        dept = Department.objects.filter(code=code).first()
+        entry = known.get(sub.name) or {"code": f"NS-{sub.code}-JD", "name_en": ""}
+        dept = Department.objects.filter(code=entry["code"]).first()
         if dept is None:
-            dept = do_create_department(code, f"{sub.name}办事处", sub, actor=actor,
-                                        name_en=f"{sub.name_en} Subdistrict Office".strip() if sub.name_en else "")
+            dept = do_create_department(entry["code"], f"{sub.name}办事处", sub, actor=actor, name_en=entry["name_en"])
         offices.append((sub, dept))
     return offices
 

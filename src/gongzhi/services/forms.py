@@ -182,6 +182,7 @@ class ReviewForm(forms.Form):
         choices=ReviewLevel.choices,
         coerce=int,
         widget=forms.RadioSelect,
+        error_messages={"required": _("请选择评价等级"), "invalid_choice": _("评价等级应为五级之一（非常满意至非常不满意）")},
     )
     comment = forms.CharField(label=_("意见或建议（选填）"), required=False, max_length=2000,
                               widget=forms.Textarea(attrs={"rows": 3}))
@@ -190,7 +191,8 @@ class ReviewForm(forms.Form):
 class DecideForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     decision = forms.ChoiceField(
-        label=_("审批意见"), choices=[("approve", _("同意")), ("reject", _("不同意"))], widget=forms.RadioSelect
+        label=_("审批意见"), choices=[("approve", _("同意")), ("reject", _("不同意"))], widget=forms.RadioSelect,
+        error_messages={"required": _("请选择同意或不同意")},
     )
     reason = forms.CharField(label=_("理由"), required=False, max_length=2000,
                              help_text=_("不同意（不予许可）时必须说明理由"),
@@ -203,6 +205,7 @@ class SupplementForm(forms.Form):
         label=_("需补正的材料（每行一项）"),
         help_text=_("一次性告知：把全部需要补正的内容一次列明，每行一项"),
         widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("请列明需补正的全部材料，每行一项")},
     )
     reason = forms.CharField(label=_("补正原因（选填）"), required=False, max_length=2000,
                              widget=forms.Textarea(attrs={"rows": 2}))

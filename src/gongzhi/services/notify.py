@@ -67,7 +67,7 @@ class SmsBackend:
 
 def backend() -> Backend:
     path = getattr(settings, "GONGZHI_NOTIFY_BACKEND", "gongzhi.services.notify.ConsoleBackend")
-    return import_string(path)()  # type: ignore[no-any-return]
+    return import_string(path)()
 
 
 def _send(note_id: int, note: Notification | None = None) -> None:

@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -24,6 +25,7 @@ from django.views.decorators.http import require_POST
 
 from gongzhi.accounts.actions import ActionError
 from gongzhi.accounts.enums import SUPERVISOR_ROLES, Role
+from gongzhi.accounts.queries import departments_for_user
 from gongzhi.accounts.scope import has_role
 from gongzhi.core.crypto import decrypt
 from gongzhi.core.domain.identifiers import IdentifierKind, check_identifier
@@ -170,6 +172,17 @@ def _intake(request: HttpRequest, number: str, codes: list[str], bundle_code: st
     )
 
 
+def _submit(intake: actions.Intake, user: Any, channel: str, key: str) -> Any:
+    try:
+        return actions.do_submit_application(intake, actor=user, channel=channel, idempotency_key=key)
+    except IntegrityError:
+        # A double click sends two requests with the same key at once: the loser of the race on
+        # the unique key asks again and gets the winner's application (the action's retry path).
+        for upload in intake.files.values():
+            upload.seek(0)
+        return actions.do_submit_application(intake, actor=user, channel=channel, idempotency_key=key)
+
+
 def _form_context(items: list[Any], applicant: Applicant, form: Any, key: str) -> dict[str, Any]:
     rows = material_rows(items, applicant.wallet)
     return {
@@ -267,8 +280,7 @@ def window(request: HttpRequest) -> HttpResponse:
     ctx.update(_form_context(items, applicant, form, key))
     intake = _intake(request, applicant.number, codes, bundle_code, form, applicant.name)
     try:
-        app = actions.do_submit_application(intake, actor=request.user, channel=Channel.WINDOW,
-                                            idempotency_key=key)
+        app = _submit(intake, request.user, Channel.WINDOW, key)
     except FormInvalid as err:
         ctx["loose_errors"] = put_errors(form, err.errors)
         ctx["error"] = _("申请表有误，请按提示修改后再受理。")
@@ -388,8 +400,7 @@ def online_apply(request: HttpRequest) -> HttpResponse:
     ctx.update(_form_context(items, applicant, form, key))
     intake = _intake(request, applicant.number, codes, bundle_code, form)
     try:
-        app = actions.do_submit_application(intake, actor=request.user, channel=Channel.ONLINE,
-                                            idempotency_key=key)
+        app = _submit(intake, request.user, Channel.ONLINE, key)
     except FormInvalid as err:
         ctx["loose_errors"] = put_errors(form, err.errors)
         ctx["error"] = _("申请表有误，请按提示修改后再提交。")
@@ -609,7 +620,10 @@ def board(request: HttpRequest) -> HttpResponse:
     # rows claimed with SKIP LOCKED, so it never waits on the worker doing the same).
     fold_dirty_cases()
     by_dept = queries.figures_by_department(request.user)
-    departments = [d for d, _f in by_dept]
+    # Departments to filter by: those serving the user's places, plus any with figures here
+    # (a district department's cases may come from every community below it).
+    departments = list(departments_for_user(request.user).order_by("code"))
+    departments += [d for d, _f in by_dept if d not in departments]
     dept_id: int | None = None
     raw = request.GET.get("department", "")
     if raw.isdigit() and any(d.pk == int(raw) for d in departments):

@@ -74,6 +74,17 @@ def submitted(hall: SimpleNamespace, clerk_api: Api) -> Case:
     return Case.objects.get(number=r.json()["cases"][0]["number"])
 
 
+@pytest.fixture(autouse=True)
+def _fresh_track_budget() -> None:
+    # The throttle lives in the (process-wide) cache: start each test with a full budget.
+    from django.core.cache import cache
+    from django.test import RequestFactory
+
+    from gongzhi.services.api import track_bucket
+
+    cache.delete(track_bucket(RequestFactory().get("/")))
+
+
 def error_fields(response: Any) -> list[str]:
     return [d["field"] for d in response.json()["detail"]]
 
@@ -250,6 +261,12 @@ def test_case_detail(hall: SimpleNamespace, submitted: Case) -> None:
     assert {m["key"]: m["status"] for m in body["materials"]} == {"id_card": "wallet", "income": "gap"}
     assert sorted(t["role"] for t in body["tasks"]) == ["co", "co", "lead"]
     assert body["review"] is None
+
+
+def test_application_links_its_receipt(hall: SimpleNamespace, clerk_api: Api) -> None:
+    r = clerk_api.post("/applications", subsidy_body(hall), key="receipt-link")
+    number = r.json()["number"]
+    assert r.json()["receipt_url"] == f"/services/applications/{number}/receipt.pdf"
     assert Api(hall.clerk).get("/cases/NO-SUCH-CASE").status_code == 404
 
 
@@ -398,6 +415,16 @@ def test_track_wrong_tail_and_wrong_number_look_the_same(hall: SimpleNamespace, 
     wrong_number = Client().get(f"{BASE}/track", {"number": "GZ0000000000000001", "tail": hall.number[-4:]})
     assert wrong_tail.status_code == wrong_number.status_code == 404
     assert wrong_tail.json() == wrong_number.json()
+
+
+def test_track_is_throttled_per_address(hall: SimpleNamespace, submitted: Case) -> None:
+    from gongzhi.services.api import TRACK_LIMIT
+
+    client = Client()
+    for _ in range(TRACK_LIMIT):
+        assert client.get(f"{BASE}/track", {"number": submitted.number, "tail": "0000"}).status_code == 404
+    r = client.get(f"{BASE}/track", {"number": submitted.number, "tail": hall.number[-4:]})
+    assert r.status_code == 429 and r.json()["detail"]
 
 
 # ------------------------------------------------------------------------------- figures

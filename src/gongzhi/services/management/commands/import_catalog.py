@@ -20,7 +20,7 @@ class Command(BaseCommand):
     help = "导入事项清单工作簿（事项/材料/协办/路由/一件事）。Import a service catalog workbook (.xlsx)."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("file", help="path to the .xlsx workbook (layout: see `gongzhi` admin export)")
+        parser.add_argument("file", help="path to the .xlsx workbook, in the layout the admin export writes (sheet 说明 lists the columns)")
         parser.add_argument(
             "--valid-rows-only", action="store_true",
             help="apply the rows without errors and report the others (default: apply nothing if any row is bad)",
