@@ -47,7 +47,7 @@ class _Registry:
     figures: dict[str, Figure] = field(default_factory=dict)
     map_layers: dict[str, MapLayer] = field(default_factory=dict)
     calendar_listeners: list[Callable[[], Any]] = field(default_factory=list)
-    landing_links: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    landing_links: dict[str, list[tuple[str, Any]]] = field(default_factory=dict)
     demo_loaders: list[DemoLoader] = field(default_factory=list)
     websocket_routes: list[Any] = field(default_factory=list)
 
@@ -81,7 +81,7 @@ def on_calendar_changed(listener: Callable[[], Any]) -> None:
         REGISTRY.calendar_listeners.append(listener)
 
 
-def register_landing_link(role: str, url_name: str, label: str) -> None:
+def register_landing_link(role: str, url_name: str, label: Any) -> None:
     """A link shown on the landing page of ``role`` (role value from accounts.enums.Role)."""
     links = REGISTRY.landing_links.setdefault(role, [])
     if (url_name, label) not in links:

@@ -19,8 +19,14 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.enums import ORG_READ_ROLES, ORG_WRITE_ROLES, PERSON_READ_ROLES, PERSON_WRITE_ROLES
-from gongzhi.accounts.scope import path_in_scope, scope_q
+from gongzhi.accounts.enums import (
+    COUNTER_ROLES,
+    ORG_READ_ROLES,
+    ORG_WRITE_ROLES,
+    PERSON_READ_ROLES,
+    PERSON_WRITE_ROLES,
+)
+from gongzhi.accounts.scope import has_role, path_in_scope, scope_q
 from gongzhi.people.models import Organisation, Person
 
 
@@ -68,7 +74,11 @@ def can_write_person(user: Any, person: Person) -> bool:
         return False
     if user.is_superuser or person.user_id == user.pk:
         return True
-    return person.home_place is not None and path_in_scope(user, person.home_place.path, set(PERSON_WRITE_ROLES))
+    if person.home_place is None:
+        # A walk-in who lives outside the district is in nobody's jurisdiction; the window and
+        # department counters that serve them (and registered them) keep their wallet.
+        return has_role(user, *COUNTER_ROLES)
+    return path_in_scope(user, person.home_place.path, set(PERSON_WRITE_ROLES))
 
 
 def ensure_can_write_person(user: Any, person: Person) -> None:

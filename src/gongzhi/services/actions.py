@@ -250,6 +250,21 @@ def do_submit_application(intake: Intake, *, actor: Any, channel: str, idempoten
     for upload in intake.files.values():
         _check_upload(upload)  # size and type by magic bytes, before anything is written
 
+    try:
+        return _accept(intake, actor, channel, key, bundle, items, cleaned, form_errors)
+    except IntegrityError:
+        # Two submissions with the same key at once: the loser's insert hits the unique key.
+        # Its transaction is rolled back whole; hand back the winner's application.
+        existing = Application.objects.filter(idempotency_key=key).first()
+        if existing is None:
+            raise
+        return _same_or_conflict(existing, intake, actor)
+
+
+def _accept(
+    intake: Intake, actor: Any, channel: str, key: str, bundle: Bundle | None, items: list[ServiceItem],
+    cleaned: dict[int, dict[str, Any]], form_errors: list[tuple[str, str]],
+) -> Application:
     with transaction.atomic():
         person, org = _resolve_applicant(intake, actor, channel)
         owner: Person | Organisation = person or org  # type: ignore[assignment]
@@ -269,28 +284,23 @@ def do_submit_application(intake: Intake, *, actor: Any, channel: str, idempoten
             place = _actor_place(actor) or items[0].department.place
         now = timezone.now()
         today = timezone.localdate()
-        try:
-            app = Application.objects.create(
-                number=_new_number(),
-                idempotency_key=key,
-                channel=channel,
-                bundle=bundle,
-                applicant_person=person,
-                applicant_org=org,
-                place=place,
-                submitted_by=actor if getattr(actor, "is_authenticated", False) else None,
-                submitted_at=now,
-            )
-        except IntegrityError:
-            # A concurrent retry with the same key won the race: hand back its application.
-            transaction.set_rollback(True)
-            raise
+        app = Application.objects.create(
+            number=_new_number(),
+            idempotency_key=key,
+            channel=channel,
+            bundle=bundle,
+            applicant_person=person,
+            applicant_org=org,
+            place=place,
+            submitted_by=actor if getattr(actor, "is_authenticated", False) else None,
+            submitted_at=now,
+        )
         # Uploads go into the applicant's wallet once, even when several items need them.
         uploaded: dict[str, Document] = {}
         for mat_key, upload in intake.files.items():
             uploaded[mat_key] = do_add_document(
                 owner, _doc_type_for(items, mat_key), _material_name(items, mat_key), upload,
-                source="窗口扫描" if channel == Channel.WINDOW else "网上上传", actor=actor,
+                source="窗口扫描" if channel == Channel.WINDOW else "网上上传", actor=_intake_actor(actor),
             )
         cal = work_calendar()
         number = person.number_masked if person else org.uscc  # type: ignore[union-attr]
@@ -301,6 +311,19 @@ def do_submit_application(intake: Intake, *, actor: Any, channel: str, idempoten
                 intake, channel, actor, now, today, cal, tail,
             )
     return app
+
+
+def _intake_actor(actor: Any) -> Any:
+    """Who files scanned papers into the applicant's wallet during intake.
+
+    The window serves anyone who walks in (一窗办), also applicants from outside the clerk's
+    jurisdiction or with no home place yet, which the wallet's own write rule would refuse. The
+    intake action has already checked the clerk's right to accept, so the document is filed as
+    the intake on the clerk's behalf (the audit label names the clerk).
+    """
+    if getattr(actor, "is_authenticated", False):
+        return f"intake:{actor.get_username()}"
+    return actor
 
 
 class ServiceErrorKey(IdempotencyConflict):
@@ -565,7 +588,9 @@ def do_decide_task(task: Task, *, approve: bool, reason: str = "", actor: Any, e
     return locked
 
 
-def do_request_supplement(task: Task, items: list[str], *, reason: str = "", actor: Any) -> SupplementRequest:
+def do_request_supplement(
+    task: Task, items: list[str], *, reason: str = "", actor: Any, expected_version: int | None = None
+) -> SupplementRequest:
     """补正: tell the applicant everything missing, once; the clock stops until they answer."""
     _officer_of(actor, task)
     items = [i.strip() for i in items if i and i.strip()]
@@ -575,6 +600,8 @@ def do_request_supplement(task: Task, items: list[str], *, reason: str = "", act
     today = timezone.localdate()
     with transaction.atomic():
         locked = _locked_task(task.pk)
+        if expected_version is not None and locked.version != expected_version:
+            raise TaskConflict("任务已被他人变更，请刷新后再试", field="task")
         if locked.status != TaskStatus.CLAIMED or locked.holder_id != actor.pk:
             raise TaskConflict("只有认领该任务的人员才能发出补正通知", field="task")
         case = Case.objects.select_for_update().get(pk=locked.case_id)
@@ -618,7 +645,7 @@ def do_fulfil_supplement(case: Case, *, actor: Any, files: dict[str, UploadedFil
             )
         owner = case.applicant_person or case.applicant_org
         for key, upload in files.items():
-            do_add_document(owner, "other", f"补正材料 {key}", upload, source="补正", actor=actor)  # type: ignore[arg-type]
+            do_add_document(owner, "other", f"补正材料 {key}", upload, source="补正", actor=_intake_actor(actor))  # type: ignore[arg-type]
         paused = paused_working_days(work_calendar(), request.requested_on, today)
         request.fulfilled_at = now
         request.save(update_fields=["fulfilled_at"])

@@ -25,6 +25,21 @@ class ServicesConfig(AppConfig):
         # After places (10), accounts (20) and people (30): items need departments and places.
         registry.register_demo_loader(40, "services", load_demo_catalog)
 
+        links = [
+            ("window_clerk", "services:window", _("综合窗口受理")),
+            ("resident", "services:online", _("网上办事大厅")),
+            ("resident", "services:my_cases", _("我的办件")),
+            ("enterprise_agent", "services:online", _("网上办事大厅")),
+            ("enterprise_agent", "services:my_cases", _("我的办件")),
+            ("department_officer", "services:tasks", _("部门审批")),
+        ]
+        links += [
+            (role, "services:board", _("阳光办督导"))
+            for role in ("community_supervisor", "subdistrict_supervisor", "district_supervisor", "auditor", "administrator")
+        ]
+        for role, url_name, label in links:
+            registry.register_landing_link(role, url_name, label)
+
         # Intake caches catalog items per process; any catalog write in this process drops the
         # cache at once (other processes pick the change up within INTAKE_CACHE_SECONDS).
         from django.db.models.signals import post_delete, post_save

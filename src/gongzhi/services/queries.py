@@ -21,7 +21,7 @@ from gongzhi.accounts.enums import PUBLIC_ROLES, Role
 from gongzhi.accounts.scope import active_assignments, scope_q
 from gongzhi.services.domain.search import query_tokens
 from gongzhi.services.enums import OPEN_TASK_STATUSES
-from gongzhi.services.models import Accountability, Case, MonthlyFigure, ServiceItem, Task
+from gongzhi.services.models import Accountability, Bundle, Case, MonthlyFigure, ServiceItem, Task
 from gongzhi.services.stats import Figures, figures_from
 
 
@@ -143,6 +143,11 @@ def catalog(*, applicant_type: str | None = None) -> QuerySet[ServiceItem]:
     if applicant_type:
         qs = qs.filter(applicant_type__in=[applicant_type, "both"])
     return qs
+
+
+def bundles() -> QuerySet[Bundle]:
+    """Active bundles (一件事) with their items — public catalog data."""
+    return Bundle.objects.filter(active=True).prefetch_related("items__department").order_by("code")
 
 
 def accountability_for_user(user: Any) -> QuerySet[Accountability]:

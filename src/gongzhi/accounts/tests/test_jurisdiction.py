@@ -233,3 +233,15 @@ def test_administrator_manages_users_only_in_scope(place_tree, make_user):
     clerk = make_user(Role.WINDOW_CLERK, place_tree.community_a)
     with pytest.raises(PermissionDenied):
         do_assign_role(inside, Role.COUNCIL_MEMBER, place_tree.community_a, actor=clerk)
+
+
+def test_walk_in_without_home_place_is_kept_by_counter_roles_only(place_tree, make_user):
+    walk_in = people_actions.do_register_person("H60012345", "李嘉欣", actor=make_user(Role.WINDOW_CLERK, place_tree.community_a))
+    clerk = make_user(Role.WINDOW_CLERK, place_tree.community_b)
+    people_actions.do_add_document(walk_in, "id_card", "回乡证", actor=clerk)
+    for role in (Role.COMMUNITY_WORKER, Role.DISTRICT_SUPERVISOR, Role.ADMINISTRATOR):
+        other = make_user(role, place_for_role(role, place_tree, place_tree.community_a))
+        with pytest.raises(Http404):
+            people_actions.do_add_document(walk_in, "other", "x", actor=other)
+        with pytest.raises(Http404):
+            people_queries.access_person(other, walk_in.pk)

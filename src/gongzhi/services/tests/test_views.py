@@ -126,9 +126,6 @@ def test_window_unknown_person_asks_for_name_and_registers_at_acceptance(hall: S
     assert Person.objects.count() == before and not Case.objects.exists()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "services.actions stores window uploads with the clerk as actor; people.policy refuses a clerk "
-    "writing to a wallet outside their jurisdiction (or of a person with no home place) with Http404"))
 def test_window_accepts_uploads_for_walk_in_from_elsewhere(hall: SimpleNamespace) -> None:
     c = _client(hall.clerk)
     new = id_number("44030519920315002")
