@@ -11,6 +11,7 @@ from ninja.errors import ValidationError
 from gongzhi.accounts.api import router as accounts_router
 from gongzhi.accounts.auth import SessionOrToken
 from gongzhi.core.api import router as core_router
+from gongzhi.councils.api import router as councils_router
 from gongzhi.people.api import router as people_router
 from gongzhi.places.api import router as places_router
 from gongzhi.services.api import router as services_router
@@ -66,3 +67,4 @@ api.add_router("/places", places_router)
 api.add_router("/accounts", accounts_router)
 api.add_router("/people", people_router)
 api.add_router("/services", services_router)
+api.add_router("/councils", councils_router)

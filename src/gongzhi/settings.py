@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "gongzhi.accounts",
     "gongzhi.people",
     "gongzhi.services",
+    "gongzhi.councils",
 ]
 
 MIDDLEWARE = [

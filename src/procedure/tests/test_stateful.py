@@ -270,7 +270,7 @@ class MeetingMachine(RuleBasedStateMachine):
 
 
 MeetingMachine.TestCase.settings = settings(
-    max_examples=60,
+    max_examples=100,
     stateful_step_count=30,
     deadline=None,
     database=None,
