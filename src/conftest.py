@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 
+from gongzhi.core.tests.browser_fixtures import browser, browser_page, screenshot_dir  # noqa: F401 — one session-wide browser
+
 SYSTEM = "test"  # system actor for fixture writes
 
 

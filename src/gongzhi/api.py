@@ -59,7 +59,12 @@ api = GongzhiAPI(
 
 @api.exception_handler(ValidationError)
 def validation_errors(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    return api.create_response(request, {"detail": exc.errors}, status=422)
+    # Same shape as the actions' errors: every entry names the field and says what is wrong.
+    detail = []
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "payload")]
+        detail.append({**err, "field": ".".join(loc), "message": str(err.get("msg", ""))})
+    return api.create_response(request, {"detail": detail}, status=422)
 
 
 api.add_router("/", core_router)

@@ -233,3 +233,8 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# The address printed on receipts' QR codes and in notices (the public progress page lives here).
+GONGZHI_PUBLIC_URL = env_str("GONGZHI_PUBLIC_URL", "http://127.0.0.1:8000")
+GONGZHI_NOTIFY_BACKEND = env_str("GONGZHI_NOTIFY_BACKEND", "gongzhi.services.notify.ConsoleBackend")
+GONGZHI_SMS_URL = env_str("GONGZHI_SMS_URL", "")

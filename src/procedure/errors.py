@@ -11,6 +11,7 @@ from typing import Any
 
 # rule code -> (Chinese, English).  Placeholders are filled from the keyword arguments given
 # where the refusal is raised; a missing one is left visible rather than crashing the refusal.
+# fmt: off
 MESSAGES: dict[str, tuple[str, str]] = {
     # order of business
     "precedence": ("{kind_zh}不合程序：当前待决的是{pending_zh}，只有位阶更高的动议才能提出。",
@@ -92,6 +93,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invalid": ("无效的操作：{detail}。", "Invalid action: {detail}."),
     "invalid_profile": ("议事规则配置错误：{detail}。", "Invalid rule profile: {detail}."),
 }
+# fmt: on
 
 
 class _Fill(dict[str, Any]):

@@ -177,9 +177,25 @@ class DeclareAdjourned(Event):
 
 
 EVENT_TYPES: tuple[type[Event], ...] = (
-    CallToOrder, Arrive, Leave, Move, Second, StateQuestion, NoSecond, Withdraw, RequestFloor,
-    Recognize, Speak, YieldFloor, CutOff, ChairRuling, CallVote, CastVote, AnnounceResult,
-    HandOverChair, DeclareAdjourned,
+    CallToOrder,
+    Arrive,
+    Leave,
+    Move,
+    Second,
+    StateQuestion,
+    NoSecond,
+    Withdraw,
+    RequestFloor,
+    Recognize,
+    Speak,
+    YieldFloor,
+    CutOff,
+    ChairRuling,
+    CallVote,
+    CastVote,
+    AnnounceResult,
+    HandOverChair,
+    DeclareAdjourned,
 )
 
 # -------------------------------------------------------------------------------------- outcomes

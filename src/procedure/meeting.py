@@ -446,8 +446,12 @@ class Meeting:
 
     def _tally(self, ballot: Ballot, extra: tuple[VoteChoice, int] | None = None) -> TallyResult:
         votes = self.ballot_votes(ballot) + ([extra] if extra else [])
-        return tally(votes, ballot.threshold, membership_weight=self.membership_weight(),
-                     present_weight=ballot.present_weight)
+        return tally(
+            votes,
+            ballot.threshold,
+            membership_weight=self.membership_weight(),
+            present_weight=ballot.present_weight,
+        )
 
     def _suspended(self, rule: str) -> bool:
         return rule in self.suspended
@@ -633,15 +637,16 @@ class Meeting:
         elif e.kind is MotionKind.RECONSIDER:
             d = self.decided.get(e.target or "")
             if d is None or not d.this_meeting or self.motions[d.motion_id].reconsidered:
-                raise OutOfOrder("invalid_target",
-                                 detail=f"{e.target} is not a vote of this meeting that can be reconsidered")
+                raise OutOfOrder(
+                    "invalid_target",
+                    detail=f"{e.target} is not a vote of this meeting that can be reconsidered",
+                )
             # Only one who voted with the prevailing side may move to reconsider (RONR §37), so
             # the losing side cannot simply ask for the same vote again.
             if d.prevailing is not None and e.actor not in d.prevailing:
                 raise NotEntitled("reconsider_not_prevailing")
 
-    def _check_subsidiary(self, e: Move, spec: MotionSpec, top: Motion | None,
-                          names: dict[str, str]) -> None:
+    def _check_subsidiary(self, e: Move, spec: MotionSpec, top: Motion | None, names: dict[str, str]) -> None:
         if top is None:
             raise OutOfOrder("nothing_pending", **names)
         if top.rank is None:  # an incidental question must be decided first
@@ -688,8 +693,11 @@ class Meeting:
         if kind is MotionKind.DIVISION_OF_ASSEMBLY:
             # Demanded right after a vote taken by show of hands is announced (RONR §29).
             if self.redo is None:
-                raise OutOfOrder("too_late", detail="a division must be demanded as soon as the "
-                                 "result of a vote by show of hands is announced")
+                raise OutOfOrder(
+                    "too_late",
+                    detail="a division must be demanded as soon as the "
+                    "result of a vote by show of hands is announced",
+                )
             return
         if top is None:
             raise OutOfOrder("nothing_pending", **names)
@@ -932,8 +940,11 @@ class Meeting:
         if self.speeches_made(e.actor, top.id) >= limit and not self._suspended("speech_limit"):
             raise DebateError("speech_limit", limit=limit)
         stance = e.stance or self.floor_stance
-        if (self.profile.stance_required and not self._suspended("stance_required")
-                and stance not in _OPPOSITE):
+        if (
+            self.profile.stance_required
+            and not self._suspended("stance_required")
+            and stance not in _OPPOSITE
+        ):
             raise DebateError("stance_required")
 
     def _do_speak(self, e: Speak) -> list[Outcome]:
@@ -984,10 +995,13 @@ class Meeting:
         s = self.speech
         if s is not None and not s.overrun and self._overran(s, at):
             s.overrun = True
-            out.append(SpeechOverrun(s.member, s.motion_id, self.speech_limit_seconds(self.motions[s.motion_id])))
+            out.append(
+                SpeechOverrun(s.member, s.motion_id, self.speech_limit_seconds(self.motions[s.motion_id]))
+            )
 
-    def _release_floor(self, at: datetime, out: list[Outcome], *, interrupted: bool = False,
-                       cut_off: str | None = None) -> None:
+    def _release_floor(
+        self, at: datetime, out: list[Outcome], *, interrupted: bool = False, cut_off: str | None = None
+    ) -> None:
         s = self.speech
         if s is not None:
             s.ended, s.cut_off, s.interrupted = at, cut_off, interrupted
@@ -1136,8 +1150,15 @@ class Meeting:
         motion.ballots.append(replace(redo.record, superseded=True))
         demand_id = f"m{self.version + 1}"
         self.motions[demand_id] = Motion(
-            id=demand_id, kind=e.kind, text=e.text, mover=e.actor, made_at=e.at,
-            status=MotionStatus.ADOPTED, rank=None, target=motion.id, decided_at=e.at,
+            id=demand_id,
+            kind=e.kind,
+            text=e.text,
+            mover=e.actor,
+            made_at=e.at,
+            status=MotionStatus.ADOPTED,
+            rank=None,
+            target=motion.id,
+            decided_at=e.at,
         )
         old = self.ballot
         assert old is not None
@@ -1209,9 +1230,16 @@ class Meeting:
             parts = []
             for i, text in enumerate(motion.parts, 1):
                 part = Motion(
-                    id=f"{main.id}.{i}", kind=MotionKind.MAIN, text=text, original_text=text,
-                    mover=main.mover, seconder=main.seconder, made_at=at, status=MotionStatus.QUEUED,
-                    rank=main.rank, target=main.id,
+                    id=f"{main.id}.{i}",
+                    kind=MotionKind.MAIN,
+                    text=text,
+                    original_text=text,
+                    mover=main.mover,
+                    seconder=main.seconder,
+                    made_at=at,
+                    status=MotionStatus.QUEUED,
+                    rank=main.rank,
+                    target=main.id,
                 )
                 self.motions[part.id] = part
                 parts.append(part.id)
@@ -1249,8 +1277,15 @@ class Meeting:
             elif kind is MotionKind.RECONSIDER:
                 targets = [d.motion_id for d in self.decided.values() if d.this_meeting]
             for target in targets:
-                yield Move(kind=kind, text="…", target=target, parts=("…", "…"),
-                           rules=("speech_limit",), speech_seconds=60, **a)
+                yield Move(
+                    kind=kind,
+                    text="…",
+                    target=target,
+                    parts=("…", "…"),
+                    rules=("speech_limit",),
+                    speech_seconds=60,
+                    **a,
+                )
         yield Second(**a)
         yield StateQuestion(**a)
         yield NoSecond(**a)

@@ -114,8 +114,9 @@ class Minutes:
 def _motion_record(meeting: Meeting, m: Motion) -> MotionRecord:
     spec = MOTIONS[m.kind]
     speeches = tuple(
-        SpeechRecord(s.member, s.stance, s.number, s.started, s.ended, s.seconds, s.overrun, s.cut_off,
-                     s.interrupted)
+        SpeechRecord(
+            s.member, s.stance, s.number, s.started, s.ended, s.seconds, s.overrun, s.cut_off, s.interrupted
+        )
         for s in meeting.speeches
         if s.motion_id == m.id
     )
@@ -124,10 +125,23 @@ def _motion_record(meeting: Meeting, m: Motion) -> MotionRecord:
         for b in m.ballots
     )
     return MotionRecord(
-        id=m.id, kind=m.kind, name_zh=spec.name_zh, name_en=spec.name_en, text=m.text,
-        original_text=m.original_text, mover=m.mover, seconder=m.seconder, made_at=m.made_at,
-        decided_at=m.decided_at, applies_to=m.target, status=m.status, amendments=tuple(m.amendments),
-        parts=m.parts, postponed_to=m.postponed_to, speeches=speeches, votes=votes,
+        id=m.id,
+        kind=m.kind,
+        name_zh=spec.name_zh,
+        name_en=spec.name_en,
+        text=m.text,
+        original_text=m.original_text,
+        mover=m.mover,
+        seconder=m.seconder,
+        made_at=m.made_at,
+        decided_at=m.decided_at,
+        applies_to=m.target,
+        status=m.status,
+        amendments=tuple(m.amendments),
+        parts=m.parts,
+        postponed_to=m.postponed_to,
+        speeches=speeches,
+        votes=votes,
     )
 
 
@@ -138,8 +152,17 @@ def build_minutes(meeting: Meeting) -> Minutes:
         if m.kind is MotionKind.APPEAL and m.target:
             appeals.setdefault(m.target, []).append(m.id)
     rulings = tuple(
-        RulingRecord(m.id, m.kind, m.mover, m.made_at, m.text, m.well_taken, m.ruling_text,
-                     tuple(appeals.get(m.id, ())), m.overruled)
+        RulingRecord(
+            m.id,
+            m.kind,
+            m.mover,
+            m.made_at,
+            m.text,
+            m.well_taken,
+            m.ruling_text,
+            tuple(appeals.get(m.id, ())),
+            m.overruled,
+        )
         for m in meeting.motions.values()
         if m.kind in _RULED_BY_CHAIR
     )

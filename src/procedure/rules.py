@@ -38,14 +38,25 @@ class MotionSpec:
     ronr: str
 
 
-def _spec(kind: MotionKind, category: Category, rank: int | None, interrupts: bool, second: bool,
-          debatable: Debatable, amendable: bool, threshold: Threshold, zh: str, en: str,
-          ronr: str) -> MotionSpec:
+def _spec(
+    kind: MotionKind,
+    category: Category,
+    rank: int | None,
+    interrupts: bool,
+    second: bool,
+    debatable: Debatable,
+    amendable: bool,
+    threshold: Threshold,
+    zh: str,
+    en: str,
+    ronr: str,
+) -> MotionSpec:
     return MotionSpec(kind, category, rank, interrupts, second, debatable, amendable, threshold, zh, en, ronr)
 
 
 _K, _C, _T = MotionKind, Category, Threshold
 
+# fmt: off
 MOTIONS: Mapping[MotionKind, MotionSpec] = {
     s.kind: s
     for s in (
@@ -102,11 +113,17 @@ MOTIONS: Mapping[MotionKind, MotionSpec] = {
               "复议", "reconsider", "RONR §37"),
     )
 }
+# fmt: on
 
 RANKED: tuple[MotionSpec, ...] = tuple(
-    sorted((s for s in MOTIONS.values() if s.category in (Category.PRIVILEGED, Category.SUBSIDIARY,
-                                                           Category.MAIN)),
-           key=lambda s: -(s.rank or 0))
+    sorted(
+        (
+            s
+            for s in MOTIONS.values()
+            if s.category in (Category.PRIVILEGED, Category.SUBSIDIARY, Category.MAIN)
+        ),
+        key=lambda s: -(s.rank or 0),
+    )
 )
 
 # Rules a two-thirds vote to suspend the rules (RONR §25) may set aside for the question pending.
@@ -190,11 +207,22 @@ PROFILES: Mapping[str, RuleProfile] = {"ronr": RONR, "nantang": NANTANG}
 
 _FIELDS = {f.name: f for f in dataclasses.fields(RuleProfile)}
 _FIELD_TYPES: dict[str, type] = {
-    "name": str, "seconds_required": bool, "speech_seconds": int, "max_speeches": int,
-    "first_time_first": bool, "alternate_stances": bool, "stance_required": bool,
-    "chair_may_debate": bool, "chair_votes": ChairVotes, "abstentions_asked": bool,
-    "motions_need_floor": bool, "vote_after_debate": bool, "quorum_rule": QuorumRule,
-    "quorum_count": int, "vote_by_weight": bool, "main_threshold": Threshold,
+    "name": str,
+    "seconds_required": bool,
+    "speech_seconds": int,
+    "max_speeches": int,
+    "first_time_first": bool,
+    "alternate_stances": bool,
+    "stance_required": bool,
+    "chair_may_debate": bool,
+    "chair_votes": ChairVotes,
+    "abstentions_asked": bool,
+    "motions_need_floor": bool,
+    "vote_after_debate": bool,
+    "quorum_rule": QuorumRule,
+    "quorum_count": int,
+    "vote_by_weight": bool,
+    "main_threshold": Threshold,
 }
 assert set(_FIELD_TYPES) == set(_FIELDS), "every profile field needs a declared type"
 

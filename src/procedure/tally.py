@@ -95,8 +95,9 @@ def tally(
         heads[choice] += 1
         weights[choice] += weight
     present = membership_weight if present_weight is None else present_weight
-    adopted, reason = _decide(threshold, weights[VoteChoice.AYE], weights[VoteChoice.NO],
-                              membership_weight, present)
+    adopted, reason = _decide(
+        threshold, weights[VoteChoice.AYE], weights[VoteChoice.NO], membership_weight, present
+    )
     return TallyResult(
         threshold=threshold,
         ayes=heads[VoteChoice.AYE],

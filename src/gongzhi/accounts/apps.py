@@ -17,6 +17,11 @@ class AccountsConfig(AppConfig):
         user_logged_in.connect(_on_logged_in, dispatch_uid="gongzhi.accounts.logged_in")
         user_login_failed.connect(_on_login_failed, dispatch_uid="gongzhi.accounts.login_failed")
 
+        from gongzhi.accounts.demo import load_demo_users
+        from gongzhi.core.registry import register_demo_loader
+
+        register_demo_loader(20, "accounts", load_demo_users)  # after places (10)
+
 
 def _on_logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     from gongzhi.accounts.actions import do_record_login

@@ -106,6 +106,9 @@ class ModeratorAssignment(models.Model):
     start = models.DateField()
     end = models.DateField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"{self.moderator} → {self.council}"
+
 
 class Meeting(models.Model):
     council = models.ForeignKey(Council, on_delete=models.PROTECT, related_name="meetings")
@@ -141,6 +144,9 @@ class AgendaItem(models.Model):
     class Meta:
         ordering = ["meeting", "order", "id"]
 
+    def __str__(self) -> str:
+        return self.title
+
 
 class MeetingEvent(models.Model):
     """One accepted event of a meeting, in order. Refused actions are never stored here."""
@@ -160,6 +166,9 @@ class MeetingEvent(models.Model):
         ordering = ["meeting", "seq"]
         constraints = [models.UniqueConstraint(fields=["meeting", "seq"], name="meeting_event_seq_unique")]
 
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.kind}"
+
 
 class Minutes(models.Model):
     meeting = models.OneToOneField(Meeting, on_delete=models.CASCADE, related_name="minutes")
@@ -177,6 +186,9 @@ class Minutes(models.Model):
         verbose_name = _("会议纪要")
         verbose_name_plural = _("会议纪要")
 
+    def __str__(self) -> str:
+        return f"{self.meeting} 纪要"
+
 
 class NeutralityComplaint(models.Model):
     moderator = models.ForeignKey(Moderator, on_delete=models.CASCADE, related_name="complaints")
@@ -186,3 +198,6 @@ class NeutralityComplaint(models.Model):
     text = models.TextField()
     status = models.CharField(max_length=10, choices=ComplaintStatus.choices, default=ComplaintStatus.OPEN)
     resolution = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.moderator} 中立性投诉"

@@ -799,7 +799,8 @@ def do_complete_rectification(rect: Rectification, *, action_note: str, callback
         rect.status, rect.action_note, rect.callback_note = RectificationStatus.DONE, action_note, callback_note
         rect.callback_at = timezone.now()
         rect.save(update_fields=["status", "action_note", "callback_note", "callback_at"])
-        record_event("review.rectify", actor=actor, obj=rect, after={"callback": callback_note})
+        record_event("review.rectify", actor=actor, obj=rect, place_path=rect.review.case.place_path,
+                     after={"callback": callback_note})
     return rect
 
 
@@ -816,12 +817,15 @@ def do_file_appeal(review: Review, reason: str, *, actor: Any) -> Appeal:
         raise ReviewError("请说明申诉理由", field="reason")
     _ensure_department_member(actor, review.case.department_id)
     with transaction.atomic():
+        # Lock the review so two appeals filed at once cannot both pass the check below.
+        review = Review.objects.select_for_update().select_related("case").get(pk=review.pk)
         if Appeal.objects.filter(review=review).exists():
             raise ReviewError("该评价已申诉过", field="review")
         if review.level > 2:
             raise ReviewError("只有差评可以申诉", field="review")
         appeal = Appeal.objects.create(review=review, reason=reason, filed_by=actor, filed_at=timezone.now())
-        record_event("review.appeal", actor=actor, obj=appeal, after={"reason": reason})
+        record_event("review.appeal", actor=actor, obj=appeal, place_path=review.case.place_path,
+                     after={"reason": reason})
     return appeal
 
 
@@ -838,6 +842,10 @@ def do_decide_appeal(appeal: Appeal, *, upheld: bool, note: str = "", actor: Any
         appeal.decided_by, appeal.decision_note = actor, note
         appeal.save(update_fields=["status", "decided_by", "decision_note"])
         if upheld:
-            Rectification.objects.filter(review=appeal.review).update(status=RectificationStatus.VOIDED)
-        record_event("review.appeal_decide", actor=actor, obj=appeal, after={"upheld": upheld, "note": note})
+            # Only an open rectification is voided; one already carried out stays on record.
+            Rectification.objects.filter(review=appeal.review, status=RectificationStatus.OPEN).update(
+                status=RectificationStatus.VOIDED
+            )
+        record_event("review.appeal_decide", actor=actor, obj=appeal, place_path=appeal.review.case.place_path,
+                     after={"upheld": upheld, "note": note})
     return appeal

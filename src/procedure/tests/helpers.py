@@ -76,8 +76,9 @@ class Room:
         self.push(RequestFloor, member, stance=stance)
         self.push(Recognize, self.m.chair or CHAIR, member=member)
 
-    def move(self, kind: MotionKind, by: str = "a", second: str | None = "b", state: bool = True,
-             **kw: Any) -> str:
+    def move(
+        self, kind: MotionKind, by: str = "a", second: str | None = "b", state: bool = True, **kw: Any
+    ) -> str:
         spec = MOTIONS[kind]
         if not spec.interrupts and self.m.profile.motions_need_floor:
             self.floor(by)
@@ -99,8 +100,13 @@ class Room:
         self.push(Speak, member, stance=stance)
         self.push(YieldFloor, member, advance=seconds)
 
-    def vote(self, ayes: Iterable[str] = (), noes: Iterable[str] = (), abstain: Iterable[str] = (),
-             method: VoteMethod = VoteMethod.SHOW_OF_HANDS) -> TallyResult:
+    def vote(
+        self,
+        ayes: Iterable[str] = (),
+        noes: Iterable[str] = (),
+        abstain: Iterable[str] = (),
+        method: VoteMethod = VoteMethod.SHOW_OF_HANDS,
+    ) -> TallyResult:
         chair = self.m.chair or CHAIR
         self.push(CallVote, chair, method=method)
         for members, choice in ((ayes, VoteChoice.AYE), (noes, VoteChoice.NO), (abstain, VoteChoice.ABSTAIN)):
@@ -109,8 +115,9 @@ class Room:
         out = self.push(AnnounceResult, chair)
         return next(o.result for o in out if isinstance(o, ResultAnnounced))
 
-    def refused(self, cls: type[Event], actor: str, rule: str, exc: type[ProcedureError] = ProcedureError,
-                **kw: Any) -> ProcedureError:
+    def refused(
+        self, cls: type[Event], actor: str, rule: str, exc: type[ProcedureError] = ProcedureError, **kw: Any
+    ) -> ProcedureError:
         """Push an illegal event: assert the rule, the exception class and that nothing changed."""
         before = self.m.copy()
         event = self.ev(cls, actor, **kw)

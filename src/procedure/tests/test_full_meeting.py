@@ -133,7 +133,9 @@ def test_full_meeting_and_minutes() -> None:
     assert main.text == "在3号楼与4号楼间加装空调冷凝水管，费用由民生微实事列支"
     assert main.original_text == "在楼间加装空调冷凝水管" and main.amendments == (amendment.id,)
     assert [(s.member, s.stance, s.seconds, s.overrun) for s in main.speeches] == [
-        ("a", Stance.PRO, 240, False), ("c", Stance.CON, 610, True)]
+        ("a", Stance.PRO, 240, False),
+        ("c", Stance.CON, 610, True),
+    ]
     # Final vote by secret ballot: counts only.
     (final,) = main.votes
     assert final.method is VoteMethod.SECRET_BALLOT and final.roll == ()
@@ -150,7 +152,11 @@ def test_full_meeting_and_minutes() -> None:
     assert pq.kind is K.PREVIOUS_QUESTION and pq.status is MotionStatus.LOST and pq.applies_to == amendment.id
     (pq_vote,) = pq.votes
     assert pq_vote.result.threshold is Threshold.TWO_THIRDS
-    assert (pq_vote.result.ayes, pq_vote.result.noes, pq_vote.result.reason) == (3, 3, "two_thirds_not_reached")
+    assert (pq_vote.result.ayes, pq_vote.result.noes, pq_vote.result.reason) == (
+        3,
+        3,
+        "two_thirds_not_reached",
+    )
 
     assert adjourn.kind is K.ADJOURN and adjourn.status is MotionStatus.ADOPTED
     assert minutes.unfinished == () and minutes.rulings == ()

@@ -31,6 +31,7 @@ RANKED_KINDS = [s.kind for s in RANKED]
 CHAIR_DECIDES = {Threshold.CHAIR_RULES, Threshold.NONE}
 
 # DOMAIN.md, "Rules of order", verbatim: rank, interrupts, second, debatable, amendable, vote.
+# fmt: off
 DOMAIN_TABLE = {
     K.FIX_TIME_TO_ADJOURN: (13, False, True, False, True, Threshold.MAJORITY),
     K.ADJOURN: (12, False, True, False, False, Threshold.MAJORITY),
@@ -46,6 +47,7 @@ DOMAIN_TABLE = {
     K.POSTPONE_INDEFINITELY: (2, False, True, True, False, Threshold.MAJORITY),
     K.MAIN: (1, False, True, True, True, Threshold.MAJORITY),
 }
+# fmt: on
 
 
 @pytest.mark.parametrize("kind", list(DOMAIN_TABLE))
@@ -177,8 +179,14 @@ def test_debatable(kind: MotionKind) -> None:
 
 @pytest.mark.parametrize(
     ("amended", "debatable"),
-    [(K.MAIN, True), (K.POSTPONE_TO_CERTAIN_TIME, True), (K.COMMIT, True), (K.RECESS, False),
-     (K.LIMIT_DEBATE, False), (K.FIX_TIME_TO_ADJOURN, False)],
+    [
+        (K.MAIN, True),
+        (K.POSTPONE_TO_CERTAIN_TIME, True),
+        (K.COMMIT, True),
+        (K.RECESS, False),
+        (K.LIMIT_DEBATE, False),
+        (K.FIX_TIME_TO_ADJOURN, False),
+    ],
 )
 def test_amendment_inherits_debatability(amended: MotionKind, debatable: bool) -> None:
     room = pending(amended)
@@ -208,10 +216,11 @@ def test_threshold_applied(kind: MotionKind, ayes: int, noes: int) -> None:
         assert room.m.top is not None and room.m.top.kind is K.MAIN
         return
     voters = ["a", "b", "c", "d", "e", "f"]
-    result = room.vote(ayes=voters[:ayes], noes=voters[ayes:ayes + noes])
+    result = room.vote(ayes=voters[:ayes], noes=voters[ayes : ayes + noes])
     assert result.threshold is spec.threshold
-    expect = tally([(VoteChoice.AYE, 1)] * ayes + [(VoteChoice.NO, 1)] * noes, spec.threshold,
-                   membership_weight=7).adopted
+    expect = tally(
+        [(VoteChoice.AYE, 1)] * ayes + [(VoteChoice.NO, 1)] * noes, spec.threshold, membership_weight=7
+    ).adopted
     assert result.adopted is expect
     majority = ayes > noes
     two_thirds = ayes > 0 and 3 * ayes >= 2 * (ayes + noes)

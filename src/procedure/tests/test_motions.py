@@ -140,7 +140,7 @@ def test_recess_and_resume() -> None:
     room.refused(RequestFloor, "a", "in_recess")
     room.refused(CallToOrder, "a", "not_chair")
     room.push(CallToOrder, CHAIR, advance=600)
-    assert room.m.session is Session.IN_SESSION and room.m.stack == [main]
+    assert room.m.session.value == "in_session" and room.m.stack == [main]
 
 
 def test_adjourn_leaves_unfinished_business_and_fix_time() -> None:

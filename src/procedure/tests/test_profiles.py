@@ -88,8 +88,9 @@ def test_local_profile_is_overrides_on_a_base() -> None:
         ("luohu", {}, "unknown base profile 'luohu'"),
     ],
 )
-def test_invalid_profiles_are_refused_with_the_setting_named(base: str, overrides: dict[str, object],
-                                                             fragment: str) -> None:
+def test_invalid_profiles_are_refused_with_the_setting_named(
+    base: str, overrides: dict[str, object], fragment: str
+) -> None:
     with pytest.raises(ProfileError) as info:
         profile_from_dict(base, overrides)
     assert fragment in info.value.message_en
@@ -295,7 +296,11 @@ def test_vote_by_weight_counts_shares_for_quorum_and_votes() -> None:
     room.refused(CallVote, CHAIR, "no_quorum")
     room.push(Arrive, "big")
     result = room.vote(ayes=["big"], noes=["s1", "s2", "s3"])
-    assert result.adopted and (result.ayes_weight, result.noes_weight, result.membership_weight) == (60, 30, 100)
+    assert result.adopted and (result.ayes_weight, result.noes_weight, result.membership_weight) == (
+        60,
+        30,
+        100,
+    )
     heads = Room(RONR, members=shareholders)
     heads.main(by="s1", second="s2")
     assert not heads.vote(ayes=["big"], noes=["s1", "s2", "s3"]).adopted
@@ -303,14 +308,18 @@ def test_vote_by_weight_counts_shares_for_quorum_and_votes() -> None:
 
 @pytest.mark.parametrize(
     ("threshold", "ayes", "noes", "adopted"),
-    [(Threshold.MAJORITY, 4, 3, True), (Threshold.TWO_THIRDS, 4, 3, False),
-     (Threshold.MAJORITY_OF_MEMBERSHIP, 3, 0, False), (Threshold.MAJORITY_PRESENT, 3, 1, False)],
+    [
+        (Threshold.MAJORITY, 4, 3, True),
+        (Threshold.TWO_THIRDS, 4, 3, False),
+        (Threshold.MAJORITY_OF_MEMBERSHIP, 3, 0, False),
+        (Threshold.MAJORITY_PRESENT, 3, 1, False),
+    ],
 )
 def test_main_threshold(threshold: Threshold, ayes: int, noes: int, adopted: bool) -> None:
     room = Room(RuleProfile(main_threshold=threshold))
     room.main()
     voters = ["a", "b", "c", "d", "e", "f", "g"]
-    result = room.vote(ayes=voters[:ayes], noes=voters[ayes:ayes + noes])
+    result = room.vote(ayes=voters[:ayes], noes=voters[ayes : ayes + noes])
     assert result.threshold is threshold and result.adopted is adopted
 
 

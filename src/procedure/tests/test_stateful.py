@@ -56,14 +56,34 @@ from procedure.tests.helpers import T0
 MEMBERS = (Member("a"), Member("b"), Member("c", 2), Member("d"), Member("e", 3))
 ACTORS = ("a", "b", "c", "d", "e", "chair", "x")
 # Actions that move business on, most urgent first (``forward`` leans towards early entries).
-FORWARD = ("speak", "second", "state_question", "cast_vote", "announce_result", "yield_floor", "recognize",
-           "move:main", "move:amend", "move:previous_question", "rule", "request_floor", "call_vote")
+FORWARD = (
+    "speak",
+    "second",
+    "state_question",
+    "cast_vote",
+    "announce_result",
+    "yield_floor",
+    "recognize",
+    "move:main",
+    "move:amend",
+    "move:previous_question",
+    "rule",
+    "request_floor",
+    "call_vote",
+)
 PRIOR = (Decision("old-1", "earlier decision", adopted=True),)
 PROFILES = (
     RONR,
     NANTANG,
-    RuleProfile(name="shares", vote_by_weight=True, seconds_required=False, motions_need_floor=False,
-                speech_seconds=60, max_speeches=1, chair_votes=ChairVotes.NEVER),
+    RuleProfile(
+        name="shares",
+        vote_by_weight=True,
+        seconds_required=False,
+        motions_need_floor=False,
+        speech_seconds=60,
+        max_speeches=1,
+        chair_votes=ChairVotes.NEVER,
+    ),
     RuleProfile(name="board", chair_may_debate=True, vote_after_debate=False, first_time_first=False),
 )
 
@@ -98,8 +118,9 @@ def recount(meeting: Meeting) -> tuple[list[tuple[list[tuple[VoteChoice, int]], 
     return closed, [] if current is None else current
 
 
-def plainly_adopted(threshold: Threshold, votes: list[tuple[VoteChoice, int]], membership: int,
-                    present: int) -> bool:
+def plainly_adopted(
+    threshold: Threshold, votes: list[tuple[VoteChoice, int]], membership: int, present: int
+) -> bool:
     y = sum(w for c, w in votes if c is VoteChoice.AYE)
     n = sum(w for c, w in votes if c is VoteChoice.NO)
     two_thirds = y + n > 0 and Fraction(y, y + n) >= Fraction(2, 3)

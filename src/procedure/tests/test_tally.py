@@ -48,8 +48,9 @@ def votes(ayes: int, noes: int, abstain: int = 0, weight: int = 1) -> list[tuple
         (Threshold.TWO_THIRDS_AGAINST, 2, 3, 0, 7, False, "objection_not_sustained"),
     ],
 )
-def test_thresholds(threshold: Threshold, ayes: int, noes: int, abstain: int, members: int, adopted: bool,
-                    reason: str) -> None:
+def test_thresholds(
+    threshold: Threshold, ayes: int, noes: int, abstain: int, members: int, adopted: bool, reason: str
+) -> None:
     r = tally(votes(ayes, noes, abstain), threshold, membership_weight=members)
     assert (r.adopted, r.reason) == (adopted, reason)
     assert (r.ayes, r.noes, r.abstentions) == (ayes, noes, abstain)
@@ -94,8 +95,9 @@ def test_result_is_frozen_and_names_nobody() -> None:
     st.sampled_from([t for t in Threshold if t not in (Threshold.CHAIR_RULES, Threshold.NONE)]),
     st.integers(0, 200),
 )
-def test_tally_matches_a_plain_recount(cast: list[tuple[VoteChoice, int]], threshold: Threshold,
-                                       extra_members: int) -> None:
+def test_tally_matches_a_plain_recount(
+    cast: list[tuple[VoteChoice, int]], threshold: Threshold, extra_members: int
+) -> None:
     from fractions import Fraction
 
     membership = sum(w for _, w in cast) + extra_members

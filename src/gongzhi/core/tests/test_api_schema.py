@@ -40,6 +40,21 @@ def _schema() -> Any:
 @pytest.mark.django_db
 def test_api_conforms_to_its_schema(api_token: str) -> None:
     """Each operation gets its own Hypothesis run; every failure is collected and reported."""
+    # Schemathesis calls the WSGI app directly; Django would close the test transaction's
+    # connection at each request start (Django's own test client disconnects this signal too).
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        _run_all(api_token)
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+def _run_all(api_token: str) -> None:
     from hypothesis import given
 
     failures: list[str] = []

@@ -15,13 +15,7 @@ from typing import Any
 
 import pytest
 
-from gongzhi.core.tests.conftest import (  # noqa: F401 - fixtures shared with the web-shell tests
-    DEMO_PASSWORD,
-    BrowserPage,
-    browser,
-    browser_page,
-    screenshot_dir,
-)
+from gongzhi.core.tests.browser_fixtures import DEMO_PASSWORD, BrowserPage
 from gongzhi.services.tests.conftest import PDF
 
 pytestmark = [pytest.mark.browser]
@@ -70,7 +64,7 @@ def _pdf_file(name: str) -> dict[str, Any]:
 
 
 def test_window_clerk_accepts_two_departments_items(
-    browser_page: BrowserPage, hall: SimpleNamespace, screenshot_dir: Path  # noqa: F811
+    browser_page: BrowserPage, hall: SimpleNamespace, screenshot_dir: Path
 ) -> None:
     from gongzhi.services.models import Application
 
@@ -120,7 +114,7 @@ def test_window_clerk_accepts_two_departments_items(
 
 
 def test_resident_applies_online_and_sees_it_in_my_cases(
-    browser_page: BrowserPage, hall: SimpleNamespace, screenshot_dir: Path  # noqa: F811
+    browser_page: BrowserPage, hall: SimpleNamespace, screenshot_dir: Path
 ) -> None:
     from gongzhi.services.models import Case
 
@@ -159,7 +153,7 @@ def test_resident_applies_online_and_sees_it_in_my_cases(
 
 
 def test_back_office_and_board(
-    browser_page: BrowserPage, hall: SimpleNamespace, make_user: Any, screenshot_dir: Path  # noqa: F811
+    browser_page: BrowserPage, hall: SimpleNamespace, make_user: Any, screenshot_dir: Path
 ) -> None:
     from gongzhi.accounts.enums import Role
     from gongzhi.services.actions import Intake, do_claim_task, do_submit_application, handle_task_overdue

@@ -1,0 +1,145 @@
+"""The meeting's engine state: a per-process cache in front of the event log.
+
+Truth is the database: ``Meeting.version`` (the last stored ``MeetingEvent.seq``) and the rows
+of ``MeetingEvent``. Each process keeps the replayed :class:`procedure.Meeting` of the meetings it
+has served, keyed by meeting id *and version*. A cached engine is used only when its version is
+the row's version; on a miss or a mismatch the engine is rebuilt by replaying the rows. So any
+number of gunicorn workers and daphne processes stay correct without talking to each other: a
+process that has not seen another's write finds its cached version behind the row and replays,
+and a restart mid-meeting costs one replay.
+
+Concurrency inside one process: a per-meeting lock is held while an engine is read or pushed,
+because ``Meeting.push`` mutates in place. Across processes, the meeting row lock
+(``select_for_update``) plus the conditional version update in ``actions`` serialise writers.
+
+Secret ballots: a ``CastVote`` during a secret ballot is stored with its choice sealed
+(AES-GCM, ``core.crypto``) in ``choice_sealed``, so the database, the admin, exports and the
+events API never show who voted how; only a replaying engine opens it, in memory.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from typing import Any
+
+from gongzhi.core.crypto import decrypt, encrypt
+from gongzhi.councils.domain.codec import event_from_dict, event_to_dict
+from gongzhi.councils.models import Meeting, MeetingEvent
+from procedure import (
+    RONR,
+    CallVote,
+    CastVote,
+    Event,
+    Member,
+    RuleProfile,
+    VoteMethod,
+    profile_from_dict,
+)
+from procedure import (
+    Meeting as Engine,
+)
+
+MAX_CACHED = 256  # meetings in session at once per process is far below this
+
+_guard = threading.Lock()
+_engines: OrderedDict[int, Engine] = OrderedDict()
+_locks: dict[int, threading.RLock] = {}
+
+
+def meeting_lock(meeting_id: int) -> threading.RLock:
+    with _guard:
+        lock = _locks.get(meeting_id)
+        if lock is None:
+            lock = _locks[meeting_id] = threading.RLock()
+        return lock
+
+
+def forget(meeting_id: int | None = None) -> None:
+    """Drop cached engines (all of them with no id): what a process restart does."""
+    with _guard:
+        if meeting_id is None:
+            _engines.clear()
+        else:
+            _engines.pop(meeting_id, None)
+
+
+def cached(meeting_id: int) -> Engine | None:
+    with _guard:
+        return _engines.get(meeting_id)
+
+
+def remember(meeting_id: int, engine: Engine) -> None:
+    with _guard:
+        _engines[meeting_id] = engine
+        _engines.move_to_end(meeting_id)
+        while len(_engines) > MAX_CACHED:
+            _engines.popitem(last=False)
+
+
+# ------------------------------------------------------------------------------- roster, profile
+
+
+def voting_roster(meeting: Meeting) -> list[dict[str, Any]]:
+    return [r for r in meeting.roster or [] if r.get("voting", True)]
+
+
+def members_of(meeting: Meeting) -> list[Member]:
+    return [Member(str(r["id"]), int(r.get("weight") or 1)) for r in voting_roster(meeting)]
+
+
+def profile_of(meeting: Meeting) -> RuleProfile:
+    # The snapshot holds every setting, so the base only supplies nothing the snapshot lacks.
+    return profile_from_dict(RONR, meeting.profile_snapshot or {})
+
+
+# ------------------------------------------------------------------------------------- storage
+
+
+def payload_for(event: Event, secret_ballot: bool) -> dict[str, Any]:
+    """The JSON stored in ``MeetingEvent.payload`` (no ``expected_version``: it is a request
+    detail, not part of what happened)."""
+    data = event_to_dict(event, with_version=False)
+    if secret_ballot and isinstance(event, CastVote):
+        data["choice_sealed"] = encrypt(str(data.pop("choice")))
+    return data
+
+
+def event_from_payload(payload: dict[str, Any]) -> Event:
+    data = dict(payload)
+    if "choice_sealed" in data:
+        data["choice"] = decrypt(str(data.pop("choice_sealed")))
+    return event_from_dict(data)
+
+
+def is_secret_ballot_open(engine: Engine) -> bool:
+    return engine.ballot is not None and engine.ballot.method is VoteMethod.SECRET_BALLOT
+
+
+def rebuild(meeting: Meeting, upto: int | None = None) -> Engine:
+    """Replay the stored events (all, or up to ``seq == upto``)."""
+    qs = MeetingEvent.objects.filter(meeting_id=meeting.pk).order_by("seq")
+    if upto is not None:
+        qs = qs.filter(seq__lte=upto)
+    events: Iterable[Event] = (event_from_payload(p) for p in qs.values_list("payload", flat=True).iterator())
+    return Engine.replay(events, members=members_of(meeting), profile=profile_of(meeting))
+
+
+def engine_at(meeting: Meeting, version: int | None = None) -> Engine:
+    """The engine of ``meeting`` at ``version`` (default: the row's). Hold ``meeting_lock``."""
+    version = meeting.version if version is None else version
+    engine = cached(meeting.pk)
+    if engine is not None and engine.version == version:
+        return engine
+    engine = rebuild(meeting, version)
+    if engine.version != version:
+        # Rows and version disagree (a write committed between our reads): trust the rows we saw
+        # and let the caller's version check decide.
+        return engine
+    remember(meeting.pk, engine)
+    return engine
+
+
+def calls_secret_ballot(event: Event) -> bool:
+    return isinstance(event, CallVote) and event.method is VoteMethod.SECRET_BALLOT

@@ -1,0 +1,252 @@
+"""Pages of the live meeting room: the member's phone view, the moderator's console, the hall's
+projector, the meeting list, and the minutes (public once approved, with PDF and Word copies).
+
+The room pages render the state once on the server (so the first paint needs no round trip and
+the console's buttons are right even before the socket opens) and hand it to ``room.js`` as a
+JSON data block; from then on the websocket keeps the page current. Every button the console
+shows comes from the state's ``legal`` list, which the engine itself checked.
+
+Views parse input, read through ``queries`` (``access_*`` raise 404 outside one's scope) and
+write through ``actions``; an action's error is shown as a message and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from procedure import MOTIONS
+
+from gongzhi.accounts.actions import ActionError
+from gongzhi.councils import actions, queries
+from gongzhi.councils.consumers import roster_of, runs_meeting, snapshot, viewer_for
+from gongzhi.councils.enums import MeetingStatus, MinutesStatus
+
+# Labels of the action codes in ``legal`` (see consumers.legal_for); room.js reads them from
+# the page, so every word on a button goes through gettext like the rest of the interface.
+ACTION_LABELS: dict[str, Any] = {
+    "arrive": _("签到（我已到场）"),
+    "leave": _("离场"),
+    "request_floor": _("举手申请发言"),
+    "request_floor:pro": _("举手：赞成方"),
+    "request_floor:con": _("举手：反对方"),
+    "speak": _("开始发言"),
+    "speak:pro": _("开始发言（赞成）"),
+    "speak:con": _("开始发言（反对）"),
+    "yield_floor": _("结束发言"),
+    "second": _("附议"),
+    "withdraw": _("撤回我的动议"),
+    "cast_vote:aye": _("赞成"),
+    "cast_vote:no": _("反对"),
+    "cast_vote:abstain": _("弃权"),
+    "call_to_order": _("宣布继续开会"),
+    "state_question": _("复述议题（进入审议）"),
+    "no_second": _("宣布无人附议"),
+    "rule:true": _("裁定：秩序问题成立"),
+    "rule:false": _("裁定：秩序问题不成立"),
+    "announce_result": _("宣布表决结果"),
+    "declare_adjourned": _("宣布散会"),
+    "call_vote:show_of_hands": _("付诸表决：举手"),
+    "call_vote:roll_call": _("付诸表决：唱名"),
+    "call_vote:secret_ballot": _("付诸表决：无记名投票"),
+    "cut_off:overrun": _("制止发言：超时"),
+    "cut_off:off_topic": _("制止发言：跑题"),
+    "cut_off:personal_attack": _("制止发言：人身攻击"),
+    "recognize": _("准许发言："),
+    "move": _("提出动议"),
+}
+TEXT_LABELS: dict[str, Any] = {
+    "session": {"not_started": _("未开始"), "in_session": _("会议进行中"), "recess": _("休会中"),
+                "adjourned": _("已散会")},
+    "stance": {"pro": _("赞成方"), "con": _("反对方"), "neutral": _("中立")},
+    "connected": _("已连接，实时更新"),
+    "connecting": _("正在连接……"),
+    "offline": _("连接中断，正在重试……"),
+    "denied": _("无法进入会议室：请重新登录或确认你有权参加本次会议。"),
+    "nobody": _("暂无"),
+    "floor_none": _("目前无人发言"),
+    "speaking": _("正在发言"),
+    "has_floor": _("已获准发言"),
+    "remaining": _("剩余"),
+    "overrun": _("已超时"),
+    "seconds": _("秒"),
+    "voted": _("已投票"),
+    "of_present": _("出席"),
+    "adopted": _("通过"),
+    "lost": _("未通过"),
+    "ayes": _("赞成"),
+    "noes": _("反对"),
+    "abstentions": _("弃权"),
+    "quorum_ok": _("已达法定人数"),
+    "quorum_no": _("未达法定人数"),
+    "you_voted": _("你已投票，等待主持人宣布结果。"),
+    "motion_text": _("动议内容"),
+    "motion_kind": _("动议类型"),
+    "motion_submit": _("提出"),
+    "on_behalf": _("代为记录"),
+    "minute_left": _("发言剩余 1 分钟"),
+    "thirty_left": _("发言剩余 30 秒"),
+    "time_up": _("发言时间已到"),
+    "sent": _("已提交"),
+    "chair": _("主持人"),
+    "no_actions": _("目前没有你可以进行的操作。"),
+    "motion_kinds": {k.value: spec.name_zh for k, spec in MOTIONS.items()},
+}
+
+
+def ws_url(request: HttpRequest, meeting_id: int, view: str = "") -> str:
+    """Where the page's websocket connects.
+
+    Under ``gongzhi run`` HTTP (gunicorn) and websockets (daphne) listen on neighbouring ports and
+    ``GONGZHI_WS_PORT`` names the second; behind a reverse proxy, or with one ASGI server (the
+    tests), it is unset and the socket goes to the page's own host and port. The session cookie is
+    sent either way: cookies are scoped by host, not port.
+    """
+    scheme = "wss" if request.is_secure() else "ws"
+    host = request.get_host()
+    port = str(getattr(settings, "GONGZHI_WS_PORT", "") or os.environ.get("GONGZHI_WS_PORT", ""))
+    if port:
+        name = host if host.endswith("]") else host.rsplit(":", 1)[0] if ":" in host else host
+        host = f"{name}:{port}"
+    query = f"?view={view}" if view else ""
+    return f"{scheme}://{host}/ws/meetings/{meeting_id}/{query}"
+
+
+def _room_context(request: HttpRequest, meeting: Any, mode: str) -> dict[str, Any]:
+    viewer = viewer_for(meeting, request.user, projector=mode == "projector")
+    version, public, per = snapshot(meeting.pk, [viewer])
+    meeting.refresh_from_db()
+    you = per[viewer.key]
+    initial = {"type": "state", "version": version, "state": public, "you": you, "roster": roster_of(meeting)}
+    return {
+        "meeting": meeting,
+        "mode": mode,
+        "initial": initial,
+        "state": public,
+        "you": you,
+        "roster": initial["roster"],
+        "labels": {"actions": ACTION_LABELS, "text": TEXT_LABELS},
+        "ws_url": ws_url(request, meeting.pk, "projector" if mode == "projector" else ""),
+        "runs": viewer.moderator,
+        "agenda": list(meeting.agenda.all()),
+        "has_minutes": hasattr(meeting, "minutes"),
+        "action_buttons": _buttons(you.get("legal", []), initial["roster"]),
+    }
+
+
+def _buttons(legal: list[str], roster: dict[str, str]) -> list[dict[str, str]]:
+    """The server-rendered first set of action buttons (room.js renders the same from then on)."""
+    out = []
+    for code in legal:
+        if code.startswith("move:"):
+            continue  # motions are made through the motion form
+        head, _sep, arg = code.partition(":")
+        if head == "recognize":
+            label = f"{ACTION_LABELS['recognize']}{roster.get(arg, arg)}"
+        else:
+            label = str(ACTION_LABELS.get(code, code))
+        out.append({"code": code, "label": label})
+    return out
+
+
+@login_required
+def meeting_list(request: HttpRequest) -> HttpResponse:
+    meetings = list(queries.meetings_for_user(request.user).select_related("council")[:100])
+    rows = [{"meeting": m, "runs": runs_meeting(m, request.user)} for m in meetings]
+    return render(request, "councils/meeting_list.html", {"rows": rows, "statuses": MeetingStatus})
+
+
+@login_required
+def meeting_room(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    meeting = queries.access_meeting(request.user, meeting_id)
+    return render(request, "councils/room.html", _room_context(request, meeting, "member"))
+
+
+@login_required
+def moderator_console(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    meeting = queries.access_meeting(request.user, meeting_id)
+    if not runs_meeting(meeting, request.user):
+        raise Http404("只有本次会议的主持人或记录员可以使用主持台")
+    if request.method == "POST":
+        try:
+            if request.POST.get("op") == "start":
+                actions.do_start_meeting(meeting, actor=request.user)
+                messages.success(request, _("会议已开始。"))
+            elif request.POST.get("op") == "minutes":
+                actions.do_generate_minutes(meeting, actor=request.user)
+                return redirect("councils:minutes_detail", meeting_id=meeting.pk)
+        except ActionError as exc:
+            messages.error(request, exc.message)
+        return redirect("councils:moderator_console", meeting_id=meeting.pk)
+    return render(request, "councils/console.html", _room_context(request, meeting, "console"))
+
+
+@login_required
+def projector(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    meeting = queries.access_meeting(request.user, meeting_id)
+    return render(request, "councils/projector.html", _room_context(request, meeting, "projector"))
+
+
+def _minutes_context(minutes: Any) -> dict[str, Any]:
+    return {"minutes": minutes, "meeting": minutes.meeting, "content": minutes.content,
+            "approved": minutes.status == MinutesStatus.APPROVED}
+
+
+def public_minutes(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    """Approved minutes, open to everyone (居民议事 is open government); drafts are 404 here."""
+    minutes = queries.public_minutes().filter(meeting_id=meeting_id).first()
+    if minutes is None:
+        raise Http404("该会议尚无公开的纪要")
+    return render(request, "councils/minutes.html", {**_minutes_context(minutes), "public": True})
+
+
+@login_required
+def minutes_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    minutes = queries.access_minutes(request.user, meeting_id)
+    if request.method == "POST":
+        try:
+            actions.do_approve_minutes(minutes, actor=request.user, as_role=request.POST.get("as_role", "chair"))
+            messages.success(request, _("已批准。"))
+        except ActionError as exc:
+            messages.error(request, exc.message)
+        return redirect("councils:minutes_detail", meeting_id=meeting_id)
+    return render(request, "councils/minutes.html", {**_minutes_context(minutes), "public": False})
+
+
+def _minutes_for_download(request: HttpRequest, meeting_id: int) -> Any:
+    # Published minutes are public; a draft only for those who may see the meeting (access_minutes).
+    minutes = queries.public_minutes().filter(meeting_id=meeting_id).first()
+    if minutes is None:
+        if not request.user.is_authenticated:
+            raise Http404("该会议尚无公开的纪要")
+        minutes = queries.access_minutes(request.user, meeting_id)
+    return minutes
+
+
+def _download(data: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def minutes_pdf(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    from gongzhi.councils import minutes as render_minutes
+
+    minutes = _minutes_for_download(request, meeting_id)
+    return _download(render_minutes.minutes_pdf(minutes), "application/pdf", f"minutes-{meeting_id}.pdf")
+
+
+def minutes_docx(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    from gongzhi.councils import minutes as render_minutes
+
+    minutes = _minutes_for_download(request, meeting_id)
+    return _download(render_minutes.minutes_docx(minutes),
+                     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                     f"minutes-{meeting_id}.docx")
