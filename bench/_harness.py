@@ -70,7 +70,7 @@ def backend_env(backend: str, name: str) -> Iterator[dict[str, str]]:
 @contextlib.contextmanager
 def gunicorn(env: dict[str, str], workers: int = 2, threads: int = 4) -> Iterator[int]:
     port = free_port()
-    proc = subprocess.Popen(  # noqa: S603
+    proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "gongzhi.wsgi:application", "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
          "--log-level", "warning", "--keep-alive", "30"],
@@ -170,7 +170,7 @@ def drive(port: int, make_request: Callable[[int, int], tuple[str, str, dict[str
 
 def run_child(script: Path, backend: str, env: dict[str, str], *args: str) -> dict[str, object]:
     """Run ``script --child BACKEND`` with ``env``; it prints one JSON line prefixed RESULT."""
-    out = subprocess.run(  # noqa: S603
+    out = subprocess.run(
         [sys.executable, str(script), "--child", backend, *args], env=env, cwd=ROOT,
         capture_output=True, text=True, check=False,
     )

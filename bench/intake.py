@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import backend_env, drive, gunicorn, pg_available, run_child  # noqa: E402
+from _harness import backend_env, drive, gunicorn, pg_available, run_child
 
 CLIENTS = 16
 SMALL = 10_000
@@ -41,7 +41,12 @@ TABLES = [
 
 
 def _seed() -> dict[str, Any]:
-    from gongzhi.accounts.actions import do_assign_role, do_create_department, do_create_user, do_issue_api_token
+    from gongzhi.accounts.actions import (
+        do_assign_role,
+        do_create_department,
+        do_create_user,
+        do_issue_api_token,
+    )
     from gongzhi.accounts.enums import Role
     from gongzhi.people.actions import do_add_document, do_register_person
     from gongzhi.places.actions import do_create_place
@@ -119,12 +124,13 @@ def _template_rows() -> dict[str, list[dict[str, Any]]]:
         ]:
             if table == "core_timer":
                 task_ids = [r["id"] for r in rows["services_task"]]
+                marks = ",".join(["%s"] * len(task_ids) * 2)
                 cur.execute(
-                    "SELECT * FROM core_timer WHERE key IN (%s)" % ",".join(["%s"] * len(task_ids) * 2),  # noqa: S608
+                    f"SELECT * FROM core_timer WHERE key IN ({marks})",
                     [f"task-{k}:{t}" for t in task_ids for k in ("warn", "overdue")],
                 )
             else:
-                cur.execute(f"SELECT * FROM {table} WHERE {where}", [param])  # noqa: S608
+                cur.execute(f"SELECT * FROM {table} WHERE {where}", [param])
             cols = [c[0] for c in cur.description]
             rows[table] = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
     return rows
@@ -150,7 +156,7 @@ def _raw_insert_rate(seconds: float, template: dict[str, list[dict[str, Any]]]) 
     def insert(cur: Any, table: str, row: dict[str, Any]) -> int:
         cols = [c for c in row if c != "id"]
         ph = "?" if vendor == "sqlite" else "%s"
-        sql = f"INSERT INTO {table} ({','.join(cols)}) VALUES ({','.join([ph] * len(cols))})"  # noqa: S608
+        sql = f"INSERT INTO {table} ({','.join(cols)}) VALUES ({','.join([ph] * len(cols))})"
         if vendor == "sqlite":
             cur.execute(sql, [adapt(row[c]) for c in cols])
             return int(cur.lastrowid)
@@ -251,13 +257,13 @@ def _grow(target: int, seed: dict[str, Any], template: dict[str, list[dict[str, 
                 cols = list(rows[0].keys())
                 if table == "core_timer":
                     cols = [c for c in cols if c != "id"]
-                sql = f"INSERT INTO {table} ({','.join(cols)}) VALUES ({','.join([ph] * len(cols))})"  # noqa: S608
+                sql = f"INSERT INTO {table} ({','.join(cols)}) VALUES ({','.join([ph] * len(cols))})"
                 cur.executemany(sql, [[json.dumps(r[c]) if isinstance(r[c], (dict, list)) else r[c] for c in cols] for r in rows])
         n0 += size
     if vendor == "postgres":
         with connection.cursor() as cur:
             for table in ("services_case", "services_task"):
-                cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")  # noqa: S608
+                cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
             cur.execute("ANALYZE")
     # Roll-up rows consistent with what was generated (stats_dirty=False above).
     from datetime import date

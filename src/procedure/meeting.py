@@ -181,8 +181,12 @@ class Motion:
     parts: tuple[str, ...] = ()
     notice: bool = False
     scope_all: bool = False
-    speech_seconds: int | None = None  # a limit-debate motion's proposal, or a limit in force
+    # Limits in force on this question, set by an adopted motion to limit or extend debate.
+    speech_seconds: int | None = None
     max_speeches: int | None = None
+    # What a motion to limit or extend debate proposes.
+    proposed_seconds: int | None = None
+    proposed_speeches: int | None = None
     rules: tuple[str, ...] = ()
     debated: bool = False  # debate or a subsidiary motion has begun: too late to object
     debate_closed: bool = False  # previous question ordered
@@ -408,7 +412,7 @@ class Meeting:
         # A limit set by "limit or extend debate" binds the question and amendments applied to it.
         m: Motion | None = motion
         while m is not None:
-            if m.speech_seconds is not None and m.kind is not MotionKind.LIMIT_DEBATE:
+            if m.speech_seconds is not None:
                 return m.speech_seconds
             m = self.motions[m.target] if m.kind is MotionKind.AMEND and m.target else None
         return self.profile.speech_seconds
@@ -416,7 +420,7 @@ class Meeting:
     def max_speeches(self, motion: Motion) -> int:
         m: Motion | None = motion
         while m is not None:
-            if m.max_speeches is not None and m.kind is not MotionKind.LIMIT_DEBATE:
+            if m.max_speeches is not None:
                 return m.max_speeches
             m = self.motions[m.target] if m.kind is MotionKind.AMEND and m.target else None
         return self.profile.max_speeches
@@ -762,12 +766,13 @@ class Meeting:
             status=MotionStatus.PENDING if spec.threshold in _CHAIR_DECIDES else MotionStatus.PROPOSED,
             rank=self._rank_for(e.kind, top),
             target=target,
-            parts=e.parts,
-            notice=e.notice,
-            scope_all=e.scope_all,
-            speech_seconds=e.speech_seconds,
-            max_speeches=e.max_speeches,
-            rules=e.rules,
+            # Keep only the parameters this kind of motion uses; the rest of the event is ignored.
+            parts=e.parts if e.kind is MotionKind.DIVISION_OF_QUESTION else (),
+            notice=e.notice and e.kind is MotionKind.RESCIND,
+            scope_all=e.scope_all and e.kind is MotionKind.PREVIOUS_QUESTION,
+            proposed_seconds=e.speech_seconds if e.kind is MotionKind.LIMIT_DEBATE else None,
+            proposed_speeches=e.max_speeches if e.kind is MotionKind.LIMIT_DEBATE else None,
+            rules=e.rules if e.kind is MotionKind.SUSPEND_RULES else (),
         )
         if e.kind is MotionKind.AMEND and target is not None:
             self.motions[target].amendments.append(motion_id)
@@ -1209,10 +1214,10 @@ class Meeting:
                 self.motions[mid].debate_closed = True
         elif kind is MotionKind.LIMIT_DEBATE:
             assert target is not None
-            if motion.speech_seconds is not None:
-                target.speech_seconds = motion.speech_seconds
-            if motion.max_speeches is not None:
-                target.max_speeches = motion.max_speeches
+            if motion.proposed_seconds is not None:
+                target.speech_seconds = motion.proposed_seconds
+            if motion.proposed_speeches is not None:
+                target.max_speeches = motion.proposed_speeches
         elif kind is MotionKind.RECESS:
             self._release_floor(at, out)
             self.requests.clear()

@@ -32,8 +32,8 @@ from gongzhi.services.domain.forms import rules_pass, validate_form
 from gongzhi.services.domain.search import search_tokens
 from gongzhi.services.domain.sla import clock_for, paused_working_days
 from gongzhi.services.enums import (
-    ApplicantType,
     AppealStatus,
+    ApplicantType,
     CaseMaterialStatus,
     CaseStatus,
     Channel,

@@ -11,8 +11,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.services.enums import (
-    ApplicantType,
     AppealStatus,
+    ApplicantType,
     CaseMaterialStatus,
     CaseStatus,
     Channel,
@@ -247,6 +247,9 @@ class Hold(models.Model):
     class Meta:
         ordering = ["started_at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.task_id}:{self.step}"
+
 
 class SupplementRequest(models.Model):
     """补正: pauses the clock from ``requested_at`` until ``fulfilled_at``."""
@@ -263,6 +266,9 @@ class SupplementRequest(models.Model):
 
     class Meta:
         ordering = ["requested_at"]
+
+    def __str__(self) -> str:
+        return f"补正 {self.case_id} {self.requested_on}"
 
 
 class Accountability(models.Model):
@@ -283,6 +289,9 @@ class Accountability(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["task"], name="accountability_one_per_task")]
 
+    def __str__(self) -> str:
+        return f"问责 {self.case_id}/{self.task_id}"
+
 
 class Review(models.Model):
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="review")
@@ -290,6 +299,9 @@ class Review(models.Model):
     comment = models.TextField(blank=True)
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"评价 {self.case_id}: {self.level}"
 
 
 class Rectification(models.Model):
@@ -300,6 +312,9 @@ class Rectification(models.Model):
     action_note = models.TextField(blank=True)
     callback_at = models.DateTimeField(null=True, blank=True)
     callback_note = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"整改 {self.review_id}"
 
 
 class Appeal(models.Model):
@@ -313,6 +328,9 @@ class Appeal(models.Model):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     decision_note = models.TextField(blank=True)
 
+    def __str__(self) -> str:
+        return f"申诉 {self.review_id}"
+
 
 class Notification(models.Model):
     """Outbox: written in the action's transaction, sent by the pluggable backend after commit."""
@@ -324,6 +342,9 @@ class Notification(models.Model):
     body = models.TextField()
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.subject
 
 
 class MonthlyFigure(models.Model):
@@ -350,3 +371,6 @@ class MonthlyFigure(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["month", "department", "place"], name="monthly_figure_unique")]
         indexes = [models.Index(fields=["place_path", "month"], name="monthly_figure_path_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.department_id}@{self.place_id}"

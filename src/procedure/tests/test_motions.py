@@ -365,3 +365,13 @@ def test_interrupted_speaker_keeps_the_turn() -> None:
     room.push(Speak, "c")
     room.move(K.POINT_OF_ORDER, by="d")
     assert room.m.speeches[-1].interrupted and room.m.speeches_made("c", main) == 0
+
+
+def test_parameters_a_motion_does_not_use_are_ignored() -> None:
+    room = Room()
+    main = room.move(
+        K.MAIN, text="motion", speech_seconds=5, max_speeches=9, parts=("x", "y"), rules=("speech_limit",)
+    )
+    motion = room.m.motions[main]
+    assert room.m.speech_limit_seconds(motion) == 600 and room.m.max_speeches(motion) == 2
+    assert motion.parts == () and motion.rules == ()

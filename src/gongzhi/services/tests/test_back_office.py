@@ -22,7 +22,7 @@ from gongzhi.services.actions import (
 )
 from gongzhi.services.enums import CaseStatus, SlaState, TaskRole, TaskStatus
 from gongzhi.services.errors import NotAllowed, SupplementLate, TaskConflict
-from gongzhi.services.models import Accountability, Case, Task
+from gongzhi.services.models import Accountability, Case
 from gongzhi.services.stats import fold_dirty_cases
 
 pytestmark = pytest.mark.django_db
