@@ -445,8 +445,14 @@ class Meeting:
         return [(choice, self.weight(member)) for member, choice in ballot.roll.items()]
 
     def current_tally(self) -> TallyResult | None:
-        """The running count of the vote in progress (for a secret ballot too: it names nobody)."""
-        return None if self.ballot is None else self._tally(self.ballot)
+        """The running count of the vote in progress, for the projector screen.
+
+        None for a secret ballot: a count that moves as each named voter casts would tell the room
+        how each voted, so a ballot is counted only when the result is announced.
+        """
+        if self.ballot is None or self.ballot.secret:
+            return None
+        return self._tally(self.ballot)
 
     def _tally(self, ballot: Ballot, extra: tuple[VoteChoice, int] | None = None) -> TallyResult:
         votes = self.ballot_votes(ballot) + ([extra] if extra else [])
@@ -553,7 +559,10 @@ class Meeting:
         self._need_chair(e.actor)
         if e.to == self.chair:
             raise InvalidAction(detail=f"{e.to} is already the chair")
-        self._need_present_member(e.to)
+        # The chair goes to a present member, or back to the presiding officer who handed it
+        # over (who may be a moderator from outside the body).
+        if e.to != self.vacated_by:
+            self._need_present_member(e.to)
         if e.to == self.floor:
             raise DebateError("floor_held")
         if e.to == self.vacated_by and self.vacated_for in self.stack:
@@ -995,8 +1004,9 @@ class Meeting:
         return (at - speech.started).total_seconds() > limit
 
     def _flag_overrun(self, at: datetime, out: list[Outcome]) -> None:
-        # The engine has no clock of its own: an overrun is noticed when an event arrives whose
-        # timestamp is past the limit (the room's timer sends a tick event if nothing else does).
+        # The engine has no clock of its own: an overrun is recorded when an event arrives whose
+        # timestamp is past the limit.  Screens show the running clock with speech_elapsed(now),
+        # and the chair's cut-off carries the timestamp that proves the overrun.
         s = self.speech
         if s is not None and not s.overrun and self._overran(s, at):
             s.overrun = True

@@ -189,6 +189,14 @@ class Minutes(models.Model):
     def __str__(self) -> str:
         return f"{self.meeting} 纪要"
 
+    @property
+    def outline(self) -> dict[str, object]:
+        """Headings, paragraphs and tables for ``councils/minutes_doc.html`` (so a page can include
+        the template with only ``minutes`` in its context)."""
+        from gongzhi.councils.minutes import minutes_outline  # rendering sits above models
+
+        return minutes_outline(self)
+
 
 class NeutralityComplaint(models.Model):
     moderator = models.ForeignKey(Moderator, on_delete=models.CASCADE, related_name="complaints")

@@ -95,6 +95,7 @@ TEXT_LABELS: dict[str, Any] = {
     "time_up": _("发言时间已到"),
     "sent": _("已提交"),
     "chair": _("主持人"),
+    "member": _("成员"),
     "no_actions": _("目前没有你可以进行的操作。"),
     "motion_kinds": {k.value: spec.name_zh for k, spec in MOTIONS.items()},
 }

@@ -37,7 +37,6 @@ from ninja import Header, Path, Query, Router, Schema, Status
 from pydantic import Field
 
 from gongzhi.accounts.actions import ActionError
-from gongzhi.accounts.auth import hash_token
 from gongzhi.core.domain.money import format_yuan
 from gongzhi.services import actions, queries
 from gongzhi.services.enums import OPEN_CASE_STATUSES, CaseStatus, Channel, ReviewLevel
@@ -449,14 +448,7 @@ def task_out(t: Task) -> TaskOut:
 
 def _via_token(request: HttpRequest) -> bool:
     """Was this request authenticated by an API token (a system) rather than a browser session?"""
-    header = request.headers.get("Authorization", "")
-    scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
-        return False
-    from gongzhi.accounts.models import ApiToken
-
-    return ApiToken.objects.filter(key_hash=hash_token(secret.strip()), user_id=getattr(request.user, "pk", 0),
-                                   revoked_at__isnull=True).exists()
+    return getattr(request, "api_token", None) is not None
 
 
 def application_out(app: Application) -> ApplicationOut:

@@ -17,7 +17,7 @@ class ServicesConfig(AppConfig):
         registry.register_timer("services.task_warning", actions.handle_task_warning)
         registry.register_timer("services.task_overdue", actions.handle_task_overdue)
         registry.register_periodic("services.fold_figures", stats.fold_dirty_cases)
-        registry.register_periodic("services.retry_notifications", notify.retry_unsent)
+        registry.register_periodic("services.send_notifications", notify.send_pending)
         registry.on_calendar_changed(recompute_provisional_case_deadlines)
 
         from gongzhi.services.demo import load_demo_catalog

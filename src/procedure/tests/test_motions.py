@@ -349,6 +349,7 @@ def test_secret_ballot_does_not_reveal_votes() -> None:
     out = room.push(CastVote, "c", choice=VoteChoice.NO)
     assert out == (VoteRecorded("c", None),)
     assert room.m.ballot is not None and room.m.ballot.roll == {}
+    assert room.m.current_tally() is None  # no running count to read votes off
     for member in ("a", "b", "d"):
         room.push(CastVote, member, choice=VoteChoice.AYE)
     room.push(AnnounceResult, CHAIR)

@@ -243,3 +243,14 @@ def test_arrive_twice_and_leave_as_chair() -> None:
 
 def test_profile_default_is_ronr() -> None:
     assert Room().m.profile is RONR
+
+
+def test_a_moderator_from_outside_gets_the_chair_back_after_the_question() -> None:
+    room = Room()
+    room.main()
+    room.push(HandOverChair, CHAIR, to="g")
+    room.refused(HandOverChair, "g", "chair_debated", OutOfOrder, to=CHAIR)
+    room.refused(HandOverChair, "g", "not_member", NotEntitled, to="stranger")
+    room.vote(ayes=["a", "b", "c", "d"], noes=["e"])
+    room.push(HandOverChair, "g", to=CHAIR)
+    assert room.m.chair == CHAIR and [c for c, _ in room.m.chair_history] == [CHAIR, "g", CHAIR]

@@ -271,6 +271,7 @@ class MeetingMachine(RuleBasedStateMachine):
             assert result.present_weight == present
             assert result.adopted is plainly_adopted(result.threshold, votes, m.membership_weight(), present)
         running = m.current_tally()
+        assert (running is None) is (m.ballot is None or m.ballot.secret)
         if running is not None:
             assert (running.ayes_weight, running.noes_weight) == (
                 sum(w for c, w in current if c is VoteChoice.AYE),

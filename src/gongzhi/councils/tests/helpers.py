@@ -78,3 +78,26 @@ def arrive_all(ns: SimpleNamespace, count: int | None = None) -> None:
 def floor(ns: SimpleNamespace, who: int, stance: str | None = None) -> None:
     act(ns, who, "request_floor", **({"stance": stance} if stance else {}))
     act(ns, "chair", "recognize", member=ns.ids[who])
+
+
+def run_meeting(ns: SimpleNamespace, *, method: str = "show_of_hands", ayes: int = 2, noes: int = 3,
+                adjourn: bool = True) -> None:
+    """Nantang flow: all arrive, member 0 moves, pro/con debate, vote, result, adjourn."""
+    arrive_all(ns)
+    floor(ns, 0)
+    act(ns, 0, "move", kind="main", text="在3号楼与4号楼间加装空调滴水管套管")
+    act(ns, "chair", "state_question")
+    floor(ns, 0, "pro")
+    act(ns, 0, "speak")
+    act(ns, 0, "yield_floor")
+    floor(ns, 1, "con")
+    act(ns, 1, "speak")
+    act(ns, 1, "yield_floor")
+    act(ns, "chair", "call_vote", method=method)
+    for i in range(ayes):
+        act(ns, i, "cast_vote", choice="aye")
+    for i in range(ayes, ayes + noes):
+        act(ns, i, "cast_vote", choice="no")
+    act(ns, "chair", "announce_result")
+    if adjourn:
+        act(ns, "chair", "declare_adjourned")

@@ -1,0 +1,333 @@
+/* 共治 live meeting room: member phone view, moderator console, projector.
+ *
+ * No framework and no inline script (the CSP forbids it): the page carries the first state as a
+ * JSON data block (#room-initial) and the labels (#room-labels, translated on the server); this
+ * file opens the websocket named by data-ws-url, re-renders from every state the server sends,
+ * and sends actions with the version the screen showed (a stale screen gets a resync, not a
+ * wrong action). Reconnects with backoff and sends its last version; the server answers with the
+ * state rebuilt from the event log.
+ */
+(function () {
+  "use strict";
+
+  var root = document.querySelector("[data-room]");
+  if (!root) { return; }
+  var mode = root.getAttribute("data-mode");
+  var L = JSON.parse(document.getElementById("room-labels").textContent);
+  var A = L.actions, T = L.text;
+  var current = JSON.parse(document.getElementById("room-initial").textContent);
+  var roster = current.roster || {};
+  var socket = null, retry = 0, closedForGood = false, seq = 0, motionSeq = -1;
+  var clockOffset = 0; // server time minus browser time, ms
+  var announced = {};
+
+  function $(sel) { return root.querySelector(sel); }
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    if (attrs) { Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); }); }
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    return e;
+  }
+  function name(id) { return id ? (roster[id] || id) : T.nobody; }
+  function stanceLabel(s) { return s ? (T.stance[s] || s) : ""; }
+  function setConn(text) { var c = $("[data-room-conn]"); if (c) { c.textContent = text; } }
+  function announce(text) { var a = $("[data-room-announce]"); if (a) { a.textContent = text; } }
+  function alertMsg(text) {
+    var a = $("[data-room-alert]");
+    if (!a) { return; }
+    a.hidden = !text;
+    a.textContent = text || "";
+  }
+
+  function actionLabel(code) {
+    var parts = code.split(":");
+    if (parts[0] === "recognize") { return A.recognize + name(parts[1]); }
+    return A[code] || code;
+  }
+
+  // A legal code -> the action sent to the server.
+  function actionFor(code, extra) {
+    var p = code.split(":");
+    var head = p[0], arg = p[1];
+    var a = { type: head };
+    if (head === "cast_vote") { a.choice = arg; }
+    else if (head === "call_vote") { a.method = arg; }
+    else if (head === "cut_off") { a.reason = arg; }
+    else if (head === "rule") { a.well_taken = arg === "true"; }
+    else if (head === "recognize") { a.member = arg; }
+    else if (head === "speak" && arg) { a.stance = arg; }
+    else if (head === "request_floor" && arg) { a.stance = arg; }
+    if (extra) { Object.keys(extra).forEach(function (k) { a[k] = extra[k]; }); }
+    return a;
+  }
+
+  function send(action, onBehalfOf) {
+    if (!socket || socket.readyState !== WebSocket.OPEN) { alertMsg(T.offline); return; }
+    seq += 1;
+    var msg = { id: seq, action: action, expected_version: current.version };
+    if (onBehalfOf) { msg.on_behalf_of = onBehalfOf; }
+    socket.send(JSON.stringify(msg));
+  }
+
+  // -------------------------------------------------------------------------------- rendering
+
+  function renderStatus(s) {
+    var box = $("[data-room-status]");
+    if (!box) { return; }
+    box.querySelector("[data-field=session]").textContent = T.session[s.session] || s.session;
+    box.querySelector("[data-field=chair]").textContent = s.chair ? name(s.chair) : "—";
+    var q = s.quorum || {};
+    box.querySelector("[data-field=quorum]").textContent =
+      q.present + " / " + q.members + "（" + (q.has ? T.quorum_ok : T.quorum_no) + "）";
+  }
+
+  function renderFloor(s) {
+    var box = $("[data-room-floor]");
+    if (!box) { return; }
+    box.textContent = "";
+    var f = s.floor;
+    if (!f) { box.appendChild(el("p", null, T.floor_none)); return; }
+    var who = el("p", { "class": "room-speaker" });
+    who.appendChild(el("strong", null, name(f.member)));
+    who.appendChild(document.createTextNode(" · " + (f.speaking ? T.speaking : T.has_floor) +
+      (f.stance ? " · " + stanceLabel(f.stance) : "")));
+    box.appendChild(who);
+    if (f.speaking && f.started) {
+      // The countdown is drawn every second but only announced at 60 s, 30 s and 0 (aria-live
+      // polite): a screen reader reading every tick would drown the meeting.
+      var clock = el("p", { "class": "room-clock", "data-clock": "1", "data-started": f.started,
+                            "data-limit": String(f.limit) });
+      box.appendChild(clock);
+      tick();
+    }
+  }
+
+  function tick() {
+    var clock = $("[data-clock]");
+    if (!clock) { return; }
+    var started = Date.parse(clock.getAttribute("data-started"));
+    var limit = Number(clock.getAttribute("data-limit"));
+    var elapsed = (Date.now() + clockOffset - started) / 1000;
+    var left = Math.round(limit - elapsed);
+    var key = clock.getAttribute("data-started");
+    if (left >= 0) {
+      var m = Math.floor(left / 60), sec = left % 60;
+      clock.textContent = T.remaining + " " + m + ":" + (sec < 10 ? "0" : "") + sec;
+      clock.classList.remove("room-clock--over");
+    } else {
+      clock.textContent = T.overrun + " " + (-left) + " " + T.seconds;
+      clock.classList.add("room-clock--over");
+    }
+    [[60, T.minute_left], [30, T.thirty_left], [0, T.time_up]].forEach(function (mark) {
+      var k = key + "@" + mark[0];
+      if (left <= mark[0] && left > mark[0] - 3 && !announced[k] && limit > mark[0]) {
+        announced[k] = true;
+        announce(mark[1]);
+      }
+    });
+  }
+
+  function renderQueue(s) {
+    var box = $("[data-room-queue]");
+    if (!box) { return; }
+    box.textContent = "";
+    if (!s.queue.length) { box.appendChild(el("li", { "class": "muted" }, T.nobody)); return; }
+    s.queue.forEach(function (q) {
+      box.appendChild(el("li", null, name(q.member) + (q.stance ? "（" + stanceLabel(q.stance) + "）" : "")));
+    });
+  }
+
+  function renderStack(s) {
+    var box = $("[data-room-stack]");
+    if (!box) { return; }
+    box.textContent = "";
+    if (!s.stack.length) { box.appendChild(el("li", { "class": "muted" }, T.nobody)); return; }
+    s.stack.slice().reverse().forEach(function (m, i) {
+      var li = el("li", { "class": i === 0 ? "room-motion-item room-motion-item--top" : "room-motion-item" });
+      li.appendChild(el("span", { "class": "room-kind" }, m.kind_zh));
+      li.appendChild(el("span", { "class": "room-text" }, m.text || ""));
+      li.appendChild(el("span", { "class": "room-meta" },
+        name(m.mover) + (m.seconder ? " / " + name(m.seconder) : "") + " · " + m.status_zh));
+      box.appendChild(li);
+    });
+  }
+
+  function renderBallot(s, you) {
+    var box = $("[data-room-ballot]");
+    if (box) {
+      box.textContent = "";
+      var b = s.ballot;
+      if (!b) {
+        box.appendChild(el("p", { "class": "muted" }, T.nobody));
+      } else {
+        var motion = s.stack.filter(function (m) { return m.id === b.motion_id; })[0];
+        box.appendChild(el("p", { "class": "room-ballot-q" }, (motion ? motion.kind_zh + "：" + motion.text : "") +
+          " · " + b.method_zh));
+        box.appendChild(el("p", { "class": "room-ballot-count" }, T.voted + " " + b.voted + " / " + T.of_present + " " + b.present));
+        if (you && you.voted) { box.appendChild(el("p", { "class": "notice" }, T.you_voted)); }
+      }
+    }
+    var res = $("[data-room-result]");
+    if (res) {
+      res.textContent = "";
+      var r = s.result;
+      if (r) {
+        var div = el("div", { "class": "room-result " + (r.adopted ? "room-result--ok" : "room-result--lost") });
+        div.appendChild(el("p", { "class": "room-result-big" }, r.kind_zh + " · " + (r.adopted ? T.adopted : T.lost)));
+        div.appendChild(el("p", null, r.text));
+        div.appendChild(el("p", null, T.ayes + " " + r.ayes + " · " + T.noes + " " + r.noes +
+          (s.abstentions_asked ? " · " + T.abstentions + " " + r.abstentions : "") + " · " + r.method_zh));
+        res.appendChild(div);
+      }
+    }
+  }
+
+  function renderActions(you, s) {
+    var box = $("[data-room-actions]");
+    if (!box) { return; }
+    box.textContent = "";
+    var legal = (you && you.legal) || [];
+    var buttons = legal.filter(function (c) { return c.indexOf("move:") !== 0; });
+    // 南塘十三条: a speaker states pro or con first, so hands are raised with a stance.
+    var expanded = [];
+    buttons.forEach(function (c) {
+      if (c === "request_floor") { expanded.push("request_floor:pro", "request_floor:con"); if (!s.stance_required) { expanded.push(c); } }
+      else if (c === "speak" && s.stance_required) { /* speak:pro / speak:con are offered instead */ }
+      else { expanded.push(c); }
+    });
+    if (!expanded.length) { box.appendChild(el("p", { "class": "muted" }, T.no_actions)); }
+    expanded.forEach(function (code) {
+      var cls = "button";
+      if (code.indexOf("cast_vote:") === 0) { cls += " room-vote room-vote--" + code.split(":")[1]; }
+      var b = el("button", { type: "button", "class": cls, "data-code": code }, actionLabel(code));
+      box.appendChild(b);
+    });
+    var form = $("[data-room-motion]");
+    if (form) {
+      var kinds = legal.filter(function (c) { return c.indexOf("move:") === 0; });
+      form.hidden = !kinds.length;
+      var select = form.querySelector("[data-motion-kind]");
+      var keep = select.value;
+      select.textContent = "";
+      kinds.forEach(function (c) {
+        var p = c.split(":");
+        var label = T.motion_kinds[p[1]] || p[1];
+        if (p[2]) { label += "（" + p[2] + "）"; }
+        select.appendChild(el("option", { value: c }, label));
+      });
+      if (keep && kinds.indexOf(keep) >= 0) { select.value = keep; }
+    }
+  }
+
+  function renderInPerson(you, s) {
+    var box = $("[data-room-inperson]");
+    if (!box) { return; }
+    box.textContent = "";
+    var rows = (you && you.in_person) || [];
+    var table = el("table");
+    var head = el("tr");
+    head.appendChild(el("th", { scope: "col" }, T.member));
+    head.appendChild(el("th", { scope: "col" }, T.on_behalf));
+    var thead = el("thead"); thead.appendChild(head); table.appendChild(thead);
+    var body = el("tbody");
+    rows.forEach(function (r) {
+      var tr = el("tr");
+      tr.appendChild(el("th", { scope: "row" }, name(r.member)));
+      var td = el("td", { "class": "room-buttons" });
+      r.legal.forEach(function (code) {
+        var b = el("button", { type: "button", "class": "button button--quiet", "data-code": code, "data-for": r.member });
+        b.textContent = actionLabel(code);
+        b.setAttribute("aria-label", name(r.member) + "：" + actionLabel(code));
+        td.appendChild(b);
+      });
+      tr.appendChild(td);
+      body.appendChild(tr);
+    });
+    table.appendChild(body);
+    box.appendChild(table);
+  }
+
+  function render(message) {
+    if (message.roster) { roster = message.roster; }
+    current = { version: message.version, state: message.state, you: message.you, roster: roster };
+    var s = message.state, you = message.you;
+    if (s.server_now) { clockOffset = Date.parse(s.server_now) - Date.now(); }
+    root.setAttribute("data-version", String(message.version));
+    renderStatus(s);
+    renderFloor(s);
+    renderQueue(s);
+    renderStack(s);
+    renderBallot(s, you);
+    if (mode !== "projector") { renderActions(you, s); }
+    if (mode === "console") { renderInPerson(you, s); }
+    // An id we cannot name means the roster was frozen after we loaded it: ask for it again.
+    if (s.chair && !roster[s.chair] && socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify({ type: "resync" }));
+    }
+  }
+
+  // ----------------------------------------------------------------------------------- events
+
+  root.addEventListener("click", function (ev) {
+    var b = ev.target.closest("button[data-code]");
+    if (!b || !root.contains(b)) { return; }
+    alertMsg("");
+    send(actionFor(b.getAttribute("data-code")), b.getAttribute("data-for"));
+  });
+
+  var form = $("[data-room-motion]");
+  if (form) {
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var code = form.querySelector("[data-motion-kind]").value;
+      if (!code) { return; }
+      var p = code.split(":");
+      var action = { type: "move", kind: p[1], text: form.querySelector("[data-motion-text]").value };
+      if (p[2]) { action.target = p[2]; }
+      alertMsg("");
+      send(action);
+      motionSeq = seq;
+    });
+  }
+
+  // --------------------------------------------------------------------------------- socket
+
+  function connect() {
+    var url = root.getAttribute("data-ws-url");
+    var sep = url.indexOf("?") >= 0 ? "&" : "?";
+    setConn(T.connecting);
+    socket = new WebSocket(url + sep + "since=" + encodeURIComponent(String(current.version || 0)));
+    var opened = false;
+    socket.onopen = function () { opened = true; retry = 0; setConn(T.connected); root.setAttribute("data-connected", "1"); };
+    socket.onmessage = function (ev) {
+      var msg = JSON.parse(ev.data);
+      if (msg.type === "state" || msg.type === "update" || msg.type === "resync") {
+        if (msg.type === "update" && msg.version < current.version) { return; }
+        render(msg);
+        if (msg.type === "resync" && msg.message) { alertMsg(msg.message); }
+      } else if (msg.type === "refused") {
+        alertMsg(msg.message);
+      } else if (msg.type === "ack") {
+        if (form && msg.id === motionSeq) { form.reset(); }
+        setConn(T.sent + " · " + T.connected);
+      }
+    };
+    socket.onclose = function (ev) {
+      root.removeAttribute("data-connected");
+      if (!opened && retry > 8) {
+        // Refused at the handshake again and again: not logged in, or not allowed in here.
+        closedForGood = true; setConn(T.denied); return;
+      }
+      if (closedForGood) { return; }
+      setConn(T.offline);
+      // Backoff with jitter, capped at 15 s, so a restarted server is not hit by every phone at once.
+      var delay = Math.min(15000, 500 * Math.pow(2, retry)) * (0.5 + Math.random() / 2);
+      retry += 1;
+      window.setTimeout(connect, delay);
+    };
+  }
+
+  render(current);
+  window.setInterval(tick, 1000);
+  connect();
+}());
