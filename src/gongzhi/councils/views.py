@@ -195,7 +195,9 @@ def projector(request: HttpRequest, meeting_id: int) -> HttpResponse:
 
 
 def _minutes_context(minutes: Any) -> dict[str, Any]:
-    return {"minutes": minutes, "meeting": minutes.meeting, "content": minutes.content,
+    from gongzhi.councils.minutes import minutes_outline
+
+    return {"minutes": minutes, "meeting": minutes.meeting, "d": minutes_outline(minutes),
             "approved": minutes.status == MinutesStatus.APPROVED}
 
 
@@ -241,13 +243,13 @@ def minutes_pdf(request: HttpRequest, meeting_id: int) -> HttpResponse:
     from gongzhi.councils import minutes as render_minutes
 
     minutes = _minutes_for_download(request, meeting_id)
-    return _download(render_minutes.minutes_pdf(minutes), "application/pdf", f"minutes-{meeting_id}.pdf")
+    return _download(render_minutes.render_minutes_pdf(minutes), "application/pdf", f"minutes-{meeting_id}.pdf")
 
 
 def minutes_docx(request: HttpRequest, meeting_id: int) -> HttpResponse:
     from gongzhi.councils import minutes as render_minutes
 
     minutes = _minutes_for_download(request, meeting_id)
-    return _download(render_minutes.minutes_docx(minutes),
+    return _download(render_minutes.render_minutes_docx(minutes),
                      "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                      f"minutes-{meeting_id}.docx")

@@ -51,7 +51,8 @@ def build_room(place_tree: SimpleNamespace, make_user: Callable[..., Any], *, pr
         user = make_user(Role.COUNCIL_MEMBER, place, username=f"member{i + 1}")
         people.append((user, actions.do_add_member(council, f"成员{i + 1}", actor=SYSTEM, user=user)))
     mod_user = make_user(Role.COUNCIL_MODERATOR, place, username="moderator")
-    moderator = actions.do_register_moderator(mod_user, place, actor=SYSTEM, display_name="李主持", training_hours=24)
+    moderator = actions.do_register_moderator(mod_user, place, actor=SYSTEM, display_name="李主持", training_hours=24,
+                                               certificate_no="LH-2026-001", certified_on=timezone.localdate())
     actions.do_assign_moderator(moderator, council, actor=SYSTEM)
     meeting = actions.do_schedule_meeting(council, "关于楼间空调冷凝水管的议事会议", timezone.now() + timedelta(hours=1),
                                           actor=SYSTEM, moderator=moderator, location="平山社区党群服务中心",
@@ -300,7 +301,7 @@ def test_coalescing_drops_intermediate_tallies_never_the_result(transactional_db
     do(meeting, {"type": "call_vote"}, actor=r.mod_user)
 
     async def scenario() -> None:
-        watcher = communicator(meeting.pk, r.outsider.__class__.objects.get(pk=r.users[6].pk))
+        watcher = communicator(meeting.pk, r.users[6])
         assert (await watcher.connect())[0]
         start = (await receive(watcher, "state"))["version"]
         voters = []
