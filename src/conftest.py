@@ -28,6 +28,17 @@ SYSTEM = "test"  # system actor for fixture writes
 
 
 @pytest.fixture(autouse=True)
+def _fresh_process_memos() -> None:
+    # Per-process memos (working-day calendar, intake catalog) must not leak between tests whose
+    # database state was rolled back.
+    from gongzhi.core.calendar import invalidate_calendar_cache
+    from gongzhi.services.queries import clear_intake_cache
+
+    invalidate_calendar_cache()
+    clear_intake_cache()
+
+
+@pytest.fixture(autouse=True)
 def _test_settings(settings: Any, tmp_path: Any) -> None:
     # Argon2 costs ~150 ms a hash (FIELD-NOTES); tests that are not about hashing need none of it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -8,35 +8,43 @@ know, hence the table in front of it — FIELD-NOTES), edited by administrators,
 from __future__ import annotations
 
 import csv
+import time
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from django.core.cache import cache
 from django.db import transaction
 
 from gongzhi.core.domain.workdays import DeadlineResult, WorkCalendar, calendar_from_rows
 from gongzhi.core.enums import CalendarSource, DayKind
 from gongzhi.core.models import CalendarDay, CalendarYear, Deadline
 
-_CACHE_KEY = "core:workcalendar:v1"
 _CACHE_SECONDS = 60  # other processes see admin edits within a minute; this process at once
 
 
+_memo: tuple[float, WorkCalendar] | None = None
+
+
 def work_calendar() -> WorkCalendar:
-    cal = cache.get(_CACHE_KEY)
-    if cal is None:
-        rows = [(d, k == DayKind.WORK) for d, k in CalendarDay.objects.values_list("date", "kind")]
-        years = CalendarYear.objects.filter(complete=True).values_list("year", flat=True)
-        cal = calendar_from_rows(rows, years)
-        cache.set(_CACHE_KEY, cal, _CACHE_SECONDS)
+    """The calendar, kept in this process for ``_CACHE_SECONDS`` (intake computes several
+    deadlines per submission; the table changes a few times a year)."""
+    global _memo
+    now = time.monotonic()
+    if _memo is not None and now - _memo[0] < _CACHE_SECONDS:
+        return _memo[1]
+    rows = [(d, k == DayKind.WORK) for d, k in CalendarDay.objects.values_list("date", "kind")]
+    years = CalendarYear.objects.filter(complete=True).values_list("year", flat=True)
+    cal = calendar_from_rows(rows, years)
+    _memo = (now, cal)
     return cal
 
 
 def invalidate_calendar_cache() -> None:
-    cache.delete(_CACHE_KEY)
+    """Forget the memo in this process; other processes refresh within ``_CACHE_SECONDS``."""
+    global _memo
+    _memo = None
 
 
 def add_working_days(start: date, working_days: int) -> DeadlineResult:

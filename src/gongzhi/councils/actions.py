@@ -475,7 +475,7 @@ def do_start_meeting(meeting: Meeting, *, actor: Any, at: datetime | None = None
     if not _may_start(meeting, actor):
         raise NotAllowed("只有本次会议的主持人、议事会召集人或社区工作者可以宣布开会。")
     with eng.meeting_lock(meeting.pk), transaction.atomic():
-        row = Meeting.objects.select_for_update().select_related("council__profile", "moderator").get(pk=meeting.pk)
+        row = Meeting.objects.select_for_update(of=("self",)).select_related("council__profile", "moderator").get(pk=meeting.pk)
         if row.status not in (MeetingStatus.SCHEDULED, MeetingStatus.NOTICED):
             raise CouncilError("会议已经开始或已经结束。", field="status")
         members = list(_active_members(row.council, timezone.localdate()))
@@ -608,7 +608,7 @@ def _apply(meeting: Meeting, cls: type[Event], action: dict[str, Any], *, member
     pushed = False
     try:
         with transaction.atomic():
-            row = Meeting.objects.select_for_update().select_related("council__place").get(pk=meeting.pk)
+            row = Meeting.objects.select_for_update(of=("self",)).select_related("council__place").get(pk=meeting.pk)
             if row.status != MeetingStatus.IN_SESSION:
                 raise ActionRefused("not_in_session", "会议不在进行中。", "The meeting is not in session.")
             if expected_version is not None and expected_version != row.version:
@@ -737,7 +737,7 @@ def do_generate_minutes(meeting: Meeting, *, actor: Any) -> Minutes:
     are final."""
     if not (_may_start(meeting, actor) or (meeting.secretary_id and meeting.secretary_id == getattr(actor, "pk", None))):
         raise NotAllowed("只有会议主持人、记录员或社区工作者可以生成纪要。")
-    row = Meeting.objects.select_for_update().select_related("council__place").get(pk=meeting.pk)
+    row = Meeting.objects.select_for_update(of=("self",)).select_related("council__place").get(pk=meeting.pk)
     if row.status != MeetingStatus.ADJOURNED:
         raise CouncilError("会议散会后才能生成纪要。", field="status")
     content = minutes_content(row)
@@ -776,7 +776,7 @@ def do_approve_minutes(minutes: Minutes, *, actor: Any, as_role: str = "chair") 
     into the audit chain (``council.minutes.publish``)."""
     if as_role not in ("chair", "secretary"):
         raise CouncilError("批准身份应为主持人（chair）或记录员（secretary）。", field="as_role")
-    row = Minutes.objects.select_for_update().select_related("meeting__council__place", "meeting__moderator").get(
+    row = Minutes.objects.select_for_update(of=("self",)).select_related("meeting__council__place", "meeting__moderator").get(
         pk=minutes.pk)
     if not _may_approve(row, actor, as_role):
         raise NotAllowed("只有本次会议的主持人或记录员可以批准纪要。" if as_role == "chair" else "只有本次会议的记录员可以批准纪要。")

@@ -8,3 +8,25 @@ class CouncilsConfig(AppConfig):
     name = "gongzhi.councils"
     label = "councils"
     verbose_name = _("居民议事会")
+
+    def ready(self) -> None:
+        from gongzhi.core.registry import (
+            register_demo_loader,
+            register_landing_link,
+            register_websocket_route,
+        )
+        from gongzhi.councils.demo import load_demo_councils
+
+        register_demo_loader(50, "councils", load_demo_councils)  # after places, accounts, people, services
+        for role in ("council_member", "council_moderator", "community_worker"):
+            register_landing_link(role, "councils:meeting_list", _("议事会会议"))
+
+        # --- live meeting room (websockets): consumers.py / routing.py belong to the live-room half ---
+        from gongzhi.core.registry import REGISTRY
+        from gongzhi.councils.routing import websocket_urlpatterns
+
+        known = {str(getattr(r, "pattern", "")) for r in REGISTRY.websocket_routes}
+        for route in websocket_urlpatterns:
+            if str(route.pattern) not in known:  # ready() may run more than once in tests
+                register_websocket_route(route)
+        # --- end live meeting room ---

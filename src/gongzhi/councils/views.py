@@ -21,12 +21,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
-from procedure import MOTIONS
 
 from gongzhi.accounts.actions import ActionError
 from gongzhi.councils import actions, queries
 from gongzhi.councils.consumers import roster_of, runs_meeting, snapshot, viewer_for
 from gongzhi.councils.enums import MeetingStatus, MinutesStatus
+from procedure import MOTIONS
 
 # Labels of the action codes in ``legal`` (see consumers.legal_for); room.js reads them from
 # the page, so every word on a button goes through gettext like the rest of the interface.
@@ -197,7 +197,9 @@ def projector(request: HttpRequest, meeting_id: int) -> HttpResponse:
 def _minutes_context(minutes: Any) -> dict[str, Any]:
     from gongzhi.councils.minutes import minutes_outline
 
-    return {"minutes": minutes, "meeting": minutes.meeting, "d": minutes_outline(minutes),
+    # minutes_doc.html reads ``minutes.outline`` (the rendering shared with the PDF and Word copies).
+    minutes.outline = minutes_outline(minutes)
+    return {"minutes": minutes, "meeting": minutes.meeting,
             "approved": minutes.status == MinutesStatus.APPROVED}
 
 

@@ -113,7 +113,12 @@ class Intake:
     address: str = ""
 
 
-def _resolve_applicant(intake: Intake, actor: Any, channel: str) -> tuple[Person | None, Organisation | None]:
+def _resolve_applicant(
+    intake: Intake, actor: Any, channel: str
+) -> tuple[Person | None, Organisation | None, str]:
+    """The applicant by their one number (一号办). Returns (person, organisation, number to
+    register): a first-time walk-in at the window is registered inside the intake transaction,
+    so a refused application leaves no stray person behind."""
     result = check_identifier(intake.applicant_number)
     if not result.valid:
         detail = "；".join(e.message_zh for e in result.errors) or "号码无法识别"
@@ -124,7 +129,7 @@ def _resolve_applicant(intake: Intake, actor: Any, channel: str) -> tuple[Person
             raise ApplicantError("未找到该统一社会信用代码对应的单位，请先办理单位登记", field="applicant_number")
         if channel == Channel.ONLINE and not org.agents.filter(pk=actor.pk).exists():
             raise NotAllowed("您不是该单位的经办人，不能代为申请", field="applicant_number")
-        return None, org
+        return None, org, ""
     person = find_person_by_number(actor, result.normalized)
     if channel == Channel.ONLINE:
         mine = own_person(actor)
@@ -132,10 +137,9 @@ def _resolve_applicant(intake: Intake, actor: Any, channel: str) -> tuple[Person
             raise NotAllowed("网上申请只能以本人身份提交", field="applicant_number")
     if person is None:
         if channel == Channel.WINDOW and intake.applicant_name.strip():
-            person = do_register_person(result.normalized, intake.applicant_name, actor=actor)
-        else:
-            raise ApplicantError("该证件号码尚未登记，请在窗口填写申请人姓名后登记", field="applicant_number")
-    return person, None
+            return None, None, result.normalized
+        raise ApplicantError("该证件号码尚未登记，请在窗口填写申请人姓名后登记", field="applicant_number")
+    return person, None, ""
 
 
 def _resolve_items(intake: Intake) -> tuple[Bundle | None, list[ServiceItem]]:
@@ -164,7 +168,7 @@ class _MaterialPlan:
 
 
 def _plan_materials(
-    items: list[ServiceItem], owner: Person | Organisation, intake: Intake, bad_credit: bool
+    items: list[ServiceItem], owner: Person | Organisation | None, intake: Intake, bad_credit: bool
 ) -> tuple[dict[int, list[_MaterialPlan]], list[str]]:
     """Decide for every item's every material where it comes from; list all that are missing.
 
@@ -172,10 +176,10 @@ def _plan_materials(
     same wallet document type) are satisfied by one upload or one wallet document.
     """
     wallet: dict[str, Document] = {}
-    for doc in wallet_for(owner):
+    for doc in wallet_for(owner) if owner is not None else []:
         wallet.setdefault(doc.doc_type, doc)
     chosen: dict[str, Document] = {}
-    if intake.documents:
+    if intake.documents and owner is not None:
         own = {d.pk: d for d in wallet_for(owner).filter(pk__in=list(intake.documents.values()))}
         for key, doc_id in intake.documents.items():
             if doc_id in own:
@@ -265,25 +269,33 @@ def _accept(
     intake: Intake, actor: Any, channel: str, key: str, bundle: Bundle | None, items: list[ServiceItem],
     cleaned: dict[int, dict[str, Any]], form_errors: list[tuple[str, str]],
 ) -> Application:
-    with transaction.atomic():
-        person, org = _resolve_applicant(intake, actor, channel)
-        owner: Person | Organisation = person or org  # type: ignore[assignment]
-        for item in items:
-            if item.applicant_type == ApplicantType.PERSON and org is not None:
-                raise ApplicantError(f"“{item.name}”只受理自然人申请", field="applicant_number")
-            if item.applicant_type == ApplicantType.ENTERPRISE and person is not None:
-                raise ApplicantError(f"“{item.name}”只受理法人和其他组织申请", field="applicant_number")
-        if form_errors:
-            raise FormInvalid("申请表有误：" + "；".join(m for _f, m in form_errors), form_errors)
-        plans, missing = _plan_materials(items, owner, intake, bool(owner.bad_credit))
-        if missing:
-            raise MaterialsMissing("材料不齐，请一次性补齐以下材料：" + "；".join(missing), missing)
+    # Everything that only reads runs before the write transaction: on SQLite an IMMEDIATE
+    # transaction holds the database's single write lock, so the shorter it is, the more
+    # submissions per second the whole hall can take (bench/intake.py).
+    person, org, register_number = _resolve_applicant(intake, actor, channel)
+    for item in items:
+        if item.applicant_type == ApplicantType.PERSON and org is not None:
+            raise ApplicantError(f"“{item.name}”只受理自然人申请", field="applicant_number")
+        if item.applicant_type == ApplicantType.ENTERPRISE and org is None:
+            raise ApplicantError(f"“{item.name}”只受理法人和其他组织申请", field="applicant_number")
+    if form_errors:
+        raise FormInvalid("申请表有误：" + "；".join(m for _f, m in form_errors), form_errors)
+    owner: Person | Organisation | None = person or org
+    plans, missing = _plan_materials(items, owner, intake, bool(owner is not None and owner.bad_credit))
+    if missing:
+        raise MaterialsMissing("材料不齐，请一次性补齐以下材料：" + "；".join(missing), missing)
+    now = timezone.now()
+    today = timezone.localdate()
+    cal = work_calendar()
 
-        place = (person.home_place if person else org.place) if (person or org) else None  # type: ignore[union-attr]
+    with transaction.atomic():
+        if register_number:
+            person = do_register_person(register_number, intake.applicant_name, actor=actor)
+            owner = person
+        assert owner is not None
+        place = person.home_place if person is not None else org.place  # type: ignore[union-attr]
         if place is None:
             place = _actor_place(actor) or items[0].department.place
-        now = timezone.now()
-        today = timezone.localdate()
         app = Application.objects.create(
             number=_new_number(),
             idempotency_key=key,
@@ -302,14 +314,15 @@ def _accept(
                 owner, _doc_type_for(items, mat_key), _material_name(items, mat_key), upload,
                 source="窗口扫描" if channel == Channel.WINDOW else "网上上传", actor=_intake_actor(actor),
             )
-        cal = work_calendar()
-        number = person.number_masked if person else org.uscc  # type: ignore[union-attr]
+        number = person.number_masked if person is not None else org.uscc  # type: ignore[union-attr]
         tail = _tail(number)
-        for n, item in enumerate(items, start=1):
+        app.created_cases = [  # type: ignore[attr-defined]  # the API answers from these, no re-read
             _create_case(
                 app, n, item, person, org, place, cleaned[item.pk], plans[item.pk], uploaded,
                 intake, channel, actor, now, today, cal, tail,
             )
+            for n, item in enumerate(items, start=1)
+        ]
     return app
 
 

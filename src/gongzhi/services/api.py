@@ -458,7 +458,8 @@ def application_out(app: Application) -> ApplicationOut:
         receipt = reverse("services:receipt_pdf", args=[app.number])
     except NoReverseMatch:  # the page view is optional; the API works without it
         receipt = None
-    cases = app.cases.select_related("item", "department").order_by("number")
+    # A fresh submission carries the cases it just made; a retry reads them back.
+    cases = getattr(app, "created_cases", None) or app.cases.select_related("item", "department").order_by("number")
     return ApplicationOut(
         number=app.number, channel=app.channel, submitted_at=app.submitted_at,
         bundle=app.bundle.code if app.bundle_id else None,  # type: ignore[union-attr]

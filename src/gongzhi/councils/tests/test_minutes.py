@@ -11,7 +11,12 @@ import pytest
 
 from gongzhi.core.models import AuditEvent
 from gongzhi.councils import actions
-from gongzhi.councils.minutes import minutes_outline, render_minutes_docx, render_minutes_html, render_minutes_pdf
+from gongzhi.councils.minutes import (
+    minutes_outline,
+    render_minutes_docx,
+    render_minutes_html,
+    render_minutes_pdf,
+)
 from gongzhi.councils.models import Meeting, Minutes
 from gongzhi.councils.queries import public_minutes, verify_minutes
 from gongzhi.councils.tests.helpers import act, arrive_all, build_council, floor

@@ -94,3 +94,41 @@ def test_meeting_list_links_by_role(client: Client, room: SimpleNamespace) -> No
     html = page(client, room.users[0], "/councils/meetings/").content.decode()
     assert f"/councils/meetings/{room.meeting.pk}/" in html and "/console/" not in html
     assert room.meeting.title not in page(client, room.outsider, "/councils/meetings/").content.decode()
+
+
+def test_minutes_pages_draft_then_public_with_pdf_and_word(client: Client, room: SimpleNamespace) -> None:
+    from gongzhi.councils import actions
+
+    do = actions.do_apply_meeting_action
+    for user in room.users:
+        do(room.meeting, {"type": "arrive"}, actor=user)
+    do(room.meeting, {"type": "request_floor"}, actor=room.users[0])
+    do(room.meeting, {"type": "recognize", "member": room.ids[0]}, actor=room.mod_user)
+    do(room.meeting, {"type": "move", "kind": "main", "text": "在楼间加装空调冷凝水管"}, actor=room.users[0])
+    do(room.meeting, {"type": "second"}, actor=room.users[1])
+    do(room.meeting, {"type": "state_question"}, actor=room.mod_user)
+    do(room.meeting, {"type": "call_vote"}, actor=room.mod_user)
+    for user in room.users:
+        do(room.meeting, {"type": "cast_vote", "choice": "aye"}, actor=user)
+    do(room.meeting, {"type": "announce_result"}, actor=room.mod_user)
+    do(room.meeting, {"type": "declare_adjourned"}, actor=room.mod_user)
+    console = f"/councils/meetings/{room.meeting.pk}/console/"
+    client.force_login(room.mod_user)
+    assert client.post(console, {"op": "minutes"})["Location"].endswith("/minutes/")
+    detail = client.get(f"/councils/meetings/{room.meeting.pk}/minutes/")
+    assert detail.status_code == 200 and "在楼间加装空调冷凝水管" in detail.content.decode()
+    assert "以主持人身份批准" in detail.content.decode()
+    client.logout()
+    assert client.get(f"/councils/minutes/{room.meeting.pk}/").status_code == 404  # a draft is not public
+    client.force_login(room.mod_user)
+    client.post(f"/councils/meetings/{room.meeting.pk}/minutes/", {"as_role": "chair"})
+    from gongzhi.councils.models import Minutes
+
+    actions.do_approve_minutes(Minutes.objects.get(meeting=room.meeting), actor="test", as_role="secretary")
+    client.logout()
+    public = client.get(f"/councils/minutes/{room.meeting.pk}/")
+    assert public.status_code == 200 and "在楼间加装空调冷凝水管" in public.content.decode()
+    pdf = client.get(f"/councils/meetings/{room.meeting.pk}/minutes.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    docx = client.get(f"/councils/meetings/{room.meeting.pk}/minutes.docx")
+    assert docx.status_code == 200 and docx.content.startswith(b"PK")
