@@ -110,6 +110,7 @@ DATABASE_URL = env_str("DATABASE_URL", "")
 if DATABASE_URL:
     _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 600), conn_health_checks=True)
     if _db["ENGINE"] == "django.db.backends.sqlite3":
+        _db["ENGINE"] = "gongzhi.core.db.sqlite3"
         _db["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
@@ -118,7 +119,8 @@ if DATABASE_URL:
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)  # so any `gongzhi` command can open the database
     _db = {
-        "ENGINE": "django.db.backends.sqlite3",
+        # SQLite with writers queued on a file lock (core/db/sqlite3/base.py explains why).
+        "ENGINE": "gongzhi.core.db.sqlite3",
         "NAME": str(SQLITE_PATH),
         "CONN_MAX_AGE": env_int("CONN_MAX_AGE", 600),
         "OPTIONS": {

@@ -1,0 +1,346 @@
+"""Live meeting room benchmark (issue 4): 1,000 phones in one room, one ballot.
+
+For each channel layer — the embedded default (in-memory layer, one daphne process) and Redis
+(``channels_redis``, two daphne processes with the clients split half/half, so every update
+crosses processes) — on a throw-away SQLite database:
+
+1. baseline: 10 clients connected, a ballot, time from the last vote's acknowledgement until
+   every client holds the announced result;
+2. the same with 1,000 clients connected (200 of them vote).
+
+Printed: p50/p99 of that time and the number of clients that never got the result (lost), with
+the ratio to the baseline of the same run. Target: p99 < 0.5 s, nothing lost.
+
+The clients are a minimal asyncio websocket client (RFC 6455 text frames) in this process; the
+servers are separate daphne processes; everything is on 127.0.0.1. Loops are bounded in count
+and time. Run: ``make bench`` or ``.venv/bin/python bench/meeting.py [--members 1000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import struct
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import ROOT, backend_env, free_port  # noqa: E402
+
+RESULT_TIMEOUT = 15.0  # a client without the result after this long counts as lost
+VOTERS = 200
+
+# ------------------------------------------------------------------------------ child: seed
+
+
+def seed(members: int) -> dict[str, Any]:
+    """Runs in a child with Django configured: a council of ``members``, all present, sessions."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.utils import timezone
+
+    from gongzhi.accounts.actions import do_assign_role, do_create_user
+    from gongzhi.accounts.enums import Role
+    from gongzhi.councils import actions
+    from gongzhi.places.actions import do_create_place
+
+    city = do_create_place("city", "B440300", "深圳市", None, actor="bench")
+    district = do_create_place("district", "B440305", "南山区", city, actor="bench")
+    sub = do_create_place("subdistrict", "B440305007", "桃源街道", district, actor="bench")
+    place = do_create_place("community", "B440305007001", "平山社区", sub, actor="bench")
+    record = actions.do_create_profile("bench-ronr", "RONR", "ronr", {}, actor="bench")
+    council = actions.do_create_council("千人议事会", place, record, actor="bench")
+    users = []
+    for i in range(members):
+        user = do_create_user(f"m{i}", f"成员{i}", None, actor="bench", validate=False)
+        do_assign_role(user, Role.COUNCIL_MEMBER, place, actor="bench")
+        actions.do_add_member(council, f"成员{i}", actor="bench", user=user)
+        users.append(user)
+    mod_user = do_create_user("mod", "主持人", None, actor="bench", validate=False)
+    do_assign_role(mod_user, Role.COUNCIL_MODERATOR, place, actor="bench")
+    moderator = actions.do_register_moderator(mod_user, place, actor="bench", display_name="主持人",
+                                              certificate_no="B-1", certified_on=timezone.localdate())
+    actions.do_assign_moderator(moderator, council, actor="bench")
+    meeting = actions.do_schedule_meeting(council, "千人会议", timezone.now() + timedelta(hours=1), actor="bench",
+                                          moderator=moderator)
+    actions.do_start_meeting(meeting, actor=mod_user)
+    for user in users:
+        actions.do_apply_meeting_action(meeting, {"type": "arrive"}, actor=user)
+
+    def cookie(user: Any) -> str:
+        s = SessionStore()
+        s[SESSION_KEY] = str(user.pk)
+        s[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+        s[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        s.create()
+        return f"{settings.SESSION_COOKIE_NAME}={s.session_key}"
+
+    return {"meeting": meeting.pk, "moderator": cookie(mod_user), "members": [cookie(u) for u in users]}
+
+
+# ---------------------------------------------------------------------------- websocket client
+
+
+class WS:
+    """Just enough RFC 6455 for this benchmark: text frames, masked from the client, ping/pong."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def connect(cls, port: int, path: str, cookie: str) -> WS:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                      f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                      f"Origin: http://127.0.0.1:{port}\r\nCookie: {cookie}\r\n\r\n").encode())
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 60)
+        if b" 101 " not in head.split(b"\r\n", 1)[0]:
+            raise ConnectionError(head[:200].decode(errors="replace"))
+        return cls(reader, writer)
+
+    def send(self, data: dict[str, Any]) -> None:
+        payload = json.dumps(data).encode()
+        mask = os.urandom(4)
+        n = len(payload)
+        header = bytes([0x81])
+        if n < 126:
+            header += bytes([0x80 | n])
+        elif n < 65536:
+            header += bytes([0x80 | 126]) + struct.pack("!H", n)
+        else:
+            header += bytes([0x80 | 127]) + struct.pack("!Q", n)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.writer.write(header + mask + masked)
+
+    async def recv(self) -> dict[str, Any]:
+        chunks = b""
+        while True:
+            b0, b1 = await self.reader.readexactly(2)
+            opcode, n = b0 & 0x0F, b1 & 0x7F
+            if n == 126:
+                (n,) = struct.unpack("!H", await self.reader.readexactly(2))
+            elif n == 127:
+                (n,) = struct.unpack("!Q", await self.reader.readexactly(8))
+            data = await self.reader.readexactly(n)
+            if opcode == 0x8:
+                raise ConnectionError("closed by server")
+            if opcode == 0x9:
+                self.writer.write(bytes([0x8A, 0x80 | len(data)]) + b"\0\0\0\0" + data)
+                continue
+            chunks += data
+            if b0 & 0x80:
+                return json.loads(chunks)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+@dataclass
+class Client:
+    ws: WS
+    version: int = 0
+    state: dict[str, Any] = field(default_factory=dict)
+    got_result_at: float | None = None
+    want: str | None = None  # motion id whose result we wait for
+    acks: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+
+    async def run(self) -> None:
+        try:
+            while True:
+                msg = await self.ws.recv()
+                kind = msg.get("type")
+                if kind in ("state", "update", "resync"):
+                    if msg["version"] >= self.version:
+                        self.version, self.state = msg["version"], msg["state"]
+                    result = self.state.get("result") or {}
+                    if self.want and result.get("motion_id") == self.want and self.got_result_at is None:
+                        self.got_result_at = time.perf_counter()
+                elif kind in ("ack", "refused"):
+                    await self.acks.put(msg)
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            return
+
+    async def act(self, action: dict[str, Any]) -> dict[str, Any]:
+        self.ws.send({"id": 1, "action": action})
+        reply = await asyncio.wait_for(self.acks.get(), 60)
+        if reply["type"] != "ack":
+            raise RuntimeError(f"{action} refused: {reply}")
+        return reply
+
+
+async def open_clients(ports: list[int], meeting: int, cookies: list[str]) -> list[Client]:
+    clients: list[Client] = []
+    sem = asyncio.Semaphore(50)  # connect in waves: a thousand handshakes at once is a SYN flood
+
+    async def one(i: int, cookie: str) -> Client:
+        async with sem:
+            ws = await WS.connect(ports[i % len(ports)], f"/ws/meetings/{meeting}/", cookie)
+            c = Client(ws)
+            first = await asyncio.wait_for(ws.recv(), 120)
+            c.version, c.state = first["version"], first["state"]
+            return c
+
+    clients = list(await asyncio.gather(*(one(i, c) for i, c in enumerate(cookies))))
+    for c in clients:
+        c.task = asyncio.get_running_loop().create_task(c.run())  # type: ignore[attr-defined]
+    return clients
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    data = sorted(values)
+    return data[min(len(data) - 1, int(len(data) * p))]
+
+
+async def ballot(ports: list[int], data: dict[str, Any], n_clients: int, n_voters: int, label: str) -> dict[str, Any]:
+    meeting = data["meeting"]
+    t_connect = time.perf_counter()
+    clients = await open_clients(ports, meeting, data["members"][:n_clients])
+    connect_s = time.perf_counter() - t_connect
+    (mod,) = await open_clients(ports, meeting, [data["moderator"]])
+    mover, seconder = clients[0], clients[1]
+    # A fresh main motion: floor, move, second, state, call the vote.
+    await mover.act({"type": "request_floor"})
+    await asyncio.sleep(0.05)
+    queue = (await _fresh(mod))["queue"]
+    member_id = queue[-1]["member"]
+    await mod.act({"type": "recognize", "member": member_id})
+    await mover.act({"type": "move", "kind": "main", "text": f"{label}：每月开一次议事会"})
+    await seconder.act({"type": "second"})
+    await mod.act({"type": "state_question"})
+    await mod.act({"type": "call_vote"})
+    state = await _fresh(mod)
+    motion = state["ballot"]["motion_id"]
+    for c in clients:
+        c.want, c.got_result_at = motion, None
+    voters = clients[:n_voters]
+    t_votes = time.perf_counter()
+    await asyncio.gather(*(v.act({"type": "cast_vote", "choice": "aye" if i % 3 else "no"})
+                           for i, v in enumerate(voters)))
+    last_vote = time.perf_counter()
+    await mod.act({"type": "announce_result"})
+    deadline = time.monotonic() + RESULT_TIMEOUT
+    while time.monotonic() < deadline and any(c.got_result_at is None for c in clients):
+        await asyncio.sleep(0.01)
+    lat = [c.got_result_at - last_vote for c in clients if c.got_result_at is not None]
+    lost = sum(1 for c in clients if c.got_result_at is None)
+    for c in [*clients, mod]:
+        c.task.cancel()  # type: ignore[attr-defined]
+        c.ws.close()
+    await asyncio.sleep(0.5)  # let the servers see the sockets go before the next phase
+    return {"clients": n_clients, "voters": n_voters, "p50": pct(lat, 0.5), "p99": pct(lat, 0.99),
+            "max": max(lat) if lat else float("nan"), "lost": lost, "connect_s": connect_s,
+            "votes_s": last_vote - t_votes}
+
+
+async def _fresh(c: Client) -> dict[str, Any]:
+    await asyncio.sleep(0.2)  # the actor's own update follows its ack
+    return c.state
+
+
+# --------------------------------------------------------------------------------- orchestrate
+
+
+def daphnes(env: dict[str, str], count: int) -> tuple[list[subprocess.Popen[bytes]], list[int]]:
+    procs, ports = [], []
+    for _ in range(count):
+        port = free_port()
+        procs.append(subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "gongzhi.councils.routing:application"],
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        ports.append(port)
+    import socket
+
+    for port in ports:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), 1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("daphne did not start") from None
+                time.sleep(0.2)
+    return procs, ports
+
+
+def run_layer(name: str, members: int, redis: bool) -> dict[str, Any]:
+    with backend_env("sqlite", f"meeting-{name}") as env:
+        if redis:
+            env["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+        env.pop("GONGZHI_WS_PORT", None)
+        code = ("import django, json, sys; django.setup()\n"
+                "from django.core.management import call_command; call_command('migrate', verbosity=0)\n"
+                "sys.path.insert(0, 'bench'); from meeting import seed\n"
+                f"print('SEED ' + json.dumps(seed({members})))")
+        t = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True,  # noqa: S603
+                             check=False, timeout=1800)
+        if out.returncode != 0:
+            raise RuntimeError(out.stderr[-3000:])
+        data = json.loads(next(line for line in out.stdout.splitlines() if line.startswith("SEED "))[5:])
+        print(f"  [{name}] seeded {members} members, all present, in {time.perf_counter() - t:.0f} s", flush=True)
+        procs, ports = daphnes(env, 2 if redis else 1)
+        try:
+            base = asyncio.run(ballot(ports, data, 10, 5, "基线"))
+            full = asyncio.run(ballot(ports, data, members, min(VOTERS, members), "千人"))
+        finally:
+            for p in procs:
+                p.terminate()
+            for p in procs:
+                try:
+                    p.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        return {"layer": name, "processes": len(ports), "baseline": base, "full": full}
+
+
+def redis_available() -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), 1).close()
+        return True
+    except OSError:
+        return False
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--members", type=int, default=1000)
+    args, _ = parser.parse_known_args()
+    results = [run_layer("memory", args.members, redis=False)]
+    if redis_available():
+        results.append(run_layer("redis", args.members, redis=True))
+    else:
+        print("  Redis not reachable on 127.0.0.1:6379: cross-process case skipped")
+    ok = True
+    print(f"\n  time from the last vote to every client holding the announced result ({args.members} sockets, "
+          f"{min(VOTERS, args.members)} voters):")
+    print("  layer    procs  clients    p50 ms    p99 ms    max ms  lost  p99/baseline  connect s  votes s")
+    for r in results:
+        b, f = r["baseline"], r["full"]
+        for row, ratio in ((b, ""), (f, f"{f['p99'] / b['p99']:.1f}x" if b["p99"] > 0 else "")):
+            print(f"  {r['layer']:<8} {r['processes']:>5} {row['clients']:>8} {row['p50'] * 1000:>9.0f} "
+                  f"{row['p99'] * 1000:>9.0f} {row['max'] * 1000:>9.0f} {row['lost']:>5}  {ratio:>12} "
+                  f"{row['connect_s']:>10.1f} {row['votes_s']:>8.1f}")
+        ok &= f["p99"] < 0.5 and f["lost"] == 0
+    print(f"\n  target p99 < 500 ms, nothing lost: {'met' if ok else 'NOT met'}")
+    print("RESULT " + json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
