@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import ROOT, backend_env, free_port  # noqa: E402
+from _harness import ROOT, backend_env, free_port
 
 RESULT_TIMEOUT = 15.0  # a client without the result after this long counts as lost
 VOTERS = 200
@@ -257,7 +257,7 @@ def daphnes(env: dict[str, str], count: int) -> tuple[list[subprocess.Popen[byte
     procs, ports = [], []
     for _ in range(count):
         port = free_port()
-        procs.append(subprocess.Popen(  # noqa: S603
+        procs.append(subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "gongzhi.councils.routing:application"],
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         ports.append(port)
@@ -286,7 +286,7 @@ def run_layer(name: str, members: int, redis: bool) -> dict[str, Any]:
                 "sys.path.insert(0, 'bench'); from meeting import seed\n"
                 f"print('SEED ' + json.dumps(seed({members})))")
         t = time.perf_counter()
-        out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True,  # noqa: S603
+        out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True,
                              check=False, timeout=1800)
         if out.returncode != 0:
             raise RuntimeError(out.stderr[-3000:])

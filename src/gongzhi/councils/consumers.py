@@ -445,7 +445,9 @@ class RoomHub:
     async def _start(self) -> None:
         layer = get_channel_layer()
         assert layer is not None, "CHANNEL_LAYERS must be configured for the meeting room"
-        self.channel = await layer.new_channel(prefix=f"room{self.meeting_id}.")
+        # The default prefix on purpose: channels_redis serves all of a process's "specific."
+        # channels from one Redis list, and a channel with another prefix starves behind it.
+        self.channel = await layer.new_channel()
         await layer.group_add(self.group, self.channel)
         loop = asyncio.get_running_loop()
         self.tasks = [loop.create_task(self._listen()), loop.create_task(self._pump())]

@@ -124,20 +124,21 @@ def _room_context(request: HttpRequest, meeting: Any, mode: str) -> dict[str, An
     version, public, per = snapshot(meeting.pk, [viewer])
     meeting.refresh_from_db()
     you = per[viewer.key]
-    initial = {"type": "state", "version": version, "state": public, "you": you, "roster": roster_of(meeting)}
+    roster = roster_of(meeting)
+    initial = {"type": "state", "version": version, "state": public, "you": you, "roster": roster}
     return {
         "meeting": meeting,
         "mode": mode,
         "initial": initial,
         "state": public,
         "you": you,
-        "roster": initial["roster"],
+        "roster": roster,
         "labels": {"actions": ACTION_LABELS, "text": TEXT_LABELS},
         "ws_url": ws_url(request, meeting.pk, "projector" if mode == "projector" else ""),
         "runs": viewer.moderator,
         "agenda": list(meeting.agenda.all()),
         "has_minutes": hasattr(meeting, "minutes"),
-        "action_buttons": _buttons(you.get("legal", []), initial["roster"]),
+        "action_buttons": _buttons(you.get("legal", []), roster),
     }
 
 

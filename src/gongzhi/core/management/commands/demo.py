@@ -43,9 +43,12 @@ def print_logins(out: Any, logins: list[tuple[str, str, str, str]]) -> None:
     if not logins:
         return
     out.write("\n演示账号 Demo logins (demo data only — change before real use):\n")
+    from gongzhi.accounts.enums import Role
+
     width = max(len(row[0]) for row in logins)
     for username, password, role, place in logins:
-        out.write(f"  {username.ljust(width)}  {password}  {role} · {place}\n")
+        label = Role(role).label if role in Role.values else role
+        out.write(f"  {username.ljust(width)}  {password}  {label} · {place}\n")
 
 
 class Command(BaseCommand):
