@@ -214,14 +214,14 @@ async def ballot(ports: list[int], data: dict[str, Any], n_clients: int, n_voter
     # A fresh main motion: floor, move, second, state, call the vote.
     await mover.act({"type": "request_floor"})
     await asyncio.sleep(0.05)
-    queue = (await _fresh(mod))["queue"]
-    member_id = queue[-1]["member"]
+    state = await _until(mod, lambda s: bool(s.get("queue")))
+    member_id = state["queue"][-1]["member"]
     await mod.act({"type": "recognize", "member": member_id})
     await mover.act({"type": "move", "kind": "main", "text": f"{label}：每月开一次议事会"})
     await seconder.act({"type": "second"})
     await mod.act({"type": "state_question"})
     await mod.act({"type": "call_vote"})
-    state = await _fresh(mod)
+    state = await _until(mod, lambda s: s.get("ballot") is not None)
     motion = state["ballot"]["motion_id"]
     for c in clients:
         c.want, c.got_result_at = motion, None
@@ -245,8 +245,13 @@ async def ballot(ports: list[int], data: dict[str, Any], n_clients: int, n_voter
             "votes_s": last_vote - t_votes}
 
 
-async def _fresh(c: Client) -> dict[str, Any]:
-    await asyncio.sleep(0.2)  # the actor's own update follows its ack
+async def _until(c: Client, check: Any, timeout: float = 60) -> dict[str, Any]:
+    """Wait until the client's latest state satisfies ``check`` (bounded)."""
+    deadline = time.monotonic() + timeout
+    while not check(c.state):
+        if time.monotonic() > deadline:
+            raise TimeoutError("state never arrived")
+        await asyncio.sleep(0.02)
     return c.state
 
 
@@ -259,7 +264,7 @@ def daphnes(env: dict[str, str], count: int) -> tuple[list[subprocess.Popen[byte
         port = free_port()
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "gongzhi.councils.routing:application"],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(os.environ.get("BENCH_DAPHNE_LOG", os.devnull), "ab")))
         ports.append(port)
     import socket
 

@@ -8,8 +8,8 @@ know, hence the table in front of it — FIELD-NOTES), edited by administrators,
 from __future__ import annotations
 
 import csv
-import time
 import json
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta

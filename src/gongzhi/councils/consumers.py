@@ -527,6 +527,10 @@ class MeetingConsumer(AsyncWebsocketConsumer):
 
     viewer: Viewer | None = None
     hub: RoomHub | None = None
+    # No channel of its own: the hub is the process's one subscriber. An alias that names no
+    # layer makes Channels skip the per-socket channel and its receive loop — with channels_redis
+    # a thousand of those loops timed out reading from Redis (bench/meeting.py).
+    channel_layer_alias = "councils-room-sockets-use-the-hub"
 
     async def connect(self) -> None:
         self.meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
@@ -657,12 +661,13 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             return
         version = int(getattr(result, "version", 0))
         await self.reply({"type": "ack", "id": ref, "version": version})
-        # The actor sees the effect of their own action at once, without waiting for the hub's
-        # throttle (their vote button must turn into "已投票" now).
+        # Tell the local hub now (no need to wait for the broadcast's round trip through the
+        # layer); the actor's own screen updates with the room's next push. No per-actor read
+        # here: 200 votes would queue 200 state reads on the one database thread ahead of the
+        # announcement (measured: +0.4 s on the result at 300 sockets).
         if self.hub is not None:
-            self.hub.note(version)
-            if version > self.sent_version:
-                await self.send_state(kind="update")
+            kinds = [o.get("type", "") for o in getattr(result, "outcomes", []) if isinstance(o, dict)]
+            self.hub.note(version, kinds)
 
     def _apply(self, action: Any, user: Any, expected: int | None, on_behalf_of: Any) -> Any:
         from gongzhi.councils import actions
