@@ -263,7 +263,7 @@ def daphnes(env: dict[str, str], count: int) -> tuple[list[subprocess.Popen[byte
     for _ in range(count):
         port = free_port()
         procs.append(subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "gongzhi.councils.routing:application"],
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "gongzhi.asgi:application"],
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(os.environ.get("BENCH_DAPHNE_LOG", os.devnull), "ab")))
         ports.append(port)
     import socket

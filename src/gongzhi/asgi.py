@@ -11,6 +11,7 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from gongzhi.core.registry import REGISTRY  # noqa: E402
 
@@ -19,6 +20,8 @@ websocket_urlpatterns: list = list(getattr(REGISTRY, "websocket_routes", []))
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
+        # Session-authenticated sockets accept only pages from our own hosts (ALLOWED_HOSTS):
+        # another site must not open a meeting socket with a member's cookie.
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -102,7 +102,7 @@ def server(tmp_path: Path) -> Iterator[SimpleNamespace]:
                                    "print(json.dumps(seed()))").strip().splitlines()[-1])
     port = _free_port()
     proc = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "gongzhi.councils.routing:application"],
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "gongzhi.asgi:application"],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"

@@ -349,3 +349,23 @@ def test_hub_coalesces_a_burst_of_versions_to_the_newest() -> None:
     assert hub.target == 9 and hub.tally_only  # older versions arriving late change nothing
     hub.note(10, ["ResultAnnounced", "MotionDisposed"])
     assert hub.target == 10 and not hub.tally_only  # the result is never throttled
+
+
+@pytest.mark.django_db(transaction=True)
+def test_foreign_origin_is_refused_by_the_asgi_application() -> None:
+    """gongzhi.asgi only accepts sockets opened by pages of our own hosts (ALLOWED_HOSTS)."""
+    import asyncio
+
+    from gongzhi.asgi import application
+
+    async def attempt(origin: bytes) -> tuple[bool, object]:
+        comm = WebsocketCommunicator(application, "/ws/meetings/1/", headers=[(b"origin", origin)])
+        connected, detail = await comm.connect()
+        await comm.disconnect()
+        return bool(connected), detail
+
+    # Our own origin reaches the consumer, which refuses the anonymous user with its own code…
+    assert asyncio.run(attempt(b"http://127.0.0.1:8001")) == (False, 4401)
+    # …a foreign origin is turned away before any consumer code runs.
+    connected, detail = asyncio.run(attempt(b"http://evil.example"))
+    assert connected is False and detail != 4401
