@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from gongzhi.core.tests.browser_fixtures import browser, browser_page, screenshot_dir  # noqa: F401 — one session-wide browser
+from gongzhi.core.tests.browser_fixtures import browser, browser_page, screenshot_dir  # noqa: F401 — one browser at a time
 
 SYSTEM = "test"  # system actor for fixture writes
 

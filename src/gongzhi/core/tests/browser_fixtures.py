@@ -1,7 +1,7 @@
 """Browser fixtures shared by every app's browser tests (registered once, in src/conftest.py).
 
-One session-wide Playwright instance: two ``sync_playwright()`` in one process fail ("Sync API
-inside the asyncio loop"), so app test modules must not define or import these fixtures
+One Playwright instance at a time: two ``sync_playwright()`` open in one process fail ("Sync
+API inside the asyncio loop"), so app test modules must not define or import these fixtures
 themselves — the root conftest provides them.
 
 The browser is Debian's chromium driven by Playwright's sync API (FIELD-NOTES: never
@@ -41,8 +41,11 @@ def _no_browser(reason: str) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Module scope, not session: Playwright's sync API keeps an event loop running in this
+    # thread while it is open, which breaks every later async_to_sync (Channels tests) in the
+    # same process. Each browser module starts chromium once and stops it before the next.
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         _no_browser(f"{CHROMIUM} not found")
     try:
