@@ -260,11 +260,16 @@ def _grow(target: int, seed: dict[str, Any], template: dict[str, list[dict[str, 
                 sql = f"INSERT INTO {table} ({','.join(cols)}) VALUES ({','.join([ph] * len(cols))})"
                 cur.executemany(sql, [[json.dumps(r[c]) if isinstance(r[c], (dict, list)) else r[c] for c in cols] for r in rows])
         n0 += size
-    if vendor == "postgres":
+    if vendor == "postgresql":
         with connection.cursor() as cur:
             for table in ("services_case", "services_task"):
                 cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
             cur.execute("ANALYZE")
+    if vendor == "sqlite":
+        # A running system checkpoints its WAL continuously; a million rows inserted in one go
+        # leave a huge WAL that slows every later read until it is checkpointed.
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     # Roll-up rows consistent with what was generated (stats_dirty=False above).
     from datetime import date
 
