@@ -68,7 +68,9 @@ def backend_env(backend: str, name: str) -> Iterator[dict[str, str]]:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], workers: int = 2, threads: int = 4) -> Iterator[int]:
+def gunicorn(env: dict[str, str], workers: int | None = None, threads: int | None = None) -> Iterator[int]:
+    workers = workers or int(os.environ.get("BENCH_WORKERS", 2))
+    threads = threads or int(os.environ.get("BENCH_THREADS", 1))  # as `gongzhi run` (see run.py)
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "gongzhi.wsgi:application", "--bind", f"127.0.0.1:{port}",

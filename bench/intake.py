@@ -372,7 +372,8 @@ def main() -> None:
         child(args.child, args.seconds, args.large)
         return
     print(f"intake benchmark: {CLIENTS} concurrent clients, {args.seconds:.0f}s per run, "
-          f"gunicorn 2 workers × 4 threads, client and server on this {os.cpu_count()}-core machine")
+          f"gunicorn {os.environ.get('BENCH_WORKERS', 2)} workers × {os.environ.get('BENCH_THREADS', 1)} thread, "
+          f"client and server on this {os.cpu_count()}-core machine")
     for backend in args.backends.split(","):
         if backend == "postgres" and not pg_available():
             print("postgres: not reachable — skipped")

@@ -25,7 +25,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.auth import hash_token
+from gongzhi.accounts.auth import forget_tokens, hash_token
 from gongzhi.accounts.enums import SUPERVISOR_PLACE_KIND, Role
 from gongzhi.accounts.models import ApiToken, Department, RoleAssignment, User
 from gongzhi.accounts.scope import clear_scope_cache, is_administrator, path_in_scope, scope_paths
@@ -198,6 +198,8 @@ def do_deactivate_user(user: User, *, actor: Any) -> None:
         user.is_active = False
         ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
         record_event("user.deactivate", actor=actor, obj=user)
+        forget_tokens()
+        transaction.on_commit(forget_tokens)
 
 
 # --- Logins (called by the auth backend and the auth signals) --------------------------------
@@ -343,6 +345,7 @@ def do_assign_role(
             },
         )
     clear_scope_cache(user)
+    forget_tokens()  # a system's token carries its user's roles in the memo
     return ra
 
 
@@ -367,6 +370,7 @@ def do_revoke_role(assignment: RoleAssignment, *, actor: Any, on: date | None = 
             after={"valid_to": end, "role": assignment.role, "user": assignment.user.username},
         )
     clear_scope_cache(assignment.user)
+    forget_tokens()
     return assignment
 
 
@@ -425,4 +429,7 @@ def do_revoke_api_token(token: ApiToken, *, actor: Any) -> ApiToken:
             token.revoked_at = timezone.now()
             token.save(update_fields=["revoked_at"])
             record_event("token.revoke", actor=actor, obj=token, after={"prefix": token.prefix})
+        # Now (this request) and after commit (a request that re-read the token meanwhile).
+        forget_tokens()
+        transaction.on_commit(forget_tokens)
     return token
