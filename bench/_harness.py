@@ -45,8 +45,9 @@ def pg_available() -> bool:
 def backend_env(backend: str, name: str) -> Iterator[dict[str, str]]:
     """Environment for a fresh database of ``backend`` ("sqlite" or "postgres")."""
     var = Path(tempfile.mkdtemp(prefix=f"gongzhi-bench-{name}-"))
+    # DEBUG off as deployed: with DEBUG on, Django wraps every cursor to record each query.
     env = {**os.environ, "GONGZHI_VAR_DIR": str(var), "DJANGO_SETTINGS_MODULE": "gongzhi.settings",
-           "LOG_LEVEL": "WARNING"}
+           "LOG_LEVEL": "WARNING", "DEBUG": "false"}
     env.pop("DATABASE_URL", None)
     dbname = f"gongzhi_bench_{name}_{os.getpid()}"
     if backend == "postgres":
