@@ -71,7 +71,9 @@ def backend_env(backend: str, name: str) -> Iterator[dict[str, str]]:
 @contextlib.contextmanager
 def gunicorn(env: dict[str, str], workers: int | None = None, threads: int | None = None) -> Iterator[int]:
     workers = workers or int(os.environ.get("BENCH_WORKERS", 2))
-    threads = threads or int(os.environ.get("BENCH_THREADS", 1))  # as `gongzhi run` (see run.py)
+    # As `gongzhi run` (see run.py): one thread per worker on SQLite, four on PostgreSQL.
+    default_threads = 4 if "postgres" in env.get("DATABASE_URL", "") else 1
+    threads = threads or int(os.environ.get("BENCH_THREADS", default_threads))
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "gongzhi.wsgi:application", "--bind", f"127.0.0.1:{port}",

@@ -374,7 +374,7 @@ def main() -> None:
         child(args.child, args.seconds, args.large)
         return
     print(f"intake benchmark: {CLIENTS} concurrent clients, {args.seconds:.0f}s per run, "
-          f"gunicorn {os.environ.get('BENCH_WORKERS', 2)} workers × {os.environ.get('BENCH_THREADS', 1)} thread, "
+          f"gunicorn {os.environ.get('BENCH_WORKERS', 2)} workers × 1 thread (SQLite) / 4 threads (PostgreSQL), "
           f"client and server on this {os.cpu_count()}-core machine")
     for backend in args.backends.split(","):
         if backend == "postgres" and not pg_available():

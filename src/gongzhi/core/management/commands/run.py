@@ -34,11 +34,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-        # One process per core, one thread per process: measured by bench/intake.py, threads in
-        # one process convoy on the GIL while one of them holds SQLite's write lock (2 workers ×
-        # 1 thread took ~200 submissions/s where 2 × 4 took ~130 on a 2-core machine).
+        # One process per core; on SQLite one thread per process: measured by bench/intake.py,
+        # threads in one process convoy on the GIL while one of them holds SQLite's write lock
+        # (2 workers × 1 thread took ~200 submissions/s where 2 × 4 took ~130 on 2 cores).
         parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_WORKERS", os.cpu_count() or 2)))
-        parser.add_argument("--web-threads", type=int, default=int(os.environ.get("WEB_THREADS", "1")))
+        # PostgreSQL has no single write lock, and threads overlap its round trips.
+        threads = "4" if settings.IS_POSTGRES else "1"
+        parser.add_argument("--web-threads", type=int, default=int(os.environ.get("WEB_THREADS", threads)))
         parser.add_argument("--no-demo", action="store_true", help="do not load demo data into an empty database")
         parser.add_argument("--no-worker", action="store_true")
 
