@@ -74,6 +74,7 @@ log = logging.getLogger(__name__)
 # Tally-only updates during an open ballot go out at most this often (a few a second is what a
 # person can read; FIELD-NOTES measured the in-memory layer at ~2,000 messages/s in all).
 TALLY_INTERVAL = 0.3
+WATCH_SECONDS = 1.0
 # Outcomes that change nothing but the running count of a ballot.
 TALLY_OUTCOMES = frozenset({"VoteRecorded"})
 # A phone that sends more than this many actions a second is refused, not queued: every action is
@@ -450,7 +451,8 @@ class RoomHub:
         self.channel = await layer.new_channel()
         await layer.group_add(self.group, self.channel)
         loop = asyncio.get_running_loop()
-        self.tasks = [loop.create_task(self._listen()), loop.create_task(self._pump())]
+        self.tasks = [loop.create_task(self._listen()), loop.create_task(self._pump()),
+                      loop.create_task(self._watch())]
 
     async def _listen(self) -> None:
         layer = get_channel_layer()
@@ -459,6 +461,29 @@ class RoomHub:
             message = await layer.receive(self.channel)
             if message.get("type") == "meeting.update":
                 self.note(int(message.get("version", 0)), message.get("outcomes"))
+
+    async def _watch(self) -> None:
+        """Safety net: compare the meeting's stored version every WATCH_SECONDS.
+
+        A channel layer may drop a message (channels_redis drops group messages once a
+        process's list holds ``capacity`` of them, e.g. while this process is busy rendering
+        states for hundreds of phones); the stored version is the truth, so a room never stays
+        behind for longer than this.
+        """
+        from gongzhi.councils.models import Meeting
+
+        def stored() -> int:
+            return int(Meeting.objects.filter(pk=self.meeting_id).values_list("version", flat=True).first() or 0)
+
+        while True:
+            await asyncio.sleep(WATCH_SECONDS)
+            try:
+                version = await database_sync_to_async(stored)()
+            except Exception:
+                log.exception("meeting %s: version check failed", self.meeting_id)
+                continue
+            if version > self.target:
+                self.note(version)
 
     def note(self, version: int, outcomes: Any = None) -> None:
         """A newer version exists: remember only the newest (coalescing), wake the pump."""
