@@ -74,7 +74,7 @@ log = logging.getLogger(__name__)
 # Tally-only updates during an open ballot go out at most this often (a few a second is what a
 # person can read; FIELD-NOTES measured the in-memory layer at ~2,000 messages/s in all).
 TALLY_INTERVAL = 0.3
-WATCH_SECONDS = 1.0
+WATCH_SECONDS = 0.25  # one indexed read per meeting per process, four times a second
 # Outcomes that change nothing but the running count of a ballot.
 TALLY_OUTCOMES = frozenset({"VoteRecorded"})
 # A phone that sends more than this many actions a second is refused, not queued: every action is
