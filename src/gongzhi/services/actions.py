@@ -32,6 +32,8 @@ from gongzhi.services.domain.forms import rules_pass, validate_form
 from gongzhi.services.domain.search import search_tokens
 from gongzhi.services.domain.sla import clock_for, paused_working_days
 from gongzhi.services.enums import (
+    OPEN_CASE_STATUSES,
+    OPEN_TASK_STATUSES,
     AppealStatus,
     ApplicantType,
     CaseMaterialStatus,
@@ -862,3 +864,28 @@ def do_decide_appeal(appeal: Appeal, *, upheld: bool, note: str = "", actor: Any
         record_event("review.appeal_decide", actor=actor, obj=appeal, place_path=appeal.review.case.place_path,
                      after={"upheld": upheld, "note": note})
     return appeal
+
+
+# ------------------------------------------------------------------------- calendar changes
+
+
+def do_recompute_provisional_deadlines() -> int:
+    """After a new year's calendar is loaded: recompute provisional case and task deadlines and
+    move their timers (registered with ``on_calendar_changed``)."""
+    cal = work_calendar()
+    changed = 0
+    with transaction.atomic():
+        for case in Case.objects.filter(deadline_provisional=True, status__in=OPEN_CASE_STATUSES).select_related("item"):
+            clock = clock_for(cal, case.accepted_on, case.limit_days, case.paused_days, case.item.warning_share)
+            Case.objects.filter(pk=case.pk).update(deadline=clock.deadline, deadline_provisional=clock.provisional)
+            changed += 1
+        for task in Task.objects.filter(deadline_provisional=True, status__in=OPEN_TASK_STATUSES).select_related(
+            "case__item"
+        ):
+            clock = clock_for(cal, task.case.accepted_on, task.limit_days, task.paused_days, task.case.item.warning_share)
+            _cancel_task_timers(task)
+            Task.objects.filter(pk=task.pk).update(deadline=clock.deadline, deadline_provisional=clock.provisional)
+            task.deadline = clock.deadline
+            _schedule_task_timers(task, task.case.item)
+            changed += 1
+    return changed

@@ -214,3 +214,28 @@ def test_figures_roll_up(hall: SimpleNamespace) -> None:
     figs = figures_for_user(hall.clerk)
     assert figs.cases == 2 and figs.max_one_visit == 50.0
     assert figures_for_user(hall.other_user).cases == 0
+
+
+def test_provisional_case_deadline_recomputed_when_the_new_year_is_loaded(
+    hall: SimpleNamespace, tmp_path: object, django_capture_on_commit_callbacks: object
+) -> None:
+    import json
+    from pathlib import Path
+
+    from gongzhi.core.actions import do_load_calendar
+
+    with time_machine.travel(at(2026, 12, 28), tick=False):  # Monday; 2027 has no schedule yet
+        case = _submit(hall, key="newyear")
+    assert case.deadline_provisional and case.deadline == date(2027, 1, 4)  # Mon–Fri fallback
+    path = Path(str(tmp_path)) / "2027.json"
+    path.write_text(json.dumps({"years": [2027], "days": [
+        {"date": "2027-01-01", "kind": "off", "name": "元旦"},
+        {"date": "2027-01-04", "kind": "off", "name": "元旦（演示）"},
+    ]}, ensure_ascii=False), encoding="utf-8")
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        do_load_calendar(path, actor="test")
+    case.refresh_from_db()
+    # 12-29, 12-30, 12-31, (01-01 off), (01-04 off), 01-05 → the 5th working day is 01-06.
+    assert not case.deadline_provisional and case.deadline == date(2027, 1, 6)
+    lead = case.tasks.get(role=TaskRole.LEAD)
+    assert not lead.deadline_provisional and lead.deadline == date(2027, 1, 6)
