@@ -46,10 +46,6 @@ def do_schedule_timers(rows: list[tuple[str, str, datetime, dict[str, Any]]]) ->
     )
 
 
-def do_reschedule_timer(key: str, due_at: datetime) -> int:
-    return Timer.objects.filter(key=key, status=TimerStatus.PENDING).update(due_at=due_at)
-
-
 def do_cancel_timer(key: str) -> int:
     return Timer.objects.filter(key=key, status=TimerStatus.PENDING).update(status=TimerStatus.CANCELLED)
 

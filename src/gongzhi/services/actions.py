@@ -497,12 +497,9 @@ def _cancel_task_timers(task: Task) -> None:
 
 def _notify(case: Case, subject: str, body: str) -> None:
     recipient = case.applicant_name
-    note = Notification.objects.create(
-        case=case, recipient=recipient, subject=subject, body=body, created_at=timezone.now()
-    )
-    from gongzhi.services.notify import send_later
-
-    send_later(note)
+    # An outbox row: the worker sends it on its next tick (services.notify.send_pending), so the
+    # request does not pay a second write transaction to mark it sent.
+    Notification.objects.create(case=case, recipient=recipient, subject=subject, body=body, created_at=timezone.now())
 
 
 # ----------------------------------------------------------------------------- back office

@@ -68,15 +68,6 @@ def backend() -> Backend:
     return import_string(path)()
 
 
-def send_later(note: Notification) -> None:
-    """Nothing to do in the request: the outbox row is sent by the worker's next tick.
-
-    Sending from the request would add a second write transaction (marking it sent) to every
-    submission — on SQLite's single writer that halves intake throughput.
-    """
-    del note
-
-
 def send_pending(limit: int = 500) -> int:
     """Send unsent notifications (the worker runs this every tick); failures stay unsent and are
     retried on a later tick."""
