@@ -108,7 +108,8 @@ TEMPLATES = [
 SQLITE_PATH = VAR_DIR / "gongzhi.sqlite3"
 DATABASE_URL = env_str("DATABASE_URL", "")
 if DATABASE_URL:
-    _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 600), conn_health_checks=True)
+    _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 600),
+                              conn_health_checks=env_bool("CONN_HEALTH_CHECKS", False))
     if _db["ENGINE"] == "django.db.backends.sqlite3":
         _db["ENGINE"] = "gongzhi.core.db.sqlite3"
         _db["OPTIONS"] = {

@@ -26,6 +26,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from gongzhi.core.db.inserts import insert
 from gongzhi.core.models import AuditEvent, ChainHead
 
 GENESIS = "0" * 64
@@ -89,7 +90,7 @@ def record_event(
         label = actor.get_username()
     elif isinstance(actor, str):
         label = actor  # a system actor such as "worker" or "import"
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         created_at=timezone.now(),
         actor_id=actor_id,
         actor_label=label[:150],
@@ -100,6 +101,8 @@ def record_event(
         before=jsonable(before),
         after=jsonable(after),
     )
+    insert([event])  # every action writes one: the statement is compiled once (core/db/inserts.py)
+    return event
 
 
 def seal_pending_events(limit: int = 10_000) -> int:

@@ -1,0 +1,84 @@
+"""core/db/inserts.py: the compiled-once INSERT keeps Django's field semantics on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from gongzhi.core.db import inserts
+from gongzhi.core.db.inserts import insert
+from gongzhi.core.models import AuditEvent, CalendarYear, Timer
+from gongzhi.people.models import Person
+
+pytestmark = pytest.mark.django_db
+
+
+def test_rows_read_back_as_the_orm_wrote_them() -> None:
+    due = datetime(2026, 10, 1, 16, 0, tzinfo=UTC)
+    mine = [Timer(kind="k", key=f"ins-{i}", due_at=due + timedelta(hours=i), payload={"task": i, "名": "张伟"})
+            for i in range(3)]
+    theirs = Timer(kind="k", key="orm-0", due_at=due, payload={"task": 0, "名": "张伟"})
+    theirs.save()
+    insert(mine)
+    assert all(t.pk is not None and not t._state.adding and t._state.db == "default" for t in mine)
+    assert len({t.pk for t in mine} | {theirs.pk}) == 4
+    for i, t in enumerate(mine):
+        back = Timer.objects.get(pk=t.pk)  # primary keys matched to the right objects
+        assert back.key == f"ins-{i}"
+        assert back.due_at == due + timedelta(hours=i)  # aware datetime stored as the ORM stores it
+        assert back.payload == {"task": i, "名": "张伟"}  # JSON, non-ASCII intact
+        assert back.status == "pending" and back.attempts == 0  # model defaults
+    assert Timer.objects.filter(due_at=due).count() == 2  # same representation: one filter finds both
+
+
+def test_one_statement_for_many_rows() -> None:
+    rows = [Timer(kind="k", key=f"one-{i}", due_at=timezone.now()) for i in range(4)]
+    with CaptureQueriesContext(connection) as q:
+        insert(rows)
+    assert len(q.captured_queries) == 1
+    assert Timer.objects.filter(key__startswith="one-").count() == 4
+
+
+def test_auto_now_add_and_related_ids(place_tree) -> None:  # type: ignore[no-untyped-def]
+    before = timezone.now()
+    person = Person(number_kind="resident_id", number_cipher="c", number_bidx="b" * 64, number_masked="m",
+                    name="张伟", home_place=place_tree.taoyuan)
+    insert([person])
+    back = Person.objects.get(pk=person.pk)
+    assert back.created_at is not None and back.created_at >= before  # pre_save ran (auto_now_add)
+    assert back.home_place_id == place_tree.taoyuan.pk
+
+
+def test_ignore_conflicts_keeps_the_first_row() -> None:
+    insert([Timer(kind="first", key="dup", due_at=timezone.now())])
+    insert([Timer(kind="second", key="dup", due_at=timezone.now()),
+            Timer(kind="second", key="fresh", due_at=timezone.now())], ignore_conflicts=True)
+    assert Timer.objects.get(key="dup").kind == "first"
+    assert Timer.objects.filter(key="fresh").exists()
+
+
+def test_a_conflict_without_ignore_raises_and_writes_nothing() -> None:
+    insert([Timer(kind="a", key="taken", due_at=timezone.now())])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert([Timer(kind="b", key="new-1", due_at=timezone.now()), Timer(kind="b", key="taken", due_at=timezone.now())])
+    assert not Timer.objects.filter(key="new-1").exists()
+
+
+def test_statement_is_cached_per_shape() -> None:
+    inserts._STATEMENTS.clear()
+    insert([AuditEvent(created_at=timezone.now(), verb="t.one", object_type="x", object_id="1", after={"n": "1.5"})])
+    insert([AuditEvent(created_at=timezone.now(), verb="t.two", object_type="x", object_id="2")])
+    assert len([k for k in inserts._STATEMENTS if k[0] is AuditEvent]) == 1
+    assert AuditEvent.objects.filter(verb__startswith="t.").count() == 2
+
+
+def test_models_outside_the_fast_path_fall_back_to_the_orm() -> None:
+    # A natural primary key (not an auto id): handed to bulk_create, still stored.
+    insert([CalendarYear(year=2031, complete=False, source="seed")])
+    assert CalendarYear.objects.filter(year=2031).exists()
+    with pytest.raises(TypeError):
+        insert([Timer(kind="k", key="x", due_at=timezone.now()), CalendarYear(year=2032, source="seed")])
