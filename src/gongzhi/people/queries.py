@@ -121,6 +121,27 @@ def wallet_for(owner: Person | Organisation, *, valid_on: date | None = None) ->
     )
 
 
+def wallet_index(owner: Person | Organisation, *, valid_on: date | None = None) -> dict[str, int]:
+    """doc_type → id of the newest valid document of that type (what intake reuses).
+
+    Same validity rule as ``wallet_for`` but applied in Python over a two-condition query: intake
+    runs this on every submission, and the OR-ed date conditions and ordering cost more to
+    compile than to evaluate on the handful of documents one owner holds. Newest = latest
+    ``issued_on`` (undated documents after dated ones), then the latest upload.
+    """
+    day = valid_on or timezone.localdate()
+    owner_q = Q(person=owner) if isinstance(owner, Person) else Q(organisation=owner)
+    rows = Document.objects.filter(owner_q, revoked_at__isnull=True).values_list("doc_type", "pk", "issued_on", "expires_on")
+    best: dict[str, tuple[tuple[bool, date, int], int]] = {}
+    for doc_type, pk, issued, expires in rows:
+        if (expires is not None and expires < day) or (issued is not None and issued > day):
+            continue
+        rank = (issued is not None, issued or date.min, pk)
+        if doc_type not in best or rank > best[doc_type][0]:
+            best[doc_type] = (rank, pk)
+    return {doc_type: pk for doc_type, (_rank, pk) in best.items()}
+
+
 def all_documents_of(owner: Person | Organisation) -> QuerySet[Document]:
     """Every document of ``owner`` including revoked and expired ones (history on screens)."""
     owner_q = Q(person=owner) if isinstance(owner, Person) else Q(organisation=owner)

@@ -194,6 +194,24 @@ def test_wallet_filters_revoked_expired_and_future(person, clerk):
     assert set(wallet_for(person, valid_on=on)) == {ok}
     assert set(wallet_for(person, valid_on=date(2025, 12, 31))) == {ok, expired}  # last valid day
     assert set(wallet_for(person, valid_on=date(2027, 7, 1))) == {ok, future}
+    # The intake index applies the same rule (one newest document per type).
+    from gongzhi.people.queries import wallet_index
+
+    for day in (on, date(2025, 12, 31), date(2027, 7, 1)):
+        assert set(wallet_index(person, valid_on=day).values()) == {d.pk for d in wallet_for(person, valid_on=day)}
+
+
+def test_wallet_index_picks_the_newest_document_of_a_type(person, clerk):
+    from gongzhi.people.queries import wallet_index
+
+    old = actions.do_add_document(person, "hukou", "户口簿（旧）", issued_on=date(2010, 1, 1), actor=clerk)
+    new = actions.do_add_document(person, "hukou", "户口簿", issued_on=date(2020, 1, 1), actor=clerk)
+    undated = actions.do_add_document(person, "hukou", "户口簿（未注明日期）", actor=clerk)
+    later_upload = actions.do_add_document(person, "photo", "证件照", actor=clerk)
+    first_upload = actions.do_add_document(person, "photo", "证件照（早）", actor=clerk)
+    index = wallet_index(person, valid_on=date(2026, 1, 1))
+    assert index["hukou"] == new.pk and old.pk != new.pk != undated.pk  # dated beats undated, newest date wins
+    assert index["photo"] == max(later_upload.pk, first_upload.pk)  # undated: the latest upload
 
 
 def test_consent_grant_is_idempotent_and_withdrawable(person, clerk):
