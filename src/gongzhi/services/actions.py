@@ -17,17 +17,25 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from gongzhi.accounts.actions import ActionError
 from gongzhi.accounts.enums import Role
 from gongzhi.accounts.scope import has_role, path_in_scope
 from gongzhi.core.actions import do_arm_timer, do_cancel_timer, do_schedule_timers
 from gongzhi.core.audit import record_event
 from gongzhi.core.calendar import add_working_days, work_calendar
+from gongzhi.core.db.inserts import insert
 from gongzhi.core.domain.identifiers import IdentifierKind, check_identifier
 from gongzhi.people.actions import _check_upload, do_add_document, do_register_person
 from gongzhi.people.models import Document, Organisation, Person
-from gongzhi.people.queries import find_organisation_by_uscc, find_person_by_number, own_person, wallet_for
+from gongzhi.people.queries import (
+    find_organisation_by_uscc,
+    find_person_by_number,
+    own_person,
+    wallet_for,
+    wallet_index,
+)
 from gongzhi.services.domain.forms import rules_pass, validate_form
 from gongzhi.services.domain.search import search_tokens
 from gongzhi.services.domain.sla import clock_for, paused_working_days
@@ -39,6 +47,7 @@ from gongzhi.services.enums import (
     CaseMaterialStatus,
     CaseStatus,
     Channel,
+    DeliveryMethod,
     HandlingMode,
     MaterialKind,
     RectificationStatus,
@@ -73,6 +82,7 @@ from gongzhi.services.models import (
     SupplementRequest,
     Task,
 )
+from gongzhi.services.policy import can_deliver_result
 from gongzhi.services.queries import items_for_intake
 from gongzhi.services.routing import route_department
 
@@ -165,7 +175,7 @@ def _resolve_items(intake: Intake) -> tuple[Bundle | None, list[ServiceItem]]:
 class _MaterialPlan:
     material: ItemMaterial
     status: str
-    document: Document | None = None
+    document_id: int | None = None  # a wallet document reused for this material
     upload_key: str = ""
 
 
@@ -177,15 +187,16 @@ def _plan_materials(
     Shared materials are asked once: a bundle's items that need the same material key (or the
     same wallet document type) are satisfied by one upload or one wallet document.
     """
-    wallet: dict[str, Document] = {}
-    for doc in wallet_for(owner) if owner is not None else []:
-        wallet.setdefault(doc.doc_type, doc)
-    chosen: dict[str, Document] = {}
+    # Only (type, id) pairs: the plan links documents by id, no Document objects are needed.
+    wallet: dict[str, int] = {}
+    if owner is not None:
+        wallet = wallet_index(owner)
+    chosen: dict[str, int] = {}
     if intake.documents and owner is not None:
-        own = {d.pk: d for d in wallet_for(owner).filter(pk__in=list(intake.documents.values()))}
+        own = set(wallet_for(owner).filter(pk__in=list(intake.documents.values())).values_list("pk", flat=True))
         for key, doc_id in intake.documents.items():
             if doc_id in own:
-                chosen[key] = own[doc_id]
+                chosen[key] = doc_id
     plans: dict[int, list[_MaterialPlan]] = {}
     missing: list[str] = []
     for item in items:
@@ -233,9 +244,27 @@ def do_submit_application(intake: Intake, *, actor: Any, channel: str, idempoten
     key = (idempotency_key or "").strip()
     if not key or len(key) > 80:
         raise ServiceErrorKey("缺少幂等键（Idempotency-Key），或长度超过 80", field="idempotency_key")
-    existing = Application.objects.filter(idempotency_key=key).first()
-    if existing is not None:
+    # No probe for the key first: almost every key is new, and the unique index on
+    # idempotency_key decides (a retry of a stored application fails its insert and gets the
+    # stored one back). A retry refused by validation — an item withdrawn since, a document
+    # expired — is also answered with the stored application, so a retry never changes the answer.
+    try:
+        return _submit(intake, actor, channel, key)
+    except IntegrityError:
+        # Also two submissions with the same key at once: the loser's transaction is rolled
+        # back whole; hand back the winner's application.
+        existing = Application.objects.filter(idempotency_key=key).first()
+        if existing is None:
+            raise
         return _same_or_conflict(existing, intake, actor)
+    except ActionError:
+        existing = Application.objects.filter(idempotency_key=key).first()
+        if existing is None:
+            raise
+        return _same_or_conflict(existing, intake, actor)
+
+
+def _submit(intake: Intake, actor: Any, channel: str, key: str) -> Application:
     if channel not in Channel.values:
         raise NotAllowed(f"未知的受理渠道：{channel}", field="channel")
     if channel == Channel.WINDOW and not has_role(actor, *COUNTER):
@@ -255,16 +284,7 @@ def do_submit_application(intake: Intake, *, actor: Any, channel: str, idempoten
         form_errors += [(e.field, e.message) for e in errors if (e.field, e.message) not in form_errors]
     for upload in intake.files.values():
         _check_upload(upload)  # size and type by magic bytes, before anything is written
-
-    try:
-        return _accept(intake, actor, channel, key, bundle, items, cleaned, form_errors)
-    except IntegrityError:
-        # Two submissions with the same key at once: the loser's insert hits the unique key.
-        # Its transaction is rolled back whole; hand back the winner's application.
-        existing = Application.objects.filter(idempotency_key=key).first()
-        if existing is None:
-            raise
-        return _same_or_conflict(existing, intake, actor)
+    return _accept(intake, actor, channel, key, bundle, items, cleaned, form_errors)
 
 
 def _accept(
@@ -298,7 +318,7 @@ def _accept(
         place = person.home_place if person is not None else org.place  # type: ignore[union-attr]
         if place is None:
             place = _actor_place(actor) or items[0].department.place
-        app = Application.objects.create(
+        app = Application(
             number=_new_number(),
             idempotency_key=key,
             channel=channel,
@@ -309,6 +329,7 @@ def _accept(
             submitted_by=actor if getattr(actor, "is_authenticated", False) else None,
             submitted_at=now,
         )
+        insert([app])
         # Uploads go into the applicant's wallet once, even when several items need them.
         uploaded: dict[str, Document] = {}
         for mat_key, upload in intake.files.items():
@@ -386,7 +407,7 @@ def _create_case(
     clock = clock_for(cal, today, item.promised_days, 0, item.warning_share)
     gaps = any(p.status == CaseMaterialStatus.MISSING_WITH_COMMITMENT for p in plans)
     name = person.name if person else org.name  # type: ignore[union-attr]
-    case = Case.objects.create(
+    case = Case(
         number=f"{app.number}{n:02d}",
         application=app,
         item=item,
@@ -414,11 +435,13 @@ def _create_case(
         visits=1 if channel == Channel.WINDOW else 0,
         search_text=search_tokens(app.number, name, item.name, item.code, intake.address, place.name),
     )
-    CaseMaterial.objects.bulk_create(
+    # The intake hot path writes with statements compiled once per process (core/db/inserts.py).
+    insert([case])
+    insert(
         [
             CaseMaterial(
                 case=case, material=p.material, status=p.status,
-                document=uploaded.get(p.upload_key) if p.upload_key else p.document,
+                document_id=uploaded[p.upload_key].pk if p.upload_key else p.document_id,
             )
             for p in plans
         ]
@@ -433,7 +456,7 @@ def _create_case(
             Task(case=case, department=co.department, role=TaskRole.CO, limit_days=co.limit_days,
                  deadline=co_clock.deadline, deadline_provisional=co_clock.provisional)
         )
-    tasks = Task.objects.bulk_create(tasks)
+    insert(tasks)
     record_event(
         "case.accept", actor=actor, obj=case, place_path=place.path,
         after={"number": case.number, "item": item.code, "channel": channel, "department": lead_dept.code,
@@ -499,7 +522,7 @@ def _notify(case: Case, subject: str, body: str) -> None:
     recipient = case.applicant_name
     # An outbox row: the worker sends it on its next tick (services.notify.send_pending), so the
     # request does not pay a second write transaction to mark it sent.
-    Notification.objects.create(case=case, recipient=recipient, subject=subject, body=body, created_at=timezone.now())
+    insert([Notification(case=case, recipient=recipient, subject=subject, body=body, created_at=timezone.now())])
 
 
 # ----------------------------------------------------------------------------- back office
@@ -711,15 +734,58 @@ def do_record_visit(case: Case, *, actor: Any, purpose: str = "") -> Case:
     return case
 
 
-def do_deliver_result(case: Case, *, actor: Any, method: str = "电子送达") -> Case:
+def do_deliver_result(
+    case: Case, *, actor: Any, method: str, address: str = "", expected_version: int | None = None
+) -> Case:
+    """送达: hand an approved result to the applicant, once.
+
+    ``method`` is a ``DeliveryMethod`` value (``electronic`` / ``window`` / ``mail``; the Chinese
+    label is accepted too). 电子送达: the licence is already in the wallet. 窗口领取: the applicant
+    came to a window — one more visit, and the case is marked for the monthly roll-up. 邮寄送达:
+    needs the postal ``address``, kept in the audit event. Only an officer of the lead department
+    or a window clerk of the case's jurisdiction may deliver (``policy.can_deliver_result``).
+    Errors name what is wrong and store nothing. Side effects: audit ``case.deliver``; a
+    notification to the applicant.
+    """
+    with translation.override(None):  # the Chinese labels, whatever the page's language
+        labels = {str(label): value for value, label in DeliveryMethod.choices}
+    raw = (method or "").strip()
+    if raw not in DeliveryMethod.values and raw not in labels:
+        raise NotAllowed(f"请选择送达方式：{'、'.join(labels)}", field="method")
+    chosen = DeliveryMethod(labels.get(raw, raw))
+    address = (address or "").strip()
+    if chosen == DeliveryMethod.MAIL and not address:
+        raise NotAllowed("邮寄送达须填写收件地址", field="address")
+    if len(address) > 200:
+        raise NotAllowed("收件地址不能超过 200 个字", field="address")
     with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=case.pk)
+        case = Case.objects.select_for_update().select_related("item").get(pk=case.pk)
+        if not can_deliver_result(actor, case):
+            raise NotAllowed("只有主办部门审批人员或本辖区综合窗口人员可以送达办理结果", field="case")
+        if case.status == CaseStatus.DELIVERED:
+            raise NotAllowed(f"办件 {case.number} 的办理结果已经送达，不能重复送达", field="case")
         if case.status != CaseStatus.APPROVED:
-            raise NotAllowed("只有准予许可的办件可以送达", field="case")
-        case.status = CaseStatus.DELIVERED
-        case.version += 1
-        case.save(update_fields=["status", "version"])
-        record_event("case.deliver", actor=actor, obj=case, place_path=case.place_path, after={"method": method})
+            raise NotAllowed(
+                f"只有准予许可（已办结）的办件可以送达，该办件当前为“{case.get_status_display()}”", field="case"
+            )
+        if expected_version is not None and case.version != expected_version:
+            raise TaskConflict("办件已被他人变更，请刷新后再试", field="case")
+        changes: dict[str, Any] = {"status": CaseStatus.DELIVERED, "version": F("version") + 1}
+        if chosen == DeliveryMethod.WINDOW:
+            changes.update(visits=F("visits") + 1, stats_dirty=True)  # 一次办 counts every visit
+        Case.objects.filter(pk=case.pk).update(**changes)
+        case.refresh_from_db(fields=["status", "version", "visits", "stats_dirty"])
+        after: dict[str, Any] = {"method": chosen.value}
+        if chosen == DeliveryMethod.MAIL:
+            after["address"] = address
+        record_event("case.deliver", actor=actor, obj=case, place_path=case.place_path, after=after)
+        if chosen == DeliveryMethod.ELECTRONIC:
+            how = "已存入您的证照库，可在“我的证照”中查看和使用" if case.item.result_doc_type else "已通过电子方式送达"
+        elif chosen == DeliveryMethod.WINDOW:
+            how = "已在窗口领取"
+        else:
+            how = f"已邮寄至：{address}"
+        _notify(case, "办理结果已送达", f"办件 {case.number}（{case.item.name}）的办理结果{how}。")
     return case
 
 

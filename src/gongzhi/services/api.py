@@ -12,8 +12,8 @@ Status codes, the same for every operation:
 * **403** — the caller can see the object but the action is not theirs to take, or not allowed
   in the object's present state (``NotAllowed`` naming something other than a request field).
   When ``NotAllowed`` names a field of the request body it is that input's fault: 422.
-* **409** — ``TaskConflict``: someone else claimed or changed the task first; the message says
-  so and the client should reload.
+* **409** — ``TaskConflict``: someone else claimed or changed the task (or, with
+  ``expected_version``, the case) first; the message says so and the client should reload.
 
 Idempotency: ``POST /applications`` needs an ``Idempotency-Key`` header (or an
 ``idempotency_key`` field). The first call answers 201; a retry with the same key by the same
@@ -39,7 +39,7 @@ from pydantic import Field
 from gongzhi.accounts.actions import ActionError
 from gongzhi.core.domain.money import format_yuan
 from gongzhi.services import actions, queries
-from gongzhi.services.enums import OPEN_CASE_STATUSES, CaseStatus, Channel, ReviewLevel
+from gongzhi.services.enums import OPEN_CASE_STATUSES, CaseStatus, Channel, DeliveryMethod, ReviewLevel
 from gongzhi.services.errors import MaterialsMissing, NotAllowed, TaskConflict
 from gongzhi.services.models import Application, Bundle, Case, ServiceItem, Task
 
@@ -196,6 +196,7 @@ class CaseOut(Schema):
     visits: int
     closed_at: datetime | None
     closed_on_time: bool | None
+    version: int = Field(description="办件版本号：送达时作 expected_version 传回，已变更则 409")
 
 
 class CasePage(Schema):
@@ -281,6 +282,14 @@ class SupplementIn(Schema):
 class ReviewIn(Schema):
     level: int = Field(..., description="5 非常满意 · 4 满意 · 3 基本满意 · 2 不满意 · 1 非常不满意")
     comment: str = Field("", max_length=2000)
+
+
+class DeliverIn(Schema):
+    method: DeliveryMethod = Field(
+        ..., description="送达方式：electronic 电子送达（证照已在证照库）· window 窗口领取（计一次到场）· mail 邮寄送达"
+    )
+    address: str = Field("", max_length=200, description="收件地址（邮寄送达时必填）")
+    expected_version: DbId | None = Field(None, description="办件详情中的 version；办件已变更则 409")
 
 
 class TrackStep(Schema):
@@ -398,7 +407,7 @@ def _case_fields(case: Case) -> dict[str, Any]:
         "deadline": case.deadline, "deadline_provisional": case.deadline_provisional, "sla": case.sla,
         "with_gaps": case.with_gaps, "gaps_due": case.gaps_due, "by_commitment": case.by_commitment,
         "instant": case.instant, "visits": case.visits, "closed_at": case.closed_at,
-        "closed_on_time": case.closed_on_time,
+        "closed_on_time": case.closed_on_time, "version": case.version,
     }
 
 
@@ -600,6 +609,29 @@ def review_case(request: HttpRequest, payload: ReviewIn, number: str = Path(...,
     except ActionError as exc:
         return _error(exc, set(ReviewIn.model_fields))
     return Status(201, _review_out(review, case.number))
+
+
+@router.post(
+    "/cases/{number}/deliver",
+    response={200: CaseDetailOut, 400: DetailOut, 403: DeniedOut, 409: ServiceErrorOut, 422: ServiceErrorOut},
+    summary="送达办理结果（主办部门或本辖区窗口；仅准予许可的办件，一次）",
+    description=(
+        "电子送达：证照已存入申请人证照库；窗口领取：计申请人到场一次；邮寄送达：须填写收件地址（记入审计）。"
+        "送达后办件状态为 delivered，并通知申请人。400：请求体不是合法的 JSON；"
+        "403：无权送达、办件未准予许可或已送达；404：无此办件或不在辖区内；"
+        "409：expected_version 与办件当前版本不符；422：送达方式或地址有误。"
+    ),
+)
+def deliver_result(request: HttpRequest, payload: DeliverIn, number: str = Path(..., pattern=NUMBER_PATTERN)) -> Any:
+    if (refused := _nul_error(payload)) is not None:
+        return refused
+    case = queries.access_case_by_number(request.user, number)
+    try:
+        actions.do_deliver_result(case, actor=request.user, method=payload.method, address=payload.address,
+                                  expected_version=payload.expected_version)
+    except ActionError as exc:
+        return _error(exc, set(DeliverIn.model_fields))
+    return case_detail_out(queries.access_case_by_number(request.user, number))
 
 
 # --------------------------------------------------------------------------------- tasks

@@ -41,6 +41,14 @@ OPEN_CASE_STATUSES = (CaseStatus.ACCEPTED, CaseStatus.IN_PROGRESS, CaseStatus.SU
 CLOSED_CASE_STATUSES = (CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.DELIVERED, CaseStatus.WITHDRAWN)
 
 
+class DeliveryMethod(models.TextChoices):
+    """送达: how an approved result reaches the applicant."""
+
+    ELECTRONIC = "electronic", _("电子送达")  # the licence is already in the applicant's wallet
+    WINDOW = "window", _("窗口领取")  # collected at a window: one more visit
+    MAIL = "mail", _("邮寄送达")  # posted to the address given
+
+
 class TaskRole(models.TextChoices):
     LEAD = "lead", _("主办")
     CO = "co", _("协办")

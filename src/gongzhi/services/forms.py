@@ -14,7 +14,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.services.enums import MaterialKind, ReviewLevel
+from gongzhi.services.enums import DeliveryMethod, MaterialKind, ReviewLevel
 
 FORM_PREFIX = "form"  # schema names cannot clash with the page's own inputs (number, items…)
 FILE_PREFIX = "file-"
@@ -212,6 +212,20 @@ class SupplementForm(forms.Form):
 
     def item_list(self) -> list[str]:
         return [line.strip() for line in self.cleaned_data["items"].splitlines() if line.strip()]
+
+
+class DeliverForm(forms.Form):
+    """送达. Whether an address is needed (邮寄送达) is the action's rule; its error lands on the field."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    method = forms.ChoiceField(
+        label=_("送达方式"), choices=[("", _("请选择送达方式")), *DeliveryMethod.choices],
+        help_text=_("电子送达：证照已存入申请人证照库；窗口领取：申请人到窗口领取（计到场一次）；邮寄送达：寄往下方地址"),
+        error_messages={"required": _("请选择送达方式"), "invalid_choice": _("请选择送达方式")},
+    )
+    address = forms.CharField(label=_("收件地址"), required=False, max_length=200,
+                              help_text=_("邮寄送达时必填"),
+                              error_messages={"max_length": _("收件地址不能超过 200 个字")})
 
 
 class TrackForm(forms.Form):

@@ -24,6 +24,7 @@ urlpatterns = [
     path("tasks/<int:task_id>/claim/", views.task_claim, name="task_claim"),
     path("tasks/<int:task_id>/decide/", views.task_decide, name="task_decide"),
     path("tasks/<int:task_id>/supplement/", views.task_supplement, name="task_supplement"),
+    path("tasks/<int:task_id>/deliver/", views.task_deliver, name="task_deliver"),
     # 阳光办
     path("board/", views.board, name="board"),
     # public, no login

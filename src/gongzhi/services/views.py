@@ -40,7 +40,9 @@ from gongzhi.people.queries import (
 from gongzhi.services import actions, queries
 from gongzhi.services.enums import (
     CLOSED_CASE_STATUSES,
+    CaseStatus,
     Channel,
+    DeliveryMethod,
     SlaState,
     TaskStatus,
 )
@@ -49,6 +51,7 @@ from gongzhi.services.forms import (
     DOC_PREFIX,
     FILE_PREFIX,
     DecideForm,
+    DeliverForm,
     LookupForm,
     ReviewForm,
     SupplementForm,
@@ -60,6 +63,7 @@ from gongzhi.services.forms import (
     schema_values,
 )
 from gongzhi.services.models import Bundle, Case
+from gongzhi.services.policy import can_deliver_result
 from gongzhi.services.stats import fold_dirty_cases
 
 PUBLIC_APPLICANT_ROLES = (Role.RESIDENT, Role.ENTERPRISE_AGENT)
@@ -526,6 +530,8 @@ def _task_context(request: HttpRequest, task: Any, **extra: Any) -> dict[str, An
         "decide_form": DecideForm(initial={"version": task.version}),
         "supplement_form": SupplementForm(initial={"version": task.version}),
         "is_holder": task.holder_id == request.user.pk,
+        "can_deliver": case.status == CaseStatus.APPROVED and can_deliver_result(request.user, case),
+        "deliver_form": DeliverForm(initial={"version": case.version, "address": case.address}),
     }
     ctx.update(extra)
     return ctx
@@ -605,6 +611,28 @@ def task_supplement(request: HttpRequest, task_id: int) -> HttpResponse:
             return render(request, "services/task_detail.html", _task_context(request, task, supplement_form=form))
         return _task_refused(request, task, err)
     messages.success(request, _("补正通知已发出，办理时限暂停计算。"))
+    return redirect("services:task", task_id=task.pk)
+
+
+@login_required
+@require_POST
+def task_deliver(request: HttpRequest, task_id: int) -> HttpResponse:
+    """送达: the lead department hands the approved result to the applicant."""
+    _require(request.user, Role.DEPARTMENT_OFFICER)
+    task = queries.access_task(request.user, task_id)
+    form = DeliverForm(request.POST)
+    if not form.is_valid():
+        return render(request, "services/task_detail.html", _task_context(request, task, deliver_form=form))
+    try:
+        actions.do_deliver_result(task.case, actor=request.user, method=form.cleaned_data["method"],
+                                  address=form.cleaned_data["address"], expected_version=form.cleaned_data["version"])
+    except ActionError as err:
+        if err.field in ("method", "address"):
+            form.add_error(err.field, err.message)
+            return render(request, "services/task_detail.html", _task_context(request, task, deliver_form=form))
+        return _task_refused(request, task, err)
+    method = DeliveryMethod(form.cleaned_data["method"]).label
+    messages.success(request, _("办理结果已送达（%(method)s），已通知申请人。") % {"method": method})
     return redirect("services:task", task_id=task.pk)
 
 

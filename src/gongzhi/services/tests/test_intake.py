@@ -53,6 +53,23 @@ def test_retry_with_same_key_never_duplicates(hall: SimpleNamespace) -> None:
         do_submit_application(intake, actor=hall.officers["T-MZ"], channel="api", idempotency_key="same")
 
 
+def test_retry_gets_the_stored_answer_even_if_validation_would_now_refuse(hall: SimpleNamespace) -> None:
+    from gongzhi.services.models import ServiceItem
+    from gongzhi.services.queries import clear_intake_cache
+
+    intake = Intake(hall.number, ["T-MZ-001"], form={"reason": "困难"}, accept_gaps=True)
+    a = do_submit_application(intake, actor=hall.clerk, channel="window", idempotency_key="late-retry")
+    ServiceItem.objects.filter(code="T-MZ-001").update(active=False)  # withdrawn after the first answer
+    clear_intake_cache()
+    before = _counts()
+    b = do_submit_application(intake, actor=hall.clerk, channel="window", idempotency_key="late-retry")
+    assert b.pk == a.pk and _counts() == before
+    with pytest.raises(UnknownItem):  # a new key is refused as it should be
+        do_submit_application(intake, actor=hall.clerk, channel="window", idempotency_key="late-new")
+    with pytest.raises(IdempotencyConflict):  # and another submitter still cannot take the key
+        do_submit_application(intake, actor=hall.officers["T-MZ"], channel="api", idempotency_key="late-retry")
+
+
 def test_missing_materials_listed_all_at_once_and_nothing_stored(hall: SimpleNamespace) -> None:
     from gongzhi.people.models import Document
 
