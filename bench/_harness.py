@@ -75,14 +75,9 @@ def gunicorn(env: dict[str, str], workers: int | None = None, threads: int | Non
     default_threads = 4 if "postgres" in env.get("DATABASE_URL", "") else 1
     threads = threads or int(os.environ.get("BENCH_THREADS", default_threads))
     port = free_port()
-    if os.environ.get("BENCH_SERVER", "gunicorn") == "granian":
-        cmd = [sys.executable, "-m", "granian", "--interface", "wsgi", "gongzhi.wsgi:application",
-               "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-               "--blocking-threads", str(threads), "--log-level", "warning", "--no-ws"]
-    else:
-        cmd = [sys.executable, "-m", "gunicorn", "gongzhi.wsgi:application", "--bind", f"127.0.0.1:{port}",
-               "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
-               "--log-level", "warning", "--keep-alive", "30"]
+    cmd = [sys.executable, "-m", "gunicorn", "gongzhi.wsgi:application", "--bind", f"127.0.0.1:{port}",
+           "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
+           "--log-level", "warning", "--keep-alive", "30"]
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
     try:
         deadline = time.monotonic() + 60

@@ -50,6 +50,7 @@ class _Registry:
     landing_links: dict[str, list[tuple[str, Any]]] = field(default_factory=dict)
     demo_loaders: list[DemoLoader] = field(default_factory=list)
     websocket_routes: list[Any] = field(default_factory=list)
+    warm_ups: dict[str, Callable[[], Any]] = field(default_factory=dict)
 
 
 REGISTRY = _Registry()
@@ -98,3 +99,14 @@ def register_demo_loader(order: int, key: str, load: Callable[..., Any]) -> None
 def register_websocket_route(route: Any) -> None:
     """A Channels URL route (``path("ws/...", Consumer.as_asgi())``) served by the ASGI process."""
     REGISTRY.websocket_routes.append(route)
+
+
+def register_warm_up(key: str, job: Callable[[], Any]) -> None:
+    """Work a server process does once at start instead of inside its first requests (e.g. loading
+    a dictionary): run by ``gongzhi.wsgi`` when a web server loads the application."""
+    REGISTRY.warm_ups[key] = job
+
+
+def warm_up() -> None:
+    for job in REGISTRY.warm_ups.values():
+        job()
