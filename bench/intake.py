@@ -123,7 +123,7 @@ def _api_and_raw(seed: dict[str, Any], seconds: float) -> dict[str, Any]:
             "ok": sum(r["ok"] for r in rounds), "errors": sum(r["errors"] for r in rounds),
             "statuses": {k: sum(r["statuses"].get(k, 0) for r in rounds) for k in rounds[0]["statuses"]},
             "p50_ms": median("p50_ms"), "p99_ms": median("p99_ms"),
-            "rounds": [(round(r["rate"], 1), round(r["raw"], 1)) for r in rounds]}
+            "rounds": [(round(r["rate"], 1), round(r["raw"], 1)) for r in rounds], "template": template}
 
 
 def _template_rows() -> dict[str, list[dict[str, Any]]]:
@@ -169,6 +169,8 @@ def _raw_insert_rate(seconds: float, template: dict[str, list[dict[str, Any]]]) 
 
     vendor = connection.vendor
     counter = itertools.count()
+    call = uuid.uuid4().hex[:5]
+    failures: list[Exception] = []
     done = 0
     lock = threading.Lock()
     stop_at = time.monotonic() + seconds
@@ -203,28 +205,32 @@ def _raw_insert_rate(seconds: float, template: dict[str, list[dict[str, Any]]]) 
 
             conn = psycopg.connect(os.environ["DATABASE_URL"])
         mine = 0
-        while time.monotonic() < stop_at:
-            n = next(counter)
-            tag = f"raw{n}"
-            cur = conn.cursor()
-            if vendor == "sqlite":
-                cur.execute("BEGIN IMMEDIATE")
-            app = dict(template["services_application"][0], number=f"R{n:014d}", idempotency_key=tag)
-            app_id = insert(cur, "services_application", app)
-            case = dict(template["services_case"][0], number=f"R{n:014d}01", application_id=app_id)
-            case_id = insert(cur, "services_case", case)
-            for row in template["services_casematerial"]:
-                insert(cur, "services_casematerial", dict(row, case_id=case_id))
-            task_ids = [insert(cur, "services_task", dict(row, case_id=case_id)) for row in template["services_task"]]
-            for i, row in enumerate(template["core_timer"]):
-                insert(cur, "core_timer", dict(row, key=f"{tag}-{i}", payload={"task": task_ids[i // 2]}))
-            for row in template["core_auditevent"]:
-                insert(cur, "core_auditevent", dict(row, object_id=str(case_id), chain_seq=None, hash="", prev_hash=""))
-            for row in template["services_notification"]:
-                insert(cur, "services_notification", dict(row, case_id=case_id))
-            conn.commit() if vendor != "sqlite" else cur.execute("COMMIT")
-            mine += 1
-        conn.close()
+        try:  # a failed thread must not keep the write lock (the others would wait it out)
+            while time.monotonic() < stop_at:
+                n = next(counter)
+                tag = f"raw{call}-{n}"  # unique across calls: each round inserts new rows
+                cur = conn.cursor()
+                if vendor == "sqlite":
+                    cur.execute("BEGIN IMMEDIATE")
+                app = dict(template["services_application"][0], number=f"R{call}{n:09d}", idempotency_key=tag)
+                app_id = insert(cur, "services_application", app)
+                case = dict(template["services_case"][0], number=f"R{call}{n:09d}01", application_id=app_id)
+                case_id = insert(cur, "services_case", case)
+                for row in template["services_casematerial"]:
+                    insert(cur, "services_casematerial", dict(row, case_id=case_id))
+                task_ids = [insert(cur, "services_task", dict(row, case_id=case_id)) for row in template["services_task"]]
+                for i, row in enumerate(template["core_timer"]):
+                    insert(cur, "core_timer", dict(row, key=f"{tag}-{i}", payload={"task": task_ids[i // 2]}))
+                for row in template["core_auditevent"]:
+                    insert(cur, "core_auditevent", dict(row, object_id=str(case_id), chain_seq=None, hash="", prev_hash=""))
+                for row in template["services_notification"]:
+                    insert(cur, "services_notification", dict(row, case_id=case_id))
+                conn.commit() if vendor != "sqlite" else cur.execute("COMMIT")
+                mine += 1
+        except Exception as exc:
+            failures.append(exc)
+        finally:
+            conn.close()
         with lock:
             done += mine
 
@@ -234,6 +240,8 @@ def _raw_insert_rate(seconds: float, template: dict[str, list[dict[str, Any]]]) 
         t.start()
     for t in threads:
         t.join()
+    if failures:
+        raise RuntimeError(f"raw inserts failed: {failures[0]!r}")
     return done / (time.monotonic() - start)
 
 
@@ -356,6 +364,22 @@ def _figures_time(seed: dict[str, Any], repeat: int = 20) -> float:
     return best
 
 
+def _calibration() -> float:
+    """A fixed pure-Python workload (best of five), timed around each size's measurements: the
+    machine is shared and its speed drifts by 2× over minutes, so growth is also printed with
+    each time divided by the calibration taken at that moment."""
+    import hashlib
+
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        acc: dict[int, int] = {}
+        for i in range(40_000):
+            acc[i % 977] = acc.get(i % 977, 0) ^ hashlib.sha256(i.to_bytes(8, "big")).digest()[0]
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def child(backend: str, seconds: float, large: int) -> None:
     import django
 
@@ -366,18 +390,23 @@ def child(backend: str, seconds: float, large: int) -> None:
     call_command("migrate", verbosity=0)
     seed = _seed()
     api = _api_and_raw(seed, seconds)
-    template = _template_rows()
+    template = api.pop("template")  # the rows of a real submission (read before the raw rounds)
     print(f"api: {api}", flush=True)
     connections.close_all()
     _grow(SMALL, seed, template)
+    cal_small = _calibration()
     sweep_small, fig_small = _sweep_time(seed), _figures_time(seed)
+    cal_small = min(cal_small, _calibration())
     t0 = time.monotonic()
     _grow(large, seed, template)
     grow_s = time.monotonic() - t0
+    cal_large = _calibration()
     sweep_large, fig_large = _sweep_time(seed), _figures_time(seed)
+    cal_large = min(cal_large, _calibration())
     print("RESULT " + json.dumps({
         "backend": backend, "api": api, "raw_rate": api["raw"],
         "sweep": [sweep_small, sweep_large], "figures": [fig_small, fig_large], "large": large,
+        "calibration": [cal_small, cal_large],
         "grow_seconds": grow_s,
     }))
 
@@ -408,6 +437,7 @@ def main() -> None:
         raw = float(r["raw_rate"])  # type: ignore[arg-type]
         sweep: list[float] = r["sweep"]  # type: ignore[assignment]
         figs: list[float] = r["figures"]  # type: ignore[assignment]
+        cal: list[float] = r["calibration"]  # type: ignore[assignment]
         large = int(r["large"])  # type: ignore[arg-type]
         print(f"\n[{backend}]")
         print(f"  API submissions/s      {api['rate']:8.1f}   (ok {api['ok']}, errors {api['errors']}, "
@@ -416,9 +446,13 @@ def main() -> None:
         print(f"  ratio API / raw        {api['ratio']:8.3f}   target ≥ 0.25 on postgres; API target ≥ 300/s"
               f"   (median of {len(api['rounds'])} alternating rounds, API/raw each: {api['rounds']})")
         print(f"  overdue sweep ({DUE} due)  {sweep[0] * 1000:8.1f} ms at {SMALL:,} cases   "
-              f"{sweep[1] * 1000:8.1f} ms at {large:,}   growth {sweep[1] / sweep[0]:.2f}× (target < 2×)")
+              f"{sweep[1] * 1000:8.1f} ms at {large:,}   growth {sweep[1] / sweep[0]:.2f}× (target < 2×); "
+              f"calibrated {sweep[1] / cal[1] / (sweep[0] / cal[0]):.2f}×")
         print(f"  5×100% figures         {figs[0] * 1000:8.2f} ms at {SMALL:,} cases   "
-              f"{figs[1] * 1000:8.2f} ms at {large:,}   growth {figs[1] / figs[0]:.2f}× (target < 3×)")
+              f"{figs[1] * 1000:8.2f} ms at {large:,}   growth {figs[1] / figs[0]:.2f}× (target < 3×); "
+              f"calibrated {figs[1] / cal[1] / (figs[0] / cal[0]):.2f}×")
+        print(f"  machine speed check    {cal[0] * 1000:8.1f} ms at {SMALL:,}   {cal[1] * 1000:8.1f} ms at {large:,}"
+              "   (same pure-Python work; a change here is the machine, not the platform)")
         print(f"  (generating {large:,} cases took {float(r['grow_seconds']):.0f}s)")  # type: ignore[arg-type]
 
 
