@@ -158,7 +158,11 @@ class Case(models.Model):
     applicant_tail = models.CharField(max_length=4)
     place = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="cases")
     place_path = models.CharField(max_length=200, db_index=True)  # denormalised for jurisdiction filters
-    department = models.ForeignKey("accounts.Department", on_delete=models.PROTECT, related_name="lead_cases")
+    # No index of its own: case_dept_status_idx (department, status) serves department lookups,
+    # and every index is one more page written per submission (bench/intake.py).
+    department = models.ForeignKey(
+        "accounts.Department", on_delete=models.PROTECT, related_name="lead_cases", db_index=False
+    )
     address = models.CharField(max_length=200, blank=True)
     form_data = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=12, choices=CaseStatus.choices, default=CaseStatus.ACCEPTED, db_index=True)
@@ -213,7 +217,9 @@ class Task(models.Model):
     own limit. ``version`` guards against two officers acting on the same task at once."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks")
-    department = models.ForeignKey("accounts.Department", on_delete=models.PROTECT, related_name="tasks")
+    department = models.ForeignKey(  # indexed by task_dept_status_idx (department, status)
+        "accounts.Department", on_delete=models.PROTECT, related_name="tasks", db_index=False
+    )
     role = models.CharField(max_length=4, choices=TaskRole.choices)
     status = models.CharField(max_length=10, choices=TaskStatus.choices, default=TaskStatus.PENDING)
     limit_days = models.PositiveSmallIntegerField()
