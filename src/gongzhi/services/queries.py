@@ -22,7 +22,7 @@ from gongzhi.accounts.scope import active_assignments, scope_q
 from gongzhi.services.domain.search import query_tokens
 from gongzhi.services.enums import OPEN_TASK_STATUSES
 from gongzhi.services.models import Accountability, Bundle, Case, MonthlyFigure, ServiceItem, Task
-from gongzhi.services.stats import Figures, figures_from
+from gongzhi.services.stats import Figures, figures_from, figures_per_department
 
 
 def _case_q(user: Any) -> Q:
@@ -188,8 +188,5 @@ def figures_by_department(rows_user: Any | None = None) -> list[tuple[Any, Figur
     base = MonthlyFigure.objects.all() if rows_user is None else MonthlyFigure.objects.filter(
         scope_q(rows_user, field="place_path")
     )
-    dept_ids = base.values_list("department_id", flat=True).distinct()
-    out = []
-    for dept in Department.objects.filter(pk__in=list(dept_ids)).order_by("code"):
-        out.append((dept, figures_from(base.filter(department=dept))))
-    return out
+    per_dept = figures_per_department(base)
+    return [(dept, per_dept[dept.pk]) for dept in Department.objects.filter(pk__in=list(per_dept)).order_by("code")]

@@ -107,7 +107,16 @@ def _share(part: int, whole: int) -> float | None:
 
 
 def figures_from(rows: QuerySet[MonthlyFigure]) -> Figures:
-    agg = rows.aggregate(**{k: Sum(k) for k in COUNTERS})
+    return _figures(rows.aggregate(**{k: Sum(k) for k in COUNTERS}))
+
+
+def figures_per_department(rows: QuerySet[MonthlyFigure]) -> dict[int, Figures]:
+    """department id → figures, in one GROUP BY query (the board shows every department)."""
+    grouped = rows.order_by().values("department_id").annotate(**{k: Sum(k) for k in COUNTERS})
+    return {int(g["department_id"]): _figures(dict(g)) for g in grouped}
+
+
+def _figures(agg: dict[str, Any]) -> Figures:
     t = {k: int(agg[k] or 0) for k in COUNTERS}
     return Figures(
         cases=t["cases"],

@@ -214,6 +214,15 @@ def test_figures_roll_up(hall: SimpleNamespace) -> None:
     figs = figures_for_user(hall.clerk)
     assert figs.cases == 2 and figs.max_one_visit == 50.0
     assert figures_for_user(hall.other_user).cases == 0
+    # The board: one row per department, each equal to that department's own figures.
+    from gongzhi.services.queries import figures_by_department
+
+    board = figures_by_department(hall.clerk)
+    assert [d.code for d, _f in board] == sorted({c.department.code for c in Case.objects.all()})
+    for dept, row in board:
+        assert row == figures_for_user(hall.clerk, department_id=dept.pk)
+    assert sum(f.cases for _d, f in board) == 2
+    assert figures_by_department(hall.other_user) == []  # another district sees nothing
 
 
 def test_provisional_case_deadline_recomputed_when_the_new_year_is_loaded(
