@@ -8,6 +8,7 @@ app_name = "services"
 urlpatterns = [
     # 一窗办: the window desk
     path("window/", views.window, name="window"),
+    path("window/cases/<str:number>/pickup/", views.window_pickup, name="window_pickup"),
     path("window/notice.pdf", views.missing_notice_pdf, name="notice_pdf"),
     path("applications/<str:number>/", views.application, name="application"),
     path("applications/<str:number>/receipt.pdf", views.receipt_pdf, name="receipt_pdf"),

@@ -93,6 +93,7 @@ class Applicant:
     owner: Any = None
     wallet: list[Any] = field(default_factory=list)
     cases: list[Any] = field(default_factory=list)
+    pickups: set[int] = field(default_factory=set)  # approved cases this user may hand out (统一出件)
 
 
 def _lookup(user: Any, number: str, name: str = "") -> Applicant:
@@ -104,15 +105,19 @@ def _lookup(user: Any, number: str, name: str = "") -> Applicant:
         org = find_organisation_by_uscc(user, result.normalized)
         if org is None:
             raise ActionError(_("未找到该统一社会信用代码对应的单位，请先办理单位登记"), field="number")
-        cases = queries.cases_for_user(user).filter(applicant_org=org)
-        return Applicant(result.normalized, "org", org.name, org.uscc, org, list(wallet_for(org)),
-                         list(cases.order_by("-accepted_at")[:20]))
+        cases = list(queries.cases_for_user(user).filter(applicant_org=org).order_by("-accepted_at")[:20])
+        return Applicant(result.normalized, "org", org.name, org.uscc, org, list(wallet_for(org)), cases,
+                         _pickups(user, cases))
     person = find_person_by_number(user, result.normalized)
     if person is None:
         return Applicant(result.normalized, "new", name.strip())
-    cases = queries.cases_for_user(user).filter(applicant_person=person)
+    cases = list(queries.cases_for_user(user).filter(applicant_person=person).order_by("-accepted_at")[:20])
     return Applicant(result.normalized, "person", person.name, person.number_masked, person,
-                     list(wallet_for(person)), list(cases.order_by("-accepted_at")[:20]))
+                     list(wallet_for(person)), cases, _pickups(user, cases))
+
+
+def _pickups(user: Any, cases: list[Any]) -> set[int]:
+    return {c.pk for c in cases if c.status == CaseStatus.APPROVED and can_deliver_result(user, c)}
 
 
 def _bundles() -> list[Bundle]:
@@ -296,6 +301,35 @@ def window(request: HttpRequest) -> HttpResponse:
         _apply_error(err, ctx)
         return render(request, "services/window_form.html", ctx)
     return redirect("services:application", number=app.number)
+
+
+@login_required
+@require_POST
+def window_pickup(request: HttpRequest, number: str) -> HttpResponse:
+    """统一出件: the applicant collects an approved result at this window (one more visit); the
+    page shows the same applicant again, whose number came back in the POST body."""
+    _require(request.user, Role.WINDOW_CLERK)
+    case = queries.access_case_by_number(request.user, number)
+    form = DeliverForm(request.POST)
+    if not form.is_valid() or form.cleaned_data["method"] != DeliveryMethod.WINDOW:
+        messages.error(request, _("窗口领取请求无效，请重新查询申请人后再试"))
+    else:
+        try:
+            actions.do_deliver_result(case, actor=request.user, method=DeliveryMethod.WINDOW,
+                                      expected_version=form.cleaned_data["version"])
+        except ActionError as err:
+            messages.error(request, err.message)
+        else:
+            messages.success(request, _("办件 %(number)s 已窗口领取（计一次跑动）") % {"number": case.number})
+    applicant_number = request.POST.get("number", "").strip()
+    lookup = LookupForm({"number": applicant_number})
+    ctx: dict[str, Any] = {"lookup": lookup, "catalog": _grouped_catalog(), "bundles": _bundles()}
+    if lookup.is_valid():
+        try:
+            ctx["applicant"] = _lookup(request.user, applicant_number)
+        except ActionError as err:
+            lookup.add_error("number", err.message)
+    return render(request, "services/window.html", ctx)
 
 
 @login_required

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.db.models import Sum
 from django.test import Client
@@ -450,4 +451,114 @@ def test_page_refuses_co_processor_and_needs_csrf(hall: SimpleNamespace) -> None
     r = strict.post(reverse("services:task_deliver", args=[lead.pk]), {"version": case.version, "method": "window"})
     assert r.status_code == 403
     assert strict.get(reverse("services:task_deliver", args=[lead.pk])).status_code == 405
+    assert _state(case) == before
+
+
+# ------------------------------------------------------------------------------ the window desk (统一出件)
+
+
+def _window(c: Client, number: str) -> str:
+    r = c.post(reverse("services:window"), {"step": "lookup", "number": number})
+    assert r.status_code == 200
+    return r.content.decode()
+
+
+def _action(url: str) -> str:
+    return f'action="{url}"'
+
+
+def _pickup(c: Client, case: Case, number: str, **extra: Any) -> Any:
+    data = {"version": case.version, "method": "window", "number": number, **extra}
+    return c.post(reverse("services:window_pickup", args=[case.number]), data)
+
+
+def test_window_shows_pickup_only_for_approved_cases_in_scope(hall: SimpleNamespace) -> None:
+    approved = _instant_case(hall)
+    accepted = _submitted(hall)
+    assert accepted.status == CaseStatus.ACCEPTED
+    c = Client()
+    c.force_login(hall.clerk)
+    page = _window(c, hall.number)
+    url = reverse("services:window_pickup", args=[approved.number])
+    assert accepted.number in page and approved.number in page
+    assert _action(url) in page and "窗口领取" in page
+    assert _action(reverse("services:window_pickup", args=[accepted.number])) not in page
+    form = page[page.index(url):]
+    form = form[: form.index("</form>")]
+    assert 'name="csrfmiddlewaretoken"' in form and 'name="method" value="window"' in form
+    assert f'name="version" value="{Case.objects.get(pk=approved.pk).version}"' in form
+    assert "<script" not in form and "style=" not in form  # strict CSP
+
+
+def test_window_pickup_delivers_and_shows_the_applicant_again(hall: SimpleNamespace) -> None:
+    case = _instant_case(hall)
+    case.refresh_from_db()
+    c = Client()
+    c.force_login(hall.clerk)
+    r = _pickup(c, case, hall.number)
+    assert r.status_code == 200
+    page = r.content.decode()
+    assert f"办件 {case.number} 已窗口领取（计一次跑动）" in page
+    assert "张伟明" in page and "已送达" in page  # the same applicant, the case now delivered
+    assert _action(reverse("services:window_pickup", args=[case.number])) not in page
+    fresh = Case.objects.get(pk=case.pk)
+    assert fresh.status == CaseStatus.DELIVERED and fresh.visits == case.visits + 1
+    assert _deliveries(case) == [{"method": "window"}]
+    # Posted again (a reload): refused by name, nothing changes.
+    before = _state(case)
+    r = _pickup(c, case, hall.number)
+    assert "不能重复送达" in r.content.decode() and _state(case) == before
+
+
+def test_window_pickup_in_english(hall: SimpleNamespace) -> None:
+    case = _instant_case(hall)
+    case.refresh_from_db()
+    c = Client()
+    c.force_login(hall.clerk)
+    c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "Hand over at the window" in _window(c, hall.number)
+    r = _pickup(c, case, hall.number)
+    assert f"Case {case.number} collected at the window (counted as one visit)" in r.content.decode()
+
+
+def test_window_pickup_refusals_change_nothing(hall: SimpleNamespace, make_user: Callable[..., Any]) -> None:
+    from gongzhi.accounts.actions import do_assign_role
+
+    case = _instant_case(hall)
+    case.refresh_from_db()
+    before = _state(case)
+    # A clerk of 罗湖 who also supervises 平山: sees the case, but it is not his window's to hand out.
+    far_clerk = make_user(Role.WINDOW_CLERK, hall.tree.wenhua, username="clerk_luohu")
+    do_assign_role(far_clerk, Role.COMMUNITY_SUPERVISOR, hall.tree.pingshan, actor="test")
+    c = Client()
+    c.force_login(far_clerk)
+    assert _action(reverse("services:window_pickup", args=[case.number])) not in _window(c, hall.number)
+    r = _pickup(c, case, hall.number)
+    assert r.status_code == 200 and "只有主办部门审批人员或本辖区综合窗口人员可以送达办理结果" in r.content.decode()
+    # A clerk who cannot see the case at all, and a resident: 404.
+    plain = Client()
+    plain.force_login(make_user(Role.WINDOW_CLERK, hall.tree.wenhua, username="clerk_wenhua"))
+    assert _pickup(plain, case, hall.number).status_code == 404
+    resident = Client()
+    resident.force_login(hall.resident_user)
+    assert _pickup(resident, case, hall.number).status_code == 404
+    # Our own clerk, but a stale version or a tampered method.
+    mine = Client()
+    mine.force_login(hall.clerk)
+    r = _pickup(mine, case, hall.number, version=case.version - 1)
+    assert "办件已被他人变更" in r.content.decode()
+    r = _pickup(mine, case, hall.number, method="mail")
+    assert "窗口领取请求无效" in r.content.decode() and "张伟明" in r.content.decode()
+    assert _state(case) == before
+
+
+def test_window_pickup_needs_post_and_csrf(hall: SimpleNamespace) -> None:
+    case = _instant_case(hall)
+    case.refresh_from_db()
+    before = _state(case)
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(hall.clerk)
+    url = reverse("services:window_pickup", args=[case.number])
+    assert strict.get(url).status_code == 405
+    assert _pickup(strict, case, hall.number).status_code == 403
     assert _state(case) == before
