@@ -248,16 +248,11 @@ def do_submit_application(intake: Intake, *, actor: Any, channel: str, idempoten
     # idempotency_key decides (a retry of a stored application fails its insert and gets the
     # stored one back). A retry refused by validation — an item withdrawn since, a document
     # expired — is also answered with the stored application, so a retry never changes the answer.
+    # IntegrityError also covers two submissions with the same key at once: the loser's
+    # transaction is rolled back whole and it gets the winner's application.
     try:
         return _submit(intake, actor, channel, key)
-    except IntegrityError:
-        # Also two submissions with the same key at once: the loser's transaction is rolled
-        # back whole; hand back the winner's application.
-        existing = Application.objects.filter(idempotency_key=key).first()
-        if existing is None:
-            raise
-        return _same_or_conflict(existing, intake, actor)
-    except ActionError:
+    except (IntegrityError, ActionError):
         existing = Application.objects.filter(idempotency_key=key).first()
         if existing is None:
             raise
