@@ -16,6 +16,7 @@ fall back to the ORM for anything unusual (``_supported`` decides).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from django.db import connections
@@ -25,6 +26,7 @@ from django.db.models.fields import AutoFieldMixin
 _STATEMENTS: dict[tuple[type[Model], int, str, str, bool], tuple[str, list[Field[Any, Any]], bool]] = {}
 
 
+@cache  # models do not change while a process runs; this is asked on every insert
 def _supported(model: type[Model]) -> bool:
     for f in model._meta.concrete_fields:
         if f.has_db_default():
