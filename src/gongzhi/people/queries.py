@@ -12,6 +12,7 @@ from django.utils import timezone
 from gongzhi.accounts.enums import COUNTER_ROLES
 from gongzhi.accounts.scope import has_role
 from gongzhi.core.crypto import blind_index
+from gongzhi.core.db.prepared import Prepared
 from gongzhi.core.domain.identifiers import check_person_number, check_uscc
 from gongzhi.people.errors import number_error
 from gongzhi.people.models import Consent, Document, Organisation, Person
@@ -52,11 +53,17 @@ def find_person_by_number(user: Any, number: str) -> Person | None:
     result = check_person_number(number)
     if not result.valid:
         raise number_error(result)
-    qs = Person.objects.select_related("home_place").filter(number_bidx=blind_index(result.normalized, purpose="id"))
-    if not has_role(user, *COUNTER_ROLES):
-        qs = qs.filter(person_q(user))
-    # The blind index is unique: no ORDER BY needed (``first()`` would add one on every intake).
+    bidx = blind_index(result.normalized, purpose="id")
+    if has_role(user, *COUNTER_ROLES):
+        return _PERSON_BY_BIDX.first(bidx)  # every intake: compiled once (core/db/prepared.py)
+    qs = Person.objects.select_related("home_place").filter(number_bidx=bidx).filter(person_q(user))
+    # The blind index is unique: no ORDER BY needed (``first()`` would add one).
     return next(iter(qs[:1]), None)
+
+
+_PERSON_BY_BIDX: Prepared[Person] = Prepared(
+    lambda bidx: Person.objects.select_related("home_place").filter(number_bidx=bidx)[:1]
+)
 
 
 def organisations_for_user(user: Any) -> QuerySet[Organisation]:
@@ -130,8 +137,7 @@ def wallet_index(owner: Person | Organisation, *, valid_on: date | None = None) 
     ``issued_on`` (undated documents after dated ones), then the latest upload.
     """
     day = valid_on or timezone.localdate()
-    owner_q = Q(person=owner) if isinstance(owner, Person) else Q(organisation=owner)
-    rows = Document.objects.filter(owner_q, revoked_at__isnull=True).values_list("doc_type", "pk", "issued_on", "expires_on")
+    rows = (_PERSON_DOCS if isinstance(owner, Person) else _ORG_DOCS)(owner.pk)
     best: dict[str, tuple[tuple[bool, date, int], int]] = {}
     for doc_type, pk, issued, expires in rows:
         if (expires is not None and expires < day) or (issued is not None and issued > day):
@@ -140,6 +146,15 @@ def wallet_index(owner: Person | Organisation, *, valid_on: date | None = None) 
         if doc_type not in best or rank > best[doc_type][0]:
             best[doc_type] = (rank, pk)
     return {doc_type: pk for doc_type, (_rank, pk) in best.items()}
+
+
+_DOC_COLUMNS = ("doc_type", "pk", "issued_on", "expires_on")
+_PERSON_DOCS: Prepared[tuple[str, int, date | None, date | None]] = Prepared(
+    lambda pk: Document.objects.filter(person_id=pk, revoked_at__isnull=True).values_list(*_DOC_COLUMNS)
+)
+_ORG_DOCS: Prepared[tuple[str, int, date | None, date | None]] = Prepared(
+    lambda pk: Document.objects.filter(organisation_id=pk, revoked_at__isnull=True).values_list(*_DOC_COLUMNS)
+)
 
 
 def all_documents_of(owner: Person | Organisation) -> QuerySet[Document]:
