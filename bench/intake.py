@@ -113,6 +113,7 @@ def _api_and_raw(seed: dict[str, Any], seconds: float) -> dict[str, Any]:
             raw = _raw_insert_rate(min(seconds, 8.0) / ROUNDS, template)
             _checkpoint()
             rounds.append({"rate": result.rate, "ok": result.ok, "errors": result.errors,
+                           "client_ms": result.client_ms_per_request,
                            "statuses": result.statuses, "p50_ms": result.pct(0.5) * 1000,
                            "p99_ms": result.pct(0.99) * 1000, "raw": raw, "ratio": result.rate / raw})
             print(f"round {i + 1}: {rounds[-1]}", flush=True)
@@ -123,7 +124,7 @@ def _api_and_raw(seed: dict[str, Any], seconds: float) -> dict[str, Any]:
     return {"rate": median("rate"), "raw": median("raw"), "ratio": median("ratio"),
             "ok": sum(r["ok"] for r in rounds), "errors": sum(r["errors"] for r in rounds),
             "statuses": {k: sum(r["statuses"].get(k, 0) for r in rounds) for k in rounds[0]["statuses"]},
-            "p50_ms": median("p50_ms"), "p99_ms": median("p99_ms"),
+            "p50_ms": median("p50_ms"), "p99_ms": median("p99_ms"), "client_ms": median("client_ms"),
             "rounds": [(round(r["rate"], 1), round(r["raw"], 1)) for r in rounds], "template": template}
 
 
@@ -460,7 +461,8 @@ def main() -> None:
         large = int(r["large"])  # type: ignore[arg-type]
         print(f"\n[{backend}]")
         print(f"  API submissions/s      {api['rate']:8.1f}   (ok {api['ok']}, errors {api['errors']}, "
-              f"p50 {api['p50_ms']:.0f} ms, p99 {api['p99_ms']:.0f} ms; statuses {api['statuses']})")
+              f"p50 {api['p50_ms']:.0f} ms, p99 {api['p99_ms']:.0f} ms; statuses {api['statuses']}; "
+              f"the load generator itself used {api['client_ms']:.2f} ms of CPU per request)")
         print(f"  raw driver inserts/s   {raw:8.1f}   (same rows, same concurrency, one transaction each; median)")
         print(f"  ratio API / raw        {api['ratio']:8.3f}   target ≥ 0.25 on postgres; API target ≥ 300/s"
               f"   (median of {len(api['rounds'])} alternating rounds, API/raw each: {api['rounds']})")

@@ -80,9 +80,29 @@ def record_event(
     after: Any = None,
 ) -> AuditEvent:
     """Append one event. Call from inside an action's transaction."""
+    event = new_event(verb, actor=actor, obj=obj, object_type=object_type, object_id=object_id,
+                      place_path=place_path, before=before, after=after)
+    insert([event])  # every action writes one: the statement is compiled once (core/db/inserts.py)
+    return event
+
+
+def new_event(
+    verb: str,
+    *,
+    actor: Any = None,
+    obj: Any = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    place_path: str = "",
+    before: Any = None,
+    after: Any = None,
+) -> AuditEvent:
+    """An event not yet stored: built before a write transaction, stored inside it with
+    ``record_events`` (intake keeps SQLite's single write lock only for the inserts).
+    ``object_id`` may be set once the object has its primary key."""
     if obj is not None:
         object_type = object_type or f"{obj._meta.app_label}.{obj._meta.model_name}"
-        object_id = object_id or obj.pk
+        object_id = object_id or (obj.pk if obj.pk is not None else "")
     label = ""
     actor_id = None
     if actor is not None and getattr(actor, "is_authenticated", False):
@@ -90,7 +110,7 @@ def record_event(
         label = actor.get_username()
     elif isinstance(actor, str):
         label = actor  # a system actor such as "worker" or "import"
-    event = AuditEvent(
+    return AuditEvent(
         created_at=timezone.now(),
         actor_id=actor_id,
         actor_label=label[:150],
@@ -101,8 +121,13 @@ def record_event(
         before=jsonable(before),
         after=jsonable(after),
     )
-    insert([event])  # every action writes one: the statement is compiled once (core/db/inserts.py)
-    return event
+
+
+def record_events(events: list[AuditEvent]) -> None:
+    """Store events built by ``new_event`` (call inside the action's transaction)."""
+    if any(not e.object_id and e.object_type for e in events):
+        raise ValueError("an audit event names an object type but no object id")
+    insert(events)
 
 
 def seal_pending_events(limit: int = 10_000) -> int:

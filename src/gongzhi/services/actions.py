@@ -23,10 +23,11 @@ from gongzhi.accounts.actions import ActionError
 from gongzhi.accounts.enums import Role
 from gongzhi.accounts.scope import has_role, path_in_scope
 from gongzhi.core.actions import do_arm_timer, do_cancel_timer, do_schedule_timers
-from gongzhi.core.audit import record_event
+from gongzhi.core.audit import new_event, record_event, record_events
 from gongzhi.core.calendar import add_working_days, work_calendar
 from gongzhi.core.db.inserts import insert
 from gongzhi.core.domain.identifiers import IdentifierKind, check_identifier
+from gongzhi.core.models import AuditEvent
 from gongzhi.people.actions import _check_upload, do_add_document, do_register_person
 from gongzhi.people.models import Document, Organisation, Person
 from gongzhi.people.queries import (
@@ -304,26 +305,38 @@ def _accept(
     now = timezone.now()
     today = timezone.localdate()
     cal = work_calendar()
+    place = (person.home_place if person is not None else org.place if org is not None else None)
+    place = place or _actor_place(actor) or items[0].department.place
+    app = Application(
+        number=_new_number(),
+        idempotency_key=key,
+        channel=channel,
+        bundle=bundle,
+        applicant_person=person,
+        applicant_org=org,
+        place=place,
+        submitted_by=actor if getattr(actor, "is_authenticated", False) else None,
+        submitted_at=now,
+    )
 
+    def plan_cases() -> list[_CasePlan]:
+        return [
+            _plan_case(app, n, item, person, org, place, cleaned[item.pk], plans[item.pk], intake, channel, actor,
+                       today, cal)
+            for n, item in enumerate(items, start=1)
+        ]
+
+    # Every row is built before the write transaction; inside it only inserts run. On SQLite the
+    # transaction holds the database's single write lock, so its length bounds the whole hall's
+    # submissions per second (bench/intake.py: the lock was held for over half of a request).
+    case_plans = plan_cases() if not register_number else []
     with transaction.atomic():
-        if register_number:
+        if register_number:  # a first-time walk-in: registered with the application, or not at all
             person = do_register_person(register_number, intake.applicant_name, actor=actor)
             owner = person
+            app.applicant_person = person
+            case_plans = plan_cases()
         assert owner is not None
-        place = person.home_place if person is not None else org.place  # type: ignore[union-attr]
-        if place is None:
-            place = _actor_place(actor) or items[0].department.place
-        app = Application(
-            number=_new_number(),
-            idempotency_key=key,
-            channel=channel,
-            bundle=bundle,
-            applicant_person=person,
-            applicant_org=org,
-            place=place,
-            submitted_by=actor if getattr(actor, "is_authenticated", False) else None,
-            submitted_at=now,
-        )
         insert([app])
         # Uploads go into the applicant's wallet once, even when several items need them.
         uploaded: dict[str, Document] = {}
@@ -332,15 +345,8 @@ def _accept(
                 owner, _doc_type_for(items, mat_key), _material_name(items, mat_key), upload,
                 source="窗口扫描" if channel == Channel.WINDOW else "网上上传", actor=_intake_actor(actor),
             )
-        number = person.number_masked if person is not None else org.uscc  # type: ignore[union-attr]
-        tail = _tail(number)
-        app.created_cases = [  # type: ignore[attr-defined]  # the API answers from these, no re-read
-            _create_case(
-                app, n, item, person, org, place, cleaned[item.pk], plans[item.pk], uploaded,
-                intake, channel, actor, now, today, cal, tail,
-            )
-            for n, item in enumerate(items, start=1)
-        ]
+        # The API answers from these, no re-read.
+        app.created_cases = [_write_case(plan, app, uploaded, actor, now, today) for plan in case_plans]  # type: ignore[attr-defined]
     return app
 
 
@@ -393,25 +399,38 @@ def _material_name(items: list[ServiceItem], key: str) -> str:
     return key
 
 
-def _create_case(
+@dataclass
+class _CasePlan:
+    """One case of an application with all its rows built, waiting for their ids."""
+
+    item: ServiceItem
+    case: Case
+    materials: list[tuple[CaseMaterial, _MaterialPlan]]
+    tasks: list[Task]
+    event: AuditEvent
+    notice: Notification
+
+
+def _plan_case(
     app: Application, n: int, item: ServiceItem, person: Person | None, org: Organisation | None, place: Any,
-    data: dict[str, Any], plans: list[_MaterialPlan], uploaded: dict[str, Document], intake: Intake,
-    channel: str, actor: Any, now: datetime, today: date, cal: Any, tail: str,
-) -> Case:
+    data: dict[str, Any], plans: list[_MaterialPlan], intake: Intake, channel: str, actor: Any, today: date,
+    cal: Any,
+) -> _CasePlan:
+    now = app.submitted_at
     lead_dept = route_department(item, place)
     clock = clock_for(cal, today, item.promised_days, 0, item.warning_share)
     gaps = any(p.status == CaseMaterialStatus.MISSING_WITH_COMMITMENT for p in plans)
     name = person.name if person else org.name  # type: ignore[union-attr]
+    masked = person.number_masked if person is not None else org.uscc  # type: ignore[union-attr]
     case = Case(
         number=f"{app.number}{n:02d}",
-        application=app,
         item=item,
         channel=channel,
         applicant_person=person,
         applicant_org=org,
         applicant_name=name,
-        applicant_masked=person.number_masked if person else org.uscc,  # type: ignore[union-attr]
-        applicant_tail=tail,
+        applicant_masked=masked,
+        applicant_tail=_tail(masked),
         place=place,
         place_path=place.path,
         department=lead_dept,
@@ -430,41 +449,56 @@ def _create_case(
         visits=1 if channel == Channel.WINDOW else 0,
         search_text=search_tokens(app.number, name, item.name, item.code, intake.address, place.name),
     )
-    # The intake hot path writes with statements compiled once per process (core/db/inserts.py).
-    insert([case])
-    insert(
-        [
-            CaseMaterial(
-                case=case, material=p.material, status=p.status,
-                document_id=uploaded[p.upload_key].pk if p.upload_key else p.document_id,
-            )
-            for p in plans
-        ]
-    )
+    materials = [(CaseMaterial(material=p.material, status=p.status, document_id=p.document_id), p) for p in plans]
     tasks = [
-        Task(case=case, department=lead_dept, role=TaskRole.LEAD, limit_days=item.promised_days,
+        Task(department=lead_dept, role=TaskRole.LEAD, limit_days=item.promised_days,
              deadline=clock.deadline, deadline_provisional=clock.provisional)
     ]
     for co in item.co_departments.all():
         co_clock = clock_for(cal, today, co.limit_days, 0, item.warning_share)
         tasks.append(
-            Task(case=case, department=co.department, role=TaskRole.CO, limit_days=co.limit_days,
+            Task(department=co.department, role=TaskRole.CO, limit_days=co.limit_days,
                  deadline=co_clock.deadline, deadline_provisional=co_clock.provisional)
         )
-    insert(tasks)
-    record_event(
+    event = new_event(
         "case.accept", actor=actor, obj=case, place_path=place.path,
         after={"number": case.number, "item": item.code, "channel": channel, "department": lead_dept.code,
                "deadline": clock.deadline.isoformat(), "materials": {p.material.key: p.status for p in plans}},
     )
-    if item.mode == HandlingMode.INSTANT and not gaps and rules_pass(item.instant_rules, data):
+    notice = Notification(
+        recipient=name, created_at=now, subject=f"您的申请已受理：{item.name}",
+        body=f"办件编号 {case.number}，承诺办结日期 {case.deadline:%Y年%m月%d日}。凭办件编号和证件号后四位可查询进度。",
+    )
+    return _CasePlan(item, case, materials, tasks, event, notice)
+
+
+def _write_case(
+    plan: _CasePlan, app: Application, uploaded: dict[str, Document], actor: Any, now: datetime, today: date
+) -> Case:
+    """Inside the intake transaction: store one planned case and its rows (ids wired in order)."""
+    case, item = plan.case, plan.item
+    case.application = app
+    # The intake hot path writes with statements compiled once per process (core/db/inserts.py).
+    insert([case])
+    for material, p in plan.materials:
+        material.case = case
+        if p.upload_key:
+            material.document_id = uploaded[p.upload_key].pk
+    insert([m for m, _p in plan.materials])
+    tasks = plan.tasks
+    for task in tasks:
+        task.case = case
+    insert(tasks)
+    plan.event.object_id = str(case.pk)
+    record_events([plan.event])
+    if item.mode == HandlingMode.INSTANT and not case.with_gaps and rules_pass(item.instant_rules, case.form_data):
         _close_instantly(case, tasks, item, actor, now)
     else:
         if any(t.pk is None for t in tasks):  # bulk_create could not return ids: refetch
             tasks = list(case.tasks.all())
         do_schedule_timers([row for t in tasks for row in _task_timer_rows(t, today, item)])
-    _notify(case, f"您的申请已受理：{item.name}",
-            f"办件编号 {case.number}，承诺办结日期 {case.deadline:%Y年%m月%d日}。凭办件编号和证件号后四位可查询进度。")
+    plan.notice.case = case  # an outbox row, as ``_notify`` writes
+    insert([plan.notice])
     return case
 
 

@@ -460,13 +460,17 @@ def _via_token(request: HttpRequest) -> bool:
     return getattr(request, "api_token", None) is not None
 
 
-def application_out(app: Application) -> ApplicationOut:
+def _receipt_url(number: str) -> str | None:
     from django.urls import NoReverseMatch, reverse
 
     try:
-        receipt = reverse("services:receipt_pdf", args=[app.number])
+        return reverse("services:receipt_pdf", args=[number])
     except NoReverseMatch:  # the page view is optional; the API works without it
-        receipt = None
+        return None
+
+
+def application_out(app: Application) -> ApplicationOut:
+    receipt = _receipt_url(app.number)
     # A fresh submission carries the cases it just made; a retry reads them back.
     cases = getattr(app, "created_cases", None) or app.cases.select_related("item", "department").order_by("number")
     return ApplicationOut(

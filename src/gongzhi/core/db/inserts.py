@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from django.db import connections
+from django.db import connections, models
 from django.db.models import Field, Model
 from django.db.models.fields import AutoFieldMixin
 
@@ -34,6 +34,39 @@ def _supported(model: type[Model]) -> bool:
         if hasattr(f, "get_placeholder"):
             return False  # e.g. geometry fields wrap their placeholder in a function
     return model.save is Model.save
+
+
+# Field classes whose database value *is* the Python value for one exact Python type (and None):
+# their get_db_prep_save chain (get_prep_value → to_python → adapt) returns the value unchanged.
+# Exact classes only — a subclass may prepare values differently. Whether the database adapter
+# wraps the value anyway (psycopg 3 wraps integers as Int2/Int4/Int8) is checked per connection.
+_PLAIN_TYPES: dict[type[Field[Any, Any]], type] = {
+    models.CharField: str, models.TextField: str, models.SlugField: str,
+    models.IntegerField: int, models.BigIntegerField: int, models.PositiveIntegerField: int,
+    models.SmallIntegerField: int, models.PositiveSmallIntegerField: int, models.BooleanField: bool,
+}
+_SAMPLES: dict[type, tuple[Any, ...]] = {str: ("", "样本"), int: (0, 7), bool: (True, False)}
+
+
+@cache
+def _plain_fields(model: type[Model], alias: str) -> dict[Field[Any, Any], type]:
+    """The model's fields that send plain values as they are on this connection, with that type
+    (ForeignKeys to an integer key included). Fields with ``pre_save`` logic are never plain."""
+    conn = connections[alias]
+    plain: dict[Field[Any, Any], type] = {}
+    for f in model._meta.concrete_fields:
+        target = f.target_field if isinstance(f, models.ForeignKey) else f
+        kind = _PLAIN_TYPES.get(type(target))
+        if kind is None and isinstance(f, models.ForeignKey) and isinstance(target, AutoFieldMixin):
+            kind = int
+        if kind is None or type(f).pre_save is not Field.pre_save:
+            continue
+        unchanged = all(
+            type(out := f.get_db_prep_save(v, connection=conn)) is type(v) and out == v for v in (*_SAMPLES[kind], None)
+        )
+        if unchanged:
+            plain[f] = kind
+    return plain
 
 
 def _statement(model: type[Model], rows: int, alias: str, ignore_conflicts: bool) -> tuple[str, list[Field[Any, Any]], bool]:
@@ -74,10 +107,17 @@ def insert(objs: Sequence[Model], *, using: str = "default", ignore_conflicts: b
         return
     conn = connections[using]
     sql, fields, returning = _statement(model, len(objs), using, ignore_conflicts)
+    plain = _plain_fields(model, using)
     params: list[Any] = []
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="insert")  # type: ignore[attr-defined]  # as bulk_create does
-        params.extend(f.get_db_prep_save(f.pre_save(obj, True), connection=conn) for f in fields)
+        for f in fields:
+            if f in plain:
+                value = getattr(obj, f.attname)
+                if value is None or type(value) is plain[f]:
+                    params.append(value)  # what get_db_prep_save would return, without its calls
+                    continue
+            params.append(f.get_db_prep_save(f.pre_save(obj, True), connection=conn))
     with conn.cursor() as cur:
         cur.execute(sql, params)
         if returning:

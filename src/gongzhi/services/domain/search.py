@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
 
 import jieba
 
@@ -28,17 +29,21 @@ def search_tokens(*parts: str) -> str:
     for part in parts:
         if not part:
             continue
-        text = str(part).strip()
-        words = list(jieba.cut_for_search(text))
-        for run in _CJK.findall(text):
-            words += [run[i : i + 2] for i in range(len(run) - 1)]
-        words.append(text.replace(" ", ""))
-        for word in words:
-            word = word.strip().lower()
-            if word and word not in seen and not word.isspace():
+        for word in _part_tokens(str(part).strip()):
+            if word not in seen:
                 seen.add(word)
                 tokens.append(word)
     return " " + " ".join(tokens) + " "
+
+
+@lru_cache(maxsize=8192)  # item names, place names and applicants recur on every intake
+def _part_tokens(text: str) -> tuple[str, ...]:
+    words = list(jieba.cut_for_search(text))
+    for run in _CJK.findall(text):
+        words += [run[i : i + 2] for i in range(len(run) - 1)]
+    words.append(text.replace(" ", ""))
+    stripped = (word.strip().lower() for word in words)
+    return tuple(dict.fromkeys(w for w in stripped if w and not w.isspace()))
 
 
 def query_tokens(query: str) -> list[str]:
