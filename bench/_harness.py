@@ -77,13 +77,8 @@ def gunicorn(env: dict[str, str], workers: int | None = None, threads: int | Non
     threads = threads or int(os.environ.get("BENCH_THREADS", default_threads))
     port = free_port()
     cmd = [sys.executable, "-m", "gunicorn", "gongzhi.wsgi:application", "--bind", f"127.0.0.1:{port}",
-           "--workers", str(workers), "--worker-class", os.environ.get("BENCH_WORKER_CLASS", "gthread"),
-           "--threads", str(threads),
+           "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
            "--log-level", "warning", "--keep-alive", "30"]
-    if os.environ.get("BENCH_SERVER") == "granian":
-        cmd = [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
-               "--workers", str(workers), "--blocking-threads", str(threads), "--log-level", "warning",
-               "--no-ws", "gongzhi.wsgi:application"]
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
     try:
         deadline = time.monotonic() + 60

@@ -135,11 +135,21 @@ class Application(models.Model):
     number = models.CharField(max_length=24, unique=True)
     idempotency_key = models.CharField(max_length=80, unique=True)
     channel = models.CharField(max_length=8, choices=Channel.choices)
-    bundle = models.ForeignKey(Bundle, null=True, blank=True, on_delete=models.PROTECT)
-    applicant_person = models.ForeignKey("people.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    applicant_org = models.ForeignKey("people.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    place = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+")
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    # No indexes on these links: an application is only ever found by its number or key (its
+    # cases carry the applicant, place and item for every list), and each index is one more
+    # B-tree written inside SQLite's single write lock on every submission (bench/intake.py).
+    # The price: deleting a person, place, user or bundle scans this table for the PROTECT check.
+    bundle = models.ForeignKey(Bundle, null=True, blank=True, on_delete=models.PROTECT, db_index=False)
+    applicant_person = models.ForeignKey(
+        "people.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    applicant_org = models.ForeignKey(
+        "people.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    place = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+", db_index=False)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     submitted_at = models.DateTimeField()
 
     def __str__(self) -> str:
@@ -167,7 +177,9 @@ class Case(models.Model):
     form_data = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=12, choices=CaseStatus.choices, default=CaseStatus.ACCEPTED, db_index=True)
     accepted_at = models.DateTimeField(db_index=True)
-    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    accepted_by = models.ForeignKey(  # read only through the case (receipts); no list by clerk: no index
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     accepted_on = models.DateField()  # local (Asia/Shanghai) date of acceptance: day 0 of the limit
     limit_days = models.PositiveSmallIntegerField()
     paused_days = models.PositiveSmallIntegerField(default=0)
