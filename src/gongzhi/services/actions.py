@@ -39,7 +39,7 @@ from gongzhi.people.queries import (
 )
 from gongzhi.services.domain.forms import rules_pass, validate_form
 from gongzhi.services.domain.search import search_tokens
-from gongzhi.services.domain.sla import clock_for, paused_working_days
+from gongzhi.services.domain.sla import Clock, clock_for, paused_working_days
 from gongzhi.services.enums import (
     OPEN_CASE_STATUSES,
     OPEN_TASK_STATUSES,
@@ -407,6 +407,7 @@ class _CasePlan:
     case: Case
     materials: list[tuple[CaseMaterial, _MaterialPlan]]
     tasks: list[Task]
+    clocks: list[Clock]  # per task, in order: when its warning and overdue timers fire
     event: AuditEvent
     notice: Notification
 
@@ -454,8 +455,10 @@ def _plan_case(
         Task(department=lead_dept, role=TaskRole.LEAD, limit_days=item.promised_days,
              deadline=clock.deadline, deadline_provisional=clock.provisional)
     ]
+    clocks = [clock]  # each task's clock, for its timers (paused days: none yet)
     for co in item.co_departments.all():
         co_clock = clock_for(cal, today, co.limit_days, 0, item.warning_share)
+        clocks.append(co_clock)
         tasks.append(
             Task(department=co.department, role=TaskRole.CO, limit_days=co.limit_days,
                  deadline=co_clock.deadline, deadline_provisional=co_clock.provisional)
@@ -469,7 +472,7 @@ def _plan_case(
         recipient=name, created_at=now, subject=f"您的申请已受理：{item.name}",
         body=f"办件编号 {case.number}，承诺办结日期 {case.deadline:%Y年%m月%d日}。凭办件编号和证件号后四位可查询进度。",
     )
-    return _CasePlan(item, case, materials, tasks, event, notice)
+    return _CasePlan(item, case, materials, tasks, clocks, event, notice)
 
 
 def _write_case(
@@ -496,7 +499,8 @@ def _write_case(
     else:
         if any(t.pk is None for t in tasks):  # bulk_create could not return ids: refetch
             tasks = list(case.tasks.all())
-        do_schedule_timers([row for t in tasks for row in _task_timer_rows(t, today, item)])
+            plan.clocks = [clock_for(work_calendar(), today, t.limit_days, 0, item.warning_share) for t in tasks]
+        do_schedule_timers([row for t, clock in zip(tasks, plan.clocks, strict=True) for row in _timer_rows(t.pk, clock)])
     plan.notice.case = case  # an outbox row, as ``_notify`` writes
     insert([plan.notice])
     return case
@@ -528,12 +532,19 @@ def _issue_result(case: Case, item: ServiceItem, actor: Any) -> None:
     )
 
 
-def _task_timer_rows(task: Task, accepted_on: date, item: ServiceItem) -> list[tuple[str, str, datetime, dict[str, Any]]]:
+TimerRow = tuple[str, str, datetime, dict[str, Any]]
+
+
+def _task_timer_rows(task: Task, accepted_on: date, item: ServiceItem) -> list[TimerRow]:
     """One warning and one overdue timer per task, keyed by task: re-arming moves the same row."""
     clock = clock_for(work_calendar(), accepted_on, task.limit_days, task.paused_days, item.warning_share)
+    return _timer_rows(task.pk, clock)
+
+
+def _timer_rows(task_id: int, clock: Clock) -> list[TimerRow]:
     return [
-        ("services.task_warning", f"task-warn:{task.pk}", _start_of_day(clock.warning_on), {"task": task.pk}),
-        ("services.task_overdue", f"task-overdue:{task.pk}", _end_of_day(clock.deadline), {"task": task.pk}),
+        ("services.task_warning", f"task-warn:{task_id}", _start_of_day(clock.warning_on), {"task": task_id}),
+        ("services.task_overdue", f"task-overdue:{task_id}", _end_of_day(clock.deadline), {"task": task_id}),
     ]
 
 
