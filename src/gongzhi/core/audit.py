@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ParamSpec
 
 from django.db import transaction
 from django.utils import timezone
@@ -31,6 +31,7 @@ from gongzhi.core.models import AuditEvent, ChainHead
 
 GENESIS = "0" * 64
 SEAL_BATCH = 500
+P = ParamSpec("P")
 
 
 def _default(value: Any) -> Any:
@@ -68,24 +69,6 @@ def link_hash(prev_hash: str, event: AuditEvent) -> str:
     return hashlib.sha256(prev_hash.encode() + canonical_body(event)).hexdigest()
 
 
-def record_event(
-    verb: str,
-    *,
-    actor: Any = None,
-    obj: Any = None,
-    object_type: str = "",
-    object_id: str | int = "",
-    place_path: str = "",
-    before: Any = None,
-    after: Any = None,
-) -> AuditEvent:
-    """Append one event. Call from inside an action's transaction."""
-    event = new_event(verb, actor=actor, obj=obj, object_type=object_type, object_id=object_id,
-                      place_path=place_path, before=before, after=after)
-    insert([event])  # every action writes one: the statement is compiled once (core/db/inserts.py)
-    return event
-
-
 def new_event(
     verb: str,
     *,
@@ -121,6 +104,19 @@ def new_event(
         before=jsonable(before),
         after=jsonable(after),
     )
+
+
+def _stored(build: Callable[P, AuditEvent]) -> Callable[P, AuditEvent]:
+    def store(*args: P.args, **kwargs: P.kwargs) -> AuditEvent:
+        event = build(*args, **kwargs)
+        insert([event])  # every action writes one: the statement is compiled once (core/db/inserts.py)
+        return event
+
+    return store
+
+
+record_event = _stored(new_event)
+"""Append one event now (arguments as ``new_event``). Call from inside an action's transaction."""
 
 
 def record_events(events: list[AuditEvent]) -> None:
