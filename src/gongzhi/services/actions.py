@@ -784,8 +784,9 @@ def do_deliver_result(
     came to a window — one more visit, and the case is marked for the monthly roll-up. 邮寄送达:
     needs the postal ``address``, kept in the audit event. Only an officer of the lead department
     or a window clerk of the case's jurisdiction may deliver (``policy.can_deliver_result``).
-    Errors name what is wrong and store nothing. Side effects: audit ``case.deliver``; a
-    notification to the applicant.
+    The case keeps when and how (``delivered_at``, ``delivery_method``: shown on the progress
+    pages), never the address. Errors name what is wrong and store nothing. Side effects: audit
+    ``case.deliver``; a notification to the applicant.
     """
     with translation.override(None):  # the Chinese labels, whatever the page's language
         labels = {str(label): value for value, label in DeliveryMethod.choices}
@@ -810,11 +811,16 @@ def do_deliver_result(
             )
         if expected_version is not None and case.version != expected_version:
             raise TaskConflict("办件已被他人变更，请刷新后再试", field="case")
-        changes: dict[str, Any] = {"status": CaseStatus.DELIVERED, "version": F("version") + 1}
+        changes: dict[str, Any] = {
+            "status": CaseStatus.DELIVERED, "version": F("version") + 1,
+            "delivered_at": timezone.now(), "delivery_method": chosen.value,
+        }
         if chosen == DeliveryMethod.WINDOW:
             changes.update(visits=F("visits") + 1, stats_dirty=True)  # 一次办 counts every visit
         Case.objects.filter(pk=case.pk).update(**changes)
-        case.refresh_from_db(fields=["status", "version", "visits", "stats_dirty"])
+        case.refresh_from_db(
+            fields=["status", "version", "visits", "stats_dirty", "delivered_at", "delivery_method"]
+        )
         after: dict[str, Any] = {"method": chosen.value}
         if chosen == DeliveryMethod.MAIL:
             after["address"] = address

@@ -321,6 +321,7 @@ class CaseAdmin(ReadOnlyMixin, admin.ModelAdmin):
     fields = ("number", "item", "department", "channel", "applicant", "applicant_masked", "place", "status",
               "accepted_at", "accepted_on", "limit_days", "paused_days", "deadline", "deadline_provisional", "sla",
               "with_gaps", "gaps_due", "by_commitment", "instant", "visits", "closed_at", "closed_on_time",
+              "delivered_at", "delivery_method",
               "result_note")
     readonly_fields = fields
 

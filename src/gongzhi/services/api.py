@@ -196,6 +196,8 @@ class CaseOut(Schema):
     visits: int
     closed_at: datetime | None
     closed_on_time: bool | None
+    delivered_at: datetime | None = Field(description="送达时间（未送达为 null）")
+    delivery_method: str | None = Field(description="送达方式：electronic · window · mail（未送达为 null）")
     version: int = Field(description="办件版本号：送达时作 expected_version 传回，已变更则 409")
 
 
@@ -309,6 +311,8 @@ class TrackOut(Schema):
     deadline: date
     deadline_provisional: bool
     closed_at: datetime | None
+    delivered_at: datetime | None = Field(description="送达时间（未送达为 null）")
+    delivery_method: str | None = Field(description="送达方式：electronic · window · mail（未送达为 null）")
     steps: list[TrackStep]
 
 
@@ -407,7 +411,8 @@ def _case_fields(case: Case) -> dict[str, Any]:
         "deadline": case.deadline, "deadline_provisional": case.deadline_provisional, "sla": case.sla,
         "with_gaps": case.with_gaps, "gaps_due": case.gaps_due, "by_commitment": case.by_commitment,
         "instant": case.instant, "visits": case.visits, "closed_at": case.closed_at,
-        "closed_on_time": case.closed_on_time, "version": case.version,
+        "closed_on_time": case.closed_on_time, "delivered_at": case.delivered_at,
+        "delivery_method": case.delivery_method or None, "version": case.version,
     }
 
 
@@ -741,7 +746,11 @@ def track_steps(case: Case) -> list[TrackStep]:
             steps.append(TrackStep(at=t.decided_at,
                                    label=f"{t.department.name}{t.get_role_display()}意见：{t.get_status_display()}"))
     if case.closed_at:
-        steps.append(TrackStep(at=case.closed_at, label=f"办结：{case.get_status_display()}"))
+        # Only an approved case is delivered: its closing step stays "approved" after delivery.
+        closed_as = CaseStatus.APPROVED if case.status == CaseStatus.DELIVERED else CaseStatus(case.status)
+        steps.append(TrackStep(at=case.closed_at, label=f"办结：{closed_as.label}"))
+    if case.delivered_at and case.delivery_method:
+        steps.append(TrackStep(at=case.delivered_at, label=f"已送达（{DeliveryMethod(case.delivery_method).label}）"))
     steps.sort(key=lambda s: s.at)
     return steps
 
@@ -763,7 +772,8 @@ def track(
         number=case.number, item=_item_ref(case.item), department=_dept(case.department),
         applicant_masked=case.applicant_masked, status=case.status, status_display=str(case.get_status_display()),
         closed=case.status not in OPEN_CASE_STATUSES, accepted_on=case.accepted_on, deadline=case.deadline,
-        deadline_provisional=case.deadline_provisional, closed_at=case.closed_at, steps=track_steps(case),
+        deadline_provisional=case.deadline_provisional, closed_at=case.closed_at,
+        delivered_at=case.delivered_at, delivery_method=case.delivery_method or None, steps=track_steps(case),
     )
 
 

@@ -16,6 +16,7 @@ from gongzhi.services.enums import (
     CaseMaterialStatus,
     CaseStatus,
     Channel,
+    DeliveryMethod,
     HandlingMode,
     MaterialKind,
     RectificationStatus,
@@ -195,6 +196,10 @@ class Case(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_on_time = models.BooleanField(null=True)
     result_note = models.TextField(blank=True)
+    # 送达: when and how the approved result reached the applicant (set once by do_deliver_result).
+    # The postal address of 邮寄送达 is personal data and stays in the audit event only.
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+    delivery_method = models.CharField(_("送达方式"), max_length=10, choices=DeliveryMethod.choices, blank=True)
     search_text = models.TextField(blank=True)  # jieba tokens, space-joined (FIELD-NOTES: Chinese search)
     # 5×100% roll-up: writers only flip ``stats_dirty``; the worker folds the case into
     # ``MonthlyFigure`` and remembers what it added in ``stats_snapshot`` (no hot counter rows).

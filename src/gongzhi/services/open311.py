@@ -243,7 +243,7 @@ def _public_cases() -> QuerySet[Case]:
 
 def request_row(case: Any) -> dict[str, Any]:
     is_open = case.status in OPEN_CASE_STATUSES
-    moments = [case.accepted_at, case.closed_at] + [
+    moments = [case.accepted_at, case.closed_at, case.delivered_at] + [
         getattr(case, a, None) for a in ("last_task_decided", "last_task_claimed", "last_supplement", "last_fulfilled")
     ]
     updated = max(m for m in moments if m is not None)

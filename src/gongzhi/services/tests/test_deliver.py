@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import re
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.apps import apps
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Sum
+from django.forms.models import model_to_dict
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
 
 from gongzhi.accounts.actions import do_issue_api_token
 from gongzhi.accounts.enums import Role
@@ -72,8 +80,8 @@ def _state(case: Case) -> tuple[Any, ...]:
     """Everything a delivery may change: a refused delivery must leave all of it as it was."""
     fresh = Case.objects.get(pk=case.pk)
     events = AuditEvent.objects.filter(object_type="services.case", object_id=str(case.pk)).count()
-    return (fresh.status, fresh.version, fresh.visits, fresh.stats_dirty, events,
-            Notification.objects.filter(case=case).count())
+    return (fresh.status, fresh.version, fresh.visits, fresh.stats_dirty, fresh.delivered_at, fresh.delivery_method,
+            events, Notification.objects.filter(case=case).count())
 
 
 def _deliveries(case: Case) -> list[dict[str, Any]]:
@@ -153,6 +161,7 @@ def test_chinese_label_accepted_whatever_the_language(hall: SimpleNamespace) -> 
     with translation.override("en"):
         do_deliver_result(case, actor=hall.officers["T-RS"], method="邮寄送达", address=ADDRESS)
     assert _deliveries(case) == [{"method": "mail", "address": ADDRESS}]
+    assert Case.objects.get(pk=case.pk).delivery_method == "mail"  # the value, not the label
 
 
 @pytest.mark.parametrize("method", ["", "fax", "电子邮件", "ELECTRONIC"])
@@ -562,3 +571,169 @@ def test_window_pickup_needs_post_and_csrf(hall: SimpleNamespace) -> None:
     assert strict.get(url).status_code == 405
     assert _pickup(strict, case, hall.number).status_code == 403
     assert _state(case) == before
+
+
+# ------------------------------------------------------------------------------ when and how: on the case, on the pages
+
+SH = ZoneInfo("Asia/Shanghai")
+# 2026-11-26 16:30 UTC is already the 27th in Shenzhen: a page showing UTC would show the wrong day.
+MOMENT = datetime(2026, 11, 26, 16, 30, 15, tzinfo=UTC)
+
+
+def _deliver_at(moment: datetime, monkeypatch: pytest.MonkeyPatch, case: Case, **kwargs: Any) -> Case:
+    with monkeypatch.context() as m:
+        m.setattr(timezone, "now", lambda: moment)
+        return do_deliver_result(case, **kwargs)
+
+
+def _delivery_line(page: str) -> tuple[str, str] | None:
+    """The (label, text) of the delivery line of a facts list, or None when there is none."""
+    found = re.findall(r'<dt>([^<]*)</dt><dd class="delivery">([^<]*)</dd>', page)
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
+def _track(c: Client, case: Case, hall: SimpleNamespace) -> str:
+    r = c.get(reverse("services:track"), {"number": case.number, "tail": hall.number[-4:]})
+    assert r.status_code == 200
+    return r.content.decode()
+
+
+@pytest.fixture
+def track_budget() -> Any:
+    cache.clear()  # public lookups are rate-limited per address in the shared cache
+    yield
+    cache.clear()
+
+
+@pytest.mark.parametrize(("method", "by_clerk", "address"), [
+    (DeliveryMethod.ELECTRONIC, False, ""),
+    (DeliveryMethod.WINDOW, True, ""),
+    (DeliveryMethod.MAIL, False, ADDRESS),
+])
+def test_delivery_keeps_when_and_how_on_the_case(
+    hall: SimpleNamespace, method: DeliveryMethod, by_clerk: bool, address: str
+) -> None:
+    case = _instant_case(hall)
+    fresh = Case.objects.get(pk=case.pk)
+    assert fresh.delivered_at is None and fresh.delivery_method == ""
+    start = timezone.now()
+    delivered = do_deliver_result(case, actor=hall.clerk if by_clerk else hall.officers["T-RS"], method=method,
+                                  address=address)
+    end = timezone.now()
+    fresh = Case.objects.get(pk=case.pk)
+    assert fresh.delivery_method == method.value and fresh.get_delivery_method_display() == method.label
+    assert fresh.delivered_at is not None and start <= fresh.delivered_at <= end
+    assert (delivered.delivered_at, delivered.delivery_method) == (fresh.delivered_at, method.value)
+    # The postal address stays in the audit event only: no column of the case holds it.
+    assert ADDRESS not in json.dumps(model_to_dict(fresh), ensure_ascii=False, default=str)
+
+
+def test_refused_delivery_sets_neither_and_a_second_keeps_the_first(hall: SimpleNamespace) -> None:
+    case = _instant_case(hall)
+    refusals: list[dict[str, Any]] = [
+        {"actor": hall.other_user, "method": DeliveryMethod.ELECTRONIC},  # not allowed
+        {"actor": hall.clerk, "method": DeliveryMethod.MAIL},  # no address
+        {"actor": hall.clerk, "method": DeliveryMethod.WINDOW, "expected_version": case.version + 1},  # stale
+    ]
+    for kwargs in refusals:
+        with pytest.raises((NotAllowed, TaskConflict)):
+            do_deliver_result(case, **kwargs)
+        fresh = Case.objects.get(pk=case.pk)
+        assert (fresh.status, fresh.delivered_at, fresh.delivery_method) == (CaseStatus.APPROVED, None, "")
+    do_deliver_result(case, actor=hall.clerk, method=DeliveryMethod.WINDOW)
+    first = Case.objects.get(pk=case.pk)
+    with pytest.raises(NotAllowed):
+        do_deliver_result(case, actor=hall.officers["T-RS"], method=DeliveryMethod.MAIL, address=ADDRESS)
+    again = Case.objects.get(pk=case.pk)
+    assert (again.delivered_at, again.delivery_method) == (first.delivered_at, "window")
+
+
+def test_progress_page_shows_how_and_when_never_where_or_who(
+    hall: SimpleNamespace, monkeypatch: pytest.MonkeyPatch, track_budget: Any
+) -> None:
+    case = _instant_case(hall)
+    c = Client()
+    page = _track(c, case, hall)
+    assert "社保参保证明打印" in page and _delivery_line(page) is None  # not delivered yet
+    officer = hall.officers["T-RS"]
+    _deliver_at(MOMENT, monkeypatch, case, actor=officer, method=DeliveryMethod.MAIL, address=ADDRESS)
+    page = _track(c, case, hall)
+    assert _delivery_line(page) == ("已送达", "邮寄送达 · 2026年11月27日 00:30")  # Shenzhen time
+    assert ADDRESS not in page and "平山一路" not in page
+    assert officer.username not in page and "张伟明" not in page
+    c.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hant"
+    assert _delivery_line(_track(c, case, hall)) == ("已送達", "郵寄送達 · 2026年11月27日 00:30")
+    c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert _delivery_line(_track(c, case, hall)) == ("Delivered", "Delivery by post · 27 November 2026 00:30")
+
+
+def test_own_case_page_and_back_office_show_it_too(hall: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> None:
+    case = _instant_case(hall)
+    resident = Client()
+    resident.force_login(hall.resident_user)
+    officer = Client()
+    officer.force_login(hall.officers["T-RS"])
+    own = reverse("services:my_case", args=[case.number])
+    back = reverse("services:task", args=[case.tasks.get(role=TaskRole.LEAD).pk])
+    assert _delivery_line(resident.get(own).content.decode()) is None
+    assert _delivery_line(officer.get(back).content.decode()) is None
+    _deliver_at(datetime(2026, 11, 27, 6, 30, tzinfo=UTC), monkeypatch, case, actor=hall.clerk,
+                method=DeliveryMethod.WINDOW)
+    expected = ("已送达", "窗口领取 · 2026年11月27日 14:30")
+    assert _delivery_line(resident.get(own).content.decode()) == expected
+    assert _delivery_line(officer.get(back).content.decode()) == expected
+
+
+def _ms(moment: datetime) -> datetime:
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)  # JSON keeps milliseconds
+
+
+def test_api_case_and_public_track_show_when_and_how(hall: SimpleNamespace, track_budget: Any) -> None:
+    case = _instant_case(hall)
+    clerk = Api(hall.clerk)
+    shown = clerk.client.get(f"{BASE}/cases/{case.number}", headers=clerk.headers).json()
+    assert shown["delivered_at"] is None and shown["delivery_method"] is None
+    r = clerk.deliver(case.number, {"method": "mail", "address": ADDRESS})
+    assert r.status_code == 200, r.content
+    fresh = Case.objects.get(pk=case.pk)
+    assert fresh.delivered_at is not None
+    answers = [
+        r.json(),
+        clerk.client.get(f"{BASE}/cases/{case.number}", headers=clerk.headers).json(),
+        next(c for c in clerk.client.get(f"{BASE}/cases", headers=clerk.headers).json()["items"]
+             if c["number"] == case.number),
+        Client().get(f"{BASE}/track", {"number": case.number, "tail": hall.number[-4:]}).json(),
+    ]
+    for body in answers:
+        assert body["delivery_method"] == "mail"
+        delivered_at = parse_datetime(body["delivered_at"])
+        assert delivered_at is not None and _ms(delivered_at) == _ms(fresh.delivered_at)
+        assert ADDRESS not in json.dumps(body, ensure_ascii=False)
+    labels = [step["label"] for step in answers[-1]["steps"]]
+    assert labels[-2:] == ["办结：已办结（准予）", "已送达（邮寄送达）"]  # the approval is not relabelled 已送达
+    schema = Client().get("/api/v1/openapi.json").json()["components"]["schemas"]
+    for name in ("CaseOut", "CaseDetailOut", "TrackOut"):
+        assert {"delivered_at", "delivery_method"} <= set(schema[name]["properties"])
+
+
+def test_open311_updated_datetime_is_the_delivery(hall: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> None:
+    case = _instant_case(hall)
+    later = timezone.now() + timedelta(hours=3)
+    _deliver_at(later, monkeypatch, case, actor=hall.clerk, method=DeliveryMethod.WINDOW)
+    row = Client().get(f"/open311/v2/requests/{case.number}.json").json()[0]
+    assert row["status"] == "closed" and row["status_notes"] == "已送达"
+    assert row["updated_datetime"] == later.astimezone(SH).replace(microsecond=0).isoformat()
+
+
+def test_migration_fills_earlier_deliveries_from_the_audit(hall: SimpleNamespace) -> None:
+    migration = importlib.import_module("gongzhi.services.migrations.0004_case_delivery")
+    mailed = _instant_case(hall, "mailed")
+    do_deliver_result(mailed, actor=hall.officers["T-RS"], method=DeliveryMethod.MAIL, address=ADDRESS)
+    waiting = _instant_case(hall, "waiting")
+    Case.objects.filter(pk=mailed.pk).update(delivered_at=None, delivery_method="")  # as before 0004
+    migration.backfill_from_audit(apps, SimpleNamespace(connection=connection))
+    event = AuditEvent.objects.get(verb="case.deliver", object_type="services.case", object_id=str(mailed.pk))
+    fresh = Case.objects.get(pk=mailed.pk)
+    assert (fresh.delivered_at, fresh.delivery_method) == (event.created_at, "mail")
+    assert Case.objects.filter(pk=waiting.pk, delivered_at=None, delivery_method="").exists()
