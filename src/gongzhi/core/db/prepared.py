@@ -65,7 +65,6 @@ class _Compiled:
             raise TypeError("Prepared: an argument does not reach the SQL unchanged (transformed by a lookup?)")
         self.kind = kind
         self.alias = alias
-        self.model = qs.model
         self.columns = compiler.col_count
         self.converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
         if kind is ModelIterable:
