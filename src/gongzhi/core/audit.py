@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from gongzhi.core.db.inserts import insert
+from gongzhi.core.db.instances import build
 from gongzhi.core.models import AuditEvent, ChainHead
 
 GENESIS = "0" * 64
@@ -93,7 +94,8 @@ def new_event(
         label = actor.get_username()
     elif isinstance(actor, str):
         label = actor  # a system actor such as "worker" or "import"
-    return AuditEvent(
+    return build(
+        AuditEvent,
         created_at=timezone.now(),
         actor_id=actor_id,
         actor_label=label[:150],
@@ -106,9 +108,9 @@ def new_event(
     )
 
 
-def _stored(build: Callable[P, AuditEvent]) -> Callable[P, AuditEvent]:
+def _stored(make: Callable[P, AuditEvent]) -> Callable[P, AuditEvent]:
     def store(*args: P.args, **kwargs: P.kwargs) -> AuditEvent:
-        event = build(*args, **kwargs)
+        event = make(*args, **kwargs)
         insert([event])  # every action writes one: the statement is compiled once (core/db/inserts.py)
         return event
 

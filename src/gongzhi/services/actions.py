@@ -26,6 +26,7 @@ from gongzhi.core.actions import do_arm_timer, do_cancel_timer, do_schedule_time
 from gongzhi.core.audit import new_event, record_event, record_events
 from gongzhi.core.calendar import add_working_days, work_calendar
 from gongzhi.core.db.inserts import insert
+from gongzhi.core.db.instances import build
 from gongzhi.core.domain.identifiers import IdentifierKind, check_identifier
 from gongzhi.core.models import AuditEvent
 from gongzhi.people.actions import _check_upload, do_add_document, do_register_person
@@ -307,7 +308,8 @@ def _accept(
     cal = work_calendar()
     place = (person.home_place if person is not None else org.place if org is not None else None)
     place = place or _actor_place(actor) or items[0].department.place
-    app = Application(
+    app = build(
+        Application,
         number=_new_number(),
         idempotency_key=key,
         channel=channel,
@@ -423,7 +425,8 @@ def _plan_case(
     gaps = any(p.status == CaseMaterialStatus.MISSING_WITH_COMMITMENT for p in plans)
     name = person.name if person else org.name  # type: ignore[union-attr]
     masked = person.number_masked if person is not None else org.uscc  # type: ignore[union-attr]
-    case = Case(
+    case = build(
+        Case,
         number=f"{app.number}{n:02d}",
         item=item,
         channel=channel,
@@ -450,26 +453,26 @@ def _plan_case(
         visits=1 if channel == Channel.WINDOW else 0,
         search_text=search_tokens(app.number, name, item.name, item.code, intake.address, place.name),
     )
-    materials = [(CaseMaterial(material=p.material, status=p.status, document_id=p.document_id), p) for p in plans]
+    materials = [(build(CaseMaterial, material=p.material, status=p.status, document_id=p.document_id), p) for p in plans]
     tasks = [
-        Task(department=lead_dept, role=TaskRole.LEAD, limit_days=item.promised_days,
-             deadline=clock.deadline, deadline_provisional=clock.provisional)
+        build(Task, department=lead_dept, role=TaskRole.LEAD, limit_days=item.promised_days,
+              deadline=clock.deadline, deadline_provisional=clock.provisional)
     ]
     clocks = [clock]  # each task's clock, for its timers (paused days: none yet)
     for co in item.co_departments.all():
         co_clock = clock_for(cal, today, co.limit_days, 0, item.warning_share)
         clocks.append(co_clock)
         tasks.append(
-            Task(department=co.department, role=TaskRole.CO, limit_days=co.limit_days,
-                 deadline=co_clock.deadline, deadline_provisional=co_clock.provisional)
+            build(Task, department=co.department, role=TaskRole.CO, limit_days=co.limit_days,
+                  deadline=co_clock.deadline, deadline_provisional=co_clock.provisional)
         )
     event = new_event(
         "case.accept", actor=actor, obj=case, place_path=place.path,
         after={"number": case.number, "item": item.code, "channel": channel, "department": lead_dept.code,
                "deadline": clock.deadline.isoformat(), "materials": {p.material.key: p.status for p in plans}},
     )
-    notice = Notification(
-        recipient=name, created_at=now, subject=f"您的申请已受理：{item.name}",
+    notice = build(
+        Notification, recipient=name, created_at=now, subject=f"您的申请已受理：{item.name}",
         body=f"办件编号 {case.number}，承诺办结日期 {case.deadline:%Y年%m月%d日}。凭办件编号和证件号后四位可查询进度。",
     )
     return _CasePlan(item, case, materials, tasks, clocks, event, notice)

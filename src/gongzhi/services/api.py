@@ -28,10 +28,12 @@ contend with the worker for the same rows.
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Annotated, Any
 
 from django.db import IntegrityError
 from django.http import HttpRequest
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from ninja import Header, Path, Query, Router, Schema, Status
 from pydantic import Field
@@ -466,10 +468,20 @@ def _via_token(request: HttpRequest) -> bool:
 
 
 def _receipt_url(number: str) -> str | None:
-    from django.urls import NoReverseMatch, reverse
+    # Every submission answers with this link: reverse() once per URL prefix, not per call.
+    template = _receipt_template(get_script_prefix(), get_urlconf())
+    if template is None or not number.isalnum():
+        return template and reverse("services:receipt_pdf", args=[number])
+    return template.replace(_NUMBER_MARK, number)
 
+
+_NUMBER_MARK = "0NUMBER0"
+
+
+@lru_cache(maxsize=8)
+def _receipt_template(prefix: str, urlconf: str | None) -> str | None:
     try:
-        return reverse("services:receipt_pdf", args=[number])
+        return reverse("services:receipt_pdf", args=[_NUMBER_MARK])
     except NoReverseMatch:  # the page view is optional; the API works without it
         return None
 

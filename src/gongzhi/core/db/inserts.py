@@ -17,13 +17,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connections, models
 from django.db.models import Field, Model
 from django.db.models.fields import AutoFieldMixin
 
-_STATEMENTS: dict[tuple[type[Model], int, str, str, bool], tuple[str, list[Field[Any, Any]], bool]] = {}
+from gongzhi.core.db.direct import execute, native_sql
+
+_STATEMENTS: dict[tuple[type[Model], int, str, str, bool], _Statement] = {}
+
+
+class _Statement(NamedTuple):
+    sql: str  # Django's parameter style
+    native: str  # the driver's (core/db/direct.py)
+    fields: list[Field[Any, Any]]
+    returning: bool
+    # Per field, in order: (field, attname, the plain type it sends unchanged or None)
+    columns: list[tuple[Field[Any, Any], str, type | None]]
 
 
 @cache  # models do not change while a process runs; this is asked on every insert
@@ -69,7 +80,7 @@ def _plain_fields(model: type[Model], alias: str) -> dict[Field[Any, Any], type]
     return plain
 
 
-def _statement(model: type[Model], rows: int, alias: str, ignore_conflicts: bool) -> tuple[str, list[Field[Any, Any]], bool]:
+def _statement(model: type[Model], rows: int, alias: str, ignore_conflicts: bool) -> _Statement:
     conn = connections[alias]
     key = (model, rows, conn.vendor, alias, ignore_conflicts)
     found = _STATEMENTS.get(key)
@@ -87,7 +98,9 @@ def _statement(model: type[Model], rows: int, alias: str, ignore_conflicts: bool
     returning = not ignore_conflicts and conn.features.can_return_rows_from_bulk_insert
     if returning:
         sql += f" RETURNING {qn(str(opts.pk.column))}"
-    found = (sql, fields, returning)
+    plain = _plain_fields(model, alias)
+    columns = [(f, str(f.attname), plain.get(f)) for f in fields]
+    found = _Statement(sql, native_sql(sql, conn.vendor), fields, returning, columns)
     _STATEMENTS[key] = found
     return found
 
@@ -106,23 +119,51 @@ def insert(objs: Sequence[Model], *, using: str = "default", ignore_conflicts: b
         model._default_manager.db_manager(using).bulk_create(list(objs), ignore_conflicts=ignore_conflicts)
         return
     conn = connections[using]
-    sql, fields, returning = _statement(model, len(objs), using, ignore_conflicts)
-    plain = _plain_fields(model, using)
+    statement = _statement(model, len(objs), using, ignore_conflicts)
+    relations = _relations(model)
     params: list[Any] = []
     for obj in objs:
-        obj._prepare_related_fields_for_save(operation_name="insert")  # type: ignore[attr-defined]  # as bulk_create does
-        for f in fields:
-            if f in plain:
-                value = getattr(obj, f.attname)
-                if value is None or type(value) is plain[f]:
+        if relations:
+            _check_related(obj, relations)
+        values = obj.__dict__
+        for f, attname, kind in statement.columns:
+            if kind is not None:
+                value = values[attname] if attname in values else getattr(obj, attname)
+                if value is None or type(value) is kind:
                     params.append(value)  # what get_db_prep_save would return, without its calls
                     continue
             params.append(f.get_db_prep_save(f.pre_save(obj, True), connection=conn))
-    with conn.cursor() as cur:
-        cur.execute(sql, params)
-        if returning:
-            for obj, row in zip(objs, cur.fetchall(), strict=True):
-                obj.pk = row[0]
+    rows = execute(using, statement.sql, statement.native, params, fetch=statement.returning)
+    if statement.returning:
+        for obj, row in zip(objs, rows, strict=True):
+            obj.pk = row[0]
     for obj in objs:
         obj._state.adding = False
         obj._state.db = using
+
+
+@cache
+def _relations(model: type[Model]) -> tuple[Any, ...]:
+    return tuple(f for f in model._meta.concrete_fields if f.is_relation)
+
+
+def _check_related(obj: Model, relations: tuple[Any, ...]) -> None:
+    """Django's ``_prepare_related_fields_for_save`` (as ``bulk_create`` calls it), walking only
+    the relation fields (Django walks all of a case's 39 fields): refuses an unsaved related
+    object, takes the id of one saved after it was assigned, forgets a stale cached object."""
+    if obj._meta.private_fields:  # generic relations: Django's own, complete check
+        obj._prepare_related_fields_for_save(operation_name="insert")  # type: ignore[attr-defined]
+        return
+    cached = obj._state.fields_cache
+    for field in relations:
+        related = cached.get(field.cache_name)
+        if not related:
+            continue
+        if not related._is_pk_set():
+            if not field.remote_field.multiple:
+                field.remote_field.delete_cached_value(related)
+            raise ValueError(f"insert() prohibited to prevent data loss due to unsaved related object '{field.name}'.")
+        if getattr(obj, field.attname) in field.empty_values:
+            setattr(obj, field.name, related)
+        if getattr(related, field.target_field.attname) != getattr(obj, field.attname):
+            field.delete_cached_value(obj)

@@ -35,6 +35,8 @@ from django.db.models.query import (
     get_related_populators,
 )
 
+from gongzhi.core.db.direct import execute, native_sql
+
 T = TypeVar("T")
 
 
@@ -53,6 +55,7 @@ class _Compiled:
         compiler = qs.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
         self.sql = sql
+        self.native = native_sql(sql, connections[alias].vendor)
         self.params = list(params)
         # Which statement parameter takes which argument (a value may be used more than once).
         self.slots: list[tuple[int, int]] = []
@@ -83,9 +86,7 @@ class _Compiled:
         for pos, arg in self.slots:
             params[pos] = args[arg]
         connection = connections[self.alias]
-        with connection.cursor() as cur:
-            cur.execute(self.sql, params)
-            rows: list[Any] = cur.fetchall()
+        rows = execute(self.alias, self.sql, self.native, params, fetch=True)
         if self.converters:
             rows = [self._convert(list(row), connection) for row in rows]
         if self.kind is FlatValuesListIterable:
