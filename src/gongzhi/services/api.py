@@ -486,17 +486,24 @@ def _receipt_template(prefix: str, urlconf: str | None) -> str | None:
         return None
 
 
-def application_out(app: Application) -> ApplicationOut:
+def application_out(app: Application) -> dict[str, Any]:
+    """The ``ApplicationOut`` answer as plain data: ninja validates it once against the response
+    schema (building the nested schema objects here first made pydantic validate every case
+    twice, on the busiest endpoint — bench/intake.py)."""
     receipt = _receipt_url(app.number)
     # A fresh submission carries the cases it just made; a retry reads them back.
     cases = getattr(app, "created_cases", None) or app.cases.select_related("item", "department").order_by("number")
-    return ApplicationOut(
-        number=app.number, channel=app.channel, submitted_at=app.submitted_at,
-        bundle=app.bundle.code if app.bundle_id else None,  # type: ignore[union-attr]
-        cases=[CaseRef(number=c.number, item=_item_ref(c.item), department=_dept(c.department), status=c.status,
-                       deadline=c.deadline, deadline_provisional=c.deadline_provisional) for c in cases],
-        receipt_url=receipt,
-    )
+    return {
+        "number": app.number, "channel": app.channel, "submitted_at": app.submitted_at,
+        "bundle": app.bundle.code if app.bundle_id else None,  # type: ignore[union-attr]
+        "cases": [
+            {"number": c.number, "item": {"code": c.item.code, "name": c.item.name},
+             "department": {"code": c.department.code, "name": c.department.name}, "status": c.status,
+             "deadline": c.deadline, "deadline_provisional": c.deadline_provisional}
+            for c in cases
+        ],
+        "receipt_url": receipt,
+    }
 
 
 # ------------------------------------------------------------------------------ catalog

@@ -29,7 +29,11 @@ def search_tokens(*parts: str) -> str:
     for part in parts:
         if not part:
             continue
-        for word in _part_tokens(str(part).strip()):
+        text = str(part).strip()
+        # A case number or code (ASCII letters and digits) is one token: jieba would return it
+        # whole anyway, and each new number would only push names out of the cache below.
+        words = (text.lower(),) if text.isascii() and text.isalnum() else _part_tokens(text)
+        for word in words:
             if word not in seen:
                 seen.add(word)
                 tokens.append(word)

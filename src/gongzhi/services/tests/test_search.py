@@ -8,9 +8,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gongzhi.accounts.enums import Role
 from gongzhi.services.actions import Intake, do_submit_application
+from gongzhi.services.domain.search import _part_tokens, search_tokens
 from gongzhi.services.models import Case
 from gongzhi.services.queries import search_cases
 from gongzhi.services.tests.conftest import pdf
@@ -101,3 +104,10 @@ def test_jurisdiction_limits_search(
     assert found(wenhua, "李芳") == {cases.li.number}
     assert found(hall.resident_user, "救助") == {cases.zhang.number}  # a resident: own cases only
     assert found(hall.other_user, "张伟") == set()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="GZBQgz0123456789", min_size=1, max_size=24))
+def test_numbers_and_codes_are_one_token_as_jieba_gives_them(text: str) -> None:
+    """The shortcut for ASCII numbers and codes gives exactly what the segmenter gives."""
+    assert search_tokens(text) == " " + " ".join(_part_tokens(text)) + " "
