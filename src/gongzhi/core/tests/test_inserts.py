@@ -100,3 +100,42 @@ def test_plain_fields_send_exactly_what_django_would() -> None:
                 assert prepared == value and type(prepared) is type(value), (model, f.name, value)
                 checked += 1
     assert checked > 100  # the platform's models really were covered (strings on both databases)
+
+
+def test_the_driver_cursor_runs_the_statement_with_djangos_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside query capture, insert() does not build Django's cursor (core/db/direct.py) but
+    keeps what it guarantees: Django's exception classes and the broken-transaction guard."""
+    from django.db import connections
+    from django.db.transaction import TransactionManagementError
+
+    conn = connections["default"]
+
+    def no_django_cursor(*args: object, **kwargs: object) -> None:
+        raise AssertionError("Django's cursor was built")
+
+    with monkeypatch.context() as m:
+        m.setattr(conn, "create_cursor", no_django_cursor)
+        insert([Timer(kind="a", key="direct-1", due_at=timezone.now())])
+    with transaction.atomic():
+        with monkeypatch.context() as m:
+            m.setattr(conn, "create_cursor", no_django_cursor)
+            with pytest.raises(IntegrityError):  # django.db's class, not the driver's
+                insert([Timer(kind="a", key="direct-1", due_at=timezone.now())])
+            assert conn.needs_rollback is False  # atomic() marks it when the error leaves the block
+            conn.needs_rollback = True  # as after an error caught inside the block
+            with pytest.raises(TransactionManagementError):
+                insert([Timer(kind="a", key="direct-2", due_at=timezone.now())])
+        conn.needs_rollback = False
+        transaction.set_rollback(True)
+    assert Timer.objects.filter(key__startswith="direct-").count() == 1
+
+
+def test_an_unsaved_related_object_is_refused_as_django_refuses_it(place_tree) -> None:  # type: ignore[no-untyped-def]
+    unsaved = place_tree.taoyuan.__class__(kind="community", code="B-NEW", name="新社区", path="x")
+    person = Person(number_kind="resident_id", number_cipher="c", number_bidx="c" * 64, number_masked="m",
+                    name="李娜", home_place=unsaved)
+    with pytest.raises(ValueError, match="unsaved related object 'home_place'"):
+        insert([person])
+    unsaved.save()  # saved after it was assigned: its new id is taken, as Django's save() does
+    insert([person])
+    assert Person.objects.get(pk=person.pk).home_place_id == unsaved.pk
