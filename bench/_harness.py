@@ -70,15 +70,17 @@ def backend_env(backend: str, name: str) -> Iterator[dict[str, str]]:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], workers: int | None = None, threads: int | None = None) -> Iterator[int]:
+def web_server(env: dict[str, str], workers: int | None = None, threads: int | None = None) -> Iterator[int]:
+    """The HTTP server exactly as ``gongzhi run`` starts it (gongzhi.core.server), without the
+    access log; yields its port once /api/v1/health answers."""
+    from gongzhi.core.server import web_command
+
     workers = workers or int(os.environ.get("BENCH_WORKERS", 2))
     # As `gongzhi run` (see run.py): one thread per worker on SQLite, four on PostgreSQL.
     default_threads = 4 if "postgres" in env.get("DATABASE_URL", "") else 1
     threads = threads or int(os.environ.get("BENCH_THREADS", default_threads))
     port = free_port()
-    cmd = [sys.executable, "-m", "gunicorn", "gongzhi.wsgi:application", "--bind", f"127.0.0.1:{port}",
-           "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
-           "--log-level", "warning", "--keep-alive", "30"]
+    cmd = web_command("127.0.0.1", port, workers, threads, access_log=False)
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
     try:
         deadline = time.monotonic() + 60

@@ -1,9 +1,9 @@
 """Intake benchmark (issue: one-window service hall).
 
 For SQLite (embedded default) and PostgreSQL (if reachable):
-1. case submissions per second through the real HTTP API (gunicorn, token auth, JSON) with
-   concurrent clients — printed beside the raw insert rate of the same rows through the
-   database driver in the same run, as a ratio (targets: ≥ 300/s; ≥ 0.25 of raw on PostgreSQL);
+1. case submissions per second through the real HTTP API (the server as `gongzhi run` starts
+   it, token auth, JSON) with concurrent clients — printed beside the raw insert rate of the same
+   rows through the database driver in the same run, as a ratio (targets: ≥ 300/s; ≥ 0.25 of raw on PostgreSQL);
 2. the overdue sweep's time at 10,000 and at 1,000,000 stored cases (target: < 2× growth);
 3. the 5×100% figures' time at the same two sizes (target: < 3× growth).
 
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import backend_env, drive, gunicorn, pg_available, run_child
+from _harness import backend_env, drive, pg_available, run_child, web_server
 
 CLIENTS = 16
 SMALL = 10_000
@@ -103,7 +103,7 @@ def _api_and_raw(seed: dict[str, Any], seconds: float) -> dict[str, Any]:
                 json.dumps(body).encode())
 
     rounds: list[dict[str, Any]] = []
-    with gunicorn(dict(os.environ)) as port:
+    with web_server(dict(os.environ)) as port:
         drive(port, make, CLIENTS, 2.0)  # warm-up: connections, first requests of each worker
         template = _template_rows()
         connections.close_all()
@@ -444,7 +444,7 @@ def main() -> None:
         child(args.child, args.seconds, args.large)
         return
     print(f"intake benchmark: {CLIENTS} concurrent clients, {args.seconds:.0f}s per run, "
-          f"gunicorn {os.environ.get('BENCH_WORKERS', 2)} workers × 1 thread (SQLite) / 4 threads (PostgreSQL), "
+          f"granian (WSGI) {os.environ.get('BENCH_WORKERS', 2)} workers × 1 thread (SQLite) / 4 threads (PostgreSQL), "
           f"client and server on this {os.cpu_count()}-core machine")
     for backend in args.backends.split(","):
         if backend == "postgres" and not pg_available():

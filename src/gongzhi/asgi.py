@@ -1,4 +1,4 @@
-"""ASGI entry: websockets only (the live meeting room). HTTP is served by gunicorn (WSGI)."""
+"""ASGI entry: websockets only (the live meeting room). HTTP is served by granian (WSGI)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ Truth is the database: ``Meeting.version`` (the last stored ``MeetingEvent.seq``
 of ``MeetingEvent``. Each process keeps the replayed :class:`procedure.Meeting` of the meetings it
 has served, keyed by meeting id *and version*. A cached engine is used only when its version is
 the row's version; on a miss or a mismatch the engine is rebuilt by replaying the rows. So any
-number of gunicorn workers and daphne processes stay correct without talking to each other: a
+number of web workers and daphne processes stay correct without talking to each other: a
 process that has not seen another's write finds its cached version behind the row and replays,
 and a restart mid-meeting costs one replay.
 

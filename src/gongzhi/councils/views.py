@@ -104,7 +104,7 @@ TEXT_LABELS: dict[str, Any] = {
 def ws_url(request: HttpRequest, meeting_id: int, view: str = "") -> str:
     """Where the page's websocket connects.
 
-    Under ``gongzhi run`` HTTP (gunicorn) and websockets (daphne) listen on neighbouring ports and
+    Under ``gongzhi run`` HTTP (granian) and websockets (daphne) listen on neighbouring ports and
     ``GONGZHI_WS_PORT`` names the second; behind a reverse proxy, or with one ASGI server (the
     tests), it is unset and the socket goes to the page's own host and port. The session cookie is
     sent either way: cookies are scoped by host, not port.

@@ -5,7 +5,7 @@ handler, which polls with sleeps of up to 100 ms: under load most of the time is
 sleeping, not working (measured by bench/intake.py: p50 latency in the hundreds of
 milliseconds at a few dozen submissions per second). Here each write transaction first takes an
 exclusive ``flock`` on ``<database>.lock``; the kernel wakes the next waiter the moment the lock
-is released, across threads and across processes (gunicorn workers, the worker loop).
+is released, across threads and across processes (web server workers, the worker loop).
 
 Only transactions opened by ``atomic()`` are queued; SQLite's own locking still guards
 everything, so a process that does not use this backend stays correct, merely slower.

@@ -1,8 +1,9 @@
 """``gongzhi run``: migrate, load the demo data if the database is empty, then serve.
 
-Processes (DESIGN.md §4, FIELD-NOTES): HTTP through gunicorn (WSGI — several times the
-throughput of an ASGI server here), websockets through one daphne (ASGI) process on PORT+1, and
-the worker loop. This command supervises them: Ctrl-C or SIGTERM stops all three; if one dies
+Processes (DESIGN.md §4, FIELD-NOTES): HTTP through granian's WSGI server (WSGI — several times
+the throughput of an ASGI server here; granian's Rust HTTP layer took ~20% less CPU per request
+than gunicorn's threaded worker in bench/intake.py), websockets through one daphne (ASGI) process
+on PORT+1, and the worker loop. This command supervises them: Ctrl-C or SIGTERM stops all three; if one dies
 the others are stopped too, so a half-running platform never stays up unnoticed.
 """
 
@@ -20,6 +21,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from gongzhi.core.management.commands.demo import load_demo, print_logins
+from gongzhi.core.server import web_command
 
 
 def database_is_empty() -> bool:
@@ -63,18 +65,7 @@ class Command(BaseCommand):
         # Django records every SQL query of every request — measured ~20% of intake time).
         env.setdefault("DEBUG", "false")
         procs: dict[str, subprocess.Popen[bytes]] = {}
-        procs["web"] = subprocess.Popen(  # noqa: S603 — fixed argv, no shell
-            [
-                sys.executable, "-m", "gunicorn", "gongzhi.wsgi:application",
-                "--bind", f"{host}:{port}",
-                "--workers", str(options["web_workers"]),
-                "--worker-class", "gthread",  # keeps connections alive between requests
-                "--threads", str(options["web_threads"]),
-                "--access-logfile", "-",
-                "--graceful-timeout", "10",
-            ],
-            env=env,
-        )
+        procs["web"] = subprocess.Popen(web_command(host, port, options["web_workers"], options["web_threads"]), env=env)  # noqa: S603
         procs["websocket"] = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "daphne", "-b", host, "-p", str(ws_port), "gongzhi.asgi:application"], env=env
         )
