@@ -7,10 +7,12 @@ against ~0.05 ms for SQLite to write it). Intake writes seven kinds of rows per 
 that compile cost was a large share of the service hall's throughput.
 
 ``insert()`` keeps Django's field semantics — ``pre_save`` (``auto_now_add``),
-``get_db_prep_save`` (time zones, JSON, decimals, per-database adaptation) — and only caches the
-statement text per (model, number of rows, database vendor). It sends no signals, like
-``bulk_create``; use it only for models without save() overrides or signal receivers, and
-fall back to the ORM for anything unusual (``_supported`` decides).
+``get_db_prep_save`` (time zones, JSON, decimals, per-database adaptation), skipped only where
+it provably returns the value unchanged (``_plain_fields``), and Django's check for unsaved
+related objects — and caches the statement text per (model, number of rows, database vendor),
+run on the driver's cursor (``direct.py``). It sends no signals, like ``bulk_create``; use it
+only for models without save() overrides or signal receivers, and fall back to the ORM for
+anything unusual (``_supported`` decides).
 """
 
 from __future__ import annotations
@@ -121,9 +123,10 @@ def insert(objs: Sequence[Model], *, using: str = "default", ignore_conflicts: b
     conn = connections[using]
     statement = _statement(model, len(objs), using, ignore_conflicts)
     relations = _relations(model)
+    check = bool(relations or model._meta.private_fields)
     params: list[Any] = []
     for obj in objs:
-        if relations:
+        if check:
             _check_related(obj, relations)
         values = obj.__dict__
         for f, attname, kind in statement.columns:
