@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from gongzhi.core.db.inserts import insert
 from gongzhi.core.db.instances import build
+from gongzhi.core.db.updates import update_fields
 from gongzhi.core.models import AuditEvent, ChainHead
 
 GENESIS = "0" * 64
@@ -146,7 +147,7 @@ def seal_pending_events(limit: int = 10_000) -> int:
                 event.prev_hash = prev
                 event.hash = link_hash(prev, event)
                 prev = event.hash
-            AuditEvent.objects.bulk_update(batch, ["chain_seq", "prev_hash", "hash"])
+            update_fields(batch, ["chain_seq", "prev_hash", "hash"])  # not bulk_update: see core/db/updates.py
             head.last_seq, head.last_hash = seq, prev
             head.save(update_fields=["last_seq", "last_hash", "updated_at"])
             sealed += len(batch)

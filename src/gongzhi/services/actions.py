@@ -27,6 +27,7 @@ from gongzhi.core.audit import new_event, record_event, record_events
 from gongzhi.core.calendar import add_working_days, work_calendar
 from gongzhi.core.db.inserts import insert
 from gongzhi.core.db.instances import build
+from gongzhi.core.db.prepared import Prepared
 from gongzhi.core.domain.identifiers import IdentifierKind, check_identifier
 from gongzhi.core.models import AuditEvent
 from gongzhi.people.actions import _check_upload, do_add_document, do_register_person
@@ -839,10 +840,29 @@ def do_deliver_result(
 
 
 # ------------------------------------------------------------------------------ SLA timers
+# A backlog of due timers (a midnight sweep) runs these handlers thousands of times in a row, so
+# their reads are compiled once per process (core/db/prepared.py): building the SQL of the task
+# with its case, item, department and holder cost the ORM several times what the database spends.
+
+
+_TASK_FOR_WARNING: Prepared[Task] = Prepared(
+    lambda pk: Task.objects.select_related("case", "department").filter(pk=pk)[:1])
+_TASK_FOR_OVERDUE: Prepared[Task] = Prepared(
+    lambda pk: Task.objects.select_related("case__item", "department", "holder").filter(pk=pk)[:1])
+_HOLDS: Prepared[Hold] = Prepared(  # in Hold's Meta ordering, as task.holds.all()
+    lambda task_id: Hold.objects.select_related("user").filter(task_id=task_id))
+
+
+def _timer_task(timer: Any, prepared: Prepared[Task], *related: str) -> Task | None:
+    """The task a SLA timer names (``payload["task"]``), with its ``related`` objects loaded."""
+    task_id = timer.payload.get("task")
+    if type(task_id) is int:
+        return prepared.first(task_id)
+    return Task.objects.select_related(*related).filter(pk=task_id).first()  # an unusual payload: the ORM
 
 
 def handle_task_warning(timer: Any) -> None:
-    task = Task.objects.select_related("case", "department").filter(pk=timer.payload.get("task")).first()
+    task = _timer_task(timer, _TASK_FOR_WARNING, "case", "department")
     if task is None or task.status not in (TaskStatus.PENDING, TaskStatus.CLAIMED):
         return
     if Task.objects.filter(pk=task.pk, sla=SlaState.ON_TRACK).update(sla=SlaState.WARNING):
@@ -853,11 +873,11 @@ def handle_task_warning(timer: Any) -> None:
 
 def handle_task_overdue(timer: Any) -> None:
     """Mark the task overdue and trace who held it (问责倒查); 超时默认 where the item says so."""
-    task = Task.objects.select_related("case__item", "department", "holder").filter(pk=timer.payload.get("task")).first()
+    task = _timer_task(timer, _TASK_FOR_OVERDUE, "case__item", "department", "holder")
     if task is None or task.status not in (TaskStatus.PENDING, TaskStatus.CLAIMED):
         return
     now = timezone.now()
-    holds = list(task.holds.select_related("user").all())
+    holds = _HOLDS(task.pk)
     trace = [
         {"user": h.user.username if h.user else "", "name": (h.user.display_name if h.user else ""),
          "department": task.department.name, "step": h.step,
@@ -866,23 +886,25 @@ def handle_task_overdue(timer: Any) -> None:
     ]
     last = holds[-1] if holds else None
     step = ("待认领（无人认领）" if task.status == TaskStatus.PENDING else (last.step if last else "办理"))
-    Accountability.objects.get_or_create(
-        task=task,
-        defaults={
-            "case": task.case, "department": task.department, "holder": task.holder,
-            "held_from": last.started_at if last else task.case.accepted_at, "held_to": now,
-            "step": step, "deadline": task.deadline, "detected_at": now, "trace": trace,
-        },
-    )
-    Task.objects.filter(pk=task.pk).update(sla=SlaState.OVERDUE, version=F("version") + 1)
+    # get_or_create in one statement: the unique constraint on the task keeps the first record
+    # (a re-run, or another worker's race, inserts nothing).
+    insert([build(
+        Accountability,
+        task=task, case=task.case, department=task.department, holder=task.holder,
+        held_from=last.started_at if last else task.case.accepted_at, held_to=now,
+        step=step, deadline=task.deadline, detected_at=now, trace=trace,
+    )], ignore_conflicts=True)
+    defaulted = task.role == TaskRole.CO and task.case.item.co_timeout_default
+    # One UPDATE of the task: overdue, and 超时默认 where it applies.
+    default_approve = {"status": TaskStatus.DEFAULTED, "decided_at": now, "decision_reason": "协办超时，按规定视为同意"}
+    Task.objects.filter(pk=task.pk).update(sla=SlaState.OVERDUE, version=F("version") + 1,
+                                           **(default_approve if defaulted else {}))
     if task.role == TaskRole.LEAD:
         Case.objects.filter(pk=task.case_id).update(sla=SlaState.OVERDUE, stats_dirty=True)
     record_event("task.overdue", actor="worker", obj=task, place_path=task.case.place_path,
                  after={"deadline": task.deadline.isoformat(), "holder": task.holder.username if task.holder else None,
                         "step": step})
-    if task.role == TaskRole.CO and task.case.item.co_timeout_default:
-        Task.objects.filter(pk=task.pk).update(status=TaskStatus.DEFAULTED, decided_at=now,
-                                               decision_reason="协办超时，按规定视为同意")
+    if defaulted:
         _end_hold(task, now)
         record_event("task.default_approve", actor="worker", obj=task, place_path=task.case.place_path)
 

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet, Sum
 from django.utils import timezone
 
+from gongzhi.core.db.updates import update_fields
 from gongzhi.services.enums import Channel, SlaState
 from gongzhi.services.models import Case, MonthlyFigure
 
@@ -80,7 +81,7 @@ def fold_dirty_cases(batch: int = 2000) -> int:
                 case.stats_snapshot = new
                 case.stats_dirty = False
             _apply(delta)
-            Case.objects.bulk_update(cases, ["stats_snapshot", "stats_dirty"])
+            update_fields(cases, ["stats_snapshot", "stats_dirty"])  # not bulk_update: see core/db/updates.py
             done += len(cases)
             if len(cases) < batch:
                 return done

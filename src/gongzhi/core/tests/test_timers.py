@@ -76,3 +76,64 @@ def test_cancel() -> None:
     do_schedule_timer("test.fire", "c", timezone.now() - timedelta(seconds=1))
     assert do_cancel_timer("c") == 1
     assert claim_due_timers() == []
+
+
+def test_batch_claim_returns_due_order_and_marks_the_claim() -> None:
+    now = timezone.now()
+    for i in range(5):
+        do_schedule_timer("test.fire", f"b{i}", now - timedelta(minutes=10 - i))
+    claimed = claim_due_timers(now=now, worker_id="w1")
+    assert [t.key for t in claimed] == [f"b{i}" for i in range(5)]
+    assert all(t.status == TimerStatus.RUNNING and t.claimed_by == "w1" and t.claimed_at == now for t in claimed)
+
+
+@pytest.mark.parametrize("returning", [True, False], ids=["update-returning", "row-by-row"])
+def test_batch_claim_never_hands_a_timer_to_two_workers(returning: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gongzhi.core import actions
+
+    if not returning:
+        monkeypatch.setattr(actions, "_update_returning", lambda conn: False)
+    now = timezone.now()
+    ids = [do_schedule_timer("test.fire", f"r{i}", now - timedelta(seconds=1)).pk for i in range(6)]
+    # Worker 1 claims half of them between worker 2's read of the candidates and its UPDATE.
+    assert actions._claim(ids[:3], now, "w1") == set(ids[:3])
+    assert actions._claim(ids, now, "w2") == set(ids[3:])
+    assert actions._claim(ids, now, "w3") == set()
+    owners = dict(Timer.objects.values_list("id", "claimed_by"))
+    assert [owners[i] for i in ids] == ["w1"] * 3 + ["w2"] * 3
+
+
+def test_claims_of_two_workers_do_not_overlap() -> None:
+    now = timezone.now()
+    for i in range(7):
+        do_schedule_timer("test.fire", f"s{i}", now - timedelta(seconds=1))
+    first = claim_due_timers(now=now, limit=4, worker_id="w1")
+    second = claim_due_timers(now=now, limit=4, worker_id="w2")
+    assert len(first) == 4 and len(second) == 3
+    assert not {t.pk for t in first} & {t.pk for t in second}
+
+
+def test_a_failing_timer_in_a_batch_does_not_affect_the_others() -> None:
+    now = timezone.now()
+    do_schedule_timer("test.fire", "ok1", now - timedelta(seconds=3))
+    do_schedule_timer("test.fire", "bad", now - timedelta(seconds=2), {"fail": True})
+    do_schedule_timer("test.fire", "ok2", now - timedelta(seconds=1))
+    assert Worker(poll_seconds=0).tick() == 3
+    assert FIRED == ["ok1", "ok2"]
+    assert Timer.objects.get(key="ok1").status == TimerStatus.DONE
+    assert Timer.objects.get(key="ok2").status == TimerStatus.DONE
+    bad = Timer.objects.get(key="bad")
+    assert bad.status == TimerStatus.PENDING and bad.attempts == 1 and "boom" in bad.last_error
+    assert bad.due_at > timezone.now() + timedelta(seconds=20)  # retried after a 30 s backoff
+
+
+def test_a_timer_that_keeps_failing_is_failed_after_five_attempts() -> None:
+    timer = do_schedule_timer("test.fire", "always", timezone.now() - timedelta(seconds=1), {"fail": True})
+    for attempt in range(1, 6):
+        Timer.objects.filter(pk=timer.pk).update(due_at=timezone.now() - timedelta(seconds=1))
+        (claimed,) = claim_due_timers()
+        assert run_timer(claimed) is False
+        timer.refresh_from_db()
+        assert timer.attempts == attempt
+    assert timer.status == TimerStatus.FAILED
+    assert claim_due_timers(now=timezone.now() + timedelta(days=1)) == []
