@@ -137,3 +137,19 @@ def test_a_timer_that_keeps_failing_is_failed_after_five_attempts() -> None:
         assert timer.attempts == attempt
     assert timer.status == TimerStatus.FAILED
     assert claim_due_timers(now=timezone.now() + timedelta(days=1)) == []
+
+
+def test_the_batch_claim_looks_timers_up_by_id_not_by_status() -> None:
+    """With millions of pending timers, a claim must touch only the ids it names (SQLite, having
+    no statistics, otherwise walks the whole status index)."""
+    from django.db import connection
+
+    from gongzhi.core.actions import _claim_sql
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL plans with statistics; the hint is SQLite's")
+    sql = _claim_sql(connection, 3).replace("%s", "?")
+    with connection.cursor() as cur:
+        plan = " ".join(str(row) for row in cur.connection.execute(
+            "EXPLAIN QUERY PLAN " + sql, ["running", "w", "2026-01-01", 1, 2, 3, "pending"]))
+    assert "PRIMARY KEY" in plan and "timer_due_idx" not in plan, plan
