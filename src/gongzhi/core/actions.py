@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import socket
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -52,7 +54,9 @@ def do_cancel_timer(key: str) -> int:
     return Timer.objects.filter(key=key, status=TimerStatus.PENDING).update(status=TimerStatus.CANCELLED)
 
 
-WORKER_ID = f"{socket.gethostname()}:{id(object())}"
+# Who claimed a timer: host, process and a random tag (``id(object())`` alone repeats across
+# processes started the same way on one host).
+WORKER_ID = f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(3)}"  # fits claimed_by (80)
 
 
 def claim_due_timers(now: datetime | None = None, limit: int = 100, worker_id: str = WORKER_ID) -> list[Timer]:
