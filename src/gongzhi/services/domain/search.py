@@ -16,6 +16,7 @@ import jieba
 
 jieba.setLogLevel(logging.WARNING)
 _CJK = re.compile(r"[\u3400-\u9fff]+")
+_NUMBER = re.compile(r"[A-Za-z]{1,4}[0-9]+", re.ASCII)
 
 
 def warm_up() -> None:
@@ -30,9 +31,9 @@ def search_tokens(*parts: str) -> str:
         if not part:
             continue
         text = str(part).strip()
-        # A case number or code (ASCII letters and digits) is one token: jieba would return it
-        # whole anyway, and each new number would only push names out of the cache below.
-        words = (text.lower(),) if text.isascii() and text.isalnum() else _part_tokens(text)
+        # An application or case number (letters, then digits) is one token, as jieba returns it
+        # (property-tested); each new number would only push names out of the cache below.
+        words = (text.lower(),) if _NUMBER.fullmatch(text) else _part_tokens(text)
         for word in words:
             if word not in seen:
                 seen.add(word)
