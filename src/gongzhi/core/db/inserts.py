@@ -33,7 +33,6 @@ _STATEMENTS: dict[tuple[type[Model], int, str, str, bool], _Statement] = {}
 class _Statement(NamedTuple):
     sql: str  # Django's parameter style
     native: str  # the driver's (core/db/direct.py)
-    fields: list[Field[Any, Any]]
     returning: bool
     # Per field, in order: (field, attname, the plain type it sends unchanged or None)
     columns: list[tuple[Field[Any, Any], str, type | None]]
@@ -102,7 +101,7 @@ def _statement(model: type[Model], rows: int, alias: str, ignore_conflicts: bool
         sql += f" RETURNING {qn(str(opts.pk.column))}"
     plain = _plain_fields(model, alias)
     columns = [(f, str(f.attname), plain.get(f)) for f in fields]
-    found = _Statement(sql, native_sql(sql, conn.vendor), fields, returning, columns)
+    found = _Statement(sql, native_sql(sql, conn.vendor), returning, columns)
     _STATEMENTS[key] = found
     return found
 
