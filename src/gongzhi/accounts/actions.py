@@ -30,21 +30,9 @@ from gongzhi.accounts.enums import SUPERVISOR_PLACE_KIND, Role
 from gongzhi.accounts.models import ApiToken, Department, RoleAssignment, User
 from gongzhi.accounts.scope import clear_scope_cache, is_administrator, path_in_scope, scope_paths
 from gongzhi.core.audit import record_event
+from gongzhi.core.errors import ActionError
 
 TOKEN_PREFIX = "gz_"  # noqa: S105 — a marker so leaked tokens are recognisable, not a secret
-
-
-class ActionError(Exception):
-    """Bad input to an action. ``message`` is for the user; ``field`` names the input at fault."""
-
-    code = "invalid"
-
-    def __init__(self, message: str, *, field: str = "", code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        if code:
-            self.code = code
 
 
 class InvalidUsername(ActionError):

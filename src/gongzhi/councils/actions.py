@@ -27,10 +27,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from gongzhi.accounts.actions import ActionError
 from gongzhi.accounts.enums import Role
 from gongzhi.accounts.scope import is_administrator, path_in_scope
 from gongzhi.core.audit import record_event
+from gongzhi.core.errors import ActionError
 from gongzhi.councils import engine as eng
 from gongzhi.councils.broadcast import broadcast_meeting
 from gongzhi.councils.domain.codec import (

@@ -22,7 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.accounts.actions import ActionError
+from gongzhi.core.errors import ActionError
 from gongzhi.councils import actions, queries
 from gongzhi.councils.consumers import roster_of, runs_meeting, snapshot, viewer_for
 from gongzhi.councils.enums import MeetingStatus, MinutesStatus

@@ -15,9 +15,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.accounts.actions import ActionError
 from gongzhi.core.crypto import blind_index
 from gongzhi.core.domain.identifiers import check_person_number
+from gongzhi.core.errors import ActionError
 from gongzhi.people import actions, queries
 from gongzhi.people.models import Consent, Document, Organisation, Person
 

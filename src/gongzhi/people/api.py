@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from gongzhi.accounts.actions import ActionError
+from gongzhi.core.errors import ActionError
 from gongzhi.people import actions, queries
 from gongzhi.people.models import Document, Organisation, Person
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.actions import ActionError
+from gongzhi.core.errors import ActionError
 
 
 class InvalidNumber(ActionError):

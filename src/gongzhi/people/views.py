@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from gongzhi.accounts.actions import ActionError
+from gongzhi.core.errors import ActionError
 from gongzhi.people import actions, queries
 from gongzhi.people.forms import DocumentUploadForm, RevealForm
 from gongzhi.people.models import Person

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.core.audit import record_event
+from gongzhi.core.errors import ActionError
 from gongzhi.places.enums import PARENT_KIND, ChangeKind, PlaceKind
 from gongzhi.places.models import Place, PlaceChange, PlaceName
 
@@ -38,13 +39,10 @@ NAME_MAX = 60
 DETAIL_FIELDS = frozenset({"name_en", "area_km2", "lat", "lng", "boundary", "note"})
 
 
-class PlaceError(Exception):
+class PlaceError(ActionError):
     """Bad input to a places action; ``message`` is shown to the user as is."""
 
-    def __init__(self, message: str, *, field: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+    code = "place"
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 
-from gongzhi.accounts.actions import ActionError
 from gongzhi.accounts.enums import Role
 from gongzhi.accounts.scope import has_role, path_in_scope
 from gongzhi.core.actions import do_arm_timer, do_cancel_timer, do_schedule_timers
@@ -29,6 +28,7 @@ from gongzhi.core.db.inserts import insert
 from gongzhi.core.db.instances import build
 from gongzhi.core.db.prepared import Prepared
 from gongzhi.core.domain.identifiers import IdentifierKind, check_identifier
+from gongzhi.core.errors import ActionError
 from gongzhi.core.models import AuditEvent
 from gongzhi.people.actions import _check_upload, do_add_document, do_register_person
 from gongzhi.people.models import Document, Organisation, Person

@@ -38,8 +38,8 @@ from django.utils import timezone
 from ninja import Header, Path, Query, Router, Schema, Status
 from pydantic import Field
 
-from gongzhi.accounts.actions import ActionError
 from gongzhi.core.domain.money import format_yuan
+from gongzhi.core.errors import ActionError
 from gongzhi.services import actions, queries
 from gongzhi.services.enums import OPEN_CASE_STATUSES, CaseStatus, Channel, DeliveryMethod, ReviewLevel
 from gongzhi.services.errors import MaterialsMissing, NotAllowed, TaskConflict

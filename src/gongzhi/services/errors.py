@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gongzhi.accounts.actions import ActionError
+from gongzhi.core.errors import ActionError
 
 
 class ServiceError(ActionError):

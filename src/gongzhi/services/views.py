@@ -23,12 +23,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from gongzhi.accounts.actions import ActionError
 from gongzhi.accounts.enums import SUPERVISOR_ROLES, Role
 from gongzhi.accounts.queries import departments_for_user
 from gongzhi.accounts.scope import has_role
 from gongzhi.core.crypto import decrypt
 from gongzhi.core.domain.identifiers import IdentifierKind, check_identifier
+from gongzhi.core.errors import ActionError
 from gongzhi.people.errors import number_error
 from gongzhi.people.queries import (
     find_organisation_by_uscc,
