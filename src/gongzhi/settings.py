@@ -136,6 +136,9 @@ if _db["ENGINE"].startswith("django.db.backends.postgresql"):
     # other (pytest-django drops it at the end of the run).
     _db["TEST"] = {"NAME": env_str("GONGZHI_TEST_DB_NAME", f"test_gongzhi_{os.getpid()}")}
 DATABASES = {"default": _db}
+# The hot paths' database shortcuts (core/db/: compiled INSERTs, written-out reads); off = the
+# plain ORM everywhere (CI runs the suite once that way; bench/intake.py measures both).
+GONGZHI_DB_SHORTCUTS = env_bool("GONGZHI_DB_SHORTCUTS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
 
