@@ -25,7 +25,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.auth import forget_tokens, hash_token
+from gongzhi.accounts.auth import hash_token
 from gongzhi.accounts.enums import SUPERVISOR_PLACE_KIND, Role
 from gongzhi.accounts.models import ApiToken, Department, RoleAssignment, User
 from gongzhi.accounts.scope import clear_scope_cache, is_administrator, path_in_scope, scope_paths
@@ -61,6 +61,11 @@ class InvalidValidity(ActionError):
 
 class DuplicateDepartment(ActionError):
     code = "duplicate"
+
+
+def has_control_characters(text: str) -> bool:
+    """NUL and the other C0/C1 control characters (tab and newline included): never in a name."""
+    return any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in text)
 
 
 def is_system_actor(actor: Any) -> bool:
@@ -186,8 +191,6 @@ def do_deactivate_user(user: User, *, actor: Any) -> None:
         user.is_active = False
         ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
         record_event("user.deactivate", actor=actor, obj=user)
-        forget_tokens()
-        transaction.on_commit(forget_tokens)
 
 
 # --- Logins (called by the auth backend and the auth signals) --------------------------------
@@ -333,7 +336,6 @@ def do_assign_role(
             },
         )
     clear_scope_cache(user)
-    forget_tokens()  # a system's token carries its user's roles in the memo
     return ra
 
 
@@ -358,7 +360,6 @@ def do_revoke_role(assignment: RoleAssignment, *, actor: Any, on: date | None = 
             after={"valid_to": end, "role": assignment.role, "user": assignment.user.username},
         )
     clear_scope_cache(assignment.user)
-    forget_tokens()
     return assignment
 
 
@@ -394,6 +395,17 @@ def do_issue_api_token(
     name = (name or "").strip()
     if not name:
         raise ActionError(_("请为令牌命名（例如对接的系统名称）"), field="name")
+    if has_control_characters(name):
+        # PostgreSQL refuses NUL in text (a 500), SQLite stores it; neither belongs in a name.
+        raise ActionError(_("令牌名称不能包含控制字符"), field="name")
+    if len(name) > 80:
+        raise ActionError(_("令牌名称不能超过 80 个字符"), field="name")
+    if expires_at is not None and timezone.is_naive(expires_at):
+        # Comparing a naive time with the aware clock raised TypeError (a 500); guessing the
+        # zone would move the expiry by eight hours for a client that meant UTC.
+        raise InvalidValidity(
+            _("令牌过期时间必须带时区，例如 2030-01-01T00:00:00+08:00"), field="expires_at"
+        )
     if expires_at is not None and expires_at <= timezone.now():
         raise InvalidValidity(_("令牌过期时间必须晚于当前时间"), field="expires_at")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -417,7 +429,4 @@ def do_revoke_api_token(token: ApiToken, *, actor: Any) -> ApiToken:
             token.revoked_at = timezone.now()
             token.save(update_fields=["revoked_at"])
             record_event("token.revoke", actor=actor, obj=token, after={"prefix": token.prefix})
-        # Now (this request) and after commit (a request that re-read the token meanwhile).
-        forget_tokens()
-        transaction.on_commit(forget_tokens)
     return token
