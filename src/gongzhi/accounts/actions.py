@@ -30,7 +30,7 @@ from gongzhi.accounts.enums import SUPERVISOR_PLACE_KIND, Role
 from gongzhi.accounts.models import ApiToken, Department, RoleAssignment, User
 from gongzhi.accounts.scope import clear_scope_cache, is_administrator, path_in_scope, scope_paths
 from gongzhi.core.audit import record_event
-from gongzhi.core.errors import ActionError
+from gongzhi.core.errors import ActionError, NotAllowedError
 
 TOKEN_PREFIX = "gz_"  # noqa: S105 — a marker so leaked tokens are recognisable, not a secret
 
@@ -174,6 +174,15 @@ def do_set_password(user: User, password: str, *, actor: Any, validate: bool = T
         record_event("user.set_password", actor=actor, obj=user)
 
 
+def do_disable_password(user: User, *, actor: Any) -> None:
+    """Make password login impossible for ``user`` (e.g. a system account with tokens only)."""
+    ensure_admin_over_user(actor, user)
+    with transaction.atomic():
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        record_event("user.disable_password", actor=actor, obj=user)
+
+
 def do_unlock_user(user: User, *, actor: Any) -> None:
     """Lift a lockout before it expires. Side effects: audit ``user.unlock``."""
     ensure_admin_over_user(actor, user)
@@ -185,12 +194,133 @@ def do_unlock_user(user: User, *, actor: Any) -> None:
 
 
 def do_deactivate_user(user: User, *, actor: Any) -> None:
+    """Stop ``user`` from logging in: revoke every API token and end every session.
+
+    Sessions end because the authentication backend refuses inactive users when the session is
+    read (``ModelBackend.get_user``), in every process, at the next request.
+    Side effects: audit ``user.deactivate`` (with the revoked token prefixes).
+    """
     ensure_admin_over_user(actor, user)
+    if _actor_user(actor) is not None and _actor_user(actor) == user:
+        raise ActionError(_("不能停用自己的账户"), field="is_active")
     with transaction.atomic():
+        now = timezone.now()
+        live = ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+        prefixes = list(live.values_list("prefix", flat=True))
+        live.update(revoked_at=now)
         User.objects.filter(pk=user.pk).update(is_active=False)
         user.is_active = False
-        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
-        record_event("user.deactivate", actor=actor, obj=user)
+        record_event("user.deactivate", actor=actor, obj=user, after={"revoked_tokens": prefixes})
+
+
+def do_reactivate_user(user: User, *, actor: Any) -> None:
+    """Let a deactivated user log in again (their old tokens stay revoked). Audit ``user.reactivate``."""
+    ensure_admin_over_user(actor, user)
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_active=True)
+        user.is_active = True
+        record_event("user.reactivate", actor=actor, obj=user)
+
+
+# Fields of a user that an administrator may edit as plain profile data.
+PROFILE_FIELDS = ("username", "first_name", "last_name", "email", "display_name", "preferred_language")
+
+
+def check_update_user(user: User, changes: dict[str, Any], *, actor: Any) -> dict[str, Any]:
+    """Validate a profile edit without writing; returns the normalised changes."""
+    ensure_admin_over_user(actor, user)
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ActionError(_("不能在此修改：%(fields)s") % {"fields": "、".join(sorted(unknown))})
+    clean: dict[str, Any] = {}
+    for name, value in changes.items():
+        value = (value or "").strip()
+        if has_control_characters(value):
+            raise ActionError(_("不能包含控制字符"), field=name)
+        clean[name] = value
+    if "username" in clean:
+        if not clean["username"]:
+            raise InvalidUsername(_("请输入用户名"), field="username")
+        if User.objects.filter(username__iexact=clean["username"]).exclude(pk=user.pk).exists():
+            raise InvalidUsername(_("用户名“%(name)s”已被使用") % {"name": clean["username"]}, field="username")
+    if len(clean.get("display_name", "")) > 60:
+        raise ActionError(_("姓名不能超过 60 个字符"), field="display_name")
+    return clean
+
+
+def do_update_user(user: User, changes: dict[str, Any], *, actor: Any) -> User:
+    """Edit profile fields (``PROFILE_FIELDS``). Side effects: audit ``user.update`` with before/after."""
+    clean = check_update_user(user, changes, actor=actor)
+    clean = {k: v for k, v in clean.items() if getattr(user, k) != v}
+    if not clean:
+        return user
+    with transaction.atomic():
+        before = {k: getattr(user, k) for k in clean}
+        for k, v in clean.items():
+            setattr(user, k, v)
+        user.save(update_fields=list(clean))
+        record_event("user.update", actor=actor, obj=user, before=before, after=clean)
+    return user
+
+
+def check_set_superuser(user: User, value: bool, *, actor: Any) -> None:
+    """Only a superuser (or a system actor) grants or withdraws superuser status."""
+    if is_system_actor(actor):
+        return
+    admin = _actor_user(actor)
+    if admin is None or not admin.is_superuser:
+        raise NotAllowedError(_("只有超级用户可以授予或取消超级用户权限"), field="is_superuser")
+    if admin == user and not value:
+        raise ActionError(_("不能取消自己的超级用户权限"), field="is_superuser")
+
+
+def do_set_superuser(user: User, value: bool, *, actor: Any) -> None:
+    """Grant or withdraw superuser status. Side effects: audit ``user.set_superuser``."""
+    check_set_superuser(user, value, actor=actor)
+    with transaction.atomic():
+        fields = {"is_superuser": value}
+        if value:
+            fields["is_staff"] = True  # a superuser who cannot open the admin would be useless
+        User.objects.filter(pk=user.pk).update(**fields)
+        for k, v in fields.items():
+            setattr(user, k, v)
+        record_event("user.set_superuser", actor=actor, obj=user, after={"is_superuser": value})
+
+
+def do_set_staff(user: User, value: bool, *, actor: Any) -> None:
+    """Let a user into (or out of) the admin site. Side effects: audit ``user.set_staff``."""
+    ensure_admin_over_user(actor, user)
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_staff=value)
+        user.is_staff = value
+        record_event("user.set_staff", actor=actor, obj=user, after={"is_staff": value})
+
+
+def check_set_permissions(user: User, *, actor: Any) -> None:
+    """Django permissions and groups reach beyond any jurisdiction: superusers only."""
+    if is_system_actor(actor):
+        return
+    admin = _actor_user(actor)
+    if admin is None or not admin.is_superuser:
+        raise NotAllowedError(_("只有超级用户可以修改用户的权限和组"), field="user_permissions")
+
+
+def do_set_permissions(user: User, permissions: Any, groups: Any, *, actor: Any) -> None:
+    """Replace a user's Django permissions and groups. Side effects: audit ``user.set_permissions``."""
+    check_set_permissions(user, actor=actor)
+    with transaction.atomic():
+        before = {
+            "permissions": sorted(p.codename for p in user.user_permissions.all()),
+            "groups": sorted(g.name for g in user.groups.all()),
+        }
+        user.user_permissions.set(permissions)
+        user.groups.set(groups)
+        after = {
+            "permissions": sorted(p.codename for p in user.user_permissions.all()),
+            "groups": sorted(g.name for g in user.groups.all()),
+        }
+        if before != after:
+            record_event("user.set_permissions", actor=actor, obj=user, before=before, after=after)
 
 
 # --- Logins (called by the auth backend and the auth signals) --------------------------------
@@ -286,6 +416,22 @@ def _validate_role(role: str, place: Any, department: Department | None) -> None
         )
 
 
+def check_assign_role(
+    role: str,
+    place: Any,
+    department: Department | None = None,
+    valid_from: date | None = None,
+    valid_to: date | None = None,
+    *,
+    actor: Any,
+) -> None:
+    """Validate a grant without writing (the admin's inline form runs this in ``clean()``)."""
+    ensure_admin_over(actor, place.path)
+    _validate_role(role, place, department)
+    if valid_from and valid_to and valid_to <= valid_from:
+        raise InvalidValidity(_("授权截止日必须晚于起始日"), field="valid_to")
+
+
 def do_assign_role(
     user: User,
     role: str,
@@ -301,10 +447,7 @@ def do_assign_role(
     Assigning a role the user already holds (same place and department) re-opens it with the
     new validity instead of adding a duplicate. Side effects: audit ``role.assign``.
     """
-    ensure_admin_over(actor, place.path)
-    _validate_role(role, place, department)
-    if valid_from and valid_to and valid_to <= valid_from:
-        raise InvalidValidity(_("授权截止日必须晚于起始日"), field="valid_to")
+    check_assign_role(role, place, department, valid_from, valid_to, actor=actor)
     with transaction.atomic():
         ra = (
             RoleAssignment.objects.select_for_update()
@@ -377,6 +520,51 @@ def do_create_department(code: str, name: str, place: Any, *, actor: Any, name_e
         record_event(
             "department.create", actor=actor, obj=dept, place_path=place.path, after={"code": code, "name": name}
         )
+    return dept
+
+
+def check_update_department(dept: Department, changes: dict[str, Any], *, actor: Any) -> dict[str, Any]:
+    """Validate a department edit (code, name, English name, place) without writing."""
+    ensure_admin_over(actor, dept.place.path)
+    clean: dict[str, Any] = {}
+    for name in ("code", "name", "name_en"):
+        if name in changes:
+            value = (changes[name] or "").strip()
+            if has_control_characters(value):
+                raise ActionError(_("不能包含控制字符"), field=name)
+            clean[name] = value
+    if "code" in clean:
+        if not clean["code"]:
+            raise ActionError(_("请输入部门编码"), field="code")
+        if Department.objects.filter(code=clean["code"]).exclude(pk=dept.pk).exists():
+            raise DuplicateDepartment(_("部门编码“%(code)s”已存在") % {"code": clean["code"]}, field="code")
+    if "name" in clean and not clean["name"]:
+        raise ActionError(_("请输入部门名称"), field="name")
+    if "place" in changes:
+        place = changes["place"]
+        if place is None:
+            raise ActionError(_("请选择部门所在区域"), field="place")
+        try:
+            ensure_admin_over(actor, place.path)
+        except PermissionDenied as exc:
+            raise NotAllowedError(str(exc), field="place") from exc
+        clean["place"] = place
+    return clean
+
+
+def do_update_department(dept: Department, changes: dict[str, Any], *, actor: Any) -> Department:
+    """Edit a department. Side effects: audit ``department.update`` with before/after."""
+    clean = check_update_department(dept, changes, actor=actor)
+    clean = {k: v for k, v in clean.items() if getattr(dept, k) != v}
+    if not clean:
+        return dept
+    with transaction.atomic():
+        before = {k: (getattr(dept, k).pk if k == "place" else getattr(dept, k)) for k in clean}
+        for k, v in clean.items():
+            setattr(dept, k, v)
+        dept.save(update_fields=list(clean))
+        after = {k: (v.pk if k == "place" else v) for k, v in clean.items()}
+        record_event("department.update", actor=actor, obj=dept, place_path=dept.place.path, before=before, after=after)
     return dept
 
 
