@@ -20,14 +20,14 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.auth import hash_token
+from gongzhi.accounts.domain.addresses import client_address, throttle_username
 from gongzhi.accounts.enums import SUPERVISOR_PLACE_KIND, Role
-from gongzhi.accounts.models import ApiToken, Department, RoleAssignment, User
+from gongzhi.accounts.models import ApiToken, Department, LoginFailure, RoleAssignment, User
 from gongzhi.accounts.scope import clear_scope_cache, is_administrator, path_in_scope, scope_paths
 from gongzhi.core.audit import record_event
 from gongzhi.core.errors import ActionError, NotAllowedError
@@ -184,13 +184,11 @@ def do_disable_password(user: User, *, actor: Any) -> None:
 
 
 def do_unlock_user(user: User, *, actor: Any) -> None:
-    """Lift a lockout before it expires. Side effects: audit ``user.unlock``."""
+    """Lift the login throttles on ``user``'s name from every address. Audit ``user.unlock``."""
     ensure_admin_over_user(actor, user)
     with transaction.atomic():
-        before = {"locked_until": user.locked_until, "failed_logins": user.failed_logins}
-        User.objects.filter(pk=user.pk).update(locked_until=None, failed_logins=0)
-        user.locked_until, user.failed_logins = None, 0
-        record_event("user.unlock", actor=actor, obj=user, before=before, after={"locked_until": None})
+        cleared, _rows = LoginFailure.objects.filter(username=throttle_username(user.username)).delete()
+        record_event("user.unlock", actor=actor, obj=user, after={"failures_cleared": cleared})
 
 
 def do_deactivate_user(user: User, *, actor: Any) -> None:
@@ -326,63 +324,65 @@ def do_set_permissions(user: User, permissions: Any, groups: Any, *, actor: Any)
 # --- Logins (called by the auth backend and the auth signals) --------------------------------
 
 
-def _client_ip(request: HttpRequest | None) -> str:
-    if request is None:
-        return ""
-    return str(request.META.get("REMOTE_ADDR", ""))[:45]
-
-
 def do_record_login(user: User, request: HttpRequest | None) -> None:
-    """A successful login: reset the failure counter and audit ``account.login``."""
-    with transaction.atomic():
-        if user.failed_logins or user.locked_until:
-            User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
-            user.failed_logins, user.locked_until = 0, None
-        record_event("account.login", actor=user, obj=user, after={"ip": _client_ip(request)})
+    """A successful login: audit ``account.login``."""
+    record_event("account.login", actor=user, obj=user, after={"ip": client_address(request)})
 
 
-def do_record_failed_login(user: User | None, request: HttpRequest | None, *, username: str = "") -> datetime | None:
-    """A failed password for ``user`` (or an unknown ``username``); returns the lock time if locked.
+def do_clear_login_failures(username: str, request: HttpRequest | None) -> None:
+    """The right password from this address: its failures for this username no longer count.
 
-    The counter is incremented with an atomic UPDATE so that concurrent failures all count;
-    reaching ``LOCKOUT_THRESHOLD`` locks the account for ``LOCKOUT_MINUTES`` and audits
-    ``account.locked``.
+    Only the pair's rows: the address's failures on other accounts still count against it.
     """
+    LoginFailure.objects.filter(username=throttle_username(username), address=client_address(request)).delete()
+
+
+def do_record_failed_login(
+    user: User | None, request: HttpRequest | None, *, username: str = "", reason: str = "password"
+) -> datetime | None:
+    """A failed login for ``user`` (or an unknown ``username``); returns until when it is now throttled.
+
+    Side effects: a ``LoginFailure`` row, audit ``account.login_failed`` and, when this failure
+    starts a throttle, ``account.throttled``.
+    """
+    from gongzhi.accounts.queries import login_throttled_until
+
+    name = user.username if user is not None else username
+    key, address = throttle_username(name), client_address(request)
     with transaction.atomic():
-        if user is None:
-            # Unknown account: audit the attempt (password spraying shows up here).
-            record_event(
-                "account.login_failed",
-                actor=None,
-                object_type="accounts.user",
-                after={"username": username[:150], "ip": _client_ip(request), "known": False},
-            )
-            return None
-        User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
-        user.refresh_from_db(fields=["failed_logins"])
+        LoginFailure.objects.create(username=key, address=address, at=timezone.now())
         record_event(
             "account.login_failed",
             actor=None,
             obj=user,
-            after={"username": user.username, "ip": _client_ip(request), "failures": user.failed_logins},
+            after={"username": name[:150], "ip": address, "known": user is not None, "reason": reason},
         )
-        if user.failed_logins < settings.LOCKOUT_THRESHOLD:
-            return None
-        until = timezone.now() + timedelta(minutes=settings.LOCKOUT_MINUTES)
-        User.objects.filter(pk=user.pk).update(locked_until=until, failed_logins=0)
-        user.locked_until, user.failed_logins = until, 0
-        record_event("account.locked", actor=None, obj=user, after={"until": until, "ip": _client_ip(request)})
-        return until
+        until = login_throttled_until(key, address)
+        if until is not None:
+            record_event(
+                "account.throttled",
+                actor=None,
+                obj=user,
+                    after={"username": name[:150], "ip": address, "until": until},
+            )
+    return until
 
 
-def do_record_refused_login(user: User, request: HttpRequest | None) -> None:
-    """A login attempt on a locked account (password not even checked)."""
+def do_record_refused_login(username: str, user: User | None, request: HttpRequest | None, until: datetime) -> None:
+    """A login attempt while throttled (the password was not even checked)."""
     record_event(
         "account.login_refused",
         actor=None,
         obj=user,
-        after={"reason": "locked", "until": user.locked_until, "ip": _client_ip(request)},
+        after={"username": username[:150], "reason": "throttled", "until": until, "ip": client_address(request)},
     )
+
+
+def prune_login_failures() -> int:
+    """Delete failures older than the throttle window (the worker runs this every tick)."""
+    cutoff = timezone.now() - timedelta(minutes=settings.LOCKOUT_MINUTES)
+    deleted, _rows = LoginFailure.objects.filter(at__lt=cutoff).delete()
+    return deleted
 
 
 # --- Roles and departments ------------------------------------------------------------------

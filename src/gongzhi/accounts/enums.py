@@ -22,7 +22,6 @@ class Role(models.TextChoices):
 
 # Roles that act for the public: they see their own records, not a jurisdiction.
 PUBLIC_ROLES = frozenset({Role.RESIDENT, Role.ENTERPRISE_AGENT})
-STAFF_ROLES = frozenset(set(Role) - PUBLIC_ROLES)
 SUPERVISOR_ROLES = frozenset({Role.COMMUNITY_SUPERVISOR, Role.SUBDISTRICT_SUPERVISOR, Role.DISTRICT_SUPERVISOR})
 
 

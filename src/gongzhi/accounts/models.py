@@ -11,8 +11,6 @@ from gongzhi.accounts.enums import Role
 
 class User(AbstractUser):
     display_name = models.CharField(_("姓名"), max_length=60, blank=True)
-    failed_logins = models.PositiveSmallIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)
     preferred_language = models.CharField(max_length=10, blank=True)
 
     class Meta:
@@ -86,3 +84,29 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class LoginFailure(models.Model):
+    """One failed login (wrong password or wrong second-factor code), for throttling.
+
+    Throttles are counted over these rows by (username, address) and by address alone, as
+    django-axes does, so that nobody can lock another person out by guessing from elsewhere and
+    password spraying across accounts from one address is slowed (settings ``LOCKOUT_*``).
+    The audit log keeps the history; rows older than the window are pruned by the worker.
+    """
+
+    username = models.CharField(max_length=150)  # normalised (casefolded); may name no account
+    address = models.CharField(max_length=45)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["username", "address", "at"], name="loginfailure_pair"),
+            models.Index(fields=["address", "at"], name="loginfailure_address"),
+            models.Index(fields=["at"], name="loginfailure_at"),
+        ]
+        verbose_name = _("登录失败记录")
+        verbose_name_plural = _("登录失败记录")
+
+    def __str__(self) -> str:
+        return f"{self.username} @ {self.address}"

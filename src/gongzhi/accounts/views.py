@@ -39,10 +39,10 @@ class LoginForm(AuthenticationForm):
         self.fields["password"].label = _("密码")
 
     def get_invalid_login_error(self) -> ValidationError:
-        # The lockout backend refuses a locked account without checking the password and leaves
-        # the unlock time on the request; say so instead of "wrong password", which would
-        # send the user on retrying a password that may well be right.
-        until = getattr(self.request, "account_locked_until", None)
+        # The backend refuses a throttled (username, address) without checking the password and
+        # leaves the end of the throttle on the request; say so instead of "wrong password",
+        # which would send the user on retrying a password that may well be right.
+        until = getattr(self.request, "login_throttled_until", None)
         if until is not None:
             return ValidationError(
                 _("账户已锁定，请于 %(time)s 后再试"), code="locked", params={"time": cn_time(until)}
