@@ -256,3 +256,7 @@ GONGZHI_SMS_URL = env_str("GONGZHI_SMS_URL", "")
 LOCKOUT_ADDRESS_THRESHOLD = env_int("LOCKOUT_ADDRESS_THRESHOLD", 30)
 # Reverse proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR only).
 GONGZHI_TRUSTED_PROXY_COUNT = env_int("GONGZHI_TRUSTED_PROXY_COUNT", 0)
+# Idle timeout (accounts/middleware.py says why staff get less).
+SESSION_IDLE_SECONDS_STAFF = env_int("SESSION_IDLE_SECONDS_STAFF", 30 * 60)
+SESSION_IDLE_SECONDS_PUBLIC = env_int("SESSION_IDLE_SECONDS_PUBLIC", 2 * 3600)
+MIDDLEWARE = [*MIDDLEWARE, "gongzhi.accounts.middleware.IdleSessionMiddleware"]

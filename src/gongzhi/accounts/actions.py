@@ -329,6 +329,11 @@ def do_record_login(user: User, request: HttpRequest | None) -> None:
     record_event("account.login", actor=user, obj=user, after={"ip": client_address(request)})
 
 
+def do_record_idle_logout(user: User, *, idle_seconds: int) -> None:
+    """A session ended for inactivity (accounts.middleware). Audit ``account.idle_logout``."""
+    record_event("account.idle_logout", actor=user, obj=user, after={"idle_seconds": idle_seconds})
+
+
 def do_clear_login_failures(username: str, request: HttpRequest | None) -> None:
     """The right password from this address: its failures for this username no longer count.
 

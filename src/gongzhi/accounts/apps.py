@@ -29,5 +29,8 @@ class AccountsConfig(AppConfig):
 
 def _on_logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     from gongzhi.accounts.actions import do_record_login
+    from gongzhi.accounts.middleware import start_idle_clock
 
     do_record_login(user, request)
+    if request is not None:
+        start_idle_clock(request, user)
