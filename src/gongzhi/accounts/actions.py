@@ -20,15 +20,18 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.auth import hash_token
+from gongzhi.accounts.domain import totp
 from gongzhi.accounts.domain.addresses import client_address, throttle_username
 from gongzhi.accounts.enums import SUPERVISOR_PLACE_KIND, Role
-from gongzhi.accounts.models import ApiToken, Department, LoginFailure, RoleAssignment, User
+from gongzhi.accounts.models import ApiToken, Department, LoginFailure, RoleAssignment, TotpDevice, User
 from gongzhi.accounts.scope import clear_scope_cache, is_administrator, path_in_scope, scope_paths
+from gongzhi.core import crypto
 from gongzhi.core.audit import record_event
 from gongzhi.core.errors import ActionError, NotAllowedError
 
@@ -623,3 +626,60 @@ def do_revoke_api_token(token: ApiToken, *, actor: Any) -> ApiToken:
             token.save(update_fields=["revoked_at"])
             record_event("token.revoke", actor=actor, obj=token, after={"prefix": token.prefix})
     return token
+
+
+# --- Second factor (TOTP) -------------------------------------------------------------------
+
+
+class WrongCode(ActionError):
+    code = "second_factor"
+
+
+def do_enrol_totp(user: User, secret: str, code: str, *, actor: Any) -> TotpDevice:
+    """Register (or replace) ``user``'s authenticator after they prove it shows ``code``.
+
+    The user themselves (at login or on the two-factor page), or a system actor (the demo).
+    Side effects: audit ``totp.enrol``; the secret is stored encrypted and never audited.
+    """
+    if not is_system_actor(actor) and actor != user:
+        raise NotAllowedError(_("只能为自己的账户绑定验证器"))
+    if not totp.is_valid_secret(secret):
+        raise ActionError(_("验证器密钥无效"), field="secret")
+    step = totp.matching_step(secret, code, timezone.now(), None)
+    if step is None:
+        raise WrongCode(_("验证码不正确，请输入验证器当前显示的 6 位数字"), field="code")
+    with transaction.atomic():
+        replaced = TotpDevice.objects.filter(user=user).delete()[0] > 0
+        device = TotpDevice.objects.create(
+            user=user, secret=crypto.encrypt(secret), confirmed_at=timezone.now(), last_step=step
+        )
+        record_event("totp.enrol", actor=actor, obj=user, after={"replaced": replaced})
+    return device
+
+
+def do_verify_second_factor(user: User, code: str, request: HttpRequest | None) -> bool:
+    """Check a login's TOTP code; a wrong one counts as a failed login for throttling.
+
+    The accepted step is stored with a conditional UPDATE, so two requests racing with the same
+    code cannot both succeed.
+    """
+    device = TotpDevice.objects.filter(user=user).first()
+    if device is not None:
+        step = totp.matching_step(crypto.decrypt(device.secret), code, timezone.now(), device.last_step)
+        if step is not None:
+            newer = Q(last_step__isnull=True) | Q(last_step__lt=step)
+            if TotpDevice.objects.filter(newer, pk=device.pk).update(last_step=step) == 1:
+                return True
+    do_record_failed_login(user, request, reason="second_factor")
+    return False
+
+
+def do_reset_totp(user: User, *, actor: Any) -> None:
+    """Remove ``user``'s authenticator (lost phone); they enrol a new one at their next login.
+
+    Side effects: audit ``totp.reset``.
+    """
+    ensure_admin_over_user(actor, user)
+    with transaction.atomic():
+        TotpDevice.objects.filter(user=user).delete()
+        record_event("totp.reset", actor=actor, obj=user)

@@ -13,6 +13,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gongzhi.accounts import actions
 from gongzhi.accounts.models import ApiToken, Department, RoleAssignment, User
-from gongzhi.accounts.queries import users_for_user
+from gongzhi.accounts.queries import requires_second_factor, users_for_user
 from gongzhi.accounts.scope import is_administrator
 from gongzhi.core.errors import ActionError
 
@@ -31,12 +32,19 @@ from gongzhi.core.errors import ActionError
 _current_actor: ContextVar[Any] = ContextVar("gongzhi_admin_actor", default=None)
 
 
-def _as_validation_error(exc: Exception) -> ValidationError:
-    if isinstance(exc, ActionError):
-        if exc.field and not exc.errors:
-            return ValidationError({exc.field: exc.message}) if exc.field != "__all__" else ValidationError(exc.message)
-        return ValidationError(exc.message)
-    return ValidationError(str(exc))
+class SecondFactorAdminLoginForm(AdminAuthenticationForm):
+    """The admin's own login page has no second step: users who need one log in at
+    ``accounts:login`` (password, then code) and come back to the admin already logged in."""
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if requires_second_factor(user):
+            raise ValidationError(
+                _("此账户需要两步验证，请从平台登录页（/accounts/login/）登录后再进入后台。"), code="second_factor"
+            )
+
+
+admin.site.login_form = SecondFactorAdminLoginForm
 
 
 def _check(form: forms.BaseForm, check: Any, *args: Any, **kwargs: Any) -> None:
@@ -162,7 +170,7 @@ class UserAdmin(_AdministratorsManage, DjangoUserAdmin):
         (_("共治"), {"fields": ("display_name", "preferred_language")}),
     )
     readonly_fields = ("last_login", "date_joined")
-    actions = ["unlock_users", "issue_token", "deactivate_users"]
+    actions = ["unlock_users", "issue_token", "deactivate_users", "reset_two_factor"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return users_for_user(request.user)
@@ -265,6 +273,10 @@ class UserAdmin(_AdministratorsManage, DjangoUserAdmin):
     @admin.action(description=_("停用所选用户（吊销令牌、结束会话）"))
     def deactivate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         self._each(request, queryset, actions.do_deactivate_user, _("已停用"))
+
+    @admin.action(description=_("重置两步验证（手机丢失时；下次登录重新绑定）"))
+    def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        self._each(request, queryset, actions.do_reset_totp, _("已重置两步验证"))
 
     @admin.action(description=_("签发接口令牌（只显示一次）"))
     def issue_token(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

@@ -11,8 +11,8 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from gongzhi.accounts.enums import LANDING_ORDER, Role
-from gongzhi.accounts.models import ApiToken, Department, LoginFailure, RoleAssignment, User
+from gongzhi.accounts.enums import LANDING_ORDER, SECOND_FACTOR_ROLES, Role
+from gongzhi.accounts.models import ApiToken, Department, LoginFailure, RoleAssignment, TotpDevice, User
 from gongzhi.accounts.scope import active_assignments, is_administrator, scope_paths
 
 
@@ -151,3 +151,19 @@ def login_throttled_until(username_key: str, address: str) -> datetime | None:
     )
     candidates = [t for t in (pair, by_address) if t is not None]
     return max(candidates) if candidates else None
+
+
+# --- Second factor --------------------------------------------------------------------------
+
+
+def requires_second_factor(user: Any) -> bool:
+    """Superusers and holders of a ``SECOND_FACTOR_ROLES`` role must pass TOTP at login."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser:
+        return True
+    return any(ra.role in SECOND_FACTOR_ROLES for ra in active_assignments(user))
+
+
+def totp_device_for(user: Any) -> TotpDevice | None:
+    return TotpDevice.objects.filter(user_id=user.pk).first()

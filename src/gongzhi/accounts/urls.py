@@ -7,6 +7,8 @@ from gongzhi.accounts import views
 app_name = "accounts"
 urlpatterns = [
     path("login/", views.GongzhiLoginView.as_view(), name="login"),
+    path("login/verify/", views.login_verify, name="login_verify"),
+    path("two-factor/", views.two_factor, name="two_factor"),
     path("logout/", views.GongzhiLogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
 ]

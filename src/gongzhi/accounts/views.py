@@ -1,21 +1,35 @@
-"""Login, logout and the per-role landing page (``accounts:home``)."""
+"""Login (password, then a TOTP code for staff with broad scope), logout, two-factor enrolment
+and the per-role landing page (``accounts:home``)."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import qrcode
+import qrcode.image.svg
+from django import forms
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView, LogoutView
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render, resolve_url
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
 
+from gongzhi.accounts import actions
+from gongzhi.accounts.domain import totp
 from gongzhi.accounts.enums import Role
-from gongzhi.accounts.queries import landing_for
+from gongzhi.accounts.models import User
+from gongzhi.accounts.queries import landing_for, requires_second_factor, totp_device_for
 from gongzhi.core.templatetags.gongzhi_tags import NavLink, cn_time, resolve_links
 
 # Links every landing page of a role shows even before the owning app registers them; each is
@@ -50,10 +64,139 @@ class LoginForm(AuthenticationForm):
         return super().get_invalid_login_error()
 
 
+# The password step leaves this in the (not yet logged-in) session; the code step reads it.
+PENDING = "gongzhi_pending_login"
+PENDING_SECONDS = 300  # five minutes to open the authenticator app and type the code
+SETUP = "gongzhi_totp_setup"
+ISSUER = "共治 Gongzhi"
+
+
 class GongzhiLoginView(LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        user = form.get_user()
+        if not requires_second_factor(user):
+            return super().form_valid(form)
+        # The password was right; the login is not complete until the code is.
+        self.request.session[PENDING] = {
+            "uid": user.pk,
+            "backend": user.backend,
+            "at": int(time.time()),
+            "tries": 0,
+            "next": self.get_success_url(),
+        }
+        return redirect("accounts:login_verify")
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("验证码"),
+        max_length=10,
+        help_text=_("验证器应用（如微信小程序“腾讯身份验证器”、Google Authenticator）显示的 6 位数字"),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+
+class EnrolForm(CodeForm):
+    password = forms.CharField(label=_("当前密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+    field_order = ["password", "code"]
+
+
+def _qr_svg(uri: str) -> str:
+    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    # Our own SVG (paths only; the URI is not embedded as text), safe to inline.
+    return mark_safe(image.to_string(encoding="unicode"))  # noqa: S308
+
+
+def _enrolment_context(user: Any, secret: str) -> dict[str, Any]:
+    uri = totp.provisioning_uri(secret, user.get_username(), ISSUER)
+    # Grouped in fours so that it can be typed into an app by hand.
+    return {"qr_svg": _qr_svg(uri), "secret": secret, "secret_grouped": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))}
+
+
+def _restart_login(request: HttpRequest, message: Any) -> HttpResponseRedirect:
+    request.session.pop(PENDING, None)
+    messages.error(request, message)
+    return redirect("accounts:login")
+
+
+@sensitive_post_parameters("code")
+@csrf_protect
+@never_cache
+def login_verify(request: HttpRequest) -> HttpResponse:
+    """Second login step: the TOTP code, or (first time) enrolment of the authenticator."""
+    pending = request.session.get(PENDING)
+    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        return _restart_login(request, _("登录已超时，请重新输入用户名和密码。"))
+    user = User.objects.filter(pk=pending.get("uid"), is_active=True).first()
+    if user is None:
+        return _restart_login(request, _("请重新登录。"))
+    enrol = totp_device_for(user) is None
+    if enrol and "secret" not in pending:
+        pending["secret"] = totp.new_secret()
+        request.session[PENDING] = pending
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data["code"]
+        if enrol:
+            try:
+                actions.do_enrol_totp(user, pending["secret"], code, actor=user)
+                passed = True
+            except actions.WrongCode:
+                actions.do_record_failed_login(user, request, reason="second_factor")
+                passed = False
+        else:
+            passed = actions.do_verify_second_factor(user, code, request)
+        if passed:
+            request.session.pop(PENDING, None)
+            login(request, user, backend=pending["backend"])
+            return HttpResponseRedirect(pending.get("next") or resolve_url(settings.LOGIN_REDIRECT_URL))
+        pending["tries"] = int(pending.get("tries", 0)) + 1
+        request.session[PENDING] = pending
+        if pending["tries"] >= settings.LOCKOUT_THRESHOLD:
+            return _restart_login(request, _("验证码错误次数过多，请重新登录。"))
+        form.add_error("code", _("验证码不正确，请输入验证器当前显示的 6 位数字"))
+    context: dict[str, Any] = {"form": form, "enrol": enrol, "pending_user": user}
+    if enrol:
+        context.update(_enrolment_context(user, pending["secret"]))
+    return render(request, "accounts/login_verify.html", context)
+
+
+@sensitive_post_parameters("password", "code")
+@login_required
+def two_factor(request: HttpRequest) -> HttpResponse:
+    """Bind (or replace) the authenticator of the logged-in user; the password is asked again so
+    that a borrowed, unlocked session cannot move the second factor to another phone."""
+    user: Any = request.user
+    secret = request.session.get(SETUP)
+    if not isinstance(secret, str) or not totp.is_valid_secret(secret):
+        secret = totp.new_secret()
+        request.session[SETUP] = secret
+    form = EnrolForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if not user.check_password(form.cleaned_data["password"]):
+            actions.do_record_failed_login(user, request, reason="reauthenticate")
+            form.add_error("password", _("密码不正确"))
+        else:
+            try:
+                actions.do_enrol_totp(user, secret, form.cleaned_data["code"], actor=user)
+            except actions.ActionError as exc:
+                form.add_error("code" if exc.field == "code" else None, exc.message)
+            else:
+                request.session.pop(SETUP, None)
+                messages.success(request, _("两步验证已启用。"))
+                return redirect("accounts:home")
+    context = {
+        "form": form,
+        "enrolled": totp_device_for(user) is not None,
+        "required": requires_second_factor(user),
+        **_enrolment_context(user, secret),
+    }
+    return render(request, "accounts/two_factor.html", context)
 
 
 class GongzhiLogoutView(LogoutView):
