@@ -260,3 +260,7 @@ GONGZHI_TRUSTED_PROXY_COUNT = env_int("GONGZHI_TRUSTED_PROXY_COUNT", 0)
 SESSION_IDLE_SECONDS_STAFF = env_int("SESSION_IDLE_SECONDS_STAFF", 30 * 60)
 SESSION_IDLE_SECONDS_PUBLIC = env_int("SESSION_IDLE_SECONDS_PUBLIC", 2 * 3600)
 MIDDLEWARE = [*MIDDLEWARE, "gongzhi.accounts.middleware.IdleSessionMiddleware"]
+# Password reset by a one-time code to the phone (or e-mail) on record.
+PASSWORD_RESET_CODE_MINUTES = env_int("PASSWORD_RESET_CODE_MINUTES", 10)
+PASSWORD_RESET_MAX_PER_HOUR = env_int("PASSWORD_RESET_MAX_PER_HOUR", 3)  # codes per account (x3 per address)
+PASSWORD_RESET_MAX_ATTEMPTS = env_int("PASSWORD_RESET_MAX_ATTEMPTS", 5)  # wrong guesses before a code is void

@@ -11,6 +11,8 @@ place may manage roles and tokens there) or a string naming a system actor (``"d
 
 from __future__ import annotations
 
+import logging
+import re
 import secrets
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -20,20 +22,32 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.auth import hash_token
 from gongzhi.accounts.domain import totp
 from gongzhi.accounts.domain.addresses import client_address, throttle_username
 from gongzhi.accounts.enums import SUPERVISOR_PLACE_KIND, Role
-from gongzhi.accounts.models import ApiToken, Department, LoginFailure, RoleAssignment, TotpDevice, User
+from gongzhi.accounts.models import (
+    ApiToken,
+    Department,
+    LoginFailure,
+    OutboxMessage,
+    PasswordResetCode,
+    RoleAssignment,
+    TotpDevice,
+    User,
+)
 from gongzhi.accounts.scope import clear_scope_cache, is_administrator, path_in_scope, scope_paths
 from gongzhi.core import crypto
 from gongzhi.core.audit import record_event
 from gongzhi.core.errors import ActionError, NotAllowedError
+
+logger = logging.getLogger("gongzhi.accounts")
 
 TOKEN_PREFIX = "gz_"  # noqa: S105 — a marker so leaked tokens are recognisable, not a secret
 
@@ -683,3 +697,164 @@ def do_reset_totp(user: User, *, actor: Any) -> None:
     with transaction.atomic():
         TotpDevice.objects.filter(user=user).delete()
         record_event("totp.reset", actor=actor, obj=user)
+
+
+# --- Phone on record, password reset by a one-time code ------------------------------------
+
+# Mainland mobile numbers (the reset codes go by SMS): 11 digits starting 13–19.
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def check_phone(phone: str) -> str:
+    """The normalised mobile number, or an error naming what is wrong."""
+    phone = "".join((phone or "").split()).removeprefix("+86")
+    if phone and not _MOBILE.match(phone):
+        raise ActionError(_("请输入 11 位手机号码"), field="phone")
+    return phone
+
+
+def do_set_phone(user: User, phone: str, *, actor: Any) -> None:
+    """Record (or clear, with ``""``) the user's mobile number. Audit ``user.set_phone`` (masked)."""
+    if not is_system_actor(actor) and actor != user:
+        ensure_admin_over_user(actor, user)
+    phone = check_phone(phone)
+    with transaction.atomic():
+        before = user.phone_masked
+        user.phone_cipher = crypto.encrypt(phone) if phone else ""
+        user.phone_masked = crypto.mask_phone(phone) if phone else ""
+        user.save(update_fields=["phone_cipher", "phone_masked"])
+        record_event("user.set_phone", actor=actor, obj=user, before={"phone": before}, after={"phone": user.phone_masked})
+
+
+def _code_hash(user_id: int, code: str) -> str:
+    # Keyed by SECRET_KEY and the user: a copied table does not yield the codes by enumeration.
+    return salted_hmac("gongzhi.accounts.reset", f"{user_id}:{code}", algorithm="sha256").hexdigest()
+
+
+def do_request_password_reset(username: str, request: HttpRequest | None) -> None:
+    """Send a one-time code to the phone (else e-mail) on record of ``username``, if any.
+
+    Answers nothing: the caller shows the same page whether or not the account exists, has a
+    channel, or hit the rate limit, so the form cannot be used to find accounts. At most
+    ``PASSWORD_RESET_MAX_PER_HOUR`` codes per account and per client address an hour.
+    Side effects: a ``PasswordResetCode`` (hash only), an ``OutboxMessage``, audit
+    ``account.reset_requested``.
+    """
+    now = timezone.now()
+    hour = now - timedelta(hours=1)
+    address = client_address(request)
+    limit = settings.PASSWORD_RESET_MAX_PER_HOUR
+    user = User.objects.filter(username=(username or "").strip()[:150], is_active=True).first()
+    if PasswordResetCode.objects.filter(address=address, created_at__gt=hour).count() >= limit * 3:
+        return  # one address asking for many accounts: say nothing more to it for now
+    if user is None:
+        return
+    phone = crypto.decrypt(user.phone_cipher) if user.phone_cipher else ""
+    channel, recipient = ("sms", phone) if phone else ("email", user.email) if user.email else ("", "")
+    if not recipient:
+        return
+    if PasswordResetCode.objects.filter(user=user, created_at__gt=hour).count() >= limit:
+        return
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    minutes = settings.PASSWORD_RESET_CODE_MINUTES
+    with transaction.atomic():
+        # A new code replaces the older ones: only the latest message is the one to use.
+        PasswordResetCode.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
+        PasswordResetCode.objects.create(
+            user=user,
+            code_hash=_code_hash(user.pk, code),
+            channel=channel,
+            address=address,
+            created_at=now,
+            expires_at=now + timedelta(minutes=minutes),
+        )
+        body = _("您的共治平台密码重置验证码：%(code)s，%(minutes)s 分钟内有效。如非本人操作，请忽略并联系管理员。") % {
+            "code": code,
+            "minutes": minutes,
+        }
+        OutboxMessage.objects.create(
+            channel=channel,
+            recipient=crypto.encrypt(recipient),
+            subject=str(_("共治平台密码重置")),
+            body=crypto.encrypt(body),
+            created_at=now,
+        )
+        record_event(
+            "account.reset_requested",
+            actor=None,
+            obj=user,
+            after={"channel": channel, "to": crypto.mask_phone(recipient) if channel == "sms" else "e-mail", "ip": address},
+        )
+
+
+class CodeInvalid(ActionError):
+    code = "reset_code"
+
+
+def do_reset_password_with_code(username: str, code: str, password: str, request: HttpRequest | None) -> User:
+    """Set a new password if ``code`` is the account's live code; the code is then used up.
+
+    Every wrong code counts against the live code (``PASSWORD_RESET_MAX_ATTEMPTS``, then it is
+    void). Unknown account, no code, expired, used or wrong: one and the same error.
+    Side effects: audit ``user.reset_password``; the failures of this account are cleared.
+    """
+    invalid = CodeInvalid(_("验证码不正确或已过期，请重新获取"), field="code")
+    user = User.objects.filter(username=(username or "").strip()[:150], is_active=True).first()
+    if user is None:
+        raise invalid
+    now = timezone.now()
+    live = (
+        PasswordResetCode.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now)
+        .order_by("-created_at")
+        .first()
+    )
+    if live is None or live.attempts >= settings.PASSWORD_RESET_MAX_ATTEMPTS:
+        raise invalid
+    if not constant_time_compare(live.code_hash, _code_hash(user.pk, (code or "").strip())):
+        PasswordResetCode.objects.filter(pk=live.pk).update(attempts=F("attempts") + 1)
+        raise invalid
+    try:
+        validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise WeakPassword("；".join(exc.messages), field="new_password1") from exc
+    with transaction.atomic():
+        # Conditional: two requests with the same code cannot both set a password.
+        if PasswordResetCode.objects.filter(pk=live.pk, used_at__isnull=True).update(used_at=now) != 1:
+            raise invalid
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        LoginFailure.objects.filter(username=throttle_username(user.username)).delete()
+        record_event("user.reset_password", actor=None, obj=user, after={"channel": live.channel, "ip": client_address(request)})
+    return user
+
+
+def send_outbox(limit: int = 100) -> int:
+    """Send unsent account messages through the notification backend (the worker, every tick).
+
+    A failed send stays unsent and is retried on a later tick; a sent body is emptied.
+    """
+    from types import SimpleNamespace
+
+    from django.utils.module_loading import import_string
+
+    pending = list(OutboxMessage.objects.filter(sent_at__isnull=True).order_by("id")[:limit])
+    if not pending:
+        return 0
+    backend = import_string(settings.GONGZHI_NOTIFY_BACKEND)()
+    sent = 0
+    for message in pending:
+        note = SimpleNamespace(
+            pk=message.pk,
+            channel=message.channel,
+            recipient=crypto.decrypt(message.recipient),
+            subject=message.subject,
+            body=crypto.decrypt(message.body),
+        )
+        try:
+            backend.send(note)
+        except Exception:
+            logger.exception("account message %s not sent; will retry", message.pk)
+            continue
+        OutboxMessage.objects.filter(pk=message.pk).update(sent_at=timezone.now(), body="")
+        sent += 1
+    return sent

@@ -122,10 +122,22 @@ class RoleAssignmentInline(_AdministratorsManage, admin.TabularInline):
 
 class GongzhiUserChangeForm(UserChangeForm):
     actor: Any = None
+    new_phone = forms.CharField(
+        label=_("新手机号"),
+        required=False,
+        max_length=20,
+        help_text=_("用于接收密码重置验证码；留空则不修改。当前登记的号码只显示掩码。"),
+    )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         user = User.objects.get(pk=self.instance.pk)
+        if cleaned.get("new_phone"):
+            _check(self, actions.ensure_admin_over_user, self.actor, user)
+            try:
+                actions.check_phone(cleaned["new_phone"])
+            except ActionError as exc:
+                self.add_error("new_phone", exc.message)
         profile = {f: cleaned.get(f) for f in actions.PROFILE_FIELDS if f in self.changed_data}
         if profile:
             _check(self, actions.check_update_user, user, profile, actor=self.actor)
@@ -167,9 +179,9 @@ class UserAdmin(_AdministratorsManage, DjangoUserAdmin):
     search_fields = ("username", "display_name", "email")
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
-        (_("共治"), {"fields": ("display_name", "preferred_language")}),
+        (_("共治"), {"fields": ("display_name", "preferred_language", "phone_masked", "new_phone")}),
     )
-    readonly_fields = ("last_login", "date_joined")
+    readonly_fields = ("last_login", "date_joined", "phone_masked")
     actions = ["unlock_users", "issue_token", "deactivate_users", "reset_two_factor"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
@@ -206,6 +218,8 @@ class UserAdmin(_AdministratorsManage, DjangoUserAdmin):
             actions.do_set_superuser(user, bool(form.cleaned_data["is_superuser"]), actor=actor)
         if "is_staff" in changed:
             actions.do_set_staff(user, bool(form.cleaned_data["is_staff"]), actor=actor)
+        if form.cleaned_data.get("new_phone"):
+            actions.do_set_phone(user, form.cleaned_data["new_phone"], actor=actor)
         if "is_active" in changed:
             if form.cleaned_data["is_active"]:
                 actions.do_reactivate_user(user, actor=actor)

@@ -21,10 +21,11 @@ class AccountsConfig(AppConfig):
 
         register_demo_loader(20, "accounts", load_demo_users)  # after places (10)
 
-        from gongzhi.accounts.actions import prune_login_failures
+        from gongzhi.accounts.actions import prune_login_failures, send_outbox
         from gongzhi.core.registry import register_periodic
 
         register_periodic("accounts.prune_login_failures", prune_login_failures)
+        register_periodic("accounts.send_outbox", send_outbox)
 
 
 def _on_logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:

@@ -11,6 +11,10 @@ from gongzhi.accounts.enums import Role
 
 class User(AbstractUser):
     display_name = models.CharField(_("姓名"), max_length=60, blank=True)
+    # The mobile number on record, where password-reset codes go: encrypted, with a masked copy
+    # for screens (DESIGN.md §3). Set only through accounts.actions.do_set_phone.
+    phone_cipher = models.TextField(blank=True, default="")
+    phone_masked = models.CharField(_("手机号"), max_length=20, blank=True, default="")
     preferred_language = models.CharField(max_length=10, blank=True)
 
     class Meta:
@@ -127,3 +131,46 @@ class TotpDevice(models.Model):
 
     def __str__(self) -> str:
         return f"TOTP · {self.user}"
+
+
+class PasswordResetCode(models.Model):
+    """A one-time code sent to the user's phone (or e-mail) on record. Only its keyed hash is kept."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reset_codes")
+    code_hash = models.CharField(max_length=64)
+    channel = models.CharField(max_length=10)  # "sms" or "email"
+    address = models.CharField(max_length=45, blank=True)  # who asked (client address)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "created_at"], name="resetcode_user_created")]
+        verbose_name = _("密码重置验证码")
+        verbose_name_plural = _("密码重置验证码")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class OutboxMessage(models.Model):
+    """Messages to users about their account (reset codes), written in the action's transaction
+    and sent by the worker through the platform's notification backend
+    (settings.GONGZHI_NOTIFY_BACKEND; the console in the embedded mode). Recipient and body are
+    encrypted at rest and the body is emptied once sent: it holds a live code until then."""
+
+    channel = models.CharField(max_length=10)
+    recipient = models.TextField()  # gongzhi.core.crypto.encrypt(phone or e-mail)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()  # encrypted until sent, then ""
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["sent_at", "id"], name="outbox_unsent")]
+        verbose_name = _("账户消息")
+        verbose_name_plural = _("账户消息")
+
+    def __str__(self) -> str:
+        return self.subject

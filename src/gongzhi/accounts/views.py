@@ -14,11 +14,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.views import LoginView, LogoutView
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
+from django.contrib.auth.views import LoginView, LogoutView, PasswordChangeView
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse_lazy
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -238,3 +239,95 @@ def role_cards(user: Any) -> list[RoleCard]:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/home.html", {"cards": role_cards(request.user)})
+
+
+# --- Password change and reset ---------------------------------------------------------------
+
+
+class GongzhiPasswordChangeForm(PasswordChangeForm):
+    def save(self, commit: bool = True) -> Any:
+        # Through the action: validated and audited like every other password write.
+        actions.do_set_password(self.user, self.cleaned_data["new_password1"], actor=self.user, validate=False)
+        return self.user
+
+
+class GongzhiPasswordChangeView(PasswordChangeView):
+    """Every logged-in user may change their password; this session stays logged in, every other
+    session of the user ends (Django checks the password hash in each session)."""
+
+    template_name = "accounts/password_change.html"
+    form_class = GongzhiPasswordChangeForm
+    success_url = reverse_lazy("accounts:home")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        messages.success(self.request, _("密码已修改。"))
+        return response
+
+
+RESET_USERNAME = "gongzhi_reset_username"
+
+
+class ResetRequestForm(forms.Form):
+    username = forms.CharField(label=_("用户名"), max_length=150)
+
+
+class ResetConfirmForm(SetPasswordForm):
+    code = forms.CharField(
+        label=_("验证码"),
+        max_length=10,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    field_order = ["code", "new_password1", "new_password2"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # SetPasswordForm wants a user; which one is known only once the code is checked.
+        super().__init__(None, *args, **kwargs)
+
+    def clean_new_password2(self) -> str:
+        # Only "the two entries match" here; strength is checked by the action for the right user.
+        one, two = self.cleaned_data.get("new_password1"), self.cleaned_data.get("new_password2")
+        if one and two and one != two:
+            raise ValidationError(_("两次输入的密码不一致"), code="password_mismatch")
+        return str(two or "")
+
+    def _post_clean(self) -> None:
+        forms.Form._post_clean(self)
+
+
+@sensitive_post_parameters()
+@csrf_protect
+@never_cache
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """Step 1: the username. The next page reads the same whether or not it exists."""
+    form = ResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        username = form.cleaned_data["username"]
+        actions.do_request_password_reset(username, request)
+        request.session[RESET_USERNAME] = username
+        return redirect("accounts:password_reset_confirm")
+    return render(request, "accounts/password_reset.html", {"form": form})
+
+
+@sensitive_post_parameters("code", "new_password1", "new_password2")
+@csrf_protect
+@never_cache
+def password_reset_confirm(request: HttpRequest) -> HttpResponse:
+    """Step 2: the code from the message and the new password."""
+    username = request.session.get(RESET_USERNAME)
+    if not isinstance(username, str):
+        return redirect("accounts:password_reset")
+    form = ResetConfirmForm(data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_reset_password_with_code(
+                username, form.cleaned_data["code"], form.cleaned_data["new_password1"], request
+            )
+        except actions.ActionError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            request.session.pop(RESET_USERNAME, None)
+            messages.success(request, _("密码已重置，请用新密码登录。"))
+            return redirect("accounts:login")
+    return render(request, "accounts/password_reset_confirm.html", {"form": form})

@@ -217,3 +217,14 @@ def test_admin_password_page_goes_through_the_action(admin_setup):
     assert response.status_code == 302
     assert User.objects.get(pk=clerk.pk).check_password("a-new-long-passphrase")
     assert AuditEvent.objects.filter(verb="user.set_password", object_id=str(clerk.pk), actor=admin).exists()
+
+
+def test_phone_on_record_is_set_through_the_action(admin_setup):
+    _admin, clerk, client = admin_setup
+    response = client.post(f"/admin/accounts/user/{clerk.pk}/change/", _change_data(clerk, new_phone="12"))
+    assert response.status_code == 200 and "11 位手机号码" in response.content.decode()
+    response = client.post(f"/admin/accounts/user/{clerk.pk}/change/", _change_data(clerk, new_phone="13900001111"))
+    assert response.status_code == 302
+    stored = User.objects.get(pk=clerk.pk)
+    assert stored.phone_masked == "139****1111" and "13900001111" not in stored.phone_cipher
+    assert AuditEvent.objects.get(verb="user.set_phone").after == {"phone": "139****1111"}
