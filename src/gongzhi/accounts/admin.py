@@ -130,7 +130,7 @@ class GongzhiUserChangeForm(UserChangeForm):
     )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         user = User.objects.get(pk=self.instance.pk)
         if cleaned.get("new_phone"):
             _check(self, actions.ensure_admin_over_user, self.actor, user)
@@ -320,7 +320,7 @@ class DepartmentForm(forms.ModelForm):
         pass
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if self.instance.pk is None:
             place = cleaned.get("place")
             if place is not None:

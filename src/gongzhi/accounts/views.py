@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.contrib.auth.views import LoginView, LogoutView, PasswordChangeView
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -133,7 +133,7 @@ def login_verify(request: HttpRequest) -> HttpResponse:
     pending = request.session.get(PENDING)
     if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
         return _restart_login(request, _("登录已超时，请重新输入用户名和密码。"))
-    user = User.objects.filter(pk=pending.get("uid"), is_active=True).first()
+    user = User.objects.filter(pk=int(pending.get("uid") or 0), is_active=True).first()
     if user is None:
         return _restart_login(request, _("请重新登录。"))
     enrol = totp_device_for(user) is None
@@ -272,28 +272,25 @@ class ResetRequestForm(forms.Form):
     username = forms.CharField(label=_("用户名"), max_length=150)
 
 
-class ResetConfirmForm(SetPasswordForm):
+class ResetConfirmForm(forms.Form):
     code = forms.CharField(
         label=_("验证码"),
         max_length=10,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
-
-    field_order = ["code", "new_password1", "new_password2"]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # SetPasswordForm wants a user; which one is known only once the code is checked.
-        super().__init__(None, *args, **kwargs)
+    # Strength is checked by the action, against the account the code belongs to.
+    new_password1 = forms.CharField(
+        label=_("新密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    new_password2 = forms.CharField(
+        label=_("再次输入新密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
 
     def clean_new_password2(self) -> str:
-        # Only "the two entries match" here; strength is checked by the action for the right user.
         one, two = self.cleaned_data.get("new_password1"), self.cleaned_data.get("new_password2")
         if one and two and one != two:
             raise ValidationError(_("两次输入的密码不一致"), code="password_mismatch")
         return str(two or "")
-
-    def _post_clean(self) -> None:
-        forms.Form._post_clean(self)
 
 
 @sensitive_post_parameters()
