@@ -14,6 +14,7 @@ from gongzhi.accounts.scope import has_role
 from gongzhi.core.crypto import blind_index
 from gongzhi.core.db.prepared import Prepared
 from gongzhi.core.domain.identifiers import check_person_number, check_uscc
+from gongzhi.people.actions import check_lookup_quota, do_record_person_lookup
 from gongzhi.people.errors import number_error
 from gongzhi.people.models import Consent, Document, Organisation, Person
 from gongzhi.people.policy import organisation_q, person_q
@@ -40,25 +41,32 @@ def find_person_by_number(user: Any, number: str) -> Person | None:
     """一号办: find a person by the full number on their card (exact match on the blind index).
 
     Raises ``people.errors.InvalidNumber`` for a malformed number (so the user learns what is
-    wrong with what they typed rather than "not found").
+    wrong with what they typed rather than "not found"), and ``LookupRateLimited`` (429) once
+    the user has looked up too many different numbers in a row (``actions.check_lookup_quota``).
 
     Who finds whom — a deliberate decision:
     window clerks and department officers (``COUNTER_ROLES``) find *any* registered applicant,
     because 一窗办 means a window serves whoever walks in, wherever they live; they need the
-    applicant's full number, which the applicant hands over with the card, so this is not a
-    way to browse. Everyone else — other staff, supervisors, residents — only finds people they
-    could list anyway (their jurisdiction, or themselves). Fetching a person by *id* stays
+    applicant's full number, which the applicant hands over with the card. Because that makes
+    the whole register answerable by number, every lookup is rate-limited per user and leaves
+    an audit event (masked number, who was found), so it cannot be used to browse unseen.
+    Everyone else — other staff, supervisors, residents — only finds people they could list
+    anyway (their jurisdiction, or themselves). Fetching a person by *id* stays
     jurisdiction-scoped for every role (``access_person``), so ids cannot be probed.
     """
     result = check_person_number(number)
     if not result.valid:
         raise number_error(result)
     bidx = blind_index(result.normalized, purpose="id")
+    check_lookup_quota(user, bidx)
     if has_role(user, *COUNTER_ROLES):
-        return _PERSON_BY_BIDX.first(bidx)  # every intake: compiled once (core/db/prepared.py)
-    qs = Person.objects.select_related("home_place").filter(number_bidx=bidx).filter(person_q(user))
-    # The blind index is unique: no ORDER BY needed (``first()`` would add one).
-    return next(iter(qs[:1]), None)
+        found = _PERSON_BY_BIDX.first(bidx)  # every intake: compiled once (core/db/prepared.py)
+    else:
+        qs = Person.objects.select_related("home_place").filter(number_bidx=bidx).filter(person_q(user))
+        # The blind index is unique: no ORDER BY needed (``first()`` would add one).
+        found = next(iter(qs[:1]), None)
+    do_record_person_lookup(bidx, result.masked, found, actor=user)
+    return found
 
 
 _PERSON_BY_BIDX: Prepared[Person] = Prepared(
@@ -168,10 +176,6 @@ def consents_of(person: Person, *, active_only: bool = True) -> QuerySet[Consent
     if active_only:
         qs = qs.filter(withdrawn_at__isnull=True)
     return qs.order_by("purpose", "-granted_at")
-
-
-def has_consent(person: Person, purpose: str) -> bool:
-    return Consent.objects.filter(person=person, purpose=purpose, withdrawn_at__isnull=True).exists()
 
 
 def own_person(user: Any) -> Person | None:
