@@ -226,9 +226,10 @@ def register_person(request: HttpRequest, payload: PersonIn) -> Any:
 @router.get("/persons/{person_id}/documents", response={200: list[DocumentOut], 404: NotFoundOut}, summary="A person's document wallet")
 def person_documents(request: HttpRequest, person_id: int, include_invalid: bool = False) -> list[DocumentOut]:
     person = queries.access_person(request.user, person_id)
-    valid = list(queries.wallet_for(person))
+    # Seeing a person does not mean seeing their papers (an agent sees the representative).
+    valid = list(queries.wallet_for_user(request.user, person))
     valid_ids = {d.pk for d in valid}
-    docs = list(queries.all_documents_of(person)) if include_invalid else valid
+    docs = list(queries.all_documents_of_for_user(request.user, person)) if include_invalid else valid
     return [document_out(d, valid_ids) for d in docs]
 
 
@@ -262,5 +263,5 @@ def get_organisation(request: HttpRequest, org_id: int) -> OrganisationOut:
 @router.get("/organisations/{org_id}/documents", response={200: list[DocumentOut], 404: NotFoundOut}, summary="An organisation's wallet")
 def organisation_documents(request: HttpRequest, org_id: int) -> list[DocumentOut]:
     org = queries.access_organisation(request.user, org_id)
-    valid = list(queries.wallet_for(org))
+    valid = list(queries.wallet_for_user(request.user, org))
     return [document_out(d, {d.pk for d in valid}) for d in valid]

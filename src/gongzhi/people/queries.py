@@ -17,7 +17,7 @@ from gongzhi.core.domain.identifiers import check_person_number, check_uscc
 from gongzhi.people.actions import check_lookup_quota, do_record_person_lookup
 from gongzhi.people.errors import number_error
 from gongzhi.people.models import Consent, Document, Organisation, Person
-from gongzhi.people.policy import organisation_q, person_q
+from gongzhi.people.policy import document_q, organisation_q, person_q
 
 
 def persons_for_user(user: Any) -> QuerySet[Person]:
@@ -101,11 +101,8 @@ def find_organisation_by_uscc(user: Any, uscc: str) -> Organisation | None:
 
 
 def documents_for_user(user: Any) -> QuerySet[Document]:
-    """Documents whose owner ``user`` may see."""
-    return Document.objects.filter(
-        Q(person__in=Person.objects.filter(person_q(user)).values("pk"))
-        | Q(organisation__in=Organisation.objects.filter(organisation_q(user)).values("pk"))
-    ).order_by("-uploaded_at", "-pk")
+    """Documents ``user`` may read (``policy.document_q``: by the document's purpose)."""
+    return Document.objects.filter(document_q(user)).order_by("-uploaded_at", "-pk")
 
 
 def access_document(user: Any, document_id: Any) -> Document:
@@ -169,6 +166,16 @@ def all_documents_of(owner: Person | Organisation) -> QuerySet[Document]:
     """Every document of ``owner`` including revoked and expired ones (history on screens)."""
     owner_q = Q(person=owner) if isinstance(owner, Person) else Q(organisation=owner)
     return Document.objects.filter(owner_q).order_by("-uploaded_at", "-pk")
+
+
+def wallet_for_user(user: Any, owner: Person | Organisation, *, valid_on: date | None = None) -> QuerySet[Document]:
+    """``wallet_for(owner)`` narrowed to what ``user`` may read (``policy.document_q``)."""
+    return wallet_for(owner, valid_on=valid_on).filter(document_q(user))
+
+
+def all_documents_of_for_user(user: Any, owner: Person | Organisation) -> QuerySet[Document]:
+    """``all_documents_of(owner)`` narrowed to what ``user`` may read (``policy.document_q``)."""
+    return all_documents_of(owner).filter(document_q(user))
 
 
 def consents_of(person: Person, *, active_only: bool = True) -> QuerySet[Consent]:
