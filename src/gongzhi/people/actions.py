@@ -375,8 +375,38 @@ def do_update_person_contact(
     Moving a person to another home place needs a write role over the new place too.
     Side effects: audit ``person.update`` with masked before/after.
     """
-    ensure_can_write_person(actor, person)
+    changes = validate_update_person_contact(
+        person, phone=phone, address=address, home_place=home_place, name=name, actor=actor
+    )
+    if not changes:
+        return person
     before = _person_snapshot(person)
+    with transaction.atomic():
+        for key, value in changes.items():
+            setattr(person, key, value)
+        person.save()
+        record_event(
+            "person.update",
+            actor=actor,
+            obj=person,
+            place_path=_place_path(person.home_place),
+            before=before,
+            after=_person_snapshot(person),
+        )
+    return person
+
+
+def validate_update_person_contact(
+    person: Person,
+    *,
+    phone: str | None = UNSET,
+    address: str = UNSET,
+    home_place: Any = UNSET,
+    name: str = UNSET,
+    actor: Any,
+) -> dict[str, Any]:
+    """The field changes :func:`do_update_person_contact` would make, or its error (forms' clean)."""
+    ensure_can_write_person(actor, person)
     changes: dict[str, Any] = {}
     if phone is not UNSET:
         clean = clean_phone(phone) if phone else ""
@@ -393,21 +423,7 @@ def do_update_person_contact(
         if home_place is not None or not (is_system(actor) or getattr(actor, "is_superuser", False)):
             ensure_can_file_at(actor, home_place, PERSON_WRITE_ROLES)
         changes["home_place"] = home_place
-    if not changes:
-        return person
-    with transaction.atomic():
-        for key, value in changes.items():
-            setattr(person, key, value)
-        person.save()
-        record_event(
-            "person.update",
-            actor=actor,
-            obj=person,
-            place_path=_place_path(person.home_place),
-            before=before,
-            after=_person_snapshot(person),
-        )
-    return person
+    return changes
 
 
 def do_link_user_to_person(user: User, person: Person, *, actor: Any) -> Person:
@@ -415,12 +431,7 @@ def do_link_user_to_person(user: User, person: Person, *, actor: Any) -> Person:
 
     Side effects: audit ``person.link_user``; a ``resident`` role over the home place.
     """
-    ensure_can_write_person(actor, person)
-    if person.user_id is not None and person.user_id != user.pk:
-        raise AlreadyLinked(_("此人已关联其他账号"), field="user")
-    other = Person.objects.filter(user=user).exclude(pk=person.pk).first()
-    if other is not None:
-        raise AlreadyLinked(_("该账号已关联其他人员"), field="user")
+    validate_link_user_to_person(user, person, actor=actor)
     with transaction.atomic():
         if person.user_id != user.pk:
             person.user = user
@@ -435,6 +446,40 @@ def do_link_user_to_person(user: User, person: Person, *, actor: Any) -> Person:
         if person.home_place is not None:
             _grant_public_role(user, Role.RESIDENT, person.home_place, actor=actor)
     return person
+
+
+def validate_link_user_to_person(user: User, person: Person, *, actor: Any) -> None:
+    """Raise what :func:`do_link_user_to_person` would raise (forms' clean)."""
+    ensure_can_write_person(actor, person)
+    if person.user_id is not None and person.user_id != user.pk:
+        raise AlreadyLinked(_("此人已关联其他账号"), field="user")
+    other = Person.objects.filter(user=user).exclude(pk=person.pk).first()
+    if other is not None:
+        raise AlreadyLinked(_("该账号已关联其他人员"), field="user")
+
+
+def do_set_bad_credit(owner: Person | Organisation, bad_credit: bool, *, actor: Any) -> Person | Organisation:
+    """Mark or clear a 失信 record (it rules out 容缺受理 for the owner's applications).
+
+    Side effects: audit ``person.credit`` / ``organisation.credit`` with before and after.
+    """
+    _ensure_can_write_owner(actor, owner)
+    if owner.bad_credit == bool(bad_credit):
+        return owner
+    verb = "person.credit" if isinstance(owner, Person) else "organisation.credit"
+    with transaction.atomic():
+        before = owner.bad_credit
+        owner.bad_credit = bool(bad_credit)
+        owner.save(update_fields=["bad_credit", "updated_at"])
+        record_event(
+            verb,
+            actor=actor,
+            obj=owner,
+            place_path=_owner_place_path(owner),
+            before={"bad_credit": before},
+            after={"bad_credit": owner.bad_credit},
+        )
+    return owner
 
 
 def _grant_public_role(user: User, role: str, place: Any, *, actor: Any) -> None:
@@ -503,19 +548,14 @@ def do_register_organisation(
 
     Side effects: audit ``organisation.register``.
     """
-    result = check_uscc(uscc)
-    if not result.valid:
-        raise number_error(result, field="uscc")
-    clean_name = _clean_name(name, field="name", max_length=120)
-    if kind not in OrgKind.values:
-        raise InvalidChoice(_("未知的组织类型：%(kind)s") % {"kind": kind}, field="kind")
+    result, clean_name = _clean_organisation_input(uscc, name, kind)
     existing = Organisation.objects.filter(uscc=result.normalized).first()
     if existing is not None:
         if not can_read_organisation(actor, existing):
             raise PlaceOutOfScope(_("该统一社会信用代码已在其他辖区登记"), field="uscc")
         return existing
     if not (place is None and is_system(actor)):
-        ensure_can_file_at(actor, place, ORG_WRITE_ROLES)
+        ensure_can_file_at(actor, place, ORG_WRITE_ROLES, field="place")
     if legal_representative is not None and not can_read_person(actor, legal_representative):
         raise Http404("person not found")
     org = Organisation(
@@ -541,6 +581,105 @@ def do_register_organisation(
         if winner is None:
             raise
         return winner
+    return org
+
+
+def _clean_organisation_input(uscc: str, name: str, kind: str) -> tuple[Any, str]:
+    result = check_uscc(uscc)
+    if not result.valid:
+        raise number_error(result, field="uscc")
+    clean_name = _clean_name(name, field="name", max_length=120)
+    if kind not in OrgKind.values:
+        raise InvalidChoice(_("未知的组织类型：%(kind)s") % {"kind": kind}, field="kind")
+    return result, clean_name
+
+
+def validate_register_organisation(
+    uscc: str, name: str, kind: str, place: Any, *, legal_representative: Person | None = None, actor: Any
+) -> None:
+    """Raise what :func:`do_register_organisation` would raise for a new organisation (forms)."""
+    _clean_organisation_input(uscc, name, kind)
+    if not (place is None and is_system(actor)):
+        ensure_can_file_at(actor, place, ORG_WRITE_ROLES, field="place")
+    if legal_representative is not None and not can_read_person(actor, legal_representative):
+        raise Http404("person not found")
+
+
+def _organisation_snapshot(org: Organisation) -> dict[str, Any]:
+    return {
+        "name": org.name,
+        "kind": org.kind,
+        "place": org.place_id,
+        "address": org.address,
+        "legal_representative": org.legal_representative_id,
+    }
+
+
+def validate_update_organisation(
+    org: Organisation,
+    *,
+    name: str = UNSET,
+    kind: str = UNSET,
+    place: Any = UNSET,
+    address: str = UNSET,
+    legal_representative: Person | None = UNSET,
+    actor: Any,
+) -> dict[str, Any]:
+    """The field changes :func:`do_update_organisation` would make, or its error (forms' clean)."""
+    ensure_can_write_organisation(actor, org)
+    changes: dict[str, Any] = {}
+    if name is not UNSET:
+        changes["name"] = _clean_name(name, field="name", max_length=120)
+    if kind is not UNSET:
+        if kind not in OrgKind.values:
+            raise InvalidChoice(_("未知的组织类型：%(kind)s") % {"kind": kind}, field="kind")
+        changes["kind"] = kind
+    if address is not UNSET:
+        changes["address"] = (address or "").strip()[:200]
+    if place is not UNSET and place != org.place:
+        # Moving an organisation needs a write role over the new place as well as the old.
+        if not (place is None and (is_system(actor) or getattr(actor, "is_superuser", False))):
+            ensure_can_file_at(actor, place, ORG_WRITE_ROLES, field="place")
+        changes["place"] = place
+    if legal_representative is not UNSET and legal_representative != org.legal_representative:
+        if legal_representative is not None and not can_read_person(actor, legal_representative):
+            raise PlaceOutOfScope(_("所选法定代表人不在您的管辖范围内"), field="legal_representative")
+        changes["legal_representative"] = legal_representative
+    return {key: value for key, value in changes.items() if getattr(org, key) != value}
+
+
+def do_update_organisation(
+    org: Organisation,
+    *,
+    name: str = UNSET,
+    kind: str = UNSET,
+    place: Any = UNSET,
+    address: str = UNSET,
+    legal_representative: Person | None = UNSET,
+    actor: Any,
+) -> Organisation:
+    """Change an organisation's name, kind, place, address or legal representative (not its USCC).
+
+    Side effects: audit ``organisation.update`` with before/after.
+    """
+    changes = validate_update_organisation(
+        org, name=name, kind=kind, place=place, address=address, legal_representative=legal_representative, actor=actor
+    )
+    if not changes:
+        return org
+    before = _organisation_snapshot(org)
+    with transaction.atomic():
+        for key, value in changes.items():
+            setattr(org, key, value)
+        org.save()
+        record_event(
+            "organisation.update",
+            actor=actor,
+            obj=org,
+            place_path=_place_path(org.place),
+            before=before,
+            after=_organisation_snapshot(org),
+        )
     return org
 
 

@@ -172,7 +172,7 @@ def ensure_can_write_organisation(user: Any, org: Organisation) -> None:
     raise PermissionDenied(_("您的角色只能查看，不能修改该组织的信息"))
 
 
-def ensure_can_file_at(user: Any, place: Any, roles: frozenset[str]) -> None:
+def ensure_can_file_at(user: Any, place: Any, roles: frozenset[str], field: str = "home_place") -> None:
     """Creating a record homed at ``place`` needs a write role over it."""
     if is_system(user):
         return
@@ -183,4 +183,4 @@ def ensure_can_file_at(user: Any, place: Any, roles: frozenset[str]) -> None:
     if place is None or not path_in_scope(user, place.path, set(roles)):
         from gongzhi.people.errors import PlaceOutOfScope
 
-        raise PlaceOutOfScope(_("所选区域不在您的管辖范围内"), field="home_place")
+        raise PlaceOutOfScope(_("所选区域不在您的管辖范围内"), field=field)
