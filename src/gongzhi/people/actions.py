@@ -156,7 +156,9 @@ def check_lookup_quota(actor: Any, number_bidx: str) -> None:
     Concurrent lookups by one user may overshoot a limit by the few requests in flight: the
     quota stops enumeration, it is not an exact meter.
     """
-    if not _counts_lookups(actor):
+    if not _counts_lookups(actor) or actor.has_perm("people.unlimited_number_lookup"):
+        # Superusers, and other systems' accounts given this permission by an administrator
+        # (they submit thousands of applicants a day): no quota; still logged and audited.
         return
     limits = _lookup_limits()
     now = timezone.now()
@@ -195,26 +197,27 @@ def do_record_person_lookup(
 
     Writes one ``NumberLookup`` row, which counts towards the quota at once and becomes a
     ``person.lookup`` audit event (masked number, the person found as its object) when the worker
-    next runs :func:`fold_lookups_into_audit`. Rows audited and older than the longest window are
-    dropped here, so the log stays the size of one window per active user.
+    next runs :func:`fold_lookups_into_audit`. One INSERT and nothing else: intake looks the
+    applicant up on its hot path.
     """
     if not _counts_lookups(actor):
         return
-    now = timezone.now()
-    longest = max(window for window, _limit in _lookup_limits())
-    with transaction.atomic():
-        NumberLookup.objects.filter(user_id=actor.pk, at__lt=now - timedelta(seconds=longest), audited=True).delete()
-        NumberLookup.objects.create(
-            user_id=actor.pk, number_bidx=number_bidx, number_masked=number_masked, person=found, via=via, at=now
-        )
+    NumberLookup.objects.create(
+        user_id=actor.pk, number_bidx=number_bidx, number_masked=number_masked, person=found, via=via,
+        at=timezone.now(),
+    )
 
 
 def fold_lookups_into_audit(limit: int = 1000) -> int:
     """Turn logged lookups into ``person.lookup`` audit events; returns how many (worker job).
 
     Rows are claimed inside one transaction (``skip_locked`` on PostgreSQL; SQLite's write lock
-    serialises workers), so two workers never audit a lookup twice.
+    serialises workers), so two workers never audit a lookup twice. Audited rows older than the
+    longest quota window are deleted here too (off the request path): the quota no longer
+    needs them and the audit chain holds the record.
     """
+    longest = max(window for window, _limit in _lookup_limits())
+    NumberLookup.objects.filter(audited=True, at__lt=timezone.now() - timedelta(seconds=longest)).delete()
     with transaction.atomic():
         rows = list(
             NumberLookup.objects.select_for_update(skip_locked=True)

@@ -161,6 +161,13 @@ class NumberLookup(models.Model):
             models.Index(fields=["user", "at"], name="people_lookup_user_at_idx"),
             # The fold looks for rows not yet audited: a partial index keeps that O(pending).
             models.Index(fields=["id"], name="people_lookup_pending_idx", condition=models.Q(audited=False)),
+            # ... and deletes audited rows past the longest window.
+            models.Index(fields=["at"], name="people_lookup_audited_at_idx", condition=models.Q(audited=True)),
+        ]
+        permissions = [
+            # For other systems' accounts (API tokens) that submit many applicants an hour: no
+            # quota, but every lookup is still logged and audited.
+            ("unlimited_number_lookup", _("按证件号码查询不受次数限制（对接系统用，仍逐次留痕）")),
         ]
         verbose_name = _("按号码查询记录")
         verbose_name_plural = _("按号码查询记录")

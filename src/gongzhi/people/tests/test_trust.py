@@ -115,3 +115,31 @@ def test_api_errors_have_the_platform_shape(client, clerk):
     assert detail["field"] == "number" and detail["code"] == "check_character" and "校验位" in detail["message"]
     assert detail["loc"] == ["body", "number"] and detail["msg"] == detail["message"]
 
+
+
+def test_systems_with_the_permission_have_no_quota_but_are_audited(place_tree, make_user, settings):
+    from django.contrib.auth.models import Permission
+
+    settings.PEOPLE_LOOKUP_LIMITS = ((60, 1),)
+    system = make_user(Role.WINDOW_CLERK, place_tree.pingshan)
+    system.user_permissions.add(Permission.objects.get(codename="unlimited_number_lookup"))
+    system = type(system).objects.get(pk=system.pk)
+    for n in range(3):
+        queries.find_person_by_number(system, number(n))
+    assert actions.fold_lookups_into_audit() == 3
+
+
+def test_the_fold_drops_audited_rows_past_the_longest_window(clerk, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from gongzhi.people.models import NumberLookup
+
+    settings.PEOPLE_LOOKUP_LIMITS = ((60, 5),)
+    queries.find_person_by_number(clerk, number(1))
+    NumberLookup.objects.update(at=timezone.now() - timedelta(seconds=120))
+    assert actions.fold_lookups_into_audit() == 1  # not yet audited: kept until folded
+    queries.find_person_by_number(clerk, number(2))
+    actions.fold_lookups_into_audit()
+    assert [row.number_masked for row in NumberLookup.objects.all()] == [number(2)[:4] + "*" * 10 + number(2)[-4:]]
