@@ -220,7 +220,7 @@ def fold_lookups_into_audit(limit: int = 1000) -> int:
     NumberLookup.objects.filter(audited=True, at__lt=timezone.now() - timedelta(seconds=longest)).delete()
     with transaction.atomic():
         rows = list(
-            NumberLookup.objects.select_for_update(skip_locked=True)
+            NumberLookup.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(audited=False)
             .select_related("user", "person__home_place")
             .order_by("id")[:limit]
