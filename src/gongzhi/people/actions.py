@@ -321,7 +321,8 @@ def do_register_person_with_status(
         return existing, False
     _ensure_can_register_at(actor, home_place)
     if existing is not None:
-        do_record_person_lookup(bidx, result.masked, None, actor=actor, via="register")
+        # The actor learns only "on file elsewhere"; the audit names whom they probed.
+        do_record_person_lookup(bidx, result.masked, existing, actor=actor, via="register_refused")
         raise PlaceOutOfScope(_("该证件号码已在其他辖区登记，请到综合窗口办理"), field="number")
     assert result.kind is not None
     person = Person(

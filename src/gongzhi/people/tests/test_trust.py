@@ -143,3 +143,14 @@ def test_the_fold_drops_audited_rows_past_the_longest_window(clerk, settings):
     queries.find_person_by_number(clerk, number(2))
     actions.fold_lookups_into_audit()
     assert [row.number_masked for row in NumberLookup.objects.all()] == [number(2)[:4] + "*" * 10 + number(2)[-4:]]
+
+
+def test_a_writer_told_a_number_is_on_file_elsewhere_is_audited(place_tree, make_user):
+    other = actions.do_register_person(number(1), "张伟", home_place=place_tree.wenhua, actor="test")
+    worker = make_user(Role.COMMUNITY_WORKER, place_tree.pingshan)
+    with pytest.raises(errors.PlaceOutOfScope):
+        actions.do_register_person(number(1), "张伟", home_place=place_tree.pingshan, actor=worker)
+    actions.fold_lookups_into_audit()
+    event = AuditEvent.objects.get(verb="person.lookup", actor=worker)
+    assert event.object_id == str(other.pk) and event.after["via"] == "register_refused"
+    assert number(1) not in str(event.after)
