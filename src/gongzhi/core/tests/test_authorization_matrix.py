@@ -1,0 +1,292 @@
+"""The authorization matrix (issue #10): every URL and API operation × every role × an object
+inside and outside the role's place scope, checked against ``accounts.permissions``.
+
+For each role (one test each) every page and operation is requested — GET for reads; the writes
+the route table marks are sent too, each inside a savepoint that is rolled back, so one request
+never changes what the next one sees. A cell fails when:
+
+* the answer is 2xx and the table does not allow it (``accounts.permissions.may``);
+* the answer is a 5xx (every URL answers bad input with 4xx);
+* the body — HTML, JSON, PDF text, Word, Excel — holds a full personal number (a valid GB 11643
+  ID, a phone or bank account of the world) that is not the user's own, for a user without
+  the reveal permission (nobody in this world holds it);
+* the body holds a marker (an address, a form answer) of an object the user may not read.
+
+``test_every_route_is_in_the_table`` fails when a page or operation has no entry in ``ROUTES``,
+so a new page cannot escape the matrix.
+
+The world is built once per module (through the actions) inside a transaction rolled back at
+the end; each role's test runs in a savepoint of it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.test import Client, override_settings
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from gongzhi.accounts.permissions import ROUTES, Access, RouteRule, may, route_rule
+from gongzhi.core.tests.authz_world import ANONYMOUS, MATRIX_ROLES, Obj, World, build_world, id_number
+from gongzhi.core.tests.pii_scan import id_numbers_in, known_numbers_in, pdf_text, response_text
+
+API_PREFIX = "/api/v1"
+SHELL_API_NAMES = {"api-v1:openapi-json", "api-v1:openapi-view", "api-v1:api-root"}
+NOT_HTTP = {"ws:meeting"}  # the socket is checked by councils' consumer tests, with the same table
+
+
+# ------------------------------------------------------------------------------ the world
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -> Iterator[World]:
+    from gongzhi.accounts.auth import forget_tokens
+    from gongzhi.core.calendar import invalidate_calendar_cache
+    from gongzhi.services.queries import clear_intake_cache
+
+    media = tmp_path_factory.mktemp("authz-media")
+    with django_db_blocker.unblock(), override_settings(
+        MEDIA_ROOT=media, PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
+    ):
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            built = build_world()
+            built.ns.media = media
+            yield built
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+            forget_tokens()
+            invalidate_calendar_cache()
+            clear_intake_cache()
+
+
+# ------------------------------------------------------------------------------ the routes
+
+
+def _walk(patterns: list[Any], prefix: str = "", ns: str | None = None) -> Iterator[tuple[str, str, URLPattern]]:
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            inner = f"{ns}:{p.namespace}" if ns and p.namespace else (p.namespace or ns)
+            yield from _walk(p.url_patterns, prefix + str(p.pattern), inner)
+        elif p.name:
+            yield (f"{ns}:{p.name}" if ns else p.name), prefix + str(p.pattern), p
+
+
+def page_routes() -> list[tuple[str, URLPattern]]:
+    return [(name, p) for name, _route, p in _walk(get_resolver().url_patterns)
+            if not (name.startswith("api-v1:") and name not in SHELL_API_NAMES)]
+
+
+def api_operations() -> list[tuple[str, str, str]]:
+    """(operationId, method, path) of every operation of ``/api/v1/``."""
+    from gongzhi.api import api
+
+    schema = api.get_openapi_schema()
+    return [(op["operationId"], method.upper(), path)
+            for path, methods in schema["paths"].items() for method, op in methods.items()]
+
+
+def test_every_route_is_in_the_table() -> None:
+    missing = [name for name, _p in page_routes() if route_rule(name) is None]
+    missing += [op for op, _m, _path in api_operations() if route_rule(op) is None]
+    assert not missing, f"pages/operations without an entry in accounts.permissions.ROUTES: {missing}"
+    known = {name for name, _p in page_routes()} | {op for op, _m, _p in api_operations()}
+    stale = [k for k in ROUTES if k not in known and k not in NOT_HTTP and not k.startswith("admin:")]
+    assert not stale, f"ROUTES entries naming no page or operation: {stale}"
+
+
+def test_scanner_finds_numbers_in_a_receipt_style_pdf() -> None:
+    # The matrix is only as good as its scanner: a number set in the project's CID font, in a
+    # compressed page, must be found (and a masked one must not).
+    from io import BytesIO
+
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen.canvas import Canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    full = id_number("44030519850101123")
+    buffer = BytesIO()
+    canvas = Canvas(buffer, pageCompression=1)
+    canvas.setFont("STSong-Light", 10)
+    canvas.drawString(10, 10, f"申请人：赵某（{full}）电话 13812340001")
+    canvas.setFont("Helvetica", 10)
+    canvas.drawString(10, 30, "4403**********1239")
+    canvas.save()
+    text = pdf_text(buffer.getvalue())
+    assert id_numbers_in(text) == {full}
+    assert known_numbers_in(text, ["13812340001", "13812340002"]) == {"13812340001"}
+
+
+# ------------------------------------------------------------------------------ requests
+
+
+def _url(name: str, pattern: URLPattern, obj: Obj | None) -> str:
+    from django.urls import NoReverseMatch, reverse
+
+    keys = list(pattern.pattern.regex.groupindex)
+    if name.startswith("admin:"):
+        kwargs = {k: ("people" if k == "app_label" else "1") for k in keys}
+    else:
+        params = obj.params if obj is not None else {}
+        kwargs = {k: params.get(k, "json" if k == "fmt" else "1") for k in keys}
+    try:
+        return reverse(name, kwargs=kwargs)
+    except NoReverseMatch:
+        return reverse(name, kwargs={k: "1" for k in keys})
+
+
+def _page_body(name: str, obj: Obj | None) -> dict[str, Any]:
+    inst = obj.instance if obj is not None else None
+    version = getattr(inst, "version", 1)
+    case_version = getattr(getattr(inst, "case", inst), "version", 1)
+    return {
+        "core:large_text": {"next": "/"},
+        "set_language": {"language": "en", "next": "/"},
+        "people:reveal": {"field": "number", "reason": "核对身份"},
+        "services:window_pickup": {"method": "window", "version": case_version, "number": ""},
+        "services:notice_pdf": {"token": "forged"},
+        "services:my_case_review": {"level": "5"},
+        "services:task_claim": {"version": version},
+        "services:task_decide": {"decision": "approve", "reason": "", "version": version},
+        "services:task_supplement": {"items": "补充收入证明", "reason": "材料不清晰", "version": version},
+        "services:task_deliver": {"method": "electronic", "address": "", "version": case_version},
+    }.get(name, {})
+
+
+def _api_body(op: str, obj: Obj | None, world: World) -> dict[str, Any] | None:
+    inst = obj.instance if obj is not None else None
+    params = obj.params if obj is not None else {}
+    side = obj.side if obj is not None else "A"
+    bodies: dict[str, Any] = {
+        "gongzhi_accounts_api_issue_token": {"user_id": params.get("user_id"), "name": "矩阵对接系统"},
+        "gongzhi_people_api_register_person": {
+            "number": id_number("44030519920202" + ("123" if side == "A" else "456")), "name": "孙新登",
+            "home_place_id": getattr(inst, "pk", None),
+        },
+        "gongzhi_services_api_submit_application": {
+            "applicant_number": params.get("_number", ""), "item_codes": [world.ns.items[side].code],
+            "form": {"reason": "矩阵测试"}, "idempotency_key": f"mx-api-{side}-{params.get('person_id')}",
+        },
+        "gongzhi_services_api_review_case": {"level": 5},
+        "gongzhi_services_api_deliver_result": {"method": "electronic", "expected_version": getattr(inst, "version", 1)},
+        "gongzhi_services_api_claim_task": {},
+        "gongzhi_services_api_decide_task": {"approve": True},
+        "gongzhi_services_api_request_supplement": {"items": ["补充收入证明"]},
+        "gongzhi_councils_api_meeting_action": {"action": {"type": "arrive"}},
+    }
+    return bodies.get(op)
+
+
+def _body_bytes(response: Any) -> bytes:
+    if getattr(response, "streaming", False):
+        data = b"".join(response.streaming_content)
+        response.close()
+        return data
+    return bytes(response.content)
+
+
+class Matrix:
+    """Requests one role's cells and collects every failing one."""
+
+    def __init__(self, world: World, role: str) -> None:
+        from gongzhi.accounts.models import User
+
+        self.world = world
+        self.role = role
+        self.user = None if role == ANONYMOUS else User.objects.get(pk=world.users[role].pk)
+        self.client = Client(raise_request_exception=False)
+        if self.user is not None:
+            self.client.force_login(self.user)
+        self.own = world.own_numbers.get(role, set())
+        self.failures: list[str] = []
+        self.requests = 0
+
+    def allowed(self, rule: RouteRule, obj: Obj | None) -> bool:
+        if obj is None:
+            return may(self.user, rule)
+        return may(self.user, rule, path=obj.path, relations=obj.relations.get(self.role, set()),
+                   owner_kind=obj.owner_kind)
+
+    def request(self, key: str, method: str, url: str, rule: RouteRule, obj: Obj | None, *,
+                data: Any = None, as_json: bool = False) -> None:
+        cookies = copy.deepcopy(self.client.cookies)  # a logout or language switch must not stick
+        with transaction.atomic():
+            call = getattr(self.client, method.lower())
+            if as_json:
+                response = call(url, data=json.dumps(data or {}), content_type="application/json")
+            elif method == "GET":
+                response = call(url)
+            else:
+                response = call(url, data=data or {})
+            body = _body_bytes(response)
+            transaction.set_rollback(True)
+        self.client.cookies = cookies
+        self.requests += 1
+        where = f"{key} [{obj.label if obj else '-'}] {method} {url}"
+        status = response.status_code
+        if 200 <= status < 300 and not self.allowed(rule, obj):
+            self.failures.append(f"{where} → {status}: 2xx not allowed by ROUTES/PERMISSIONS ({rule.perm})")
+        if status >= 500:
+            self.failures.append(f"{where} → {status}: server error")
+        self.scan(where, status, response.get("Content-Type", ""), body)
+
+    def scan(self, where: str, status: int, content_type: str, body: bytes) -> None:
+        if not body:
+            return
+        text = response_text(content_type, body)
+        found = (id_numbers_in(text) | known_numbers_in(text, self.world.secrets)) - self.own
+        for number in sorted(found):
+            what = self.world.secrets.get(number, "an ID number")
+            self.failures.append(f"{where} → {status}: unmasked {what} ({number[:4]}…{number[-4:]})")
+        for marker, obj, perm in self.world.markers:
+            if marker in text and not self.allowed(RouteRule(Access.OBJECT, perm, obj.kind), obj):
+                self.failures.append(f"{where} → {status}: shows {perm} data of {obj.label} ({marker})")
+
+
+def _objects(world: World, rule: RouteRule) -> list[Obj | None]:
+    if rule.obj is None:
+        return [None]
+    return list(world.objects[rule.obj])
+
+
+def run_pages(m: Matrix) -> None:
+    for name, pattern in page_routes():
+        rule = route_rule(name)
+        assert rule is not None
+        for obj in _objects(m.world, rule):
+            url = _url(name, pattern, obj)
+            for method in rule.methods:
+                data = _page_body(name, obj) if method != "GET" else None
+                m.request(name, method, url, rule, obj, data=data)
+
+
+def run_api(m: Matrix) -> None:
+    for op, method, path in api_operations():
+        rule = route_rule(op)
+        assert rule is not None
+        for obj in _objects(m.world, rule):
+            params = obj.params if obj is not None else {}
+            url = re.sub(r"\{(\w+)\}", lambda g, p=params: str(p.get(g.group(1), "1")), path)
+            if method == "GET":
+                m.request(op, method, url, rule, obj)
+            else:
+                m.request(op, method, url, rule, obj, data=_api_body(op, obj, m.world), as_json=True)
+
+
+@pytest.mark.parametrize("role", MATRIX_ROLES)
+def test_authorization_matrix(world: World, role: str, db: None, settings: Any) -> None:
+    settings.MEDIA_ROOT = world.ns.media  # the documents' files live in the world's folder
+    m = Matrix(world, role)
+    run_pages(m)
+    run_api(m)
+    assert m.requests > 100  # every page and operation was asked (a broken walk must not pass)
+    assert not m.failures, f"{role}: {len(m.failures)} failing cells of {m.requests}:\n" + "\n".join(m.failures)
