@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import re
 import zipfile
 import zlib
@@ -116,7 +117,14 @@ def response_text(content_type: str, body: bytes) -> str:
             return docx_text(body)
         except zipfile.BadZipFile:
             return ""
-    return body.decode("utf-8", errors="replace")
+    text = body.decode("utf-8", errors="replace")
+    if ctype.endswith("json"):
+        # JSON may escape every non-ASCII character (\\uXXXX): read it as a person would.
+        try:
+            return json.dumps(json.loads(text), ensure_ascii=False)
+        except ValueError:
+            return text
+    return text
 
 
 def id_numbers_in(text: str) -> set[str]:

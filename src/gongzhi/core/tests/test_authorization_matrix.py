@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.core.signals import request_finished
+from django.db import close_old_connections, transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -38,7 +40,10 @@ from gongzhi.core.tests.pii_scan import id_numbers_in, known_numbers_in, pdf_tex
 
 API_PREFIX = "/api/v1"
 SHELL_API_NAMES = {"api-v1:openapi-json", "api-v1:openapi-view", "api-v1:api-root"}
-NOT_HTTP = {"ws:meeting"}  # the socket is checked by councils' consumer tests, with the same table
+NOT_HTTP = {"ws:meeting"}
+# GONGZHI_AUTHZ_DUMP=<file>: write every cell (role, route, object, status, verdict) to a file,
+# to see the whole matrix rather than its failures.
+DUMP = os.environ.get("GONGZHI_AUTHZ_DUMP", "")  # the socket is checked by councils' consumer tests, with the same table
 
 
 # ------------------------------------------------------------------------------ the world
@@ -189,7 +194,13 @@ def _api_body(op: str, obj: Obj | None, world: World) -> dict[str, Any] | None:
 def _body_bytes(response: Any) -> bytes:
     if getattr(response, "streaming", False):
         data = b"".join(response.streaming_content)
-        response.close()
+        # Closing a response sends request_finished, whose close_old_connections would drop the
+        # connection holding the world's open transaction (Django's test client unhooks it too).
+        request_finished.disconnect(close_old_connections)
+        try:
+            response.close()
+        finally:
+            request_finished.connect(close_old_connections)
         return data
     return bytes(response.content)
 
@@ -233,6 +244,9 @@ class Matrix:
         self.requests += 1
         where = f"{key} [{obj.label if obj else '-'}] {method} {url}"
         status = response.status_code
+        if DUMP:
+            with open(DUMP, "a", encoding="utf-8") as out:
+                out.write(f"{self.role}\t{where}\t{status}\t{'allowed' if self.allowed(rule, obj) else 'denied'}\n")
         if 200 <= status < 300 and not self.allowed(rule, obj):
             self.failures.append(f"{where} → {status}: 2xx not allowed by ROUTES/PERMISSIONS ({rule.perm})")
         if status >= 500:
