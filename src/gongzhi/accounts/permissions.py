@@ -85,6 +85,8 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     # The counters find any applicant by the full number the applicant hands over
     # (people.queries.find_person_by_number): a window serves whoever walks in.
     "person.lookup_by_number": COUNTER_ROLES,
+    # The same for a firm by its USCC (people.queries.find_organisation_by_uscc).
+    "org.lookup_by_uscc": COUNTER_ROLES,
     # Documents (证照) are read with their owner: a person's with person.read, a firm's with org.read.
     "document.read": PERSON_READ_ROLES,
     # Organisations are public registration data; asset managers look after collective companies.
@@ -98,7 +100,7 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     # (councils.queries.STAFF_READ_ROLES); the roster holds names and roles, no numbers.
     "meeting.read": STAFF_ROLES,
     # Acting in a meeting (arrive, move, vote) is for its members only (a relation, not a role).
-    "meeting.participate": frozenset(),
+    "meeting.attend": frozenset(),
     # Running the room is for the presiding moderator and the secretary of that meeting only
     # (councils.consumers.runs_meeting) — a relation, never a place-wide role.
     "meeting.moderate": frozenset(),
@@ -155,8 +157,8 @@ RELATIONS: Mapping[Relation, frozenset[str]] = {
     Relation.REPRESENTED: frozenset({"person.read"}),
     # 前台受理 后台协办: the back office works on cases from anywhere in the district.
     Relation.DEPARTMENT_TASK: frozenset({"case.read", "task.work", "case.deliver"}),
-    Relation.MEMBER: frozenset({"meeting.read", "meeting.participate", "minutes.read_draft"}),
-    Relation.CHAIR: frozenset({"meeting.read", "meeting.participate", "meeting.moderate", "minutes.read_draft"}),
+    Relation.MEMBER: frozenset({"meeting.read", "meeting.attend", "minutes.read_draft"}),
+    Relation.CHAIR: frozenset({"meeting.read", "meeting.attend", "meeting.moderate", "minutes.read_draft"}),
     Relation.SECRETARY: frozenset({"meeting.read", "meeting.moderate", "minutes.read_draft"}),
 }
 
@@ -300,7 +302,7 @@ ROUTES: Mapping[str, RouteRule] = {
     "gongzhi_councils_api_list_councils": _r(L),
     "gongzhi_councils_api_list_meetings": _r(L),
     "gongzhi_councils_api_meeting_state": _r(OB, "meeting.read", "meeting"),
-    "gongzhi_councils_api_meeting_action": _r(OW, "meeting.participate", "meeting", write=True),
+    "gongzhi_councils_api_meeting_action": _r(OW, "meeting.attend", "meeting", write=True),
     "gongzhi_councils_api_meeting_events": _r(OB, "meeting.read", "meeting"),
     "gongzhi_councils_api_meeting_minutes": _r(OB, "minutes.read_draft", "meeting"),
     "gongzhi_councils_api_meeting_minutes_pdf": _r(OB, "minutes.read_draft", "meeting"),

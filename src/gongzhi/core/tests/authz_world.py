@@ -191,7 +191,7 @@ def build_world() -> World:
                                  address=f"住址标记L{side}", actor=SYSTEM)
         rep_doc = do_add_document(rep, "id_card", "法定代表人身份证扫描件", _pdf("rep-id.pdf"), actor=SYSTEM)
         org = do_register_organisation(uscc(org_body[:17]), f"平安物业{side}有限公司", "enterprise", place,
-                                       legal_representative=rep, actor=SYSTEM)
+                                       legal_representative=rep, address=f"单位地址标记O{side}", actor=SYSTEM)
         agent = users[Role.ENTERPRISE_AGENT] if side == "A" else make_user(Role.ENTERPRISE_AGENT, place)
         do_add_agent(org, agent, actor=SYSTEM)
         org_doc = do_add_document(org, "business_license", "营业执照", _pdf("licence.pdf"), actor=SYSTEM)
@@ -225,8 +225,8 @@ def build_world() -> World:
                 rel(enterprise_agent={Relation.REPRESENTED}), "person", rep_doc))
         add(Obj("document", side, f"business licence of org {side}", path, {"document_id": org_doc.pk},
                 rel(enterprise_agent={Relation.AGENT}), "org", org_doc))
-        add(Obj("org", side, f"org {side}", path, {"org_id": org.pk}, rel(enterprise_agent={Relation.AGENT}),
-                "org", org))
+        org_obj = add(Obj("org", side, f"org {side}", path, {"org_id": org.pk, "_uscc": org.uscc},
+                          rel(enterprise_agent={Relation.AGENT}), "org", org))
         case_obj = add(Obj("case", side, f"case {side}", path, {"number": case.number, "fmt": "json"},
                            rel(resident={Relation.APPLICANT, Relation.SUBMITTER}, department_officer=officer_rel),
                            "person", case))
@@ -248,6 +248,7 @@ def build_world() -> World:
             (f"办件地址标记C{side}", case_obj, "case.read"),
             (f"住址标记P{side}", person_obj, "person.read"),
             (f"住址标记L{side}", rep_obj, "person.read"),
+            (f"单位地址标记O{side}", org_obj, "org.read"),
         ]
     return World(users={str(k): v for k, v in users.items()}, objects=objects, secrets=secrets,
                  own_numbers=own_numbers, markers=markers,

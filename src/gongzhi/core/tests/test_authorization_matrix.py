@@ -27,6 +27,7 @@ import os
 import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.core.signals import request_finished
@@ -34,7 +35,7 @@ from django.db import close_old_connections, transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from gongzhi.accounts.permissions import ROUTES, Access, RouteRule, may, route_rule
+from gongzhi.accounts.permissions import ROUTES, Access, RouteRule, has_permission, may, route_rule
 from gongzhi.core.tests.authz_world import ANONYMOUS, MATRIX_ROLES, Obj, World, build_world, id_number
 from gongzhi.core.tests.pii_scan import id_numbers_in, known_numbers_in, pdf_text, response_text
 
@@ -44,6 +45,14 @@ NOT_HTTP = {"ws:meeting"}
 # GONGZHI_AUTHZ_DUMP=<file>: write every cell (role, route, object, status, verdict) to a file,
 # to see the whole matrix rather than its failures.
 DUMP = os.environ.get("GONGZHI_AUTHZ_DUMP", "")  # the socket is checked by councils' consumer tests, with the same table
+
+
+# List operations that also find one object by its full number: (object kind, query parameter,
+# object parameter, the permission that lets a user find any object so).
+LOOKUPS = {
+    "gongzhi_people_api_list_persons": [("person", "number", "_number", "person.lookup_by_number")],
+    "gongzhi_people_api_list_organisations": [("org", "uscc", "_uscc", "org.lookup_by_uscc")],
+}
 
 
 # ------------------------------------------------------------------------------ the world
@@ -228,7 +237,7 @@ class Matrix:
                    owner_kind=obj.owner_kind)
 
     def request(self, key: str, method: str, url: str, rule: RouteRule, obj: Obj | None, *,
-                data: Any = None, as_json: bool = False) -> None:
+                data: Any = None, as_json: bool = False, lookup: tuple[Obj, str] | None = None) -> None:
         cookies = copy.deepcopy(self.client.cookies)  # a logout or language switch must not stick
         with transaction.atomic():
             call = getattr(self.client, method.lower())
@@ -251,9 +260,10 @@ class Matrix:
             self.failures.append(f"{where} → {status}: 2xx not allowed by ROUTES/PERMISSIONS ({rule.perm})")
         if status >= 500:
             self.failures.append(f"{where} → {status}: server error")
-        self.scan(where, status, response.get("Content-Type", ""), body)
+        self.scan(where, status, response.get("Content-Type", ""), body, lookup)
 
-    def scan(self, where: str, status: int, content_type: str, body: bytes) -> None:
+    def scan(self, where: str, status: int, content_type: str, body: bytes,
+             lookup: tuple[Obj, str] | None = None) -> None:
         if not body:
             return
         text = response_text(content_type, body)
@@ -262,8 +272,12 @@ class Matrix:
             what = self.world.secrets.get(number, "an ID number")
             self.failures.append(f"{where} → {status}: unmasked {what} ({number[:4]}…{number[-4:]})")
         for marker, obj, perm in self.world.markers:
-            if marker in text and not self.allowed(RouteRule(Access.OBJECT, perm, obj.kind), obj):
-                self.failures.append(f"{where} → {status}: shows {perm} data of {obj.label} ({marker})")
+            if marker not in text or self.allowed(RouteRule(Access.OBJECT, perm, obj.kind), obj):
+                continue
+            # A lookup by the full number finds the one object it names, for those who may look up.
+            if lookup is not None and lookup[0] is obj and has_permission(self.user, lookup[1]):
+                continue
+            self.failures.append(f"{where} → {status}: shows {perm} data of {obj.label} ({marker})")
 
 
 def _objects(world: World, rule: RouteRule) -> list[Obj | None]:
@@ -292,6 +306,10 @@ def run_api(m: Matrix) -> None:
             url = re.sub(r"\{(\w+)\}", lambda g, p=params: str(p.get(g.group(1), "1")), path)
             if method == "GET":
                 m.request(op, method, url, rule, obj)
+                for kind, query, param, perm in LOOKUPS.get(op, []):
+                    for target in m.world.objects[kind]:
+                        m.request(op, method, f"{url}?{urlencode({query: target.params[param]})}", rule, obj,
+                                  lookup=(target, perm))
             else:
                 m.request(op, method, url, rule, obj, data=_api_body(op, obj, m.world), as_json=True)
 
