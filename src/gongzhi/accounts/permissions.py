@@ -219,7 +219,7 @@ ROUTES: Mapping[str, RouteRule] = {
     "places:tree": _r(P),
     "places:detail": _r(P, obj="place"),
     # services: window desk
-    "services:window": _r(RO, "window.serve"),
+    "services:window": RouteRule(RO, "window.serve", methods=("GET", "POST")),  # POST: lookup → intake
     "services:window_pickup": _r(OB, "window.deliver", "case", write=True),
     "services:notice_pdf": RouteRule(RO, "window.serve", methods=("POST",)),  # rebuilt from a signed token
     "services:application": _r(OB, "case.read", "application"),
