@@ -183,6 +183,9 @@ class RouteRule:
     methods: tuple[str, ...] = ("GET",)
     # STAFF_SITE only: the page is a model page of the admin (Django model permissions decide).
     model_page: bool = False
+    # Meeting minutes: once approved and published they are open to everyone (居民议事 is open
+    # government); until then the rule's permission applies.
+    public_when_published: bool = False
 
 
 def _r(access: Access, perm: str | None = None, obj: str | None = None, *, write: bool = False,
@@ -195,6 +198,7 @@ def _r(access: Access, perm: str | None = None, obj: str | None = None, *, write
 P, L, RO, OB, OW = Access.PUBLIC, Access.LOGIN, Access.ROLE, Access.OBJECT, Access.OWN
 _ADMIN_SITE = RouteRule(Access.STAFF_SITE)
 _ADMIN_MODEL = RouteRule(Access.STAFF_SITE, model_page=True)
+_MINUTES = RouteRule(OB, "minutes.read_draft", "meeting", public_when_published=True)
 
 # Every page (URL name) and API operation (OpenAPI operationId). "admin:*" covers the model
 # pages Django's admin generates for each registered model (guarded by model permissions).
@@ -252,9 +256,9 @@ ROUTES: Mapping[str, RouteRule] = {
     "councils:meeting_room": _r(OB, "meeting.read", "meeting"),
     "councils:moderator_console": _r(OW, "meeting.moderate", "meeting"),
     "councils:projector": _r(OB, "meeting.read", "meeting"),
-    "councils:minutes_detail": _r(OB, "minutes.read_draft", "meeting"),  # approved minutes: public
-    "councils:minutes_pdf": _r(OB, "minutes.read_draft", "meeting"),
-    "councils:minutes_docx": _r(OB, "minutes.read_draft", "meeting"),
+    "councils:minutes_detail": _MINUTES,
+    "councils:minutes_pdf": _MINUTES,
+    "councils:minutes_docx": _MINUTES,
     "councils:public_minutes": _r(P, obj="meeting"),  # approved minutes only; drafts 404
     # the live meeting room's socket (councils.routing)
     "ws:meeting": _r(OB, "meeting.read", "meeting"),
@@ -304,9 +308,9 @@ ROUTES: Mapping[str, RouteRule] = {
     "gongzhi_councils_api_meeting_state": _r(OB, "meeting.read", "meeting"),
     "gongzhi_councils_api_meeting_action": _r(OW, "meeting.attend", "meeting", write=True),
     "gongzhi_councils_api_meeting_events": _r(OB, "meeting.read", "meeting"),
-    "gongzhi_councils_api_meeting_minutes": _r(OB, "minutes.read_draft", "meeting"),
-    "gongzhi_councils_api_meeting_minutes_pdf": _r(OB, "minutes.read_draft", "meeting"),
-    "gongzhi_councils_api_meeting_minutes_docx": _r(OB, "minutes.read_draft", "meeting"),
+    "gongzhi_councils_api_meeting_minutes": _MINUTES,
+    "gongzhi_councils_api_meeting_minutes_pdf": _MINUTES,
+    "gongzhi_councils_api_meeting_minutes_docx": _MINUTES,
     "gongzhi_councils_api_list_public_minutes": _r(P),
     # Django admin: the site's own pages need is_staff; model pages need model permissions too.
     "admin:login": _r(P),
@@ -381,11 +385,11 @@ def has_permission(user: Any, perm: str, path: str | None = None) -> bool:
 
 
 def may(user: Any, rule: RouteRule, *, path: str | None = None, relations: Iterable[str] = (),
-        owner_kind: str | None = None) -> bool:
+        owner_kind: str | None = None, published: bool = False) -> bool:
     """May ``user`` get a success answer from a route with ``rule`` on an object at ``path``
     to which the user has ``relations`` (owned by a ``person`` or an ``org``)? The matrix
     test's oracle; views may use it too."""
-    if rule.access == Access.PUBLIC:
+    if rule.access == Access.PUBLIC or (rule.public_when_published and published):
         return True
     if not _authenticated(user):
         return False

@@ -56,6 +56,7 @@ class Obj:
     relations: dict[str, set[str]] = field(default_factory=dict)  # matrix role → relations
     owner_kind: str | None = None  # person / org (documents)
     instance: Any = None
+    published: bool = False  # meetings: minutes approved and public
 
 
 @dataclass
@@ -144,7 +145,11 @@ def build_world() -> World:
     for side, place in (("A", t.pingshan), ("B", t.nantoucheng)):
         ns = build_council(t, make_user, n=5, place=place, key=f"mx{side}")
         run_meeting(ns, ayes=2, noes=3)
-        council_actions.do_generate_minutes(ns.meeting, actor=ns.chair_user)
+        minutes = council_actions.do_generate_minutes(ns.meeting, actor=ns.chair_user)
+        if side == "B":
+            # B's minutes are approved (public to everyone); A's stay a draft (scoped).
+            minutes = council_actions.do_approve_minutes(minutes, actor=ns.chair_user, as_role="chair")
+            council_actions.do_approve_minutes(minutes, actor=ns.secretary, as_role="secretary")
         councils[side] = ns
     users[Role.COUNCIL_MEMBER] = councils["A"].users[0]
     users[Role.COUNCIL_MODERATOR] = councils["A"].mod_user
@@ -238,7 +243,7 @@ def build_world() -> World:
         ns = councils[side]
         add(Obj("meeting", side, f"meeting {side}", path, {"meeting_id": ns.meeting.pk},
                 rel(council_member={Relation.MEMBER}, council_moderator={Relation.CHAIR},
-                    community_worker={Relation.SECRETARY}), None, ns.meeting))
+                    community_worker={Relation.SECRETARY}), None, ns.meeting, published=side == "B"))
         add(Obj("place", side, f"community {side}", path, {"code": place.code}, {}, None, place))
         add(Obj("item", side, f"item {side}", path, {"code": items[side].code, "fmt": "json"}, {}, None, items[side]))
         add(Obj("token", side, f"API token of resident {side}", path, {"token_id": token.pk}, {}, None, token))

@@ -240,7 +240,7 @@ class Matrix:
         if obj is None:
             return may(self.user, rule)
         return may(self.user, rule, path=obj.path, relations=obj.relations.get(self.role, set()),
-                   owner_kind=obj.owner_kind)
+                   owner_kind=obj.owner_kind, published=obj.published)
 
     def request(self, key: str, method: str, url: str, rule: RouteRule, obj: Obj | None, *,
                 data: Any = None, as_json: bool = False, lookup: tuple[Obj, str] | None = None) -> None:
