@@ -218,7 +218,7 @@ def build_world() -> World:
             # Relations hold only on A's objects: B's belong to users outside the matrix.
             return {str(k): v for k, v in by_role.items()} if _side == "A" else {}
 
-        officer_rel = {Relation.DEPARTMENT_TASK}
+        officer_rel: set[str] = {Relation.DEPARTMENT_TASK}
         path = place.path
         person_obj = add(Obj("person", side, f"person {side} (resident)", path, {"person_id": person.pk, "_number": number},
                              rel(resident={Relation.SELF}), "person", person))

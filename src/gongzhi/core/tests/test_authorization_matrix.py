@@ -168,7 +168,7 @@ def _page_body(name: str, obj: Obj | None) -> dict[str, Any]:
     inst = obj.instance if obj is not None else None
     version = getattr(inst, "version", 1)
     case_version = getattr(getattr(inst, "case", inst), "version", 1)
-    return {
+    bodies: dict[str, dict[str, Any]] = {
         "core:large_text": {"next": "/"},
         "set_language": {"language": "en", "next": "/"},
         "people:reveal": {"field": "number", "reason": "核对身份"},
@@ -179,7 +179,8 @@ def _page_body(name: str, obj: Obj | None) -> dict[str, Any]:
         "services:task_decide": {"decision": "approve", "reason": "", "version": version},
         "services:task_supplement": {"items": "补充收入证明", "reason": "材料不清晰", "version": version},
         "services:task_deliver": {"method": "electronic", "address": "", "version": case_version},
-    }.get(name, {})
+    }
+    return bodies.get(name, {})
 
 
 def _api_body(op: str, obj: Obj | None, world: World) -> dict[str, Any] | None:
@@ -311,13 +312,16 @@ def run_pages(m: Matrix) -> None:
                 m.request(name, "POST", _url(name, pattern, None), rule, None, data=data, lookup=(target, perm))
 
 
+def _api_url(path: str, params: dict[str, Any]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda g: str(params.get(g.group(1), "1")), path)
+
+
 def run_api(m: Matrix) -> None:
     for op, method, path in api_operations():
         rule = route_rule(op)
         assert rule is not None
         for obj in _objects(m.world, rule):
-            params = obj.params if obj is not None else {}
-            url = re.sub(r"\{(\w+)\}", lambda g, p=params: str(p.get(g.group(1), "1")), path)
+            url = _api_url(path, obj.params if obj is not None else {})
             if method == "GET":
                 m.request(op, method, url, rule, obj)
                 for kind, query, param, perm in LOOKUPS.get(op, []):
