@@ -350,6 +350,11 @@ def roles_with(perm: str) -> frozenset[Role]:
     return PERMISSIONS[perm]
 
 
+def role_names(perm: str) -> set[str]:
+    """``roles_with`` as the plain strings ``accounts.scope`` takes (``scope_q(user, roles=…)``)."""
+    return {str(r) for r in roles_with(perm)}
+
+
 def relations_with(perm: str) -> frozenset[Relation]:
     return frozenset(rel for rel, perms in RELATIONS.items() if perm in perms)
 

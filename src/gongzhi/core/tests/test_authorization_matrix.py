@@ -35,8 +35,29 @@ from django.db import close_old_connections, transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from gongzhi.accounts.permissions import ROUTES, Access, RouteRule, has_permission, may, route_rule
-from gongzhi.core.tests.authz_world import ANONYMOUS, MATRIX_ROLES, Obj, World, build_world, id_number
+from gongzhi.accounts.enums import Role
+from gongzhi.accounts.permissions import (
+    OWNER_KIND_PERMISSIONS,
+    PERMISSIONS,
+    RELATIONS,
+    REVEAL_PERMISSIONS,
+    ROUTES,
+    Access,
+    Relation,
+    RouteRule,
+    has_permission,
+    may,
+    route_rule,
+)
+from gongzhi.core.tests.authz_world import (
+    ANONYMOUS,
+    MATRIX_ROLES,
+    Obj,
+    World,
+    build_world,
+    id_number,
+    make_user,
+)
 from gongzhi.core.tests.pii_scan import id_numbers_in, known_numbers_in, pdf_text, response_text
 
 API_PREFIX = "/api/v1"
@@ -144,6 +165,74 @@ def test_scanner_finds_numbers_in_a_receipt_style_pdf() -> None:
     text = pdf_text(buffer.getvalue())
     assert id_numbers_in(text) == {full}
     assert known_numbers_in(text, ["13812340001", "13812340002"]) == {"13812340001"}
+
+
+# ------------------------------------------------------------------------------ the table itself
+
+
+def test_every_permission_named_is_declared() -> None:
+    named = {r.perm for r in ROUTES.values() if r.perm} | {p for perms in RELATIONS.values() for p in perms}
+    named |= set(OWNER_KIND_PERMISSIONS.values()) | REVEAL_PERMISSIONS
+    assert named <= set(PERMISSIONS), named - set(PERMISSIONS)
+
+
+def test_minimum_necessary() -> None:
+    # PIPL Art. 6: running a meeting or a collective company needs no case file and no register.
+    outsiders = {Role.COUNCIL_MEMBER, Role.COUNCIL_MODERATOR, Role.ASSET_MANAGER}
+    for perm, roles in PERMISSIONS.items():
+        if perm.startswith(("case.", "person.", "document.", "task.", "window.")):
+            assert not (roles & outsiders), f"{perm} names {roles & outsiders}"
+
+
+def test_has_permission_follows_the_place(place_tree: Any) -> None:
+    a, b = place_tree.community_a, place_tree.community_b
+    clerk, resident = make_user(Role.WINDOW_CLERK, a), make_user(Role.RESIDENT, a)
+    assert has_permission(clerk, "case.read")
+    assert has_permission(clerk, "case.read", a.path)
+    assert not has_permission(clerk, "case.read", b.path)
+    assert not has_permission(clerk, "accounts.manage", a.path)
+    # A public role has no jurisdiction: it acts on its own things (RELATIONS), never on a place.
+    assert has_permission(resident, "portal.apply")
+    assert not has_permission(resident, "portal.apply", a.path)
+    assert not has_permission(None, "portal.apply")
+
+
+def test_reveal_needs_the_django_permission(place_tree: Any) -> None:
+    from django.contrib.auth.models import Permission
+
+    from gongzhi.accounts.models import User
+
+    a = place_tree.community_a
+    plain = make_user(Role.WINDOW_CLERK, a)
+    allowed = make_user(Role.WINDOW_CLERK, a)
+    allowed.user_permissions.add(Permission.objects.get(codename="reveal_personal_number"))
+    allowed = User.objects.get(pk=allowed.pk)  # has_perm caches the permissions on the instance
+    assert has_permission(plain, "person.read", a.path)
+    assert not has_permission(plain, "person.reveal", a.path)
+    assert has_permission(allowed, "person.reveal", a.path)
+    assert not has_permission(allowed, "person.reveal", place_tree.community_b.path)
+    boss = make_user(None)
+    User.objects.filter(pk=boss.pk).update(is_superuser=True)
+    assert has_permission(User.objects.get(pk=boss.pk), "person.reveal", place_tree.community_d.path)
+
+
+def test_may_reads_relations_and_publication(place_tree: Any) -> None:
+    a, b = place_tree.community_a.path, place_tree.community_b.path
+    resident = make_user(Role.RESIDENT, place_tree.community_a)
+    member = make_user(Role.COUNCIL_MEMBER, place_tree.community_a)
+    manager = make_user(Role.ASSET_MANAGER, place_tree.community_a)
+    own_case = ROUTES["services:my_case"]
+    assert may(resident, own_case, path=b, relations={Relation.APPLICANT})
+    assert not may(resident, own_case, path=b)
+    assert not may(make_user(Role.ADMINISTRATOR, place_tree.community_a), own_case, path=a)
+    minutes = ROUTES["councils:minutes_pdf"]
+    assert not may(member, minutes, path=b)
+    assert may(member, minutes, path=b, published=True)
+    assert may(None, minutes, path=b, published=True)
+    # A firm's document is read with the firm; a person's only with the register permission.
+    download = ROUTES["people:document_download"]
+    assert may(manager, download, path=a, owner_kind="org")
+    assert not may(manager, download, path=a, owner_kind="person")
 
 
 # ------------------------------------------------------------------------------ requests
