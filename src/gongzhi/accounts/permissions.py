@@ -72,7 +72,9 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "task.work": frozenset({R.DEPARTMENT_OFFICER}),
     # 一网办: the online hall is for applicants (residents for themselves, agents for their firm).
     "portal.apply": PUBLIC_ROLES,
-    # Answering a supplement request and reviewing a case are the applicant's alone (RELATIONS).
+    # The online hall's "my case" pages, answering a supplement request and reviewing a case
+    # are the applicant's alone (RELATIONS): staff read a case through their own pages.
+    "case.own": frozenset(),
     "case.supplement": frozenset(),
     "case.review": frozenset(),
     # --- the register (一号办) ----------------------------------------------------------------
@@ -147,7 +149,7 @@ RELATIONS: Mapping[Relation, frozenset[str]] = {
     # Own record and wallet; one's own full number after an audited reveal.
     Relation.SELF: frozenset({"person.read", "person.write", "person.reveal", "document.read", "portal.apply"}),
     # An applicant follows their own case, answers supplement requests and reviews it (好差评).
-    Relation.APPLICANT: frozenset({"case.read", "case.supplement", "case.review"}),
+    Relation.APPLICANT: frozenset({"case.read", "case.own", "case.supplement", "case.review"}),
     # Whoever took an application in may print its receipt (the applicant may live elsewhere).
     Relation.SUBMITTER: frozenset({"case.read"}),
     # An agent manages the firm and its wallet and applies for it.
@@ -232,7 +234,7 @@ ROUTES: Mapping[str, RouteRule] = {
     "services:online": _r(RO, "portal.apply"),
     "services:online_apply": _r(RO, "portal.apply"),
     "services:my_cases": _r(RO, "portal.apply"),
-    "services:my_case": _r(OW, "case.read", "case"),
+    "services:my_case": _r(OW, "case.own", "case"),
     "services:my_case_supplement": _r(OW, "case.supplement", "case", write=True),
     "services:my_case_review": _r(OW, "case.review", "case", write=True),
     # services: back office
