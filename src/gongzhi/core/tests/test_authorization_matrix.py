@@ -1,0 +1,431 @@
+"""The authorization matrix (issue #10): every URL and API operation × every role × an object
+inside and outside the role's place scope, checked against ``accounts.permissions``.
+
+For each role (one test each) every page and operation is requested — GET for reads; the writes
+the route table marks are sent too, each inside a savepoint that is rolled back, so one request
+never changes what the next one sees. A cell fails when:
+
+* the answer is 2xx and the table does not allow it (``accounts.permissions.may``);
+* the answer is a 5xx (every URL answers bad input with 4xx);
+* the body — HTML, JSON, PDF text, Word, Excel — holds a full personal number (a valid GB 11643
+  ID, a phone or bank account of the world) that is not the user's own, for a user without
+  the reveal permission (nobody in this world holds it);
+* the body holds a marker (an address, a form answer) of an object the user may not read.
+
+``test_every_route_is_in_the_table`` fails when a page or operation has no entry in ``ROUTES``,
+so a new page cannot escape the matrix.
+
+The world is built once per module (through the actions) inside a transaction rolled back at
+the end; each role's test runs in a savepoint of it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from django.core.signals import request_finished
+from django.db import close_old_connections, transaction
+from django.test import Client, override_settings
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from gongzhi.accounts.enums import Role
+from gongzhi.accounts.permissions import (
+    OWNER_KIND_PERMISSIONS,
+    PERMISSIONS,
+    RELATIONS,
+    REVEAL_PERMISSIONS,
+    ROUTES,
+    Access,
+    Relation,
+    RouteRule,
+    has_permission,
+    may,
+    route_rule,
+)
+from gongzhi.core.tests.authz_world import (
+    ANONYMOUS,
+    MATRIX_ROLES,
+    Obj,
+    World,
+    build_world,
+    id_number,
+    make_user,
+)
+from gongzhi.core.tests.pii_scan import id_numbers_in, known_numbers_in, pdf_text, response_text
+
+API_PREFIX = "/api/v1"
+SHELL_API_NAMES = {"api-v1:openapi-json", "api-v1:openapi-view", "api-v1:api-root"}
+NOT_HTTP = {"ws:meeting"}
+# GONGZHI_AUTHZ_DUMP=<file>: write every cell (role, route, object, status, verdict) to a file,
+# to see the whole matrix rather than its failures.
+DUMP = os.environ.get("GONGZHI_AUTHZ_DUMP", "")  # the socket is checked by councils' consumer tests, with the same table
+
+
+# List operations that also find one object by its full number: (object kind, query parameter,
+# object parameter, the permission that lets a user find any object so).
+LOOKUPS = {
+    "gongzhi_people_api_list_persons": [("person", "number", "_number", "person.lookup_by_number")],
+    "gongzhi_people_api_list_organisations": [("org", "uscc", "_uscc", "org.lookup_by_uscc")],
+}
+
+# The window desk's lookup (POST, so the number stays out of URLs): same rule as above.
+PAGE_LOOKUPS = {
+    "services:window": [("person", "number", "_number", "person.lookup_by_number"),
+                        ("org", "number", "_uscc", "org.lookup_by_uscc")],
+}
+
+
+# ------------------------------------------------------------------------------ the world
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -> Iterator[World]:
+    from gongzhi.accounts.auth import forget_tokens
+    from gongzhi.core.calendar import invalidate_calendar_cache
+    from gongzhi.services.queries import clear_intake_cache
+
+    media = tmp_path_factory.mktemp("authz-media")
+    with django_db_blocker.unblock(), override_settings(
+        MEDIA_ROOT=media, PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
+    ):
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            built = build_world()
+            built.ns.media = media
+            yield built
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+            forget_tokens()
+            invalidate_calendar_cache()
+            clear_intake_cache()
+
+
+# ------------------------------------------------------------------------------ the routes
+
+
+def _walk(patterns: list[Any], prefix: str = "", ns: str | None = None) -> Iterator[tuple[str, str, URLPattern]]:
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            inner = f"{ns}:{p.namespace}" if ns and p.namespace else (p.namespace or ns)
+            yield from _walk(p.url_patterns, prefix + str(p.pattern), inner)
+        elif p.name:
+            yield (f"{ns}:{p.name}" if ns else p.name), prefix + str(p.pattern), p
+
+
+def page_routes() -> list[tuple[str, URLPattern]]:
+    return [(name, p) for name, _route, p in _walk(get_resolver().url_patterns)
+            if not (name.startswith("api-v1:") and name not in SHELL_API_NAMES)]
+
+
+def api_operations() -> list[tuple[str, str, str]]:
+    """(operationId, method, path) of every operation of ``/api/v1/``."""
+    from gongzhi.api import api
+
+    schema = api.get_openapi_schema()
+    return [(op["operationId"], method.upper(), path)
+            for path, methods in schema["paths"].items() for method, op in methods.items()]
+
+
+def test_every_route_is_in_the_table() -> None:
+    missing = [name for name, _p in page_routes() if route_rule(name) is None]
+    missing += [op for op, _m, _path in api_operations() if route_rule(op) is None]
+    assert not missing, f"pages/operations without an entry in accounts.permissions.ROUTES: {missing}"
+    known = {name for name, _p in page_routes()} | {op for op, _m, _p in api_operations()}
+    stale = [k for k in ROUTES if k not in known and k not in NOT_HTTP and not k.startswith("admin:")]
+    assert not stale, f"ROUTES entries naming no page or operation: {stale}"
+
+
+def test_scanner_finds_numbers_in_a_receipt_style_pdf() -> None:
+    # The matrix is only as good as its scanner: a number set in the project's CID font, in a
+    # compressed page, must be found (and a masked one must not).
+    from io import BytesIO
+
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen.canvas import Canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    full = id_number("44030519850101123")
+    buffer = BytesIO()
+    canvas = Canvas(buffer, pageCompression=1)
+    canvas.setFont("STSong-Light", 10)
+    canvas.drawString(10, 10, f"申请人：赵某（{full}）电话 13812340001")
+    canvas.setFont("Helvetica", 10)
+    canvas.drawString(10, 30, "4403**********1239")
+    canvas.save()
+    text = pdf_text(buffer.getvalue())
+    assert id_numbers_in(text) == {full}
+    assert known_numbers_in(text, ["13812340001", "13812340002"]) == {"13812340001"}
+
+
+# ------------------------------------------------------------------------------ the table itself
+
+
+def test_every_permission_named_is_declared() -> None:
+    named = {r.perm for r in ROUTES.values() if r.perm} | {p for perms in RELATIONS.values() for p in perms}
+    named |= set(OWNER_KIND_PERMISSIONS.values()) | REVEAL_PERMISSIONS
+    assert named <= set(PERMISSIONS), named - set(PERMISSIONS)
+
+
+def test_minimum_necessary() -> None:
+    # PIPL Art. 6: running a meeting or a collective company needs no case file and no register.
+    outsiders = {Role.COUNCIL_MEMBER, Role.COUNCIL_MODERATOR, Role.ASSET_MANAGER}
+    for perm, roles in PERMISSIONS.items():
+        if perm.startswith(("case.", "person.", "document.", "task.", "window.")):
+            assert not (roles & outsiders), f"{perm} names {roles & outsiders}"
+
+
+def test_has_permission_follows_the_place(place_tree: Any) -> None:
+    a, b = place_tree.community_a, place_tree.community_b
+    clerk, resident = make_user(Role.WINDOW_CLERK, a), make_user(Role.RESIDENT, a)
+    assert has_permission(clerk, "case.read")
+    assert has_permission(clerk, "case.read", a.path)
+    assert not has_permission(clerk, "case.read", b.path)
+    assert not has_permission(clerk, "accounts.manage", a.path)
+    # A public role has no jurisdiction: it acts on its own things (RELATIONS), never on a place.
+    assert has_permission(resident, "portal.apply")
+    assert not has_permission(resident, "portal.apply", a.path)
+    assert not has_permission(None, "portal.apply")
+
+
+def test_reveal_needs_the_django_permission(place_tree: Any) -> None:
+    from django.contrib.auth.models import Permission
+
+    from gongzhi.accounts.models import User
+
+    a = place_tree.community_a
+    plain = make_user(Role.WINDOW_CLERK, a)
+    allowed = make_user(Role.WINDOW_CLERK, a)
+    allowed.user_permissions.add(Permission.objects.get(codename="reveal_personal_number"))
+    allowed = User.objects.get(pk=allowed.pk)  # has_perm caches the permissions on the instance
+    assert has_permission(plain, "person.read", a.path)
+    assert not has_permission(plain, "person.reveal", a.path)
+    assert has_permission(allowed, "person.reveal", a.path)
+    assert not has_permission(allowed, "person.reveal", place_tree.community_b.path)
+    boss = make_user(None)
+    User.objects.filter(pk=boss.pk).update(is_superuser=True)
+    assert has_permission(User.objects.get(pk=boss.pk), "person.reveal", place_tree.community_d.path)
+
+
+def test_may_reads_relations_and_publication(place_tree: Any) -> None:
+    a, b = place_tree.community_a.path, place_tree.community_b.path
+    resident = make_user(Role.RESIDENT, place_tree.community_a)
+    member = make_user(Role.COUNCIL_MEMBER, place_tree.community_a)
+    manager = make_user(Role.ASSET_MANAGER, place_tree.community_a)
+    own_case = ROUTES["services:my_case"]
+    assert may(resident, own_case, path=b, relations={Relation.APPLICANT})
+    assert not may(resident, own_case, path=b)
+    assert not may(make_user(Role.ADMINISTRATOR, place_tree.community_a), own_case, path=a)
+    minutes = ROUTES["councils:minutes_pdf"]
+    assert not may(member, minutes, path=b)
+    assert may(member, minutes, path=b, published=True)
+    assert may(None, minutes, path=b, published=True)
+    # A firm's document is read with the firm; a person's only with the register permission.
+    download = ROUTES["people:document_download"]
+    assert may(manager, download, path=a, owner_kind="org")
+    assert not may(manager, download, path=a, owner_kind="person")
+
+
+# ------------------------------------------------------------------------------ requests
+
+
+def _url(name: str, pattern: URLPattern, obj: Obj | None) -> str:
+    from django.urls import NoReverseMatch, reverse
+
+    keys = list(pattern.pattern.regex.groupindex)
+    if name.startswith("admin:"):
+        kwargs = {k: ("people" if k == "app_label" else "1") for k in keys}
+    else:
+        params = obj.params if obj is not None else {}
+        kwargs = {k: params.get(k, "json" if k == "fmt" else "1") for k in keys}
+    try:
+        return reverse(name, kwargs=kwargs)
+    except NoReverseMatch:
+        return reverse(name, kwargs={k: "1" for k in keys})
+
+
+def _page_body(name: str, obj: Obj | None) -> dict[str, Any]:
+    inst = obj.instance if obj is not None else None
+    version = getattr(inst, "version", 1)
+    case_version = getattr(getattr(inst, "case", inst), "version", 1)
+    bodies: dict[str, dict[str, Any]] = {
+        "core:large_text": {"next": "/"},
+        "set_language": {"language": "en", "next": "/"},
+        "people:reveal": {"field": "number", "reason": "核对身份"},
+        "services:window_pickup": {"method": "window", "version": case_version, "number": ""},
+        "services:notice_pdf": {"token": "forged"},
+        "services:my_case_review": {"level": "5"},
+        "services:task_claim": {"version": version},
+        "services:task_decide": {"decision": "approve", "reason": "", "version": version},
+        "services:task_supplement": {"items": "补充收入证明", "reason": "材料不清晰", "version": version},
+        "services:task_deliver": {"method": "electronic", "address": "", "version": case_version},
+    }
+    return bodies.get(name, {})
+
+
+def _api_body(op: str, obj: Obj | None, world: World) -> dict[str, Any] | None:
+    inst = obj.instance if obj is not None else None
+    params = obj.params if obj is not None else {}
+    side = obj.side if obj is not None else "A"
+    bodies: dict[str, Any] = {
+        "gongzhi_accounts_api_issue_token": {"user_id": params.get("user_id"), "name": "矩阵对接系统"},
+        "gongzhi_people_api_register_person": {
+            "number": id_number("44030519920202" + ("123" if side == "A" else "456")), "name": "孙新登",
+            "home_place_id": getattr(inst, "pk", None),
+        },
+        "gongzhi_services_api_submit_application": {
+            "applicant_number": params.get("_number", ""), "item_codes": [world.ns.items[side].code],
+            "form": {"reason": "矩阵测试"}, "idempotency_key": f"mx-api-{side}-{params.get('person_id')}",
+        },
+        "gongzhi_services_api_review_case": {"level": 5},
+        "gongzhi_services_api_deliver_result": {"method": "electronic", "expected_version": getattr(inst, "version", 1)},
+        "gongzhi_services_api_claim_task": {},
+        "gongzhi_services_api_decide_task": {"approve": True},
+        "gongzhi_services_api_request_supplement": {"items": ["补充收入证明"]},
+        "gongzhi_councils_api_meeting_action": {"action": {"type": "arrive"}},
+    }
+    return bodies.get(op)
+
+
+def _body_bytes(response: Any) -> bytes:
+    if getattr(response, "streaming", False):
+        data = b"".join(response.streaming_content)
+        # Closing a response sends request_finished, whose close_old_connections would drop the
+        # connection holding the world's open transaction (Django's test client unhooks it too).
+        request_finished.disconnect(close_old_connections)
+        try:
+            response.close()
+        finally:
+            request_finished.connect(close_old_connections)
+        return data
+    return bytes(response.content)
+
+
+class Matrix:
+    """Requests one role's cells and collects every failing one."""
+
+    def __init__(self, world: World, role: str) -> None:
+        from gongzhi.accounts.models import User
+
+        self.world = world
+        self.role = role
+        self.user = None if role == ANONYMOUS else User.objects.get(pk=world.users[role].pk)
+        self.client = Client(raise_request_exception=False)
+        if self.user is not None:
+            self.client.force_login(self.user)
+        self.own = world.own_numbers.get(role, set())
+        self.failures: list[str] = []
+        self.requests = 0
+
+    def allowed(self, rule: RouteRule, obj: Obj | None) -> bool:
+        if obj is None:
+            return may(self.user, rule)
+        return may(self.user, rule, path=obj.path, relations=obj.relations.get(self.role, set()),
+                   owner_kind=obj.owner_kind, published=obj.published)
+
+    def request(self, key: str, method: str, url: str, rule: RouteRule, obj: Obj | None, *,
+                data: Any = None, as_json: bool = False, lookup: tuple[Obj, str] | None = None) -> None:
+        cookies = copy.deepcopy(self.client.cookies)  # a logout or language switch must not stick
+        with transaction.atomic():
+            call = getattr(self.client, method.lower())
+            if as_json:
+                response = call(url, data=json.dumps(data or {}), content_type="application/json")
+            elif method == "GET":
+                response = call(url)
+            else:
+                response = call(url, data=data or {})
+            body = _body_bytes(response)
+            transaction.set_rollback(True)
+        self.client.cookies = cookies
+        self.requests += 1
+        where = f"{key} [{obj.label if obj else '-'}] {method} {url}"
+        status = response.status_code
+        if DUMP:
+            with open(DUMP, "a", encoding="utf-8") as out:
+                out.write(f"{self.role}\t{where}\t{status}\t{'allowed' if self.allowed(rule, obj) else 'denied'}\n")
+        if 200 <= status < 300 and not self.allowed(rule, obj):
+            self.failures.append(f"{where} → {status}: 2xx not allowed by ROUTES/PERMISSIONS ({rule.perm})")
+        if status >= 500:
+            self.failures.append(f"{where} → {status}: server error")
+        # A number the user sent in this very request (the window keeps the typed number in the
+        # form) is not disclosed to them by the answer.
+        sent = url + json.dumps(data, ensure_ascii=False, default=str)
+        self.scan(where, status, response.get("Content-Type", ""), body, lookup, sent)
+
+    def scan(self, where: str, status: int, content_type: str, body: bytes,
+             lookup: tuple[Obj, str] | None = None, sent: str = "") -> None:
+        if not body:
+            return
+        text = response_text(content_type, body)
+        found = (id_numbers_in(text) | known_numbers_in(text, self.world.secrets)) - self.own
+        found = {n for n in found if n not in sent.upper()}
+        for number in sorted(found):
+            what = self.world.secrets.get(number, "an ID number")
+            self.failures.append(f"{where} → {status}: unmasked {what} ({number[:4]}…{number[-4:]})")
+        for marker, obj, perm in self.world.markers:
+            if marker not in text or self.allowed(RouteRule(Access.OBJECT, perm, obj.kind), obj):
+                continue
+            # A lookup by the full number finds the one object it names, for those who may look up.
+            if lookup is not None and lookup[0] is obj and has_permission(self.user, lookup[1]):
+                continue
+            self.failures.append(f"{where} → {status}: shows {perm} data of {obj.label} ({marker})")
+
+
+def _objects(world: World, rule: RouteRule) -> list[Obj | None]:
+    if rule.obj is None:
+        return [None]
+    return list(world.objects[rule.obj])
+
+
+def run_pages(m: Matrix) -> None:
+    for name, pattern in page_routes():
+        rule = route_rule(name)
+        assert rule is not None
+        for obj in _objects(m.world, rule):
+            url = _url(name, pattern, obj)
+            for method in rule.methods:
+                data = _page_body(name, obj) if method != "GET" else None
+                m.request(name, method, url, rule, obj, data=data)
+        for kind, field_name, param, perm in PAGE_LOOKUPS.get(name, []):
+            for target in m.world.objects[kind]:
+                data = {"step": "lookup", field_name: target.params[param]}
+                m.request(name, "POST", _url(name, pattern, None), rule, None, data=data, lookup=(target, perm))
+
+
+def _api_url(path: str, params: dict[str, Any]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda g: str(params.get(g.group(1), "1")), path)
+
+
+def run_api(m: Matrix) -> None:
+    for op, method, path in api_operations():
+        rule = route_rule(op)
+        assert rule is not None
+        for obj in _objects(m.world, rule):
+            url = _api_url(path, obj.params if obj is not None else {})
+            if method == "GET":
+                m.request(op, method, url, rule, obj)
+                for kind, query, param, perm in LOOKUPS.get(op, []):
+                    for target in m.world.objects[kind]:
+                        m.request(op, method, f"{url}?{urlencode({query: target.params[param]})}", rule, obj,
+                                  lookup=(target, perm))
+            else:
+                m.request(op, method, url, rule, obj, data=_api_body(op, obj, m.world), as_json=True)
+
+
+@pytest.mark.parametrize("role", MATRIX_ROLES)
+def test_authorization_matrix(world: World, role: str, db: None, settings: Any) -> None:
+    settings.MEDIA_ROOT = world.ns.media  # the documents' files live in the world's folder
+    m = Matrix(world, role)
+    run_pages(m)
+    run_api(m)
+    assert m.requests > 100  # every page and operation was asked (a broken walk must not pass)
+    assert not m.failures, f"{role}: {len(m.failures)} failing cells of {m.requests}:\n" + "\n".join(m.failures)
