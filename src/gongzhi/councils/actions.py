@@ -18,8 +18,6 @@ votes (RONR: only when decisive; 南塘: last) and a chair who wants to debate h
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -40,6 +38,9 @@ from gongzhi.councils.domain.codec import (
     outcome_to_dict,
     to_jsonable,
 )
+from gongzhi.councils.domain.digest import minutes_digest
+from gongzhi.councils.domain.roster import moderator_member_id, participant_id, roster_entry
+from gongzhi.councils.domain.state import meeting_state
 from gongzhi.councils.enums import (
     ComplaintStatus,
     CouncilKind,
@@ -446,14 +447,10 @@ def do_send_notice(meeting: Meeting, *, actor: Any) -> Meeting:
     return meeting
 
 
-def moderator_member_id(moderator: Moderator) -> str:
-    return f"mod-{moderator.pk}"
-
-
 def _presiding(meeting: Meeting) -> tuple[str, dict[str, Any]]:
     if meeting.moderator is not None:
         mod = meeting.moderator
-        return moderator_member_id(mod), {"id": moderator_member_id(mod), "name": mod.display_name,
+        return moderator_member_id(mod.pk), {"id": moderator_member_id(mod.pk), "name": mod.display_name,
                                           "user_id": mod.user_id, "weight": 0, "voting": False,
                                           "role": "moderator", "sector": ""}
     chair = _active_members(meeting.council, timezone.localdate()).filter(role=MemberRole.CHAIR).first()
@@ -462,12 +459,44 @@ def _presiding(meeting: Meeting) -> tuple[str, dict[str, Any]]:
     return str(chair.pk), {}
 
 
+def presides(meeting: Meeting, user: Any) -> bool:
+    """Whether ``user`` is the presiding officer of ``meeting`` — the one rule, used by the
+    actions, the pages, the API and the sockets alike.
+
+    With a trained moderator it is the moderator. Without one it is the member in the chair: once
+    the meeting is in session the engine's chair (after a hand-over, whoever holds it now), before
+    that the council's chair in office, who will call the meeting to order.
+    """
+    if _is_system(user):
+        return True
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if meeting.moderator_id is not None:
+        return bool(meeting.moderator is not None and meeting.moderator.user_id == user.pk)
+    if meeting.roster:
+        member = participant_id(meeting, user)
+        if member is None:
+            return False
+        with eng.meeting_lock(meeting.pk):
+            # A cached engine ahead of this (possibly older) row is the newer truth; only when
+            # the process has none as recent is the log replayed.
+            engine = eng.cached(meeting.pk)
+            if engine is None or engine.version < meeting.version:
+                engine = eng.engine_at(meeting)
+            return bool(engine.chair == member)
+    return bool(_active_members(meeting.council).filter(user=user, role=MemberRole.CHAIR).exists())
+
+
+def runs_meeting(meeting: Meeting, user: Any) -> bool:
+    """Whether ``user``'s console runs the room (moderator console, recording for members who
+    have no phone, minutes): the presiding officer and the meeting's secretary."""
+    if meeting.secretary_id is not None and meeting.secretary_id == getattr(user, "pk", None):
+        return True
+    return presides(meeting, user)
+
+
 def _may_start(meeting: Meeting, actor: Any) -> bool:
-    if _may_manage(actor, meeting.council.place.path):
-        return True
-    if meeting.moderator is not None and meeting.moderator.user_id == actor.pk:
-        return True
-    return _active_members(meeting.council).filter(user=actor, role=MemberRole.CHAIR).exists()
+    return _may_manage(actor, meeting.council.place.path) or presides(meeting, actor)
 
 
 def do_start_meeting(meeting: Meeting, *, actor: Any, at: datetime | None = None) -> ActionResult:
@@ -507,32 +536,6 @@ def do_start_meeting(meeting: Meeting, *, actor: Any, at: datetime | None = None
 # ------------------------------------------------------------------------- the meeting room
 
 
-def participant_id(meeting: Meeting, user: Any) -> str | None:
-    """The roster id under which ``user`` acts in ``meeting`` (moderator first), or None."""
-    if user is None or _is_system(user) or not getattr(user, "is_authenticated", False):
-        return None
-    for entry in meeting.roster or []:
-        if entry.get("user_id") == user.pk:
-            return str(entry["id"])
-    return None
-
-
-def _roster_entry(meeting: Meeting, member_id: str) -> dict[str, Any] | None:
-    return next((r for r in meeting.roster or [] if str(r["id"]) == member_id), None)
-
-
-def _may_record_for_others(meeting: Meeting, actor: Any, acting_id: str | None) -> bool:
-    # The presiding moderator (or the meeting's secretary) keeps the record for members without a
-    # phone; the council chair may too when presiding without a moderator.
-    if acting_id is not None and acting_id.startswith("mod-"):
-        return True
-    if meeting.secretary_id is not None and meeting.secretary_id == getattr(actor, "pk", None):
-        return True
-    engine = eng.cached(meeting.pk)
-    chair = engine.chair if engine is not None else None
-    return acting_id is not None and acting_id == chair
-
-
 def do_record_attendance(meeting: Meeting, member_id: str, *, actor: Any, present: bool = True,
                          expected_version: int | None = None) -> ActionResult:
     """Sign a member in (``Arrive``) or out (``Leave``) — by themselves or by the moderator at the door."""
@@ -570,13 +573,13 @@ def do_apply_meeting_action(meeting: Meeting, action: dict[str, Any], *, actor: 
     actor_user = _user_or_none(actor)
     if on_behalf_of is not None:
         member_id = str(on_behalf_of)
-        entry = _roster_entry(meeting, member_id)
+        entry = roster_entry(meeting.roster, member_id)
         if entry is None or not entry.get("voting", True):
             raise ActionRefused("not_member", f"{member_id}不是本会成员。", f"{member_id} is not a member.")
         if not (meeting.in_person or cls in (Arrive, Leave)):
             raise ActionRefused("not_in_person", "只有现场模式下才能代成员记录操作。",
                                 "Recording for a member is only possible in in-person mode.")
-        if not (_is_system(actor) or _may_record_for_others(meeting, actor, acting_id)):
+        if not runs_meeting(meeting, actor):
             raise ActionRefused("not_chair", "只有主持人或记录员可以代成员记录。",
                                 "Only the chair or the secretary may record for a member.")
         recorded_by = actor_user
@@ -658,10 +661,9 @@ def _apply(meeting: Meeting, cls: type[Event], action: dict[str, Any], *, member
     eng.remember(row.pk, engine)
     row.version, row.status = seq, status
     meeting.version, meeting.status = seq, status
-    from gongzhi.councils.queries import meeting_state_for  # reads sit above writes (DESIGN.md §2)
-
     viewer = participant_id(row, recorded_by) if recorded_by is not None else member_id
-    return ActionResult(version=seq, outcomes=out, state=meeting_state_for(row, viewer))
+    # Still under the meeting lock: ``engine`` is the state just stored (same builder as queries').
+    return ActionResult(version=seq, outcomes=out, state=meeting_state(row, engine, viewer, timezone.now()))
 
 
 def _audit(meeting: Meeting, event: Event, outcomes: tuple[Outcome, ...], secret: bool, actor_user: Any,
@@ -702,14 +704,6 @@ def _audit(meeting: Meeting, event: Event, outcomes: tuple[Outcome, ...], secret
 # ----------------------------------------------------------------------------------- minutes
 
 
-def canonical_json(content: Any) -> bytes:
-    return json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
-
-
-def minutes_digest(content: Any) -> str:
-    return hashlib.sha256(canonical_json(content)).hexdigest()
-
-
 def minutes_content(meeting: Meeting) -> dict[str, Any]:
     """The minutes record: header facts plus the engine's minutes of the replayed log."""
     engine = eng.rebuild(meeting)
@@ -735,7 +729,7 @@ def minutes_content(meeting: Meeting) -> dict[str, Any]:
 def do_generate_minutes(meeting: Meeting, *, actor: Any) -> Minutes:
     """Fold the event log into minutes (draft). Regenerating resets approvals; approved minutes
     are final."""
-    if not (_may_start(meeting, actor) or (meeting.secretary_id and meeting.secretary_id == getattr(actor, "pk", None))):
+    if not (_may_manage(actor, meeting.council.place.path) or runs_meeting(meeting, actor)):
         raise NotAllowed("只有会议主持人、记录员或社区工作者可以生成纪要。")
     row = Meeting.objects.select_for_update(of=("self",)).select_related("council__place").get(pk=meeting.pk)
     if row.status != MeetingStatus.ADJOURNED:
