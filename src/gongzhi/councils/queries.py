@@ -132,12 +132,16 @@ class ModeratorRecord:
     complaints: list[NeutralityComplaint]
 
 
+def moderators_for_user(user: Any) -> QuerySet[Moderator]:
+    """Moderators whose home place is in ``user``'s jurisdiction (and the user's own entry)."""
+    if getattr(user, "is_superuser", False):
+        return Moderator.objects.all()
+    return Moderator.objects.filter(scope_q(user, "place__path", STAFF_READ_ROLES) | Q(user=user))
+
+
 def moderator_register(user: Any) -> list[ModeratorRecord]:
     """Moderators whose home place is in ``user``'s jurisdiction, with rulings and complaints."""
-    if getattr(user, "is_superuser", False):
-        moderators = Moderator.objects.all()
-    else:
-        moderators = Moderator.objects.filter(scope_q(user, "place__path", STAFF_READ_ROLES) | Q(user=user))
+    moderators = moderators_for_user(user)
     out = []
     for mod in moderators.select_related("place", "user").order_by("display_name"):
         mid = f"mod-{mod.pk}"
