@@ -28,7 +28,7 @@ from django.utils import timezone
 from gongzhi.accounts.enums import Role
 from gongzhi.accounts.scope import is_administrator, path_in_scope
 from gongzhi.core.audit import record_event
-from gongzhi.core.errors import ActionError
+from gongzhi.core.errors import ActionError, ConflictError, NotAllowedError
 from gongzhi.councils import engine as eng
 from gongzhi.councils.broadcast import broadcast_meeting
 from gongzhi.councils.domain.codec import (
@@ -91,10 +91,11 @@ class CouncilError(ActionError):
     code = "council"
 
 
-class NotAllowed(CouncilError):
-    """The actor may not do this here (role, jurisdiction, or the object's state)."""
+class NotAllowed(CouncilError, NotAllowedError):
+    """The actor may not do this here (role, jurisdiction, or the object's state): 403."""
 
     code = "not_allowed"
+    status = 403
 
 
 class ActionRefused(CouncilError):
@@ -107,21 +108,24 @@ class ActionRefused(CouncilError):
     code = "refused"
 
     def __init__(self, rule: str, message_zh: str, message_en: str = "", *, field: str = "") -> None:
-        super().__init__(message_zh, field=field, code="refused")
+        # ``rule`` and ``message_en`` travel beside ``detail`` in an API answer (``error_body``).
+        super().__init__(message_zh, field=field, code="refused",
+                         extra={"rule": rule, "message_en": message_en or message_zh})
         self.rule = rule
         self.message_zh = message_zh
         self.message_en = message_en or message_zh
 
 
-class StaleAction(CouncilError):
-    """The client acted on an old screen: ``current_version`` is where the meeting is now."""
+class StaleAction(CouncilError, ConflictError):
+    """The client acted on an old screen: ``current_version`` is where the meeting is now (409)."""
 
     code = "stale"
+    status = 409
 
     def __init__(self, current_version: int, expected_version: int | None = None) -> None:
         super().__init__(
             f"会议状态已更新（当前第{current_version}步，你基于第{expected_version}步），请刷新后重试。",
-            code="stale",
+            code="stale", field="expected_version", extra={"current_version": current_version},
         )
         self.current_version = current_version
         self.expected_version = expected_version
