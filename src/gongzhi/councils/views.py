@@ -198,9 +198,8 @@ def projector(request: HttpRequest, meeting_id: int) -> HttpResponse:
 def _minutes_context(minutes: Any) -> dict[str, Any]:
     from gongzhi.councils.minutes import minutes_outline
 
-    # minutes_doc.html reads ``minutes.outline`` (the rendering shared with the PDF and Word copies).
-    minutes.outline = minutes_outline(minutes)
-    return {"minutes": minutes, "meeting": minutes.meeting,
+    # minutes_doc.html reads ``outline`` (the rendering shared with the PDF and Word copies).
+    return {"minutes": minutes, "outline": minutes_outline(minutes), "meeting": minutes.meeting,
             "approved": minutes.status == MinutesStatus.APPROVED}
 
 
