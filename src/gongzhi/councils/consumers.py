@@ -90,7 +90,8 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         if session is not None and self.session_key is None:
             await self.close(code=SESSION_ENDED)
             return
-        query = parse_qs(self.scope.get("query_string", b"").decode())
+        # Only ASCII words are read from the query; undecodable bytes are replaced, not a crash.
+        query = parse_qs(self.scope.get("query_string", b"").decode("utf-8", "replace"))
         projector = query.get("view", [""])[0] == "projector"
         try:
             self.meeting, self.viewer, self.roster = await database_sync_to_async(self._load)(user, projector)

@@ -144,3 +144,16 @@ def test_unknown_or_out_of_range_socket_paths_are_refused_cleanly(path: str) -> 
 
     connected, code = asyncio.run(attempt())
     assert connected is False and code in (4404, 4401), code
+
+
+@pytest.mark.parametrize("query", [b"\xff\xfe", b"since=%ff&view=%00", b"since=" + b"9" * 5000])
+def test_socket_query_string_nonsense_is_not_a_crash(room: SimpleNamespace, query: bytes) -> None:
+    async def scenario() -> None:
+        comm = communicator(room.meeting.pk, room.users[0])
+        comm.scope["query_string"] = query
+        connected, _ = await comm.connect()
+        assert connected
+        assert (await receive(comm, "state"))["version"] == 1
+        await comm.disconnect()
+
+    run(scenario)
