@@ -47,9 +47,10 @@ log = logging.getLogger(__name__)
 # A phone that sends more than this many actions a second is refused, not queued: every action is
 # a database transaction, and one stuck "vote" button must not starve the room.
 MAX_ACTIONS_PER_SECOND = 10
-# The longest frame read: a motion's text is a few hundred characters; anything this long is not
-# a client of ours, and not parsing it keeps a hostile frame from costing more than its length.
-MAX_FRAME_CHARS = 16_000
+# The longest frame read: a motion's text is at most 4,000 characters (``domain/codec.py``), six
+# times that if a client escapes every one as ``\uXXXX``; anything longer is not a client of
+# ours, and not parsing it keeps a hostile frame from costing more than its length.
+MAX_FRAME_CHARS = 32_000
 # Client references (``id``) are echoed back: only short numbers and strings are.
 MAX_REF_CHARS = 64
 

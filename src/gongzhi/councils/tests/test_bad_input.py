@@ -157,3 +157,21 @@ def test_socket_query_string_nonsense_is_not_a_crash(room: SimpleNamespace, quer
         await comm.disconnect()
 
     run(scenario)
+
+
+def test_an_overlong_frame_is_refused_but_the_longest_motion_is_not(room: SimpleNamespace) -> None:
+    import json
+
+    async def scenario() -> None:
+        comm = communicator(room.meeting.pk, room.users[0])
+        assert (await comm.connect())[0]
+        await receive(comm, "state")
+        await comm.send_to(text_data=json.dumps({"id": 1, "action": {"type": "arrive"}, "pad": "x" * 40_000}))
+        assert "过长" in (await receive(comm, "refused"))["message"]
+        # A 4,000-character motion, every character escaped, still reaches the rules of order.
+        motion = {"id": 2, "action": {"type": "move", "kind": "main", "text": "议" * 4000}}
+        await comm.send_to(text_data=json.dumps(motion, ensure_ascii=True))
+        assert (await receive(comm, "refused"))["rule"] in ("not_present", "no_floor")  # not "invalid"
+        await comm.disconnect()
+
+    run(scenario)
