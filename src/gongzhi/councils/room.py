@@ -430,6 +430,7 @@ class RoomHub:
         self.last_push = 0.0
         self.wake = asyncio.Event()
         self.channel = ""
+        self.started = asyncio.Event()  # the channel exists (a second socket may join meanwhile)
         self.tasks: list[asyncio.Task[None]] = []
 
     @classmethod
@@ -439,6 +440,7 @@ class RoomHub:
         if hub is None:
             hub = cls._hubs[key] = cls(meeting_id)
             await hub._start()
+        await hub.started.wait()
         hub.sockets.add(consumer)
         count = hub.users.get(consumer.user_id, 0)
         hub.users[consumer.user_id] = count + 1
@@ -481,6 +483,7 @@ class RoomHub:
         loop = asyncio.get_running_loop()
         self.tasks = [loop.create_task(self._listen()), loop.create_task(self._pump()),
                       loop.create_task(self._watch()), loop.create_task(self._check_sessions())]
+        self.started.set()
 
     async def _listen(self) -> None:
         layer = get_channel_layer()
