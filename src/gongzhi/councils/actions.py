@@ -306,7 +306,7 @@ def do_update_council(council: Council, *, actor: Any, name: str | None = None, 
                       active: bool | None = None) -> Council:
     """Change a council's settings. Meetings already started keep the roster and rules they froze;
     moving a council to another place needs authority over both places."""
-    row = Council.objects.select_for_update().select_related("place").get(pk=council.pk)
+    row = Council.objects.select_for_update(of=("self",)).select_related("place").get(pk=council.pk)
     _require_manage(actor, row.place.path)
     if place is not None and place.pk != row.place_id:
         _require_manage(actor, place.path)
@@ -355,7 +355,7 @@ def do_update_member(member: CouncilMember, *, actor: Any, display_name: str | N
                      user: Any = _KEEP) -> CouncilMember:
     """Correct a member's record (name, role, sector, weight, account). Ending a term is
     :func:`do_end_membership`; meetings already started keep the roster they froze."""
-    row = CouncilMember.objects.select_for_update().select_related("council__place").get(pk=member.pk)
+    row = CouncilMember.objects.select_for_update(of=("self",)).select_related("council__place").get(pk=member.pk)
     council = row.council
     _require_manage(actor, council.place.path)
     before = {"display_name": row.display_name, "role": row.role, "sector": row.sector, "weight": row.weight,
@@ -390,7 +390,7 @@ def _active_members(council: Council, on: date | None = None) -> Any:
 def do_end_membership(member: CouncilMember, *, actor: Any, on: date | None = None) -> CouncilMember:
     """End a member's term on ``on`` (default today): they drop out of meetings started after
     it; the rosters of meetings already held keep them."""
-    member = CouncilMember.objects.select_for_update().select_related("council__place").get(pk=member.pk)
+    member = CouncilMember.objects.select_for_update(of=("self",)).select_related("council__place").get(pk=member.pk)
     _require_manage(actor, member.council.place.path)
     on = on or timezone.localdate()
     if member.term_end is not None and member.term_end <= on:
@@ -445,7 +445,7 @@ def do_update_moderator(moderator: Moderator, *, actor: Any, display_name: str, 
                         active: bool) -> Moderator:
     """Correct a moderator's register entry, or stop (``active=False``) / resume them. A stopped
     moderator is not given new meetings; meetings they chaired keep their record."""
-    row = Moderator.objects.select_for_update().select_related("place").get(pk=moderator.pk)
+    row = Moderator.objects.select_for_update(of=("self",)).select_related("place").get(pk=moderator.pk)
     _require_manage(actor, row.place.path)
     if place.pk != row.place_id:
         _require_manage(actor, place.path)
@@ -467,7 +467,7 @@ def do_update_moderator(moderator: Moderator, *, actor: Any, display_name: str, 
 @transaction.atomic
 def do_end_assignment(assignment: ModeratorAssignment, end: date, *, actor: Any) -> ModeratorAssignment:
     """Set (or bring forward) the day a moderator's assignment to a council ends."""
-    row = ModeratorAssignment.objects.select_for_update().select_related("council__place").get(pk=assignment.pk)
+    row = ModeratorAssignment.objects.select_for_update(of=("self",)).select_related("council__place").get(pk=assignment.pk)
     _require_manage(actor, row.council.place.path)
     if not isinstance(end, date):
         raise CouncilError("请填写结束日期。", field="end")

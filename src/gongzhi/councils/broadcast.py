@@ -1,9 +1,9 @@
 """Tell the live room that a meeting moved on.
 
-The message carries only the new version: each consumer reads the state it may show its own
-viewer (``queries.meeting_state_for``) from the cache or the database, so nothing secret or
-viewer-specific travels over the channel layer, and coalescing bursts (a tally changing with
-every vote) is the consumer's job.
+The message carries only the new version: each process's hub (``room.RoomHub``) reads the state
+every local viewer may see (``room.snapshot``) from the cache or the database, so nothing secret
+or viewer-specific travels over the channel layer, and coalescing bursts (a tally changing with
+every vote) is the hub's job. The end of a login is announced here too (``user_group``).
 """
 
 from __future__ import annotations
