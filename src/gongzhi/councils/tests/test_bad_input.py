@@ -175,3 +175,28 @@ def test_an_overlong_frame_is_refused_but_the_longest_motion_is_not(room: Simple
         await comm.disconnect()
 
     run(scenario)
+
+
+@pytest.mark.parametrize("body", [
+    {"action": "arrive"},
+    {"action": {"type": ["arrive"]}},
+    {"action": {"type": "move", "kind": {"a": 1}, "text": 5}},
+    {"action": {"type": "move", "kind": "divide", "text": "x", "parts": [[["a"]]]}},
+    {"action": {"type": "move", "kind": "suspend_rules", "text": "x", "rules": {"x": 1}, "speech_seconds": 1e308}},
+    {"action": {"type": "cast_vote", "choice": None}},
+    {"action": {"type": "recognize", "member": 10**30}},
+    {"action": {"type": "call_vote", "method": "\x00"}},
+    {"action": {"type": "arrive", "at": "2000-01-01T00:00:00", "actor": "mod-1"}},
+    {"action": {"type": "arrive"}, "expected_version": -1},
+    {"action": {"type": "arrive"}, "expected_version": 10**30},
+    {"action": {"type": "arrive"}, "on_behalf_of": "../../x"},
+    {"nothing": True},
+    [],
+])
+def test_api_action_nonsense_is_4xx(council: Any, body: Any) -> None:
+    member = Client()
+    member.force_login(council.users[0])
+    r = member.post(f"/api/v1/councils/meetings/{council.meeting.pk}/actions", body,
+                    content_type="application/json")
+    assert 400 <= r.status_code < 500, (r.status_code, r.content[:300])
+    assert r.json()["detail"]
