@@ -11,9 +11,10 @@ with the current state. Every stored event is broadcast (after commit) to the gr
 This module only speaks the protocol; what a viewer is shown and the fan-out live in
 ``councils/room.py``, which the pages and the API read too.
 
-A socket lives only as long as the login that opened it: every frame first re-checks the session
-(still there, unexpired, its user active); a logout closes the user's sockets at once through the
-hub; either way the close code is 4401. Bad frames (not JSON, nested past what the parser takes,
+A socket lives only as long as the login that opened it: every frame that reads or writes the
+meeting re-checks the session first (still there, unexpired, its user active), in the same worker
+call; a logout closes the user's sockets at once through the hub, and the hub re-checks listening
+sockets periodically; either way the close code is 4401. Bad frames (not JSON, nested past what the parser takes,
 too long, binary) are refused with a message and the socket stays open — never a 1011.
 """
 
@@ -56,6 +57,10 @@ MAX_REF_CHARS = 64
 
 
 # ------------------------------------------------------------------------------------- consumer
+
+
+class SessionEnded(Exception):
+    """The login that opened the socket is over (logged out, expired, deleted, user inactive)."""
 
 
 class MeetingConsumer(AsyncWebsocketConsumer):
@@ -106,6 +111,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         await self.send_state(kind="state", resumed=since.isdigit())
 
     def _snapshot_with_roster(self) -> tuple[int, dict[str, Any], dict[Any, dict[str, Any]], dict[str, str]]:
+        self._require_session()
         assert self.viewer is not None
         version, public, per = snapshot(self.meeting_id, [self.viewer])
         # The roster is frozen when the meeting starts; a socket opened before then learns it here.
@@ -130,18 +136,22 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         self.pending = None
         await self.close(code=SESSION_ENDED)
 
-    async def _session_alive(self) -> bool:
-        if self.ended:
-            return False
-        if self.session_key is None:
-            return True  # authenticated in-process without a session: nothing to re-check
-        return bool(await database_sync_to_async(session_valid)(self.session_key, self.user_id))
+    def _require_session(self) -> None:
+        """Raise :class:`SessionEnded` if the login behind this socket is over. Called at the top
+        of the worker-thread call each frame makes anyway (the action, the resync read), so the
+        check costs two primary-key reads and no extra hop to the one database thread."""
+        if self.session_key is not None and not session_valid(self.session_key, self.user_id):
+            raise SessionEnded
 
     # ------------------------------------------------------------------------------ outgoing
 
     async def send_state(self, *, kind: str = "state", resumed: bool = False, extra: dict[str, Any] | None = None) -> None:
         assert self.viewer is not None
-        version, public, per, self.roster = await database_sync_to_async(self._snapshot_with_roster)()
+        try:
+            version, public, per, self.roster = await database_sync_to_async(self._snapshot_with_roster)()
+        except SessionEnded:
+            await self.end_session()
+            return
         message = {"type": kind, "version": version, "state": public, "you": per[self.viewer.key],
                    "roster": self.roster, "resumed": resumed, **(extra or {})}
         await self.send(text_data=json.dumps(message, ensure_ascii=False, separators=(",", ":")))
@@ -176,8 +186,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
     # ------------------------------------------------------------------------------ incoming
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if not await self._session_alive():
-            await self.end_session()
+        if self.ended:
             return
         if text_data is None:
             await self.reply({"type": "refused", "rule": "invalid", "message": "消息应为 JSON 文本。"})
@@ -216,6 +225,9 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         try:
             result = await database_sync_to_async(self._apply)(content.get("action"), user, expected,
                                                                content.get("on_behalf_of"))
+        except SessionEnded:
+            await self.end_session()
+            return
         except actions.StaleAction as exc:
             await self.send_state(kind="resync", extra={"id": ref, "rule": "stale_version",
                                                         "message": _message(exc)})
@@ -243,6 +255,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             self.hub.note(version, kinds)
 
     def _apply(self, action: Any, user: Any, expected: int | None, on_behalf_of: Any) -> Any:
+        self._require_session()
         meeting = Meeting.objects.filter(pk=self.meeting_id).first()
         if meeting is None:
             raise Http404("没有找到该会议")
