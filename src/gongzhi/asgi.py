@@ -10,12 +10,23 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gongzhi.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.generic.websocket import AsyncWebsocketConsumer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.urls import re_path  # noqa: E402
 
 from gongzhi.core.registry import REGISTRY  # noqa: E402
 
-websocket_urlpatterns: list = list(getattr(REGISTRY, "websocket_routes", []))
+
+class NoSuchSocket(AsyncWebsocketConsumer):
+    """Any path no app serves: the handshake is refused with 4404. Without this, Channels'
+    URLRouter raises for an unknown path and the server answers with an error (a 500 / 1011)."""
+
+    async def connect(self) -> None:
+        await self.close(code=4404)
+
+
+websocket_urlpatterns: list = [*getattr(REGISTRY, "websocket_routes", []), re_path(r"", NoSuchSocket.as_asgi())]
 
 application = ProtocolTypeRouter(
     {

@@ -11,7 +11,7 @@ without applying anything.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -332,7 +332,7 @@ class Meeting:
         out: list[Outcome] = []
         self._flag_overrun(event.at, out)
         appealable, redo = self.appealable, self.redo
-        out.extend(getattr(self, f"_do_{event.action.value}")(event))
+        out.extend(HANDLERS[event.action].apply(self, event))
         # An appeal and a division of the assembly must come at once: any other event closes the
         # window (RONR §24, §29).
         if self.appealable == appealable:
@@ -349,7 +349,7 @@ class Meeting:
     def check(self, event: Event) -> None:
         """Raise the :class:`ProcedureError` that ``push(event)`` would raise, or return None."""
         self._check_common(event)
-        getattr(self, f"_check_{event.action.value}")(event)
+        HANDLERS[event.action].check(self, event)
 
     def is_legal(self, event: Event) -> bool:
         try:
@@ -1320,6 +1320,44 @@ class Meeting:
         for other in self.present:
             yield HandOverChair(to=other, **a)
         yield DeclareAdjourned(**a)
+
+
+@dataclass(frozen=True, slots=True)
+class Handler:
+    """How the engine takes one kind of event: ``check`` raises the refusal (changing nothing),
+    ``apply`` changes the meeting and returns what happened."""
+
+    check: Callable[[Meeting, Any], None]
+    apply: Callable[[Meeting, Any], list[Outcome]]
+
+
+# Every action the engine knows, with its check and its effect: an explicit table rather than a
+# method name built from the action at run time, so reading it shows where an action is handled
+# and an action without handlers fails at import, not in the middle of a meeting.
+HANDLERS: dict[ActionKind, Handler] = {
+    ActionKind.CALL_TO_ORDER: Handler(Meeting._check_call_to_order, Meeting._do_call_to_order),
+    ActionKind.ARRIVE: Handler(Meeting._check_arrive, Meeting._do_arrive),
+    ActionKind.LEAVE: Handler(Meeting._check_leave, Meeting._do_leave),
+    ActionKind.MOVE: Handler(Meeting._check_move, Meeting._do_move),
+    ActionKind.SECOND: Handler(Meeting._check_second, Meeting._do_second),
+    ActionKind.STATE_QUESTION: Handler(Meeting._check_state_question, Meeting._do_state_question),
+    ActionKind.NO_SECOND: Handler(Meeting._check_no_second, Meeting._do_no_second),
+    ActionKind.WITHDRAW: Handler(Meeting._check_withdraw, Meeting._do_withdraw),
+    ActionKind.REQUEST_FLOOR: Handler(Meeting._check_request_floor, Meeting._do_request_floor),
+    ActionKind.RECOGNIZE: Handler(Meeting._check_recognize, Meeting._do_recognize),
+    ActionKind.SPEAK: Handler(Meeting._check_speak, Meeting._do_speak),
+    ActionKind.YIELD_FLOOR: Handler(Meeting._check_yield_floor, Meeting._do_yield_floor),
+    ActionKind.CUT_OFF: Handler(Meeting._check_cut_off, Meeting._do_cut_off),
+    ActionKind.RULE: Handler(Meeting._check_rule, Meeting._do_rule),
+    ActionKind.CALL_VOTE: Handler(Meeting._check_call_vote, Meeting._do_call_vote),
+    ActionKind.CAST_VOTE: Handler(Meeting._check_cast_vote, Meeting._do_cast_vote),
+    ActionKind.ANNOUNCE_RESULT: Handler(Meeting._check_announce_result, Meeting._do_announce_result),
+    ActionKind.HAND_OVER_CHAIR: Handler(Meeting._check_hand_over_chair, Meeting._do_hand_over_chair),
+    ActionKind.DECLARE_ADJOURNED: Handler(Meeting._check_declare_adjourned, Meeting._do_declare_adjourned),
+}
+_missing = set(ActionKind) - set(HANDLERS)
+if _missing:  # pragma: no cover - a programming error, caught on import
+    raise RuntimeError(f"procedure: no handler for {sorted(_missing)}")
 
 
 def replay(

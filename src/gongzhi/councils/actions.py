@@ -18,8 +18,6 @@ votes (RONR: only when decisive; 南塘: last) and a chair who wants to debate h
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -30,7 +28,7 @@ from django.utils import timezone
 from gongzhi.accounts.enums import Role
 from gongzhi.accounts.scope import is_administrator, path_in_scope
 from gongzhi.core.audit import record_event
-from gongzhi.core.errors import ActionError
+from gongzhi.core.errors import ActionError, ConflictError, NotAllowedError
 from gongzhi.councils import engine as eng
 from gongzhi.councils.broadcast import broadcast_meeting
 from gongzhi.councils.domain.codec import (
@@ -40,6 +38,9 @@ from gongzhi.councils.domain.codec import (
     outcome_to_dict,
     to_jsonable,
 )
+from gongzhi.councils.domain.digest import minutes_digest
+from gongzhi.councils.domain.roster import moderator_member_id, participant_id, roster_entry
+from gongzhi.councils.domain.state import meeting_state
 from gongzhi.councils.enums import (
     ComplaintStatus,
     CouncilKind,
@@ -90,10 +91,11 @@ class CouncilError(ActionError):
     code = "council"
 
 
-class NotAllowed(CouncilError):
-    """The actor may not do this here (role, jurisdiction, or the object's state)."""
+class NotAllowed(CouncilError, NotAllowedError):
+    """The actor may not do this here (role, jurisdiction, or the object's state): 403."""
 
     code = "not_allowed"
+    status = 403
 
 
 class ActionRefused(CouncilError):
@@ -106,21 +108,24 @@ class ActionRefused(CouncilError):
     code = "refused"
 
     def __init__(self, rule: str, message_zh: str, message_en: str = "", *, field: str = "") -> None:
-        super().__init__(message_zh, field=field, code="refused")
+        # ``rule`` and ``message_en`` travel beside ``detail`` in an API answer (``error_body``).
+        super().__init__(message_zh, field=field, code="refused",
+                         extra={"rule": rule, "message_en": message_en or message_zh})
         self.rule = rule
         self.message_zh = message_zh
         self.message_en = message_en or message_zh
 
 
-class StaleAction(CouncilError):
-    """The client acted on an old screen: ``current_version`` is where the meeting is now."""
+class StaleAction(CouncilError, ConflictError):
+    """The client acted on an old screen: ``current_version`` is where the meeting is now (409)."""
 
     code = "stale"
+    status = 409
 
     def __init__(self, current_version: int, expected_version: int | None = None) -> None:
         super().__init__(
             f"会议状态已更新（当前第{current_version}步，你基于第{expected_version}步），请刷新后重试。",
-            code="stale",
+            code="stale", field="expected_version", extra={"current_version": current_version},
         )
         self.current_version = current_version
         self.expected_version = expected_version
@@ -255,11 +260,7 @@ def do_create_council(name: str, place: Any, profile: RuleProfileRecord, *, acto
                       kind: str = CouncilKind.RESIDENTS, weighted: bool = False,
                       organisation: Any = None) -> Council:
     _require_manage(actor, place.path)
-    name = _text(name, "name", "议事会名称", 120)
-    if kind not in CouncilKind.values:
-        raise CouncilError("议事会类型无效。", field="kind")
-    if weighted and kind != CouncilKind.SHAREHOLDERS:
-        raise CouncilError("只有股东大会按股份表决。", field="weighted")
+    name = _council_fields(name, kind, weighted)
     council = Council.objects.create(name=name, place=place, profile=profile, kind=kind, weighted=weighted,
                                      organisation=organisation)
     record_event("council.create", actor=_user_or_none(actor), obj=council, place_path=place.path,
@@ -272,15 +273,7 @@ def do_add_member(council: Council, display_name: str, *, actor: Any, user: Any 
                   role: str = MemberRole.MEMBER, sector: str = MemberSector.RESIDENT, weight: int = 1,
                   term_start: date | None = None, term_end: date | None = None) -> CouncilMember:
     _require_manage(actor, council.place.path)
-    display_name = _text(display_name, "display_name", "成员姓名", 60)
-    if role not in MemberRole.values:
-        raise CouncilError("成员角色无效。", field="role")
-    if sector not in MemberSector.values:
-        raise CouncilError("成员界别无效。", field="sector")
-    if not isinstance(weight, int) or weight < 1:
-        raise CouncilError("表决权数至少为 1。", field="weight")
-    if weight != 1 and not council.weighted:
-        raise CouncilError("本议事会一人一票，表决权数只能为 1。", field="weight")
+    display_name = _member_fields(council, display_name, role, sector, weight)
     term_start = term_start or timezone.localdate()
     if term_end is not None and term_end <= term_start:
         raise CouncilError("任期结束日须晚于开始日。", field="term_end")
@@ -293,6 +286,99 @@ def do_add_member(council: Council, display_name: str, *, actor: Any, user: Any 
     return member
 
 
+def _council_fields(name: str, kind: str, weighted: bool) -> str:
+    name = _text(name, "name", "议事会名称", 120)
+    if kind not in CouncilKind.values:
+        raise CouncilError("议事会类型无效。", field="kind")
+    if weighted and kind != CouncilKind.SHAREHOLDERS:
+        raise CouncilError("只有股东大会按股份表决。", field="weighted")
+    return name
+
+
+# Marks a keyword left out (None is a value: "no organisation", "no user").
+_KEEP: Any = object()
+
+
+@transaction.atomic
+def do_update_council(council: Council, *, actor: Any, name: str | None = None, place: Any = None,
+                      profile: RuleProfileRecord | None = None, kind: str | None = None,
+                      weighted: bool | None = None, organisation: Any = _KEEP,
+                      active: bool | None = None) -> Council:
+    """Change a council's settings. Meetings already started keep the roster and rules they froze;
+    moving a council to another place needs authority over both places."""
+    row = Council.objects.select_for_update(of=("self",)).select_related("place").get(pk=council.pk)
+    _require_manage(actor, row.place.path)
+    if place is not None and place.pk != row.place_id:
+        _require_manage(actor, place.path)
+    before = {"name": row.name, "place": row.place_id, "profile": row.profile_id, "kind": row.kind,
+              "weighted": row.weighted, "organisation": row.organisation_id, "active": row.active}
+    new_kind = kind if kind is not None else row.kind
+    new_weighted = weighted if weighted is not None else row.weighted
+    row.name = _council_fields(name if name is not None else row.name, new_kind, new_weighted)
+    if new_weighted != row.weighted and CouncilMember.objects.filter(council=row).exclude(weight=1).exists():
+        raise CouncilError("已有成员按股份计票，不能改为一人一票。", field="weighted")
+    row.kind, row.weighted = new_kind, new_weighted
+    if place is not None:
+        row.place = place
+    if profile is not None:
+        row.profile = profile
+    if organisation is not _KEEP:
+        row.organisation = organisation
+    if active is not None:
+        row.active = bool(active)
+    row.save()
+    after = {"name": row.name, "place": row.place_id, "profile": row.profile_id, "kind": row.kind,
+             "weighted": row.weighted, "organisation": row.organisation_id, "active": row.active}
+    record_event("council.update", actor=_user_or_none(actor), obj=row, place_path=row.place.path,
+                 before={k: v for k, v in before.items() if after[k] != v},
+                 after={k: v for k, v in after.items() if before[k] != v})
+    council.refresh_from_db()
+    return row
+
+
+def _member_fields(council: Council, display_name: str, role: str, sector: str, weight: Any) -> str:
+    display_name = _text(display_name, "display_name", "成员姓名", 60)
+    if role not in MemberRole.values:
+        raise CouncilError("成员角色无效。", field="role")
+    if sector not in MemberSector.values:
+        raise CouncilError("成员界别无效。", field="sector")
+    if isinstance(weight, bool) or not isinstance(weight, int) or weight < 1:
+        raise CouncilError("表决权数至少为 1。", field="weight")
+    if weight != 1 and not council.weighted:
+        raise CouncilError("本议事会一人一票，表决权数只能为 1。", field="weight")
+    return display_name
+
+
+@transaction.atomic
+def do_update_member(member: CouncilMember, *, actor: Any, display_name: str | None = None,
+                     role: str | None = None, sector: str | None = None, weight: int | None = None,
+                     user: Any = _KEEP) -> CouncilMember:
+    """Correct a member's record (name, role, sector, weight, account). Ending a term is
+    :func:`do_end_membership`; meetings already started keep the roster they froze."""
+    row = CouncilMember.objects.select_for_update(of=("self",)).select_related("council__place").get(pk=member.pk)
+    council = row.council
+    _require_manage(actor, council.place.path)
+    before = {"display_name": row.display_name, "role": row.role, "sector": row.sector, "weight": row.weight,
+              "user": row.user_id}
+    row.display_name = _member_fields(
+        council, display_name if display_name is not None else row.display_name, role or row.role,
+        sector or row.sector, weight if weight is not None else row.weight)
+    row.role, row.sector = role or row.role, sector or row.sector
+    row.weight = weight if weight is not None else row.weight
+    if user is not _KEEP and getattr(user, "pk", None) != row.user_id:
+        if user is not None and _active_members(council).filter(user=user).exclude(pk=row.pk).exists():
+            raise CouncilError("该用户已是本议事会的在任成员。", field="user")
+        row.user = user
+    row.save()
+    after = {"display_name": row.display_name, "role": row.role, "sector": row.sector, "weight": row.weight,
+             "user": row.user_id}
+    record_event("council.member.update", actor=_user_or_none(actor), obj=row, place_path=council.place.path,
+                 before={k: v for k, v in before.items() if after[k] != v},
+                 after={k: v for k, v in after.items() if before[k] != v})
+    member.refresh_from_db()
+    return row
+
+
 def _active_members(council: Council, on: date | None = None) -> Any:
     from django.db.models import Q
 
@@ -302,6 +388,9 @@ def _active_members(council: Council, on: date | None = None) -> Any:
 
 @transaction.atomic
 def do_end_membership(member: CouncilMember, *, actor: Any, on: date | None = None) -> CouncilMember:
+    """End a member's term on ``on`` (default today): they drop out of meetings started after
+    it; the rosters of meetings already held keep them."""
+    member = CouncilMember.objects.select_for_update(of=("self",)).select_related("council__place").get(pk=member.pk)
     _require_manage(actor, member.council.place.path)
     on = on or timezone.localdate()
     if member.term_end is not None and member.term_end <= on:
@@ -324,11 +413,7 @@ def do_register_moderator(user: Any, place: Any, *, actor: Any, display_name: st
                           certified_on: date | None = None) -> Moderator:
     """Enter a trained rules moderator in the register (or update their training record)."""
     _require_manage(actor, place.path)
-    if not isinstance(training_hours, int) or not 0 <= training_hours <= 2000:
-        raise CouncilError("培训学时应为 0 至 2000 之间的整数。", field="training_hours")
-    certificate_no = _text(certificate_no, "certificate_no", "证书编号", 40, required=False)
-    if certificate_no and certified_on is None:
-        raise CouncilError("有证书编号时请填写发证日期。", field="certified_on")
+    certificate_no = _moderator_fields(training_hours, certificate_no, certified_on)
     display_name = _text(display_name or getattr(user, "display_name", "") or user.get_username(),
                          "display_name", "主持人姓名", 60)
     moderator, created = Moderator.objects.get_or_create(
@@ -343,6 +428,60 @@ def do_register_moderator(user: Any, place: Any, *, actor: Any, display_name: st
                  before=before, after={"user": user.pk, "training_hours": training_hours,
                                        "certificate_no": certificate_no})
     return moderator
+
+
+def _moderator_fields(training_hours: Any, certificate_no: str, certified_on: date | None) -> str:
+    if isinstance(training_hours, bool) or not isinstance(training_hours, int) or not 0 <= training_hours <= 2000:
+        raise CouncilError("培训学时应为 0 至 2000 之间的整数。", field="training_hours")
+    certificate_no = _text(certificate_no, "certificate_no", "证书编号", 40, required=False)
+    if certificate_no and certified_on is None:
+        raise CouncilError("有证书编号时请填写发证日期。", field="certified_on")
+    return certificate_no
+
+
+@transaction.atomic
+def do_update_moderator(moderator: Moderator, *, actor: Any, display_name: str, place: Any, training_hours: int,
+                        trained_on: date | None, certificate_no: str, certified_on: date | None,
+                        active: bool) -> Moderator:
+    """Correct a moderator's register entry, or stop (``active=False``) / resume them. A stopped
+    moderator is not given new meetings; meetings they chaired keep their record."""
+    row = Moderator.objects.select_for_update(of=("self",)).select_related("place").get(pk=moderator.pk)
+    _require_manage(actor, row.place.path)
+    if place.pk != row.place_id:
+        _require_manage(actor, place.path)
+    certificate_no = _moderator_fields(training_hours, certificate_no, certified_on)
+    fields = {"display_name": _text(display_name, "display_name", "主持人姓名", 60), "place_id": place.pk,
+              "training_hours": training_hours, "trained_on": trained_on, "certificate_no": certificate_no,
+              "certified_on": certified_on, "active": bool(active)}
+    before = {k: getattr(row, k) for k in fields}
+    for k, v in fields.items():
+        setattr(row, k, v)
+    row.save()
+    changed = [k for k in fields if before[k] != fields[k]]
+    record_event("council.moderator.update", actor=_user_or_none(actor), obj=row, place_path=place.path,
+                 before={k: before[k] for k in changed}, after={k: fields[k] for k in changed})
+    moderator.refresh_from_db()
+    return row
+
+
+@transaction.atomic
+def do_end_assignment(assignment: ModeratorAssignment, end: date, *, actor: Any) -> ModeratorAssignment:
+    """Set (or bring forward) the day a moderator's assignment to a council ends."""
+    row = ModeratorAssignment.objects.select_for_update(of=("self",)).select_related("council__place").get(pk=assignment.pk)
+    _require_manage(actor, row.council.place.path)
+    if not isinstance(end, date):
+        raise CouncilError("请填写结束日期。", field="end")
+    if end <= row.start:
+        raise CouncilError("结束日须晚于开始日。", field="end")
+    before = row.end
+    row.end = end
+    row.save(update_fields=["end"])
+    record_event("council.moderator.assignment.end", actor=_user_or_none(actor), obj=row.council,
+                 place_path=row.council.place.path,
+                 after={"moderator": row.moderator_id, "end": end.isoformat(),
+                        "was": before.isoformat() if before else None})
+    assignment.refresh_from_db()
+    return row
 
 
 @transaction.atomic
@@ -423,6 +562,56 @@ def do_schedule_meeting(council: Council, title: str, scheduled_at: datetime, *,
     return meeting
 
 
+def _require_not_started(meeting: Meeting) -> None:
+    if meeting.status not in (MeetingStatus.SCHEDULED, MeetingStatus.NOTICED):
+        raise CouncilError("会议已经开始或已经结束，其安排不能再改。", field="status")
+
+
+@transaction.atomic
+def do_update_meeting(meeting: Meeting, *, actor: Any, title: str, scheduled_at: datetime, location: str = "",
+                      moderator: Moderator | None = None, secretary: Any = None,
+                      in_person: bool = False) -> Meeting:
+    """Change a meeting's arrangements before it starts (then its record is frozen)."""
+    row = Meeting.objects.select_for_update(of=("self",)).select_related("council__place").get(pk=meeting.pk)
+    _require_manage(actor, row.council.place.path, MANAGER_ROLES | {Role.COUNCIL_MODERATOR})
+    _require_not_started(row)
+    title = _text(title, "title", "会议名称", 160)
+    location = _text(location, "location", "地点", 160, required=False)
+    if scheduled_at is None or scheduled_at.tzinfo is None:
+        raise CouncilError("会议时间须带时区。", field="scheduled_at")
+    if moderator is not None and moderator.pk != row.moderator_id and not moderator.active:
+        raise CouncilError("该主持人已停用。", field="moderator")
+    fields = {"title": title, "scheduled_at": scheduled_at, "location": location,
+              "moderator_id": moderator.pk if moderator else None,
+              "secretary_id": secretary.pk if secretary else None, "in_person": bool(in_person)}
+    before = {k: getattr(row, k) for k in fields}
+    for k, v in fields.items():
+        setattr(row, k, v)
+    row.save(update_fields=[k.removesuffix("_id") for k in fields])
+    changed = [k for k in fields if before[k] != fields[k]]
+    record_event("council.meeting.update", actor=_user_or_none(actor), obj=row, place_path=row.council.place.path,
+                 before={k: before[k] for k in changed}, after={k: fields[k] for k in changed})
+    meeting.refresh_from_db()
+    return row
+
+
+@transaction.atomic
+def do_set_agenda(meeting: Meeting, items: list[tuple[str, str]], *, actor: Any) -> Meeting:
+    """Replace the agenda of a meeting that has not started (in the order given)."""
+    row = Meeting.objects.select_for_update(of=("self",)).select_related("council__place").get(pk=meeting.pk)
+    _require_manage(actor, row.council.place.path, MANAGER_ROLES | {Role.COUNCIL_MODERATOR})
+    _require_not_started(row)
+    clean = [(_text(t, "agenda", "议程", 200), _text(d, "agenda", "议程说明", 4000, required=False))
+             for t, d in items]
+    before = list(row.agenda.values_list("title", flat=True))
+    row.agenda.all().delete()
+    AgendaItem.objects.bulk_create(
+        [AgendaItem(meeting=row, order=i, title=t, description=d) for i, (t, d) in enumerate(clean, 1)])
+    record_event("council.meeting.agenda", actor=_user_or_none(actor), obj=row, place_path=row.council.place.path,
+                 before={"agenda": before}, after={"agenda": [t for t, _d in clean]})
+    return row
+
+
 @transaction.atomic
 def do_send_notice(meeting: Meeting, *, actor: Any) -> Meeting:
     """Give notice of the meeting to every member in office.
@@ -446,14 +635,10 @@ def do_send_notice(meeting: Meeting, *, actor: Any) -> Meeting:
     return meeting
 
 
-def moderator_member_id(moderator: Moderator) -> str:
-    return f"mod-{moderator.pk}"
-
-
 def _presiding(meeting: Meeting) -> tuple[str, dict[str, Any]]:
     if meeting.moderator is not None:
         mod = meeting.moderator
-        return moderator_member_id(mod), {"id": moderator_member_id(mod), "name": mod.display_name,
+        return moderator_member_id(mod.pk), {"id": moderator_member_id(mod.pk), "name": mod.display_name,
                                           "user_id": mod.user_id, "weight": 0, "voting": False,
                                           "role": "moderator", "sector": ""}
     chair = _active_members(meeting.council, timezone.localdate()).filter(role=MemberRole.CHAIR).first()
@@ -462,12 +647,44 @@ def _presiding(meeting: Meeting) -> tuple[str, dict[str, Any]]:
     return str(chair.pk), {}
 
 
+def presides(meeting: Meeting, user: Any) -> bool:
+    """Whether ``user`` is the presiding officer of ``meeting`` — the one rule, used by the
+    actions, the pages, the API and the sockets alike.
+
+    With a trained moderator it is the moderator. Without one it is the member in the chair: once
+    the meeting is in session the engine's chair (after a hand-over, whoever holds it now), before
+    that the council's chair in office, who will call the meeting to order.
+    """
+    if _is_system(user):
+        return True
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if meeting.moderator_id is not None:
+        return bool(meeting.moderator is not None and meeting.moderator.user_id == user.pk)
+    if meeting.roster:
+        member = participant_id(meeting, user)
+        if member is None:
+            return False
+        with eng.meeting_lock(meeting.pk):
+            # A cached engine ahead of this (possibly older) row is the newer truth; only when
+            # the process has none as recent is the log replayed.
+            engine = eng.cached(meeting.pk)
+            if engine is None or engine.version < meeting.version:
+                engine = eng.engine_at(meeting)
+            return bool(engine.chair == member)
+    return bool(_active_members(meeting.council).filter(user=user, role=MemberRole.CHAIR).exists())
+
+
+def runs_meeting(meeting: Meeting, user: Any) -> bool:
+    """Whether ``user``'s console runs the room (moderator console, recording for members who
+    have no phone, minutes): the presiding officer and the meeting's secretary."""
+    if meeting.secretary_id is not None and meeting.secretary_id == getattr(user, "pk", None):
+        return True
+    return presides(meeting, user)
+
+
 def _may_start(meeting: Meeting, actor: Any) -> bool:
-    if _may_manage(actor, meeting.council.place.path):
-        return True
-    if meeting.moderator is not None and meeting.moderator.user_id == actor.pk:
-        return True
-    return _active_members(meeting.council).filter(user=actor, role=MemberRole.CHAIR).exists()
+    return _may_manage(actor, meeting.council.place.path) or presides(meeting, actor)
 
 
 def do_start_meeting(meeting: Meeting, *, actor: Any, at: datetime | None = None) -> ActionResult:
@@ -507,32 +724,6 @@ def do_start_meeting(meeting: Meeting, *, actor: Any, at: datetime | None = None
 # ------------------------------------------------------------------------- the meeting room
 
 
-def participant_id(meeting: Meeting, user: Any) -> str | None:
-    """The roster id under which ``user`` acts in ``meeting`` (moderator first), or None."""
-    if user is None or _is_system(user) or not getattr(user, "is_authenticated", False):
-        return None
-    for entry in meeting.roster or []:
-        if entry.get("user_id") == user.pk:
-            return str(entry["id"])
-    return None
-
-
-def _roster_entry(meeting: Meeting, member_id: str) -> dict[str, Any] | None:
-    return next((r for r in meeting.roster or [] if str(r["id"]) == member_id), None)
-
-
-def _may_record_for_others(meeting: Meeting, actor: Any, acting_id: str | None) -> bool:
-    # The presiding moderator (or the meeting's secretary) keeps the record for members without a
-    # phone; the council chair may too when presiding without a moderator.
-    if acting_id is not None and acting_id.startswith("mod-"):
-        return True
-    if meeting.secretary_id is not None and meeting.secretary_id == getattr(actor, "pk", None):
-        return True
-    engine = eng.cached(meeting.pk)
-    chair = engine.chair if engine is not None else None
-    return acting_id is not None and acting_id == chair
-
-
 def do_record_attendance(meeting: Meeting, member_id: str, *, actor: Any, present: bool = True,
                          expected_version: int | None = None) -> ActionResult:
     """Sign a member in (``Arrive``) or out (``Leave``) — by themselves or by the moderator at the door."""
@@ -570,13 +761,13 @@ def do_apply_meeting_action(meeting: Meeting, action: dict[str, Any], *, actor: 
     actor_user = _user_or_none(actor)
     if on_behalf_of is not None:
         member_id = str(on_behalf_of)
-        entry = _roster_entry(meeting, member_id)
+        entry = roster_entry(meeting.roster, member_id)
         if entry is None or not entry.get("voting", True):
             raise ActionRefused("not_member", f"{member_id}不是本会成员。", f"{member_id} is not a member.")
         if not (meeting.in_person or cls in (Arrive, Leave)):
             raise ActionRefused("not_in_person", "只有现场模式下才能代成员记录操作。",
                                 "Recording for a member is only possible in in-person mode.")
-        if not (_is_system(actor) or _may_record_for_others(meeting, actor, acting_id)):
+        if not runs_meeting(meeting, actor):
             raise ActionRefused("not_chair", "只有主持人或记录员可以代成员记录。",
                                 "Only the chair or the secretary may record for a member.")
         recorded_by = actor_user
@@ -658,10 +849,9 @@ def _apply(meeting: Meeting, cls: type[Event], action: dict[str, Any], *, member
     eng.remember(row.pk, engine)
     row.version, row.status = seq, status
     meeting.version, meeting.status = seq, status
-    from gongzhi.councils.queries import meeting_state_for  # reads sit above writes (DESIGN.md §2)
-
     viewer = participant_id(row, recorded_by) if recorded_by is not None else member_id
-    return ActionResult(version=seq, outcomes=out, state=meeting_state_for(row, viewer))
+    # Still under the meeting lock: ``engine`` is the state just stored (same builder as queries').
+    return ActionResult(version=seq, outcomes=out, state=meeting_state(row, engine, viewer, timezone.now()))
 
 
 def _audit(meeting: Meeting, event: Event, outcomes: tuple[Outcome, ...], secret: bool, actor_user: Any,
@@ -702,14 +892,6 @@ def _audit(meeting: Meeting, event: Event, outcomes: tuple[Outcome, ...], secret
 # ----------------------------------------------------------------------------------- minutes
 
 
-def canonical_json(content: Any) -> bytes:
-    return json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
-
-
-def minutes_digest(content: Any) -> str:
-    return hashlib.sha256(canonical_json(content)).hexdigest()
-
-
 def minutes_content(meeting: Meeting) -> dict[str, Any]:
     """The minutes record: header facts plus the engine's minutes of the replayed log."""
     engine = eng.rebuild(meeting)
@@ -735,7 +917,7 @@ def minutes_content(meeting: Meeting) -> dict[str, Any]:
 def do_generate_minutes(meeting: Meeting, *, actor: Any) -> Minutes:
     """Fold the event log into minutes (draft). Regenerating resets approvals; approved minutes
     are final."""
-    if not (_may_start(meeting, actor) or (meeting.secretary_id and meeting.secretary_id == getattr(actor, "pk", None))):
+    if not (_may_manage(actor, meeting.council.place.path) or runs_meeting(meeting, actor)):
         raise NotAllowed("只有会议主持人、记录员或社区工作者可以生成纪要。")
     row = Meeting.objects.select_for_update(of=("self",)).select_related("council__place").get(pk=meeting.pk)
     if row.status != MeetingStatus.ADJOURNED:

@@ -3,12 +3,16 @@
 Status codes:
 
 * **404** — no such object, or one outside the caller's jurisdiction (never 403 for that).
+Every error answer has the platform's one shape (``gongzhi.core.errors.error_body``):
+``{"detail": [{"loc", "msg", "type", "field", "message", "code"}], ...}`` plus, beside
+``detail``, what a client can act on:
+
 * **409** — ``POST /meetings/{id}/actions`` with an ``expected_version`` the meeting has moved
-  past: ``{"detail": "...", "current_version": N}``; fetch the state (or ``/events?after=``) and
+  past (``code`` ``stale``, ``current_version``: N); fetch the state (or ``/events?after=``) and
   retry.
-* **422** — bad input, or an action the rules of order refuse: ``{"detail": "<中文>", "rule":
-  "<code>", "message_en": "..."}``. Nothing is stored.
-* **403** — the caller sees the meeting but may not do this (e.g. recording for others).
+* **422** — bad input, or an action the rules of order refuse (``code`` ``refused``, ``rule``: the
+  engine's code, ``message_en``). Nothing is stored.
+* **403** — the caller sees the meeting but may not do this.
 
 ``GET /minutes`` (approved minutes) is public and needs no token.
 """
@@ -22,6 +26,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from gongzhi.core.errors import ActionError, error_body
 from gongzhi.councils import actions, queries
 from gongzhi.councils.models import Council, Meeting, Minutes
 
@@ -34,19 +39,25 @@ DbId = Annotated[int, Field(ge=1, le=DB_INT)]
 # ------------------------------------------------------------------------------ schemas
 
 
-class DetailOut(Schema):
-    detail: str
+class ErrorItem(Schema):
+    loc: list[str | int]
+    msg: str
+    type: str
+    field: str = Field("", description="出错的字段")
+    message: str = Field("", description="中文说明")
+    code: str = Field("", description="错误代码：refused、stale、not_allowed……")
 
 
-class RefusedOut(Schema):
-    detail: str = Field(description="中文说明")
+class ErrorOut(Schema):
+    detail: list[ErrorItem]
+
+
+class RefusedOut(ErrorOut):
     rule: str = Field(description="被违反的规则代码，如 precedence、speech_limit、double_vote")
     message_en: str = ""
-    field: str = ""
 
 
-class StaleOut(Schema):
-    detail: str
+class StaleOut(ErrorOut):
     current_version: int
 
 
@@ -192,7 +203,7 @@ def meeting_state(request: HttpRequest, meeting_id: DbId) -> dict[str, Any]:
 
 @router.post(
     "/meetings/{meeting_id}/actions",
-    response={200: ActionOut, 403: DetailOut, 409: StaleOut, 422: RefusedOut},
+    response={200: ActionOut, 403: ErrorOut, 409: StaleOut, 422: RefusedOut},
     summary="在会议中操作（动议、附议、申请发言、表决……）",
 )
 def meeting_action(request: HttpRequest, meeting_id: DbId, body: ActionIn) -> Any:
@@ -202,12 +213,8 @@ def meeting_action(request: HttpRequest, meeting_id: DbId, body: ActionIn) -> An
             meeting, body.action, actor=request.user, expected_version=body.expected_version,
             on_behalf_of=body.on_behalf_of,
         )
-    except actions.StaleAction as exc:
-        return Status(409, {"detail": exc.message, "current_version": exc.current_version})
-    except actions.ActionRefused as exc:
-        return Status(422, {"detail": exc.message_zh, "rule": exc.rule, "message_en": exc.message_en, "field": exc.field})
-    except actions.NotAllowed as exc:
-        return Status(403, {"detail": exc.message})
+    except ActionError as exc:
+        return Status(exc.status, error_body(exc))
     return Status(200, {"version": result.version, "outcomes": result.outcomes, "state": result.state})
 
 

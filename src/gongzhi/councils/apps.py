@@ -29,4 +29,10 @@ class CouncilsConfig(AppConfig):
         for route in websocket_urlpatterns:
             if str(route.pattern) not in known:  # ready() may run more than once in tests
                 register_websocket_route(route)
+        # A logout closes the user's open meeting sockets in every process (broadcast.py).
+        from django.contrib.auth.signals import user_logged_out
+
+        from gongzhi.councils.broadcast import on_user_logged_out
+
+        user_logged_out.connect(on_user_logged_out, dispatch_uid="councils-close-sockets-on-logout")
         # --- end live meeting room ---

@@ -6,545 +6,61 @@ viewer. It sends ``{"action": {...}, "expected_version": n, "id": ...}``; the ac
 ``actions.do_apply_meeting_action`` in a worker thread and the client gets an ``ack``, a
 ``refused`` (rule + Chinese message, nothing stored) or, when its screen was stale, a ``resync``
 with the current state. Every stored event is broadcast (after commit) to the group
-``meeting-<id>`` as a bare version number.
+``meeting-<id>`` as a bare version number, which the process's hub (``room.RoomHub``) fans out.
 
-Fan-out and coalescing (FIELD-NOTES: ~2,000 channel-layer messages/s, and one broadcast per vote
-lost messages at 1,000 sockets): the group is joined once per process by a :class:`RoomHub`, not
-once per socket, so a vote costs one channel-layer message per process instead of one per socket.
-The hub keeps only the newest version it has been told about, reads the state once per version
-(one engine, shared by every local socket), and during an open ballot sends tally-only updates at
-most ``TALLY_INTERVAL`` apart; anything else — above all the announced result — goes out at once.
-A socket that is still busy with an earlier send keeps only the newest snapshot.
+This module only speaks the protocol; what a viewer is shown and the fan-out live in
+``councils/room.py``, which the pages and the API read too.
 
-Nothing is held only in memory: the state is always read from the event log (``engine.engine_at``
-replays ``MeetingEvent`` rows when its cache is behind), so after a restart reconnecting clients
-send their last version and get the state rebuilt from the log.
+A socket lives only as long as the login that opened it: every frame that reads or writes the
+meeting re-checks the session first (still there, unexpired, its user active), in the same worker
+call; a logout closes the user's sockets at once through the hub, and the hub re-checks listening
+sockets periodically; either way the close code is 4401. Bad frames (not JSON, nested past what the parser takes,
+too long, binary) are refused with a message and the socket stays open — never a 1011.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.layers import get_channel_layer
 from django.http import Http404
-from django.utils import timezone
 
-from procedure import (
-    MOTIONS,
-    AnnounceResult,
-    Arrive,
-    CallToOrder,
-    CallVote,
-    CastVote,
-    ChairRuling,
-    CutOff,
-    DeclareAdjourned,
-    Event,
-    Leave,
-    MotionKind,
-    MotionStatus,
-    Move,
-    NoSecond,
-    Recognize,
-    RequestFloor,
-    Second,
-    Speak,
-    Stance,
-    StateQuestion,
-    VoteChoice,
-    VoteMethod,
-    Withdraw,
-    YieldFloor,
-)
-from procedure import (
-    Meeting as Engine,
+from gongzhi.core.errors import ActionError
+from gongzhi.councils import actions, queries
+from gongzhi.councils.models import Meeting
+from gongzhi.councils.room import (
+    SESSION_ENDED,
+    RoomHub,
+    Viewer,
+    roster_of,
+    session_valid,
+    snapshot,
+    viewer_for,
 )
 
 log = logging.getLogger(__name__)
 
-# Tally-only updates during an open ballot go out at most this often (a few a second is what a
-# person can read; FIELD-NOTES measured the in-memory layer at ~2,000 messages/s in all).
-TALLY_INTERVAL = 0.3
-WATCH_SECONDS = 0.25  # one indexed read per meeting per process, four times a second
-# Outcomes that change nothing but the running count of a ballot.
-TALLY_OUTCOMES = frozenset({"VoteRecorded"})
 # A phone that sends more than this many actions a second is refused, not queued: every action is
 # a database transaction, and one stuck "vote" button must not starve the room.
 MAX_ACTIONS_PER_SECOND = 10
-# In-person mode lists every member with the actions the moderator may record for them; a
-# council is a few dozen people, this cap keeps a mis-configured huge roster from stalling.
-IN_PERSON_ROSTER_CAP = 200
-
-_METHODS_ZH = {
-    VoteMethod.SHOW_OF_HANDS: "举手表决",
-    VoteMethod.ROLL_CALL: "唱名表决",
-    VoteMethod.SECRET_BALLOT: "无记名投票",
-}
-_STATUS_ZH = {
-    MotionStatus.PROPOSED: "已提出，待附议/复述",
-    MotionStatus.PENDING: "审议中",
-    MotionStatus.VOTING: "表决中",
-    MotionStatus.ADOPTED: "通过",
-    MotionStatus.LOST: "未通过",
-    MotionStatus.RULED: "已裁定",
-    MotionStatus.WITHDRAWN: "已撤回",
-    MotionStatus.NOT_SECONDED: "无人附议",
-    MotionStatus.TABLED: "已搁置",
-    MotionStatus.POSTPONED: "已推迟",
-    MotionStatus.COMMITTED: "已付委",
-    MotionStatus.KILLED: "无限期推迟",
-    MotionStatus.NOT_CONSIDERED: "不予审议",
-    MotionStatus.DIVIDED: "已分拆",
-    MotionStatus.RESCINDED: "已撤销",
-    MotionStatus.QUEUED: "等待审议",
-}
-
-
-# ------------------------------------------------------------------------------- state projection
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _motion(engine: Engine, motion_id: str) -> dict[str, Any]:
-    m = engine.motions[motion_id]
-    spec = MOTIONS[m.kind]
-    return {
-        "id": m.id,
-        "kind": m.kind.value,
-        "kind_zh": spec.name_zh,
-        "text": m.text,
-        "mover": m.mover,
-        "seconder": m.seconder,
-        "status": m.status.value,
-        "status_zh": _STATUS_ZH.get(m.status, m.status.value),
-        "threshold": engine.threshold(m).value,
-        "debatable": engine.debatable(m),
-        "debate_closed": m.debate_closed,
-        "target": m.target,
-    }
-
-
-def public_state(engine: Engine, meeting: Any) -> dict[str, Any]:
-    """What every viewer may see: no names of how anyone voted before the result, no personal data.
-
-    Ids, not names: the roster (ids → names) is sent once with the first message, so a tally
-    update to a thousand phones stays a few hundred bytes.
-    """
-    speech = engine.speech
-    floor: dict[str, Any] | None = None
-    if engine.floor is not None:
-        top = engine.top
-        floor = {
-            "member": engine.floor,
-            "stance": (speech.stance.value if speech and speech.stance else
-                       engine.floor_stance.value if engine.floor_stance else None),
-            "speaking": speech is not None,
-            "started": _iso(speech.started) if speech else None,
-            "limit": engine.speech_limit_seconds(top) if top is not None else engine.profile.speech_seconds,
-            "number": speech.number if speech else None,
-        }
-    ballot: dict[str, Any] | None = None
-    if engine.ballot is not None:
-        b = engine.ballot
-        # Only how many have voted, not how: a running count sways those who have not voted
-        # yet; the chair announces ayes and noes together (南塘: ayes counted, then noes).
-        ballot = {
-            "motion_id": b.motion_id,
-            "method": b.method.value,
-            "method_zh": _METHODS_ZH[b.method],
-            "threshold": b.threshold.value,
-            "voted": len(b.voters),
-            "present": len(engine.present),
-            "closed": b.closed,
-        }
-    result: dict[str, Any] | None = None
-    decided = [m for m in engine.motions.values() if m.ballots]
-    if decided:
-        last = max(decided, key=lambda m: m.ballots[-1].announced_at)
-        record = last.ballots[-1]
-        r = record.result
-        result = {
-            "motion_id": last.id,
-            "kind_zh": MOTIONS[last.kind].name_zh,
-            "text": last.text,
-            "adopted": r.adopted,
-            "status": last.status.value,
-            "status_zh": _STATUS_ZH.get(last.status, last.status.value),
-            "ayes": r.ayes,
-            "noes": r.noes,
-            "abstentions": r.abstentions,
-            "ayes_weight": r.ayes_weight,
-            "noes_weight": r.noes_weight,
-            "threshold": r.threshold.value,
-            "reason": r.reason,
-            "method_zh": _METHODS_ZH[record.method],
-            "at": _iso(record.announced_at),
-        }
-    return {
-        "version": engine.version,
-        "meeting": meeting.pk,
-        "session": engine.session.value,
-        "chair": engine.chair,
-        "profile": engine.profile.name,
-        "in_person": bool(getattr(meeting, "in_person", False)),
-        "quorum": {"present": engine.present_weight(), "needed": engine.quorum_needed(),
-                   "has": engine.has_quorum(), "members": len(engine.members)},
-        "floor": floor,
-        "queue": [{"member": m, "stance": s.value if s else None} for m, s in engine.requests],
-        "stack": [_motion(engine, mid) for mid in engine.stack],
-        "ballot": ballot,
-        "result": result,
-        "speech_seconds": engine.profile.speech_seconds,
-        "abstentions_asked": engine.profile.abstentions_asked,
-        "stance_required": engine.profile.stance_required,
-    }
-
-
-def _probe(engine: Engine, event: Event) -> bool:
-    return engine.is_legal(event)
-
-
-def _member_probes(engine: Engine, member: str, at: datetime) -> list[tuple[str, Event]]:
-    """Candidate actions of one member (not the chair), cheap enough for a thousand phones.
-
-    ``Meeting.legal_events`` also tries handing the chair to every present member, which costs
-    ~6 ms a member in a room of 1,000; a member can never do that, so it is not asked here.
-    """
-    a: dict[str, Any] = {"actor": member, "at": at}
-    if engine.ballot is not None:
-        # During a vote only voting (and leaving) is in order (RONR §45): 5 checks, not 40.
-        return [*((f"cast_vote:{c.value}", CastVote(choice=c, **a)) for c in VoteChoice),
-                ("leave", Leave(**a)), ("arrive", Arrive(**a))]
-    probes: list[tuple[str, Event]] = [
-        ("arrive", Arrive(**a)), ("leave", Leave(**a)),
-        ("request_floor", RequestFloor(**a)), ("yield_floor", YieldFloor(**a)),
-        ("second", Second(**a)), ("withdraw", Withdraw(**a)),
-    ]
-    probes += [(f"speak:{s.value}" if s else "speak", Speak(stance=s, **a)) for s in (None, Stance.PRO, Stance.CON)]
-    for kind in MotionKind:
-        if kind in (MotionKind.TAKE_FROM_TABLE, MotionKind.RESCIND, MotionKind.RECONSIDER):
-            targets = _targets(engine, kind)
-            probes += [(f"move:{kind.value}:{t}", Move(kind=kind, text="…", target=t, **a)) for t in targets]
-            continue
-        probes.append((f"move:{kind.value}", Move(kind=kind, text="…", parts=("…", "…"),
-                                                  rules=("speech_limit",), speech_seconds=60, **a)))
-    return probes
-
-
-def _targets(engine: Engine, kind: MotionKind) -> list[str]:
-    if kind is MotionKind.TAKE_FROM_TABLE:
-        return list(engine.table)
-    if kind is MotionKind.RESCIND:
-        return [d.motion_id for d in engine.decided.values() if d.adopted and not d.rescinded]
-    return [d.motion_id for d in engine.decided.values() if d.this_meeting]
-
-
-def _chair_probes(engine: Engine, chair: str, at: datetime) -> list[tuple[str, Event]]:
-    a: dict[str, Any] = {"actor": chair, "at": at}
-    probes: list[tuple[str, Event]] = [
-        ("state_question", StateQuestion(**a)), ("no_second", NoSecond(**a)),
-        ("rule:true", ChairRuling(well_taken=True, **a)), ("rule:false", ChairRuling(well_taken=False, **a)),
-        ("announce_result", AnnounceResult(**a)), ("declare_adjourned", DeclareAdjourned(**a)),
-        ("call_to_order", CallToOrder(**a)),  # resumes after a recess
-    ]
-    probes += [(f"call_vote:{m.value}", CallVote(method=m, **a)) for m in VoteMethod]
-    probes += [(f"cut_off:{r}", CutOff(reason=r, **a)) for r in ("overrun", "off_topic", "personal_attack")]
-    probes += [(f"recognize:{m}", Recognize(member=m, **a)) for m, _ in engine.requests]
-    return probes
-
-
-def legal_for(engine: Engine, viewer: str | None, at: datetime | None = None) -> list[str]:
-    """Codes of the actions ``viewer`` may take now (``call_vote:secret_ballot``, ``move:amend``…).
-
-    Every code was checked by the engine itself (``Meeting.is_legal``), so the console can never
-    offer a button the rules forbid. ``call_to_order`` is offered only to the moderator.
-    """
-    if viewer is None:
-        return []
-    when = max(at or timezone.now(), engine.last_at or at or timezone.now())
-    out: list[str] = []
-    if viewer == engine.chair:
-        probes = _chair_probes(engine, viewer, when)
-        if viewer in engine.members:
-            probes += _member_probes(engine, viewer, when)
-    else:
-        probes = _member_probes(engine, viewer, when)
-    for code, event in probes:
-        if _probe(engine, event):
-            out.append(code)
-    return out
-
-
-def viewer_state(engine: Engine, viewer: str | None, *, moderator: bool = False,
-                 at: datetime | None = None) -> dict[str, Any]:
-    """The part of the state only ``viewer`` gets: who they are here and what they may do."""
-    you: dict[str, Any] = {"member": viewer, "chair": viewer is not None and viewer == engine.chair,
-                           "moderator": moderator}
-    if viewer is None:
-        you["legal"] = []
-        return you
-    legal = legal_for(engine, viewer, at)
-    you["legal"] = legal
-    you["present"] = viewer in engine.present
-    you["requested"] = any(m == viewer for m, _ in engine.requests)
-    you["voted"] = engine.ballot is not None and viewer in engine.ballot.voters
-    return you
-
-
-def in_person_rows(engine: Engine, at: datetime | None = None) -> list[dict[str, Any]]:
-    """For the moderator recording hands, speakers and votes of members without phones."""
-    rows = []
-    for member in list(engine.members)[:IN_PERSON_ROSTER_CAP]:
-        rows.append({"member": member, "present": member in engine.present,
-                     "legal": [c for c in legal_for(engine, member, at)
-                               if c.split(":")[0] in {"arrive", "leave", "request_floor", "speak",
-                                                      "yield_floor", "second", "cast_vote"}]})
-    return rows
-
-
-# ------------------------------------------------------------------------------------- adapters
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """Who is behind one socket: engine member id (or None) and whether they run the meeting."""
-
-    user_id: int
-    member: str | None
-    moderator: bool
-    projector: bool = False
-
-    @property
-    def key(self) -> tuple[str | None, bool]:
-        return (self.member, self.moderator)
-
-
-def runs_meeting(meeting: Any, user: Any) -> bool:
-    """The presiding moderator, the meeting's secretary, or — with no moderator — the council's
-    chair: the people whose console records for the room (``actions._may_record_for_others``)."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    if meeting.moderator_id is not None and meeting.moderator.user_id == user.pk:
-        return True
-    if meeting.secretary_id is not None and meeting.secretary_id == user.pk:
-        return True
-    if meeting.moderator_id is None:
-        from gongzhi.councils.enums import MemberRole
-        from gongzhi.councils.models import CouncilMember
-
-        return CouncilMember.objects.filter(council_id=meeting.council_id, user=user, role=MemberRole.CHAIR).exists()
-    return False
-
-
-def viewer_for(meeting: Any, user: Any, projector: bool = False) -> Viewer:
-    from gongzhi.councils.actions import participant_id
-
-    member = participant_id(meeting, user)
-    moderator = runs_meeting(meeting, user)
-    return Viewer(user.pk, None if projector else member, moderator and not projector, projector)
-
-
-def _empty_state(meeting: Any) -> dict[str, Any]:
-    # Not started yet: no roster is frozen, so there is no engine to ask (a meeting needs members).
-    return {"version": meeting.version, "meeting": meeting.pk, "session": "not_started", "chair": None,
-            "profile": "", "in_person": meeting.in_person,
-            "quorum": {"present": 0, "needed": 0, "has": False, "members": 0},
-            "floor": None, "queue": [], "stack": [], "ballot": None, "result": None,
-            "speech_seconds": 0, "abstentions_asked": True, "stance_required": False}
-
-
-def snapshot(meeting_id: int, viewers: list[Viewer]) -> tuple[int, dict[str, Any], dict[Any, dict[str, Any]]]:
-    """Read the state once for every local viewer (runs in a worker thread)."""
-    from gongzhi.councils import engine as store
-    from gongzhi.councils.models import Meeting
-
-    meeting = Meeting.objects.get(pk=meeting_id)
-    now = timezone.now()
-    per: dict[Any, dict[str, Any]] = {}
-    if not meeting.roster:
-        public = _empty_state(meeting)
-        for v in viewers:
-            per[v.key] = {"member": v.member, "chair": False, "moderator": v.moderator, "legal": [],
-                          "present": False, "requested": False, "voted": False}
-        public["server_now"] = now.isoformat()
-        public["status"] = meeting.status
-        return meeting.version, public, per
-    with store.meeting_lock(meeting_id):
-        engine = store.engine_at(meeting)
-        public = public_state(engine, meeting)
-        for v in viewers:
-            if v.key in per:
-                continue
-            you = viewer_state(engine, v.member, moderator=v.moderator, at=now)
-            if v.moderator and meeting.in_person:
-                you["in_person"] = in_person_rows(engine, now)
-            per[v.key] = you
-    public["server_now"] = now.isoformat()
-    public["status"] = meeting.status
-    return engine.version, public, per
-
-
-def roster_of(meeting: Any) -> dict[str, str]:
-    """Engine ids → display names (the frozen roster: members and the presiding moderator)."""
-    return {str(r["id"]): str(r.get("name") or r["id"]) for r in meeting.roster or []}
-
-
-# ------------------------------------------------------------------------------------------ hub
-
-
-class RoomHub:
-    """One per meeting per process (and event loop): the single subscriber to ``meeting-<id>``."""
-
-    _hubs: dict[tuple[int, int], RoomHub] = {}
-
-    def __init__(self, meeting_id: int) -> None:
-        self.meeting_id = meeting_id
-        self.group = f"meeting-{meeting_id}"
-        self.sockets: set[MeetingConsumer] = set()
-        self.target = 0  # newest version the group told us about
-        self.loaded = 0  # newest version we have read and handed to the sockets
-        self.tally_only = True  # every update since the last load only changed a ballot's count
-        self.last_push = 0.0
-        self.wake = asyncio.Event()
-        self.channel = ""
-        self.tasks: list[asyncio.Task[None]] = []
-
-    @classmethod
-    async def join(cls, consumer: MeetingConsumer, meeting_id: int) -> RoomHub:
-        key = (id(asyncio.get_running_loop()), meeting_id)
-        hub = cls._hubs.get(key)
-        if hub is None:
-            hub = cls._hubs[key] = cls(meeting_id)
-            await hub._start()
-        hub.sockets.add(consumer)
-        return hub
-
-    async def leave(self, consumer: MeetingConsumer) -> None:
-        self.sockets.discard(consumer)
-        if not self.sockets:
-            key = (id(asyncio.get_running_loop()), self.meeting_id)
-            if self._hubs.get(key) is self:
-                del self._hubs[key]
-            for task in self.tasks:
-                task.cancel()
-            await asyncio.gather(*self.tasks, return_exceptions=True)
-            layer = get_channel_layer()
-            if layer is not None and self.channel:
-                await layer.group_discard(self.group, self.channel)
-
-    async def _start(self) -> None:
-        layer = get_channel_layer()
-        assert layer is not None, "CHANNEL_LAYERS must be configured for the meeting room"
-        # The default prefix on purpose: channels_redis serves all of a process's "specific."
-        # channels from one Redis list, and a channel with another prefix starves behind it.
-        self.channel = await layer.new_channel()
-        await layer.group_add(self.group, self.channel)
-        loop = asyncio.get_running_loop()
-        self.tasks = [loop.create_task(self._listen()), loop.create_task(self._pump()),
-                      loop.create_task(self._watch())]
-
-    async def _listen(self) -> None:
-        layer = get_channel_layer()
-        assert layer is not None
-        while True:
-            message = await layer.receive(self.channel)
-            if message.get("type") == "meeting.update":
-                self.note(int(message.get("version", 0)), message.get("outcomes"))
-
-    async def _watch(self) -> None:
-        """Safety net: compare the meeting's stored version every WATCH_SECONDS.
-
-        A channel layer may drop a message (channels_redis drops group messages once a
-        process's list holds ``capacity`` of them, e.g. while this process is busy rendering
-        states for hundreds of phones); the stored version is the truth, so a room never stays
-        behind for longer than this.
-        """
-        from gongzhi.councils.models import Meeting
-
-        def stored() -> int:
-            return int(Meeting.objects.filter(pk=self.meeting_id).values_list("version", flat=True).first() or 0)
-
-        while True:
-            await asyncio.sleep(WATCH_SECONDS)
-            try:
-                version = await database_sync_to_async(stored)()
-            except Exception:
-                log.exception("meeting %s: version check failed", self.meeting_id)
-                continue
-            if version > self.target:
-                self.note(version)
-
-    def note(self, version: int, outcomes: Any = None) -> None:
-        """A newer version exists: remember only the newest (coalescing), wake the pump."""
-        if version <= self.target:
-            return
-        kinds = set(outcomes or ())
-        # Unknown outcomes (an older broadcaster) count as "not tally-only": never delay them.
-        if not kinds or not kinds <= TALLY_OUTCOMES:
-            self.tally_only = False
-        self.target = version
-        self.wake.set()
-
-    async def _pump(self) -> None:
-        while True:
-            await self.wake.wait()
-            self.wake.clear()
-            while self.loaded < self.target:
-                if self.tally_only:
-                    # A ballot's running count: at most one push per TALLY_INTERVAL. A non-tally
-                    # update (the result!) arriving meanwhile cuts the wait short.
-                    wait = self.last_push + TALLY_INTERVAL - time.monotonic()
-                    if wait > 0:
-                        try:
-                            await asyncio.wait_for(self._until_not_tally(), wait)
-                        except TimeoutError:
-                            pass
-                self.tally_only = True
-                try:
-                    await self.refresh()
-                except Exception:  # keep the room alive; the next update or a reconnect resyncs
-                    log.exception("meeting %s: reading the state failed", self.meeting_id)
-                    await asyncio.sleep(0.5)
-
-    async def _until_not_tally(self) -> None:
-        while self.tally_only:
-            await self.wake.wait()
-            self.wake.clear()
-
-    async def refresh(self) -> None:
-        sockets = list(self.sockets)
-        if not sockets:
-            return
-        version, public, per = await database_sync_to_async(snapshot)(
-            self.meeting_id, [s.viewer for s in sockets if s.viewer is not None])
-        self.loaded = max(self.loaded, version)
-        self.target = max(self.target, version)
-        self.last_push = time.monotonic()
-        # Encode the shared part once for the whole room; only the viewer's part differs.
-        shared = json.dumps(public, ensure_ascii=False, separators=(",", ":"))
-        encoded: dict[Any, str] = {}
-        for socket in sockets:
-            if socket.viewer is None:
-                continue
-            you = encoded.get(socket.viewer.key)
-            if you is None:
-                you = encoded[socket.viewer.key] = json.dumps(per[socket.viewer.key], ensure_ascii=False,
-                                                              separators=(",", ":"))
-            await socket.offer(version, shared, you)
+# The longest frame read: a motion's text is at most 4,000 characters (``domain/codec.py``), six
+# times that if a client escapes every one as ``\uXXXX``; anything longer is not a client of
+# ours, and not parsing it keeps a hostile frame from costing more than its length.
+MAX_FRAME_CHARS = 32_000
+# Client references (``id``) are echoed back: only short numbers and strings are.
+MAX_REF_CHARS = 64
 
 
 # ------------------------------------------------------------------------------------- consumer
+
+
+class SessionEnded(Exception):
+    """The login that opened the socket is over (logged out, expired, deleted, user inactive)."""
 
 
 class MeetingConsumer(AsyncWebsocketConsumer):
@@ -557,6 +73,10 @@ class MeetingConsumer(AsyncWebsocketConsumer):
     # a thousand of those loops timed out reading from Redis (bench/meeting.py).
     channel_layer_alias = "councils-room-sockets-use-the-hub"
 
+    user_id: int = 0
+    session_key: str | None = None
+    ended = False
+
     async def connect(self) -> None:
         self.meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
         self.sent_version = -1
@@ -566,9 +86,18 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         self.recent: list[float] = []
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=4401)  # before accept: the handshake is refused
+            await self.close(code=SESSION_ENDED)  # before accept: the handshake is refused
             return
-        query = parse_qs(self.scope.get("query_string", b"").decode())
+        self.user_id = user.pk
+        # Sockets from browsers come through AuthMiddlewareStack and carry the session they were
+        # opened with; it is re-checked on every frame and by the hub.
+        session = self.scope.get("session")
+        self.session_key = getattr(session, "session_key", None) if session is not None else None
+        if session is not None and self.session_key is None:
+            await self.close(code=SESSION_ENDED)
+            return
+        # Only ASCII words are read from the query; undecodable bytes are replaced, not a crash.
+        query = parse_qs(self.scope.get("query_string", b"").decode("utf-8", "replace"))
         projector = query.get("view", [""])[0] == "projector"
         try:
             self.meeting, self.viewer, self.roster = await database_sync_to_async(self._load)(user, projector)
@@ -582,8 +111,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         await self.send_state(kind="state", resumed=since.isdigit())
 
     def _snapshot_with_roster(self) -> tuple[int, dict[str, Any], dict[Any, dict[str, Any]], dict[str, str]]:
-        from gongzhi.councils.models import Meeting
-
+        self._require_session()
         assert self.viewer is not None
         version, public, per = snapshot(self.meeting_id, [self.viewer])
         # The roster is frozen when the meeting starts; a socket opened before then learns it here.
@@ -591,8 +119,6 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         return version, public, per, roster
 
     def _load(self, user: Any, projector: bool) -> tuple[Any, Viewer, dict[str, str]]:
-        from gongzhi.councils import queries
-
         meeting = queries.access_meeting(user, self.meeting_id)
         return meeting, viewer_for(meeting, user, projector), roster_of(meeting)
 
@@ -601,11 +127,31 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             await self.hub.leave(self)
             self.hub = None
 
+    async def end_session(self) -> None:
+        """The login that opened this socket ended: stop sending and close (4401). The server's
+        disconnect that follows takes the socket out of the hub."""
+        if self.ended:
+            return
+        self.ended = True
+        self.pending = None
+        await self.close(code=SESSION_ENDED)
+
+    def _require_session(self) -> None:
+        """Raise :class:`SessionEnded` if the login behind this socket is over. Called at the top
+        of the worker-thread call each frame makes anyway (the action, the resync read), so the
+        check costs two primary-key reads and no extra hop to the one database thread."""
+        if self.session_key is not None and not session_valid(self.session_key, self.user_id):
+            raise SessionEnded
+
     # ------------------------------------------------------------------------------ outgoing
 
     async def send_state(self, *, kind: str = "state", resumed: bool = False, extra: dict[str, Any] | None = None) -> None:
         assert self.viewer is not None
-        version, public, per, self.roster = await database_sync_to_async(self._snapshot_with_roster)()
+        try:
+            version, public, per, self.roster = await database_sync_to_async(self._snapshot_with_roster)()
+        except SessionEnded:
+            await self.end_session()
+            return
         message = {"type": kind, "version": version, "state": public, "you": per[self.viewer.key],
                    "roster": self.roster, "resumed": resumed, **(extra or {})}
         await self.send(text_data=json.dumps(message, ensure_ascii=False, separators=(",", ":")))
@@ -615,7 +161,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
 
     async def offer(self, version: int, shared: str, you: str) -> None:
         """The hub has a newer state. If a send is under way keep only the newest (coalescing)."""
-        if version <= self.sent_version:
+        if version <= self.sent_version or self.ended:
             return
         self.pending = (version, shared, you)
         if self.ready and not self.sending:
@@ -640,15 +186,25 @@ class MeetingConsumer(AsyncWebsocketConsumer):
     # ------------------------------------------------------------------------------ incoming
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.ended:
+            return
+        if text_data is None:
+            await self.reply({"type": "refused", "rule": "invalid", "message": "消息应为 JSON 文本。"})
+            return
+        if len(text_data) > MAX_FRAME_CHARS:
+            await self.reply({"type": "refused", "rule": "invalid",
+                              "message": f"消息过长（最多 {MAX_FRAME_CHARS} 个字符）。"})
+            return
         try:
-            content = json.loads(text_data or "")
-        except ValueError:
+            content = json.loads(text_data)
+        except (ValueError, RecursionError):
+            # RecursionError: nested deeper than the parser goes — bad input like any other.
             await self.reply({"type": "refused", "rule": "invalid", "message": "消息不是有效的 JSON。"})
             return
         if not isinstance(content, dict):
             await self.reply({"type": "refused", "rule": "invalid", "message": "消息应为 JSON 对象。"})
             return
-        ref = content.get("id")
+        ref = _ref(content.get("id"))
         if content.get("type") == "resync" or "action" not in content:
             await self.send_state(kind="resync", extra={"id": ref})
             return
@@ -661,8 +217,6 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         await self.act(content, ref)
 
     async def act(self, content: dict[str, Any], ref: Any) -> None:
-        from gongzhi.councils import actions
-
         expected = content.get("expected_version")
         if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int)):
             await self.reply({"type": "refused", "id": ref, "rule": "invalid", "message": "expected_version 应为整数。"})
@@ -671,18 +225,24 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         try:
             result = await database_sync_to_async(self._apply)(content.get("action"), user, expected,
                                                                content.get("on_behalf_of"))
+        except SessionEnded:
+            await self.end_session()
+            return
         except actions.StaleAction as exc:
             await self.send_state(kind="resync", extra={"id": ref, "rule": "stale_version",
                                                         "message": _message(exc)})
             return
-        except Exception as exc:
-            rule = getattr(exc, "rule", None)
-            if rule is None and not isinstance(exc, Http404 | PermissionError):
-                log.exception("meeting %s: action failed", self.meeting_id)
-                await self.reply({"type": "refused", "id": ref, "rule": "error", "message": "服务器出错，请重试。"})
-                return
-            await self.reply({"type": "refused", "id": ref, "rule": rule or "not_entitled",
+        except ActionError as exc:
+            await self.reply({"type": "refused", "id": ref, "rule": getattr(exc, "rule", exc.code),
                               "message": _message(exc), "message_en": getattr(exc, "message_en", "")})
+            return
+        except Http404 as exc:
+            await self.reply({"type": "refused", "id": ref, "rule": "not_entitled", "message": _message(exc)})
+            return
+        except Exception:
+            # A bug, not bad input: logged with its traceback; the socket stays open.
+            log.exception("meeting %s: action failed", self.meeting_id)
+            await self.reply({"type": "refused", "id": ref, "rule": "error", "message": "服务器出错，请重试。"})
             return
         version = int(getattr(result, "version", 0))
         await self.reply({"type": "ack", "id": ref, "version": version})
@@ -695,14 +255,25 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             self.hub.note(version, kinds)
 
     def _apply(self, action: Any, user: Any, expected: int | None, on_behalf_of: Any) -> Any:
-        from gongzhi.councils import actions
-        from gongzhi.councils.models import Meeting
-
-        meeting = Meeting.objects.get(pk=self.meeting_id)
+        self._require_session()
+        meeting = Meeting.objects.filter(pk=self.meeting_id).first()
+        if meeting is None:
+            raise Http404("没有找到该会议")
         return actions.do_apply_meeting_action(
             meeting, action if isinstance(action, dict) else {}, actor=user,
             expected_version=expected, on_behalf_of=str(on_behalf_of) if on_behalf_of else None,
         )
+
+
+def _ref(value: Any) -> int | str | None:
+    """The client's reference, echoed only if it is a plain short number or string."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int) and abs(value) < 2**53:
+        return value
+    if isinstance(value, str) and len(value) <= MAX_REF_CHARS:
+        return value
+    return None
 
 
 def _message(exc: BaseException) -> str:

@@ -29,7 +29,6 @@ from gongzhi.councils.domain.codec import event_from_dict, event_to_dict
 from gongzhi.councils.models import Meeting, MeetingEvent
 from procedure import (
     RONR,
-    CallVote,
     CastVote,
     Event,
     Member,
@@ -157,7 +156,3 @@ def _catch_up(meeting: Meeting, engine: Engine, version: int) -> Engine | None:
         forget(meeting.pk)  # the cached engine may be half-advanced: never reuse it
         return None
     return engine if engine.version == version else None
-
-
-def calls_secret_ballot(event: Event) -> bool:
-    return isinstance(event, CallVote) and event.method is VoteMethod.SECRET_BALLOT

@@ -155,7 +155,7 @@ def minutes_outline(minutes: Minutes) -> dict[str, Any]:
 
 def render_minutes_html(minutes: Minutes) -> str:
     """The minutes as an HTML fragment (include ``councils/minutes_doc.html`` in a page)."""
-    return render_to_string("councils/minutes_doc.html", {"minutes": minutes})
+    return render_to_string("councils/minutes_doc.html", {"minutes": minutes, "outline": minutes_outline(minutes)})
 
 
 # -------------------------------------------------------------------------------------- PDF

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.councils.enums import (
@@ -189,14 +188,6 @@ class Minutes(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meeting} 纪要"
-
-    @cached_property
-    def outline(self) -> dict[str, object]:
-        """Headings, paragraphs and tables for ``councils/minutes_doc.html`` (so a page can include
-        the template with only ``minutes`` in its context)."""
-        from gongzhi.councils.minutes import minutes_outline  # rendering sits above models
-
-        return minutes_outline(self)
 
 
 class NeutralityComplaint(models.Model):

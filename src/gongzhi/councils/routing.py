@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from django.urls import path
 
+from gongzhi.councils import converters  # noqa: F401  (registers ``council_pk``: out-of-range ids do not match)
 from gongzhi.councils.consumers import MeetingConsumer
 
 websocket_urlpatterns = [
-    path("ws/meetings/<int:meeting_id>/", MeetingConsumer.as_asgi()),
+    path("ws/meetings/<council_pk:meeting_id>/", MeetingConsumer.as_asgi()),
 ]

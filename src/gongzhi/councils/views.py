@@ -24,11 +24,11 @@ from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.errors import ActionError
 from gongzhi.councils import actions, queries
-from gongzhi.councils.consumers import roster_of, runs_meeting, snapshot, viewer_for
 from gongzhi.councils.enums import MeetingStatus, MinutesStatus
+from gongzhi.councils.room import roster_of, snapshot, viewer_for
 from procedure import MOTIONS
 
-# Labels of the action codes in ``legal`` (see consumers.legal_for); room.js reads them from
+# Labels of the action codes in ``legal`` (see room.legal_for); room.js reads them from
 # the page, so every word on a button goes through gettext like the rest of the interface.
 ACTION_LABELS: dict[str, Any] = {
     "arrive": _("签到（我已到场）"),
@@ -160,7 +160,7 @@ def _buttons(legal: list[str], roster: dict[str, str]) -> list[dict[str, str]]:
 @login_required
 def meeting_list(request: HttpRequest) -> HttpResponse:
     meetings = list(queries.meetings_for_user(request.user).select_related("council")[:100])
-    rows = [{"meeting": m, "runs": runs_meeting(m, request.user)} for m in meetings]
+    rows = [{"meeting": m, "runs": actions.runs_meeting(m, request.user)} for m in meetings]
     return render(request, "councils/meeting_list.html", {"rows": rows, "statuses": MeetingStatus})
 
 
@@ -173,7 +173,7 @@ def meeting_room(request: HttpRequest, meeting_id: int) -> HttpResponse:
 @login_required
 def moderator_console(request: HttpRequest, meeting_id: int) -> HttpResponse:
     meeting = queries.access_meeting(request.user, meeting_id)
-    if not runs_meeting(meeting, request.user):
+    if not actions.runs_meeting(meeting, request.user):
         raise Http404("只有本次会议的主持人或记录员可以使用主持台")
     if request.method == "POST":
         try:
@@ -198,9 +198,8 @@ def projector(request: HttpRequest, meeting_id: int) -> HttpResponse:
 def _minutes_context(minutes: Any) -> dict[str, Any]:
     from gongzhi.councils.minutes import minutes_outline
 
-    # minutes_doc.html reads ``minutes.outline`` (the rendering shared with the PDF and Word copies).
-    minutes.outline = minutes_outline(minutes)
-    return {"minutes": minutes, "meeting": minutes.meeting,
+    # minutes_doc.html reads ``outline`` (the rendering shared with the PDF and Word copies).
+    return {"minutes": minutes, "outline": minutes_outline(minutes), "meeting": minutes.meeting,
             "approved": minutes.status == MinutesStatus.APPROVED}
 
 

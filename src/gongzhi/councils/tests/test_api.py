@@ -44,10 +44,29 @@ def test_post_action_ok_stale_and_refused(room: Any) -> None:
     assert r.json()["version"] == 2 and r.json()["state"]["present"] == [room.ids[0]]
     r = c.post(url, {"action": {"type": "leave"}, "expected_version": 1}, content_type="application/json")
     assert r.status_code == 409 and r.json()["current_version"] == 2
+    assert r.json()["detail"][0]["code"] == "stale" and "刷新" in r.json()["detail"][0]["message"]
     r = c.post(url, {"action": {"type": "speak", "stance": "pro"}}, content_type="application/json")
     assert r.status_code == 422 and r.json()["rule"] in ("no_floor", "nothing_pending")
-    assert r.json()["detail"]
+    assert r.json()["detail"][0]["code"] == "refused" and r.json()["detail"][0]["message"]
+    assert r.json()["message_en"]
     assert MeetingEvent.objects.filter(meeting=room.meeting).count() == 2
+
+
+def test_action_errors_have_the_platforms_one_shape(room: Any) -> None:
+    """Every refusal is ``{"detail": [{"loc", "msg", "type", "field", "message", "code"}], ...}``."""
+    url = f"{BASE}/meetings/{room.meeting.pk}/actions"
+    member = client_for(room.users[0])
+    keys = {"loc", "msg", "type", "field", "message", "code"}
+    # Recording for another member is for the chair or the secretary only: 403.
+    r = member.post(url, {"action": {"type": "arrive"}, "on_behalf_of": room.ids[1]}, content_type="application/json")
+    assert r.status_code in (403, 422)
+    assert set(r.json()["detail"][0]) == keys
+    # An unknown action type names the field at fault.
+    r = member.post(url, {"action": {"type": "dance"}}, content_type="application/json")
+    assert r.status_code == 422 and set(r.json()["detail"][0]) == keys and r.json()["rule"] == "invalid"
+    # A secretary who is no member may not act for themselves: refused, one shape.
+    r = client_for(room.secretary).post(url, {"action": {"type": "arrive"}}, content_type="application/json")
+    assert r.status_code == 422 and set(r.json()["detail"][0]) == keys and r.json()["rule"] == "not_member"
 
 
 def test_events_after_for_resync(room: Any) -> None:

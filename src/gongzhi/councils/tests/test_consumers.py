@@ -339,7 +339,7 @@ def test_coalescing_drops_intermediate_tallies_never_the_result(transactional_db
 
 
 def test_hub_coalesces_a_burst_of_versions_to_the_newest() -> None:
-    from gongzhi.councils.consumers import RoomHub
+    from gongzhi.councils.room import RoomHub
 
     hub = RoomHub.__new__(RoomHub)
     hub.target, hub.tally_only = 5, True

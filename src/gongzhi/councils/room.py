@@ -1,0 +1,602 @@
+"""The live meeting room's hub: what each viewer is shown, and the one subscriber per meeting
+per process that fans updates out to the local sockets.
+
+Pages (``views``), the API and the websocket consumer (``consumers``) all read the room through
+this module, so a page's first paint and the socket's updates are the same projection. The
+consumer only speaks the protocol; everything about state and fan-out is here.
+
+Fan-out and coalescing (FIELD-NOTES: ~2,000 channel-layer messages/s, and one broadcast per vote
+lost messages at 1,000 sockets): the group is joined once per process by a :class:`RoomHub`, not
+once per socket, so a vote costs one channel-layer message per process instead of one per socket.
+The hub keeps only the newest version it has been told about, reads the state once per version
+(one engine, shared by every local socket), and during an open ballot sends tally-only updates at
+most ``TALLY_INTERVAL`` apart; anything else — above all the announced result — goes out at once.
+
+Sessions: a socket lives only as long as the login that opened it. The hub also subscribes to one
+group per user it has sockets for (``broadcast.user_group``), where a logout in any process is
+announced, and every ``SESSION_CHECK_SECONDS`` it re-checks the sessions of its sockets (a
+session deleted by deactivation or idle expiry announces nothing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import import_module
+from types import SimpleNamespace
+from typing import Any, Protocol
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.contrib import auth
+from django.utils import timezone
+
+from gongzhi.councils import engine as store
+from gongzhi.councils.actions import runs_meeting
+from gongzhi.councils.broadcast import group_name, user_group
+from gongzhi.councils.domain.roster import participant_id
+from gongzhi.councils.models import Meeting
+from procedure import (
+    MOTIONS,
+    AnnounceResult,
+    Arrive,
+    CallToOrder,
+    CallVote,
+    CastVote,
+    ChairRuling,
+    CutOff,
+    DeclareAdjourned,
+    Event,
+    Leave,
+    MotionKind,
+    MotionStatus,
+    Move,
+    NoSecond,
+    Recognize,
+    RequestFloor,
+    Second,
+    Speak,
+    Stance,
+    StateQuestion,
+    VoteChoice,
+    VoteMethod,
+    Withdraw,
+    YieldFloor,
+)
+from procedure import (
+    Meeting as Engine,
+)
+
+log = logging.getLogger(__name__)
+
+# Tally-only updates during an open ballot go out at most this often (a few a second is what a
+# person can read; FIELD-NOTES measured the in-memory layer at ~2,000 messages/s in all).
+TALLY_INTERVAL = 0.3
+WATCH_SECONDS = 0.25  # one indexed read per meeting per process, four times a second
+# Sockets that only listen (a projector, a phone lying on the table) send no frame whose check
+# would find their session gone; the hub re-checks them this often (two primary-key reads per
+# distinct session). A logout is announced at once through the user's group.
+SESSION_CHECK_SECONDS = 30.0
+# Close code of a socket whose login ended (the same one the handshake uses for "not logged in").
+SESSION_ENDED = 4401
+# Outcomes that change nothing but the running count of a ballot.
+TALLY_OUTCOMES = frozenset({"VoteRecorded"})
+# In-person mode lists every member with the actions the moderator may record for them; a
+# council is a few dozen people, this cap keeps a mis-configured huge roster from stalling.
+IN_PERSON_ROSTER_CAP = 200
+
+_METHODS_ZH = {
+    VoteMethod.SHOW_OF_HANDS: "举手表决",
+    VoteMethod.ROLL_CALL: "唱名表决",
+    VoteMethod.SECRET_BALLOT: "无记名投票",
+}
+_STATUS_ZH = {
+    MotionStatus.PROPOSED: "已提出，待附议/复述",
+    MotionStatus.PENDING: "审议中",
+    MotionStatus.VOTING: "表决中",
+    MotionStatus.ADOPTED: "通过",
+    MotionStatus.LOST: "未通过",
+    MotionStatus.RULED: "已裁定",
+    MotionStatus.WITHDRAWN: "已撤回",
+    MotionStatus.NOT_SECONDED: "无人附议",
+    MotionStatus.TABLED: "已搁置",
+    MotionStatus.POSTPONED: "已推迟",
+    MotionStatus.COMMITTED: "已付委",
+    MotionStatus.KILLED: "无限期推迟",
+    MotionStatus.NOT_CONSIDERED: "不予审议",
+    MotionStatus.DIVIDED: "已分拆",
+    MotionStatus.RESCINDED: "已撤销",
+    MotionStatus.QUEUED: "等待审议",
+}
+
+
+# ------------------------------------------------------------------------------- state projection
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _motion(engine: Engine, motion_id: str) -> dict[str, Any]:
+    m = engine.motions[motion_id]
+    spec = MOTIONS[m.kind]
+    return {
+        "id": m.id,
+        "kind": m.kind.value,
+        "kind_zh": spec.name_zh,
+        "text": m.text,
+        "mover": m.mover,
+        "seconder": m.seconder,
+        "status": m.status.value,
+        "status_zh": _STATUS_ZH.get(m.status, m.status.value),
+        "threshold": engine.threshold(m).value,
+        "debatable": engine.debatable(m),
+        "debate_closed": m.debate_closed,
+        "target": m.target,
+    }
+
+
+def public_state(engine: Engine, meeting: Any) -> dict[str, Any]:
+    """What every viewer may see: no names of how anyone voted before the result, no personal data.
+
+    Ids, not names: the roster (ids → names) is sent once with the first message, so a tally
+    update to a thousand phones stays a few hundred bytes.
+    """
+    speech = engine.speech
+    floor: dict[str, Any] | None = None
+    if engine.floor is not None:
+        top = engine.top
+        floor = {
+            "member": engine.floor,
+            "stance": (speech.stance.value if speech and speech.stance else
+                       engine.floor_stance.value if engine.floor_stance else None),
+            "speaking": speech is not None,
+            "started": _iso(speech.started) if speech else None,
+            "limit": engine.speech_limit_seconds(top) if top is not None else engine.profile.speech_seconds,
+            "number": speech.number if speech else None,
+        }
+    ballot: dict[str, Any] | None = None
+    if engine.ballot is not None:
+        b = engine.ballot
+        # Only how many have voted, not how: a running count sways those who have not voted
+        # yet; the chair announces ayes and noes together (南塘: ayes counted, then noes).
+        ballot = {
+            "motion_id": b.motion_id,
+            "method": b.method.value,
+            "method_zh": _METHODS_ZH[b.method],
+            "threshold": b.threshold.value,
+            "voted": len(b.voters),
+            "present": len(engine.present),
+            "closed": b.closed,
+        }
+    result: dict[str, Any] | None = None
+    decided = [m for m in engine.motions.values() if m.ballots]
+    if decided:
+        last = max(decided, key=lambda m: m.ballots[-1].announced_at)
+        record = last.ballots[-1]
+        r = record.result
+        result = {
+            "motion_id": last.id,
+            "kind_zh": MOTIONS[last.kind].name_zh,
+            "text": last.text,
+            "adopted": r.adopted,
+            "status": last.status.value,
+            "status_zh": _STATUS_ZH.get(last.status, last.status.value),
+            "ayes": r.ayes,
+            "noes": r.noes,
+            "abstentions": r.abstentions,
+            "ayes_weight": r.ayes_weight,
+            "noes_weight": r.noes_weight,
+            "threshold": r.threshold.value,
+            "reason": r.reason,
+            "method_zh": _METHODS_ZH[record.method],
+            "at": _iso(record.announced_at),
+        }
+    return {
+        "version": engine.version,
+        "meeting": meeting.pk,
+        "session": engine.session.value,
+        "chair": engine.chair,
+        "profile": engine.profile.name,
+        "in_person": bool(getattr(meeting, "in_person", False)),
+        "quorum": {"present": engine.present_weight(), "needed": engine.quorum_needed(),
+                   "has": engine.has_quorum(), "members": len(engine.members)},
+        "floor": floor,
+        "queue": [{"member": m, "stance": s.value if s else None} for m, s in engine.requests],
+        "stack": [_motion(engine, mid) for mid in engine.stack],
+        "ballot": ballot,
+        "result": result,
+        "speech_seconds": engine.profile.speech_seconds,
+        "abstentions_asked": engine.profile.abstentions_asked,
+        "stance_required": engine.profile.stance_required,
+    }
+
+
+def _probe(engine: Engine, event: Event) -> bool:
+    return engine.is_legal(event)
+
+
+def _member_probes(engine: Engine, member: str, at: datetime) -> list[tuple[str, Event]]:
+    """Candidate actions of one member (not the chair), cheap enough for a thousand phones.
+
+    ``Meeting.legal_events`` also tries handing the chair to every present member, which costs
+    ~6 ms a member in a room of 1,000; a member can never do that, so it is not asked here.
+    """
+    a: dict[str, Any] = {"actor": member, "at": at}
+    if engine.ballot is not None:
+        # During a vote only voting (and leaving) is in order (RONR §45): 5 checks, not 40.
+        return [*((f"cast_vote:{c.value}", CastVote(choice=c, **a)) for c in VoteChoice),
+                ("leave", Leave(**a)), ("arrive", Arrive(**a))]
+    probes: list[tuple[str, Event]] = [
+        ("arrive", Arrive(**a)), ("leave", Leave(**a)),
+        ("request_floor", RequestFloor(**a)), ("yield_floor", YieldFloor(**a)),
+        ("second", Second(**a)), ("withdraw", Withdraw(**a)),
+    ]
+    probes += [(f"speak:{s.value}" if s else "speak", Speak(stance=s, **a)) for s in (None, Stance.PRO, Stance.CON)]
+    for kind in MotionKind:
+        if kind in (MotionKind.TAKE_FROM_TABLE, MotionKind.RESCIND, MotionKind.RECONSIDER):
+            targets = _targets(engine, kind)
+            probes += [(f"move:{kind.value}:{t}", Move(kind=kind, text="…", target=t, **a)) for t in targets]
+            continue
+        probes.append((f"move:{kind.value}", Move(kind=kind, text="…", parts=("…", "…"),
+                                                  rules=("speech_limit",), speech_seconds=60, **a)))
+    return probes
+
+
+def _targets(engine: Engine, kind: MotionKind) -> list[str]:
+    if kind is MotionKind.TAKE_FROM_TABLE:
+        return list(engine.table)
+    if kind is MotionKind.RESCIND:
+        return [d.motion_id for d in engine.decided.values() if d.adopted and not d.rescinded]
+    return [d.motion_id for d in engine.decided.values() if d.this_meeting]
+
+
+def _chair_probes(engine: Engine, chair: str, at: datetime) -> list[tuple[str, Event]]:
+    a: dict[str, Any] = {"actor": chair, "at": at}
+    probes: list[tuple[str, Event]] = [
+        ("state_question", StateQuestion(**a)), ("no_second", NoSecond(**a)),
+        ("rule:true", ChairRuling(well_taken=True, **a)), ("rule:false", ChairRuling(well_taken=False, **a)),
+        ("announce_result", AnnounceResult(**a)), ("declare_adjourned", DeclareAdjourned(**a)),
+        ("call_to_order", CallToOrder(**a)),  # resumes after a recess
+    ]
+    probes += [(f"call_vote:{m.value}", CallVote(method=m, **a)) for m in VoteMethod]
+    probes += [(f"cut_off:{r}", CutOff(reason=r, **a)) for r in ("overrun", "off_topic", "personal_attack")]
+    probes += [(f"recognize:{m}", Recognize(member=m, **a)) for m, _ in engine.requests]
+    return probes
+
+
+def legal_for(engine: Engine, viewer: str | None, at: datetime | None = None) -> list[str]:
+    """Codes of the actions ``viewer`` may take now (``call_vote:secret_ballot``, ``move:amend``…).
+
+    Every code was checked by the engine itself (``Meeting.is_legal``), so the console can never
+    offer a button the rules forbid. ``call_to_order`` is offered only to the moderator.
+    """
+    if viewer is None:
+        return []
+    when = max(at or timezone.now(), engine.last_at or at or timezone.now())
+    out: list[str] = []
+    if viewer == engine.chair:
+        probes = _chair_probes(engine, viewer, when)
+        if viewer in engine.members:
+            probes += _member_probes(engine, viewer, when)
+    else:
+        probes = _member_probes(engine, viewer, when)
+    for code, event in probes:
+        if _probe(engine, event):
+            out.append(code)
+    return out
+
+
+def viewer_state(engine: Engine, viewer: str | None, *, moderator: bool = False,
+                 at: datetime | None = None) -> dict[str, Any]:
+    """The part of the state only ``viewer`` gets: who they are here and what they may do."""
+    you: dict[str, Any] = {"member": viewer, "chair": viewer is not None and viewer == engine.chair,
+                           "moderator": moderator}
+    if viewer is None:
+        you["legal"] = []
+        return you
+    legal = legal_for(engine, viewer, at)
+    you["legal"] = legal
+    you["present"] = viewer in engine.present
+    you["requested"] = any(m == viewer for m, _ in engine.requests)
+    you["voted"] = engine.ballot is not None and viewer in engine.ballot.voters
+    return you
+
+
+def in_person_rows(engine: Engine, at: datetime | None = None) -> list[dict[str, Any]]:
+    """For the moderator recording hands, speakers and votes of members without phones."""
+    rows = []
+    for member in list(engine.members)[:IN_PERSON_ROSTER_CAP]:
+        rows.append({"member": member, "present": member in engine.present,
+                     "legal": [c for c in legal_for(engine, member, at)
+                               if c.split(":")[0] in {"arrive", "leave", "request_floor", "speak",
+                                                      "yield_floor", "second", "cast_vote"}]})
+    return rows
+
+
+# ------------------------------------------------------------------------------------- adapters
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is behind one socket: engine member id (or None) and whether they run the meeting."""
+
+    user_id: int
+    member: str | None
+    moderator: bool
+    projector: bool = False
+
+    @property
+    def key(self) -> tuple[str | None, bool]:
+        return (self.member, self.moderator)
+
+
+def viewer_for(meeting: Any, user: Any, projector: bool = False) -> Viewer:
+    member = participant_id(meeting, user)
+    moderator = runs_meeting(meeting, user)
+    return Viewer(user.pk, None if projector else member, moderator and not projector, projector)
+
+
+def _empty_state(meeting: Any) -> dict[str, Any]:
+    # Not started yet: no roster is frozen, so there is no engine to ask (a meeting needs members).
+    return {"version": meeting.version, "meeting": meeting.pk, "session": "not_started", "chair": None,
+            "profile": "", "in_person": meeting.in_person,
+            "quorum": {"present": 0, "needed": 0, "has": False, "members": 0},
+            "floor": None, "queue": [], "stack": [], "ballot": None, "result": None,
+            "speech_seconds": 0, "abstentions_asked": True, "stance_required": False}
+
+
+def snapshot(meeting_id: int, viewers: list[Viewer]) -> tuple[int, dict[str, Any], dict[Any, dict[str, Any]]]:
+    """Read the state once for every local viewer (runs in a worker thread)."""
+    meeting = Meeting.objects.get(pk=meeting_id)
+    now = timezone.now()
+    per: dict[Any, dict[str, Any]] = {}
+    if not meeting.roster:
+        public = _empty_state(meeting)
+        for v in viewers:
+            per[v.key] = {"member": v.member, "chair": False, "moderator": v.moderator, "legal": [],
+                          "present": False, "requested": False, "voted": False}
+        public["server_now"] = now.isoformat()
+        public["status"] = meeting.status
+        return meeting.version, public, per
+    with store.meeting_lock(meeting_id):
+        engine = store.engine_at(meeting)
+        public = public_state(engine, meeting)
+        for v in viewers:
+            if v.key in per:
+                continue
+            you = viewer_state(engine, v.member, moderator=v.moderator, at=now)
+            if v.moderator and meeting.in_person:
+                you["in_person"] = in_person_rows(engine, now)
+            per[v.key] = you
+    public["server_now"] = now.isoformat()
+    public["status"] = meeting.status
+    return engine.version, public, per
+
+
+def roster_of(meeting: Any) -> dict[str, str]:
+    """Engine ids → display names (the frozen roster: members and the presiding moderator)."""
+    return {str(r["id"]): str(r.get("name") or r["id"]) for r in meeting.roster or []}
+
+
+# -------------------------------------------------------------------------------------- sessions
+
+
+def session_valid(session_key: str, user_id: int) -> bool:
+    """Whether the login ``session_key`` still exists, is unexpired and still belongs to the
+    active user ``user_id`` (Django's own check of a request's session: the backend refuses
+    inactive users, a changed password invalidates the session hash)."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    user = auth.get_user(SimpleNamespace(session=store))  # type: ignore[arg-type]
+    return bool(user.is_authenticated and user.pk == user_id and user.is_active)
+
+
+# ------------------------------------------------------------------------------------------ hub
+
+
+class RoomSocket(Protocol):
+    """What the hub needs of a socket (``consumers.MeetingConsumer``)."""
+
+    viewer: Viewer | None
+    user_id: int
+    # The login session that opened the socket; None when it was authenticated without one
+    # (in-process callers), in which case there is no session to re-check.
+    session_key: str | None
+
+    async def offer(self, version: int, shared: str, you: str) -> None: ...
+
+    async def end_session(self) -> None: ...
+
+
+class RoomHub:
+    """One per meeting per process (and event loop): the single subscriber to ``meeting-<id>``
+    and to the user groups of the people with a socket in the room."""
+
+    _hubs: dict[tuple[int, int], RoomHub] = {}
+
+    def __init__(self, meeting_id: int) -> None:
+        self.meeting_id = meeting_id
+        self.group = group_name(meeting_id)
+        self.sockets: set[RoomSocket] = set()
+        self.users: dict[int, int] = {}  # user id -> sockets of theirs here (their group is joined)
+        self.target = 0  # newest version the group told us about
+        self.loaded = 0  # newest version we have read and handed to the sockets
+        self.tally_only = True  # every update since the last load only changed a ballot's count
+        self.last_push = 0.0
+        self.wake = asyncio.Event()
+        self.channel = ""
+        self.started = asyncio.Event()  # the channel exists (a second socket may join meanwhile)
+        self.tasks: list[asyncio.Task[None]] = []
+
+    @classmethod
+    async def join(cls, consumer: RoomSocket, meeting_id: int) -> RoomHub:
+        key = (id(asyncio.get_running_loop()), meeting_id)
+        hub = cls._hubs.get(key)
+        if hub is None:
+            hub = cls._hubs[key] = cls(meeting_id)
+            await hub._start()
+        await hub.started.wait()
+        hub.sockets.add(consumer)
+        count = hub.users.get(consumer.user_id, 0)
+        hub.users[consumer.user_id] = count + 1
+        if count == 0:
+            layer = get_channel_layer()
+            assert layer is not None
+            await layer.group_add(user_group(consumer.user_id), hub.channel)
+        return hub
+
+    async def leave(self, consumer: RoomSocket) -> None:
+        if consumer not in self.sockets:
+            return
+        self.sockets.discard(consumer)
+        layer = get_channel_layer()
+        count = self.users.get(consumer.user_id, 1) - 1
+        if count <= 0:
+            self.users.pop(consumer.user_id, None)
+            if layer is not None and self.channel:
+                await layer.group_discard(user_group(consumer.user_id), self.channel)
+        else:
+            self.users[consumer.user_id] = count
+        if not self.sockets:
+            key = (id(asyncio.get_running_loop()), self.meeting_id)
+            if self._hubs.get(key) is self:
+                del self._hubs[key]
+            for task in self.tasks:
+                task.cancel()
+            current = asyncio.current_task()
+            await asyncio.gather(*(t for t in self.tasks if t is not current), return_exceptions=True)
+            if layer is not None and self.channel:
+                await layer.group_discard(self.group, self.channel)
+
+    async def _start(self) -> None:
+        layer = get_channel_layer()
+        assert layer is not None, "CHANNEL_LAYERS must be configured for the meeting room"
+        # The default prefix on purpose: channels_redis serves all of a process's "specific."
+        # channels from one Redis list, and a channel with another prefix starves behind it.
+        self.channel = await layer.new_channel()
+        await layer.group_add(self.group, self.channel)
+        loop = asyncio.get_running_loop()
+        self.tasks = [loop.create_task(self._listen()), loop.create_task(self._pump()),
+                      loop.create_task(self._watch()), loop.create_task(self._check_sessions())]
+        self.started.set()
+
+    async def _listen(self) -> None:
+        layer = get_channel_layer()
+        assert layer is not None
+        while True:
+            message = await layer.receive(self.channel)
+            if message.get("type") == "meeting.update":
+                self.note(int(message.get("version", 0)), message.get("outcomes"))
+            elif message.get("type") == "session.ended":
+                await self.end_sessions(message.get("user"), message.get("session_key"))
+
+    async def end_sessions(self, user_id: Any, session_key: Any = None) -> None:
+        """Close the sockets of ``user_id`` opened with ``session_key`` (every one of theirs when
+        the key is unknown)."""
+        for socket in [s for s in self.sockets if s.user_id == user_id]:
+            if session_key is None or socket.session_key in (None, session_key):
+                await socket.end_session()
+
+    async def _check_sessions(self) -> None:
+        """Close sockets whose login ended without a logout (deactivation, idle expiry, a
+        session deleted by another process): one check per distinct session, in a worker thread."""
+
+        def invalid(pairs: set[tuple[str, int]]) -> set[tuple[str, int]]:
+            return {pair for pair in pairs if not session_valid(*pair)}
+
+        while True:
+            await asyncio.sleep(SESSION_CHECK_SECONDS)
+            pairs = {(s.session_key, s.user_id) for s in self.sockets if s.session_key is not None}
+            if not pairs:
+                continue
+            try:
+                ended = await database_sync_to_async(invalid)(pairs)
+            except Exception:
+                log.exception("meeting %s: session check failed", self.meeting_id)
+                continue
+            for socket in [s for s in self.sockets if (s.session_key, s.user_id) in ended]:
+                await socket.end_session()
+
+    async def _watch(self) -> None:
+        """Safety net: compare the meeting's stored version every WATCH_SECONDS.
+
+        A channel layer may drop a message (channels_redis drops group messages once a
+        process's list holds ``capacity`` of them, e.g. while this process is busy rendering
+        states for hundreds of phones); the stored version is the truth, so a room never stays
+        behind for longer than this.
+        """
+        def stored() -> int:
+            return int(Meeting.objects.filter(pk=self.meeting_id).values_list("version", flat=True).first() or 0)
+
+        while True:
+            await asyncio.sleep(WATCH_SECONDS)
+            try:
+                version = await database_sync_to_async(stored)()
+            except Exception:
+                log.exception("meeting %s: version check failed", self.meeting_id)
+                continue
+            if version > self.target:
+                self.note(version)
+
+    def note(self, version: int, outcomes: Any = None) -> None:
+        """A newer version exists: remember only the newest (coalescing), wake the pump."""
+        if version <= self.target:
+            return
+        kinds = set(outcomes or ())
+        # Unknown outcomes (an older broadcaster) count as "not tally-only": never delay them.
+        if not kinds or not kinds <= TALLY_OUTCOMES:
+            self.tally_only = False
+        self.target = version
+        self.wake.set()
+
+    async def _pump(self) -> None:
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            while self.loaded < self.target:
+                if self.tally_only:
+                    # A ballot's running count: at most one push per TALLY_INTERVAL. A non-tally
+                    # update (the result!) arriving meanwhile cuts the wait short.
+                    wait = self.last_push + TALLY_INTERVAL - time.monotonic()
+                    if wait > 0:
+                        try:
+                            await asyncio.wait_for(self._until_not_tally(), wait)
+                        except TimeoutError:
+                            pass
+                self.tally_only = True
+                try:
+                    await self.refresh()
+                except Exception:  # keep the room alive; the next update or a reconnect resyncs
+                    log.exception("meeting %s: reading the state failed", self.meeting_id)
+                    await asyncio.sleep(0.5)
+
+    async def _until_not_tally(self) -> None:
+        while self.tally_only:
+            await self.wake.wait()
+            self.wake.clear()
+
+    async def refresh(self) -> None:
+        sockets = list(self.sockets)
+        if not sockets:
+            return
+        version, public, per = await database_sync_to_async(snapshot)(
+            self.meeting_id, [s.viewer for s in sockets if s.viewer is not None])
+        self.loaded = max(self.loaded, version)
+        self.target = max(self.target, version)
+        self.last_push = time.monotonic()
+        # Encode the shared part once for the whole room; only the viewer's part differs.
+        shared = json.dumps(public, ensure_ascii=False, separators=(",", ":"))
+        encoded: dict[Any, str] = {}
+        for socket in sockets:
+            if socket.viewer is None:
+                continue
+            you = encoded.get(socket.viewer.key)
+            if you is None:
+                you = encoded[socket.viewer.key] = json.dumps(per[socket.viewer.key], ensure_ascii=False,
+                                                              separators=(",", ":"))
+            await socket.offer(version, shared, you)
