@@ -11,11 +11,13 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
-from ninja.errors import HttpError
 from ninja.params.functions import Query
 from pydantic import Field
 
+from gongzhi.core.errors import NotFoundError
+from gongzhi.core.schemas import ErrorOut
 from gongzhi.places import queries
 from gongzhi.places.enums import PlaceKind
 from gongzhi.places.models import Place, PlaceChange
@@ -25,7 +27,7 @@ router = Router(tags=["places"])
 MAX_LIMIT = 500
 
 
-class PlaceRef(Schema):
+class PlaceBrief(Schema):
     code: str
     name: str
     kind: str
@@ -33,7 +35,7 @@ class PlaceRef(Schema):
     valid_to: date | None
 
 
-class PlaceOut(PlaceRef):
+class PlaceOut(PlaceBrief):
     kind_label: str
     name_en: str
     parent_code: str | None
@@ -60,35 +62,31 @@ class ChangeOut(Schema):
     kind: str
     kind_label: str
     effective: date
-    sources: list[PlaceRef]
-    targets: list[PlaceRef]
+    sources: list[PlaceBrief]
+    targets: list[PlaceBrief]
     note: str
     document_ref: str
 
 
 class PlaceDetail(PlaceOut):
     note: str
-    ancestors: list[PlaceRef]
-    children: list[PlaceRef]
+    ancestors: list[PlaceBrief]
+    children: list[PlaceBrief]
     names: list[NameOut]
-    predecessors: list[PlaceRef]
-    successors: list[PlaceRef]
+    predecessors: list[PlaceBrief]
+    successors: list[PlaceBrief]
 
 
 class LineageOut(Schema):
-    place: PlaceRef
+    place: PlaceBrief
     changes: list[ChangeOut]
-    predecessors: list[PlaceRef]
-    successors: list[PlaceRef]
-    current: list[PlaceRef] = Field(description="今天有效、由本单位演变而来的单位")
+    predecessors: list[PlaceBrief]
+    successors: list[PlaceBrief]
+    current: list[PlaceBrief] = Field(description="今天有效、由本单位演变而来的单位")
 
 
-class ErrorOut(Schema):
-    detail: str
-
-
-def _ref(p: Place) -> PlaceRef:
-    return PlaceRef(code=p.code, name=p.name, kind=p.kind, valid_from=p.valid_from, valid_to=p.valid_to)
+def _ref(p: Place) -> PlaceBrief:
+    return PlaceBrief(code=p.code, name=p.name, kind=p.kind, valid_from=p.valid_from, valid_to=p.valid_to)
 
 
 def _out(p: Place) -> dict[str, Any]:
@@ -120,10 +118,10 @@ def _change(c: PlaceChange) -> ChangeOut:
     )
 
 
-def _get(code: str) -> Place:
+def _get(code: str, field: str = "code") -> Place:
     place = queries.get_by_code(code)
     if place is None:
-        raise HttpError(404, f"区划代码 {code} 不存在")
+        raise NotFoundError(_("区划代码 %(code)s 不存在") % {"code": code[:40]}, field=field)
     return place
 
 
@@ -137,7 +135,7 @@ def list_places(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> PlacePage:
-    parent_place = _get(parent) if parent else None
+    parent_place = _get(parent, "parent") if parent else None
     qs = queries.list_places(kind=kind, parent=parent_place, as_of=as_of, search=q.strip())
     items = [PlaceOut(**_out(p)) for p in qs[offset : offset + limit]]
     return PlacePage(count=qs.count(), limit=limit, offset=offset, items=items)
