@@ -29,10 +29,12 @@ def _as_of(request: HttpRequest) -> tuple[date, str]:
 
 def tree(request: HttpRequest) -> HttpResponse:
     as_of, error = _as_of(request)
+    # A bad date still shows today's tree (with the message), but answers 400: bad input is 4xx.
     return render(
         request,
         "places/tree.html",
         {"as_of": as_of, "error": error, "roots": queries.place_tree(as_of, max_depth=COMMUNITY_DEPTH)},
+        status=400 if error else 200,
     )
 
 
