@@ -71,7 +71,7 @@ def test_backups_are_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         db.execute("CREATE TABLE t (x)")
     monkeypatch.setitem(settings.DATABASES["default"], "NAME", str(source))
     target = tmp_path / "backups"
-    call_command("backup", str(target), stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("backup", str(target), stdout=open("/dev/null", "w"))
     (backup,) = target.glob("gongzhi-*.sqlite3")
     assert _mode(target) == 0o700
     assert _mode(backup) == 0o600
