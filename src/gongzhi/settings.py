@@ -165,6 +165,9 @@ else:
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# The role choices, named here so that core (below every app) can label roles without importing
+# accounts — the way AUTH_USER_MODEL names the user model.
+GONGZHI_ROLE_CHOICES = "gongzhi.accounts.enums.Role"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
