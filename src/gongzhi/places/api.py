@@ -1,7 +1,9 @@
-"""Public read API of the administrative tree (``/api/v1/places``).
+"""API of the administrative tree (``/api/v1/places``).
 
-The tree is public data, so these endpoints take no authentication. Places are addressed by
-code, never by database id.
+The tree is public data, so the reads take no authentication. Merging and abolishing places are
+for administrators, within their jurisdiction (a place outside it answers 404, like an unknown
+code). Places are addressed by code, never by database id. Errors propagate to the one handler in
+``gongzhi/api.py``.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.params.functions import Query
 from pydantic import Field
 
 from gongzhi.core.errors import NotFoundError
 from gongzhi.core.schemas import ErrorOut
 from gongzhi.places import queries
+from gongzhi.places.actions import do_abolish_place, do_merge_places
 from gongzhi.places.enums import PlaceKind
 from gongzhi.places.models import Place, PlaceChange
 
@@ -141,6 +144,45 @@ def list_places(
     return PlacePage(count=qs.count(), limit=limit, offset=offset, items=items)
 
 
+# --- administrators: merge and abolish ---------------------------------------------------------
+# ``/merges`` is declared before ``/{code}``: the first matching URL pattern wins, and ``{code}``
+# would otherwise take "merges" for a place code (a GET-only route: 405).
+
+
+class MergeIn(Schema):
+    codes: list[Annotated[str, Field(max_length=40)]] = Field(
+        min_length=2, max_length=50, description="被合并单位的区划代码（同一上级、同一层级）"
+    )
+    effective: date = Field(description="生效日期（当日起由新单位承继）")
+    code: str = Field(max_length=40, description="新单位的区划代码（永不复用）")
+    name: str = Field(max_length=60, description="新单位名称")
+    note: str = Field("", max_length=500)
+    document_ref: str = Field("", max_length=120, description="批准文件文号")
+
+
+class AbolishIn(Schema):
+    effective: date = Field(description="生效日期（当日起不再有效）")
+    note: str = Field("", max_length=500)
+    document_ref: str = Field("", max_length=120, description="批准文件文号")
+
+
+@router.post(
+    "/merges", response={201: PlaceOut, 404: ErrorOut}, summary="Merge places into a new one (administrators)"
+)
+def merge_places(request: HttpRequest, payload: MergeIn) -> Status[PlaceOut]:
+    sources = [queries.access_place_to_change(request.user, c, field="codes") for c in payload.codes]
+    merged = do_merge_places(
+        sources,
+        payload.effective,
+        payload.code,
+        payload.name,
+        actor=request.user,
+        note=payload.note,
+        document_ref=payload.document_ref,
+    )
+    return Status(201, PlaceOut(**_out(merged)))
+
+
 @router.get(
     "/{code}", response={200: PlaceDetail, 404: ErrorOut}, auth=None, summary="One place with its history"
 )
@@ -172,3 +214,14 @@ def place_lineage(request: HttpRequest, code: str) -> LineageOut:
         successors=[_ref(p) for p in queries.successors(place)],
         current=[_ref(p) for p in queries.current_places_for(place)],
     )
+
+
+@router.post(
+    "/{code}/abolition", response={200: PlaceOut, 404: ErrorOut}, summary="Abolish a place (administrators)"
+)
+def abolish_place(request: HttpRequest, code: str, payload: AbolishIn) -> PlaceOut:
+    place = queries.access_place_to_change(request.user, code)
+    place = do_abolish_place(
+        place, payload.effective, actor=request.user, note=payload.note, document_ref=payload.document_ref
+    )
+    return PlaceOut(**_out(place))
