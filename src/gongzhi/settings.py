@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from gongzhi.core.files import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, private_dir, secure_var_dir
+
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
 
@@ -34,6 +36,7 @@ def env_int(name: str, default: int) -> int:
 
 # Everything the embedded mode writes (database, uploaded files, dev keys, logs) lives here.
 VAR_DIR = Path(env_str("GONGZHI_VAR_DIR", str(PROJECT_DIR / "var"))).resolve()
+private_dir(VAR_DIR)  # 0700 whatever the umask: it holds personal data and keys (core/files.py)
 
 DEV_SECRET_KEY = "django-insecure-gongzhi-development-only"  # noqa: S105 — refused in production below
 PRODUCTION = env_str("GONGZHI_MODE", "development") == "production"
@@ -57,6 +60,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "channels",
+    # The API docs page then uses ninja's bundled Swagger UI (its static files) instead of a CDN,
+    # which the CSP blocks and which an intranet cannot reach.
+    "ninja",
     "gongzhi.core",
     "gongzhi.places",
     "gongzhi.accounts",
@@ -118,7 +124,9 @@ if DATABASE_URL:
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
         }
 else:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)  # so any `gongzhi` command can open the database
+    # The database file is made (empty) 0600 before SQLite opens it, so it and its -wal/-shm are
+    # never world-readable (core/files.py).
+    secure_var_dir(VAR_DIR, SQLITE_PATH)
     _db = {
         # SQLite with writers queued on a file lock (core/db/sqlite3/base.py explains why).
         "ENGINE": "gongzhi.core.db.sqlite3",
@@ -160,6 +168,9 @@ else:
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# The role choices, named here so that core (below every app) can label roles without importing
+# accounts — the way AUTH_USER_MODEL names the user model.
+GONGZHI_ROLE_CHOICES = "gongzhi.accounts.enums.Role"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -228,6 +239,11 @@ WHITENOISE_USE_FINDERS = True  # serve from app folders too, so `collectstatic` 
 DOCUMENT_MAX_BYTES = env_int("GONGZHI_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
 DOCUMENT_ALLOWED_TYPES = ["application/pdf", "image/jpeg", "image/png"]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 15 * 1024 * 1024
+# Uploaded scans are ID cards and licences: readable by the service's user only.
+FILE_UPLOAD_PERMISSIONS = PRIVATE_FILE_MODE
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = PRIVATE_DIR_MODE
+if MEDIA_ROOT.is_relative_to(VAR_DIR):
+    private_dir(MEDIA_ROOT)
 
 # --- Worker and audit chain -------------------------------------------------------------------
 WORKER_POLL_SECONDS = float(env_str("GONGZHI_WORKER_POLL_SECONDS", "1.0"))
@@ -247,6 +263,9 @@ NINJA_PAGINATION_PER_PAGE = 50
 
 # The address printed on receipts' QR codes and in notices (the public progress page lives here).
 GONGZHI_PUBLIC_URL = env_str("GONGZHI_PUBLIC_URL", "http://127.0.0.1:8000")
+# The port `gongzhi run` serves websockets on (HTTP port + 1; it sets this variable for its
+# processes). Empty: sockets share the page's host and port (one ASGI server, or a proxy).
+GONGZHI_WS_PORT = env_str("GONGZHI_WS_PORT", "")
 GONGZHI_NOTIFY_BACKEND = env_str("GONGZHI_NOTIFY_BACKEND", "gongzhi.services.notify.ConsoleBackend")
 GONGZHI_SMS_URL = env_str("GONGZHI_SMS_URL", "")
 

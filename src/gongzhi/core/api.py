@@ -6,11 +6,13 @@ from datetime import date
 
 from django.db import connection
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
-from ninja.errors import HttpError
 
 from gongzhi.core.calendar import add_working_days
 from gongzhi.core.domain.identifiers import check_identifier
+from gongzhi.core.domain.workdays import FIRST_SUPPORTED, LAST_SUPPORTED
+from gongzhi.core.errors import ActionError
 
 router = Router(tags=["core"])
 
@@ -80,7 +82,11 @@ def calendar_deadline(
     start: date,
     working_days: int = Query(..., ge=0, le=3650),
 ) -> DeadlineOut:
-    if not (date(1900, 1, 1) <= start <= date(2200, 12, 31)):
-        raise HttpError(422, "start 超出支持范围（1900–2200） / start out of supported range")
+    if not FIRST_SUPPORTED <= start <= LAST_SUPPORTED:
+        raise ActionError(
+            _("受理日期应在 %(first)s 至 %(last)s 之间") % {"first": FIRST_SUPPORTED, "last": LAST_SUPPORTED},
+            field="start",
+            code="out_of_range",
+        )
     result = add_working_days(start, working_days)
     return DeadlineOut(start=start, working_days=working_days, deadline=result.deadline, provisional=result.provisional)

@@ -13,11 +13,9 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from gongzhi.core import registry
         from gongzhi.core.audit import seal_pending_events
-        from gongzhi.core.calendar import recompute_provisional_deadlines
 
         # The audit sealer is a periodic job of the worker loop, like any feature's job.
         registry.register_periodic("core.audit_seal", seal_pending_events)
-        registry.on_calendar_changed(recompute_provisional_deadlines)
         post_migrate.connect(_seed_calendar, sender=self)
 
 

@@ -19,7 +19,7 @@ from django.db import transaction
 
 from gongzhi.core.domain.workdays import DeadlineResult, WorkCalendar, calendar_from_rows
 from gongzhi.core.enums import CalendarSource, DayKind
-from gongzhi.core.models import CalendarDay, CalendarYear, Deadline
+from gongzhi.core.models import CalendarDay, CalendarYear
 
 _CACHE_SECONDS = 60  # other processes see admin edits within a minute; this process at once
 
@@ -49,39 +49,6 @@ def invalidate_calendar_cache() -> None:
 
 def add_working_days(start: date, working_days: int) -> DeadlineResult:
     return work_calendar().add_working_days(start, working_days)
-
-
-def set_deadline(
-    owner_type: str, owner_id: str, start: date, working_days: int, *, purpose: str = "limit", paused: int = 0
-) -> Deadline:
-    """Create or update the stored deadline of an object (call inside the caller's action)."""
-    result = add_working_days(start, working_days + paused)
-    deadline, _ = Deadline.objects.update_or_create(
-        owner_type=owner_type,
-        owner_id=owner_id,
-        purpose=purpose,
-        defaults={
-            "start": start,
-            "working_days": working_days,
-            "paused_working_days": paused,
-            "due": result.deadline,
-            "provisional": result.provisional,
-        },
-    )
-    return deadline
-
-
-def recompute_provisional_deadlines() -> int:
-    """Recompute every provisional deadline with the current calendar; returns how many changed."""
-    invalidate_calendar_cache()
-    cal = work_calendar()
-    changed = 0
-    for dl in Deadline.objects.filter(provisional=True).iterator():
-        result = cal.add_working_days(dl.start, dl.working_days + dl.paused_working_days)
-        if result.deadline != dl.due or result.provisional != dl.provisional:
-            Deadline.objects.filter(pk=dl.pk).update(due=result.deadline, provisional=result.provisional)
-            changed += 1
-    return changed
 
 
 # --- seeding and import ---------------------------------------------------------------------

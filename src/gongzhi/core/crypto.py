@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from gongzhi.core.files import private_dir, private_file
+
 
 @lru_cache(maxsize=1)
 def _keys() -> tuple[bytes, bytes]:
@@ -33,9 +35,10 @@ def _keys() -> tuple[bytes, bytes]:
             raise ImproperlyConfigured("GONGZHI_PII_KEY and GONGZHI_PII_INDEX_KEY must be set")
         path = settings.VAR_DIR / "dev-keys.json"
         if path.exists():
+            private_file(path)  # a file left by an older version may still be 0644
             data = json.loads(path.read_text())
         else:
-            settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+            private_dir(settings.VAR_DIR)
             data = {
                 "GONGZHI_PII_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
                 "GONGZHI_PII_INDEX_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),

@@ -56,6 +56,14 @@ class NotAllowedError(ActionError):
     status = 403
 
 
+class NotFoundError(ActionError):
+    """The object named does not exist, or lies outside the actor's jurisdiction (rendered 404 —
+    the same answer for both, so a guesser learns nothing)."""
+
+    code = "not_found"
+    status = 404
+
+
 class ConflictError(ActionError):
     """The step conflicts with the object's current state, e.g. a stale version (rendered 409)."""
 

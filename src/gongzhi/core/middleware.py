@@ -2,14 +2,34 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
 
 # No inline scripts or styles anywhere, so the policy can forbid them: every asset is local.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "font-src 'self'; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; "
+    "font-src 'self'; connect-src {connect}; frame-ancestors 'none'; base-uri 'self'; "
     "form-action 'self'; object-src 'none'"
 )
+
+
+def connect_sources(request: HttpRequest) -> str:
+    """``'self'`` plus websockets to our own host only: on the socket port under ``gongzhi run``
+    (HTTP port + 1, ``GONGZHI_WS_PORT``), else on the page's own host and port.
+
+    ``ws:``/``wss:`` alone would let an injected script open a socket to any host on the internet.
+    """
+    try:
+        host = request.get_host()  # validated against ALLOWED_HOSTS: safe to put in a header
+    except DisallowedHost:
+        return "'self'"
+    scheme = "wss" if request.is_secure() else "ws"
+    port = str(settings.GONGZHI_WS_PORT or "")
+    if port:
+        name = host if host.endswith("]") else host.rsplit(":", 1)[0]
+        host = f"{name}:{port}"
+    return f"'self' {scheme}://{host}"
 
 
 class SecurityHeadersMiddleware:
@@ -18,7 +38,7 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Content-Security-Policy", CSP.format(connect=connect_sources(request)))
         response.headers.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=(self)")
         if request.path.startswith(("/accounts/", "/admin/")) or (getattr(request, "user", None) and request.user.is_authenticated):
             # Pages behind a login may show personal data: never cache them in shared caches.

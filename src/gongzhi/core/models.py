@@ -1,4 +1,8 @@
-"""Core tables: the audit chain, the working-day calendar, deadlines and durable timers."""
+"""Core tables: the audit chain, the working-day calendar and durable timers.
+
+Deadlines are not stored here: each app keeps its own on its own rows (a case task's ``due``) and
+recomputes provisional ones from an ``on_calendar_changed`` listener (services does).
+"""
 
 from __future__ import annotations
 
@@ -93,32 +97,6 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_kind_display()} {self.name}"
-
-
-class Deadline(models.Model):
-    """A time limit counted in working days, owned by some object of a feature app.
-
-    Stored so that a deadline computed while its year had no schedule (``provisional``) can be
-    recomputed when ``gongzhi calendar load`` brings that year in.
-    """
-
-    owner_type = models.CharField(max_length=80)
-    owner_id = models.CharField(max_length=64)
-    purpose = models.CharField(max_length=40, default="limit")
-    start = models.DateField(help_text=_("受理日（不计入）"))
-    working_days = models.PositiveIntegerField()
-    paused_working_days = models.PositiveIntegerField(default=0)
-    due = models.DateField(db_index=True)
-    provisional = models.BooleanField(default=False, db_index=True)
-    computed_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["owner_type", "owner_id", "purpose"], name="deadline_owner_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.owner_type}:{self.owner_id} {self.purpose} → {self.due}"
 
 
 class Timer(models.Model):

@@ -1,6 +1,7 @@
 """The feature registry: how apps tell ``core`` (and the dashboard) what they offer.
 
-Apps call these functions from ``AppConfig.ready()``. Nothing here imports a feature app, so
+Apps call these functions from ``AppConfig.ready()``. There is no dashboard yet, so there is no
+figure registry either (it had no caller and no reader); map layers are registered by places. Nothing here imports a feature app, so
 feature apps never import each other's internals (DESIGN.md §2, Decidim's manifests).
 """
 
@@ -11,16 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 TimerHandler = Callable[[Any], None]  # receives the claimed core.Timer row
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A dashboard figure: ``compute(user)`` returns a number or a dict, scoped to the user."""
-
-    key: str
-    label: str
-    compute: Callable[[Any], Any]
-    app: str = ""
 
 
 @dataclass(frozen=True)
@@ -44,7 +35,6 @@ class DemoLoader:
 class _Registry:
     timer_handlers: dict[str, TimerHandler] = field(default_factory=dict)
     periodic: dict[str, Callable[[], Any]] = field(default_factory=dict)
-    figures: dict[str, Figure] = field(default_factory=dict)
     map_layers: dict[str, MapLayer] = field(default_factory=dict)
     calendar_listeners: list[Callable[[], Any]] = field(default_factory=list)
     landing_links: dict[str, list[tuple[str, Any]]] = field(default_factory=dict)
@@ -66,10 +56,6 @@ def register_timer(kind: str, handler: TimerHandler) -> None:
 def register_periodic(key: str, job: Callable[[], Any]) -> None:
     """A job the worker loop runs on every tick (must be cheap when there is nothing to do)."""
     REGISTRY.periodic[key] = job
-
-
-def register_figure(figure: Figure) -> None:
-    REGISTRY.figures[figure.key] = figure
 
 
 def register_map_layer(layer: MapLayer) -> None:

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from gongzhi.core.calendar import add_working_days
 from gongzhi.core.domain.identifiers import IdentifierKind, IdentifierResult, check_identifier
+from gongzhi.core.domain.workdays import FIRST_SUPPORTED, LAST_SUPPORTED
 
 LARGE_TEXT_COOKIE = "gongzhi_large_text"
 MAX_LIMIT_DAYS = 365
@@ -47,6 +48,16 @@ class DeadlineForm(forms.Form):
         max_value=MAX_LIMIT_DAYS,
         help_text=_("受理当日不计入；0 表示即办"),
     )
+
+    def clean_start(self) -> date:
+        start: date = self.cleaned_data["start"]
+        if not FIRST_SUPPORTED <= start <= LAST_SUPPORTED:
+            raise forms.ValidationError(
+                _("受理日期应在 %(first)s 至 %(last)s 之间"),
+                code="out_of_range",
+                params={"first": FIRST_SUPPORTED, "last": LAST_SUPPORTED},
+            )
+        return start
 
 
 def _kind_label(kind: IdentifierKind | None) -> str:
@@ -85,8 +96,10 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def identifier_check(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {}
+    status = 200
     if request.method == "POST":
         form = IdentifierCheckForm(request.POST)
+        status = 400 if not form.is_valid() else 200
         if form.is_valid():
             result = check_identifier(form.cleaned_data["number"])
             context.update(_identifier_context(result))
@@ -97,14 +110,18 @@ def identifier_check(request: HttpRequest) -> HttpResponse:
     else:
         form = IdentifierCheckForm()
     context["form"] = form
-    return render(request, "core/identifier_check.html", context)
+    # A form with errors answers 400 (every URL answers bad input with 4xx); htmx swaps 400s in
+    # too (base.html's htmx-config), so the page still shows the errors next to the fields.
+    return render(request, "core/identifier_check.html", context, status=status)
 
 
 @require_http_methods(["GET"])
 def deadline(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {}
+    status = 200
     if "start" in request.GET or "days" in request.GET:
         form = DeadlineForm(request.GET)
+        status = 400 if not form.is_valid() else 200
         if form.is_valid():
             start: date = form.cleaned_data["start"]
             days: int = form.cleaned_data["days"]
@@ -112,7 +129,7 @@ def deadline(request: HttpRequest) -> HttpResponse:
     else:
         form = DeadlineForm(initial={"start": timezone.localdate(), "days": 20})
     context["form"] = form
-    return render(request, "core/deadline.html", context)
+    return render(request, "core/deadline.html", context, status=status)
 
 
 @require_POST

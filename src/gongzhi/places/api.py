@@ -1,7 +1,9 @@
-"""Public read API of the administrative tree (``/api/v1/places``).
+"""API of the administrative tree (``/api/v1/places``).
 
-The tree is public data, so these endpoints take no authentication. Places are addressed by
-code, never by database id.
+The tree is public data, so the reads take no authentication. Merging and abolishing places are
+for administrators, within their jurisdiction (a place outside it answers 404, like an unknown
+code). Places are addressed by code, never by database id. Errors propagate to the one handler in
+``gongzhi/api.py``.
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
-from ninja.errors import HttpError
+from django.utils.translation import gettext as _
+from ninja import Router, Schema, Status
 from ninja.params.functions import Query
 from pydantic import Field
 
+from gongzhi.core.errors import NotFoundError
+from gongzhi.core.schemas import ErrorOut
 from gongzhi.places import queries
+from gongzhi.places.actions import do_abolish_place, do_merge_places
 from gongzhi.places.enums import PlaceKind
 from gongzhi.places.models import Place, PlaceChange
 
@@ -25,7 +30,7 @@ router = Router(tags=["places"])
 MAX_LIMIT = 500
 
 
-class PlaceRef(Schema):
+class PlaceBrief(Schema):
     code: str
     name: str
     kind: str
@@ -33,7 +38,7 @@ class PlaceRef(Schema):
     valid_to: date | None
 
 
-class PlaceOut(PlaceRef):
+class PlaceOut(PlaceBrief):
     kind_label: str
     name_en: str
     parent_code: str | None
@@ -60,35 +65,31 @@ class ChangeOut(Schema):
     kind: str
     kind_label: str
     effective: date
-    sources: list[PlaceRef]
-    targets: list[PlaceRef]
+    sources: list[PlaceBrief]
+    targets: list[PlaceBrief]
     note: str
     document_ref: str
 
 
 class PlaceDetail(PlaceOut):
     note: str
-    ancestors: list[PlaceRef]
-    children: list[PlaceRef]
+    ancestors: list[PlaceBrief]
+    children: list[PlaceBrief]
     names: list[NameOut]
-    predecessors: list[PlaceRef]
-    successors: list[PlaceRef]
+    predecessors: list[PlaceBrief]
+    successors: list[PlaceBrief]
 
 
 class LineageOut(Schema):
-    place: PlaceRef
+    place: PlaceBrief
     changes: list[ChangeOut]
-    predecessors: list[PlaceRef]
-    successors: list[PlaceRef]
-    current: list[PlaceRef] = Field(description="今天有效、由本单位演变而来的单位")
+    predecessors: list[PlaceBrief]
+    successors: list[PlaceBrief]
+    current: list[PlaceBrief] = Field(description="今天有效、由本单位演变而来的单位")
 
 
-class ErrorOut(Schema):
-    detail: str
-
-
-def _ref(p: Place) -> PlaceRef:
-    return PlaceRef(code=p.code, name=p.name, kind=p.kind, valid_from=p.valid_from, valid_to=p.valid_to)
+def _ref(p: Place) -> PlaceBrief:
+    return PlaceBrief(code=p.code, name=p.name, kind=p.kind, valid_from=p.valid_from, valid_to=p.valid_to)
 
 
 def _out(p: Place) -> dict[str, Any]:
@@ -120,10 +121,10 @@ def _change(c: PlaceChange) -> ChangeOut:
     )
 
 
-def _get(code: str) -> Place:
+def _get(code: str, field: str = "code") -> Place:
     place = queries.get_by_code(code)
     if place is None:
-        raise HttpError(404, f"区划代码 {code} 不存在")
+        raise NotFoundError(_("区划代码 %(code)s 不存在") % {"code": code[:40]}, field=field)
     return place
 
 
@@ -137,10 +138,49 @@ def list_places(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> PlacePage:
-    parent_place = _get(parent) if parent else None
+    parent_place = _get(parent, "parent") if parent else None
     qs = queries.list_places(kind=kind, parent=parent_place, as_of=as_of, search=q.strip())
     items = [PlaceOut(**_out(p)) for p in qs[offset : offset + limit]]
     return PlacePage(count=qs.count(), limit=limit, offset=offset, items=items)
+
+
+# --- administrators: merge and abolish ---------------------------------------------------------
+# ``/merges`` is declared before ``/{code}``: the first matching URL pattern wins, and ``{code}``
+# would otherwise take "merges" for a place code (a GET-only route: 405).
+
+
+class MergeIn(Schema):
+    codes: list[Annotated[str, Field(max_length=40)]] = Field(
+        min_length=2, max_length=50, description="被合并单位的区划代码（同一上级、同一层级）"
+    )
+    effective: date = Field(description="生效日期（当日起由新单位承继）")
+    code: str = Field(max_length=40, description="新单位的区划代码（永不复用）")
+    name: str = Field(max_length=60, description="新单位名称")
+    note: str = Field("", max_length=500)
+    document_ref: str = Field("", max_length=120, description="批准文件文号")
+
+
+class AbolishIn(Schema):
+    effective: date = Field(description="生效日期（当日起不再有效）")
+    note: str = Field("", max_length=500)
+    document_ref: str = Field("", max_length=120, description="批准文件文号")
+
+
+@router.post(
+    "/merges", response={201: PlaceOut, 404: ErrorOut}, summary="Merge places into a new one (administrators)"
+)
+def merge_places(request: HttpRequest, payload: MergeIn) -> Status[PlaceOut]:
+    sources = [queries.access_place_to_change(request.user, c, field="codes") for c in payload.codes]
+    merged = do_merge_places(
+        sources,
+        payload.effective,
+        payload.code,
+        payload.name,
+        actor=request.user,
+        note=payload.note,
+        document_ref=payload.document_ref,
+    )
+    return Status(201, PlaceOut(**_out(merged)))
 
 
 @router.get(
@@ -174,3 +214,14 @@ def place_lineage(request: HttpRequest, code: str) -> LineageOut:
         successors=[_ref(p) for p in queries.successors(place)],
         current=[_ref(p) for p in queries.current_places_for(place)],
     )
+
+
+@router.post(
+    "/{code}/abolition", response={200: PlaceOut, 404: ErrorOut}, summary="Abolish a place (administrators)"
+)
+def abolish_place(request: HttpRequest, code: str, payload: AbolishIn) -> PlaceOut:
+    place = queries.access_place_to_change(request.user, code)
+    place = do_abolish_place(
+        place, payload.effective, actor=request.user, note=payload.note, document_ref=payload.document_ref
+    )
+    return PlaceOut(**_out(place))

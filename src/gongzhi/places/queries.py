@@ -16,8 +16,11 @@ from typing import Any
 
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from gongzhi.accounts.scope import in_scope, is_administrator
+from gongzhi.accounts.enums import Role
+from gongzhi.accounts.scope import in_scope, is_administrator, path_in_scope
+from gongzhi.core.errors import NotAllowedError, NotFoundError
 from gongzhi.places.enums import ChangeKind, PlaceKind
 from gongzhi.places.models import Place, PlaceChange, PlaceName
 
@@ -199,6 +202,31 @@ def places_for_user(user: Any, as_of: date | None = None) -> QuerySet[Place]:
     if as_of is not None:
         qs = qs.filter(valid_q(as_of))
     return qs.order_by("code")
+
+
+def may_change_tree(user: Any) -> bool:
+    """Whether the user administers some part of the tree (may merge and abolish places there)."""
+    return bool(getattr(user, "is_authenticated", False)) and is_administrator(user)
+
+
+def ensure_may_change_tree(user: Any) -> None:
+    if not may_change_tree(user):
+        raise NotAllowedError(_("只有系统管理员可以合并或撤销行政区划。"))
+
+
+def access_place_to_change(user: Any, code: str, *, field: str = "code") -> Place:
+    """A place the user administers, by code — for merging and abolishing.
+
+    A place outside the user's jurisdiction answers exactly like one that does not exist (404),
+    so a guesser learns nothing. Superusers administer the whole tree.
+    """
+    ensure_may_change_tree(user)
+    place = get_by_code(code)
+    if place is None or not (
+        getattr(user, "is_superuser", False) or path_in_scope(user, place.path, {Role.ADMINISTRATOR})
+    ):
+        raise NotFoundError(_("区划代码 %(code)s 不存在") % {"code": (code or "")[:40]}, field=field)
+    return place
 
 
 def district_centres_geojson(user: Any = None) -> dict[str, Any]:

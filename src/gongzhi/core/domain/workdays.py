@@ -13,6 +13,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+# The dates the calculators accept. Beyond them a limit can run past ``date.max`` (an
+# OverflowError, i.e. a server error); no case, meeting or lease has a date outside them.
+FIRST_SUPPORTED = date(1900, 1, 1)
+LAST_SUPPORTED = date(2200, 12, 31)
+
+
+class DateOutOfRange(ValueError):
+    """A start date outside ``FIRST_SUPPORTED``–``LAST_SUPPORTED``."""
+
 
 @dataclass(frozen=True)
 class DeadlineResult:
@@ -43,6 +52,8 @@ class WorkCalendar:
         """
         if working_days < 0:
             raise ValueError("working_days must be ≥ 0")
+        if not FIRST_SUPPORTED <= start <= LAST_SUPPORTED:
+            raise DateOutOfRange(f"start {start} outside {FIRST_SUPPORTED}–{LAST_SUPPORTED}")
         provisional = False
         day = start
         if working_days == 0:

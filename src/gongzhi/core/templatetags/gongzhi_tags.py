@@ -1,4 +1,7 @@
-"""Template filters and tags for the web shell: dates, money, area, the per-role navigation.
+"""Template filters and tags for the web shell: dates, money, area, form widgets.
+
+The per-user parts of the shell (navigation by role, role labels) need ``accounts`` and live in
+``accounts/templatetags/accounts_shell.py``: ``core`` imports no feature app.
 
 Dates are written the way a Shenzhen clerk writes them on a receipt (``2026年11月26日``) in both
 Chinese scripts; English pages get ``26 November 2026``. Datetimes are shown in Asia/Shanghai
@@ -18,10 +21,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import get_language, gettext
 
-from gongzhi.accounts.enums import Role
-from gongzhi.accounts.scope import active_assignments, is_administrator
 from gongzhi.core.domain.money import MoneyError, format_area, format_yuan, to_area, to_yuan
-from gongzhi.core.registry import REGISTRY
 
 register = template.Library()
 
@@ -113,42 +113,6 @@ def resolve_links(pairs: list[tuple[str, str]]) -> list[NavLink]:
         # Labels are usually lazy translations; a plain Chinese string is looked up here too.
         links.append(NavLink(url, gettext(str(label))))
     return links
-
-
-def links_for_role(role: str) -> list[NavLink]:
-    return resolve_links(REGISTRY.landing_links.get(role, []))
-
-
-@register.simple_tag(takes_context=True)
-def shell_nav(context: template.Context) -> list[NavLink]:
-    """Header navigation: the links registered for each role the user holds, then admin."""
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return []
-    pairs: list[tuple[str, str]] = []
-    for assignment in active_assignments(user):
-        pairs.extend(REGISTRY.landing_links.get(assignment.role, []))
-    links = resolve_links(pairs)
-    # Django admin only lets staff in: showing the link to anyone else would lead to a refusal.
-    if user.is_staff and (is_administrator(user) or user.is_superuser):
-        links.append(NavLink(reverse("admin:index"), gettext("后台管理")))
-    return links
-
-
-@register.simple_tag(takes_context=True)
-def user_role_labels(context: template.Context) -> str:
-    """The user's roles, distinct, in the active language (``综合窗口受理员、居民``)."""
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return ""
-    labels: list[str] = []
-    for assignment in active_assignments(user):
-        label = str(Role(assignment.role).label) if assignment.role in Role.values else assignment.role
-        if label not in labels:
-            labels.append(label)
-    return ("、" if _is_chinese() else ", ").join(labels)
 
 
 @register.filter

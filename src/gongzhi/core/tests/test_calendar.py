@@ -13,7 +13,8 @@ from django.core.management.base import CommandError
 from gongzhi.core import calendar as cal
 from gongzhi.core.actions import do_load_calendar, do_set_calendar_day
 from gongzhi.core.domain.workdays import WorkCalendar
-from gongzhi.core.models import CalendarDay, CalendarYear, Deadline
+from gongzhi.core.models import CalendarDay, CalendarYear
+from gongzhi.core.registry import REGISTRY, on_calendar_changed
 
 pytestmark = pytest.mark.django_db
 
@@ -97,15 +98,23 @@ def _write_2027(tmp_path: Path) -> Path:
     return path
 
 
-def test_provisional_deadline_recomputed_after_load(tmp_path: Path, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
-    dl = cal.set_deadline("test.case", "1", date(2026, 12, 28), 10)
-    assert dl.provisional and dl.due == date(2027, 1, 11)
-    with django_capture_on_commit_callbacks(execute=True):
-        do_load_calendar(_write_2027(tmp_path), actor="test")
-    dl.refresh_from_db()
+def test_calendar_listeners_run_after_load(tmp_path: Path, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    """Apps recompute their provisional deadlines from these listeners (services does), with the
+    new year already in the calendar."""
+    seen: list[date] = []
+
+    def listener() -> None:
+        seen.append(cal.add_working_days(date(2026, 12, 28), 10).deadline)
+
+    on_calendar_changed(listener)
+    try:
+        assert cal.add_working_days(date(2026, 12, 28), 10).provisional
+        with django_capture_on_commit_callbacks(execute=True):
+            do_load_calendar(_write_2027(tmp_path), actor="test")
+    finally:
+        REGISTRY.calendar_listeners.remove(listener)
     # 2027-01-01 and 01-04 off, Sat 01-09 worked: 12-29,30,31, 1-5,6,7,8,9, 1-11,12 → 10th = 1-12.
-    assert dl.provisional is False
-    assert dl.due == date(2027, 1, 12)
+    assert seen == [date(2027, 1, 12)]
     assert CalendarYear.objects.get(year=2027).complete
 
 
@@ -159,4 +168,3 @@ def test_deadline_api(client) -> None:  # type: ignore[no-untyped-def]
     assert r.json()["provisional"] is True
     assert client.get("/api/v1/calendar/deadline", {"start": "2026-02-30", "working_days": 1}).status_code == 422
     assert client.get("/api/v1/calendar/deadline", {"start": "2026-02-03", "working_days": -1}).status_code == 422
-    assert Deadline.objects.count() == 0  # a read-only endpoint stores nothing

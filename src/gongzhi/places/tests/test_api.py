@@ -85,7 +85,25 @@ def test_lineage(client: Client, split_tree: tuple[Tree, list[Place]]) -> None:
 
 @pytest.mark.parametrize("url", ["/api/v1/places/NOPE", "/api/v1/places/NOPE/lineage"])
 def test_unknown_code_is_404_with_detail(client: Client, tree: Tree, url: str) -> None:
-    assert get(client, url, 404) == {"detail": "区划代码 NOPE 不存在"}
+    item = get(client, url, 404)["detail"][0]
+    assert (item["message"], item["code"], item["field"]) == ("区划代码 NOPE 不存在", "not_found", "code")
+
+
+def test_place_answers_match_the_published_schema(client: Client, split_tree: tuple[Tree, list[Place]]) -> None:
+    """``PlaceRef`` was also the name of services' ``{id, name}`` schema; the schema kept one of
+    them, so every /places/{code} answer broke the published schema."""
+    from jsonschema_rs import Draft202012Validator  # schemathesis's own validator
+
+    doc = get(client, "/api/v1/openapi.json")
+    for path, url in [
+        ("/places/{code}", "/api/v1/places/440311006-C01"),
+        ("/places/{code}/lineage", "/api/v1/places/440311006-C01/lineage"),
+        ("/places", "/api/v1/places?as_of=2016-06-01"),
+    ]:
+        answer = doc["paths"][f"/api/v1{path}"]["get"]["responses"]["200"]
+        body_schema = {**answer["content"]["application/json"]["schema"], "components": doc["components"]}
+        errors = list(Draft202012Validator(body_schema).iter_errors(get(client, url)))
+        assert not errors, (url, [e.message for e in errors[:3]])
 
 
 def test_openapi_lists_the_endpoints(client: Client, db: None) -> None:

@@ -15,7 +15,7 @@ def test_tree_page_shows_places_valid_on_the_date(
     now = client.get("/places/").content.decode()
     assert "将围社区" in now and "将石社区" not in now
     bad = client.get("/places/?as_of=2016-99-01")
-    assert bad.status_code == 200 and "日期格式应为 YYYY-MM-DD" in bad.content.decode()
+    assert bad.status_code == 400 and "日期格式应为 YYYY-MM-DD" in bad.content.decode()
 
 
 def test_detail_page_shows_lineage(client: Client, split_tree: tuple[Tree, list[Place]]) -> None:

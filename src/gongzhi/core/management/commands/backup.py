@@ -14,6 +14,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
+from gongzhi.core.files import private_dir, private_file
+
 
 class Command(BaseCommand):
     help = "Back up the embedded SQLite database to var/backups/ (or DIR)"
@@ -25,12 +27,12 @@ class Command(BaseCommand):
         if connection.vendor != "sqlite":
             raise CommandError("PostgreSQL: use pg_dump or your base-backup tooling (see docs/operations.md)")
         target_dir = Path(options["dir"] or settings.VAR_DIR / "backups")
-        target_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(target_dir)  # a backup is the whole database: 0700 / 0600 like var/ itself
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
         target = target_dir / f"gongzhi-{stamp}.sqlite3"
         partial = target.with_suffix(".partial")
         src = sqlite3.connect(str(settings.DATABASES["default"]["NAME"]))
-        dst = sqlite3.connect(str(partial))
+        dst = sqlite3.connect(str(private_file(partial, create=True)))
         try:
             # Copies in pages while the platform keeps running; progress lines for big databases.
             src.backup(dst, pages=1024, progress=lambda status, remaining, total: self.stdout.write(

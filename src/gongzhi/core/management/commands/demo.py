@@ -10,8 +10,10 @@ import sys
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from gongzhi.core.registry import REGISTRY
 
@@ -43,11 +45,11 @@ def print_logins(out: Any, logins: list[tuple[str, str, str, str]]) -> None:
     if not logins:
         return
     out.write("\n演示账号 Demo logins (demo data only — change before real use):\n")
-    from gongzhi.accounts.enums import Role
-
+    # The role choices are named by a setting (like AUTH_USER_MODEL): core imports no app.
+    labels = dict(import_string(settings.GONGZHI_ROLE_CHOICES).choices)
     width = max(len(row[0]) for row in logins)
     for username, password, role, place in logins:
-        label = Role(role).label if role in Role.values else role
+        label = labels.get(role, role)
         out.write(f"  {username.ljust(width)}  {password}  {label} · {place}\n")
     from gongzhi.accounts.demo import second_factor_hint
 

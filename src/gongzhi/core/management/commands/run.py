@@ -20,14 +20,17 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from gongzhi.core.files import private_dir
 from gongzhi.core.management.commands.demo import load_demo, print_logins
 from gongzhi.core.server import web_command
 
 
 def database_is_empty() -> bool:
-    from gongzhi.places.models import Place
+    """Nothing was ever written: every write is an action, and every action leaves an audit event
+    (core's own table — core does not look into the apps' tables)."""
+    from gongzhi.core.models import AuditEvent
 
-    return not Place.objects.exists()
+    return not AuditEvent.objects.exists()
 
 
 class Command(BaseCommand):
@@ -47,7 +50,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.VAR_DIR)
         self.stdout.write("migrating the database …")
         call_command("migrate", interactive=False, verbosity=0)
         logins: list[tuple[str, str, str, str]] = []
