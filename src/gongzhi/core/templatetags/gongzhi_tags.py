@@ -115,10 +115,6 @@ def resolve_links(pairs: list[tuple[str, str]]) -> list[NavLink]:
     return links
 
 
-def links_for_role(role: str) -> list[NavLink]:
-    return resolve_links(REGISTRY.landing_links.get(role, []))
-
-
 @register.simple_tag(takes_context=True)
 def shell_nav(context: template.Context) -> list[NavLink]:
     """Header navigation: the links registered for each role the user holds, then admin."""
