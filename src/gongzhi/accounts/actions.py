@@ -403,7 +403,12 @@ def do_record_refused_login(username: str, user: User | None, request: HttpReque
 def prune_login_failures() -> int:
     """Delete failures older than the throttle window (the worker runs this every tick)."""
     cutoff = timezone.now() - timedelta(minutes=settings.LOCKOUT_MINUTES)
-    deleted, _rows = LoginFailure.objects.filter(at__lt=cutoff).delete()
+    old = LoginFailure.objects.filter(at__lt=cutoff)
+    # Read first: on SQLite a DELETE takes the single write lock even when it matches nothing,
+    # and this runs every worker tick.
+    if not old.exists():
+        return 0
+    deleted, _rows = old.delete()
     return deleted
 
 
