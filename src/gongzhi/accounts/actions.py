@@ -443,6 +443,11 @@ def _validate_role(role: str, place: Any, department: Department | None) -> None
         )
 
 
+def _bump_roles_version(user: User) -> None:
+    # Every process's memo of this user's roles (accounts.auth) is stale from this commit on.
+    User.objects.filter(pk=user.pk).update(roles_version=F("roles_version") + 1)
+
+
 def check_assign_role(
     role: str,
     place: Any,
@@ -490,6 +495,7 @@ def do_assign_role(
             before = {"valid_from": ra.valid_from, "valid_to": ra.valid_to}
             ra.valid_from, ra.valid_to = valid_from, valid_to
             ra.save(update_fields=["valid_from", "valid_to"])
+        _bump_roles_version(user)
         record_event(
             "role.assign",
             actor=actor,
@@ -521,6 +527,7 @@ def do_revoke_role(assignment: RoleAssignment, *, actor: Any, on: date | None = 
         # A role that has not started yet ends where it starts: an empty interval, never active.
         assignment.valid_to = max(end, assignment.valid_from) if assignment.valid_from else end
         assignment.save(update_fields=["valid_to"])
+        _bump_roles_version(assignment.user)
         record_event(
             "role.revoke",
             actor=actor,
