@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Any
 
 from django.http import HttpRequest
@@ -19,8 +20,11 @@ def hash_token(secret: str) -> str:
 
 # user id → (roles_version, every role row of the user). Only roles are kept: the token, its
 # expiry and revocation and the user's active flag are read from the database on every request.
-_roles_memo: dict[int, tuple[int, list[Any]]] = {}
+_roles_memo: dict[int, tuple[int, float, list[Any]]] = {}
 ROLES_MEMO_MAX = 10_000  # distinct token users per process; beyond that the memo starts over
+# The role rows carry their places; a place renamed or moved in the tree (places app) does not
+# bump roles_version, so the rows are re-read at least this often anyway.
+ROLES_MEMO_SECONDS = 300.0
 
 
 def forget_roles() -> None:
@@ -59,12 +63,13 @@ class TokenAuth(HttpBearer):
             ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
         user = row.user
         remembered = _roles_memo.get(user.pk)
-        if remembered is None or remembered[0] != user.roles_version:
+        clock = time.monotonic()
+        if remembered is None or remembered[0] != user.roles_version or clock - remembered[1] >= ROLES_MEMO_SECONDS:
             if len(_roles_memo) >= ROLES_MEMO_MAX:
                 _roles_memo.clear()
-            remembered = (user.roles_version, all_assignments(user))
+            remembered = (user.roles_version, clock, all_assignments(user))
             _roles_memo[user.pk] = remembered
-        use_assignments(user, remembered[1])
+        use_assignments(user, remembered[2])
         request.user = user
         request.api_token = row  # type: ignore[attr-defined]  # lets views tell a system from a browser
         return user
