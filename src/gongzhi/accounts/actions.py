@@ -403,7 +403,12 @@ def do_record_refused_login(username: str, user: User | None, request: HttpReque
 def prune_login_failures() -> int:
     """Delete failures older than the throttle window (the worker runs this every tick)."""
     cutoff = timezone.now() - timedelta(minutes=settings.LOCKOUT_MINUTES)
-    deleted, _rows = LoginFailure.objects.filter(at__lt=cutoff).delete()
+    old = LoginFailure.objects.filter(at__lt=cutoff)
+    # Read first: on SQLite a DELETE takes the single write lock even when it matches nothing,
+    # and this runs every worker tick.
+    if not old.exists():
+        return 0
+    deleted, _rows = old.delete()
     return deleted
 
 
@@ -436,6 +441,11 @@ def _validate_role(role: str, place: Any, department: Department | None) -> None
             _("部门“%(dept)s”不在“%(place)s”范围内") % {"dept": department.name, "place": place.name},
             field="department",
         )
+
+
+def _bump_roles_version(user: User) -> None:
+    # Every process's memo of this user's roles (accounts.auth) is stale from this commit on.
+    User.objects.filter(pk=user.pk).update(roles_version=F("roles_version") + 1)
 
 
 def check_assign_role(
@@ -485,6 +495,7 @@ def do_assign_role(
             before = {"valid_from": ra.valid_from, "valid_to": ra.valid_to}
             ra.valid_from, ra.valid_to = valid_from, valid_to
             ra.save(update_fields=["valid_from", "valid_to"])
+        _bump_roles_version(user)
         record_event(
             "role.assign",
             actor=actor,
@@ -516,6 +527,7 @@ def do_revoke_role(assignment: RoleAssignment, *, actor: Any, on: date | None = 
         # A role that has not started yet ends where it starts: an empty interval, never active.
         assignment.valid_to = max(end, assignment.valid_from) if assignment.valid_from else end
         assignment.save(update_fields=["valid_to"])
+        _bump_roles_version(assignment.user)
         record_event(
             "role.revoke",
             actor=actor,

@@ -15,6 +15,9 @@ class User(AbstractUser):
     # for screens (DESIGN.md §3). Set only through accounts.actions.do_set_phone.
     phone_cipher = models.TextField(blank=True, default="")
     phone_masked = models.CharField(_("手机号"), max_length=20, blank=True, default="")
+    # Bumped (in the same transaction) whenever the user's roles change, so a process that keeps
+    # the roles of an API token's user can tell from the token's own row that they are stale.
+    roles_version = models.PositiveIntegerField(default=0)
     preferred_language = models.CharField(max_length=10, blank=True)
 
     class Meta:

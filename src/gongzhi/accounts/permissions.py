@@ -32,12 +32,13 @@ from gongzhi.accounts.enums import (
     PERSON_READ_ROLES,
     PERSON_WRITE_ROLES,
     PUBLIC_ROLES,
-    STAFF_ROLES,
     SUPERVISOR_ROLES,
     Role,
 )
 
 R = Role
+# Every role held over a place on the staff side (the public roles act for themselves).
+STAFF_ROLES = frozenset(set(Role) - PUBLIC_ROLES)
 
 # The Django permission that, on top of a ``*.reveal`` permission, lets staff see a full number
 # (each reveal is audited: people.actions.do_reveal_number).

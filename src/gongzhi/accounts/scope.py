@@ -18,6 +18,24 @@ from gongzhi.accounts.enums import PUBLIC_ROLES, Role
 M = TypeVar("M", bound=Model)
 
 
+def is_active_on(assignment: Any, today: date) -> bool:
+    """Validity is half-open: from ``valid_from`` (inclusive) to ``valid_to`` (exclusive)."""
+    return (assignment.valid_from is None or assignment.valid_from <= today) and (
+        assignment.valid_to is None or assignment.valid_to > today
+    )
+
+
+def all_assignments(user: Any) -> list[Any]:
+    """Every role row of ``user`` (past and future too), with place and department."""
+    return list(user.roles.select_related("place", "department").all())
+
+
+def use_assignments(user: Any, assignments: list[Any], *, today: date | None = None) -> None:
+    """Give ``user`` its roles from rows already read (``accounts.auth`` keeps them per process)."""
+    today = today or timezone.localdate()
+    user._gongzhi_assignments = [ra for ra in assignments if is_active_on(ra, today)]
+
+
 def active_assignments(user: Any, *, today: date | None = None) -> list[Any]:
     if user is None or not getattr(user, "is_authenticated", False):
         return []
@@ -25,11 +43,7 @@ def active_assignments(user: Any, *, today: date | None = None) -> list[Any]:
     cached = getattr(user, cache_attr, None)
     if cached is None:
         today = today or timezone.localdate()
-        cached = [
-            ra
-            for ra in user.roles.select_related("place", "department").all()
-            if (ra.valid_from is None or ra.valid_from <= today) and (ra.valid_to is None or ra.valid_to > today)
-        ]
+        cached = [ra for ra in all_assignments(user) if is_active_on(ra, today)]
         setattr(user, cache_attr, cached)
     return cached
 

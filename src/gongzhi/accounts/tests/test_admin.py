@@ -228,3 +228,42 @@ def test_phone_on_record_is_set_through_the_action(admin_setup):
     stored = User.objects.get(pk=clerk.pk)
     assert stored.phone_masked == "139****1111" and "13900001111" not in stored.phone_cipher
     assert AuditEvent.objects.get(verb="user.set_phone").after == {"phone": "139****1111"}
+
+
+def test_adding_a_user_with_a_role_goes_through_the_actions(admin_setup, place_tree):
+    admin, _clerk, client = admin_setup
+    response = client.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "new-clerk",
+            "usable_password": "true",
+            "password1": "a-long-enough-passphrase",
+            "password2": "a-long-enough-passphrase",
+            "roles-TOTAL_FORMS": "1",
+            "roles-INITIAL_FORMS": "0",
+            "roles-MIN_NUM_FORMS": "0",
+            "roles-MAX_NUM_FORMS": "1000",
+            "roles-0-role": Role.WINDOW_CLERK.value,
+            "roles-0-place": str(place_tree.pingshan.pk),
+            "_save": "1",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    user = User.objects.get(username="new-clerk")
+    assert user.check_password("a-long-enough-passphrase")
+    assert RoleAssignment.objects.filter(user=user, role=Role.WINDOW_CLERK).exists()
+    assert AuditEvent.objects.filter(verb="user.create", actor=admin).exists()
+    assert AuditEvent.objects.filter(verb="role.assign", actor=admin).exists()
+
+
+def test_admin_pages_render(admin_setup):
+    _admin, clerk, client = admin_setup
+    for url in (
+        "/admin/accounts/user/",
+        f"/admin/accounts/user/{clerk.pk}/change/",
+        "/admin/accounts/user/add/",
+        f"/admin/accounts/user/{clerk.pk}/password/",
+        "/admin/accounts/department/",
+        "/admin/accounts/apitoken/",
+    ):
+        assert client.get(url).status_code == 200, url

@@ -123,3 +123,14 @@ def test_forwarded_for_from_a_trusted_proxy(settings):
     settings.GONGZHI_TRUSTED_PROXY_COUNT = 2
     request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9, 10.0.0.2")
     assert client_address(request) == "203.0.113.9"
+
+
+def test_worker_prunes_failures_older_than_the_window(victim):
+    from gongzhi.accounts.actions import prune_login_failures
+
+    for _ in range(3):
+        _login("victim", "guess", ATTACKER)
+    assert prune_login_failures() == 0
+    LoginFailure.objects.filter(pk=LoginFailure.objects.first().pk).update(at=timezone.now() - timedelta(minutes=16))
+    assert prune_login_failures() == 1
+    assert LoginFailure.objects.count() == 2

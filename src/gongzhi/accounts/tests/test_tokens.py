@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from gongzhi.accounts.actions import do_deactivate_user, do_issue_api_token
+from gongzhi.accounts.actions import do_assign_role, do_deactivate_user, do_issue_api_token, do_revoke_role
+from gongzhi.accounts.auth import TokenAuth
 from gongzhi.accounts.enums import Role
-from gongzhi.accounts.models import ApiToken, RoleAssignment
+from gongzhi.accounts.models import ApiToken, RoleAssignment, User
+from gongzhi.accounts.scope import active_assignments
 
 pytestmark = pytest.mark.django_db
 
@@ -33,13 +35,26 @@ def test_revocation_by_another_process_applies_at_once(issued):
     assert _me(secret) == 401
 
 
-def test_role_change_by_another_process_applies_at_once(issued):
+def test_role_change_by_another_process_applies_at_once(issued, place_tree):
     clerk, _token, secret = issued
     first = Client().get("/api/v1/accounts/me", HTTP_AUTHORIZATION=f"Bearer {secret}").json()
     assert [r["role"] for r in first["roles"]] == ["window_clerk"]
-    RoleAssignment.objects.filter(user=clerk).update(valid_to=timezone.localdate())
+    # Another process ends the role and grants another one; this process keeps the roles of
+    # token users, but the change reaches it through the user's roles_version.
+    do_revoke_role(RoleAssignment.objects.get(user=clerk), actor="test")
+    do_assign_role(User.objects.get(pk=clerk.pk), Role.COMMUNITY_WORKER, place_tree.longlian, actor="test")
     again = Client().get("/api/v1/accounts/me", HTTP_AUTHORIZATION=f"Bearer {secret}").json()
-    assert again["roles"] == []
+    assert [(r["role"], r["place_name"]) for r in again["roles"]] == [("community_worker", "龙联社区")]
+
+
+def test_token_user_roles_cost_no_query_while_unchanged(issued, django_assert_num_queries):
+    _clerk, _token, secret = issued
+    auth = TokenAuth()
+    active_assignments(auth.authenticate(RequestFactory().get("/"), secret))
+    # The token (with its user) is read every time; the unchanged roles are not.
+    with django_assert_num_queries(1):
+        user = auth.authenticate(RequestFactory().get("/"), secret)
+        assert [ra.role for ra in active_assignments(user)] == ["window_clerk"]
 
 
 def test_deactivation_revokes_tokens(issued):
