@@ -1,8 +1,9 @@
 """Scoped reads of the service hall. Every list and every single fetch goes through here.
 
-Who sees which cases:
-- staff with a place scope (clerks, community workers, supervisors, auditors, administrators):
-  cases whose place lies in their jurisdiction;
+Who sees which cases (``_case_q``, the one rule every page, API, PDF and export goes through):
+- staff in ``accounts.enums.CASE_READ_ROLES`` (clerks, community workers, supervisors, auditors,
+  administrators): cases whose place lies in the jurisdiction of that role. Council members,
+  moderators and asset managers hold staff roles but read no case files (minimum necessary);
 - department officers: additionally, every case on which their department holds a task
   (前台受理 后台协办: the back office works on cases from anywhere in the district);
 - residents and enterprise agents: their own cases only.
@@ -17,7 +18,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from gongzhi.accounts.enums import PUBLIC_ROLES, Role
+from gongzhi.accounts.enums import CASE_READ_ROLES, PUBLIC_ROLES, Role
 from gongzhi.accounts.scope import active_assignments, scope_q
 from gongzhi.services.domain.search import query_tokens
 from gongzhi.services.enums import OPEN_TASK_STATUSES
@@ -28,7 +29,9 @@ from gongzhi.services.stats import Figures, figures_from, figures_per_department
 def _case_q(user: Any) -> Q:
     if user is None or not getattr(user, "is_authenticated", False):
         return Q(pk__in=[])
-    q = scope_q(user, field="place_path")
+    # Only the roles that may read case files count towards the jurisdiction: a council member
+    # of the same community has a place scope too, for other things.
+    q = scope_q(user, field="place_path", roles=set(CASE_READ_ROLES))
     depts = [ra.department_id for ra in active_assignments(user) if ra.role == Role.DEPARTMENT_OFFICER and ra.department_id]
     if depts:
         q |= Q(tasks__department_id__in=depts)
