@@ -35,7 +35,6 @@ from gongzhi.people.models import Document, Organisation, Person
 from gongzhi.people.queries import (
     find_organisation_by_uscc,
     find_person_by_number,
-    own_person,
     wallet_for,
     wallet_index,
 )
@@ -85,7 +84,7 @@ from gongzhi.services.models import (
     SupplementRequest,
     Task,
 )
-from gongzhi.services.policy import can_deliver_result
+from gongzhi.services.policy import can_deliver_result, may_apply_for
 from gongzhi.services.queries import items_for_intake
 from gongzhi.services.routing import route_department
 
@@ -138,18 +137,18 @@ def _resolve_applicant(
     if not result.valid:
         detail = "；".join(e.message_zh for e in result.errors) or "号码无法识别"
         raise ApplicantError(f"申请人证件号码有误：{detail}", field="applicant_number")
+    # Whom the actor may apply for is one rule (policy.may_apply_for), the same for the window,
+    # the portal, a browser session on the API and a system's token.
     if result.kind == IdentifierKind.USCC:
         org = find_organisation_by_uscc(actor, result.normalized)
         if org is None:
             raise ApplicantError("未找到该统一社会信用代码对应的单位，请先办理单位登记", field="applicant_number")
-        if channel == Channel.ONLINE and not org.agents.filter(pk=actor.pk).exists():
+        if not may_apply_for(actor, None, org):
             raise NotAllowed("您不是该单位的经办人，不能代为申请", field="applicant_number")
         return None, org, ""
     person = find_person_by_number(actor, result.normalized)
-    if channel == Channel.ONLINE:
-        mine = own_person(actor)
-        if person is None or mine is None or mine.pk != person.pk:
-            raise NotAllowed("网上申请只能以本人身份提交", field="applicant_number")
+    if not may_apply_for(actor, person, None):
+        raise NotAllowed("只能以本人身份或为您经办的单位提交申请", field="applicant_number")
     if person is None:
         if channel == Channel.WINDOW and intake.applicant_name.strip():
             return None, None, result.normalized
