@@ -17,18 +17,21 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.http import Http404
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _t
 
 from gongzhi.accounts.enums import Role
 from gongzhi.accounts.scope import has_role, path_in_scope
 from gongzhi.core.actions import do_arm_timer, do_cancel_timer, do_schedule_timers
 from gongzhi.core.audit import new_event, record_event, record_events
 from gongzhi.core.calendar import add_working_days, work_calendar
+from gongzhi.core.crypto import decrypt
 from gongzhi.core.db.inserts import insert
 from gongzhi.core.db.instances import build
 from gongzhi.core.db.prepared import Prepared
 from gongzhi.core.domain.identifiers import IdentifierKind, check_identifier
-from gongzhi.core.errors import ActionError
+from gongzhi.core.errors import ActionError, NotAllowedError
 from gongzhi.core.models import AuditEvent
 from gongzhi.people.actions import _check_upload, do_add_document, do_register_person
 from gongzhi.people.models import Document, Organisation, Person
@@ -84,8 +87,9 @@ from gongzhi.services.models import (
     SupplementRequest,
     Task,
 )
-from gongzhi.services.policy import can_deliver_result, may_apply_for
-from gongzhi.services.queries import items_for_intake
+from gongzhi.services.personal import seal_form
+from gongzhi.services.policy import can_deliver_result, can_reveal_numbers, may_apply_for
+from gongzhi.services.queries import cases_for_user, items_for_intake
 from gongzhi.services.routing import route_department
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -425,6 +429,9 @@ def _plan_case(
     gaps = any(p.status == CaseMaterialStatus.MISSING_WITH_COMMITMENT for p in plans)
     name = person.name if person else org.name  # type: ignore[union-attr]
     masked = person.number_masked if person is not None else org.uscc  # type: ignore[union-attr]
+    # Personal numbers typed into the form are stored sealed and shown masked (services/personal.py);
+    # sealed here, before the write transaction, like every other row of the case.
+    shown, sealed = seal_form(item.form_schema, data)
     case = build(
         Case,
         number=f"{app.number}{n:02d}",
@@ -439,7 +446,8 @@ def _plan_case(
         place_path=place.path,
         department=lead_dept,
         address=intake.address[:200],
-        form_data=data,
+        form_data=shown,
+        form_sealed=sealed,
         status=CaseStatus.ACCEPTED,
         accepted_at=now,
         accepted_by=actor if getattr(actor, "is_authenticated", False) else None,
@@ -766,6 +774,35 @@ def _is_applicant(case: Case, actor: Any) -> bool:
     if case.applicant_person_id and case.applicant_person.user_id == actor.pk:  # type: ignore[union-attr]
         return True
     return bool(case.applicant_org_id and case.applicant_org.agents.filter(pk=actor.pk).exists())  # type: ignore[union-attr]
+
+
+def do_reveal_form_value(case: Case, field: str, *, actor: Any, reason: str = "") -> str:
+    """The full personal number typed into ``field`` of the case's form; audited ``case.reveal``.
+
+    The register's rule (``people.actions.do_reveal_number``): the applicant sees what they typed;
+    anyone else needs the case in what they may read (else 404, as if it did not exist), the
+    register's reveal permission (else 403) and a reason (kept in the audit event).
+    """
+    if not getattr(actor, "is_authenticated", False):
+        raise Http404("case not found")
+    self_view = _is_applicant(case, actor)
+    reason = " ".join((reason or "").split())
+    if not self_view:
+        if not cases_for_user(actor).filter(pk=case.pk).exists():
+            raise Http404("case not found")
+        if not can_reveal_numbers(actor):
+            raise NotAllowedError(_t("您没有查看完整号码的权限"), field="field")
+        if not reason:
+            raise ActionError(_t("请填写查看完整号码的原因（将记录在审计日志中）"), field="reason", code="reveal")
+    entry = (case.form_sealed or {}).get(field)
+    if not entry:
+        raise ActionError(_t("申请表中没有这一项个人号码"), field="field", code="reveal")
+    with transaction.atomic():
+        record_event(
+            "case.reveal", actor=actor, obj=case, place_path=case.place_path,
+            after={"field": field, "reason": reason[:200] or "本人查看", "self": self_view},
+        )
+    return decrypt(entry["cipher"])
 
 
 def do_record_visit(case: Case, *, actor: Any, purpose: str = "") -> Case:

@@ -32,14 +32,14 @@ from functools import lru_cache
 from typing import Annotated, Any
 
 from django.db import IntegrityError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from ninja import Header, Path, Query, Router, Schema, Status
 from pydantic import Field
 
 from gongzhi.core.domain.money import format_yuan
-from gongzhi.core.errors import ActionError
+from gongzhi.core.errors import ActionError, error_body
 from gongzhi.services import actions, queries
 from gongzhi.services.enums import OPEN_CASE_STATUSES, CaseStatus, Channel, DeliveryMethod, ReviewLevel
 from gongzhi.services.errors import MaterialsMissing, NotAllowed, TaskConflict
@@ -660,6 +660,35 @@ def deliver_result(request: HttpRequest, payload: DeliverIn, number: str = Path(
     except ActionError as exc:
         return _error(exc, set(DeliverIn.model_fields))
     return case_detail_out(queries.access_case_by_number(request.user, number))
+
+
+class RevealIn(Schema):
+    field: str = Field(..., max_length=40, pattern=r"^[a-z][a-z0-9_]{0,39}$", description="申请表中个人号码字段的名称")
+    reason: str = Field("", max_length=200, description="查看原因（申请人本人查看时可不填；记入审计日志）")
+
+
+class RevealOut(Schema):
+    field: str
+    value: str = Field(description="完整号码（本次查看已记入审计日志）")
+
+
+@router.post(
+    "/cases/{number}/reveal",
+    response={200: RevealOut, 403: DeniedOut, 422: ServiceErrorOut},
+    summary="查看申请表中的完整个人号码（申请人本人，或有查看权限者说明原因；留痕）",
+)
+def reveal_form_value(
+    request: HttpRequest, response: HttpResponse, payload: RevealIn, number: str = Path(..., pattern=NUMBER_PATTERN)
+) -> Any:
+    if (refused := _nul_error(payload)) is not None:
+        return refused
+    case = queries.access_case_by_number(request.user, number)
+    response["Cache-Control"] = "no-store, private"  # a full number: never in any cache
+    try:
+        value = actions.do_reveal_form_value(case, payload.field, actor=request.user, reason=payload.reason)
+    except ActionError as exc:
+        return Status(exc.status, error_body(exc))
+    return RevealOut(field=payload.field, value=value)
 
 
 # --------------------------------------------------------------------------------- tasks

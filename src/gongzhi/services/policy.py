@@ -14,6 +14,10 @@ from gongzhi.people.models import Organisation, Person
 from gongzhi.people.queries import own_person
 from gongzhi.services.models import Case
 
+# The register's permission to see a full personal number (people.actions.do_reveal_number): the
+# same permission unlocks a number typed into an application form — one rule, not a second one.
+REVEAL_PERMISSION = "accounts.reveal_personal_number"
+
 # The window that hands results out (出件窗口) serves the cases of its own jurisdiction.
 DELIVERY_COUNTER_ROLES = frozenset({Role.WINDOW_CLERK})
 
@@ -47,3 +51,9 @@ def may_apply_for(user: Any, person: Person | None, org: Organisation | None) ->
         return org.agents.filter(pk=user.pk).exists()
     mine = own_person(user)
     return person is not None and mine is not None and mine.pk == person.pk
+
+
+def can_reveal_numbers(user: Any) -> bool:
+    """May ``user`` see full personal numbers of people other than themselves (with a reason,
+    audited)? The register's permission, held by a few named officers."""
+    return bool(getattr(user, "is_authenticated", False) and user.has_perm(REVEAL_PERMISSION))

@@ -19,6 +19,8 @@ urlpatterns = [
     path("online/cases/<str:number>/", views.my_case, name="my_case"),
     path("online/cases/<str:number>/supplement/", views.my_case_supplement, name="my_case_supplement"),
     path("online/cases/<str:number>/review/", views.my_case_review, name="my_case_review"),
+    # a personal number typed into a form, shown once with permission and an audit event
+    path("cases/<str:number>/reveal/", views.case_reveal, name="case_reveal"),
     # back office
     path("tasks/", views.tasks, name="tasks"),
     path("tasks/<int:task_id>/", views.task_detail, name="task"),

@@ -21,6 +21,7 @@ from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from gongzhi.accounts.enums import SUPERVISOR_ROLES, Role
@@ -63,7 +64,7 @@ from gongzhi.services.forms import (
     schema_values,
 )
 from gongzhi.services.models import Bundle, Case
-from gongzhi.services.policy import can_deliver_result
+from gongzhi.services.policy import can_deliver_result, can_reveal_numbers
 from gongzhi.services.stats import fold_dirty_cases
 
 PUBLIC_APPLICANT_ROLES = (Role.RESIDENT, Role.ENTERPRISE_AGENT)
@@ -477,15 +478,17 @@ def _my_case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
     }
 
 
-def _form_rows(case: Case) -> list[tuple[str, Any]]:
+def _form_rows(case: Case) -> list[tuple[str, Any, str]]:
+    """(label, value as stored — personal numbers masked, name of a sealed field or "")."""
     labels = {s["name"]: s.get("label", s["name"]) for s in case.item.form_schema or []}
+    sealed = case.form_sealed or {}
     rows = []
     for key, value in (case.form_data or {}).items():
         if value is True:
             value = _("是")
         elif value is False:
             value = _("否")
-        rows.append((labels.get(key, key), value))
+        rows.append((labels.get(key, key), value, key if key in sealed else ""))
     return rows
 
 
@@ -533,6 +536,25 @@ def my_case_review(request: HttpRequest, number: str) -> HttpResponse:
     return redirect("services:my_case", number=case.number)
 
 
+@login_required
+@require_POST
+@never_cache
+def case_reveal(request: HttpRequest, number: str) -> HttpResponse:
+    """A personal number typed into an application form, shown once (POST only: never in history,
+    logs or a prefetch). Who may: ``actions.do_reveal_form_value`` (the register's rule)."""
+    case = queries.access_case_by_number(request.user, number)
+    field_name = request.POST.get("field", "")
+    labels = {s["name"]: s.get("label", s["name"]) for s in case.item.form_schema or []}
+    ctx: dict[str, Any] = {"case": case, "field": field_name, "label": labels.get(field_name, "")}
+    try:
+        ctx["value"] = actions.do_reveal_form_value(case, field_name, actor=request.user,
+                                                    reason=request.POST.get("reason", ""))
+    except ActionError as err:
+        ctx["error"] = err.message
+        return render(request, "services/reveal.html", ctx, status=err.status)
+    return render(request, "services/reveal.html", ctx)
+
+
 # ------------------------------------------------------------------------------ back office
 
 
@@ -564,6 +586,7 @@ def _task_context(request: HttpRequest, task: Any, **extra: Any) -> dict[str, An
         "decide_form": DecideForm(initial={"version": task.version}),
         "supplement_form": SupplementForm(initial={"version": task.version}),
         "is_holder": task.holder_id == request.user.pk,
+        "can_reveal": can_reveal_numbers(request.user),
         "can_deliver": case.status == CaseStatus.APPROVED and can_deliver_result(request.user, case),
         "deliver_form": DeliverForm(initial={"version": case.version, "address": case.address}),
     }
