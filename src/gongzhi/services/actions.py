@@ -64,6 +64,7 @@ from gongzhi.services.errors import (
     ApplicantError,
     FormInvalid,
     IdempotencyConflict,
+    InvalidInput,
     MaterialsMissing,
     NotAllowed,
     ReviewError,
@@ -267,7 +268,7 @@ def do_submit_application(intake: Intake, *, actor: Any, channel: str, idempoten
 
 def _submit(intake: Intake, actor: Any, channel: str, key: str) -> Application:
     if channel not in Channel.values:
-        raise NotAllowed(f"未知的受理渠道：{channel}", field="channel")
+        raise InvalidInput(f"未知的受理渠道：{channel}", field="channel")
     if channel == Channel.WINDOW and not has_role(actor, *COUNTER):
         raise NotAllowed("只有综合窗口人员可以在窗口受理", field="channel")
 
@@ -632,7 +633,7 @@ def do_decide_task(task: Task, *, approve: bool, reason: str = "", actor: Any, e
     _officer_of(actor, task)
     reason = (reason or "").strip()
     if not approve and not reason:
-        raise NotAllowed("不予许可必须说明理由", field="reason")
+        raise InvalidInput("不予许可必须说明理由", field="reason")
     now = timezone.now()
     with transaction.atomic():
         locked = _locked_task(task.pk)
@@ -681,7 +682,7 @@ def do_request_supplement(
     _officer_of(actor, task)
     items = [i.strip() for i in items if i and i.strip()]
     if not items:
-        raise NotAllowed("补正通知必须一次性列明全部需补正的材料", field="items")
+        raise InvalidInput("补正通知必须一次性列明全部需补正的材料", field="items")
     now = timezone.now()
     today = timezone.localdate()
     with transaction.atomic():
@@ -832,13 +833,13 @@ def do_deliver_result(
         labels = {str(label): value for value, label in DeliveryMethod.choices}
     raw = (method or "").strip()
     if raw not in DeliveryMethod.values and raw not in labels:
-        raise NotAllowed(f"请选择送达方式：{'、'.join(labels)}", field="method")
+        raise InvalidInput(f"请选择送达方式：{'、'.join(labels)}", field="method")
     chosen = DeliveryMethod(labels.get(raw, raw))
     address = (address or "").strip()
     if chosen == DeliveryMethod.MAIL and not address:
-        raise NotAllowed("邮寄送达须填写收件地址", field="address")
+        raise InvalidInput("邮寄送达须填写收件地址", field="address")
     if len(address) > 200:
-        raise NotAllowed("收件地址不能超过 200 个字", field="address")
+        raise InvalidInput("收件地址不能超过 200 个字", field="address")
     with transaction.atomic():
         case = Case.objects.select_for_update().select_related("item").get(pk=case.pk)
         if not can_deliver_result(actor, case):

@@ -1,19 +1,19 @@
 """``/api/v1/services``: the service hall for other systems and the resident portal.
 
-Status codes, the same for every operation:
+Status codes, the same for every operation. Every error body is ``core.errors.error_body``:
+``{"detail": [{"loc", "msg", "type", "field", "message", "code"}], **extra}`` — ``field``/
+``message`` name the input at fault in Chinese; ``loc``/``msg``/``type`` are the same facts in the
+shape ninja's own validation errors use, so a client reads every error of the API one way. The
+status is the one the action's error carries:
 
-* **422** — bad input, nothing stored. Body ``{"detail": [{"field", "message", "loc", "msg",
-  "type"}], "missing": [...]}``: ``field``/``message`` name the input at fault in Chinese;
-  ``loc``/``msg``/``type`` are the same facts in the shape ninja's own validation errors use, so a
-  client reads every 422 of the API one way. ``missing`` lists every missing material at once
-  (一次性告知) when materials are incomplete.
+* **422** — bad input, nothing stored. ``missing`` (beside ``detail``) lists every missing
+  material at once (一次性告知) when materials are incomplete.
 * **404** — no such object, *or one outside the caller's jurisdiction* (never 403 for that, so
   numbers and ids cannot be probed).
-* **403** — the caller can see the object but the action is not theirs to take, or not allowed
-  in the object's present state (``NotAllowed`` naming something other than a request field).
-  When ``NotAllowed`` names a field of the request body it is that input's fault: 422.
-* **409** — ``TaskConflict``: someone else claimed or changed the task (or, with
-  ``expected_version``, the case) first; the message says so and the client should reload.
+* **403** — the caller can see the object but the step is not theirs to take (applying for
+  someone else included), or not allowed in the object's present state.
+* **409** — someone else claimed or changed the task (or, with ``expected_version``, the case)
+  first; the message says so and the client should reload.
 
 Idempotency: ``POST /applications`` needs an ``Idempotency-Key`` header (or an
 ``idempotency_key`` field). The first call answers 201; a retry with the same key by the same
@@ -40,9 +40,8 @@ from pydantic import Field
 
 from gongzhi.core.domain.money import format_yuan
 from gongzhi.core.errors import ActionError, error_body
-from gongzhi.services import actions, queries
+from gongzhi.services import actions, queries, tracking
 from gongzhi.services.enums import OPEN_CASE_STATUSES, CaseStatus, Channel, DeliveryMethod, ReviewLevel
-from gongzhi.services.errors import MaterialsMissing, NotAllowed, TaskConflict
 from gongzhi.services.models import Application, Bundle, Case, ServiceItem, Task
 
 router = Router(tags=["services"])
@@ -62,11 +61,14 @@ DbId = Annotated[int, Field(ge=1, le=DB_INT)]
 
 
 class ErrorItem(Schema):
+    """One entry of ``core.errors.error_body``: the same keys for every error of the platform."""
+
     loc: list[str | int]
     msg: str
     type: str
     field: str = Field("", description="出错的字段")
     message: str = Field("", description="中文说明")
+    code: str = Field("", description="机器可读的错误类别")
 
 
 class ServiceErrorOut(Schema):
@@ -281,6 +283,7 @@ class SupplementIn(Schema):
         ..., max_length=50, description="一次性列明全部需补正的材料"
     )
     reason: str = Field("", max_length=2000)
+    expected_version: DbId | None = Field(None, description="任务列表中看到的版本号；已变更则 409")
 
 
 class ReviewIn(Schema):
@@ -342,26 +345,15 @@ def _dept(dept: Any) -> DepartmentRef:
     return DepartmentRef(code=dept.code, name=dept.name)
 
 
-def _error(exc: ActionError, body_fields: set[str] | frozenset[str] = frozenset()) -> Any:
-    """Map an action's error to 409 / 403 / 422 (see the module docstring)."""
-    field = exc.field or "__all__"
-    entries: list[tuple[str, str]] = list(getattr(exc, "errors", None) or [(field, exc.message)])
-    body = {
-        "detail": [
-            {"loc": ["body", f], "msg": m, "type": exc.code, "field": f, "message": m} for f, m in entries
-        ],
-        "missing": list(exc.missing) if isinstance(exc, MaterialsMissing) else [],
-    }
-    if isinstance(exc, TaskConflict):
-        return Status(409, body)
-    if isinstance(exc, NotAllowed) and exc.field not in body_fields:
-        return Status(403, body)
-    return Status(422, body)
+def _refused(exc: ActionError, where: str = "body") -> Any:
+    """An action's refusal, in the platform's one error shape (``core.errors.error_body``) with
+    the status the error carries: 422 bad input, 403 not allowed, 409 conflict."""
+    return Status(exc.status, error_body(exc, where))
 
 
 def _bad(field: str, message: str, where: str = "body") -> Any:
-    return Status(422, {"detail": [{"loc": [where, field], "msg": message, "type": "invalid", "field": field,
-                                    "message": message}], "missing": []})
+    """Bad input found here, before any action: a 422 in the same shape as an action's."""
+    return _refused(ActionError(message, field=field), where)
 
 
 def _nul_error(payload: Schema) -> Any | None:
@@ -541,7 +533,7 @@ def list_bundles(request: HttpRequest) -> list[BundleOut]:
 
 @router.post(
     "/applications",
-    response={200: ApplicationOut, 201: ApplicationOut, 403: DeniedOut, 422: ServiceErrorOut},
+    response={200: ApplicationOut, 201: ApplicationOut, 403: DeniedOut, 409: ServiceErrorOut, 422: ServiceErrorOut},
     summary="提交申请（201 新建；同一幂等键重试 200 返回原申请）",
 )
 def submit_application(
@@ -564,7 +556,6 @@ def submit_application(
     # A system's token → channel "api"; a resident's own browser session → "online" (一网办).
     channel = Channel.API if _via_token(request) else Channel.ONLINE
     started = timezone.now()
-    fields = set(ApplicationIn.model_fields)
     try:
         try:
             app = actions.do_submit_application(intake, actor=request.user, channel=channel, idempotency_key=key)
@@ -573,7 +564,7 @@ def submit_application(
             # now finds that application (or names the real conflict).
             app = actions.do_submit_application(intake, actor=request.user, channel=channel, idempotency_key=key)
     except ActionError as exc:
-        return _error(exc, fields)
+        return _refused(exc)
     status = 201 if app.submitted_at >= started else 200
     return Status(status, application_out(app))
 
@@ -611,7 +602,7 @@ def get_case(request: HttpRequest, number: str = Path(..., pattern=NUMBER_PATTER
 
 @router.post(
     "/cases/{number}/supplement",
-    response={200: CaseDetailOut, 403: DeniedOut, 422: ServiceErrorOut},
+    response={200: CaseDetailOut, 403: DeniedOut, 409: ServiceErrorOut, 422: ServiceErrorOut},
     summary="提交补正（恢复计时；本接口不收文件，材料请先放入证照库）",
 )
 def fulfil_supplement(request: HttpRequest, number: str = Path(..., pattern=NUMBER_PATTERN)) -> Any:
@@ -619,13 +610,13 @@ def fulfil_supplement(request: HttpRequest, number: str = Path(..., pattern=NUMB
     try:
         case = actions.do_fulfil_supplement(case, actor=request.user)
     except ActionError as exc:
-        return _error(exc)
+        return _refused(exc)
     return case_detail_out(queries.access_case_by_number(request.user, number))
 
 
 @router.post(
     "/cases/{number}/review",
-    response={201: ReviewOut, 403: DeniedOut, 422: ServiceErrorOut},
+    response={201: ReviewOut, 403: DeniedOut, 409: ServiceErrorOut, 422: ServiceErrorOut},
     summary="好差评（申请人本人，办结后一次）",
 )
 def review_case(request: HttpRequest, payload: ReviewIn, number: str = Path(..., pattern=NUMBER_PATTERN)) -> Any:
@@ -635,7 +626,7 @@ def review_case(request: HttpRequest, payload: ReviewIn, number: str = Path(...,
     try:
         review = actions.do_review_case(case, payload.level, payload.comment, actor=request.user)
     except ActionError as exc:
-        return _error(exc, set(ReviewIn.model_fields))
+        return _refused(exc)
     return Status(201, _review_out(review, case.number))
 
 
@@ -658,7 +649,7 @@ def deliver_result(request: HttpRequest, payload: DeliverIn, number: str = Path(
         actions.do_deliver_result(case, actor=request.user, method=payload.method, address=payload.address,
                                   expected_version=payload.expected_version)
     except ActionError as exc:
-        return _error(exc, set(DeliverIn.model_fields))
+        return _refused(exc)
     return case_detail_out(queries.access_case_by_number(request.user, number))
 
 
@@ -674,7 +665,7 @@ class RevealOut(Schema):
 
 @router.post(
     "/cases/{number}/reveal",
-    response={200: RevealOut, 403: DeniedOut, 422: ServiceErrorOut},
+    response={200: RevealOut, 403: DeniedOut, 409: ServiceErrorOut, 422: ServiceErrorOut},
     summary="查看申请表中的完整个人号码（申请人本人，或有查看权限者说明原因；留痕）",
 )
 def reveal_form_value(
@@ -687,7 +678,7 @@ def reveal_form_value(
     try:
         value = actions.do_reveal_form_value(case, payload.field, actor=request.user, reason=payload.reason)
     except ActionError as exc:
-        return Status(exc.status, error_body(exc))
+        return _refused(exc)
     return RevealOut(field=payload.field, value=value)
 
 
@@ -715,7 +706,7 @@ def claim_task(request: HttpRequest, payload: ClaimIn, task_id: int = Path(..., 
     try:
         task = actions.do_claim_task(task, actor=request.user, expected_version=payload.expected_version)
     except ActionError as exc:
-        return _error(exc, set(ClaimIn.model_fields))
+        return _refused(exc)
     return task_out(queries.access_task(request.user, task.pk))
 
 
@@ -732,7 +723,7 @@ def decide_task(request: HttpRequest, payload: DecideIn, task_id: int = Path(...
         task = actions.do_decide_task(task, approve=payload.approve, reason=payload.reason, actor=request.user,
                                       expected_version=payload.expected_version)
     except ActionError as exc:
-        return _error(exc, set(DecideIn.model_fields))
+        return _refused(exc)
     return task_out(queries.access_task(request.user, task.pk))
 
 
@@ -747,61 +738,13 @@ def request_supplement(request: HttpRequest, payload: SupplementIn, task_id: int
     task = queries.access_task(request.user, task_id)
     try:
         supplement = actions.do_request_supplement(task, list(payload.items), reason=payload.reason,
-                                                   actor=request.user)
+                                                   actor=request.user, expected_version=payload.expected_version)
     except ActionError as exc:
-        return _error(exc, set(SupplementIn.model_fields))
+        return _refused(exc)
     return Status(201, _supplement_out(supplement, task.case.number))
 
 
 # ------------------------------------------------------------------------ public tracking
-
-TRACK_NOT_FOUND = "未找到该办件：请核对办件编号和申请人证件号码后四位"
-# A 4-character tail is guessable and case numbers are public (Open311), so lookups are limited
-# per client address — the same budget as the web page, in a bucket of its own.
-TRACK_LIMIT = 30
-TRACK_WINDOW = 600  # seconds
-
-
-def track_bucket(request: HttpRequest) -> str:
-    return f"services:track-api:{request.META.get('REMOTE_ADDR', '') or 'unknown'}"
-
-
-def _throttled(request: HttpRequest) -> bool:
-    from django.core.cache import cache
-
-    bucket = track_bucket(request)
-    count = cache.get_or_set(bucket, 0, TRACK_WINDOW) or 0
-    if count >= TRACK_LIMIT:
-        return True
-    try:
-        cache.incr(bucket)
-    except ValueError:  # expired between the two calls
-        cache.set(bucket, 1, TRACK_WINDOW)
-    return False
-
-
-def track_steps(case: Case) -> list[TrackStep]:
-    """What happened, in order — departments and dates only, never who handled it."""
-    steps = [TrackStep(at=case.accepted_at, label=f"已受理（{case.get_channel_display()}）")]
-    for s in case.supplements.all():
-        steps.append(TrackStep(at=s.requested_at, label=f"要求补正，请于 {s.due:%Y年%m月%d日} 前补齐"))
-        if s.fulfilled_at:
-            steps.append(TrackStep(at=s.fulfilled_at, label="已补正，恢复办理"))
-    for t in case.tasks.select_related("department").all():
-        if t.held_since:
-            steps.append(TrackStep(at=t.held_since, label=f"{t.department.name}开始办理（{t.get_role_display()}）"))
-        if t.decided_at:
-            steps.append(TrackStep(at=t.decided_at,
-                                   label=f"{t.department.name}{t.get_role_display()}意见：{t.get_status_display()}"))
-    if case.closed_at:
-        # Only an approved case is delivered: its closing step stays "approved" after delivery.
-        closed_as = CaseStatus.APPROVED if case.status == CaseStatus.DELIVERED else CaseStatus(case.status)
-        steps.append(TrackStep(at=case.closed_at, label=f"办结：{closed_as.label}"))
-    if case.delivered_at and case.delivery_method:
-        steps.append(TrackStep(at=case.delivered_at, label=f"已送达（{DeliveryMethod(case.delivery_method).label}）"))
-    steps.sort(key=lambda s: s.at)
-    return steps
-
 
 @router.get("/track", response={200: TrackOut, 404: DetailOut, 429: DetailOut}, auth=None,
             summary="公开进度查询（办件编号 + 证件号后四位，无须登录）")
@@ -810,18 +753,19 @@ def track(
     number: str = Query(..., max_length=40, pattern=TEXT_PATTERN),
     tail: str = Query(..., max_length=8, pattern=TEXT_PATTERN),
 ) -> Any:
-    if _throttled(request):
-        return Status(429, {"detail": "查询过于频繁，请 10 分钟后再试"})
-    # One message for a wrong number and a wrong tail, so neither can be confirmed separately.
-    case = queries.track_case(number, tail)
+    # The page and this endpoint are one lookup (services/tracking.py): one budget per client
+    # address, one answer for a wrong number and a wrong tail, one timeline.
+    found = tracking.lookup_progress(number, tail, client=request.META.get("REMOTE_ADDR", ""))
+    case = found.case
     if case is None:
-        return Status(404, {"detail": TRACK_NOT_FOUND})
+        return Status(found.status, {"detail": found.error})
     return TrackOut(
         number=case.number, item=_item_ref(case.item), department=_dept(case.department),
         applicant_masked=case.applicant_masked, status=case.status, status_display=str(case.get_status_display()),
         closed=case.status not in OPEN_CASE_STATUSES, accepted_on=case.accepted_on, deadline=case.deadline,
         deadline_provisional=case.deadline_provisional, closed_at=case.closed_at,
-        delivered_at=case.delivered_at, delivery_method=case.delivery_method or None, steps=track_steps(case),
+        delivered_at=case.delivered_at, delivery_method=case.delivery_method or None,
+        steps=[TrackStep(at=s.at, label=s.label) for s in found.steps],
     )
 
 

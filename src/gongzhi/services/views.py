@@ -15,7 +15,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -38,7 +37,7 @@ from gongzhi.people.queries import (
     own_person,
     wallet_for,
 )
-from gongzhi.services import actions, queries
+from gongzhi.services import actions, queries, tracking
 from gongzhi.services.enums import (
     CLOSED_CASE_STATUSES,
     CaseStatus,
@@ -70,8 +69,6 @@ from gongzhi.services.stats import fold_dirty_cases
 PUBLIC_APPLICANT_ROLES = (Role.RESIDENT, Role.ENTERPRISE_AGENT)
 BOARD_ROLES = (*SUPERVISOR_ROLES, Role.AUDITOR, Role.ADMINISTRATOR)
 NOTICE_SALT = "services.missing-notice"
-TRACK_LIMIT = 30  # lookups per address per 10 minutes: a 4-character tail must not be guessable
-TRACK_WINDOW = 600
 
 
 def _require(user: Any, *roles: str) -> None:
@@ -656,12 +653,11 @@ def task_supplement(request: HttpRequest, task_id: int) -> HttpResponse:
     form = SupplementForm(request.POST)
     if not form.is_valid():
         return render(request, "services/task_detail.html", _task_context(request, task, supplement_form=form))
-    if form.cleaned_data["version"] != task.version:
-        # The action has no version guard for this step: a form shown before someone else acted
-        # on the task must not send the applicant a notice based on what they saw then.
-        return _task_refused(request, task, TaskConflict(_("任务已被他人变更，请刷新后再试"), field="task"))
     try:
-        actions.do_request_supplement(task, form.item_list(), reason=form.cleaned_data["reason"], actor=request.user)
+        # The version the form was shown with: the action compares it under the task's row lock,
+        # so a notice is never sent on what someone saw before another officer acted.
+        actions.do_request_supplement(task, form.item_list(), reason=form.cleaned_data["reason"], actor=request.user,
+                                      expected_version=form.cleaned_data["version"])
     except ActionError as err:
         if err.field == "items":
             form.add_error("items", err.message)
@@ -735,25 +731,15 @@ def _client_ip(request: HttpRequest) -> str:
 
 def track(request: HttpRequest) -> HttpResponse:
     """办件进度查询 (no login): case number + last four of the applicant's number. Shows the
-    item, status and each department's step — never a name or a number."""
+    item, status and the timeline — never a name or a number. The same lookup as the API's
+    (services/tracking.py): one budget per address, one wording, one timeline."""
     form = TrackForm(request.GET or None)
     ctx: dict[str, Any] = {"form": form}
     if form.is_bound and form.is_valid():
-        bucket = f"services:track:{_client_ip(request)}"
-        count = cache.get_or_set(bucket, 0, TRACK_WINDOW) or 0
-        if count >= TRACK_LIMIT:
-            ctx["error"] = _("查询过于频繁，请 10 分钟后再试。")
-            return render(request, "services/track.html", ctx, status=429)
-        try:
-            cache.incr(bucket)
-        except ValueError:
-            cache.set(bucket, 1, TRACK_WINDOW)
-        case = queries.track_case(form.cleaned_data["number"], form.cleaned_data["tail"])
-        if case is None:
-            ctx["error"] = _("没有查到该办件：请核对办件编号和证件号码后四位。")
-        else:
-            ctx["case"] = case
-            ctx["steps"] = case.tasks.select_related("department").order_by("role", "id")
+        found = tracking.lookup_progress(form.cleaned_data["number"], form.cleaned_data["tail"],
+                                         client=_client_ip(request))
+        ctx.update(case=found.case, steps=found.steps, error=found.error)
+        return render(request, "services/track.html", ctx, status=found.status)
     return render(request, "services/track.html", ctx)
 
 
