@@ -11,6 +11,7 @@ Who sees which cases (``_case_q``, the one rule every page, API, PDF and export 
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import date
 from typing import Any
@@ -57,7 +58,19 @@ def access_case(user: Any, case_id: Any) -> Case:
     return case
 
 
+# What a case or application number looks like (letters, then digits; at most 24 characters).
+# Anything else is answered "not found" without asking the database — a NUL byte in a URL would
+# otherwise reach PostgreSQL, which refuses it with an error (a 500, not a 404).
+NUMBER_SHAPE = re.compile(r"[A-Za-z0-9-]{1,24}")
+
+
+def plausible_number(number: Any) -> bool:
+    return isinstance(number, str) and NUMBER_SHAPE.fullmatch(number) is not None
+
+
 def access_case_by_number(user: Any, number: str) -> Case:
+    if not plausible_number(number):
+        raise Http404("case not found")
     case = cases_for_user(user).filter(number=number).first()
     if case is None:
         raise Http404("case not found")
@@ -69,7 +82,7 @@ def track_case(number: str, tail: str) -> Case | None:
     applicant's number. Returns None on any mismatch — never says which part was wrong."""
     number = (number or "").strip().upper()
     tail = (tail or "").strip().upper()
-    if not number or len(tail) != 4:
+    if not plausible_number(number) or len(tail) != 4 or "\x00" in tail:
         return None
     return Case.objects.select_related("item", "department").filter(number=number, applicant_tail=tail).first()
 

@@ -8,6 +8,7 @@ nothing is stored. Pages a role may not use answer 404, like an object outside o
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,6 +70,7 @@ from gongzhi.services.stats import fold_dirty_cases
 PUBLIC_APPLICANT_ROLES = (Role.RESIDENT, Role.ENTERPRISE_AGENT)
 BOARD_ROLES = (*SUPERVISOR_ROLES, Role.AUDITOR, Role.ADMINISTRATOR)
 NOTICE_SALT = "services.missing-notice"
+ITEM_CODE = re.compile(r"[A-Za-z0-9._-]{1,40}")
 
 
 def _require(user: Any, *roles: str) -> None:
@@ -136,7 +138,9 @@ def _resolve(codes: list[str], bundle_code: str) -> tuple[Bundle | None, list[An
     codes = list(dict.fromkeys(c for c in codes if c))
     if not codes:
         return None, [], _("请至少选择一个办理事项，或选择一个“一件事”")
-    found = {i.code: i for i in queries.catalog().filter(code__in=codes).prefetch_related("materials")}
+    # Only code-shaped values reach the database (a NUL byte would make PostgreSQL fail the query).
+    found = {i.code: i for i in queries.catalog().filter(code__in=[c for c in codes if ITEM_CODE.fullmatch(c)])
+             .prefetch_related("materials")}
     missing = [c for c in codes if c not in found]
     if missing:
         return None, [], _("事项编码不存在或已停用：%(codes)s") % {"codes": "、".join(missing)}
@@ -224,6 +228,8 @@ def _notice_token(items: list[Any], missing: list[str], applicant_name: str) -> 
 
 
 def _cases_of_application(user: Any, number: str) -> list[Case]:
+    if not queries.plausible_number(number):
+        raise Http404("application not found")
     cases = list(queries.cases_for_user(user).filter(application__number=number).order_by("number"))
     if not cases:
         # 一窗办: a window accepts for applicants from anywhere, so the case may lie outside the
