@@ -42,7 +42,7 @@ from gongzhi.core.domain.money import format_yuan
 from gongzhi.core.errors import ActionError, error_body
 from gongzhi.services import actions, queries, tracking
 from gongzhi.services.enums import OPEN_CASE_STATUSES, CaseStatus, Channel, DeliveryMethod, ReviewLevel
-from gongzhi.services.models import Application, Bundle, Case, ServiceItem, Task
+from gongzhi.services.models import Application, Case, ServiceItem, Task
 
 router = Router(tags=["services"])
 
@@ -520,7 +520,7 @@ def get_catalog_item(request: HttpRequest, code: str = Path(..., pattern=CODE_PA
 
 @router.get("/bundles", response=list[BundleOut], auth=None, summary="“一件事”清单（公开）")
 def list_bundles(request: HttpRequest) -> list[BundleOut]:
-    bundles = Bundle.objects.filter(active=True).prefetch_related("items")
+    bundles = queries.bundles()
     return [
         BundleOut(code=b.code, name=b.name, name_en=b.name_en, description=b.description,
                   items=[_item_ref(i) for i in b.items.all() if i.active])

@@ -47,17 +47,6 @@ def cases_for_user(user: Any) -> QuerySet[Case]:
     )
 
 
-def access_case(user: Any, case_id: Any) -> Case:
-    try:
-        pk = int(case_id)
-    except (TypeError, ValueError) as exc:
-        raise Http404("case not found") from exc
-    case = cases_for_user(user).filter(pk=pk).first()
-    if case is None:
-        raise Http404("case not found")
-    return case
-
-
 # What a case or application number looks like (letters, then digits; at most 24 characters).
 # Anything else is answered "not found" without asking the database — a NUL byte in a URL would
 # otherwise reach PostgreSQL, which refuses it with an error (a 500, not a 404).

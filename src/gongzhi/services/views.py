@@ -121,9 +121,8 @@ def _pickups(user: Any, cases: list[Any]) -> set[int]:
 
 
 def _bundles() -> list[Bundle]:
-    # The catalog is public information (every item and bundle is published), so it is read
-    # unscoped; queries.catalog() covers items, bundles have no query function yet.
-    return list(Bundle.objects.filter(active=True).prefetch_related("items__department"))
+    # The catalog is public information (every item and bundle is published): read unscoped.
+    return list(queries.bundles())
 
 
 def _resolve(codes: list[str], bundle_code: str) -> tuple[Bundle | None, list[Any], str]:
