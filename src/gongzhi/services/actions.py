@@ -807,7 +807,11 @@ def do_reveal_form_value(case: Case, field: str, *, actor: Any, reason: str = ""
 
 
 def do_record_visit(case: Case, *, actor: Any, purpose: str = "") -> Case:
-    """The applicant came to a hall for this case again (一次办 counts visits)."""
+    """The applicant came to a hall for this case again (一次办 counts visits). Recorded by the
+    counter that served them — a count the 5×100% figures publish must not be raised by anyone
+    else (the applicant included)."""
+    if not has_role(actor, *COUNTER):
+        raise NotAllowed("只有综合窗口或部门人员可以登记申请人到场", field="case")
     with transaction.atomic():
         Case.objects.filter(pk=case.pk).update(visits=F("visits") + 1, stats_dirty=True)
         record_event("case.visit", actor=actor, obj=case, place_path=case.place_path, after={"purpose": purpose})

@@ -19,11 +19,21 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from gongzhi.accounts.enums import CASE_READ_ROLES, PUBLIC_ROLES, Role
+from gongzhi.accounts.enums import CASE_READ_ROLES, PUBLIC_ROLES, SUPERVISOR_ROLES, Role
 from gongzhi.accounts.scope import active_assignments, scope_q
 from gongzhi.services.domain.search import query_tokens
-from gongzhi.services.enums import OPEN_TASK_STATUSES
-from gongzhi.services.models import Accountability, Bundle, Case, MonthlyFigure, ServiceItem, Task
+from gongzhi.services.enums import OPEN_TASK_STATUSES, AppealStatus
+from gongzhi.services.models import (
+    Accountability,
+    Appeal,
+    Bundle,
+    Case,
+    MonthlyFigure,
+    Rectification,
+    Review,
+    ServiceItem,
+    Task,
+)
 from gongzhi.services.stats import Figures, figures_from, figures_per_department
 
 
@@ -93,6 +103,65 @@ def access_task(user: Any, task_id: Any) -> Task:
     if task is None:
         raise Http404("task not found")
     return task
+
+
+def _officer_departments(user: Any) -> list[int]:
+    return [ra.department_id for ra in active_assignments(user) if ra.role == Role.DEPARTMENT_OFFICER and ra.department_id]
+
+
+def _pk(value: Any, what: str) -> int:
+    try:
+        pk = int(value)
+    except (TypeError, ValueError) as exc:
+        raise Http404(f"{what} not found") from exc
+    return pk
+
+
+def rectifications_for_user(user: Any) -> QuerySet[Rectification]:
+    """整改: the rectifications the user's departments owe (the department a bad review names)."""
+    return Rectification.objects.filter(department_id__in=_officer_departments(user)).select_related(
+        "review__case__item", "department"
+    ).order_by("status", "due", "id")
+
+
+def access_rectification(user: Any, rect_id: Any) -> Rectification:
+    rect = rectifications_for_user(user).filter(pk=_pk(rect_id, "rectification")).first()
+    if rect is None:
+        raise Http404("rectification not found")
+    return rect
+
+
+def appealable_reviews_for_user(user: Any) -> QuerySet[Review]:
+    """Bad reviews of the cases the user's departments led, not yet appealed (申诉)."""
+    return Review.objects.filter(
+        case__department_id__in=_officer_departments(user), level__lte=2, appeal__isnull=True
+    ).select_related("case__item").order_by("-created_at")
+
+
+def access_review_for_appeal(user: Any, review_id: Any) -> Review:
+    review = Review.objects.filter(
+        case__department_id__in=_officer_departments(user), pk=_pk(review_id, "review")
+    ).select_related("case").first()
+    if review is None:
+        raise Http404("review not found")
+    return review
+
+
+def appeals_for_user(user: Any, *, pending_only: bool = True) -> QuerySet[Appeal]:
+    """Appeals a supervisor decides: cases in the jurisdiction of their supervisor role."""
+    qs = Appeal.objects.filter(scope_q(user, "review__case__place_path", set(SUPERVISOR_ROLES))).select_related(
+        "review__case__item", "review__case__department", "filed_by"
+    )
+    if pending_only:
+        qs = qs.filter(status=AppealStatus.PENDING)
+    return qs.order_by("filed_at", "id")
+
+
+def access_appeal(user: Any, appeal_id: Any) -> Appeal:
+    appeal = appeals_for_user(user, pending_only=False).filter(pk=_pk(appeal_id, "appeal")).first()
+    if appeal is None:
+        raise Http404("appeal not found")
+    return appeal
 
 
 def search_cases(user: Any, query: str) -> QuerySet[Case]:

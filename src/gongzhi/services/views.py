@@ -324,6 +324,26 @@ def window_pickup(request: HttpRequest, number: str) -> HttpResponse:
             messages.error(request, err.message)
         else:
             messages.success(request, _("办件 %(number)s 已窗口领取（计一次跑动）") % {"number": case.number})
+    return _window_with_applicant(request)
+
+
+@login_required
+@require_POST
+def window_visit(request: HttpRequest, number: str) -> HttpResponse:
+    """登记到场: the applicant came to this window again for a case (一次办 counts visits); the
+    page shows the same applicant again, whose number came back in the POST body."""
+    _require(request.user, Role.WINDOW_CLERK)
+    case = queries.access_case_by_number(request.user, number)
+    try:
+        actions.do_record_visit(case, actor=request.user, purpose=request.POST.get("purpose", "").strip()[:200])
+    except ActionError as err:
+        messages.error(request, err.message)
+    else:
+        messages.success(request, _("已登记办件 %(number)s 的一次到场") % {"number": case.number})
+    return _window_with_applicant(request)
+
+
+def _window_with_applicant(request: HttpRequest) -> HttpResponse:
     applicant_number = request.POST.get("number", "").strip()
     lookup = LookupForm({"number": applicant_number})
     ctx: dict[str, Any] = {"lookup": lookup, "catalog": _grouped_catalog(), "bundles": _bundles()}
@@ -692,6 +712,82 @@ def task_deliver(request: HttpRequest, task_id: int) -> HttpResponse:
     method = DeliveryMethod(form.cleaned_data["method"]).label
     messages.success(request, _("办理结果已送达（%(method)s），已通知申请人。") % {"method": method})
     return redirect("services:task", task_id=task.pk)
+
+
+# ------------------------------------------------------------------------------ reviews (好差评)
+
+
+def _reviews_page(request: HttpRequest, status: int = 200, **extra: Any) -> HttpResponse:
+    ctx: dict[str, Any] = {
+        "rectifications": queries.rectifications_for_user(request.user)[:200],
+        "reviews": queries.appealable_reviews_for_user(request.user)[:200],
+    }
+    ctx.update(extra)
+    return render(request, "services/reviews.html", ctx, status=status)
+
+
+@login_required
+def reviews(request: HttpRequest) -> HttpResponse:
+    """差评整改与申诉: the department's rectifications to carry out and bad reviews it may appeal."""
+    _require(request.user, Role.DEPARTMENT_OFFICER)
+    return _reviews_page(request)
+
+
+@login_required
+@require_POST
+def rectification_complete(request: HttpRequest, rect_id: int) -> HttpResponse:
+    _require(request.user, Role.DEPARTMENT_OFFICER)
+    rect = queries.access_rectification(request.user, rect_id)
+    try:
+        actions.do_complete_rectification(rect, action_note=request.POST.get("action_note", ""),
+                                          callback_note=request.POST.get("callback_note", ""), actor=request.user)
+    except ActionError as err:
+        return _reviews_page(request, err.status, error=err.message, error_rect=rect.pk)
+    messages.success(request, _("整改已完成并记录回访。"))
+    return redirect("services:reviews")
+
+
+@login_required
+@require_POST
+def review_appeal(request: HttpRequest, review_id: int) -> HttpResponse:
+    _require(request.user, Role.DEPARTMENT_OFFICER)
+    review = queries.access_review_for_appeal(request.user, review_id)
+    try:
+        actions.do_file_appeal(review, request.POST.get("reason", ""), actor=request.user)
+    except ActionError as err:
+        return _reviews_page(request, err.status, error=err.message, error_review=review.pk)
+    messages.success(request, _("申诉已提交，等待督导审核。"))
+    return redirect("services:reviews")
+
+
+def _appeals_page(request: HttpRequest, status: int = 200, **extra: Any) -> HttpResponse:
+    ctx: dict[str, Any] = {"appeals": queries.appeals_for_user(request.user)[:200]}
+    ctx.update(extra)
+    return render(request, "services/appeals.html", ctx, status=status)
+
+
+@login_required
+def appeals(request: HttpRequest) -> HttpResponse:
+    """差评申诉审核: pending appeals of the cases in the supervisor's jurisdiction."""
+    _require(request.user, *SUPERVISOR_ROLES)
+    return _appeals_page(request)
+
+
+@login_required
+@require_POST
+def appeal_decide(request: HttpRequest, appeal_id: int) -> HttpResponse:
+    _require(request.user, *SUPERVISOR_ROLES)
+    appeal = queries.access_appeal(request.user, appeal_id)
+    decision = request.POST.get("decision", "")
+    if decision not in ("uphold", "dismiss"):
+        return _appeals_page(request, 422, error=_("请选择“申诉成立”或“申诉不成立”"), error_appeal=appeal.pk)
+    try:
+        actions.do_decide_appeal(appeal, upheld=decision == "uphold", note=request.POST.get("note", "")[:2000],
+                                 actor=request.user)
+    except ActionError as err:
+        return _appeals_page(request, err.status, error=err.message, error_appeal=appeal.pk)
+    messages.success(request, _("申诉审核结果已记录。"))
+    return redirect("services:appeals")
 
 
 # ------------------------------------------------------------------------------ supervisor board
