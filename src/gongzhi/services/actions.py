@@ -417,6 +417,7 @@ class _CasePlan:
     clocks: list[Clock]  # per task, in order: when its warning and overdue timers fire
     event: AuditEvent
     notice: Notification
+    form: dict[str, Any]  # the cleaned form as typed: instant rules judge it, not its masked copy
 
 
 def _plan_case(
@@ -484,7 +485,7 @@ def _plan_case(
         Notification, recipient=name, created_at=now, subject=f"您的申请已受理：{item.name}",
         body=f"办件编号 {case.number}，承诺办结日期 {case.deadline:%Y年%m月%d日}。凭办件编号和证件号后四位可查询进度。",
     )
-    return _CasePlan(item, case, materials, tasks, clocks, event, notice)
+    return _CasePlan(item, case, materials, tasks, clocks, event, notice, data)
 
 
 def _write_case(
@@ -506,7 +507,7 @@ def _write_case(
     insert(tasks)
     plan.event.object_id = str(case.pk)
     record_events([plan.event])
-    if item.mode == HandlingMode.INSTANT and not case.with_gaps and rules_pass(item.instant_rules, case.form_data):
+    if item.mode == HandlingMode.INSTANT and not case.with_gaps and rules_pass(item.instant_rules, plan.form):
         _close_instantly(case, tasks, item, actor, now)
     else:
         if any(t.pk is None for t in tasks):  # bulk_create could not return ids: refetch

@@ -206,3 +206,17 @@ def test_migration_encrypts_numbers_stored_in_clear(hall: SimpleNamespace) -> No
     assert {f["name"]: personal_kind(f) for f in item.form_schema}["bank_account"] == "bank_account"
     migration.decrypt_form_numbers(global_apps, connection.schema_editor())
     assert Case.objects.get(item=item).form_data == old
+
+
+def test_instant_rules_judge_what_was_typed_not_its_masked_form(hall: SimpleNamespace) -> None:
+    # 即办: an item decided on the spot when the payee account is the one on file — the rule must
+    # see the typed account, although only its masked form is stored.
+    ServiceItem.objects.create(
+        code="T-RS-009", name="待遇发放账户确认", department=hall.hr, promised_days=0, statutory_days=1, mode="instant",
+        form_schema=[FORM[2]], instant_rules=[{"field": "bank_account", "op": "eq", "value": ACCOUNT}],
+    )
+    app = do_submit_application(Intake(hall.number, ["T-RS-009"], form={"bank_account": ACCOUNT}),
+                                actor=hall.clerk, channel="window", idempotency_key="instant-pii")
+    case = app.cases.get()
+    assert case.instant and case.closed_at is not None
+    assert case.form_data["bank_account"] != ACCOUNT
