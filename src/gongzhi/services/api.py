@@ -682,6 +682,157 @@ def reveal_form_value(
     return RevealOut(field=payload.field, value=value)
 
 
+class VisitIn(Schema):
+    purpose: str = Field("", max_length=200, description="来办何事（记入审计）")
+
+
+@router.post(
+    "/cases/{number}/visits",
+    response={200: CaseDetailOut, 403: DeniedOut, 409: ServiceErrorOut, 422: ServiceErrorOut},
+    summary="登记申请人到场（综合窗口或部门人员；计入“一次办”）",
+)
+def record_visit(request: HttpRequest, payload: VisitIn, number: str = Path(..., pattern=NUMBER_PATTERN)) -> Any:
+    if (refused := _nul_error(payload)) is not None:
+        return refused
+    case = queries.access_case_by_number(request.user, number)
+    try:
+        actions.do_record_visit(case, actor=request.user, purpose=payload.purpose)
+    except ActionError as exc:
+        return _refused(exc)
+    return case_detail_out(queries.access_case_by_number(request.user, number))
+
+
+# ------------------------------------------------------------------------ reviews (好差评)
+
+
+class RectificationOut(Schema):
+    id: int
+    review_id: int = Field(description="差评编号：申诉时使用")
+    case_number: str
+    item: ItemRef
+    level: int
+    comment: str
+    due: date
+    status: str
+    status_display: str
+    action_note: str
+    callback_note: str
+    callback_at: datetime | None
+    appealed: bool
+
+
+class RectifyIn(Schema):
+    action_note: str = Field(..., max_length=2000, description="整改措施")
+    callback_note: str = Field(..., max_length=2000, description="回访情况")
+
+
+class AppealIn(Schema):
+    reason: str = Field(..., max_length=2000, description="申诉理由")
+
+
+class AppealOut(Schema):
+    id: int
+    case_number: str
+    item: ItemRef
+    department: DepartmentRef
+    review_level: int
+    review_comment: str
+    reason: str
+    filed_at: datetime
+    status: str
+    status_display: str
+    decision_note: str
+
+
+class AppealDecisionIn(Schema):
+    upheld: bool = Field(..., description="申诉成立（撤销未完成的整改）或不成立")
+    note: str = Field("", max_length=2000)
+
+
+def _rectification_out(rect: Any) -> RectificationOut:
+    review = rect.review
+    return RectificationOut(
+        id=rect.pk, review_id=review.pk, case_number=review.case.number, item=_item_ref(review.case.item),
+        level=review.level, comment=review.comment, due=rect.due, status=rect.status,
+        status_display=str(rect.get_status_display()), action_note=rect.action_note,
+        callback_note=rect.callback_note, callback_at=rect.callback_at, appealed=hasattr(review, "appeal"),
+    )
+
+
+def _appeal_out(appeal: Any) -> AppealOut:
+    case = appeal.review.case
+    return AppealOut(
+        id=appeal.pk, case_number=case.number, item=_item_ref(case.item), department=_dept(case.department),
+        review_level=appeal.review.level, review_comment=appeal.review.comment, reason=appeal.reason,
+        filed_at=appeal.filed_at, status=appeal.status, status_display=str(appeal.get_status_display()),
+        decision_note=appeal.decision_note,
+    )
+
+
+@router.get("/rectifications", response=list[RectificationOut], summary="本部门的差评整改（部门人员）")
+def list_rectifications(request: HttpRequest, limit: int = Query(50, ge=1, le=MAX_PAGE),
+                        offset: int = Query(0, ge=0, le=DB_INT)) -> list[RectificationOut]:
+    qs = queries.rectifications_for_user(request.user).select_related("review__appeal")
+    return [_rectification_out(r) for r in qs[offset : offset + limit]]
+
+
+@router.post(
+    "/rectifications/{rect_id}/complete",
+    response={200: RectificationOut, 403: DeniedOut, 409: ServiceErrorOut, 422: ServiceErrorOut},
+    summary="完成整改并记录回访（本部门人员）",
+)
+def complete_rectification(request: HttpRequest, payload: RectifyIn,
+                           rect_id: int = Path(..., ge=1, le=DB_INT)) -> Any:
+    if (refused := _nul_error(payload)) is not None:
+        return refused
+    rect = queries.access_rectification(request.user, rect_id)
+    try:
+        actions.do_complete_rectification(rect, action_note=payload.action_note,
+                                          callback_note=payload.callback_note, actor=request.user)
+    except ActionError as exc:
+        return _refused(exc)
+    return _rectification_out(queries.access_rectification(request.user, rect_id))
+
+
+@router.post(
+    "/reviews/{review_id}/appeal",
+    response={201: AppealOut, 403: DeniedOut, 409: ServiceErrorOut, 422: ServiceErrorOut},
+    summary="对恶意差评提出申诉（主办部门人员，一次）",
+)
+def file_appeal(request: HttpRequest, payload: AppealIn, review_id: int = Path(..., ge=1, le=DB_INT)) -> Any:
+    if (refused := _nul_error(payload)) is not None:
+        return refused
+    review = queries.access_review_for_appeal(request.user, review_id)
+    try:
+        appeal = actions.do_file_appeal(review, payload.reason, actor=request.user)
+    except ActionError as exc:
+        return _refused(exc)
+    return Status(201, _appeal_out(appeal))
+
+
+@router.get("/appeals", response=list[AppealOut], summary="待审核的差评申诉（辖区督导）")
+def list_appeals(request: HttpRequest, limit: int = Query(50, ge=1, le=MAX_PAGE),
+                 offset: int = Query(0, ge=0, le=DB_INT)) -> list[AppealOut]:
+    return [_appeal_out(a) for a in queries.appeals_for_user(request.user)[offset : offset + limit]]
+
+
+@router.post(
+    "/appeals/{appeal_id}/decide",
+    response={200: AppealOut, 403: DeniedOut, 409: ServiceErrorOut, 422: ServiceErrorOut},
+    summary="审核差评申诉（辖区督导）",
+)
+def decide_appeal(request: HttpRequest, payload: AppealDecisionIn,
+                  appeal_id: int = Path(..., ge=1, le=DB_INT)) -> Any:
+    if (refused := _nul_error(payload)) is not None:
+        return refused
+    appeal = queries.access_appeal(request.user, appeal_id)
+    try:
+        actions.do_decide_appeal(appeal, upheld=payload.upheld, note=payload.note, actor=request.user)
+    except ActionError as exc:
+        return _refused(exc)
+    return _appeal_out(queries.access_appeal(request.user, appeal_id))
+
+
 # --------------------------------------------------------------------------------- tasks
 
 
