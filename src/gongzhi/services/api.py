@@ -249,7 +249,9 @@ class ReviewOut(Schema):
 
 
 class CaseDetailOut(CaseOut):
-    form_data: dict[str, Any]
+    form_data: dict[str, Any] = Field(
+        description="申请表。声明为个人号码的字段（证件号码、电话、银行账号）只给脱敏值；完整号码经 /reveal 查看（留痕）"
+    )
     result_note: str
     materials: list[CaseMaterialOut]
     tasks: list[TaskBrief]

@@ -101,11 +101,15 @@ def inferred_personal_kind(spec: dict[str, Any]) -> str:
 
 
 def declare_personal(schema: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``schema`` with every field that holds a personal number by its name declared so."""
+    """``schema`` with every field that holds a personal number by its name declared so.
+
+    Fields already personal (declared, or a ``phone`` by type) are left as they are, so a catalog
+    import comparing stored schemas with its file sees no change where there is none.
+    """
     out = []
     for spec in schema:
-        kind = personal_kind(spec) or inferred_personal_kind(spec)
-        out.append({**spec, "personal": kind} if kind and not spec.get("personal") else dict(spec))
+        kind = "" if personal_kind(spec) else inferred_personal_kind(spec)
+        out.append({**spec, "personal": kind} if kind else dict(spec))
     return out
 
 
