@@ -3,12 +3,18 @@
 For SQLite (embedded default) and PostgreSQL (if reachable):
 1. case submissions per second through the real HTTP API (the server as `gongzhi run` starts
    it, token auth, JSON) with concurrent clients — printed beside the raw insert rate of the same
-   rows through the database driver in the same run, as a ratio (targets: ≥ 300/s; ≥ 0.25 of raw on PostgreSQL);
+   rows through the database driver in the same run, as a ratio (targets: ≥ 300/s; ≥ 0.3 of raw
+   on both databases with the database shortcuts on);
 2. the overdue sweep's time at 10,000 and at 1,000,000 stored cases (target: < 2× growth);
 3. the 5×100% figures' time at the same two sizes (target: < 3× growth).
 
-Run: ``make bench`` or ``.venv/bin/python bench/intake.py [--seconds 15] [--large 1000000]``.
-Not part of the test suite; takes several minutes (mostly generating a million cases).
+Each backend runs twice: with ``GONGZHI_DB_SHORTCUTS`` on (core/db/'s compiled INSERTs and
+written-out reads) and off (the plain ORM), and the intake ratio of both is printed at the end.
+
+Run: ``make bench`` or ``.venv/bin/python bench/intake.py [--seconds 15] [--small 10000]
+[--large 1000000] [--shortcuts on,off] [--backends sqlite,postgres]``. Not part of the test suite;
+takes several minutes per run at the default sizes (mostly generating a million cases); a quick
+look: ``--large 10000``.
 """
 
 from __future__ import annotations
@@ -69,6 +75,11 @@ def _seed() -> dict[str, Any]:
     supervisor = do_create_user("bench-sup", "督导", None, actor="bench", validate=False)
     do_assign_role(supervisor, Role.DISTRICT_SUPERVISOR, district, actor="bench")
     _token, secret = do_issue_api_token(clerk, "bench", actor="bench")
+    # The bench stands in for another system feeding applications in by token: such accounts are
+    # exempt from the people app's lookup quota (every lookup still logged and audited).
+    from django.contrib.auth.models import Permission
+
+    clerk.user_permissions.add(Permission.objects.get(content_type__app_label="people", codename="unlimited_number_lookup"))
     numbers = []
     weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
     for i in range(400):
@@ -398,7 +409,7 @@ def _calibration() -> float:
     return best
 
 
-def child(backend: str, seconds: float, large: int) -> None:
+def child(backend: str, seconds: float, small: int, large: int) -> None:
     import django
 
     django.setup()
@@ -411,7 +422,7 @@ def child(backend: str, seconds: float, large: int) -> None:
     template = api.pop("template")  # the rows of a real submission (read before the raw rounds)
     print(f"api: {api}", flush=True)
     connections.close_all()
-    n_small = _grow(SMALL, seed, template)
+    n_small = _grow(small, seed, template)
     cal_small = _calibration()
     sweep_small, fig_small = _sweep_time(seed), _figures_time(seed)
     cal_small = min(cal_small, _calibration())
@@ -422,7 +433,7 @@ def child(backend: str, seconds: float, large: int) -> None:
     sweep_large, fig_large = _sweep_time(seed), _figures_time(seed)
     cal_large = min(cal_large, _calibration())
     print("RESULT " + json.dumps({
-        "backend": backend, "api": api, "raw_rate": api["raw"],
+        "backend": backend, "shortcuts": os.environ.get("GONGZHI_DB_SHORTCUTS", "on"), "api": api, "raw_rate": api["raw"],
         "sweep": [sweep_small, sweep_large], "figures": [fig_small, fig_large], "large": large,
         "cases": [n_small, n_large],
         "calibration": [cal_small, cal_large],
@@ -437,21 +448,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--child")
     parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", 15)))
+    parser.add_argument("--small", type=int, default=int(os.environ.get("BENCH_SMALL", SMALL)))
     parser.add_argument("--large", type=int, default=int(os.environ.get("BENCH_LARGE", 1_000_000)))
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--shortcuts", default="on,off", help="GONGZHI_DB_SHORTCUTS values to run (on, off or both)")
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.seconds, args.large)
+        child(args.child, args.seconds, args.small, args.large)
         return
     print(f"intake benchmark: {CLIENTS} concurrent clients, {args.seconds:.0f}s per run, "
           f"granian (WSGI) {os.environ.get('BENCH_WORKERS', 2)} workers × 1 thread (SQLite) / 4 threads (PostgreSQL), "
           f"client and server on this {os.cpu_count()}-core machine")
-    for backend in args.backends.split(","):
+    ratios: list[tuple[str, str, float, float, float]] = []
+    for backend, shortcuts in itertools.product(args.backends.split(","), args.shortcuts.split(",")):
         if backend == "postgres" and not pg_available():
             print("postgres: not reachable — skipped")
             continue
         with backend_env(backend, "intake") as env:
-            r = run_child(Path(__file__), backend, env, "--seconds", str(args.seconds), "--large", str(args.large))
+            env["GONGZHI_DB_SHORTCUTS"] = shortcuts
+            r = run_child(Path(__file__), backend, env, "--seconds", str(args.seconds), "--small", str(args.small),
+                          "--large", str(args.large))
         api: dict[str, Any] = r["api"]  # type: ignore[assignment]
         raw = float(r["raw_rate"])  # type: ignore[arg-type]
         sweep: list[float] = r["sweep"]  # type: ignore[assignment]
@@ -459,12 +475,13 @@ def main() -> None:
         cal: list[float] = r["calibration"]  # type: ignore[assignment]
         n: list[int] = r["cases"]  # type: ignore[assignment]
         large = int(r["large"])  # type: ignore[arg-type]
-        print(f"\n[{backend}]")
+        ratios.append((backend, shortcuts, api["rate"], raw, api["ratio"]))
+        print(f"\n[{backend}, GONGZHI_DB_SHORTCUTS={shortcuts}]")
         print(f"  API submissions/s      {api['rate']:8.1f}   (ok {api['ok']}, errors {api['errors']}, "
               f"p50 {api['p50_ms']:.0f} ms, p99 {api['p99_ms']:.0f} ms; statuses {api['statuses']}; "
               f"the load generator itself used {api['client_ms']:.2f} ms of CPU per request)")
         print(f"  raw driver inserts/s   {raw:8.1f}   (same rows, same concurrency, one transaction each; median)")
-        print(f"  ratio API / raw        {api['ratio']:8.3f}   target ≥ 0.25 on postgres; API target ≥ 300/s"
+        print(f"  ratio API / raw        {api['ratio']:8.3f}   target ≥ 0.3 with shortcuts on; API target ≥ 300/s"
               f"   (median of {len(api['rounds'])} alternating rounds, API/raw each: {api['rounds']})")
         print(f"  overdue sweep ({DUE} due)  {sweep[0] * 1000:8.1f} ms at {n[0]:,} cases   "
               f"{sweep[1] * 1000:8.1f} ms at {n[1]:,}   growth {sweep[1] / sweep[0]:.2f}× (target < 2×); "
@@ -475,6 +492,9 @@ def main() -> None:
         print(f"  machine speed check    {cal[0] * 1000:8.1f} ms at {n[0]:,}   {cal[1] * 1000:8.1f} ms at {n[1]:,}"
               "   (same pure-Python work; a change here is the machine, not the platform)")
         print(f"  (generating {large:,} cases took {float(r['grow_seconds']):.0f}s)")  # type: ignore[arg-type]
+    print("\nintake ratio (API submissions/s ÷ raw driver submissions/s; target ≥ 0.3 with shortcuts on):")
+    for backend, shortcuts, rate, raw, ratio in ratios:
+        print(f"  {backend:9s} shortcuts {shortcuts:3s}  {ratio:6.3f}   ({rate:7.1f}/s ÷ {raw:7.1f}/s)")
 
 
 if __name__ == "__main__":

@@ -31,11 +31,9 @@ SYSTEM = "test"  # system actor for fixture writes
 def _fresh_process_memos() -> None:
     # Per-process memos (working-day calendar, intake catalog) must not leak between tests whose
     # database state was rolled back.
-    from gongzhi.accounts.auth import forget_tokens
     from gongzhi.core.calendar import invalidate_calendar_cache
     from gongzhi.services.queries import clear_intake_cache
 
-    forget_tokens()
     invalidate_calendar_cache()
     clear_intake_cache()
 

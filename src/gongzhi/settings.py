@@ -136,6 +136,9 @@ if _db["ENGINE"].startswith("django.db.backends.postgresql"):
     # other (pytest-django drops it at the end of the run).
     _db["TEST"] = {"NAME": env_str("GONGZHI_TEST_DB_NAME", f"test_gongzhi_{os.getpid()}")}
 DATABASES = {"default": _db}
+# The hot paths' database shortcuts (core/db/: compiled INSERTs, written-out reads); off = the
+# plain ORM everywhere (CI runs the suite once that way; bench/intake.py measures both).
+GONGZHI_DB_SHORTCUTS = env_bool("GONGZHI_DB_SHORTCUTS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
 
@@ -246,3 +249,21 @@ NINJA_PAGINATION_PER_PAGE = 50
 GONGZHI_PUBLIC_URL = env_str("GONGZHI_PUBLIC_URL", "http://127.0.0.1:8000")
 GONGZHI_NOTIFY_BACKEND = env_str("GONGZHI_NOTIFY_BACKEND", "gongzhi.services.notify.ConsoleBackend")
 GONGZHI_SMS_URL = env_str("GONGZHI_SMS_URL", "")
+
+# --- accounts: login throttling, second factor, idle sessions (owned by accounts/) ------------
+# LOCKOUT_THRESHOLD / LOCKOUT_MINUTES above throttle a (username, client address) pair, not the
+# whole account (accounts/backends.py): nobody can lock another person out from elsewhere.
+# Failed logins are also throttled per address after LOCKOUT_ADDRESS_THRESHOLD failures (any usernames: password spraying),
+# each for LOCKOUT_MINUTES. An office behind one NAT address shares the address budget, hence
+# the higher default.
+LOCKOUT_ADDRESS_THRESHOLD = env_int("LOCKOUT_ADDRESS_THRESHOLD", 30)
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR only).
+GONGZHI_TRUSTED_PROXY_COUNT = env_int("GONGZHI_TRUSTED_PROXY_COUNT", 0)
+# Idle timeout (accounts/middleware.py says why staff get less).
+SESSION_IDLE_SECONDS_STAFF = env_int("SESSION_IDLE_SECONDS_STAFF", 30 * 60)
+SESSION_IDLE_SECONDS_PUBLIC = env_int("SESSION_IDLE_SECONDS_PUBLIC", 2 * 3600)
+MIDDLEWARE = [*MIDDLEWARE, "gongzhi.accounts.middleware.IdleSessionMiddleware"]
+# Password reset by a one-time code to the phone (or e-mail) on record.
+PASSWORD_RESET_CODE_MINUTES = env_int("PASSWORD_RESET_CODE_MINUTES", 10)
+PASSWORD_RESET_MAX_PER_HOUR = env_int("PASSWORD_RESET_MAX_PER_HOUR", 3)  # codes per account (x3 per address)
+PASSWORD_RESET_MAX_ATTEMPTS = env_int("PASSWORD_RESET_MAX_ATTEMPTS", 5)  # wrong guesses before a code is void

@@ -11,6 +11,8 @@ place may manage roles and tokens there) or a string naming a system actor (``"d
 
 from __future__ import annotations
 
+import logging
+import re
 import secrets
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -20,17 +22,32 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.auth import forget_tokens, hash_token
+from gongzhi.accounts.auth import hash_token
+from gongzhi.accounts.domain import totp
+from gongzhi.accounts.domain.addresses import client_address, throttle_username
 from gongzhi.accounts.enums import SUPERVISOR_PLACE_KIND, Role
-from gongzhi.accounts.models import ApiToken, Department, RoleAssignment, User
+from gongzhi.accounts.models import (
+    ApiToken,
+    Department,
+    LoginFailure,
+    OutboxMessage,
+    PasswordResetCode,
+    RoleAssignment,
+    TotpDevice,
+    User,
+)
 from gongzhi.accounts.scope import clear_scope_cache, is_administrator, path_in_scope, scope_paths
+from gongzhi.core import crypto
 from gongzhi.core.audit import record_event
-from gongzhi.core.errors import ActionError
+from gongzhi.core.errors import ActionError, NotAllowedError
+
+logger = logging.getLogger("gongzhi.accounts")
 
 TOKEN_PREFIX = "gz_"  # noqa: S105 — a marker so leaked tokens are recognisable, not a secret
 
@@ -61,6 +78,11 @@ class InvalidValidity(ActionError):
 
 class DuplicateDepartment(ActionError):
     code = "duplicate"
+
+
+def has_control_characters(text: str) -> bool:
+    """NUL and the other C0/C1 control characters (tab and newline included): never in a name."""
+    return any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in text)
 
 
 def is_system_actor(actor: Any) -> bool:
@@ -169,87 +191,220 @@ def do_set_password(user: User, password: str, *, actor: Any, validate: bool = T
         record_event("user.set_password", actor=actor, obj=user)
 
 
-def do_unlock_user(user: User, *, actor: Any) -> None:
-    """Lift a lockout before it expires. Side effects: audit ``user.unlock``."""
+def do_disable_password(user: User, *, actor: Any) -> None:
+    """Make password login impossible for ``user`` (e.g. a system account with tokens only)."""
     ensure_admin_over_user(actor, user)
     with transaction.atomic():
-        before = {"locked_until": user.locked_until, "failed_logins": user.failed_logins}
-        User.objects.filter(pk=user.pk).update(locked_until=None, failed_logins=0)
-        user.locked_until, user.failed_logins = None, 0
-        record_event("user.unlock", actor=actor, obj=user, before=before, after={"locked_until": None})
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        record_event("user.disable_password", actor=actor, obj=user)
+
+
+def do_unlock_user(user: User, *, actor: Any) -> None:
+    """Lift the login throttles on ``user``'s name from every address. Audit ``user.unlock``."""
+    ensure_admin_over_user(actor, user)
+    with transaction.atomic():
+        cleared, _rows = LoginFailure.objects.filter(username=throttle_username(user.username)).delete()
+        record_event("user.unlock", actor=actor, obj=user, after={"failures_cleared": cleared})
 
 
 def do_deactivate_user(user: User, *, actor: Any) -> None:
+    """Stop ``user`` from logging in: revoke every API token and end every session.
+
+    Sessions end because the authentication backend refuses inactive users when the session is
+    read (``ModelBackend.get_user``), in every process, at the next request.
+    Side effects: audit ``user.deactivate`` (with the revoked token prefixes).
+    """
     ensure_admin_over_user(actor, user)
+    if _actor_user(actor) is not None and _actor_user(actor) == user:
+        raise ActionError(_("不能停用自己的账户"), field="is_active")
     with transaction.atomic():
+        now = timezone.now()
+        live = ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+        prefixes = list(live.values_list("prefix", flat=True))
+        live.update(revoked_at=now)
         User.objects.filter(pk=user.pk).update(is_active=False)
         user.is_active = False
-        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
-        record_event("user.deactivate", actor=actor, obj=user)
-        forget_tokens()
-        transaction.on_commit(forget_tokens)
+        record_event("user.deactivate", actor=actor, obj=user, after={"revoked_tokens": prefixes})
+
+
+def do_reactivate_user(user: User, *, actor: Any) -> None:
+    """Let a deactivated user log in again (their old tokens stay revoked). Audit ``user.reactivate``."""
+    ensure_admin_over_user(actor, user)
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_active=True)
+        user.is_active = True
+        record_event("user.reactivate", actor=actor, obj=user)
+
+
+# Fields of a user that an administrator may edit as plain profile data.
+PROFILE_FIELDS = ("username", "first_name", "last_name", "email", "display_name", "preferred_language")
+
+
+def check_update_user(user: User, changes: dict[str, Any], *, actor: Any) -> dict[str, Any]:
+    """Validate a profile edit without writing; returns the normalised changes."""
+    ensure_admin_over_user(actor, user)
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ActionError(_("不能在此修改：%(fields)s") % {"fields": "、".join(sorted(unknown))})
+    clean: dict[str, Any] = {}
+    for name, value in changes.items():
+        value = (value or "").strip()
+        if has_control_characters(value):
+            raise ActionError(_("不能包含控制字符"), field=name)
+        clean[name] = value
+    if "username" in clean:
+        if not clean["username"]:
+            raise InvalidUsername(_("请输入用户名"), field="username")
+        if User.objects.filter(username__iexact=clean["username"]).exclude(pk=user.pk).exists():
+            raise InvalidUsername(_("用户名“%(name)s”已被使用") % {"name": clean["username"]}, field="username")
+    if len(clean.get("display_name", "")) > 60:
+        raise ActionError(_("姓名不能超过 60 个字符"), field="display_name")
+    return clean
+
+
+def do_update_user(user: User, changes: dict[str, Any], *, actor: Any) -> User:
+    """Edit profile fields (``PROFILE_FIELDS``). Side effects: audit ``user.update`` with before/after."""
+    clean = check_update_user(user, changes, actor=actor)
+    clean = {k: v for k, v in clean.items() if getattr(user, k) != v}
+    if not clean:
+        return user
+    with transaction.atomic():
+        before = {k: getattr(user, k) for k in clean}
+        for k, v in clean.items():
+            setattr(user, k, v)
+        user.save(update_fields=list(clean))
+        record_event("user.update", actor=actor, obj=user, before=before, after=clean)
+    return user
+
+
+def check_set_superuser(user: User, value: bool, *, actor: Any) -> None:
+    """Only a superuser (or a system actor) grants or withdraws superuser status."""
+    if is_system_actor(actor):
+        return
+    admin = _actor_user(actor)
+    if admin is None or not admin.is_superuser:
+        raise NotAllowedError(_("只有超级用户可以授予或取消超级用户权限"), field="is_superuser")
+    if admin == user and not value:
+        raise ActionError(_("不能取消自己的超级用户权限"), field="is_superuser")
+
+
+def do_set_superuser(user: User, value: bool, *, actor: Any) -> None:
+    """Grant or withdraw superuser status. Side effects: audit ``user.set_superuser``."""
+    check_set_superuser(user, value, actor=actor)
+    with transaction.atomic():
+        fields = {"is_superuser": value}
+        if value:
+            fields["is_staff"] = True  # a superuser who cannot open the admin would be useless
+        User.objects.filter(pk=user.pk).update(**fields)
+        for k, v in fields.items():
+            setattr(user, k, v)
+        record_event("user.set_superuser", actor=actor, obj=user, after={"is_superuser": value})
+
+
+def do_set_staff(user: User, value: bool, *, actor: Any) -> None:
+    """Let a user into (or out of) the admin site. Side effects: audit ``user.set_staff``."""
+    ensure_admin_over_user(actor, user)
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_staff=value)
+        user.is_staff = value
+        record_event("user.set_staff", actor=actor, obj=user, after={"is_staff": value})
+
+
+def check_set_permissions(user: User, *, actor: Any) -> None:
+    """Django permissions and groups reach beyond any jurisdiction: superusers only."""
+    if is_system_actor(actor):
+        return
+    admin = _actor_user(actor)
+    if admin is None or not admin.is_superuser:
+        raise NotAllowedError(_("只有超级用户可以修改用户的权限和组"), field="user_permissions")
+
+
+def do_set_permissions(user: User, permissions: Any, groups: Any, *, actor: Any) -> None:
+    """Replace a user's Django permissions and groups. Side effects: audit ``user.set_permissions``."""
+    check_set_permissions(user, actor=actor)
+    with transaction.atomic():
+        before = {
+            "permissions": sorted(p.codename for p in user.user_permissions.all()),
+            "groups": sorted(g.name for g in user.groups.all()),
+        }
+        user.user_permissions.set(permissions)
+        user.groups.set(groups)
+        after = {
+            "permissions": sorted(p.codename for p in user.user_permissions.all()),
+            "groups": sorted(g.name for g in user.groups.all()),
+        }
+        if before != after:
+            record_event("user.set_permissions", actor=actor, obj=user, before=before, after=after)
 
 
 # --- Logins (called by the auth backend and the auth signals) --------------------------------
 
 
-def _client_ip(request: HttpRequest | None) -> str:
-    if request is None:
-        return ""
-    return str(request.META.get("REMOTE_ADDR", ""))[:45]
-
-
 def do_record_login(user: User, request: HttpRequest | None) -> None:
-    """A successful login: reset the failure counter and audit ``account.login``."""
-    with transaction.atomic():
-        if user.failed_logins or user.locked_until:
-            User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
-            user.failed_logins, user.locked_until = 0, None
-        record_event("account.login", actor=user, obj=user, after={"ip": _client_ip(request)})
+    """A successful login: audit ``account.login``."""
+    record_event("account.login", actor=user, obj=user, after={"ip": client_address(request)})
 
 
-def do_record_failed_login(user: User | None, request: HttpRequest | None, *, username: str = "") -> datetime | None:
-    """A failed password for ``user`` (or an unknown ``username``); returns the lock time if locked.
+def do_record_idle_logout(user: User, *, idle_seconds: int) -> None:
+    """A session ended for inactivity (accounts.middleware). Audit ``account.idle_logout``."""
+    record_event("account.idle_logout", actor=user, obj=user, after={"idle_seconds": idle_seconds})
 
-    The counter is incremented with an atomic UPDATE so that concurrent failures all count;
-    reaching ``LOCKOUT_THRESHOLD`` locks the account for ``LOCKOUT_MINUTES`` and audits
-    ``account.locked``.
+
+def do_clear_login_failures(username: str, request: HttpRequest | None) -> None:
+    """The right password from this address: its failures for this username no longer count.
+
+    Only the pair's rows: the address's failures on other accounts still count against it.
     """
+    LoginFailure.objects.filter(username=throttle_username(username), address=client_address(request)).delete()
+
+
+def do_record_failed_login(
+    user: User | None, request: HttpRequest | None, *, username: str = "", reason: str = "password"
+) -> datetime | None:
+    """A failed login for ``user`` (or an unknown ``username``); returns until when it is now throttled.
+
+    Side effects: a ``LoginFailure`` row, audit ``account.login_failed`` and, when this failure
+    starts a throttle, ``account.throttled``.
+    """
+    from gongzhi.accounts.queries import login_throttled_until
+
+    name = user.username if user is not None else username
+    key, address = throttle_username(name), client_address(request)
     with transaction.atomic():
-        if user is None:
-            # Unknown account: audit the attempt (password spraying shows up here).
-            record_event(
-                "account.login_failed",
-                actor=None,
-                object_type="accounts.user",
-                after={"username": username[:150], "ip": _client_ip(request), "known": False},
-            )
-            return None
-        User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
-        user.refresh_from_db(fields=["failed_logins"])
+        LoginFailure.objects.create(username=key, address=address, at=timezone.now())
         record_event(
             "account.login_failed",
             actor=None,
             obj=user,
-            after={"username": user.username, "ip": _client_ip(request), "failures": user.failed_logins},
+            after={"username": name[:150], "ip": address, "known": user is not None, "reason": reason},
         )
-        if user.failed_logins < settings.LOCKOUT_THRESHOLD:
-            return None
-        until = timezone.now() + timedelta(minutes=settings.LOCKOUT_MINUTES)
-        User.objects.filter(pk=user.pk).update(locked_until=until, failed_logins=0)
-        user.locked_until, user.failed_logins = until, 0
-        record_event("account.locked", actor=None, obj=user, after={"until": until, "ip": _client_ip(request)})
-        return until
+        until = login_throttled_until(key, address)
+        if until is not None:
+            record_event(
+                "account.throttled",
+                actor=None,
+                obj=user,
+                    after={"username": name[:150], "ip": address, "until": until},
+            )
+    return until
 
 
-def do_record_refused_login(user: User, request: HttpRequest | None) -> None:
-    """A login attempt on a locked account (password not even checked)."""
+def do_record_refused_login(username: str, user: User | None, request: HttpRequest | None, until: datetime) -> None:
+    """A login attempt while throttled (the password was not even checked)."""
     record_event(
         "account.login_refused",
         actor=None,
         obj=user,
-        after={"reason": "locked", "until": user.locked_until, "ip": _client_ip(request)},
+        after={"username": username[:150], "reason": "throttled", "until": until, "ip": client_address(request)},
     )
+
+
+def prune_login_failures() -> int:
+    """Delete failures older than the throttle window (the worker runs this every tick)."""
+    cutoff = timezone.now() - timedelta(minutes=settings.LOCKOUT_MINUTES)
+    deleted, _rows = LoginFailure.objects.filter(at__lt=cutoff).delete()
+    return deleted
 
 
 # --- Roles and departments ------------------------------------------------------------------
@@ -283,6 +438,22 @@ def _validate_role(role: str, place: Any, department: Department | None) -> None
         )
 
 
+def check_assign_role(
+    role: str,
+    place: Any,
+    department: Department | None = None,
+    valid_from: date | None = None,
+    valid_to: date | None = None,
+    *,
+    actor: Any,
+) -> None:
+    """Validate a grant without writing (the admin's inline form runs this in ``clean()``)."""
+    ensure_admin_over(actor, place.path)
+    _validate_role(role, place, department)
+    if valid_from and valid_to and valid_to <= valid_from:
+        raise InvalidValidity(_("授权截止日必须晚于起始日"), field="valid_to")
+
+
 def do_assign_role(
     user: User,
     role: str,
@@ -298,10 +469,7 @@ def do_assign_role(
     Assigning a role the user already holds (same place and department) re-opens it with the
     new validity instead of adding a duplicate. Side effects: audit ``role.assign``.
     """
-    ensure_admin_over(actor, place.path)
-    _validate_role(role, place, department)
-    if valid_from and valid_to and valid_to <= valid_from:
-        raise InvalidValidity(_("授权截止日必须晚于起始日"), field="valid_to")
+    check_assign_role(role, place, department, valid_from, valid_to, actor=actor)
     with transaction.atomic():
         ra = (
             RoleAssignment.objects.select_for_update()
@@ -333,7 +501,6 @@ def do_assign_role(
             },
         )
     clear_scope_cache(user)
-    forget_tokens()  # a system's token carries its user's roles in the memo
     return ra
 
 
@@ -358,7 +525,6 @@ def do_revoke_role(assignment: RoleAssignment, *, actor: Any, on: date | None = 
             after={"valid_to": end, "role": assignment.role, "user": assignment.user.username},
         )
     clear_scope_cache(assignment.user)
-    forget_tokens()
     return assignment
 
 
@@ -379,6 +545,51 @@ def do_create_department(code: str, name: str, place: Any, *, actor: Any, name_e
     return dept
 
 
+def check_update_department(dept: Department, changes: dict[str, Any], *, actor: Any) -> dict[str, Any]:
+    """Validate a department edit (code, name, English name, place) without writing."""
+    ensure_admin_over(actor, dept.place.path)
+    clean: dict[str, Any] = {}
+    for name in ("code", "name", "name_en"):
+        if name in changes:
+            value = (changes[name] or "").strip()
+            if has_control_characters(value):
+                raise ActionError(_("不能包含控制字符"), field=name)
+            clean[name] = value
+    if "code" in clean:
+        if not clean["code"]:
+            raise ActionError(_("请输入部门编码"), field="code")
+        if Department.objects.filter(code=clean["code"]).exclude(pk=dept.pk).exists():
+            raise DuplicateDepartment(_("部门编码“%(code)s”已存在") % {"code": clean["code"]}, field="code")
+    if "name" in clean and not clean["name"]:
+        raise ActionError(_("请输入部门名称"), field="name")
+    if "place" in changes:
+        place = changes["place"]
+        if place is None:
+            raise ActionError(_("请选择部门所在区域"), field="place")
+        try:
+            ensure_admin_over(actor, place.path)
+        except PermissionDenied as exc:
+            raise NotAllowedError(str(exc), field="place") from exc
+        clean["place"] = place
+    return clean
+
+
+def do_update_department(dept: Department, changes: dict[str, Any], *, actor: Any) -> Department:
+    """Edit a department. Side effects: audit ``department.update`` with before/after."""
+    clean = check_update_department(dept, changes, actor=actor)
+    clean = {k: v for k, v in clean.items() if getattr(dept, k) != v}
+    if not clean:
+        return dept
+    with transaction.atomic():
+        before = {k: (getattr(dept, k).pk if k == "place" else getattr(dept, k)) for k in clean}
+        for k, v in clean.items():
+            setattr(dept, k, v)
+        dept.save(update_fields=list(clean))
+        after = {k: (v.pk if k == "place" else v) for k, v in clean.items()}
+        record_event("department.update", actor=actor, obj=dept, place_path=dept.place.path, before=before, after=after)
+    return dept
+
+
 # --- API tokens -----------------------------------------------------------------------------
 
 
@@ -394,6 +605,17 @@ def do_issue_api_token(
     name = (name or "").strip()
     if not name:
         raise ActionError(_("请为令牌命名（例如对接的系统名称）"), field="name")
+    if has_control_characters(name):
+        # PostgreSQL refuses NUL in text (a 500), SQLite stores it; neither belongs in a name.
+        raise ActionError(_("令牌名称不能包含控制字符"), field="name")
+    if len(name) > 80:
+        raise ActionError(_("令牌名称不能超过 80 个字符"), field="name")
+    if expires_at is not None and timezone.is_naive(expires_at):
+        # Comparing a naive time with the aware clock raised TypeError (a 500); guessing the
+        # zone would move the expiry by eight hours for a client that meant UTC.
+        raise InvalidValidity(
+            _("令牌过期时间必须带时区，例如 2030-01-01T00:00:00+08:00"), field="expires_at"
+        )
     if expires_at is not None and expires_at <= timezone.now():
         raise InvalidValidity(_("令牌过期时间必须晚于当前时间"), field="expires_at")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -417,7 +639,222 @@ def do_revoke_api_token(token: ApiToken, *, actor: Any) -> ApiToken:
             token.revoked_at = timezone.now()
             token.save(update_fields=["revoked_at"])
             record_event("token.revoke", actor=actor, obj=token, after={"prefix": token.prefix})
-        # Now (this request) and after commit (a request that re-read the token meanwhile).
-        forget_tokens()
-        transaction.on_commit(forget_tokens)
     return token
+
+
+# --- Second factor (TOTP) -------------------------------------------------------------------
+
+
+class WrongCode(ActionError):
+    code = "second_factor"
+
+
+def do_enrol_totp(user: User, secret: str, code: str, *, actor: Any) -> TotpDevice:
+    """Register (or replace) ``user``'s authenticator after they prove it shows ``code``.
+
+    The user themselves (at login or on the two-factor page), or a system actor (the demo).
+    Side effects: audit ``totp.enrol``; the secret is stored encrypted and never audited.
+    """
+    if not is_system_actor(actor) and actor != user:
+        raise NotAllowedError(_("只能为自己的账户绑定验证器"))
+    if not totp.is_valid_secret(secret):
+        raise ActionError(_("验证器密钥无效"), field="secret")
+    step = totp.matching_step(secret, code, timezone.now(), None)
+    if step is None:
+        raise WrongCode(_("验证码不正确，请输入验证器当前显示的 6 位数字"), field="code")
+    with transaction.atomic():
+        replaced = TotpDevice.objects.filter(user=user).delete()[0] > 0
+        device = TotpDevice.objects.create(
+            user=user, secret=crypto.encrypt(secret), confirmed_at=timezone.now(), last_step=step
+        )
+        record_event("totp.enrol", actor=actor, obj=user, after={"replaced": replaced})
+    return device
+
+
+def do_verify_second_factor(user: User, code: str, request: HttpRequest | None) -> bool:
+    """Check a login's TOTP code; a wrong one counts as a failed login for throttling.
+
+    The accepted step is stored with a conditional UPDATE, so two requests racing with the same
+    code cannot both succeed.
+    """
+    device = TotpDevice.objects.filter(user=user).first()
+    if device is not None:
+        step = totp.matching_step(crypto.decrypt(device.secret), code, timezone.now(), device.last_step)
+        if step is not None:
+            newer = Q(last_step__isnull=True) | Q(last_step__lt=step)
+            if TotpDevice.objects.filter(newer, pk=device.pk).update(last_step=step) == 1:
+                return True
+    do_record_failed_login(user, request, reason="second_factor")
+    return False
+
+
+def do_reset_totp(user: User, *, actor: Any) -> None:
+    """Remove ``user``'s authenticator (lost phone); they enrol a new one at their next login.
+
+    Side effects: audit ``totp.reset``.
+    """
+    ensure_admin_over_user(actor, user)
+    with transaction.atomic():
+        TotpDevice.objects.filter(user=user).delete()
+        record_event("totp.reset", actor=actor, obj=user)
+
+
+# --- Phone on record, password reset by a one-time code ------------------------------------
+
+# Mainland mobile numbers (the reset codes go by SMS): 11 digits starting 13–19.
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def check_phone(phone: str) -> str:
+    """The normalised mobile number, or an error naming what is wrong."""
+    phone = "".join((phone or "").split()).removeprefix("+86")
+    if phone and not _MOBILE.match(phone):
+        raise ActionError(_("请输入 11 位手机号码"), field="phone")
+    return phone
+
+
+def do_set_phone(user: User, phone: str, *, actor: Any) -> None:
+    """Record (or clear, with ``""``) the user's mobile number. Audit ``user.set_phone`` (masked)."""
+    if not is_system_actor(actor) and actor != user:
+        ensure_admin_over_user(actor, user)
+    phone = check_phone(phone)
+    with transaction.atomic():
+        before = user.phone_masked
+        user.phone_cipher = crypto.encrypt(phone) if phone else ""
+        user.phone_masked = crypto.mask_phone(phone) if phone else ""
+        user.save(update_fields=["phone_cipher", "phone_masked"])
+        record_event("user.set_phone", actor=actor, obj=user, before={"phone": before}, after={"phone": user.phone_masked})
+
+
+def _code_hash(user_id: int, code: str) -> str:
+    # Keyed by SECRET_KEY and the user: a copied table does not yield the codes by enumeration.
+    return salted_hmac("gongzhi.accounts.reset", f"{user_id}:{code}", algorithm="sha256").hexdigest()
+
+
+def do_request_password_reset(username: str, request: HttpRequest | None) -> None:
+    """Send a one-time code to the phone (else e-mail) on record of ``username``, if any.
+
+    Answers nothing: the caller shows the same page whether or not the account exists, has a
+    channel, or hit the rate limit, so the form cannot be used to find accounts. At most
+    ``PASSWORD_RESET_MAX_PER_HOUR`` codes per account and per client address an hour.
+    Side effects: a ``PasswordResetCode`` (hash only), an ``OutboxMessage``, audit
+    ``account.reset_requested``.
+    """
+    now = timezone.now()
+    hour = now - timedelta(hours=1)
+    address = client_address(request)
+    limit = settings.PASSWORD_RESET_MAX_PER_HOUR
+    user = User.objects.filter(username=(username or "").strip()[:150], is_active=True).first()
+    if PasswordResetCode.objects.filter(address=address, created_at__gt=hour).count() >= limit * 3:
+        return  # one address asking for many accounts: say nothing more to it for now
+    if user is None:
+        return
+    phone = crypto.decrypt(user.phone_cipher) if user.phone_cipher else ""
+    channel, recipient = ("sms", phone) if phone else ("email", user.email) if user.email else ("", "")
+    if not recipient:
+        return
+    if PasswordResetCode.objects.filter(user=user, created_at__gt=hour).count() >= limit:
+        return
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    minutes = settings.PASSWORD_RESET_CODE_MINUTES
+    with transaction.atomic():
+        # A new code replaces the older ones: only the latest message is the one to use.
+        PasswordResetCode.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
+        PasswordResetCode.objects.create(
+            user=user,
+            code_hash=_code_hash(user.pk, code),
+            channel=channel,
+            address=address,
+            created_at=now,
+            expires_at=now + timedelta(minutes=minutes),
+        )
+        body = _("您的共治平台密码重置验证码：%(code)s，%(minutes)s 分钟内有效。如非本人操作，请忽略并联系管理员。") % {
+            "code": code,
+            "minutes": minutes,
+        }
+        OutboxMessage.objects.create(
+            channel=channel,
+            recipient=crypto.encrypt(recipient),
+            subject=str(_("共治平台密码重置")),
+            body=crypto.encrypt(body),
+            created_at=now,
+        )
+        record_event(
+            "account.reset_requested",
+            actor=None,
+            obj=user,
+            after={"channel": channel, "to": crypto.mask_phone(recipient) if channel == "sms" else "e-mail", "ip": address},
+        )
+
+
+class CodeInvalid(ActionError):
+    code = "reset_code"
+
+
+def do_reset_password_with_code(username: str, code: str, password: str, request: HttpRequest | None) -> User:
+    """Set a new password if ``code`` is the account's live code; the code is then used up.
+
+    Every wrong code counts against the live code (``PASSWORD_RESET_MAX_ATTEMPTS``, then it is
+    void). Unknown account, no code, expired, used or wrong: one and the same error.
+    Side effects: audit ``user.reset_password``; the failures of this account are cleared.
+    """
+    invalid = CodeInvalid(_("验证码不正确或已过期，请重新获取"), field="code")
+    user = User.objects.filter(username=(username or "").strip()[:150], is_active=True).first()
+    if user is None:
+        raise invalid
+    now = timezone.now()
+    live = (
+        PasswordResetCode.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now)
+        .order_by("-created_at")
+        .first()
+    )
+    if live is None or live.attempts >= settings.PASSWORD_RESET_MAX_ATTEMPTS:
+        raise invalid
+    if not constant_time_compare(live.code_hash, _code_hash(user.pk, (code or "").strip())):
+        PasswordResetCode.objects.filter(pk=live.pk).update(attempts=F("attempts") + 1)
+        raise invalid
+    try:
+        validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise WeakPassword("；".join(exc.messages), field="new_password1") from exc
+    with transaction.atomic():
+        # Conditional: two requests with the same code cannot both set a password.
+        if PasswordResetCode.objects.filter(pk=live.pk, used_at__isnull=True).update(used_at=now) != 1:
+            raise invalid
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        LoginFailure.objects.filter(username=throttle_username(user.username)).delete()
+        record_event("user.reset_password", actor=None, obj=user, after={"channel": live.channel, "ip": client_address(request)})
+    return user
+
+
+def send_outbox(limit: int = 100) -> int:
+    """Send unsent account messages through the notification backend (the worker, every tick).
+
+    A failed send stays unsent and is retried on a later tick; a sent body is emptied.
+    """
+    from types import SimpleNamespace
+
+    from django.utils.module_loading import import_string
+
+    pending = list(OutboxMessage.objects.filter(sent_at__isnull=True).order_by("id")[:limit])
+    if not pending:
+        return 0
+    backend = import_string(settings.GONGZHI_NOTIFY_BACKEND)()
+    sent = 0
+    for message in pending:
+        note = SimpleNamespace(
+            pk=message.pk,
+            channel=message.channel,
+            recipient=crypto.decrypt(message.recipient),
+            subject=message.subject,
+            body=crypto.decrypt(message.body),
+        )
+        try:
+            backend.send(note)
+        except Exception:
+            logger.exception("account message %s not sent; will retry", message.pk)
+            continue
+        OutboxMessage.objects.filter(pk=message.pk).update(sent_at=timezone.now(), body="")
+        sent += 1
+    return sent

@@ -14,14 +14,20 @@ from pydantic import Field
 from gongzhi.accounts import actions, queries
 from gongzhi.accounts.models import ApiToken
 from gongzhi.accounts.scope import is_administrator
+from gongzhi.core.errors import ActionError, NotAllowedError, error_body
 
 router = Router(tags=["accounts"])
 
 
 class ErrorItem(Schema):
+    """One entry of ``gongzhi.core.errors.error_body`` (the platform's one error shape)."""
+
     loc: list[str]
     msg: str
     type: str
+    field: str
+    message: str
+    code: str
 
 
 class ErrorOut(Schema):
@@ -107,8 +113,13 @@ def _token_out(t: ApiToken) -> dict[str, Any]:
     }
 
 
-def _forbidden() -> Status[Any]:
-    return Status(403, {"detail": [{"loc": ["auth"], "msg": _("只有系统管理员可以管理接口令牌"), "type": "permission"}]})
+def _forbidden(message: str | None = None) -> Status[Any]:
+    exc = NotAllowedError(message or _("只有系统管理员可以管理接口令牌"))
+    return Status(exc.status, error_body(exc))
+
+
+def _refused(exc: ActionError) -> Status[Any]:
+    return Status(exc.status, error_body(exc))
 
 
 @router.get("/tokens", response={200: list[TokenOut], 403: ErrorOut}, summary="Tokens of users you manage")
@@ -120,7 +131,7 @@ def list_tokens(request: HttpRequest) -> Any:
 
 @router.post(
     "/tokens",
-    response={201: IssuedTokenOut, 403: ErrorOut, 404: NotFoundOut, 422: ErrorOut},
+    response={201: IssuedTokenOut, 403: ErrorOut, 404: NotFoundOut, 409: ErrorOut, 422: ErrorOut},
     summary="Issue a token for a user you manage (the secret is returned once)",
 )
 def issue_token(request: HttpRequest, payload: TokenIn) -> Any:
@@ -129,20 +140,22 @@ def issue_token(request: HttpRequest, payload: TokenIn) -> Any:
     target = queries.access_user(request.user, payload.user_id)  # 404 outside scope
     try:
         token, secret = actions.do_issue_api_token(target, payload.name, payload.expires_at, actor=request.user)
-    except actions.ActionError as exc:
-        return Status(422, {"detail": [{"loc": ["body", exc.field or "__all__"], "msg": exc.message, "type": exc.code}]})
-    except PermissionDenied:
-        return _forbidden()
+    except ActionError as exc:
+        return _refused(exc)
+    except PermissionDenied as exc:
+        return _forbidden(str(exc) or None)
     return Status(201, {**_token_out(token), "secret": secret})
 
 
-@router.delete("/tokens/{token_id}", response={204: None, 403: ErrorOut, 404: NotFoundOut}, summary="Revoke a token")
+@router.delete("/tokens/{token_id}", response={204: None, 403: ErrorOut, 404: NotFoundOut, 409: ErrorOut, 422: ErrorOut}, summary="Revoke a token")
 def revoke_token(request: HttpRequest, token_id: int) -> Any:
     if not is_administrator(request.user):
         return _forbidden()
     token = queries.access_token(request.user, token_id)
     try:
         actions.do_revoke_api_token(token, actor=request.user)
-    except PermissionDenied:
-        return _forbidden()
+    except ActionError as exc:
+        return _refused(exc)
+    except PermissionDenied as exc:
+        return _forbidden(str(exc) or None)
     return Status(204, None)

@@ -12,28 +12,26 @@ class AccountsConfig(AppConfig):
     verbose_name = _("用户与权限")
 
     def ready(self) -> None:
-        from django.contrib.auth.signals import user_logged_in, user_login_failed
+        from django.contrib.auth.signals import user_logged_in
 
         user_logged_in.connect(_on_logged_in, dispatch_uid="gongzhi.accounts.logged_in")
-        user_login_failed.connect(_on_login_failed, dispatch_uid="gongzhi.accounts.login_failed")
 
         from gongzhi.accounts.demo import load_demo_users
         from gongzhi.core.registry import register_demo_loader
 
         register_demo_loader(20, "accounts", load_demo_users)  # after places (10)
 
+        from gongzhi.accounts.actions import prune_login_failures, send_outbox
+        from gongzhi.core.registry import register_periodic
+
+        register_periodic("accounts.prune_login_failures", prune_login_failures)
+        register_periodic("accounts.send_outbox", send_outbox)
+
 
 def _on_logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     from gongzhi.accounts.actions import do_record_login
+    from gongzhi.accounts.middleware import start_idle_clock
 
     do_record_login(user, request)
-
-
-def _on_login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
-    """Known accounts are audited by the backend (with the failure count); here the unknown ones."""
-    from gongzhi.accounts.actions import do_record_failed_login
-    from gongzhi.accounts.models import User
-
-    username = str(credentials.get("username") or "")
-    if username and not User.objects.filter(username=username).exists():
-        do_record_failed_login(None, request, username=username)
+    if request is not None:
+        start_idle_clock(request, user)

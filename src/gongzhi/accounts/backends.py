@@ -1,7 +1,8 @@
-"""Model backend with account lockout after repeated failures (settings.LOCKOUT_*).
+"""Model backend with login throttling by (username, address) and by address (settings.LOCKOUT_*).
 
-The counter and the lock are changed through ``accounts.actions`` so that every failure, lock
-and refused attempt is an audit event.
+Failures, throttles and refused attempts are recorded through ``accounts.actions`` so each is an
+audit event. While throttled, the password is not checked at all, so a throttled guesser learns
+nothing; the real user at another address is unaffected.
 """
 
 from __future__ import annotations
@@ -10,41 +11,36 @@ from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
-from django.utils import timezone
 
+from gongzhi.accounts.domain.addresses import client_address, throttle_username
 from gongzhi.accounts.models import User
-
-
-class AccountLocked(Exception):
-    def __init__(self, until: Any) -> None:
-        super().__init__(str(until))
-        self.until = until
 
 
 class LockoutModelBackend(ModelBackend):
     def authenticate(
         self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
     ) -> User | None:
-        from gongzhi.accounts.actions import do_record_failed_login, do_record_refused_login
+        from gongzhi.accounts.actions import (
+            do_clear_login_failures,
+            do_record_failed_login,
+            do_record_refused_login,
+        )
+        from gongzhi.accounts.queries import login_throttled_until
 
         if username is None or password is None:
             return None
         user = User.objects.filter(username=username).first()
-        now = timezone.now()
-        if user is not None and user.locked_until and user.locked_until > now:
-            # Refuse without checking the password, so a locked account cannot be brute-forced.
+        until = login_throttled_until(throttle_username(username), client_address(request))
+        if until is not None:
             if request is not None:
-                request.account_locked_until = user.locked_until  # type: ignore[attr-defined]
-            do_record_refused_login(user, request)
+                request.login_throttled_until = until  # type: ignore[attr-defined]
+            do_record_refused_login(username, user, request, until)
             return None
         authed = super().authenticate(request, username=username, password=password, **kwargs)
         if authed is None:
-            if user is not None:
-                until = do_record_failed_login(user, request)
-                if until is not None and request is not None:
-                    request.account_locked_until = until  # type: ignore[attr-defined]
+            until = do_record_failed_login(user, request, username=username)
+            if until is not None and request is not None:
+                request.login_throttled_until = until  # type: ignore[attr-defined]
             return None
-        if authed.failed_logins or authed.locked_until:
-            User.objects.filter(pk=authed.pk).update(failed_logins=0, locked_until=None)
-            authed.failed_logins, authed.locked_until = 0, None
+        do_clear_login_failures(username, request)
         return authed

@@ -17,12 +17,27 @@ from typing import Any
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.utils import timezone
 
-from gongzhi.accounts.actions import do_assign_role, do_create_department, do_create_user, do_set_password
+from gongzhi.accounts.actions import (
+    do_assign_role,
+    do_create_department,
+    do_create_user,
+    do_enrol_totp,
+    do_set_password,
+    do_set_staff,
+    do_set_superuser,
+)
+from gongzhi.accounts.domain import totp
 from gongzhi.accounts.enums import PUBLIC_ROLES, Role
-from gongzhi.accounts.models import Department, User
+from gongzhi.accounts.models import Department, TotpDevice, User
+from gongzhi.accounts.queries import requires_second_factor
 
 DEFAULT_DEMO_PASSWORD = "gongzhi-demo-2026"  # noqa: S105 — documented demo-only password
+# DEMO ONLY: the authenticator secret of the demo users who need a second factor (administrators,
+# district and subdistrict supervisors), so the demo is usable without a phone: `gongzhi
+# demo_totp` prints the current code, or add the secret to any authenticator app.
+DEFAULT_DEMO_TOTP_SECRET = "GONGZHIDEMOTWOFACTORSECRETABCDEF"  # noqa: S105 — documented demo-only secret
 
 Progress = Callable[[str], Any] | None
 
@@ -60,6 +75,10 @@ def demo_password() -> str:
     return os.environ.get("GONGZHI_DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
 
 
+def demo_totp_secret() -> str:
+    return os.environ.get("GONGZHI_DEMO_TOTP_SECRET") or DEFAULT_DEMO_TOTP_SECRET
+
+
 def demo_places() -> dict[str, Any]:
     """The six demo places, looked up by name along the tree (names repeat across the city)."""
     from gongzhi.places.models import Place
@@ -88,9 +107,14 @@ def demo_places() -> dict[str, Any]:
 
 
 def load_demo_users(*, actor: Any, progress: Progress = None) -> list[tuple[str, str, str, str]]:
-    """Create the demo users; returns ``(username, password, role, place name)`` for each."""
+    """Create the demo users; returns ``(username, password, role, place name)`` for each.
+
+    Users who need a second factor are enrolled with the demo authenticator secret
+    (``second_factor_hint`` says so under the printed logins).
+    """
     places = demo_places()
     password = demo_password()
+    secret = demo_totp_secret()
     reveal = Permission.objects.get(content_type__app_label="accounts", codename="reveal_personal_number")
     result: list[tuple[str, str, str, str]] = []
     with transaction.atomic():
@@ -103,15 +127,37 @@ def load_demo_users(*, actor: Any, progress: Progress = None) -> list[tuple[str,
                 user = do_create_user(username, display, None, actor=actor)
                 do_set_password(user, password, actor=actor, validate=False)
                 if username == "admin":
-                    User.objects.filter(pk=user.pk).update(is_superuser=True, is_staff=True)
-            if role not in PUBLIC_ROLES:
+                    do_set_superuser(user, True, actor=actor)
+            if role not in PUBLIC_ROLES and not user.is_staff:
                 # Staff may use the admin site for what their permissions allow.
-                User.objects.filter(pk=user.pk).update(is_staff=True)
+                do_set_staff(user, True, actor=actor)
             if can_reveal:
                 user.user_permissions.add(reveal)
             department = Department.objects.get(code=dept_code) if dept_code else None
             do_assign_role(user, role, places[place_key], department, actor=actor)
+            if requires_second_factor(User.objects.get(pk=user.pk)) and not TotpDevice.objects.filter(user=user).exists():
+                do_enrol_totp(user, secret, totp.code_at(secret, timezone.now()), actor=actor)
+                # The demo's enrolment spent the current code; the first login may use it too.
+                TotpDevice.objects.filter(user=user).update(last_step=None)
             result.append((username, password, str(role), places[place_key].name))
             if progress:
                 progress(f"demo user {username} ({Role(role).label} · {places[place_key].name})")
     return result
+
+
+def second_factor_hint(logins: list[tuple[str, str, str, str]]) -> str:
+    """Lines printed under the demo logins: who needs the second factor, the secret, the code now."""
+    names = [row[0] for row in logins]
+    needing = [
+        u.username
+        for u in User.objects.filter(username__in=names, totp_device__isnull=False)
+        if requires_second_factor(u)
+    ]
+    if not needing:
+        return ""
+    secret = demo_totp_secret()
+    code = totp.code_at(secret, timezone.now())
+    return (
+        f"  两步验证 2FA for {', '.join(sorted(needing))}: TOTP secret {secret} "
+        f"(add it to an authenticator app), code now {code}; `gongzhi demo_totp` prints the current code\n"
+    )

@@ -11,8 +11,10 @@ from gongzhi.accounts.enums import Role
 
 class User(AbstractUser):
     display_name = models.CharField(_("姓名"), max_length=60, blank=True)
-    failed_logins = models.PositiveSmallIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)
+    # The mobile number on record, where password-reset codes go: encrypted, with a masked copy
+    # for screens (DESIGN.md §3). Set only through accounts.actions.do_set_phone.
+    phone_cipher = models.TextField(blank=True, default="")
+    phone_masked = models.CharField(_("手机号"), max_length=20, blank=True, default="")
     preferred_language = models.CharField(max_length=10, blank=True)
 
     class Meta:
@@ -86,3 +88,89 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class LoginFailure(models.Model):
+    """One failed login (wrong password or wrong second-factor code), for throttling.
+
+    Throttles are counted over these rows by (username, address) and by address alone, as
+    django-axes does, so that nobody can lock another person out by guessing from elsewhere and
+    password spraying across accounts from one address is slowed (settings ``LOCKOUT_*``).
+    The audit log keeps the history; rows older than the window are pruned by the worker.
+    """
+
+    username = models.CharField(max_length=150)  # normalised (casefolded); may name no account
+    address = models.CharField(max_length=45)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["username", "address", "at"], name="loginfailure_pair"),
+            models.Index(fields=["address", "at"], name="loginfailure_address"),
+            models.Index(fields=["at"], name="loginfailure_at"),
+        ]
+        verbose_name = _("登录失败记录")
+        verbose_name_plural = _("登录失败记录")
+
+    def __str__(self) -> str:
+        return f"{self.username} @ {self.address}"
+
+
+class TotpDevice(models.Model):
+    """A user's authenticator app (RFC 6238 TOTP). The shared secret is encrypted at rest."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
+    secret = models.TextField()  # gongzhi.core.crypto.encrypt(base32 secret)
+    confirmed_at = models.DateTimeField()
+    # The last time step accepted: a code is good once, even within its 30 seconds.
+    last_step = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("两步验证设备")
+        verbose_name_plural = _("两步验证设备")
+
+    def __str__(self) -> str:
+        return f"TOTP · {self.user}"
+
+
+class PasswordResetCode(models.Model):
+    """A one-time code sent to the user's phone (or e-mail) on record. Only its keyed hash is kept."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reset_codes")
+    code_hash = models.CharField(max_length=64)
+    channel = models.CharField(max_length=10)  # "sms" or "email"
+    address = models.CharField(max_length=45, blank=True)  # who asked (client address)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "created_at"], name="resetcode_user_created")]
+        verbose_name = _("密码重置验证码")
+        verbose_name_plural = _("密码重置验证码")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class OutboxMessage(models.Model):
+    """Messages to users about their account (reset codes), written in the action's transaction
+    and sent by the worker through the platform's notification backend
+    (settings.GONGZHI_NOTIFY_BACKEND; the console in the embedded mode). Recipient and body are
+    encrypted at rest and the body is emptied once sent: it holds a live code until then."""
+
+    channel = models.CharField(max_length=10)
+    recipient = models.TextField()  # gongzhi.core.crypto.encrypt(phone or e-mail)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()  # encrypted until sent, then ""
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["sent_at", "id"], name="outbox_unsent")]
+        verbose_name = _("账户消息")
+        verbose_name_plural = _("账户消息")
+
+    def __str__(self) -> str:
+        return self.subject

@@ -16,8 +16,9 @@ from django.utils import timezone
 from gongzhi.core import registry
 from gongzhi.core.audit import record_event
 from gongzhi.core.calendar import invalidate_calendar_cache, parse_calendar_file, replace_years
+from gongzhi.core.db import shortcuts_on
 from gongzhi.core.db.inserts import insert
-from gongzhi.core.db.instances import build
+from gongzhi.core.db.rows import quote
 from gongzhi.core.enums import CalendarSource, DayKind, TimerStatus
 from gongzhi.core.models import CalendarDay, CalendarYear, Timer
 
@@ -45,7 +46,7 @@ def do_arm_timer(kind: str, key: str, due_at: datetime, payload: dict[str, Any] 
 def do_schedule_timers(rows: list[tuple[str, str, datetime, dict[str, Any]]]) -> None:
     """Insert many new timers in one statement (intake creates several per case)."""
     insert(
-        [build(Timer, kind=kind, key=key, due_at=due, payload=payload) for kind, key, due, payload in rows],
+        [Timer(kind=kind, key=key, due_at=due, payload=payload) for kind, key, due, payload in rows],
         ignore_conflicts=True,  # same key again = a retry: keep the first
     )
 
@@ -83,7 +84,7 @@ def claim_due_timers(now: datetime | None = None, limit: int = 100, worker_id: s
 def _claim(ids: list[int], now: datetime, worker_id: str) -> set[int]:
     """Set ``ids`` that are still pending to running (ours); return the ids this call won."""
     conn = connections[router.db_for_write(Timer)]
-    if not _update_returning(conn):
+    if not shortcuts_on() or not _update_returning(conn):  # the plain ORM: one UPDATE per timer
         won: set[int] = set()
         for timer_id in ids:  # one conditional UPDATE each: zero rows means another worker won
             if Timer.objects.filter(id=timer_id, status=TimerStatus.PENDING).update(
@@ -99,7 +100,7 @@ def _claim(ids: list[int], now: datetime, worker_id: str) -> set[int]:
 
 
 def _claim_sql(conn: Any, count: int) -> str:
-    qn = conn.ops.quote_name
+    qn = quote  # SQLite and PostgreSQL (_update_returning) both read "…" identifiers
     opts = Timer._meta
     table = qn(opts.db_table)
     cols = {f.name: qn(str(f.column)) for f in opts.concrete_fields}

@@ -27,7 +27,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from gongzhi.core.db.inserts import insert
-from gongzhi.core.db.instances import build
 from gongzhi.core.db.updates import update_fields
 from gongzhi.core.models import AuditEvent, ChainHead
 
@@ -95,8 +94,7 @@ def new_event(
         label = actor.get_username()
     elif isinstance(actor, str):
         label = actor  # a system actor such as "worker" or "import"
-    return build(
-        AuditEvent,
+    return AuditEvent(
         created_at=timezone.now(),
         actor_id=actor_id,
         actor_label=label[:150],

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Min, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,9 +26,10 @@ from django.utils.translation import gettext as _
 from gongzhi.accounts.enums import COUNTER_ROLES, ORG_WRITE_ROLES, PERSON_WRITE_ROLES, Role
 from gongzhi.accounts.models import RoleAssignment, User
 from gongzhi.accounts.scope import clear_scope_cache, has_role
-from gongzhi.core.audit import record_event
+from gongzhi.core.audit import new_event, record_event, record_events
 from gongzhi.core.crypto import blind_index, decrypt, encrypt, mask_phone
 from gongzhi.core.domain.identifiers import Sex, check_person_number, check_uscc
+from gongzhi.core.models import AuditEvent
 from gongzhi.people.enums import ConsentPurpose, DocumentType, NumberKind, OrgKind
 from gongzhi.people.errors import (
     AlreadyLinked,
@@ -36,12 +38,13 @@ from gongzhi.people.errors import (
     InvalidDates,
     InvalidName,
     InvalidPhone,
+    LookupRateLimited,
     PlaceOutOfScope,
     RevealRefused,
     UnsupportedFileType,
     number_error,
 )
-from gongzhi.people.models import Consent, Document, Organisation, Person
+from gongzhi.people.models import Consent, Document, NumberLookup, Organisation, Person
 from gongzhi.people.policy import (
     can_read_organisation,
     can_read_person,
@@ -119,6 +122,127 @@ def _find_rule_allows(actor: Any, person: Person) -> bool:
     return is_system(actor) or can_read_person(actor, person) or has_role(actor, *COUNTER_ROLES)
 
 
+# --- Lookups by full number (一号办 finds anyone: so each lookup is audited and rate-limited) -----
+
+# (window in seconds, most *distinct* numbers one user may look up in it). Distinct, because the
+# window desk looks the same applicant up at every step; a clerk serves perhaps a hundred
+# applicants a day, someone trying numbers in a row is stopped after the first minute's 20.
+# Overridable with ``settings.PEOPLE_LOOKUP_LIMITS`` (tests, or a district with busier windows).
+LOOKUP_LIMITS: tuple[tuple[int, int], ...] = ((60, 20), (3600, 120), (86400, 400))
+
+
+def _lookup_limits() -> tuple[tuple[int, int], ...]:
+    return tuple(getattr(settings, "PEOPLE_LOOKUP_LIMITS", LOOKUP_LIMITS))
+
+
+def _counts_lookups(actor: Any) -> bool:
+    # System actors (demo loader, imports) are trusted code, not someone at a keyboard; an
+    # anonymous user finds nobody (``policy.person_q``), so there is nothing to count.
+    return not is_system(actor) and bool(getattr(actor, "is_authenticated", False))
+
+
+def _window_text(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        return _("%(n)d 小时") % {"n": seconds // 3600}
+    return _("%(n)d 分钟") % {"n": max(1, seconds // 60)}
+
+
+def check_lookup_quota(actor: Any, number_bidx: str) -> None:
+    """Refuse (429) a lookup of one more number once ``actor`` has used up a window's quota.
+
+    A number already looked up inside the window is always allowed again. The first refusal in
+    a window is audited (``person.lookup_refused``) so supervisors see probing; later refusals in
+    the same window are not, so a script hammering the endpoint cannot flood the audit log.
+    Concurrent lookups by one user may overshoot a limit by the few requests in flight: the
+    quota stops enumeration, it is not an exact meter.
+    """
+    if not _counts_lookups(actor) or actor.has_perm("people.unlimited_number_lookup"):
+        # Superusers, and other systems' accounts given this permission by an administrator
+        # (they submit thousands of applicants a day): no quota; still logged and audited.
+        return
+    limits = _lookup_limits()
+    now = timezone.now()
+    longest = max(window for window, _limit in limits)
+    counts = (
+        NumberLookup.objects.filter(user_id=actor.pk, at__gte=now - timedelta(seconds=longest))
+        .exclude(number_bidx=number_bidx)
+        .aggregate(
+            **{
+                f"w{window}": Count("number_bidx", distinct=True, filter=Q(at__gte=now - timedelta(seconds=window)))
+                for window, _limit in limits
+            }
+        )
+    )
+    for window, limit in limits:
+        if counts[f"w{window}"] < limit:
+            continue
+        since = now - timedelta(seconds=window)
+        oldest = NumberLookup.objects.filter(user_id=actor.pk, at__gte=since).aggregate(m=Min("at"))["m"]
+        retry_after = int(((oldest or now) + timedelta(seconds=window) - now).total_seconds()) + 1
+        if not AuditEvent.objects.filter(verb="person.lookup_refused", actor_id=actor.pk, created_at__gte=since).exists():
+            with transaction.atomic():
+                record_event("person.lookup_refused", actor=actor, after={"window": window, "limit": limit})
+        raise LookupRateLimited(
+            _("按证件号码查询过于频繁：%(window)s内最多查询 %(limit)d 个不同的号码，请 %(minutes)d 分钟后再试")
+            % {"window": _window_text(window), "limit": limit, "minutes": max(1, (retry_after + 59) // 60)},
+            field="number",
+            extra={"retry_after": retry_after},
+        )
+
+
+def do_record_person_lookup(
+    number_bidx: str, number_masked: str, found: Person | None, *, actor: Any, via: str = "lookup"
+) -> None:
+    """Note that ``actor`` looked a person up by full number (quota and audit).
+
+    Writes one ``NumberLookup`` row, which counts towards the quota at once and becomes a
+    ``person.lookup`` audit event (masked number, the person found as its object) when the worker
+    next runs :func:`fold_lookups_into_audit`. One INSERT and nothing else: intake looks the
+    applicant up on its hot path.
+    """
+    if not _counts_lookups(actor):
+        return
+    NumberLookup.objects.create(
+        user_id=actor.pk, number_bidx=number_bidx, number_masked=number_masked, person=found, via=via,
+        at=timezone.now(),
+    )
+
+
+def fold_lookups_into_audit(limit: int = 1000) -> int:
+    """Turn logged lookups into ``person.lookup`` audit events; returns how many (worker job).
+
+    Rows are claimed inside one transaction (``skip_locked`` on PostgreSQL; SQLite's write lock
+    serialises workers), so two workers never audit a lookup twice. Audited rows older than the
+    longest quota window are deleted here too (off the request path): the quota no longer
+    needs them and the audit chain holds the record.
+    """
+    longest = max(window for window, _limit in _lookup_limits())
+    NumberLookup.objects.filter(audited=True, at__lt=timezone.now() - timedelta(seconds=longest)).delete()
+    with transaction.atomic():
+        rows = list(
+            NumberLookup.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(audited=False)
+            .select_related("user", "person__home_place")
+            .order_by("id")[:limit]
+        )
+        if not rows:
+            return 0
+        events = []
+        for row in rows:
+            event = new_event(
+                "person.lookup",
+                actor=row.user,
+                obj=row.person,
+                place_path=_place_path(row.person.home_place) if row.person is not None else "",
+                after={"number": row.number_masked, "found": row.person is not None, "via": row.via},
+            )
+            event.created_at = row.at  # when the lookup happened, not when it was folded
+            events.append(event)
+        record_events(events)
+        NumberLookup.objects.filter(pk__in=[row.pk for row in rows]).update(audited=True)
+    return len(rows)
+
+
 # --- Persons --------------------------------------------------------------------------------
 
 
@@ -138,6 +262,30 @@ def do_register_person(
     return person
 
 
+def _clean_person_input(number: str, name: str, phone: str | None) -> tuple[Any, str, str]:
+    """The checked number (an ``IdentifierResult``), name and phone, or the first ActionError."""
+    result = check_person_number(number)
+    if not result.valid:
+        raise number_error(result)
+    return result, _clean_name(name), clean_phone(phone) if phone else ""
+
+
+def _ensure_can_register_at(actor: Any, home_place: Any) -> None:
+    # Window clerks and department officers may register a walk-in with no home place in the
+    # district; everyone else needs a write role over the home place.
+    if not (home_place is None and (is_system(actor) or has_role(actor, *COUNTER_ROLES))):
+        ensure_can_file_at(actor, home_place, PERSON_WRITE_ROLES)
+
+
+def validate_register_person(
+    number: str, name: str, *, phone: str | None = None, home_place: Any = None, actor: Any
+) -> None:
+    """Raise the ActionError :func:`do_register_person` would raise for this input (forms' clean)."""
+    result, _name, _phone = _clean_person_input(number, name, phone)
+    _ensure_can_register_at(actor, home_place)
+    check_lookup_quota(actor, blind_index(result.normalized, purpose="id"))
+
+
 def do_register_person_with_status(
     number: str,
     name: str,
@@ -150,24 +298,32 @@ def do_register_person_with_status(
     """Register a person by ID-card / residence-permit / travel-permit number (一号).
 
     Idempotent: registering a number that is already on file returns the existing person
-    unchanged (the blind index is unique), so a retried submission never makes a duplicate.
+    unchanged (the blind index is unique), so a retried submission never makes a duplicate —
+    provided the actor may find that person by number (``queries.find_person_by_number``).
     Needs a write role over ``home_place``; window clerks and department officers may register a
     walk-in applicant with no home place in the district.
-    Side effects: audit ``person.register`` (masked values only).
+
+    The answer must not tell someone who may not see a registered person that the number is on
+    file: so the right to register at ``home_place`` is checked *before* the number is looked
+    up, and a user without it gets the same refusal whether or not the number exists. A user
+    who may register there but not see the existing person (a community worker, the person
+    being on file in another community) is told the number is on file elsewhere — they need
+    that to send the resident to the window — and that check is a lookup by number like any
+    other: rate-limited and audited (``check_lookup_quota``, ``person.lookup``).
+    Side effects: audit ``person.register`` (masked values only), or ``person.lookup``.
     """
-    result = check_person_number(number)
-    if not result.valid:
-        raise number_error(result)
-    clean_name = _clean_name(name)
+    result, clean_name, clean = _clean_person_input(number, name, phone)
     bidx = blind_index(result.normalized, purpose="id")
+    check_lookup_quota(actor, bidx)
     existing = Person.objects.select_related("home_place").filter(number_bidx=bidx).first()
-    if existing is not None:
-        if not _find_rule_allows(actor, existing):
-            raise PlaceOutOfScope(_("该证件号码已在其他辖区登记，请到综合窗口办理"), field="number")
+    if existing is not None and _find_rule_allows(actor, existing):
+        do_record_person_lookup(bidx, result.masked, existing, actor=actor, via="register")
         return existing, False
-    if not (home_place is None and (is_system(actor) or has_role(actor, *COUNTER_ROLES))):
-        ensure_can_file_at(actor, home_place, PERSON_WRITE_ROLES)
-    clean = clean_phone(phone) if phone else ""
+    _ensure_can_register_at(actor, home_place)
+    if existing is not None:
+        # The actor learns only "on file elsewhere"; the audit names whom they probed.
+        do_record_person_lookup(bidx, result.masked, existing, actor=actor, via="register_refused")
+        raise PlaceOutOfScope(_("该证件号码已在其他辖区登记，请到综合窗口办理"), field="number")
     assert result.kind is not None
     person = Person(
         number_kind=NumberKind(str(result.kind)),
@@ -186,6 +342,13 @@ def do_register_person_with_status(
     try:
         with transaction.atomic():
             person.save()
+            if _counts_lookups(actor):
+                # Counts towards the quota like any lookup (the answer "not on file" is news too);
+                # the register event below is its audit record, so it is not folded again.
+                NumberLookup.objects.create(
+                    user_id=actor.pk, number_bidx=bidx, number_masked=result.masked, person=person,
+                    via="register", at=timezone.now(), audited=True,
+                )
             record_event(
                 "person.register",
                 actor=actor,
@@ -216,8 +379,38 @@ def do_update_person_contact(
     Moving a person to another home place needs a write role over the new place too.
     Side effects: audit ``person.update`` with masked before/after.
     """
-    ensure_can_write_person(actor, person)
+    changes = validate_update_person_contact(
+        person, phone=phone, address=address, home_place=home_place, name=name, actor=actor
+    )
+    if not changes:
+        return person
     before = _person_snapshot(person)
+    with transaction.atomic():
+        for key, value in changes.items():
+            setattr(person, key, value)
+        person.save()
+        record_event(
+            "person.update",
+            actor=actor,
+            obj=person,
+            place_path=_place_path(person.home_place),
+            before=before,
+            after=_person_snapshot(person),
+        )
+    return person
+
+
+def validate_update_person_contact(
+    person: Person,
+    *,
+    phone: str | None = UNSET,
+    address: str = UNSET,
+    home_place: Any = UNSET,
+    name: str = UNSET,
+    actor: Any,
+) -> dict[str, Any]:
+    """The field changes :func:`do_update_person_contact` would make, or its error (forms' clean)."""
+    ensure_can_write_person(actor, person)
     changes: dict[str, Any] = {}
     if phone is not UNSET:
         clean = clean_phone(phone) if phone else ""
@@ -234,21 +427,7 @@ def do_update_person_contact(
         if home_place is not None or not (is_system(actor) or getattr(actor, "is_superuser", False)):
             ensure_can_file_at(actor, home_place, PERSON_WRITE_ROLES)
         changes["home_place"] = home_place
-    if not changes:
-        return person
-    with transaction.atomic():
-        for key, value in changes.items():
-            setattr(person, key, value)
-        person.save()
-        record_event(
-            "person.update",
-            actor=actor,
-            obj=person,
-            place_path=_place_path(person.home_place),
-            before=before,
-            after=_person_snapshot(person),
-        )
-    return person
+    return changes
 
 
 def do_link_user_to_person(user: User, person: Person, *, actor: Any) -> Person:
@@ -256,12 +435,7 @@ def do_link_user_to_person(user: User, person: Person, *, actor: Any) -> Person:
 
     Side effects: audit ``person.link_user``; a ``resident`` role over the home place.
     """
-    ensure_can_write_person(actor, person)
-    if person.user_id is not None and person.user_id != user.pk:
-        raise AlreadyLinked(_("此人已关联其他账号"), field="user")
-    other = Person.objects.filter(user=user).exclude(pk=person.pk).first()
-    if other is not None:
-        raise AlreadyLinked(_("该账号已关联其他人员"), field="user")
+    validate_link_user_to_person(user, person, actor=actor)
     with transaction.atomic():
         if person.user_id != user.pk:
             person.user = user
@@ -276,6 +450,40 @@ def do_link_user_to_person(user: User, person: Person, *, actor: Any) -> Person:
         if person.home_place is not None:
             _grant_public_role(user, Role.RESIDENT, person.home_place, actor=actor)
     return person
+
+
+def validate_link_user_to_person(user: User, person: Person, *, actor: Any) -> None:
+    """Raise what :func:`do_link_user_to_person` would raise (forms' clean)."""
+    ensure_can_write_person(actor, person)
+    if person.user_id is not None and person.user_id != user.pk:
+        raise AlreadyLinked(_("此人已关联其他账号"), field="user")
+    other = Person.objects.filter(user=user).exclude(pk=person.pk).first()
+    if other is not None:
+        raise AlreadyLinked(_("该账号已关联其他人员"), field="user")
+
+
+def do_set_bad_credit(owner: Person | Organisation, bad_credit: bool, *, actor: Any) -> Person | Organisation:
+    """Mark or clear a 失信 record (it rules out 容缺受理 for the owner's applications).
+
+    Side effects: audit ``person.credit`` / ``organisation.credit`` with before and after.
+    """
+    _ensure_can_write_owner(actor, owner)
+    if owner.bad_credit == bool(bad_credit):
+        return owner
+    verb = "person.credit" if isinstance(owner, Person) else "organisation.credit"
+    with transaction.atomic():
+        before = owner.bad_credit
+        owner.bad_credit = bool(bad_credit)
+        owner.save(update_fields=["bad_credit", "updated_at"])
+        record_event(
+            verb,
+            actor=actor,
+            obj=owner,
+            place_path=_owner_place_path(owner),
+            before={"bad_credit": before},
+            after={"bad_credit": owner.bad_credit},
+        )
+    return owner
 
 
 def _grant_public_role(user: User, role: str, place: Any, *, actor: Any) -> None:
@@ -344,19 +552,14 @@ def do_register_organisation(
 
     Side effects: audit ``organisation.register``.
     """
-    result = check_uscc(uscc)
-    if not result.valid:
-        raise number_error(result, field="uscc")
-    clean_name = _clean_name(name, field="name", max_length=120)
-    if kind not in OrgKind.values:
-        raise InvalidChoice(_("未知的组织类型：%(kind)s") % {"kind": kind}, field="kind")
+    result, clean_name = _clean_organisation_input(uscc, name, kind)
     existing = Organisation.objects.filter(uscc=result.normalized).first()
     if existing is not None:
         if not can_read_organisation(actor, existing):
             raise PlaceOutOfScope(_("该统一社会信用代码已在其他辖区登记"), field="uscc")
         return existing
     if not (place is None and is_system(actor)):
-        ensure_can_file_at(actor, place, ORG_WRITE_ROLES)
+        ensure_can_file_at(actor, place, ORG_WRITE_ROLES, field="place")
     if legal_representative is not None and not can_read_person(actor, legal_representative):
         raise Http404("person not found")
     org = Organisation(
@@ -382,6 +585,105 @@ def do_register_organisation(
         if winner is None:
             raise
         return winner
+    return org
+
+
+def _clean_organisation_input(uscc: str, name: str, kind: str) -> tuple[Any, str]:
+    result = check_uscc(uscc)
+    if not result.valid:
+        raise number_error(result, field="uscc")
+    clean_name = _clean_name(name, field="name", max_length=120)
+    if kind not in OrgKind.values:
+        raise InvalidChoice(_("未知的组织类型：%(kind)s") % {"kind": kind}, field="kind")
+    return result, clean_name
+
+
+def validate_register_organisation(
+    uscc: str, name: str, kind: str, place: Any, *, legal_representative: Person | None = None, actor: Any
+) -> None:
+    """Raise what :func:`do_register_organisation` would raise for a new organisation (forms)."""
+    _clean_organisation_input(uscc, name, kind)
+    if not (place is None and is_system(actor)):
+        ensure_can_file_at(actor, place, ORG_WRITE_ROLES, field="place")
+    if legal_representative is not None and not can_read_person(actor, legal_representative):
+        raise Http404("person not found")
+
+
+def _organisation_snapshot(org: Organisation) -> dict[str, Any]:
+    return {
+        "name": org.name,
+        "kind": org.kind,
+        "place": org.place_id,
+        "address": org.address,
+        "legal_representative": org.legal_representative_id,
+    }
+
+
+def validate_update_organisation(
+    org: Organisation,
+    *,
+    name: str = UNSET,
+    kind: str = UNSET,
+    place: Any = UNSET,
+    address: str = UNSET,
+    legal_representative: Person | None = UNSET,
+    actor: Any,
+) -> dict[str, Any]:
+    """The field changes :func:`do_update_organisation` would make, or its error (forms' clean)."""
+    ensure_can_write_organisation(actor, org)
+    changes: dict[str, Any] = {}
+    if name is not UNSET:
+        changes["name"] = _clean_name(name, field="name", max_length=120)
+    if kind is not UNSET:
+        if kind not in OrgKind.values:
+            raise InvalidChoice(_("未知的组织类型：%(kind)s") % {"kind": kind}, field="kind")
+        changes["kind"] = kind
+    if address is not UNSET:
+        changes["address"] = (address or "").strip()[:200]
+    if place is not UNSET and place != org.place:
+        # Moving an organisation needs a write role over the new place as well as the old.
+        if not (place is None and (is_system(actor) or getattr(actor, "is_superuser", False))):
+            ensure_can_file_at(actor, place, ORG_WRITE_ROLES, field="place")
+        changes["place"] = place
+    if legal_representative is not UNSET and legal_representative != org.legal_representative:
+        if legal_representative is not None and not can_read_person(actor, legal_representative):
+            raise PlaceOutOfScope(_("所选法定代表人不在您的管辖范围内"), field="legal_representative")
+        changes["legal_representative"] = legal_representative
+    return {key: value for key, value in changes.items() if getattr(org, key) != value}
+
+
+def do_update_organisation(
+    org: Organisation,
+    *,
+    name: str = UNSET,
+    kind: str = UNSET,
+    place: Any = UNSET,
+    address: str = UNSET,
+    legal_representative: Person | None = UNSET,
+    actor: Any,
+) -> Organisation:
+    """Change an organisation's name, kind, place, address or legal representative (not its USCC).
+
+    Side effects: audit ``organisation.update`` with before/after.
+    """
+    changes = validate_update_organisation(
+        org, name=name, kind=kind, place=place, address=address, legal_representative=legal_representative, actor=actor
+    )
+    if not changes:
+        return org
+    before = _organisation_snapshot(org)
+    with transaction.atomic():
+        for key, value in changes.items():
+            setattr(org, key, value)
+        org.save()
+        record_event(
+            "organisation.update",
+            actor=actor,
+            obj=org,
+            place_path=_place_path(org.place),
+            before=before,
+            after=_organisation_snapshot(org),
+        )
     return org
 
 

@@ -3,8 +3,9 @@
 * Output never carries a full ID or phone number, only the masked forms.
 * Outside the caller's jurisdiction every single-object endpoint answers 404, as for an id
   that does not exist, so ids cannot be probed.
-* Bad input answers 422 in the same shape as ninja's own validation errors
-  (``{"detail": [{"loc": [...], "msg": "...", "type": "..."}]}``) with a Chinese message.
+* Bad input answers with the platform's one error shape (``core.errors.error_body``:
+  ``{"detail": [{"loc", "msg", "type", "field", "message", "code"}], **extra}``), a Chinese
+  message and the error's own status (422 bad input, 403 not allowed, 429 too many lookups).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from gongzhi.core.errors import ActionError
+from gongzhi.core.errors import ActionError, NotAllowedError, error_body
 from gongzhi.people import actions, queries
 from gongzhi.people.models import Document, Organisation, Person
 
@@ -32,18 +33,21 @@ class ErrorItem(Schema):
     loc: list[str]
     msg: str
     type: str
+    field: str
+    message: str
+    code: str
 
 
 class ErrorOut(Schema):
     detail: list[ErrorItem]
 
 
+class RateLimitedOut(ErrorOut):
+    retry_after: int = Field(..., description="几秒后可再按号码查询")
+
+
 class NotFoundOut(Schema):
     detail: str
-
-
-def _error(exc: ActionError, where: str = "body") -> Status[Any]:
-    return Status(422, {"detail": [{"loc": [where, exc.field or "__all__"], "msg": exc.message, "type": exc.code}]})
 
 
 class PlaceRefOut(Schema):
@@ -165,7 +169,7 @@ def document_out(d: Document, valid_ids: set[int]) -> DocumentOut:
 
 @router.get(
     "/persons",
-    response={200: PersonPage, 422: ErrorOut},
+    response={200: PersonPage, 422: ErrorOut, 429: RateLimitedOut},
     summary="List persons in scope, or find one by full ID / permit number (一号办)",
 )
 def list_persons(
@@ -178,7 +182,7 @@ def list_persons(
         try:
             found = queries.find_person_by_number(request.user, number)
         except ActionError as exc:
-            return _error(exc, "query")
+            return Status(exc.status, error_body(exc, "query"))
         items = [found] if found is not None else []
         return Status(200, PersonPage(count=len(items), items=[person_out(p) for p in items]))
     qs = queries.persons_for_user(request.user)
@@ -192,7 +196,7 @@ def get_person(request: HttpRequest, person_id: int) -> PersonOut:
 
 @router.post(
     "/persons",
-    response={200: PersonOut, 201: PersonOut, 403: ErrorOut, 404: NotFoundOut, 422: ErrorOut},
+    response={200: PersonOut, 201: PersonOut, 403: ErrorOut, 404: NotFoundOut, 422: ErrorOut, 429: RateLimitedOut},
     summary="Register a person; the same number again returns the existing person (200)",
 )
 def register_person(request: HttpRequest, payload: PersonIn) -> Any:
@@ -202,7 +206,7 @@ def register_person(request: HttpRequest, payload: PersonIn) -> Any:
     if payload.home_place_id is not None:
         home_place = Place.objects.filter(pk=payload.home_place_id).first()
         if home_place is None:
-            return Status(422, {"detail": [{"loc": ["body", "home_place_id"], "msg": _("所选区域不存在"), "type": "place"}]})
+            return Status(422, error_body(ActionError(_("所选区域不存在"), field="home_place_id", code="place")))
     try:
         person, created = actions.do_register_person_with_status(
             payload.number,
@@ -213,18 +217,19 @@ def register_person(request: HttpRequest, payload: PersonIn) -> Any:
             actor=request.user,
         )
     except ActionError as exc:
-        return _error(exc)
+        return Status(exc.status, error_body(exc))
     except PermissionDenied as exc:
-        return Status(403, {"detail": [{"loc": ["body"], "msg": str(exc) or _("无权操作"), "type": "permission"}]})
+        return Status(403, error_body(NotAllowedError(str(exc) or _("无权操作"), code="permission")))
     return Status((201 if created else 200), person_out(person))
 
 
 @router.get("/persons/{person_id}/documents", response={200: list[DocumentOut], 404: NotFoundOut}, summary="A person's document wallet")
 def person_documents(request: HttpRequest, person_id: int, include_invalid: bool = False) -> list[DocumentOut]:
     person = queries.access_person(request.user, person_id)
-    valid = list(queries.wallet_for(person))
+    # Seeing a person does not mean seeing their papers (an agent sees the representative).
+    valid = list(queries.wallet_for_user(request.user, person))
     valid_ids = {d.pk for d in valid}
-    docs = list(queries.all_documents_of(person)) if include_invalid else valid
+    docs = list(queries.all_documents_of_for_user(request.user, person)) if include_invalid else valid
     return [document_out(d, valid_ids) for d in docs]
 
 
@@ -243,7 +248,7 @@ def list_organisations(
         try:
             found = queries.find_organisation_by_uscc(request.user, uscc)
         except ActionError as exc:
-            return _error(exc, "query")
+            return Status(exc.status, error_body(exc, "query"))
         items = [found] if found is not None else []
         return Status(200, OrganisationPage(count=len(items), items=[organisation_out(o) for o in items]))
     qs = queries.organisations_for_user(request.user).select_related("legal_representative")
@@ -258,5 +263,5 @@ def get_organisation(request: HttpRequest, org_id: int) -> OrganisationOut:
 @router.get("/organisations/{org_id}/documents", response={200: list[DocumentOut], 404: NotFoundOut}, summary="An organisation's wallet")
 def organisation_documents(request: HttpRequest, org_id: int) -> list[DocumentOut]:
     org = queries.access_organisation(request.user, org_id)
-    valid = list(queries.wallet_for(org))
+    valid = list(queries.wallet_for_user(request.user, org))
     return [document_out(d, {d.pk for d in valid}) for d in valid]

@@ -8,7 +8,9 @@ class PeopleConfig(AppConfig):
     label = "people"
 
     def ready(self) -> None:
-        from gongzhi.core.registry import register_demo_loader
+        from gongzhi.core.registry import register_demo_loader, register_periodic
+        from gongzhi.people.actions import fold_lookups_into_audit
         from gongzhi.people.demo import load_demo_people
 
         register_demo_loader(30, "people", load_demo_people)  # after places (10) and accounts (20)
+        register_periodic("people.fold_lookups", fold_lookups_into_audit)

@@ -11,13 +11,19 @@ from gongzhi.core.errors import ActionError
 
 
 class InvalidNumber(ActionError):
-    """An ID / permit number or USCC failed validation; ``errors`` are the identifier errors."""
+    """An ID / permit number or USCC failed validation.
+
+    ``identifier_errors`` are the identifier library's errors; ``errors`` stays ActionError's
+    ``(field, message)`` list, which ``core.errors.error_body`` renders.
+    """
 
     code = "number"
 
-    def __init__(self, message: str, *, field: str = "number", code: str | None = None, errors: tuple = ()) -> None:
+    def __init__(
+        self, message: str, *, field: str = "number", code: str | None = None, identifier_errors: tuple = ()
+    ) -> None:
         super().__init__(message, field=field, code=code)
-        self.errors = errors
+        self.identifier_errors = identifier_errors
 
 
 class InvalidPhone(ActionError):
@@ -56,9 +62,16 @@ class RevealRefused(ActionError):
     code = "reveal"
 
 
+class LookupRateLimited(ActionError):
+    """Too many different numbers looked up in a row (``actions.check_lookup_quota``)."""
+
+    code = "rate_limited"
+    status = 429
+
+
 def number_error(result: Any, field: str = "number") -> InvalidNumber:
     """An :class:`InvalidNumber` from an invalid ``IdentifierResult``, in the user's language."""
     lang = get_language()
     message = "；".join(err.message(lang) for err in result.errors) or _("号码无效")
     code = str(result.errors[0].code) if result.errors else "invalid"
-    return InvalidNumber(message, field=field, code=code, errors=tuple(result.errors))
+    return InvalidNumber(message, field=field, code=code, identifier_errors=tuple(result.errors))

@@ -128,3 +128,49 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_purpose_display()} · {self.person_id}"
+
+
+class NumberLookup(models.Model):
+    """One lookup of a person by full number: the lookup log behind the quota and the audit.
+
+    The quota (``people.actions.check_lookup_quota``) counts *distinct* numbers a user looked up
+    in a sliding window, so a clerk going through the window desk's several steps for the same
+    applicant spends one unit, while someone trying numbers in a row is stopped. A table, not the
+    Django cache: in the embedded mode the cache is per-process memory, so each web worker would
+    count on its own (and a restart would forget); the database is shared by every process and
+    machine in both modes. The keyed blind index, not the number, is kept (as in
+    ``Person.number_bidx``), with the masked form for the audit event.
+
+    Each row becomes a ``person.lookup`` audit event (dated when the lookup happened) when the
+    worker folds the log into the audit chain (``actions.fold_lookups_into_audit``), as services
+    fold notifications and figures: a lookup on the intake hot path writes one small row, and a
+    refused submission leaves its domain data exactly as it was while the lookup it made is
+    still audited. Rows are deleted once audited and older than the longest quota window.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    number_bidx = models.CharField(max_length=64)
+    number_masked = models.CharField(max_length=24)
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    via = models.CharField(max_length=20, default="lookup")
+    at = models.DateTimeField()
+    audited = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "at"], name="people_lookup_user_at_idx"),
+            # The fold looks for rows not yet audited: a partial index keeps that O(pending).
+            models.Index(fields=["id"], name="people_lookup_pending_idx", condition=models.Q(audited=False)),
+            # ... and deletes audited rows past the longest window.
+            models.Index(fields=["at"], name="people_lookup_audited_at_idx", condition=models.Q(audited=True)),
+        ]
+        permissions = [
+            # For other systems' accounts (API tokens) that submit many applicants an hour: no
+            # quota, but every lookup is still logged and audited.
+            ("unlimited_number_lookup", _("按证件号码查询不受次数限制（对接系统用，仍逐次留痕）")),
+        ]
+        verbose_name = _("按号码查询记录")
+        verbose_name_plural = _("按号码查询记录")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.number_masked} @ {self.at:%Y-%m-%d %H:%M:%S}"

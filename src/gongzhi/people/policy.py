@@ -8,6 +8,10 @@ write rule cannot drift apart.
 * A resident sees their own person (``Person.user``); an enterprise agent their organisations.
 * Superusers see everything (they can anyway, through the database).
 * Outside what a user may see, a single read raises 404, never 403, so ids cannot be probed.
+* Documents are decided by their *purpose* — what kind of paper, whose wallet — not by who
+  may see the wallet's owner (``document_q``): an enterprise agent sees the legal
+  representative's name to file for the organisation, never the representative's ID scan or
+  household register.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ from gongzhi.accounts.enums import (
     PERSON_WRITE_ROLES,
 )
 from gongzhi.accounts.scope import has_role, path_in_scope, scope_q
-from gongzhi.people.models import Organisation, Person
+from gongzhi.people.enums import DocumentType
+from gongzhi.people.models import Document, Organisation, Person
 
 
 def is_system(actor: Any) -> bool:
@@ -59,6 +64,59 @@ def organisation_q(user: Any) -> Q:
         return Q()
     agent_of = Organisation.agents.through.objects.filter(user_id=user.pk).values("organisation_id")
     return scope_q(user, "place__path", set(ORG_READ_ROLES)) | Q(pk__in=agent_of)
+
+
+# Papers about one natural person (PIPL: personal, some sensitive). Wherever they are filed, only
+# the person themself and roles that may read personal data (``PERSON_READ_ROLES``) see them.
+PERSONAL_PAPERS = frozenset(
+    {
+        DocumentType.ID_CARD_COPY,
+        DocumentType.HOUSEHOLD_REGISTER,
+        DocumentType.RESIDENCE_PERMIT,
+        DocumentType.MARRIAGE_CERT,
+        DocumentType.BIRTH_CERT,
+        DocumentType.PHOTO,
+        DocumentType.DEGREE,
+        DocumentType.SOCIAL_INSURANCE,
+    }
+)
+
+
+def document_q(user: Any) -> Q:
+    """Documents ``user`` may read, by whose wallet they are in and what kind of paper they are.
+
+    ============================  ==========================================================
+    document                      readers
+    ============================  ==========================================================
+    in a person's wallet          the person; staff in ``PERSON_READ_ROLES`` over their home
+                                  (never an agent of an organisation the person represents)
+    in an organisation's wallet   its agents; staff in ``ORG_READ_ROLES`` over its place —
+                                  but a personal paper filed there (the representative's ID
+                                  copy) only staff in ``PERSON_READ_ROLES``, not e.g. an
+                                  asset manager
+    ============================  ==========================================================
+    """
+    if not _authenticated(user):
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    own_or_scoped = scope_q(user, "home_place__path", set(PERSON_READ_ROLES)) | Q(user_id=user.pk)
+    personal = Q(doc_type__in=PERSONAL_PAPERS)
+    agent_of = Organisation.agents.through.objects.filter(user_id=user.pk).values("organisation_id")
+    org_staff = Organisation.objects.filter(scope_q(user, "place__path", set(ORG_READ_ROLES))).values("pk")
+    org_person_staff = Organisation.objects.filter(scope_q(user, "place__path", set(PERSON_READ_ROLES))).values("pk")
+    return (
+        Q(person__in=Person.objects.filter(own_or_scoped).values("pk"))
+        | Q(organisation__in=agent_of)
+        | (Q(organisation__in=org_staff) & ~personal)
+        | (Q(organisation__in=org_person_staff) & personal)
+    )
+
+
+def can_read_document(user: Any, document: Document) -> bool:
+    if is_system(user):
+        return True
+    return Document.objects.filter(document_q(user), pk=document.pk).exists()
 
 
 def can_read_person(user: Any, person: Person) -> bool:
@@ -114,7 +172,7 @@ def ensure_can_write_organisation(user: Any, org: Organisation) -> None:
     raise PermissionDenied(_("您的角色只能查看，不能修改该组织的信息"))
 
 
-def ensure_can_file_at(user: Any, place: Any, roles: frozenset[str]) -> None:
+def ensure_can_file_at(user: Any, place: Any, roles: frozenset[str], field: str = "home_place") -> None:
     """Creating a record homed at ``place`` needs a write role over it."""
     if is_system(user):
         return
@@ -125,4 +183,4 @@ def ensure_can_file_at(user: Any, place: Any, roles: frozenset[str]) -> None:
     if place is None or not path_in_scope(user, place.path, set(roles)):
         from gongzhi.people.errors import PlaceOutOfScope
 
-        raise PlaceOutOfScope(_("所选区域不在您的管辖范围内"), field="home_place")
+        raise PlaceOutOfScope(_("所选区域不在您的管辖范围内"), field=field)

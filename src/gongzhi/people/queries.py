@@ -12,11 +12,14 @@ from django.utils import timezone
 from gongzhi.accounts.enums import COUNTER_ROLES
 from gongzhi.accounts.scope import has_role
 from gongzhi.core.crypto import blind_index
-from gongzhi.core.db.prepared import Prepared
+from gongzhi.core.db import shortcuts_on
+from gongzhi.core.db.rows import convert, fetch, load, select_list, width
 from gongzhi.core.domain.identifiers import check_person_number, check_uscc
+from gongzhi.people.actions import check_lookup_quota, do_record_person_lookup
 from gongzhi.people.errors import number_error
 from gongzhi.people.models import Consent, Document, Organisation, Person
-from gongzhi.people.policy import organisation_q, person_q
+from gongzhi.people.policy import document_q, organisation_q, person_q
+from gongzhi.places.models import Place
 
 
 def persons_for_user(user: Any) -> QuerySet[Person]:
@@ -40,29 +43,51 @@ def find_person_by_number(user: Any, number: str) -> Person | None:
     """一号办: find a person by the full number on their card (exact match on the blind index).
 
     Raises ``people.errors.InvalidNumber`` for a malformed number (so the user learns what is
-    wrong with what they typed rather than "not found").
+    wrong with what they typed rather than "not found"), and ``LookupRateLimited`` (429) once
+    the user has looked up too many different numbers in a row (``actions.check_lookup_quota``).
 
     Who finds whom — a deliberate decision:
     window clerks and department officers (``COUNTER_ROLES``) find *any* registered applicant,
     because 一窗办 means a window serves whoever walks in, wherever they live; they need the
-    applicant's full number, which the applicant hands over with the card, so this is not a
-    way to browse. Everyone else — other staff, supervisors, residents — only finds people they
-    could list anyway (their jurisdiction, or themselves). Fetching a person by *id* stays
+    applicant's full number, which the applicant hands over with the card. Because that makes
+    the whole register answerable by number, every lookup is rate-limited per user and leaves
+    an audit event (masked number, who was found), so it cannot be used to browse unseen.
+    Everyone else — other staff, supervisors, residents — only finds people they could list
+    anyway (their jurisdiction, or themselves). Fetching a person by *id* stays
     jurisdiction-scoped for every role (``access_person``), so ids cannot be probed.
     """
     result = check_person_number(number)
     if not result.valid:
         raise number_error(result)
     bidx = blind_index(result.normalized, purpose="id")
+    check_lookup_quota(user, bidx)
     if has_role(user, *COUNTER_ROLES):
-        return _PERSON_BY_BIDX.first(bidx)  # every intake: compiled once (core/db/prepared.py)
-    qs = Person.objects.select_related("home_place").filter(number_bidx=bidx).filter(person_q(user))
-    # The blind index is unique: no ORDER BY needed (``first()`` would add one).
-    return next(iter(qs[:1]), None)
+        found = _person_by_bidx(bidx)  # every intake
+    else:
+        qs = Person.objects.select_related("home_place").filter(number_bidx=bidx).filter(person_q(user))
+        # The blind index is unique: no ORDER BY needed (``first()`` would add one).
+        found = next(iter(qs[:1]), None)
+    do_record_person_lookup(bidx, result.masked, found, actor=user)
+    return found
 
 
-_PERSON_BY_BIDX: Prepared[Person] = Prepared(
-    lambda bidx: Person.objects.select_related("home_place").filter(number_bidx=bidx)[:1]
+def _person_by_bidx(bidx: str) -> Person | None:
+    """``Person.objects.select_related("home_place").filter(number_bidx=bidx)[:1]``, on every
+    intake: written out (core/db/rows.py — the ORM spent ~0.9 ms building this one-row lookup)."""
+    if not shortcuts_on():
+        return next(iter(Person.objects.select_related("home_place").filter(number_bidx=bidx)[:1]), None)
+    rows = fetch(_PERSON_BY_BIDX_SQL, [bidx])
+    if not rows:
+        return None
+    person = load(Person, rows[0])
+    assert person is not None
+    person.home_place = load(Place, rows[0], width(Person))  # cached on the person, as select_related
+    return person
+
+
+_PERSON_BY_BIDX_SQL = (  # the blind index is unique: no ORDER BY
+    f"SELECT {select_list(Person, 'p')}, {select_list(Place, 'h')} FROM people_person p"  # noqa: S608  (column lists of the models' own fields)
+    " LEFT JOIN places_place h ON h.id = p.home_place_id WHERE p.number_bidx = %s LIMIT 1"
 )
 
 
@@ -93,11 +118,8 @@ def find_organisation_by_uscc(user: Any, uscc: str) -> Organisation | None:
 
 
 def documents_for_user(user: Any) -> QuerySet[Document]:
-    """Documents whose owner ``user`` may see."""
-    return Document.objects.filter(
-        Q(person__in=Person.objects.filter(person_q(user)).values("pk"))
-        | Q(organisation__in=Organisation.objects.filter(organisation_q(user)).values("pk"))
-    ).order_by("-uploaded_at", "-pk")
+    """Documents ``user`` may read (``policy.document_q``: by the document's purpose)."""
+    return Document.objects.filter(document_q(user)).order_by("-uploaded_at", "-pk")
 
 
 def access_document(user: Any, document_id: Any) -> Document:
@@ -137,7 +159,7 @@ def wallet_index(owner: Person | Organisation, *, valid_on: date | None = None) 
     ``issued_on`` (undated documents after dated ones), then the latest upload.
     """
     day = valid_on or timezone.localdate()
-    rows = (_PERSON_DOCS if isinstance(owner, Person) else _ORG_DOCS)(owner.pk)
+    rows = _current_documents(owner)
     best: dict[str, tuple[tuple[bool, date, int], int]] = {}
     for doc_type, pk, issued, expires in rows:
         if (expires is not None and expires < day) or (issued is not None and issued > day):
@@ -149,12 +171,17 @@ def wallet_index(owner: Person | Organisation, *, valid_on: date | None = None) 
 
 
 _DOC_COLUMNS = ("doc_type", "pk", "issued_on", "expires_on")
-_PERSON_DOCS: Prepared[tuple[str, int, date | None, date | None]] = Prepared(
-    lambda pk: Document.objects.filter(person_id=pk, revoked_at__isnull=True).values_list(*_DOC_COLUMNS)
-)
-_ORG_DOCS: Prepared[tuple[str, int, date | None, date | None]] = Prepared(
-    lambda pk: Document.objects.filter(organisation_id=pk, revoked_at__isnull=True).values_list(*_DOC_COLUMNS)
-)
+
+
+def _current_documents(owner: Person | Organisation) -> list[tuple[str, int, date | None, date | None]]:
+    """(type, id, issued, expires) of the owner's unrevoked documents; read on every intake, so
+    written out when the shortcuts are on (core/db/rows.py)."""
+    column = "person_id" if isinstance(owner, Person) else "organisation_id"
+    if not shortcuts_on():
+        return list(Document.objects.filter(**{column: owner.pk, "revoked_at__isnull": True}).values_list(*_DOC_COLUMNS))
+    # Only one of two fixed column names is formatted in.
+    sql = f"SELECT doc_type, id, issued_on, expires_on FROM people_document WHERE {column} = %s AND revoked_at IS NULL"  # noqa: S608
+    return convert(Document, _DOC_COLUMNS, fetch(sql, [owner.pk]))
 
 
 def all_documents_of(owner: Person | Organisation) -> QuerySet[Document]:
@@ -163,15 +190,21 @@ def all_documents_of(owner: Person | Organisation) -> QuerySet[Document]:
     return Document.objects.filter(owner_q).order_by("-uploaded_at", "-pk")
 
 
+def wallet_for_user(user: Any, owner: Person | Organisation, *, valid_on: date | None = None) -> QuerySet[Document]:
+    """``wallet_for(owner)`` narrowed to what ``user`` may read (``policy.document_q``)."""
+    return wallet_for(owner, valid_on=valid_on).filter(document_q(user))
+
+
+def all_documents_of_for_user(user: Any, owner: Person | Organisation) -> QuerySet[Document]:
+    """``all_documents_of(owner)`` narrowed to what ``user`` may read (``policy.document_q``)."""
+    return all_documents_of(owner).filter(document_q(user))
+
+
 def consents_of(person: Person, *, active_only: bool = True) -> QuerySet[Consent]:
     qs = Consent.objects.filter(person=person)
     if active_only:
         qs = qs.filter(withdrawn_at__isnull=True)
     return qs.order_by("purpose", "-granted_at")
-
-
-def has_consent(person: Person, purpose: str) -> bool:
-    return Consent.objects.filter(person=person, purpose=purpose, withdrawn_at__isnull=True).exists()
 
 
 def own_person(user: Any) -> Person | None:

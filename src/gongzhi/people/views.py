@@ -6,8 +6,10 @@ Documents are streamed by a permission-checked view, never from a public media U
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -19,13 +21,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from gongzhi.core.errors import ActionError
 from gongzhi.people import actions, queries
 from gongzhi.people.forms import DocumentUploadForm, RevealForm
-from gongzhi.people.models import Person
+from gongzhi.people.models import Document, Person
 from gongzhi.people.policy import can_write_person
 
 
-def _documents_context(person: Person) -> dict[str, Any]:
-    valid_ids = set(queries.wallet_for(person).values_list("pk", flat=True))
-    docs = list(queries.all_documents_of(person))
+def _documents_context(user: Any, person: Person) -> dict[str, Any]:
+    # Seeing a person does not mean seeing their papers (an agent sees the representative).
+    valid_ids = set(queries.wallet_for_user(user, person).values_list("pk", flat=True))
+    docs = list(queries.all_documents_of_for_user(user, person))
     return {"documents": docs, "valid_ids": valid_ids, "today": timezone.localdate()}
 
 
@@ -72,7 +75,7 @@ def my_wallet(request: HttpRequest) -> HttpResponse:
         return redirect("people:wallet")
     status = 422 if request.method == "POST" else 200
     return render(
-        request, "people/wallet.html", {"person": person, "form": form, **_documents_context(person)}, status=status
+        request, "people/wallet.html", {"person": person, "form": form, **_documents_context(request.user, person)}, status=status
     )
 
 
@@ -95,7 +98,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
             "form": form if writable else None,
             "can_reveal": request.user.has_perm("accounts.reveal_personal_number") or person.user_id == request.user.pk,
             "consents": queries.consents_of(person),
-            **_documents_context(person),
+            **_documents_context(request.user, person),
         },
         status=422 if request.method == "POST" else 200,
     )
@@ -123,8 +126,22 @@ def reveal(request: HttpRequest, person_id: int) -> HttpResponse:
     )
 
 
+def _download_name(doc: Document, ext: str) -> str:
+    # The uploader's name without its extension (it may say .html for a PDF), plus the
+    # extension of the type the bytes really are; control characters dropped.
+    stem = "".join(ch for ch in PurePath(doc.filename or "").stem if ch.isprintable()).strip()
+    return f"{stem or f'document-{doc.pk}'}{ext}"
+
+
 @login_required
 def document_download(request: HttpRequest, document_id: int) -> FileResponse:
+    """Stream a wallet document as a download, typed by what its bytes are.
+
+    Access is ``policy.document_q`` (through ``access_document``). The type is sniffed again
+    from the stored bytes rather than read from the row or the upload: the file is served as
+    an attachment named and typed by that, with ``nosniff`` and a sandboxing CSP, so a file
+    that starts like a PDF but is named ``evil.html`` never opens as a page of this site.
+    """
     doc = queries.access_document(request.user, document_id)
     if not doc.file:
         raise Http404("no file")
@@ -132,8 +149,14 @@ def document_download(request: HttpRequest, document_id: int) -> FileResponse:
         handle = doc.file.open("rb")
     except FileNotFoundError:
         raise Http404("file missing") from None
-    ext = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}.get(doc.content_type, "")
-    name = doc.filename or f"document-{doc.pk}{ext}"
-    response = FileResponse(handle, as_attachment=True, filename=name, content_type=doc.content_type or None)
+    head = handle.read(8)
+    handle.seek(0)
+    sniffed = actions.sniff_content_type(head)
+    if sniffed is None or sniffed[0] not in settings.DOCUMENT_ALLOWED_TYPES:
+        sniffed = ("application/octet-stream", ".bin")
+    content_type, ext = sniffed
+    response = FileResponse(handle, as_attachment=True, filename=_download_name(doc, ext), content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "no-store, private"
     return response

@@ -28,8 +28,6 @@ from gongzhi.core.audit import new_event, record_event, record_events
 from gongzhi.core.calendar import add_working_days, work_calendar
 from gongzhi.core.crypto import decrypt
 from gongzhi.core.db.inserts import insert
-from gongzhi.core.db.instances import build
-from gongzhi.core.db.prepared import Prepared
 from gongzhi.core.domain.identifiers import IdentifierKind, check_identifier
 from gongzhi.core.errors import ActionError, NotAllowedError
 from gongzhi.core.models import AuditEvent
@@ -92,6 +90,7 @@ from gongzhi.services.personal import seal_form
 from gongzhi.services.policy import can_deliver_result, can_reveal_numbers, may_apply_for
 from gongzhi.services.queries import cases_for_user, items_for_intake
 from gongzhi.services.routing import route_department
+from gongzhi.services.sql import task_for_overdue, task_for_warning, task_holds
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 COUNTER = (Role.WINDOW_CLERK, Role.DEPARTMENT_OFFICER)
@@ -313,8 +312,7 @@ def _accept(
     cal = work_calendar()
     place = (person.home_place if person is not None else org.place if org is not None else None)
     place = place or _actor_place(actor) or items[0].department.place
-    app = build(
-        Application,
+    app = Application(
         number=_new_number(),
         idempotency_key=key,
         channel=channel,
@@ -434,8 +432,7 @@ def _plan_case(
     # Personal numbers typed into the form are stored sealed and shown masked (services/personal.py);
     # sealed here, before the write transaction, like every other row of the case.
     shown, sealed = seal_form(item.form_schema, data)
-    case = build(
-        Case,
+    case = Case(
         number=f"{app.number}{n:02d}",
         item=item,
         channel=channel,
@@ -463,26 +460,26 @@ def _plan_case(
         visits=1 if channel == Channel.WINDOW else 0,
         search_text=search_tokens(app.number, name, item.name, item.code, intake.address, place.name),
     )
-    materials = [(build(CaseMaterial, material=p.material, status=p.status, document_id=p.document_id), p) for p in plans]
+    materials = [(CaseMaterial(material=p.material, status=p.status, document_id=p.document_id), p) for p in plans]
     tasks = [
-        build(Task, department=lead_dept, role=TaskRole.LEAD, limit_days=item.promised_days,
-              deadline=clock.deadline, deadline_provisional=clock.provisional)
+        Task(department=lead_dept, role=TaskRole.LEAD, limit_days=item.promised_days,
+             deadline=clock.deadline, deadline_provisional=clock.provisional)
     ]
     clocks = [clock]  # each task's clock, for its timers (paused days: none yet)
     for co in item.co_departments.all():
         co_clock = clock_for(cal, today, co.limit_days, 0, item.warning_share)
         clocks.append(co_clock)
         tasks.append(
-            build(Task, department=co.department, role=TaskRole.CO, limit_days=co.limit_days,
-                  deadline=co_clock.deadline, deadline_provisional=co_clock.provisional)
+            Task(department=co.department, role=TaskRole.CO, limit_days=co.limit_days,
+                 deadline=co_clock.deadline, deadline_provisional=co_clock.provisional)
         )
     event = new_event(
         "case.accept", actor=actor, obj=case, place_path=place.path,
         after={"number": case.number, "item": item.code, "channel": channel, "department": lead_dept.code,
                "deadline": clock.deadline.isoformat(), "materials": {p.material.key: p.status for p in plans}},
     )
-    notice = build(
-        Notification, recipient=name, created_at=now, subject=f"您的申请已受理：{item.name}",
+    notice = Notification(
+        recipient=name, created_at=now, subject=f"您的申请已受理：{item.name}",
         body=f"办件编号 {case.number}，承诺办结日期 {case.deadline:%Y年%m月%d日}。凭办件编号和证件号后四位可查询进度。",
     )
     return _CasePlan(item, case, materials, tasks, clocks, event, notice, data)
@@ -883,28 +880,19 @@ def do_deliver_result(
 
 # ------------------------------------------------------------------------------ SLA timers
 # A backlog of due timers (a midnight sweep) runs these handlers thousands of times in a row, so
-# their reads are compiled once per process (core/db/prepared.py): building the SQL of the task
-# with its case, item, department and holder cost the ORM several times what the database spends.
+# their reads are written out as SQL (services/sql.py).
 
 
-_TASK_FOR_WARNING: Prepared[Task] = Prepared(
-    lambda pk: Task.objects.select_related("case", "department").filter(pk=pk)[:1])
-_TASK_FOR_OVERDUE: Prepared[Task] = Prepared(
-    lambda pk: Task.objects.select_related("case__item", "department", "holder").filter(pk=pk)[:1])
-_HOLDS: Prepared[Hold] = Prepared(  # in Hold's Meta ordering, as task.holds.all()
-    lambda task_id: Hold.objects.select_related("user").filter(task_id=task_id))
-
-
-def _timer_task(timer: Any, prepared: Prepared[Task], *related: str) -> Task | None:
+def _timer_task(timer: Any, *related: str) -> Task | None:
     """The task a SLA timer names (``payload["task"]``), with its ``related`` objects loaded."""
     task_id = timer.payload.get("task")
     if type(task_id) is int:
-        return prepared.first(task_id)
+        return task_for_overdue(task_id) if "holder" in related else task_for_warning(task_id)
     return Task.objects.select_related(*related).filter(pk=task_id).first()  # an unusual payload: the ORM
 
 
 def handle_task_warning(timer: Any) -> None:
-    task = _timer_task(timer, _TASK_FOR_WARNING, "case", "department")
+    task = _timer_task(timer, "case", "department")
     if task is None or task.status not in (TaskStatus.PENDING, TaskStatus.CLAIMED):
         return
     if Task.objects.filter(pk=task.pk, sla=SlaState.ON_TRACK).update(sla=SlaState.WARNING):
@@ -915,11 +903,11 @@ def handle_task_warning(timer: Any) -> None:
 
 def handle_task_overdue(timer: Any) -> None:
     """Mark the task overdue and trace who held it (问责倒查); 超时默认 where the item says so."""
-    task = _timer_task(timer, _TASK_FOR_OVERDUE, "case__item", "department", "holder")
+    task = _timer_task(timer, "case__item", "department", "holder")
     if task is None or task.status not in (TaskStatus.PENDING, TaskStatus.CLAIMED):
         return
     now = timezone.now()
-    holds = _HOLDS(task.pk)
+    holds = task_holds(task.pk)
     trace = [
         {"user": h.user.username if h.user else "", "name": (h.user.display_name if h.user else ""),
          "department": task.department.name, "step": h.step,
@@ -930,8 +918,7 @@ def handle_task_overdue(timer: Any) -> None:
     step = ("待认领（无人认领）" if task.status == TaskStatus.PENDING else (last.step if last else "办理"))
     # get_or_create in one statement: the unique constraint on the task keeps the first record
     # (a re-run, or another worker's race, inserts nothing).
-    insert([build(
-        Accountability,
+    insert([Accountability(
         task=task, case=task.case, department=task.department, holder=task.holder,
         held_from=last.started_at if last else task.case.accepted_at, held_to=now,
         step=step, deadline=task.deadline, detected_at=now, trace=trace,

@@ -12,7 +12,8 @@ from django.utils import timezone
 from gongzhi.accounts.actions import do_issue_api_token, do_revoke_api_token, do_unlock_user
 from gongzhi.accounts.auth import hash_token
 from gongzhi.accounts.enums import Role
-from gongzhi.accounts.models import ApiToken, User
+from gongzhi.accounts.models import ApiToken, LoginFailure, User
+from gongzhi.accounts.queries import login_throttled_until
 from gongzhi.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -25,29 +26,27 @@ def _login(username: str, password: str):
     return authenticate(request, username=username, password=password), request
 
 
-def test_five_failures_lock_then_correct_password_refused_then_unlocks(place_tree, make_user, settings):
+def test_five_failures_throttle_then_correct_password_refused_then_expires(place_tree, make_user, settings):
     settings.LOCKOUT_THRESHOLD = 5
     user = make_user(Role.WINDOW_CLERK, place_tree.pingshan, username="lockme", password=PASSWORD)
-    for i in range(4):
-        assert _login("lockme", "wrong")[0] is None
-        user.refresh_from_db()
-        assert user.failed_logins == i + 1 and user.locked_until is None
+    for _i in range(4):
+        authed, request = _login("lockme", "wrong")
+        assert authed is None and getattr(request, "login_throttled_until", None) is None
     authed, request = _login("lockme", "wrong")
     assert authed is None
-    user.refresh_from_db()
-    assert user.locked_until is not None and user.locked_until > timezone.now()
-    assert request.account_locked_until == user.locked_until
-    # While locked, even the right password is refused (and not checked).
+    until = login_throttled_until("lockme", "127.0.0.1")
+    assert until is not None and until > timezone.now()
+    assert request.login_throttled_until == until
+    # While throttled, even the right password is refused (and not checked).
     assert _login("lockme", PASSWORD)[0] is None
     assert AuditEvent.objects.filter(verb="account.login_refused", object_id=str(user.pk)).count() == 1
-    # Time passes: the lock has expired.
-    User.objects.filter(pk=user.pk).update(locked_until=timezone.now() - timedelta(seconds=1))
+    # Time passes: the throttle has expired.
+    LoginFailure.objects.update(at=timezone.now() - timedelta(minutes=settings.LOCKOUT_MINUTES, seconds=1))
     authed, _ = _login("lockme", PASSWORD)
     assert authed == user
-    user.refresh_from_db()
-    assert user.failed_logins == 0 and user.locked_until is None
+    assert not LoginFailure.objects.filter(username="lockme").exists()
     verbs = list(AuditEvent.objects.filter(object_id=str(user.pk), verb__startswith="account.").values_list("verb", flat=True).order_by("id"))
-    assert verbs.count("account.login_failed") == 5 and verbs.count("account.locked") == 1
+    assert verbs.count("account.login_failed") == 5 and verbs.count("account.throttled") == 1
 
 
 def test_success_resets_counter(place_tree, make_user):
@@ -55,15 +54,15 @@ def test_success_resets_counter(place_tree, make_user):
     _login("resetme", "wrong")
     _login("resetme", "wrong")
     assert _login("resetme", PASSWORD)[0] == user
-    user.refresh_from_db()
-    assert user.failed_logins == 0
+    assert not LoginFailure.objects.filter(username="resetme").exists()
 
 
 def test_admin_unlocks(place_tree, make_user):
     user = make_user(Role.WINDOW_CLERK, place_tree.pingshan, username="unlockme", password=PASSWORD)
-    User.objects.filter(pk=user.pk).update(locked_until=timezone.now() + timedelta(minutes=10))
+    for _i in range(5):
+        _login("unlockme", "wrong")
+    assert _login("unlockme", PASSWORD)[0] is None
     admin = make_user(Role.ADMINISTRATOR, place_tree.taoyuan)
-    user.refresh_from_db()
     do_unlock_user(user, actor=admin)
     assert _login("unlockme", PASSWORD)[0] == user
     assert AuditEvent.objects.filter(verb="user.unlock", actor=admin).exists()

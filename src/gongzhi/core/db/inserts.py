@@ -8,11 +8,14 @@ that compile cost was a large share of the service hall's throughput.
 
 ``insert()`` keeps Django's field semantics — ``pre_save`` (``auto_now_add``),
 ``get_db_prep_save`` (time zones, JSON, decimals, per-database adaptation), skipped only where
-it provably returns the value unchanged (``_plain_fields``), and Django's check for unsaved
-related objects — and caches the statement text per (model, number of rows, database vendor),
-run on the driver's cursor (``direct.py``). It sends no signals, like ``bulk_create``; use it
-only for models without save() overrides or signal receivers, and fall back to the ORM for
-anything unusual (``_supported`` decides).
+it provably returns the value unchanged (``_plain_fields``), and the check ``save()`` makes for
+unsaved related objects (``_check_related``) — and caches the statement text per (model, number
+of rows, database), run on ``connection.cursor()``. Public Django only: ``_meta``'s documented
+field lists, field methods, and the documented ``Model._state`` flags ``bulk_create`` sets.
+It sends no signals, like ``bulk_create``; use it only for models without save() overrides or
+signal receivers. Anything else — another database vendor, a database default, a generic
+relation, an instance with its key already set, or ``GONGZHI_DB_SHORTCUTS`` off — goes to
+``bulk_create`` (``_supported`` decides).
 """
 
 from __future__ import annotations
@@ -23,16 +26,18 @@ from typing import Any, NamedTuple
 
 from django.db import connections, models
 from django.db.models import Field, Model
-from django.db.models.fields import AutoFieldMixin
 
-from gongzhi.core.db.direct import execute, native_sql
+from gongzhi.core.db import shortcuts_on
+from gongzhi.core.db.rows import quote
+
+_AUTO = (models.AutoField, models.BigAutoField, models.SmallAutoField)
+_VENDORS = ("sqlite", "postgresql")  # both quote with "…" and return ids with RETURNING
 
 _STATEMENTS: dict[tuple[type[Model], int, str, str, bool], _Statement] = {}
 
 
 class _Statement(NamedTuple):
-    sql: str  # Django's parameter style
-    native: str  # the driver's (core/db/direct.py)
+    sql: str  # Django's parameter style, run on connection.cursor()
     returning: bool
     # Per field, in order: (field, attname, the plain type it sends unchanged or None)
     columns: list[tuple[Field[Any, Any], str, type | None]]
@@ -40,7 +45,10 @@ class _Statement(NamedTuple):
 
 @cache  # models do not change while a process runs; this is asked on every insert
 def _supported(model: type[Model]) -> bool:
-    for f in model._meta.concrete_fields:
+    opts = model._meta
+    if any(f.many_to_one and not f.concrete for f in opts.get_fields()):
+        return False  # a generic foreign key: Django's save() checks its object; bulk_create does too
+    for f in opts.concrete_fields:
         if f.has_db_default():
             return False  # a database-side default needs the ORM's DEFAULT handling
         if hasattr(f, "get_placeholder"):
@@ -69,7 +77,7 @@ def _plain_fields(model: type[Model], alias: str) -> dict[Field[Any, Any], type]
     for f in model._meta.concrete_fields:
         target = f.target_field if isinstance(f, models.ForeignKey) else f
         kind = _PLAIN_TYPES.get(type(target))
-        if kind is None and isinstance(f, models.ForeignKey) and isinstance(target, AutoFieldMixin):
+        if kind is None and isinstance(f, models.ForeignKey) and isinstance(target, _AUTO):
             kind = int
         if kind is None or type(f).pre_save is not Field.pre_save:
             continue
@@ -88,20 +96,20 @@ def _statement(model: type[Model], rows: int, alias: str, ignore_conflicts: bool
     if found is not None:
         return found
     opts = model._meta
-    fields = [f for f in opts.concrete_fields if not (f.primary_key and isinstance(f, AutoFieldMixin))]
-    qn = conn.ops.quote_name
+    fields = [f for f in opts.concrete_fields if not (f.primary_key and isinstance(f, _AUTO))]
+    qn = quote
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
     head = "INSERT OR IGNORE INTO" if ignore_conflicts and conn.vendor == "sqlite" else "INSERT INTO"
     sql = f"{head} {qn(opts.db_table)} ({', '.join(qn(str(f.column)) for f in fields)}) VALUES {', '.join([one] * rows)}"
     if ignore_conflicts and conn.vendor != "sqlite":
         sql += " ON CONFLICT DO NOTHING"
     # With ignored conflicts some rows may not come back, so ids cannot be matched to objects.
-    returning = not ignore_conflicts and conn.features.can_return_rows_from_bulk_insert
+    returning = not ignore_conflicts  # both vendors (_VENDORS) return rows from a multi-row INSERT
     if returning:
         sql += f" RETURNING {qn(str(opts.pk.column))}"
     plain = _plain_fields(model, alias)
     columns = [(f, str(f.attname), plain.get(f)) for f in fields]
-    found = _Statement(sql, native_sql(sql, conn.vendor), returning, columns)
+    found = _Statement(sql, returning, columns)
     _STATEMENTS[key] = found
     return found
 
@@ -109,20 +117,22 @@ def _statement(model: type[Model], rows: int, alias: str, ignore_conflicts: bool
 def insert(objs: Sequence[Model], *, using: str = "default", ignore_conflicts: bool = False) -> None:
     """INSERT unsaved instances of one model in one statement; set their primary keys.
 
-    Falls back to ``bulk_create`` for models this fast path does not cover.
+    Falls back to ``bulk_create`` for models this fast path does not cover, and for everything
+    when ``GONGZHI_DB_SHORTCUTS`` is off.
     """
     if not objs:
         return
     model = type(objs[0])
     if any(type(o) is not model for o in objs):
         raise TypeError("insert() takes instances of one model")
-    if not _supported(model) or any(o.pk is not None for o in objs):
+    conn = connections[using]
+    if (not shortcuts_on() or conn.vendor not in _VENDORS or not _supported(model)
+            or any(o.pk is not None for o in objs)):
         model._default_manager.db_manager(using).bulk_create(list(objs), ignore_conflicts=ignore_conflicts)
         return
-    conn = connections[using]
     statement = _statement(model, len(objs), using, ignore_conflicts)
     relations = _relations(model)
-    check = bool(relations or model._meta.private_fields)
+    check = bool(relations)
     params: list[Any] = []
     for obj in objs:
         if check:
@@ -135,11 +145,15 @@ def insert(objs: Sequence[Model], *, using: str = "default", ignore_conflicts: b
                     params.append(value)  # what get_db_prep_save would return, without its calls
                     continue
             params.append(f.get_db_prep_save(f.pre_save(obj, True), connection=conn))
-    rows = execute(using, statement.sql, statement.native, params, fetch=statement.returning)
+    with conn.cursor() as cur:
+        cur.execute(statement.sql, params)
+        rows = cur.fetchall() if statement.returning else []
     if statement.returning:
         for obj, row in zip(objs, rows, strict=True):
             obj.pk = row[0]
     for obj in objs:
+        # Saved, on this database: what bulk_create records. ``Model._state`` and its ``adding``
+        # and ``db`` flags are documented (Model instance reference, "_state").
         obj._state.adding = False
         obj._state.db = using
 
@@ -150,18 +164,16 @@ def _relations(model: type[Model]) -> tuple[Any, ...]:
 
 
 def _check_related(obj: Model, relations: tuple[Any, ...]) -> None:
-    """Django's ``_prepare_related_fields_for_save`` (as ``bulk_create`` calls it), walking only
-    the relation fields (Django walks all of a case's 39 fields): refuses an unsaved related
-    object, takes the id of one saved after it was assigned, forgets a stale cached object."""
-    if obj._meta.private_fields:  # generic relations: Django's own, complete check
-        obj._prepare_related_fields_for_save(operation_name="insert")  # type: ignore[attr-defined]
-        return
-    cached = obj._state.fields_cache
+    """What ``save()``/``bulk_create`` check before writing foreign keys, through the relation
+    fields' public cache methods: refuse an unsaved related object, take the id of one saved
+    after it was assigned, forget a cached object whose id no longer matches."""
     for field in relations:
-        related = cached.get(field.cache_name)
-        if not related:
+        if not field.is_cached(obj):
             continue
-        if not related._is_pk_set():
+        related = field.get_cached_value(obj)
+        if related is None:
+            continue
+        if related.pk is None:
             if not field.remote_field.multiple:
                 field.remote_field.delete_cached_value(related)
             raise ValueError(f"insert() prohibited to prevent data loss due to unsaved related object '{field.name}'.")

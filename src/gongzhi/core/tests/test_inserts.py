@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from unittest import mock
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -102,32 +106,42 @@ def test_plain_fields_send_exactly_what_django_would() -> None:
     assert checked > 100  # the platform's models really were covered (strings on both databases)
 
 
-def test_the_driver_cursor_runs_the_statement_with_djangos_checks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Outside query capture, insert() does not build Django's cursor (core/db/direct.py) but
-    keeps what it guarantees: Django's exception classes and the broken-transaction guard."""
+def test_the_statement_runs_on_djangos_cursor_with_its_checks() -> None:
+    """insert() uses connection.cursor(): its queries are captured, Django's exception classes and
+    the broken-transaction guard apply."""
     from django.db import connections
     from django.db.transaction import TransactionManagementError
 
     conn = connections["default"]
-
-    def no_django_cursor(*args: object, **kwargs: object) -> None:
-        raise AssertionError("Django's cursor was built")
-
-    with monkeypatch.context() as m:
-        m.setattr(conn, "create_cursor", no_django_cursor)
+    with CaptureQueriesContext(connection) as q:
         insert([Timer(kind="a", key="direct-1", due_at=timezone.now())])
+    assert len(q.captured_queries) == 1 and q.captured_queries[0]["sql"].startswith('INSERT INTO "core_timer"')
     with transaction.atomic():
-        with monkeypatch.context() as m:
-            m.setattr(conn, "create_cursor", no_django_cursor)
-            with pytest.raises(IntegrityError):  # django.db's class, not the driver's
-                insert([Timer(kind="a", key="direct-1", due_at=timezone.now())])
-            assert conn.needs_rollback is False  # atomic() marks it when the error leaves the block
-            conn.needs_rollback = True  # as after an error caught inside the block
-            with pytest.raises(TransactionManagementError):
-                insert([Timer(kind="a", key="direct-2", due_at=timezone.now())])
+        with pytest.raises(IntegrityError):  # django.db's class, not the driver's
+            insert([Timer(kind="a", key="direct-1", due_at=timezone.now())])
+        conn.needs_rollback = True  # as after an error caught inside the block
+        with pytest.raises(TransactionManagementError):
+            insert([Timer(kind="a", key="direct-2", due_at=timezone.now())])
         conn.needs_rollback = False
         transaction.set_rollback(True)
     assert Timer.objects.filter(key__startswith="direct-").count() == 1
+
+
+@pytest.mark.parametrize("shortcuts", [True, False], ids=["on", "off"])
+def test_the_setting_switches_insert_to_bulk_create(shortcuts: bool) -> None:
+    calls: list[int] = []
+    real = QuerySet.bulk_create
+
+    def counted(self: QuerySet[Any], objs: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(len(objs))
+        return real(self, objs, *args, **kwargs)
+
+    rows = [Timer(kind="k", key=f"switch-{i}", due_at=timezone.now()) for i in range(2)]
+    with override_settings(GONGZHI_DB_SHORTCUTS=shortcuts), mock.patch.object(QuerySet, "bulk_create", counted):
+        insert(rows)
+    assert calls == ([] if shortcuts else [2])
+    assert all(t.pk is not None and not t._state.adding for t in rows)  # the same outcome either way
+    assert Timer.objects.filter(key__startswith="switch-").count() == 2
 
 
 def test_an_unsaved_related_object_is_refused_as_django_refuses_it(place_tree) -> None:  # type: ignore[no-untyped-def]

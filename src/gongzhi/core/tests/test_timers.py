@@ -153,3 +153,19 @@ def test_the_batch_claim_looks_timers_up_by_id_not_by_status() -> None:
         plan = " ".join(str(row) for row in cur.connection.execute(
             "EXPLAIN QUERY PLAN " + sql, ["running", "w", "2026-01-01", 1, 2, 3, "pending"]))
     assert "PRIMARY KEY" in plan and "timer_due_idx" not in plan, plan
+
+
+@pytest.mark.parametrize("shortcuts", [True, False], ids=["on", "off"])
+def test_the_setting_switches_the_batch_claim_to_the_orm(shortcuts: bool) -> None:
+    from django.db import connection
+    from django.test import override_settings
+    from django.test.utils import CaptureQueriesContext
+
+    from gongzhi.core import actions
+
+    now = timezone.now()
+    ids = [do_schedule_timer("test.fire", f"s{i}", now - timedelta(seconds=1)).pk for i in range(3)]
+    with override_settings(GONGZHI_DB_SHORTCUTS=shortcuts), CaptureQueriesContext(connection) as q:
+        assert actions._claim(ids, now, "w1") == set(ids)
+    # On: one UPDATE … RETURNING for the batch; off: the ORM's conditional UPDATE per timer.
+    assert len(q.captured_queries) == (1 if shortcuts else 3)

@@ -49,6 +49,9 @@ def print_logins(out: Any, logins: list[tuple[str, str, str, str]]) -> None:
     for username, password, role, place in logins:
         label = Role(role).label if role in Role.values else role
         out.write(f"  {username.ljust(width)}  {password}  {label} · {place}\n")
+    from gongzhi.accounts.demo import second_factor_hint
+
+    out.write(second_factor_hint(logins))
 
 
 class Command(BaseCommand):

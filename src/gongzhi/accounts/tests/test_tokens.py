@@ -1,0 +1,109 @@
+"""API tokens: revocation takes effect at once in every process; bad token input answers 422."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from gongzhi.accounts.actions import do_deactivate_user, do_issue_api_token
+from gongzhi.accounts.enums import Role
+from gongzhi.accounts.models import ApiToken, RoleAssignment
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def issued(place_tree, make_user):
+    clerk = make_user(Role.WINDOW_CLERK, place_tree.pingshan, username="system-y")
+    token, secret = do_issue_api_token(clerk, "叫号系统", actor="test")
+    return clerk, token, secret
+
+
+def _me(secret: str) -> int:
+    return Client().get("/api/v1/accounts/me", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code
+
+
+def test_revocation_by_another_process_applies_at_once(issued):
+    _clerk, token, secret = issued
+    assert _me(secret) == 200  # this process has now seen the token
+    # Another web process revokes it: this process runs no code of that revocation, it only
+    # shares the database.
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+    assert _me(secret) == 401
+
+
+def test_role_change_by_another_process_applies_at_once(issued):
+    clerk, _token, secret = issued
+    first = Client().get("/api/v1/accounts/me", HTTP_AUTHORIZATION=f"Bearer {secret}").json()
+    assert [r["role"] for r in first["roles"]] == ["window_clerk"]
+    RoleAssignment.objects.filter(user=clerk).update(valid_to=timezone.localdate())
+    again = Client().get("/api/v1/accounts/me", HTTP_AUTHORIZATION=f"Bearer {secret}").json()
+    assert again["roles"] == []
+
+
+def test_deactivation_revokes_tokens(issued):
+    clerk, token, secret = issued
+    assert _me(secret) == 200
+    do_deactivate_user(clerk, actor="test")
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert _me(secret) == 401
+
+
+@pytest.fixture
+def admin_client(place_tree, make_user):
+    admin = make_user(Role.ADMINISTRATOR, place_tree.taoyuan)
+    clerk = make_user(Role.WINDOW_CLERK, place_tree.pingshan)
+    client = Client()
+    client.force_login(admin)
+    return client, clerk
+
+
+def test_expiry_without_time_zone_is_422_not_500(admin_client):
+    client, clerk = admin_client
+    response = client.post(
+        "/api/v1/accounts/tokens",
+        {"user_id": clerk.pk, "name": "对接系统", "expires_at": "2030-01-01T00:00:00"},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    item = response.json()["detail"][0]
+    assert item["field"] == "expires_at" and item["loc"] == ["body", "expires_at"]
+    assert "时区" in item["message"] and item["code"] == "validity"
+    assert ApiToken.objects.count() == 0
+
+
+def test_expiry_with_time_zone_is_accepted(admin_client):
+    client, clerk = admin_client
+    response = client.post(
+        "/api/v1/accounts/tokens",
+        {"user_id": clerk.pk, "name": "对接系统", "expires_at": "2030-01-01T00:00:00+08:00"},
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize("name", ["对接\x00系统", "\x00", "a\x07b"])
+def test_control_characters_in_name_refused(admin_client, name):
+    client, clerk = admin_client
+    response = client.post(
+        "/api/v1/accounts/tokens", {"user_id": clerk.pk, "name": name}, content_type="application/json"
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["detail"][0]["field"] == "name" and body["detail"][0]["code"] == "invalid"
+    assert ApiToken.objects.count() == 0
+
+
+def test_errors_have_the_one_shape(admin_client):
+    client, clerk = admin_client
+    response = client.post("/api/v1/accounts/tokens", {"user_id": clerk.pk, "name": " "}, content_type="application/json")
+    assert response.status_code == 422
+    item = response.json()["detail"][0]
+    assert set(item) == {"loc", "msg", "type", "field", "message", "code"}
+    client.force_login(clerk)
+    response = client.get("/api/v1/accounts/tokens")
+    assert response.status_code == 403
+    item = response.json()["detail"][0]
+    assert set(item) == {"loc", "msg", "type", "field", "message", "code"} and item["code"] == "not_allowed"

@@ -1,0 +1,54 @@
+"""Who performs an action: a user, or a named piece of the system granted named powers.
+
+Every ``do_*`` action takes ``actor``. A person acts as their ``User`` and is checked against
+the permission table and their jurisdiction. Code that acts on nobody's behalf — the worker
+firing a timer, the demo loader, an operator's console command — passes a :class:`SystemActor`,
+which may do only what it was granted when it was declared here. A plain string is *not* an
+actor: before this type existed any string was treated as all-powerful, so a typo or an
+``f"intake:{username}"`` could bypass a check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+EVERYTHING = "*"
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """A named part of the system. ``grants`` are permission names (``EVERYTHING`` = all)."""
+
+    name: str
+    grants: frozenset[str]
+
+    def may(self, permission: str) -> bool:
+        return EVERYTHING in self.grants or permission in self.grants
+
+    def __str__(self) -> str:  # the audit log's actor label
+        return self.name
+
+
+# The demo loader builds a whole district through the actions, as an administrator would.
+DEMO = SystemActor("demo", frozenset({EVERYTHING}))
+# An operator at the server's console (`gongzhi …` commands) has the machine, hence everything.
+CLI = SystemActor("cli", frozenset({EVERYTHING}))
+# The worker fires durable timers and periodic jobs: SLA marks, accountability, sealing, roll-ups.
+WORKER = SystemActor("worker", frozenset({"case.sla", "audit.seal", "figures.rollup"}))
+# Imports of the service catalogue and the holiday schedule.
+IMPORT = SystemActor("import", frozenset({"catalog.edit", "calendar.edit"}))
+
+Actor: TypeAlias = "AbstractBaseUser | SystemActor"
+
+
+def is_system(actor: Any) -> bool:
+    """True for a declared system actor; a string or ``None`` is never one."""
+    return isinstance(actor, SystemActor)
+
+
+def system_may(actor: Any, permission: str) -> bool:
+    return isinstance(actor, SystemActor) and actor.may(permission)
