@@ -40,6 +40,10 @@ PERSON_READ_ROLES = frozenset(
         Role.ADMINISTRATOR,
     }
 )
+# Which staff roles may read case files (办件: applicant, address, application form) within their
+# jurisdiction. A case file is personal data of the same kind as the register, so exactly the
+# register's readers; services.queries applies this one table to every page, API, PDF and export.
+CASE_READ_ROLES = PERSON_READ_ROLES
 # Roles that may register and change persons and their wallets within their jurisdiction.
 # Supervisors and auditors only read: they check the work, they do not do it.
 PERSON_WRITE_ROLES = frozenset(

@@ -17,23 +17,25 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.http import Http404
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _t
 
 from gongzhi.accounts.enums import Role
 from gongzhi.accounts.scope import has_role, path_in_scope
 from gongzhi.core.actions import do_arm_timer, do_cancel_timer, do_schedule_timers
 from gongzhi.core.audit import new_event, record_event, record_events
 from gongzhi.core.calendar import add_working_days, work_calendar
+from gongzhi.core.crypto import decrypt
 from gongzhi.core.db.inserts import insert
 from gongzhi.core.domain.identifiers import IdentifierKind, check_identifier
-from gongzhi.core.errors import ActionError
+from gongzhi.core.errors import ActionError, NotAllowedError
 from gongzhi.core.models import AuditEvent
 from gongzhi.people.actions import _check_upload, do_add_document, do_register_person
 from gongzhi.people.models import Document, Organisation, Person
 from gongzhi.people.queries import (
     find_organisation_by_uscc,
     find_person_by_number,
-    own_person,
     wallet_for,
     wallet_index,
 )
@@ -60,6 +62,7 @@ from gongzhi.services.errors import (
     ApplicantError,
     FormInvalid,
     IdempotencyConflict,
+    InvalidInput,
     MaterialsMissing,
     NotAllowed,
     ReviewError,
@@ -83,8 +86,9 @@ from gongzhi.services.models import (
     SupplementRequest,
     Task,
 )
-from gongzhi.services.policy import can_deliver_result
-from gongzhi.services.queries import items_for_intake
+from gongzhi.services.personal import seal_form
+from gongzhi.services.policy import can_deliver_result, can_reveal_numbers, may_apply_for
+from gongzhi.services.queries import cases_for_user, items_for_intake
 from gongzhi.services.routing import route_department
 from gongzhi.services.sql import task_for_overdue, task_for_warning, task_holds
 
@@ -137,18 +141,18 @@ def _resolve_applicant(
     if not result.valid:
         detail = "；".join(e.message_zh for e in result.errors) or "号码无法识别"
         raise ApplicantError(f"申请人证件号码有误：{detail}", field="applicant_number")
+    # Whom the actor may apply for is one rule (policy.may_apply_for), the same for the window,
+    # the portal, a browser session on the API and a system's token.
     if result.kind == IdentifierKind.USCC:
         org = find_organisation_by_uscc(actor, result.normalized)
         if org is None:
             raise ApplicantError("未找到该统一社会信用代码对应的单位，请先办理单位登记", field="applicant_number")
-        if channel == Channel.ONLINE and not org.agents.filter(pk=actor.pk).exists():
+        if not may_apply_for(actor, None, org):
             raise NotAllowed("您不是该单位的经办人，不能代为申请", field="applicant_number")
         return None, org, ""
     person = find_person_by_number(actor, result.normalized)
-    if channel == Channel.ONLINE:
-        mine = own_person(actor)
-        if person is None or mine is None or mine.pk != person.pk:
-            raise NotAllowed("网上申请只能以本人身份提交", field="applicant_number")
+    if not may_apply_for(actor, person, None):
+        raise NotAllowed("只能以本人身份或为您经办的单位提交申请", field="applicant_number")
     if person is None:
         if channel == Channel.WINDOW and intake.applicant_name.strip():
             return None, None, result.normalized
@@ -263,7 +267,7 @@ def do_submit_application(intake: Intake, *, actor: Any, channel: str, idempoten
 
 def _submit(intake: Intake, actor: Any, channel: str, key: str) -> Application:
     if channel not in Channel.values:
-        raise NotAllowed(f"未知的受理渠道：{channel}", field="channel")
+        raise InvalidInput(f"未知的受理渠道：{channel}", field="channel")
     if channel == Channel.WINDOW and not has_role(actor, *COUNTER):
         raise NotAllowed("只有综合窗口人员可以在窗口受理", field="channel")
 
@@ -411,6 +415,7 @@ class _CasePlan:
     clocks: list[Clock]  # per task, in order: when its warning and overdue timers fire
     event: AuditEvent
     notice: Notification
+    form: dict[str, Any]  # the cleaned form as typed: instant rules judge it, not its masked copy
 
 
 def _plan_case(
@@ -424,6 +429,9 @@ def _plan_case(
     gaps = any(p.status == CaseMaterialStatus.MISSING_WITH_COMMITMENT for p in plans)
     name = person.name if person else org.name  # type: ignore[union-attr]
     masked = person.number_masked if person is not None else org.uscc  # type: ignore[union-attr]
+    # Personal numbers typed into the form are stored sealed and shown masked (services/personal.py);
+    # sealed here, before the write transaction, like every other row of the case.
+    shown, sealed = seal_form(item.form_schema, data)
     case = Case(
         number=f"{app.number}{n:02d}",
         item=item,
@@ -437,7 +445,8 @@ def _plan_case(
         place_path=place.path,
         department=lead_dept,
         address=intake.address[:200],
-        form_data=data,
+        form_data=shown,
+        form_sealed=sealed,
         status=CaseStatus.ACCEPTED,
         accepted_at=now,
         accepted_by=actor if getattr(actor, "is_authenticated", False) else None,
@@ -473,7 +482,7 @@ def _plan_case(
         recipient=name, created_at=now, subject=f"您的申请已受理：{item.name}",
         body=f"办件编号 {case.number}，承诺办结日期 {case.deadline:%Y年%m月%d日}。凭办件编号和证件号后四位可查询进度。",
     )
-    return _CasePlan(item, case, materials, tasks, clocks, event, notice)
+    return _CasePlan(item, case, materials, tasks, clocks, event, notice, data)
 
 
 def _write_case(
@@ -495,7 +504,7 @@ def _write_case(
     insert(tasks)
     plan.event.object_id = str(case.pk)
     record_events([plan.event])
-    if item.mode == HandlingMode.INSTANT and not case.with_gaps and rules_pass(item.instant_rules, case.form_data):
+    if item.mode == HandlingMode.INSTANT and not case.with_gaps and rules_pass(item.instant_rules, plan.form):
         _close_instantly(case, tasks, item, actor, now)
     else:
         if any(t.pk is None for t in tasks):  # bulk_create could not return ids: refetch
@@ -622,7 +631,7 @@ def do_decide_task(task: Task, *, approve: bool, reason: str = "", actor: Any, e
     _officer_of(actor, task)
     reason = (reason or "").strip()
     if not approve and not reason:
-        raise NotAllowed("不予许可必须说明理由", field="reason")
+        raise InvalidInput("不予许可必须说明理由", field="reason")
     now = timezone.now()
     with transaction.atomic():
         locked = _locked_task(task.pk)
@@ -671,7 +680,7 @@ def do_request_supplement(
     _officer_of(actor, task)
     items = [i.strip() for i in items if i and i.strip()]
     if not items:
-        raise NotAllowed("补正通知必须一次性列明全部需补正的材料", field="items")
+        raise InvalidInput("补正通知必须一次性列明全部需补正的材料", field="items")
     now = timezone.now()
     today = timezone.localdate()
     with transaction.atomic():
@@ -766,8 +775,41 @@ def _is_applicant(case: Case, actor: Any) -> bool:
     return bool(case.applicant_org_id and case.applicant_org.agents.filter(pk=actor.pk).exists())  # type: ignore[union-attr]
 
 
+def do_reveal_form_value(case: Case, field: str, *, actor: Any, reason: str = "") -> str:
+    """The full personal number typed into ``field`` of the case's form; audited ``case.reveal``.
+
+    The register's rule (``people.actions.do_reveal_number``): the applicant sees what they typed;
+    anyone else needs the case in what they may read (else 404, as if it did not exist), the
+    register's reveal permission (else 403) and a reason (kept in the audit event).
+    """
+    if not getattr(actor, "is_authenticated", False):
+        raise Http404("case not found")
+    self_view = _is_applicant(case, actor)
+    reason = " ".join((reason or "").split())
+    if not self_view:
+        if not cases_for_user(actor).filter(pk=case.pk).exists():
+            raise Http404("case not found")
+        if not can_reveal_numbers(actor):
+            raise NotAllowedError(_t("您没有查看完整号码的权限"), field="field")
+        if not reason:
+            raise ActionError(_t("请填写查看完整号码的原因（将记录在审计日志中）"), field="reason", code="reveal")
+    entry = (case.form_sealed or {}).get(field)
+    if not entry:
+        raise ActionError(_t("申请表中没有这一项个人号码"), field="field", code="reveal")
+    with transaction.atomic():
+        record_event(
+            "case.reveal", actor=actor, obj=case, place_path=case.place_path,
+            after={"field": field, "reason": reason[:200] or "本人查看", "self": self_view},
+        )
+    return decrypt(entry["cipher"])
+
+
 def do_record_visit(case: Case, *, actor: Any, purpose: str = "") -> Case:
-    """The applicant came to a hall for this case again (一次办 counts visits)."""
+    """The applicant came to a hall for this case again (一次办 counts visits). Recorded by the
+    counter that served them — a count the 5×100% figures publish must not be raised by anyone
+    else (the applicant included)."""
+    if not has_role(actor, *COUNTER):
+        raise NotAllowed("只有综合窗口或部门人员可以登记申请人到场", field="case")
     with transaction.atomic():
         Case.objects.filter(pk=case.pk).update(visits=F("visits") + 1, stats_dirty=True)
         record_event("case.visit", actor=actor, obj=case, place_path=case.place_path, after={"purpose": purpose})
@@ -793,13 +835,13 @@ def do_deliver_result(
         labels = {str(label): value for value, label in DeliveryMethod.choices}
     raw = (method or "").strip()
     if raw not in DeliveryMethod.values and raw not in labels:
-        raise NotAllowed(f"请选择送达方式：{'、'.join(labels)}", field="method")
+        raise InvalidInput(f"请选择送达方式：{'、'.join(labels)}", field="method")
     chosen = DeliveryMethod(labels.get(raw, raw))
     address = (address or "").strip()
     if chosen == DeliveryMethod.MAIL and not address:
-        raise NotAllowed("邮寄送达须填写收件地址", field="address")
+        raise InvalidInput("邮寄送达须填写收件地址", field="address")
     if len(address) > 200:
-        raise NotAllowed("收件地址不能超过 200 个字", field="address")
+        raise InvalidInput("收件地址不能超过 200 个字", field="address")
     with transaction.atomic():
         case = Case.objects.select_for_update().select_related("item").get(pk=case.pk)
         if not can_deliver_result(actor, case):

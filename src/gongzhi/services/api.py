@@ -1,19 +1,19 @@
 """``/api/v1/services``: the service hall for other systems and the resident portal.
 
-Status codes, the same for every operation:
+Status codes, the same for every operation. Every error body is ``core.errors.error_body``:
+``{"detail": [{"loc", "msg", "type", "field", "message", "code"}], **extra}`` — ``field``/
+``message`` name the input at fault in Chinese; ``loc``/``msg``/``type`` are the same facts in the
+shape ninja's own validation errors use, so a client reads every error of the API one way. The
+status is the one the action's error carries:
 
-* **422** — bad input, nothing stored. Body ``{"detail": [{"field", "message", "loc", "msg",
-  "type"}], "missing": [...]}``: ``field``/``message`` name the input at fault in Chinese;
-  ``loc``/``msg``/``type`` are the same facts in the shape ninja's own validation errors use, so a
-  client reads every 422 of the API one way. ``missing`` lists every missing material at once
-  (一次性告知) when materials are incomplete.
+* **422** — bad input, nothing stored. ``missing`` (beside ``detail``) lists every missing
+  material at once (一次性告知) when materials are incomplete.
 * **404** — no such object, *or one outside the caller's jurisdiction* (never 403 for that, so
   numbers and ids cannot be probed).
-* **403** — the caller can see the object but the action is not theirs to take, or not allowed
-  in the object's present state (``NotAllowed`` naming something other than a request field).
-  When ``NotAllowed`` names a field of the request body it is that input's fault: 422.
-* **409** — ``TaskConflict``: someone else claimed or changed the task (or, with
-  ``expected_version``, the case) first; the message says so and the client should reload.
+* **403** — the caller can see the object but the step is not theirs to take (applying for
+  someone else included), or not allowed in the object's present state.
+* **409** — someone else claimed or changed the task (or, with ``expected_version``, the case)
+  first; the message says so and the client should reload.
 
 Idempotency: ``POST /applications`` needs an ``Idempotency-Key`` header (or an
 ``idempotency_key`` field). The first call answers 201; a retry with the same key by the same
@@ -32,18 +32,17 @@ from functools import lru_cache
 from typing import Annotated, Any
 
 from django.db import IntegrityError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from ninja import Header, Path, Query, Router, Schema, Status
 from pydantic import Field
 
 from gongzhi.core.domain.money import format_yuan
-from gongzhi.core.errors import ActionError
-from gongzhi.services import actions, queries
+from gongzhi.core.errors import ActionError, error_body
+from gongzhi.services import actions, queries, tracking
 from gongzhi.services.enums import OPEN_CASE_STATUSES, CaseStatus, Channel, DeliveryMethod, ReviewLevel
-from gongzhi.services.errors import MaterialsMissing, NotAllowed, TaskConflict
-from gongzhi.services.models import Application, Bundle, Case, ServiceItem, Task
+from gongzhi.services.models import Application, Case, ServiceItem, Task
 
 router = Router(tags=["services"])
 
@@ -62,11 +61,14 @@ DbId = Annotated[int, Field(ge=1, le=DB_INT)]
 
 
 class ErrorItem(Schema):
+    """One entry of ``core.errors.error_body``: the same keys for every error of the platform."""
+
     loc: list[str | int]
     msg: str
     type: str
     field: str = Field("", description="出错的字段")
     message: str = Field("", description="中文说明")
+    code: str = Field("", description="机器可读的错误类别")
 
 
 class ServiceErrorOut(Schema):
@@ -247,7 +249,9 @@ class ReviewOut(Schema):
 
 
 class CaseDetailOut(CaseOut):
-    form_data: dict[str, Any]
+    form_data: dict[str, Any] = Field(
+        description="申请表。声明为个人号码的字段（证件号码、电话、银行账号）只给脱敏值；完整号码经 /reveal 查看（留痕）"
+    )
     result_note: str
     materials: list[CaseMaterialOut]
     tasks: list[TaskBrief]
@@ -281,6 +285,7 @@ class SupplementIn(Schema):
         ..., max_length=50, description="一次性列明全部需补正的材料"
     )
     reason: str = Field("", max_length=2000)
+    expected_version: DbId | None = Field(None, description="任务列表中看到的版本号；已变更则 409")
 
 
 class ReviewIn(Schema):
@@ -342,26 +347,15 @@ def _dept(dept: Any) -> DepartmentRef:
     return DepartmentRef(code=dept.code, name=dept.name)
 
 
-def _error(exc: ActionError, body_fields: set[str] | frozenset[str] = frozenset()) -> Any:
-    """Map an action's error to 409 / 403 / 422 (see the module docstring)."""
-    field = exc.field or "__all__"
-    entries: list[tuple[str, str]] = list(getattr(exc, "errors", None) or [(field, exc.message)])
-    body = {
-        "detail": [
-            {"loc": ["body", f], "msg": m, "type": exc.code, "field": f, "message": m} for f, m in entries
-        ],
-        "missing": list(exc.missing) if isinstance(exc, MaterialsMissing) else [],
-    }
-    if isinstance(exc, TaskConflict):
-        return Status(409, body)
-    if isinstance(exc, NotAllowed) and exc.field not in body_fields:
-        return Status(403, body)
-    return Status(422, body)
+def _refused(exc: ActionError, where: str = "body") -> Any:
+    """An action's refusal, in the platform's one error shape (``core.errors.error_body``) with
+    the status the error carries: 422 bad input, 403 not allowed, 409 conflict."""
+    return Status(exc.status, error_body(exc, where))
 
 
 def _bad(field: str, message: str, where: str = "body") -> Any:
-    return Status(422, {"detail": [{"loc": [where, field], "msg": message, "type": "invalid", "field": field,
-                                    "message": message}], "missing": []})
+    """Bad input found here, before any action: a 422 in the same shape as an action's."""
+    return _refused(ActionError(message, field=field), where)
 
 
 def _nul_error(payload: Schema) -> Any | None:
@@ -528,7 +522,7 @@ def get_catalog_item(request: HttpRequest, code: str = Path(..., pattern=CODE_PA
 
 @router.get("/bundles", response=list[BundleOut], auth=None, summary="“一件事”清单（公开）")
 def list_bundles(request: HttpRequest) -> list[BundleOut]:
-    bundles = Bundle.objects.filter(active=True).prefetch_related("items")
+    bundles = queries.bundles()
     return [
         BundleOut(code=b.code, name=b.name, name_en=b.name_en, description=b.description,
                   items=[_item_ref(i) for i in b.items.all() if i.active])
@@ -541,7 +535,7 @@ def list_bundles(request: HttpRequest) -> list[BundleOut]:
 
 @router.post(
     "/applications",
-    response={200: ApplicationOut, 201: ApplicationOut, 403: DeniedOut, 422: ServiceErrorOut},
+    response={200: ApplicationOut, 201: ApplicationOut, 403: DeniedOut, 409: ServiceErrorOut, 422: ServiceErrorOut},
     summary="提交申请（201 新建；同一幂等键重试 200 返回原申请）",
 )
 def submit_application(
@@ -564,7 +558,6 @@ def submit_application(
     # A system's token → channel "api"; a resident's own browser session → "online" (一网办).
     channel = Channel.API if _via_token(request) else Channel.ONLINE
     started = timezone.now()
-    fields = set(ApplicationIn.model_fields)
     try:
         try:
             app = actions.do_submit_application(intake, actor=request.user, channel=channel, idempotency_key=key)
@@ -573,7 +566,7 @@ def submit_application(
             # now finds that application (or names the real conflict).
             app = actions.do_submit_application(intake, actor=request.user, channel=channel, idempotency_key=key)
     except ActionError as exc:
-        return _error(exc, fields)
+        return _refused(exc)
     status = 201 if app.submitted_at >= started else 200
     return Status(status, application_out(app))
 
@@ -611,7 +604,7 @@ def get_case(request: HttpRequest, number: str = Path(..., pattern=NUMBER_PATTER
 
 @router.post(
     "/cases/{number}/supplement",
-    response={200: CaseDetailOut, 403: DeniedOut, 422: ServiceErrorOut},
+    response={200: CaseDetailOut, 403: DeniedOut, 409: ServiceErrorOut, 422: ServiceErrorOut},
     summary="提交补正（恢复计时；本接口不收文件，材料请先放入证照库）",
 )
 def fulfil_supplement(request: HttpRequest, number: str = Path(..., pattern=NUMBER_PATTERN)) -> Any:
@@ -619,13 +612,13 @@ def fulfil_supplement(request: HttpRequest, number: str = Path(..., pattern=NUMB
     try:
         case = actions.do_fulfil_supplement(case, actor=request.user)
     except ActionError as exc:
-        return _error(exc)
+        return _refused(exc)
     return case_detail_out(queries.access_case_by_number(request.user, number))
 
 
 @router.post(
     "/cases/{number}/review",
-    response={201: ReviewOut, 403: DeniedOut, 422: ServiceErrorOut},
+    response={201: ReviewOut, 403: DeniedOut, 409: ServiceErrorOut, 422: ServiceErrorOut},
     summary="好差评（申请人本人，办结后一次）",
 )
 def review_case(request: HttpRequest, payload: ReviewIn, number: str = Path(..., pattern=NUMBER_PATTERN)) -> Any:
@@ -635,7 +628,7 @@ def review_case(request: HttpRequest, payload: ReviewIn, number: str = Path(...,
     try:
         review = actions.do_review_case(case, payload.level, payload.comment, actor=request.user)
     except ActionError as exc:
-        return _error(exc, set(ReviewIn.model_fields))
+        return _refused(exc)
     return Status(201, _review_out(review, case.number))
 
 
@@ -658,8 +651,188 @@ def deliver_result(request: HttpRequest, payload: DeliverIn, number: str = Path(
         actions.do_deliver_result(case, actor=request.user, method=payload.method, address=payload.address,
                                   expected_version=payload.expected_version)
     except ActionError as exc:
-        return _error(exc, set(DeliverIn.model_fields))
+        return _refused(exc)
     return case_detail_out(queries.access_case_by_number(request.user, number))
+
+
+class RevealIn(Schema):
+    field: str = Field(..., max_length=40, pattern=r"^[a-z][a-z0-9_]{0,39}$", description="申请表中个人号码字段的名称")
+    reason: str = Field("", max_length=200, description="查看原因（申请人本人查看时可不填；记入审计日志）")
+
+
+class RevealOut(Schema):
+    field: str
+    value: str = Field(description="完整号码（本次查看已记入审计日志）")
+
+
+@router.post(
+    "/cases/{number}/reveal",
+    response={200: RevealOut, 403: DeniedOut, 409: ServiceErrorOut, 422: ServiceErrorOut},
+    summary="查看申请表中的完整个人号码（申请人本人，或有查看权限者说明原因；留痕）",
+)
+def reveal_form_value(
+    request: HttpRequest, response: HttpResponse, payload: RevealIn, number: str = Path(..., pattern=NUMBER_PATTERN)
+) -> Any:
+    if (refused := _nul_error(payload)) is not None:
+        return refused
+    case = queries.access_case_by_number(request.user, number)
+    response["Cache-Control"] = "no-store, private"  # a full number: never in any cache
+    try:
+        value = actions.do_reveal_form_value(case, payload.field, actor=request.user, reason=payload.reason)
+    except ActionError as exc:
+        return _refused(exc)
+    return RevealOut(field=payload.field, value=value)
+
+
+class VisitIn(Schema):
+    purpose: str = Field("", max_length=200, description="来办何事（记入审计）")
+
+
+@router.post(
+    "/cases/{number}/visits",
+    response={200: CaseDetailOut, 403: DeniedOut, 409: ServiceErrorOut, 422: ServiceErrorOut},
+    summary="登记申请人到场（综合窗口或部门人员；计入“一次办”）",
+)
+def record_visit(request: HttpRequest, payload: VisitIn, number: str = Path(..., pattern=NUMBER_PATTERN)) -> Any:
+    if (refused := _nul_error(payload)) is not None:
+        return refused
+    case = queries.access_case_by_number(request.user, number)
+    try:
+        actions.do_record_visit(case, actor=request.user, purpose=payload.purpose)
+    except ActionError as exc:
+        return _refused(exc)
+    return case_detail_out(queries.access_case_by_number(request.user, number))
+
+
+# ------------------------------------------------------------------------ reviews (好差评)
+
+
+class RectificationOut(Schema):
+    id: int
+    review_id: int = Field(description="差评编号：申诉时使用")
+    case_number: str
+    item: ItemRef
+    level: int
+    comment: str
+    due: date
+    status: str
+    status_display: str
+    action_note: str
+    callback_note: str
+    callback_at: datetime | None
+    appealed: bool
+
+
+class RectifyIn(Schema):
+    action_note: str = Field(..., max_length=2000, description="整改措施")
+    callback_note: str = Field(..., max_length=2000, description="回访情况")
+
+
+class AppealIn(Schema):
+    reason: str = Field(..., max_length=2000, description="申诉理由")
+
+
+class AppealOut(Schema):
+    id: int
+    case_number: str
+    item: ItemRef
+    department: DepartmentRef
+    review_level: int
+    review_comment: str
+    reason: str
+    filed_at: datetime
+    status: str
+    status_display: str
+    decision_note: str
+
+
+class AppealDecisionIn(Schema):
+    upheld: bool = Field(..., description="申诉成立（撤销未完成的整改）或不成立")
+    note: str = Field("", max_length=2000)
+
+
+def _rectification_out(rect: Any) -> RectificationOut:
+    review = rect.review
+    return RectificationOut(
+        id=rect.pk, review_id=review.pk, case_number=review.case.number, item=_item_ref(review.case.item),
+        level=review.level, comment=review.comment, due=rect.due, status=rect.status,
+        status_display=str(rect.get_status_display()), action_note=rect.action_note,
+        callback_note=rect.callback_note, callback_at=rect.callback_at, appealed=hasattr(review, "appeal"),
+    )
+
+
+def _appeal_out(appeal: Any) -> AppealOut:
+    case = appeal.review.case
+    return AppealOut(
+        id=appeal.pk, case_number=case.number, item=_item_ref(case.item), department=_dept(case.department),
+        review_level=appeal.review.level, review_comment=appeal.review.comment, reason=appeal.reason,
+        filed_at=appeal.filed_at, status=appeal.status, status_display=str(appeal.get_status_display()),
+        decision_note=appeal.decision_note,
+    )
+
+
+@router.get("/rectifications", response=list[RectificationOut], summary="本部门的差评整改（部门人员）")
+def list_rectifications(request: HttpRequest, limit: int = Query(50, ge=1, le=MAX_PAGE),
+                        offset: int = Query(0, ge=0, le=DB_INT)) -> list[RectificationOut]:
+    qs = queries.rectifications_for_user(request.user).select_related("review__appeal")
+    return [_rectification_out(r) for r in qs[offset : offset + limit]]
+
+
+@router.post(
+    "/rectifications/{rect_id}/complete",
+    response={200: RectificationOut, 403: DeniedOut, 409: ServiceErrorOut, 422: ServiceErrorOut},
+    summary="完成整改并记录回访（本部门人员）",
+)
+def complete_rectification(request: HttpRequest, payload: RectifyIn,
+                           rect_id: int = Path(..., ge=1, le=DB_INT)) -> Any:
+    if (refused := _nul_error(payload)) is not None:
+        return refused
+    rect = queries.access_rectification(request.user, rect_id)
+    try:
+        actions.do_complete_rectification(rect, action_note=payload.action_note,
+                                          callback_note=payload.callback_note, actor=request.user)
+    except ActionError as exc:
+        return _refused(exc)
+    return _rectification_out(queries.access_rectification(request.user, rect_id))
+
+
+@router.post(
+    "/reviews/{review_id}/appeal",
+    response={201: AppealOut, 403: DeniedOut, 409: ServiceErrorOut, 422: ServiceErrorOut},
+    summary="对恶意差评提出申诉（主办部门人员，一次）",
+)
+def file_appeal(request: HttpRequest, payload: AppealIn, review_id: int = Path(..., ge=1, le=DB_INT)) -> Any:
+    if (refused := _nul_error(payload)) is not None:
+        return refused
+    review = queries.access_review_for_appeal(request.user, review_id)
+    try:
+        appeal = actions.do_file_appeal(review, payload.reason, actor=request.user)
+    except ActionError as exc:
+        return _refused(exc)
+    return Status(201, _appeal_out(appeal))
+
+
+@router.get("/appeals", response=list[AppealOut], summary="待审核的差评申诉（辖区督导）")
+def list_appeals(request: HttpRequest, limit: int = Query(50, ge=1, le=MAX_PAGE),
+                 offset: int = Query(0, ge=0, le=DB_INT)) -> list[AppealOut]:
+    return [_appeal_out(a) for a in queries.appeals_for_user(request.user)[offset : offset + limit]]
+
+
+@router.post(
+    "/appeals/{appeal_id}/decide",
+    response={200: AppealOut, 403: DeniedOut, 409: ServiceErrorOut, 422: ServiceErrorOut},
+    summary="审核差评申诉（辖区督导）",
+)
+def decide_appeal(request: HttpRequest, payload: AppealDecisionIn,
+                  appeal_id: int = Path(..., ge=1, le=DB_INT)) -> Any:
+    if (refused := _nul_error(payload)) is not None:
+        return refused
+    appeal = queries.access_appeal(request.user, appeal_id)
+    try:
+        actions.do_decide_appeal(appeal, upheld=payload.upheld, note=payload.note, actor=request.user)
+    except ActionError as exc:
+        return _refused(exc)
+    return _appeal_out(queries.access_appeal(request.user, appeal_id))
 
 
 # --------------------------------------------------------------------------------- tasks
@@ -686,7 +859,7 @@ def claim_task(request: HttpRequest, payload: ClaimIn, task_id: int = Path(..., 
     try:
         task = actions.do_claim_task(task, actor=request.user, expected_version=payload.expected_version)
     except ActionError as exc:
-        return _error(exc, set(ClaimIn.model_fields))
+        return _refused(exc)
     return task_out(queries.access_task(request.user, task.pk))
 
 
@@ -703,7 +876,7 @@ def decide_task(request: HttpRequest, payload: DecideIn, task_id: int = Path(...
         task = actions.do_decide_task(task, approve=payload.approve, reason=payload.reason, actor=request.user,
                                       expected_version=payload.expected_version)
     except ActionError as exc:
-        return _error(exc, set(DecideIn.model_fields))
+        return _refused(exc)
     return task_out(queries.access_task(request.user, task.pk))
 
 
@@ -718,61 +891,13 @@ def request_supplement(request: HttpRequest, payload: SupplementIn, task_id: int
     task = queries.access_task(request.user, task_id)
     try:
         supplement = actions.do_request_supplement(task, list(payload.items), reason=payload.reason,
-                                                   actor=request.user)
+                                                   actor=request.user, expected_version=payload.expected_version)
     except ActionError as exc:
-        return _error(exc, set(SupplementIn.model_fields))
+        return _refused(exc)
     return Status(201, _supplement_out(supplement, task.case.number))
 
 
 # ------------------------------------------------------------------------ public tracking
-
-TRACK_NOT_FOUND = "未找到该办件：请核对办件编号和申请人证件号码后四位"
-# A 4-character tail is guessable and case numbers are public (Open311), so lookups are limited
-# per client address — the same budget as the web page, in a bucket of its own.
-TRACK_LIMIT = 30
-TRACK_WINDOW = 600  # seconds
-
-
-def track_bucket(request: HttpRequest) -> str:
-    return f"services:track-api:{request.META.get('REMOTE_ADDR', '') or 'unknown'}"
-
-
-def _throttled(request: HttpRequest) -> bool:
-    from django.core.cache import cache
-
-    bucket = track_bucket(request)
-    count = cache.get_or_set(bucket, 0, TRACK_WINDOW) or 0
-    if count >= TRACK_LIMIT:
-        return True
-    try:
-        cache.incr(bucket)
-    except ValueError:  # expired between the two calls
-        cache.set(bucket, 1, TRACK_WINDOW)
-    return False
-
-
-def track_steps(case: Case) -> list[TrackStep]:
-    """What happened, in order — departments and dates only, never who handled it."""
-    steps = [TrackStep(at=case.accepted_at, label=f"已受理（{case.get_channel_display()}）")]
-    for s in case.supplements.all():
-        steps.append(TrackStep(at=s.requested_at, label=f"要求补正，请于 {s.due:%Y年%m月%d日} 前补齐"))
-        if s.fulfilled_at:
-            steps.append(TrackStep(at=s.fulfilled_at, label="已补正，恢复办理"))
-    for t in case.tasks.select_related("department").all():
-        if t.held_since:
-            steps.append(TrackStep(at=t.held_since, label=f"{t.department.name}开始办理（{t.get_role_display()}）"))
-        if t.decided_at:
-            steps.append(TrackStep(at=t.decided_at,
-                                   label=f"{t.department.name}{t.get_role_display()}意见：{t.get_status_display()}"))
-    if case.closed_at:
-        # Only an approved case is delivered: its closing step stays "approved" after delivery.
-        closed_as = CaseStatus.APPROVED if case.status == CaseStatus.DELIVERED else CaseStatus(case.status)
-        steps.append(TrackStep(at=case.closed_at, label=f"办结：{closed_as.label}"))
-    if case.delivered_at and case.delivery_method:
-        steps.append(TrackStep(at=case.delivered_at, label=f"已送达（{DeliveryMethod(case.delivery_method).label}）"))
-    steps.sort(key=lambda s: s.at)
-    return steps
-
 
 @router.get("/track", response={200: TrackOut, 404: DetailOut, 429: DetailOut}, auth=None,
             summary="公开进度查询（办件编号 + 证件号后四位，无须登录）")
@@ -781,18 +906,19 @@ def track(
     number: str = Query(..., max_length=40, pattern=TEXT_PATTERN),
     tail: str = Query(..., max_length=8, pattern=TEXT_PATTERN),
 ) -> Any:
-    if _throttled(request):
-        return Status(429, {"detail": "查询过于频繁，请 10 分钟后再试"})
-    # One message for a wrong number and a wrong tail, so neither can be confirmed separately.
-    case = queries.track_case(number, tail)
+    # The page and this endpoint are one lookup (services/tracking.py): one budget per client
+    # address, one answer for a wrong number and a wrong tail, one timeline.
+    found = tracking.lookup_progress(number, tail, client=request.META.get("REMOTE_ADDR", ""))
+    case = found.case
     if case is None:
-        return Status(404, {"detail": TRACK_NOT_FOUND})
+        return Status(found.status, {"detail": found.error})
     return TrackOut(
         number=case.number, item=_item_ref(case.item), department=_dept(case.department),
         applicant_masked=case.applicant_masked, status=case.status, status_display=str(case.get_status_display()),
         closed=case.status not in OPEN_CASE_STATUSES, accepted_on=case.accepted_on, deadline=case.deadline,
         deadline_provisional=case.deadline_provisional, closed_at=case.closed_at,
-        delivered_at=case.delivered_at, delivery_method=case.delivery_method or None, steps=track_steps(case),
+        delivered_at=case.delivered_at, delivery_method=case.delivery_method or None,
+        steps=[TrackStep(at=s.at, label=s.label) for s in found.steps],
     )
 
 

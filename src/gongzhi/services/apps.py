@@ -33,6 +33,11 @@ class ServicesConfig(AppConfig):
             ("enterprise_agent", "services:online", _("网上办事大厅")),
             ("enterprise_agent", "services:my_cases", _("我的办件")),
             ("department_officer", "services:tasks", _("部门审批")),
+            ("department_officer", "services:reviews", _("差评整改与申诉")),
+        ]
+        links += [
+            (role, "services:appeals", _("差评申诉审核"))
+            for role in ("community_supervisor", "subdistrict_supervisor", "district_supervisor")
         ]
         links += [
             (role, "services:board", _("阳光办督导"))

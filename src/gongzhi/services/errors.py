@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gongzhi.core.errors import ActionError
+from gongzhi.core.errors import ActionError, ConflictError, NotAllowedError
 
 
 class ServiceError(ActionError):
@@ -33,7 +33,8 @@ class MaterialsMissing(ServiceError):
     code = "materials_missing"
 
     def __init__(self, message: str, missing: list[str]) -> None:
-        super().__init__(message, field="materials")
+        # ``missing`` is rendered beside ``detail`` (core.errors.error_body) for a client to act on.
+        super().__init__(message, field="materials", extra={"missing": missing})
         self.missing = missing
 
 
@@ -41,14 +42,22 @@ class IdempotencyConflict(ServiceError):
     code = "idempotency_conflict"
 
 
-class TaskConflict(ServiceError):
-    """Someone else acted on the task first (claimed it, or changed it since it was shown)."""
+class TaskConflict(ServiceError, ConflictError):
+    """Someone else acted on the task first (claimed it, or changed it since it was shown): 409."""
 
     code = "conflict"
 
 
-class NotAllowed(ServiceError):
+class NotAllowed(ServiceError, NotAllowedError):
+    """The actor may not take this step, or not in the object's present state: 403."""
+
     code = "not_allowed"
+
+
+class InvalidInput(ServiceError):
+    """A value the user gave is wrong (a missing reason, an unknown delivery method): 422."""
+
+    code = "invalid"
 
 
 class SupplementLate(ServiceError):

@@ -175,7 +175,11 @@ class Case(models.Model):
         "accounts.Department", on_delete=models.PROTECT, related_name="lead_cases", db_index=False
     )
     address = models.CharField(max_length=200, blank=True)
+    # The application form as shown: personal numbers (fields declared personal in the item's
+    # form_schema) only masked. Their ciphertext and blind index live in ``form_sealed``
+    # ({name: {"kind", "cipher", "bidx"}}), read only by the audited reveal (services/personal.py).
     form_data = models.JSONField(default=dict, blank=True)
+    form_sealed = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=12, choices=CaseStatus.choices, default=CaseStatus.ACCEPTED, db_index=True)
     accepted_at = models.DateTimeField(db_index=True)
     accepted_by = models.ForeignKey(  # read only through the case (receipts); no list by clerk: no index

@@ -272,6 +272,13 @@ def request_row(case: Any) -> dict[str, Any]:
     }
 
 
+# Dates a query may name. Python's datetime stops at years 1 and 9999, so 0001-01-01 in Shanghai
+# (before year 1 in UTC) and the day after 9999-12-31 cannot even be computed; a fixed range
+# with room on both sides gives the same clear 400 on SQLite and PostgreSQL alike.
+EARLIEST = datetime(1900, 1, 1, tzinfo=SHANGHAI)
+LATEST = datetime(9999, 1, 1, tzinfo=SHANGHAI)
+
+
 def _parse_moment(value: str, name: str, *, end: bool = False) -> datetime:
     value = value.strip().replace(" ", "+")  # a '+' offset arrives as a space when not URL-encoded
     moment = None
@@ -283,13 +290,29 @@ def _parse_moment(value: str, name: str, *, end: bool = False) -> datetime:
             moment = datetime.combine(day + timedelta(days=1) if end else day, time(0, 0))
         else:
             moment = parse_datetime(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         moment = None
     if moment is None:
+        if _far_day(value):
+            raise Open311Error(400, f"{name} 超出可查询的范围（1900-01-01 至 9998-12-31）：{value}")
         raise Open311Error(400, f"{name} 不是有效的 W3C 日期时间（如 2026-11-26T00:00:00+08:00）：{value}")
     if timezone.is_naive(moment):
         moment = moment.replace(tzinfo=SHANGHAI)
+    try:
+        in_range = EARLIEST <= moment <= LATEST
+    except OverflowError:  # an offset that pushes year 1 or 9999 past what datetime can hold
+        in_range = False
+    if not in_range:
+        raise Open311Error(400, f"{name} 超出可查询的范围（1900-01-01 至 9998-12-31）：{value}")
     return moment
+
+
+def _far_day(value: str) -> bool:
+    """Is ``value`` a real date whose day after cannot be computed (9999-12-31)?"""
+    try:
+        return parse_date(value) is not None
+    except ValueError:
+        return False
 
 
 @_read_only

@@ -8,9 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from gongzhi.accounts.enums import Role
-from gongzhi.accounts.scope import active_assignments, path_in_scope
+from gongzhi.accounts.enums import COUNTER_ROLES, Role
+from gongzhi.accounts.scope import active_assignments, has_role, path_in_scope
+from gongzhi.people.models import Organisation, Person
+from gongzhi.people.queries import own_person
 from gongzhi.services.models import Case
+
+# The register's permission to see a full personal number (people.actions.do_reveal_number): the
+# same permission unlocks a number typed into an application form — one rule, not a second one.
+REVEAL_PERMISSION = "accounts.reveal_personal_number"
 
 # The window that hands results out (出件窗口) serves the cases of its own jurisdiction.
 DELIVERY_COUNTER_ROLES = frozenset({Role.WINDOW_CLERK})
@@ -26,3 +32,28 @@ def can_deliver_result(user: Any, case: Case) -> bool:
         if ra.role == Role.DEPARTMENT_OFFICER and ra.department_id == case.department_id:
             return True
     return path_in_scope(user, case.place_path, set(DELIVERY_COUNTER_ROLES))
+
+
+def may_apply_for(user: Any, person: Person | None, org: Organisation | None) -> bool:
+    """Whom ``user`` may file an application for, whatever the channel or the way they signed in.
+
+    Window clerks and department officers (``COUNTER_ROLES``) serve whoever walks in (一窗办),
+    at the desk or through their system's token. Everyone else applies only as themselves or for
+    an organisation they are an agent of: an enterprise agent may *see* the company's legal
+    representative, but is not that person. Decided by who acts, never by the channel, so a
+    browser page, a session and an API token get the same answer.
+    """
+    if has_role(user, *COUNTER_ROLES):
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if org is not None:
+        return org.agents.filter(pk=user.pk).exists()
+    mine = own_person(user)
+    return person is not None and mine is not None and mine.pk == person.pk
+
+
+def can_reveal_numbers(user: Any) -> bool:
+    """May ``user`` see full personal numbers of people other than themselves (with a reason,
+    audited)? The register's permission, held by a few named officers."""
+    return bool(getattr(user, "is_authenticated", False) and user.has_perm(REVEAL_PERMISSION))

@@ -1,8 +1,9 @@
 """Scoped reads of the service hall. Every list and every single fetch goes through here.
 
-Who sees which cases:
-- staff with a place scope (clerks, community workers, supervisors, auditors, administrators):
-  cases whose place lies in their jurisdiction;
+Who sees which cases (``_case_q``, the one rule every page, API, PDF and export goes through):
+- staff in ``accounts.enums.CASE_READ_ROLES`` (clerks, community workers, supervisors, auditors,
+  administrators): cases whose place lies in the jurisdiction of that role. Council members,
+  moderators and asset managers hold staff roles but read no case files (minimum necessary);
 - department officers: additionally, every case on which their department holds a task
   (前台受理 后台协办: the back office works on cases from anywhere in the district);
 - residents and enterprise agents: their own cases only.
@@ -10,6 +11,7 @@ Who sees which cases:
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import date
 from typing import Any
@@ -17,18 +19,30 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from gongzhi.accounts.enums import PUBLIC_ROLES, Role
+from gongzhi.accounts.enums import CASE_READ_ROLES, PUBLIC_ROLES, SUPERVISOR_ROLES, Role
 from gongzhi.accounts.scope import active_assignments, scope_q
 from gongzhi.services.domain.search import query_tokens
-from gongzhi.services.enums import OPEN_TASK_STATUSES
-from gongzhi.services.models import Accountability, Bundle, Case, MonthlyFigure, ServiceItem, Task
+from gongzhi.services.enums import OPEN_TASK_STATUSES, AppealStatus
+from gongzhi.services.models import (
+    Accountability,
+    Appeal,
+    Bundle,
+    Case,
+    MonthlyFigure,
+    Rectification,
+    Review,
+    ServiceItem,
+    Task,
+)
 from gongzhi.services.stats import Figures, figures_from, figures_per_department
 
 
 def _case_q(user: Any) -> Q:
     if user is None or not getattr(user, "is_authenticated", False):
         return Q(pk__in=[])
-    q = scope_q(user, field="place_path")
+    # Only the roles that may read case files count towards the jurisdiction: a council member
+    # of the same community has a place scope too, for other things.
+    q = scope_q(user, field="place_path", roles=set(CASE_READ_ROLES))
     depts = [ra.department_id for ra in active_assignments(user) if ra.role == Role.DEPARTMENT_OFFICER and ra.department_id]
     if depts:
         q |= Q(tasks__department_id__in=depts)
@@ -43,18 +57,19 @@ def cases_for_user(user: Any) -> QuerySet[Case]:
     )
 
 
-def access_case(user: Any, case_id: Any) -> Case:
-    try:
-        pk = int(case_id)
-    except (TypeError, ValueError) as exc:
-        raise Http404("case not found") from exc
-    case = cases_for_user(user).filter(pk=pk).first()
-    if case is None:
-        raise Http404("case not found")
-    return case
+# What a case or application number looks like (letters, then digits; at most 24 characters).
+# Anything else is answered "not found" without asking the database — a NUL byte in a URL would
+# otherwise reach PostgreSQL, which refuses it with an error (a 500, not a 404).
+NUMBER_SHAPE = re.compile(r"[A-Za-z0-9-]{1,24}")
+
+
+def plausible_number(number: Any) -> bool:
+    return isinstance(number, str) and NUMBER_SHAPE.fullmatch(number) is not None
 
 
 def access_case_by_number(user: Any, number: str) -> Case:
+    if not plausible_number(number):
+        raise Http404("case not found")
     case = cases_for_user(user).filter(number=number).first()
     if case is None:
         raise Http404("case not found")
@@ -66,7 +81,7 @@ def track_case(number: str, tail: str) -> Case | None:
     applicant's number. Returns None on any mismatch — never says which part was wrong."""
     number = (number or "").strip().upper()
     tail = (tail or "").strip().upper()
-    if not number or len(tail) != 4:
+    if not plausible_number(number) or len(tail) != 4 or "\x00" in tail:
         return None
     return Case.objects.select_related("item", "department").filter(number=number, applicant_tail=tail).first()
 
@@ -88,6 +103,65 @@ def access_task(user: Any, task_id: Any) -> Task:
     if task is None:
         raise Http404("task not found")
     return task
+
+
+def _officer_departments(user: Any) -> list[int]:
+    return [ra.department_id for ra in active_assignments(user) if ra.role == Role.DEPARTMENT_OFFICER and ra.department_id]
+
+
+def _pk(value: Any, what: str) -> int:
+    try:
+        pk = int(value)
+    except (TypeError, ValueError) as exc:
+        raise Http404(f"{what} not found") from exc
+    return pk
+
+
+def rectifications_for_user(user: Any) -> QuerySet[Rectification]:
+    """整改: the rectifications the user's departments owe (the department a bad review names)."""
+    return Rectification.objects.filter(department_id__in=_officer_departments(user)).select_related(
+        "review__case__item", "department"
+    ).order_by("status", "due", "id")
+
+
+def access_rectification(user: Any, rect_id: Any) -> Rectification:
+    rect = rectifications_for_user(user).filter(pk=_pk(rect_id, "rectification")).first()
+    if rect is None:
+        raise Http404("rectification not found")
+    return rect
+
+
+def appealable_reviews_for_user(user: Any) -> QuerySet[Review]:
+    """Bad reviews of the cases the user's departments led, not yet appealed (申诉)."""
+    return Review.objects.filter(
+        case__department_id__in=_officer_departments(user), level__lte=2, appeal__isnull=True
+    ).select_related("case__item").order_by("-created_at")
+
+
+def access_review_for_appeal(user: Any, review_id: Any) -> Review:
+    review = Review.objects.filter(
+        case__department_id__in=_officer_departments(user), pk=_pk(review_id, "review")
+    ).select_related("case").first()
+    if review is None:
+        raise Http404("review not found")
+    return review
+
+
+def appeals_for_user(user: Any, *, pending_only: bool = True) -> QuerySet[Appeal]:
+    """Appeals a supervisor decides: cases in the jurisdiction of their supervisor role."""
+    qs = Appeal.objects.filter(scope_q(user, "review__case__place_path", set(SUPERVISOR_ROLES))).select_related(
+        "review__case__item", "review__case__department", "filed_by"
+    )
+    if pending_only:
+        qs = qs.filter(status=AppealStatus.PENDING)
+    return qs.order_by("filed_at", "id")
+
+
+def access_appeal(user: Any, appeal_id: Any) -> Appeal:
+    appeal = appeals_for_user(user, pending_only=False).filter(pk=_pk(appeal_id, "appeal")).first()
+    if appeal is None:
+        raise Http404("appeal not found")
+    return appeal
 
 
 def search_cases(user: Any, query: str) -> QuerySet[Case]:

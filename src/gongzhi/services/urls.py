@@ -9,6 +9,7 @@ urlpatterns = [
     # 一窗办: the window desk
     path("window/", views.window, name="window"),
     path("window/cases/<str:number>/pickup/", views.window_pickup, name="window_pickup"),
+    path("window/cases/<str:number>/visit/", views.window_visit, name="window_visit"),
     path("window/notice.pdf", views.missing_notice_pdf, name="notice_pdf"),
     path("applications/<str:number>/", views.application, name="application"),
     path("applications/<str:number>/receipt.pdf", views.receipt_pdf, name="receipt_pdf"),
@@ -19,6 +20,8 @@ urlpatterns = [
     path("online/cases/<str:number>/", views.my_case, name="my_case"),
     path("online/cases/<str:number>/supplement/", views.my_case_supplement, name="my_case_supplement"),
     path("online/cases/<str:number>/review/", views.my_case_review, name="my_case_review"),
+    # a personal number typed into a form, shown once with permission and an audit event
+    path("cases/<str:number>/reveal/", views.case_reveal, name="case_reveal"),
     # back office
     path("tasks/", views.tasks, name="tasks"),
     path("tasks/<int:task_id>/", views.task_detail, name="task"),
@@ -26,6 +29,12 @@ urlpatterns = [
     path("tasks/<int:task_id>/decide/", views.task_decide, name="task_decide"),
     path("tasks/<int:task_id>/supplement/", views.task_supplement, name="task_supplement"),
     path("tasks/<int:task_id>/deliver/", views.task_deliver, name="task_deliver"),
+    # 好差评: the department rectifies and appeals, the supervisor decides appeals
+    path("reviews/", views.reviews, name="reviews"),
+    path("reviews/<int:review_id>/appeal/", views.review_appeal, name="review_appeal"),
+    path("rectifications/<int:rect_id>/complete/", views.rectification_complete, name="rectification_complete"),
+    path("appeals/", views.appeals, name="appeals"),
+    path("appeals/<int:appeal_id>/decide/", views.appeal_decide, name="appeal_decide"),
     # 阳光办
     path("board/", views.board, name="board"),
     # public, no login

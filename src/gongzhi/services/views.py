@@ -8,6 +8,7 @@ nothing is stored. Pages a role may not use answer 404, like an object outside o
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,12 +16,12 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from gongzhi.accounts.enums import SUPERVISOR_ROLES, Role
@@ -37,7 +38,7 @@ from gongzhi.people.queries import (
     own_person,
     wallet_for,
 )
-from gongzhi.services import actions, queries
+from gongzhi.services import actions, queries, tracking
 from gongzhi.services.enums import (
     CLOSED_CASE_STATUSES,
     CaseStatus,
@@ -63,14 +64,13 @@ from gongzhi.services.forms import (
     schema_values,
 )
 from gongzhi.services.models import Bundle, Case
-from gongzhi.services.policy import can_deliver_result
+from gongzhi.services.policy import can_deliver_result, can_reveal_numbers
 from gongzhi.services.stats import fold_dirty_cases
 
 PUBLIC_APPLICANT_ROLES = (Role.RESIDENT, Role.ENTERPRISE_AGENT)
 BOARD_ROLES = (*SUPERVISOR_ROLES, Role.AUDITOR, Role.ADMINISTRATOR)
 NOTICE_SALT = "services.missing-notice"
-TRACK_LIMIT = 30  # lookups per address per 10 minutes: a 4-character tail must not be guessable
-TRACK_WINDOW = 600
+ITEM_CODE = re.compile(r"[A-Za-z0-9._-]{1,40}")
 
 
 def _require(user: Any, *roles: str) -> None:
@@ -121,9 +121,8 @@ def _pickups(user: Any, cases: list[Any]) -> set[int]:
 
 
 def _bundles() -> list[Bundle]:
-    # The catalog is public information (every item and bundle is published), so it is read
-    # unscoped; queries.catalog() covers items, bundles have no query function yet.
-    return list(Bundle.objects.filter(active=True).prefetch_related("items__department"))
+    # The catalog is public information (every item and bundle is published): read unscoped.
+    return list(queries.bundles())
 
 
 def _resolve(codes: list[str], bundle_code: str) -> tuple[Bundle | None, list[Any], str]:
@@ -138,7 +137,9 @@ def _resolve(codes: list[str], bundle_code: str) -> tuple[Bundle | None, list[An
     codes = list(dict.fromkeys(c for c in codes if c))
     if not codes:
         return None, [], _("请至少选择一个办理事项，或选择一个“一件事”")
-    found = {i.code: i for i in queries.catalog().filter(code__in=codes).prefetch_related("materials")}
+    # Only code-shaped values reach the database (a NUL byte would make PostgreSQL fail the query).
+    found = {i.code: i for i in queries.catalog().filter(code__in=[c for c in codes if ITEM_CODE.fullmatch(c)])
+             .prefetch_related("materials")}
     missing = [c for c in codes if c not in found]
     if missing:
         return None, [], _("事项编码不存在或已停用：%(codes)s") % {"codes": "、".join(missing)}
@@ -226,6 +227,8 @@ def _notice_token(items: list[Any], missing: list[str], applicant_name: str) -> 
 
 
 def _cases_of_application(user: Any, number: str) -> list[Case]:
+    if not queries.plausible_number(number):
+        raise Http404("application not found")
     cases = list(queries.cases_for_user(user).filter(application__number=number).order_by("number"))
     if not cases:
         # 一窗办: a window accepts for applicants from anywhere, so the case may lie outside the
@@ -321,6 +324,26 @@ def window_pickup(request: HttpRequest, number: str) -> HttpResponse:
             messages.error(request, err.message)
         else:
             messages.success(request, _("办件 %(number)s 已窗口领取（计一次跑动）") % {"number": case.number})
+    return _window_with_applicant(request)
+
+
+@login_required
+@require_POST
+def window_visit(request: HttpRequest, number: str) -> HttpResponse:
+    """登记到场: the applicant came to this window again for a case (一次办 counts visits); the
+    page shows the same applicant again, whose number came back in the POST body."""
+    _require(request.user, Role.WINDOW_CLERK)
+    case = queries.access_case_by_number(request.user, number)
+    try:
+        actions.do_record_visit(case, actor=request.user, purpose=request.POST.get("purpose", "").strip()[:200])
+    except ActionError as err:
+        messages.error(request, err.message)
+    else:
+        messages.success(request, _("已登记办件 %(number)s 的一次到场") % {"number": case.number})
+    return _window_with_applicant(request)
+
+
+def _window_with_applicant(request: HttpRequest) -> HttpResponse:
     applicant_number = request.POST.get("number", "").strip()
     lookup = LookupForm({"number": applicant_number})
     ctx: dict[str, Any] = {"lookup": lookup, "catalog": _grouped_catalog(), "bundles": _bundles()}
@@ -477,15 +500,17 @@ def _my_case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
     }
 
 
-def _form_rows(case: Case) -> list[tuple[str, Any]]:
+def _form_rows(case: Case) -> list[tuple[str, Any, str]]:
+    """(label, value as stored — personal numbers masked, name of a sealed field or "")."""
     labels = {s["name"]: s.get("label", s["name"]) for s in case.item.form_schema or []}
+    sealed = case.form_sealed or {}
     rows = []
     for key, value in (case.form_data or {}).items():
         if value is True:
             value = _("是")
         elif value is False:
             value = _("否")
-        rows.append((labels.get(key, key), value))
+        rows.append((labels.get(key, key), value, key if key in sealed else ""))
     return rows
 
 
@@ -533,6 +558,25 @@ def my_case_review(request: HttpRequest, number: str) -> HttpResponse:
     return redirect("services:my_case", number=case.number)
 
 
+@login_required
+@require_POST
+@never_cache
+def case_reveal(request: HttpRequest, number: str) -> HttpResponse:
+    """A personal number typed into an application form, shown once (POST only: never in history,
+    logs or a prefetch). Who may: ``actions.do_reveal_form_value`` (the register's rule)."""
+    case = queries.access_case_by_number(request.user, number)
+    field_name = request.POST.get("field", "")
+    labels = {s["name"]: s.get("label", s["name"]) for s in case.item.form_schema or []}
+    ctx: dict[str, Any] = {"case": case, "field": field_name, "label": labels.get(field_name, "")}
+    try:
+        ctx["value"] = actions.do_reveal_form_value(case, field_name, actor=request.user,
+                                                    reason=request.POST.get("reason", ""))
+    except ActionError as err:
+        ctx["error"] = err.message
+        return render(request, "services/reveal.html", ctx, status=err.status)
+    return render(request, "services/reveal.html", ctx)
+
+
 # ------------------------------------------------------------------------------ back office
 
 
@@ -564,6 +608,7 @@ def _task_context(request: HttpRequest, task: Any, **extra: Any) -> dict[str, An
         "decide_form": DecideForm(initial={"version": task.version}),
         "supplement_form": SupplementForm(initial={"version": task.version}),
         "is_holder": task.holder_id == request.user.pk,
+        "can_reveal": can_reveal_numbers(request.user),
         "can_deliver": case.status == CaseStatus.APPROVED and can_deliver_result(request.user, case),
         "deliver_form": DeliverForm(initial={"version": case.version, "address": case.address}),
     }
@@ -633,12 +678,11 @@ def task_supplement(request: HttpRequest, task_id: int) -> HttpResponse:
     form = SupplementForm(request.POST)
     if not form.is_valid():
         return render(request, "services/task_detail.html", _task_context(request, task, supplement_form=form))
-    if form.cleaned_data["version"] != task.version:
-        # The action has no version guard for this step: a form shown before someone else acted
-        # on the task must not send the applicant a notice based on what they saw then.
-        return _task_refused(request, task, TaskConflict(_("任务已被他人变更，请刷新后再试"), field="task"))
     try:
-        actions.do_request_supplement(task, form.item_list(), reason=form.cleaned_data["reason"], actor=request.user)
+        # The version the form was shown with: the action compares it under the task's row lock,
+        # so a notice is never sent on what someone saw before another officer acted.
+        actions.do_request_supplement(task, form.item_list(), reason=form.cleaned_data["reason"], actor=request.user,
+                                      expected_version=form.cleaned_data["version"])
     except ActionError as err:
         if err.field == "items":
             form.add_error("items", err.message)
@@ -668,6 +712,82 @@ def task_deliver(request: HttpRequest, task_id: int) -> HttpResponse:
     method = DeliveryMethod(form.cleaned_data["method"]).label
     messages.success(request, _("办理结果已送达（%(method)s），已通知申请人。") % {"method": method})
     return redirect("services:task", task_id=task.pk)
+
+
+# ------------------------------------------------------------------------------ reviews (好差评)
+
+
+def _reviews_page(request: HttpRequest, status: int = 200, **extra: Any) -> HttpResponse:
+    ctx: dict[str, Any] = {
+        "rectifications": queries.rectifications_for_user(request.user)[:200],
+        "reviews": queries.appealable_reviews_for_user(request.user)[:200],
+    }
+    ctx.update(extra)
+    return render(request, "services/reviews.html", ctx, status=status)
+
+
+@login_required
+def reviews(request: HttpRequest) -> HttpResponse:
+    """差评整改与申诉: the department's rectifications to carry out and bad reviews it may appeal."""
+    _require(request.user, Role.DEPARTMENT_OFFICER)
+    return _reviews_page(request)
+
+
+@login_required
+@require_POST
+def rectification_complete(request: HttpRequest, rect_id: int) -> HttpResponse:
+    _require(request.user, Role.DEPARTMENT_OFFICER)
+    rect = queries.access_rectification(request.user, rect_id)
+    try:
+        actions.do_complete_rectification(rect, action_note=request.POST.get("action_note", ""),
+                                          callback_note=request.POST.get("callback_note", ""), actor=request.user)
+    except ActionError as err:
+        return _reviews_page(request, err.status, error=err.message, error_rect=rect.pk)
+    messages.success(request, _("整改已完成并记录回访。"))
+    return redirect("services:reviews")
+
+
+@login_required
+@require_POST
+def review_appeal(request: HttpRequest, review_id: int) -> HttpResponse:
+    _require(request.user, Role.DEPARTMENT_OFFICER)
+    review = queries.access_review_for_appeal(request.user, review_id)
+    try:
+        actions.do_file_appeal(review, request.POST.get("reason", ""), actor=request.user)
+    except ActionError as err:
+        return _reviews_page(request, err.status, error=err.message, error_review=review.pk)
+    messages.success(request, _("申诉已提交，等待督导审核。"))
+    return redirect("services:reviews")
+
+
+def _appeals_page(request: HttpRequest, status: int = 200, **extra: Any) -> HttpResponse:
+    ctx: dict[str, Any] = {"appeals": queries.appeals_for_user(request.user)[:200]}
+    ctx.update(extra)
+    return render(request, "services/appeals.html", ctx, status=status)
+
+
+@login_required
+def appeals(request: HttpRequest) -> HttpResponse:
+    """差评申诉审核: pending appeals of the cases in the supervisor's jurisdiction."""
+    _require(request.user, *SUPERVISOR_ROLES)
+    return _appeals_page(request)
+
+
+@login_required
+@require_POST
+def appeal_decide(request: HttpRequest, appeal_id: int) -> HttpResponse:
+    _require(request.user, *SUPERVISOR_ROLES)
+    appeal = queries.access_appeal(request.user, appeal_id)
+    decision = request.POST.get("decision", "")
+    if decision not in ("uphold", "dismiss"):
+        return _appeals_page(request, 422, error=_("请选择“申诉成立”或“申诉不成立”"), error_appeal=appeal.pk)
+    try:
+        actions.do_decide_appeal(appeal, upheld=decision == "uphold", note=request.POST.get("note", "")[:2000],
+                                 actor=request.user)
+    except ActionError as err:
+        return _appeals_page(request, err.status, error=err.message, error_appeal=appeal.pk)
+    messages.success(request, _("申诉审核结果已记录。"))
+    return redirect("services:appeals")
 
 
 # ------------------------------------------------------------------------------ supervisor board
@@ -712,25 +832,15 @@ def _client_ip(request: HttpRequest) -> str:
 
 def track(request: HttpRequest) -> HttpResponse:
     """办件进度查询 (no login): case number + last four of the applicant's number. Shows the
-    item, status and each department's step — never a name or a number."""
+    item, status and the timeline — never a name or a number. The same lookup as the API's
+    (services/tracking.py): one budget per address, one wording, one timeline."""
     form = TrackForm(request.GET or None)
     ctx: dict[str, Any] = {"form": form}
     if form.is_bound and form.is_valid():
-        bucket = f"services:track:{_client_ip(request)}"
-        count = cache.get_or_set(bucket, 0, TRACK_WINDOW) or 0
-        if count >= TRACK_LIMIT:
-            ctx["error"] = _("查询过于频繁，请 10 分钟后再试。")
-            return render(request, "services/track.html", ctx, status=429)
-        try:
-            cache.incr(bucket)
-        except ValueError:
-            cache.set(bucket, 1, TRACK_WINDOW)
-        case = queries.track_case(form.cleaned_data["number"], form.cleaned_data["tail"])
-        if case is None:
-            ctx["error"] = _("没有查到该办件：请核对办件编号和证件号码后四位。")
-        else:
-            ctx["case"] = case
-            ctx["steps"] = case.tasks.select_related("department").order_by("role", "id")
+        found = tracking.lookup_progress(form.cleaned_data["number"], form.cleaned_data["tail"],
+                                         client=_client_ip(request))
+        ctx.update(case=found.case, steps=found.steps, error=found.error)
+        return render(request, "services/track.html", ctx, status=found.status)
     return render(request, "services/track.html", ctx)
 
 

@@ -6,6 +6,14 @@ A schema is a list of fields::
 
 Types: text, textarea, int, decimal, date, choice (``choices``: list of values), bool, phone.
 Optional keys: ``min``/``max`` (numbers), ``pattern`` (regex for text), ``max_length``.
+
+Personal numbers: a field that holds an ID number, a phone number or a bank account — the
+applicant's or a third party's — is declared with ``"personal": "id_number" | "phone" |
+"bank_account"`` (a ``phone`` field is one by its type). Intake stores such a value encrypted
+with a blind index and keeps only its masked form in the case's ``form_data``
+(``services/personal.py``), as the people register does (DESIGN.md §3). A field whose *name*
+says it holds one (``partner_id_number``, ``bank_account``, ``mobile``) must be declared, so a
+catalog edit cannot slip a clear personal number past the rule.
 """
 
 from __future__ import annotations
@@ -17,6 +25,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 FIELD_TYPES = {"text", "textarea", "int", "decimal", "date", "choice", "bool", "phone"}
+PERSONAL_KINDS = ("id_number", "phone", "bank_account")
+# Names that say a field holds a personal number (used to refuse an undeclared one and, once, to
+# declare the fields of catalogs stored before declarations existed: migration 0005).
+_PERSONAL_NAMES = (
+    ("id_number", re.compile(r"(^|_)(id_number|id_no|idcard|id_card_no|certificate_number|permit_number)($|_)")),
+    ("bank_account", re.compile(r"(^|_)(bank_account|account_no|account_number|card_number|card_no)($|_)")),
+    ("phone", re.compile(r"(^|_)(phone|mobile|telephone|tel)($|_)")),
+)
 _PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
 
@@ -49,6 +65,52 @@ def check_schema(schema: list[dict[str, Any]]) -> None:
                 re.compile(spec["pattern"])
             except re.error as exc:
                 raise SchemaDefinitionError(f"字段 {name} 的格式表达式无效：{exc}") from exc
+        declared = spec.get("personal")
+        if declared is not None and declared not in PERSONAL_KINDS:
+            raise SchemaDefinitionError(
+                f"字段 {name} 的个人号码类型 {declared!r} 不受支持（可选：{'、'.join(PERSONAL_KINDS)}）"
+            )
+        if declared and spec.get("type", "text") not in {"text", "phone"}:
+            raise SchemaDefinitionError(f"个人号码字段 {name} 的类型只能是 text 或 phone")
+        if spec.get("type") == "phone" and declared not in (None, "phone"):
+            raise SchemaDefinitionError(f"电话字段 {name} 只能声明为 phone")
+        guessed = inferred_personal_kind(spec)
+        if guessed and not personal_kind(spec):
+            raise SchemaDefinitionError(
+                f"字段 {name} 看来保存个人号码，须声明 \"personal\": \"{guessed}\"（加密保存、脱敏显示）"
+            )
+
+
+def personal_kind(spec: dict[str, Any]) -> str:
+    """The kind of personal number a field holds as declared ("" for none)."""
+    declared = spec.get("personal")
+    if declared:
+        return str(declared)
+    return "phone" if spec.get("type") == "phone" else ""
+
+
+def inferred_personal_kind(spec: dict[str, Any]) -> str:
+    """The kind of personal number a field's name or type says it holds ("" for none)."""
+    if spec.get("type") == "phone":
+        return "phone"
+    name = str(spec.get("name", ""))
+    for kind, pattern in _PERSONAL_NAMES:
+        if pattern.search(name):
+            return kind
+    return ""
+
+
+def declare_personal(schema: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``schema`` with every field that holds a personal number by its name declared so.
+
+    Fields already personal (declared, or a ``phone`` by type) are left as they are, so a catalog
+    import comparing stored schemas with its file sees no change where there is none.
+    """
+    out = []
+    for spec in schema:
+        kind = "" if personal_kind(spec) else inferred_personal_kind(spec)
+        out.append({**spec, "personal": kind} if kind else dict(spec))
+    return out
 
 
 def validate_form(schema: list[dict[str, Any]], data: dict[str, Any]) -> tuple[dict[str, Any], list[FieldError]]:

@@ -31,14 +31,6 @@ def clock_for(cal: WorkCalendar, accepted_on: date, limit_days: int, paused_days
     return Clock(result.deadline, result.provisional, warn.deadline)
 
 
-def state_on(clock: Clock, today: date) -> str:
-    if today > clock.deadline:
-        return "overdue"
-    if today >= clock.warning_on:
-        return "warning"
-    return "on_track"
-
-
 def paused_working_days(cal: WorkCalendar, paused_on: date, resumed_on: date) -> int:
     """Working days lost to a pause from ``paused_on`` (its day counts as paused) to ``resumed_on``.
 

@@ -80,9 +80,9 @@ def _fresh_track_budget() -> None:
     from django.core.cache import cache
     from django.test import RequestFactory
 
-    from gongzhi.services.api import track_bucket
+    from gongzhi.services.tracking import track_bucket
 
-    cache.delete(track_bucket(RequestFactory().get("/")))
+    cache.delete(track_bucket(RequestFactory().get("/").META["REMOTE_ADDR"]))
 
 
 def error_fields(response: Any) -> list[str]:
@@ -164,7 +164,7 @@ def test_resident_session_submits_online_for_themselves_only(hall: SimpleNamespa
     assert r.json()["channel"] == "online"
     before = counts()
     r = api.post("/applications", subsidy_body(hall, applicant_number=hall.other_number), key="online-2")
-    assert r.status_code == 422
+    assert r.status_code == 403  # not the caller's to do (services.policy.may_apply_for)
     assert error_fields(r) == ["applicant_number"] and "本人" in r.json()["detail"][0]["message"]
     assert counts() == before
 
@@ -418,7 +418,7 @@ def test_track_wrong_tail_and_wrong_number_look_the_same(hall: SimpleNamespace, 
 
 
 def test_track_is_throttled_per_address(hall: SimpleNamespace, submitted: Case) -> None:
-    from gongzhi.services.api import TRACK_LIMIT
+    from gongzhi.services.tracking import TRACK_LIMIT
 
     client = Client()
     for _ in range(TRACK_LIMIT):

@@ -21,7 +21,7 @@ from gongzhi.services.actions import (
     do_submit_application,
 )
 from gongzhi.services.enums import CaseStatus, SlaState, TaskRole, TaskStatus
-from gongzhi.services.errors import NotAllowed, SupplementLate, TaskConflict
+from gongzhi.services.errors import InvalidInput, NotAllowed, SupplementLate, TaskConflict
 from gongzhi.services.models import Accountability, Case
 from gongzhi.services.stats import fold_dirty_cases
 
@@ -106,7 +106,7 @@ def test_lead_waits_for_co_processors_then_closes(hall: SimpleNamespace) -> None
     for code in ("T-RS", "T-ZJ"):
         co = do_claim_task(case.tasks.get(department__code=code), actor=hall.officers[code])
         do_decide_task(co, approve=True, actor=hall.officers[code])
-    with pytest.raises(NotAllowed):
+    with pytest.raises(InvalidInput):
         do_decide_task(lead, approve=False, actor=hall.officers["T-MZ"])  # a rejection needs reasons
     do_decide_task(lead, approve=True, reason="符合条件", actor=hall.officers["T-MZ"])
     case.refresh_from_db()
@@ -120,7 +120,7 @@ def test_supplement_pauses_the_clock(hall: SimpleNamespace) -> None:
     officer = hall.officers["T-MZ"]
     with time_machine.travel(at(2026, 11, 3), tick=False):
         lead = do_claim_task(case.tasks.get(role=TaskRole.LEAD), actor=officer)
-        with pytest.raises(NotAllowed):
+        with pytest.raises(InvalidInput):
             do_request_supplement(lead, [], actor=officer)  # the notice must list what is missing
         do_request_supplement(lead, ["收入证明原件", "户口簿首页"], reason="材料不清晰", actor=officer)
     case.refresh_from_db()

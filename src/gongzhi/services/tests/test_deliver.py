@@ -36,7 +36,7 @@ from gongzhi.services.actions import (
     do_submit_application,
 )
 from gongzhi.services.enums import CaseStatus, DeliveryMethod, TaskRole
-from gongzhi.services.errors import NotAllowed, TaskConflict
+from gongzhi.services.errors import InvalidInput, NotAllowed, TaskConflict
 from gongzhi.services.models import Case, MonthlyFigure, Notification
 from gongzhi.services.stats import fold_dirty_cases
 
@@ -142,10 +142,10 @@ def test_mail_needs_an_address_and_keeps_it_in_the_audit(hall: SimpleNamespace) 
     case = _instant_case(hall)
     before = _state(case)
     for blank in ("", "   "):
-        with pytest.raises(NotAllowed) as err:
+        with pytest.raises(InvalidInput) as err:
             do_deliver_result(case, actor=hall.officers["T-RS"], method=DeliveryMethod.MAIL, address=blank)
         assert err.value.field == "address" and "收件地址" in err.value.message
-    with pytest.raises(NotAllowed) as err:
+    with pytest.raises(InvalidInput) as err:
         do_deliver_result(case, actor=hall.officers["T-RS"], method=DeliveryMethod.MAIL, address="地" * 201)
     assert err.value.field == "address"
     assert _state(case) == before
@@ -168,7 +168,7 @@ def test_chinese_label_accepted_whatever_the_language(hall: SimpleNamespace) -> 
 def test_unknown_method_is_refused(hall: SimpleNamespace, method: str) -> None:
     case = _instant_case(hall)
     before = _state(case)
-    with pytest.raises(NotAllowed) as err:
+    with pytest.raises(InvalidInput) as err:
         do_deliver_result(case, actor=hall.officers["T-RS"], method=method)
     assert err.value.field == "method"
     assert "电子送达" in err.value.message and "窗口领取" in err.value.message and "邮寄送达" in err.value.message
@@ -637,7 +637,7 @@ def test_refused_delivery_sets_neither_and_a_second_keeps_the_first(hall: Simple
         {"actor": hall.clerk, "method": DeliveryMethod.WINDOW, "expected_version": case.version + 1},  # stale
     ]
     for kwargs in refusals:
-        with pytest.raises((NotAllowed, TaskConflict)):
+        with pytest.raises((NotAllowed, InvalidInput, TaskConflict)):
             do_deliver_result(case, **kwargs)
         fresh = Case.objects.get(pk=case.pk)
         assert (fresh.status, fresh.delivered_at, fresh.delivery_method) == (CaseStatus.APPROVED, None, "")
