@@ -30,6 +30,7 @@ browser:
 
 lint: $(STAMP)
 	$(BIN)/ruff check src bench
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -23,14 +23,13 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import F, Q
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.auth import hash_token
 from gongzhi.accounts.domain import totp
-from gongzhi.accounts.domain.addresses import client_address, throttle_username
+from gongzhi.accounts.domain.addresses import throttle_username
+from gongzhi.accounts.domain.tokens import hash_token
 from gongzhi.accounts.enums import SUPERVISOR_PLACE_KIND, Role
 from gongzhi.accounts.models import (
     ApiToken,
@@ -341,9 +340,9 @@ def do_set_permissions(user: User, permissions: Any, groups: Any, *, actor: Any)
 # --- Logins (called by the auth backend and the auth signals) --------------------------------
 
 
-def do_record_login(user: User, request: HttpRequest | None) -> None:
+def do_record_login(user: User, address: str) -> None:
     """A successful login: audit ``account.login``."""
-    record_event("account.login", actor=user, obj=user, after={"ip": client_address(request)})
+    record_event("account.login", actor=user, obj=user, after={"ip": address})
 
 
 def do_record_idle_logout(user: User, *, idle_seconds: int) -> None:
@@ -351,26 +350,26 @@ def do_record_idle_logout(user: User, *, idle_seconds: int) -> None:
     record_event("account.idle_logout", actor=user, obj=user, after={"idle_seconds": idle_seconds})
 
 
-def do_clear_login_failures(username: str, request: HttpRequest | None) -> None:
+def do_clear_login_failures(username: str, address: str) -> None:
     """The right password from this address: its failures for this username no longer count.
 
     Only the pair's rows: the address's failures on other accounts still count against it.
     """
-    LoginFailure.objects.filter(username=throttle_username(username), address=client_address(request)).delete()
+    LoginFailure.objects.filter(username=throttle_username(username), address=address).delete()
 
 
 def do_record_failed_login(
-    user: User | None, request: HttpRequest | None, *, username: str = "", reason: str = "password"
+    user: User | None, address: str, *, username: str = "", reason: str = "password"
 ) -> datetime | None:
     """A failed login for ``user`` (or an unknown ``username``); returns until when it is now throttled.
 
     Side effects: a ``LoginFailure`` row, audit ``account.login_failed`` and, when this failure
     starts a throttle, ``account.throttled``.
     """
-    from gongzhi.accounts.queries import login_throttled_until
+    from gongzhi.accounts.policy import login_throttled_until
 
     name = user.username if user is not None else username
-    key, address = throttle_username(name), client_address(request)
+    key = throttle_username(name)
     with transaction.atomic():
         LoginFailure.objects.create(username=key, address=address, at=timezone.now())
         record_event(
@@ -390,13 +389,13 @@ def do_record_failed_login(
     return until
 
 
-def do_record_refused_login(username: str, user: User | None, request: HttpRequest | None, until: datetime) -> None:
+def do_record_refused_login(username: str, user: User | None, address: str, until: datetime) -> None:
     """A login attempt while throttled (the password was not even checked)."""
     record_event(
         "account.login_refused",
         actor=None,
         obj=user,
-        after={"username": username[:150], "reason": "throttled", "until": until, "ip": client_address(request)},
+        after={"username": username[:150], "reason": "throttled", "until": until, "ip": address},
     )
 
 
@@ -683,7 +682,7 @@ def do_enrol_totp(user: User, secret: str, code: str, *, actor: Any) -> TotpDevi
     return device
 
 
-def do_verify_second_factor(user: User, code: str, request: HttpRequest | None) -> bool:
+def do_verify_second_factor(user: User, code: str, address: str) -> bool:
     """Check a login's TOTP code; a wrong one counts as a failed login for throttling.
 
     The accepted step is stored with a conditional UPDATE, so two requests racing with the same
@@ -696,7 +695,7 @@ def do_verify_second_factor(user: User, code: str, request: HttpRequest | None) 
             newer = Q(last_step__isnull=True) | Q(last_step__lt=step)
             if TotpDevice.objects.filter(newer, pk=device.pk).update(last_step=step) == 1:
                 return True
-    do_record_failed_login(user, request, reason="second_factor")
+    do_record_failed_login(user, address, reason="second_factor")
     return False
 
 
@@ -743,7 +742,7 @@ def _code_hash(user_id: int, code: str) -> str:
     return salted_hmac("gongzhi.accounts.reset", f"{user_id}:{code}", algorithm="sha256").hexdigest()
 
 
-def do_request_password_reset(username: str, request: HttpRequest | None) -> None:
+def do_request_password_reset(username: str, address: str) -> None:
     """Send a one-time code to the phone (else e-mail) on record of ``username``, if any.
 
     Answers nothing: the caller shows the same page whether or not the account exists, has a
@@ -754,7 +753,6 @@ def do_request_password_reset(username: str, request: HttpRequest | None) -> Non
     """
     now = timezone.now()
     hour = now - timedelta(hours=1)
-    address = client_address(request)
     limit = settings.PASSWORD_RESET_MAX_PER_HOUR
     user = User.objects.filter(username=(username or "").strip()[:150], is_active=True).first()
     if PasswordResetCode.objects.filter(address=address, created_at__gt=hour).count() >= limit * 3:
@@ -803,7 +801,7 @@ class CodeInvalid(ActionError):
     code = "reset_code"
 
 
-def do_reset_password_with_code(username: str, code: str, password: str, request: HttpRequest | None) -> User:
+def do_reset_password_with_code(username: str, code: str, password: str, address: str) -> User:
     """Set a new password if ``code`` is the account's live code; the code is then used up.
 
     Every wrong code counts against the live code (``PASSWORD_RESET_MAX_ATTEMPTS``, then it is
@@ -836,7 +834,7 @@ def do_reset_password_with_code(username: str, code: str, password: str, request
         user.set_password(password)
         user.save(update_fields=["password"])
         LoginFailure.objects.filter(username=throttle_username(user.username)).delete()
-        record_event("user.reset_password", actor=None, obj=user, after={"channel": live.channel, "ip": client_address(request)})
+        record_event("user.reset_password", actor=None, obj=user, after={"channel": live.channel, "ip": address})
     return user
 
 

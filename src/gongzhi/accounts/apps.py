@@ -16,10 +16,11 @@ class AccountsConfig(AppConfig):
 
         user_logged_in.connect(_on_logged_in, dispatch_uid="gongzhi.accounts.logged_in")
 
-        from gongzhi.accounts.demo import load_demo_users
-        from gongzhi.core.registry import register_demo_loader
+        from gongzhi.accounts.demo import load_demo_users, second_factor_hint
+        from gongzhi.core.registry import register_demo_loader, register_demo_note
 
         register_demo_loader(20, "accounts", load_demo_users)  # after places (10)
+        register_demo_note("accounts.second_factor", second_factor_hint)
 
         from gongzhi.accounts.actions import prune_login_failures, send_outbox
         from gongzhi.core.registry import register_periodic
@@ -30,8 +31,9 @@ class AccountsConfig(AppConfig):
 
 def _on_logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     from gongzhi.accounts.actions import do_record_login
+    from gongzhi.accounts.domain.addresses import client_address
     from gongzhi.accounts.middleware import start_idle_clock
 
-    do_record_login(user, request)
+    do_record_login(user, client_address(request))
     if request is not None:
         start_idle_clock(request, user)

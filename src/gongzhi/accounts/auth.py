@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from typing import Any
 
@@ -10,13 +9,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import APIKeyCookie, HttpBearer
 
+from gongzhi.accounts.domain.tokens import hash_token
 from gongzhi.accounts.models import ApiToken
 from gongzhi.accounts.scope import all_assignments, use_assignments
-
-
-def hash_token(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
 
 # user id → (roles_version, every role row of the user). Only roles are kept: the token, its
 # expiry and revocation and the user's active flag are read from the database on every request.

@@ -25,7 +25,7 @@ class LockoutModelBackend(ModelBackend):
             do_record_failed_login,
             do_record_refused_login,
         )
-        from gongzhi.accounts.queries import login_throttled_until
+        from gongzhi.accounts.policy import login_throttled_until
 
         if username is None or password is None:
             return None
@@ -34,13 +34,13 @@ class LockoutModelBackend(ModelBackend):
         if until is not None:
             if request is not None:
                 request.login_throttled_until = until  # type: ignore[attr-defined]
-            do_record_refused_login(username, user, request, until)
+            do_record_refused_login(username, user, client_address(request), until)
             return None
         authed = super().authenticate(request, username=username, password=password, **kwargs)
         if authed is None:
-            until = do_record_failed_login(user, request, username=username)
+            until = do_record_failed_login(user, client_address(request), username=username)
             if until is not None and request is not None:
                 request.login_throttled_until = until  # type: ignore[attr-defined]
             return None
-        do_clear_login_failures(username, request)
+        do_clear_login_failures(username, client_address(request))
         return authed

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from gongzhi.accounts.enums import LANDING_ORDER, SECOND_FACTOR_ROLES, Role
-from gongzhi.accounts.models import ApiToken, Department, LoginFailure, RoleAssignment, TotpDevice, User
+from gongzhi.accounts.models import ApiToken, Department, RoleAssignment, TotpDevice, User
 from gongzhi.accounts.scope import active_assignments, is_administrator, scope_paths
 
 
@@ -126,31 +123,6 @@ def landing_for(user: Any) -> list[LandingRole]:
 
 
 # --- Login throttling -----------------------------------------------------------------------
-
-
-def _until(rows: QuerySet[LoginFailure], threshold: int, window: timedelta) -> datetime | None:
-    """When the ``threshold``-th most recent failure in the window ages out, if there are that many."""
-    recent = list(rows.filter(at__gt=timezone.now() - window).order_by("-at").values_list("at", flat=True)[:threshold])
-    if threshold <= 0 or len(recent) < threshold:
-        return None
-    return recent[-1] + window
-
-
-def login_throttled_until(username_key: str, address: str) -> datetime | None:
-    """Until when logins for this (normalised) username from this address are refused, if they are.
-
-    Two throttles, as django-axes' ``[["username", "ip_address"], "ip_address"]``: the pair
-    (a guesser at one account from one address) and the address (spraying across accounts).
-    """
-    window = timedelta(minutes=settings.LOCKOUT_MINUTES)
-    pair = _until(
-        LoginFailure.objects.filter(username=username_key, address=address), settings.LOCKOUT_THRESHOLD, window
-    )
-    by_address = _until(
-        LoginFailure.objects.filter(address=address), settings.LOCKOUT_ADDRESS_THRESHOLD, window
-    )
-    candidates = [t for t in (pair, by_address) if t is not None]
-    return max(candidates) if candidates else None
 
 
 # --- Second factor --------------------------------------------------------------------------

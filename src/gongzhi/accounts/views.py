@@ -28,6 +28,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from gongzhi.accounts import actions
 from gongzhi.accounts.domain import totp
+from gongzhi.accounts.domain.addresses import client_address
 from gongzhi.accounts.enums import Role
 from gongzhi.accounts.models import User
 from gongzhi.accounts.queries import landing_for, requires_second_factor, totp_device_for
@@ -148,10 +149,10 @@ def login_verify(request: HttpRequest) -> HttpResponse:
                 actions.do_enrol_totp(user, pending["secret"], code, actor=user)
                 passed = True
             except actions.WrongCode:
-                actions.do_record_failed_login(user, request, reason="second_factor")
+                actions.do_record_failed_login(user, client_address(request), reason="second_factor")
                 passed = False
         else:
-            passed = actions.do_verify_second_factor(user, code, request)
+            passed = actions.do_verify_second_factor(user, code, client_address(request))
         if passed:
             request.session.pop(PENDING, None)
             login(request, user, backend=pending["backend"])
@@ -180,7 +181,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     form = EnrolForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if not user.check_password(form.cleaned_data["password"]):
-            actions.do_record_failed_login(user, request, reason="reauthenticate")
+            actions.do_record_failed_login(user, client_address(request), reason="reauthenticate")
             form.add_error("password", _("密码不正确"))
         else:
             try:
@@ -301,7 +302,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
     form = ResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]
-        actions.do_request_password_reset(username, request)
+        actions.do_request_password_reset(username, client_address(request))
         request.session[RESET_USERNAME] = username
         return redirect("accounts:password_reset_confirm")
     return render(request, "accounts/password_reset.html", {"form": form})
@@ -319,7 +320,7 @@ def password_reset_confirm(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             actions.do_reset_password_with_code(
-                username, form.cleaned_data["code"], form.cleaned_data["new_password1"], request
+                username, form.cleaned_data["code"], form.cleaned_data["new_password1"], client_address(request)
             )
         except actions.ActionError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)

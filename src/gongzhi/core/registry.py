@@ -39,6 +39,7 @@ class _Registry:
     calendar_listeners: list[Callable[[], Any]] = field(default_factory=list)
     landing_links: dict[str, list[tuple[str, Any]]] = field(default_factory=dict)
     demo_loaders: list[DemoLoader] = field(default_factory=list)
+    demo_notes: dict[str, Callable[[list[tuple[str, str, str, str]]], str]] = field(default_factory=dict)
     websocket_routes: list[Any] = field(default_factory=list)
     warm_ups: dict[str, Callable[[], Any]] = field(default_factory=dict)
 
@@ -80,6 +81,11 @@ def register_demo_loader(order: int, key: str, load: Callable[..., Any]) -> None
     REGISTRY.demo_loaders[:] = [d for d in REGISTRY.demo_loaders if d.key != key]
     REGISTRY.demo_loaders.append(DemoLoader(order, key, load))
     REGISTRY.demo_loaders.sort(key=lambda d: d.order)
+
+
+def register_demo_note(key: str, note: Callable[[list[tuple[str, str, str, str]]], str]) -> None:
+    """Lines printed under the demo logins (``note(logins)``), e.g. how to pass a second factor."""
+    REGISTRY.demo_notes[key] = note
 
 
 def register_websocket_route(route: Any) -> None:

@@ -87,9 +87,8 @@ from gongzhi.services.models import (
     Task,
 )
 from gongzhi.services.personal import seal_form
-from gongzhi.services.policy import can_deliver_result, can_reveal_numbers, may_apply_for
-from gongzhi.services.queries import cases_for_user, items_for_intake
-from gongzhi.services.routing import route_department
+from gongzhi.services.policy import can_deliver_result, can_reveal_numbers, case_q, may_apply_for
+from gongzhi.services.routing import items_for_intake, route_department
 from gongzhi.services.sql import task_for_overdue, task_for_warning, task_holds
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -787,7 +786,7 @@ def do_reveal_form_value(case: Case, field: str, *, actor: Any, reason: str = ""
     self_view = _is_applicant(case, actor)
     reason = " ".join((reason or "").split())
     if not self_view:
-        if not cases_for_user(actor).filter(pk=case.pk).exists():
+        if not Case.objects.filter(case_q(actor), pk=case.pk).exists():
             raise Http404("case not found")
         if not can_reveal_numbers(actor):
             raise NotAllowedError(_t("您没有查看完整号码的权限"), field="field")

@@ -51,7 +51,7 @@ class ServicesConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from gongzhi.services.models import ItemCoDepartment, ItemMaterial, ItemRoute, ServiceItem
-        from gongzhi.services.queries import clear_intake_cache
+        from gongzhi.services.routing import clear_intake_cache
 
         def _drop(**_kwargs: object) -> None:
             clear_intake_cache()

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from gongzhi.accounts.enums import COUNTER_ROLES, Role
-from gongzhi.accounts.scope import active_assignments, has_role, path_in_scope
+from django.db.models import Q
+
+from gongzhi.accounts.enums import CASE_READ_ROLES, COUNTER_ROLES, PUBLIC_ROLES, Role
+from gongzhi.accounts.scope import active_assignments, has_role, path_in_scope, scope_q
 from gongzhi.people.models import Organisation, Person
 from gongzhi.people.queries import own_person
 from gongzhi.services.models import Case
@@ -57,3 +59,18 @@ def can_reveal_numbers(user: Any) -> bool:
     """May ``user`` see full personal numbers of people other than themselves (with a reason,
     audited)? The register's permission, held by a few named officers."""
     return bool(getattr(user, "is_authenticated", False) and user.has_perm(REVEAL_PERMISSION))
+
+
+def case_q(user: Any) -> Q:
+    """Cases ``user`` may read: the one case read rule (pages, API, receipts, actions' checks)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    # Only the roles that may read case files count towards the jurisdiction: a council member
+    # of the same community has a place scope too, for other things.
+    q = scope_q(user, field="place_path", roles=set(CASE_READ_ROLES))
+    depts = [ra.department_id for ra in active_assignments(user) if ra.role == Role.DEPARTMENT_OFFICER and ra.department_id]
+    if depts:
+        q |= Q(tasks__department_id__in=depts)
+    if any(ra.role in PUBLIC_ROLES for ra in active_assignments(user)) or not active_assignments(user):
+        q |= Q(applicant_person__user_id=user.pk) | Q(applicant_org__agents=user)
+    return q

@@ -1,6 +1,6 @@
 """Scoped reads of the service hall. Every list and every single fetch goes through here.
 
-Who sees which cases (``_case_q``, the one rule every page, API, PDF and export goes through):
+Who sees which cases (``policy.case_q``, the one rule every page, API, PDF and export goes through):
 - staff in ``accounts.enums.CASE_READ_ROLES`` (clerks, community workers, supervisors, auditors,
   administrators): cases whose place lies in the jurisdiction of that role. Council members,
   moderators and asset managers hold staff roles but read no case files (minimum necessary);
@@ -12,14 +12,13 @@ Who sees which cases (``_case_q``, the one rule every page, API, PDF and export 
 from __future__ import annotations
 
 import re
-import time
 from datetime import date
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from gongzhi.accounts.enums import CASE_READ_ROLES, PUBLIC_ROLES, SUPERVISOR_ROLES, Role
+from gongzhi.accounts.enums import SUPERVISOR_ROLES, Role
 from gongzhi.accounts.scope import active_assignments, scope_q
 from gongzhi.services.domain.search import query_tokens
 from gongzhi.services.enums import OPEN_TASK_STATUSES, AppealStatus
@@ -34,25 +33,12 @@ from gongzhi.services.models import (
     ServiceItem,
     Task,
 )
+from gongzhi.services.policy import case_q
 from gongzhi.services.stats import Figures, figures_from, figures_per_department
 
 
-def _case_q(user: Any) -> Q:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return Q(pk__in=[])
-    # Only the roles that may read case files count towards the jurisdiction: a council member
-    # of the same community has a place scope too, for other things.
-    q = scope_q(user, field="place_path", roles=set(CASE_READ_ROLES))
-    depts = [ra.department_id for ra in active_assignments(user) if ra.role == Role.DEPARTMENT_OFFICER and ra.department_id]
-    if depts:
-        q |= Q(tasks__department_id__in=depts)
-    if any(ra.role in PUBLIC_ROLES for ra in active_assignments(user)) or not active_assignments(user):
-        q |= Q(applicant_person__user_id=user.pk) | Q(applicant_org__agents=user)
-    return q
-
-
 def cases_for_user(user: Any) -> QuerySet[Case]:
-    return Case.objects.filter(pk__in=Case.objects.filter(_case_q(user)).values("pk")).select_related(
+    return Case.objects.filter(pk__in=Case.objects.filter(case_q(user)).values("pk")).select_related(
         "item", "department", "place"
     )
 
@@ -175,41 +161,6 @@ def search_cases(user: Any, query: str) -> QuerySet[Case]:
         # neighbour by accident, and case numbers by prefix.
         qs = qs.filter(Q(search_text__contains=f" {token} ") | Q(number__istartswith=token))
     return qs.order_by("-accepted_at")
-
-
-_INTAKE_CACHE: dict[str, tuple[float, ServiceItem]] = {}
-INTAKE_CACHE_SECONDS = 30.0
-
-
-def items_for_intake(codes: list[str]) -> dict[str, ServiceItem]:
-    """Active items with everything intake needs (materials, co-departments, routes), by code.
-
-    Intake is the hot path (hundreds of submissions a second at peak) and the catalog changes a
-    few times a month, so each process keeps the loaded items for INTAKE_CACHE_SECONDS: a
-    catalog edit reaches every web process within that time. The cached instances are only read.
-    """
-    now = time.monotonic()
-    found: dict[str, ServiceItem] = {}
-    missing: list[str] = []
-    for code in codes:
-        hit = _INTAKE_CACHE.get(code)
-        if hit is not None and now - hit[0] < INTAKE_CACHE_SECONDS:
-            found[code] = hit[1]
-        else:
-            missing.append(code)
-    if missing:
-        for item in (
-            ServiceItem.objects.filter(code__in=missing, active=True)
-            .select_related("department__place")
-            .prefetch_related("materials", "co_departments__department", "routes__place", "routes__department")
-        ):
-            _INTAKE_CACHE[item.code] = (now, item)
-            found[item.code] = item
-    return found
-
-
-def clear_intake_cache() -> None:
-    _INTAKE_CACHE.clear()
 
 
 def catalog(*, applicant_type: str | None = None) -> QuerySet[ServiceItem]:

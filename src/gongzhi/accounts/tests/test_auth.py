@@ -10,10 +10,10 @@ from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from gongzhi.accounts.actions import do_issue_api_token, do_revoke_api_token, do_unlock_user
-from gongzhi.accounts.auth import hash_token
+from gongzhi.accounts.domain.tokens import hash_token
 from gongzhi.accounts.enums import Role
 from gongzhi.accounts.models import ApiToken, LoginFailure, User
-from gongzhi.accounts.queries import login_throttled_until
+from gongzhi.accounts.policy import login_throttled_until
 from gongzhi.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db

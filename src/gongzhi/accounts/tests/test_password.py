@@ -93,7 +93,7 @@ def test_reset_by_code_sent_to_the_phone_on_record(resident):
     assert AuditEvent.objects.filter(verb="user.reset_password", object_id=str(resident.pk)).exists()
     # Single use.
     with pytest.raises(actions.CodeInvalid) as exc:
-        actions.do_reset_password_with_code("li", code, PASSWORD, None)
+        actions.do_reset_password_with_code("li", code, PASSWORD, "")
     assert exc.value.message == "验证码不正确或已过期，请重新获取"
     assert User.objects.get(pk=resident.pk).check_password(NEW)
 

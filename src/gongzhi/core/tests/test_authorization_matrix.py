@@ -87,9 +87,9 @@ PAGE_LOOKUPS = {
 
 @pytest.fixture(scope="module")
 def world(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -> Iterator[World]:
-    from gongzhi.accounts.auth import forget_tokens
+    from gongzhi.accounts.auth import forget_roles
     from gongzhi.core.calendar import invalidate_calendar_cache
-    from gongzhi.services.queries import clear_intake_cache
+    from gongzhi.services.routing import clear_intake_cache
 
     media = tmp_path_factory.mktemp("authz-media")
     with django_db_blocker.unblock(), override_settings(
@@ -104,7 +104,7 @@ def world(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
-            forget_tokens()
+            forget_roles()
             invalidate_calendar_cache()
             clear_intake_cache()
 

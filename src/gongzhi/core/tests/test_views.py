@@ -286,7 +286,7 @@ def test_wrong_password_shows_an_error_and_lockout_after_five(client: Client, cl
         if attempt < 5:
             assert "用户名或密码不正确" in html
     assert "账户已锁定，请于" in html
-    from gongzhi.accounts.queries import login_throttled_until
+    from gongzhi.accounts.policy import login_throttled_until
 
     until = timezone.localtime(login_throttled_until("clerk", "127.0.0.1"))
     assert f"{until:%H:%M} 后再试" in html

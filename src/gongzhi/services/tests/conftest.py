@@ -29,7 +29,7 @@ def pdf(name: str = "scan.pdf") -> SimpleUploadedFile:
 
 @pytest.fixture(autouse=True)
 def _fresh_intake_cache() -> None:
-    from gongzhi.services.queries import clear_intake_cache
+    from gongzhi.services.routing import clear_intake_cache
 
     clear_intake_cache()
 

@@ -55,7 +55,7 @@ def test_retry_with_same_key_never_duplicates(hall: SimpleNamespace) -> None:
 
 def test_retry_gets_the_stored_answer_even_if_validation_would_now_refuse(hall: SimpleNamespace) -> None:
     from gongzhi.services.models import ServiceItem
-    from gongzhi.services.queries import clear_intake_cache
+    from gongzhi.services.routing import clear_intake_cache
 
     intake = Intake(hall.number, ["T-MZ-001"], form={"reason": "困难"}, accept_gaps=True)
     a = do_submit_application(intake, actor=hall.clerk, channel="window", idempotency_key="late-retry")

@@ -51,9 +51,8 @@ def print_logins(out: Any, logins: list[tuple[str, str, str, str]]) -> None:
     for username, password, role, place in logins:
         label = labels.get(role, role)
         out.write(f"  {username.ljust(width)}  {password}  {label} · {place}\n")
-    from gongzhi.accounts.demo import second_factor_hint
-
-    out.write(second_factor_hint(logins))
+    for note in REGISTRY.demo_notes.values():
+        out.write(note(logins))
 
 
 class Command(BaseCommand):
