@@ -33,7 +33,7 @@ def _fresh_process_memos() -> None:
     # database state was rolled back.
     from gongzhi.accounts.auth import forget_roles
     from gongzhi.core.calendar import invalidate_calendar_cache
-    from gongzhi.services.queries import clear_intake_cache
+    from gongzhi.services.routing import clear_intake_cache
 
     forget_roles()
     invalidate_calendar_cache()
