@@ -117,6 +117,13 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "figures.read": STAFF_ROLES,
     # The accountability trace names officers and overdue cases: supervisors, auditors, admins.
     "accountability.read": _CHECKING_ROLES | {R.ADMINISTRATOR},
+    # 一次办: the counter that served an applicant records their visit (the published visit
+    # count must not be raised by anyone else: services.actions.do_record_visit).
+    "visit.record": COUNTER_ROLES,
+    # 好差评: the department's officers rectify bad reviews and may appeal them ...
+    "review.rectify": frozenset({R.DEPARTMENT_OFFICER}),
+    # ... and the supervisors of the case's place decide the appeals.
+    "appeal.decide": SUPERVISOR_ROLES,
     # The audit chain holds before/after snapshots (masked): auditors and administrators.
     "audit.read": frozenset({R.AUDITOR, R.ADMINISTRATOR}),
     # --- configuration --------------------------------------------------------------------------
@@ -150,7 +157,8 @@ RELATIONS: Mapping[Relation, frozenset[str]] = {
     # Own record and wallet; one's own full number after an audited reveal.
     Relation.SELF: frozenset({"person.read", "person.write", "person.reveal", "document.read", "portal.apply"}),
     # An applicant follows their own case, answers supplement requests and reviews it (好差评).
-    Relation.APPLICANT: frozenset({"case.read", "case.own", "case.supplement", "case.review"}),
+    # They may also see in full the numbers they typed into their own form (audited).
+    Relation.APPLICANT: frozenset({"case.read", "case.own", "case.supplement", "case.review", "case.reveal"}),
     # Whoever took an application in may print its receipt (the applicant may live elsewhere).
     Relation.SUBMITTER: frozenset({"case.read"}),
     # An agent manages the firm and its wallet and applies for it.
@@ -216,6 +224,13 @@ ROUTES: Mapping[str, RouteRule] = {
     "accounts:login": _r(P),
     "accounts:logout": RouteRule(L, methods=("POST",)),
     "accounts:home": _r(L),
+    # the second step of a login (the session holds the half-done login, nothing else)
+    "accounts:login_verify": RouteRule(P, methods=("GET", "POST")),
+    "accounts:two_factor": _r(L),  # bind one's own authenticator
+    "accounts:password_change": _r(L),  # one's own password
+    # reset by a one-time code to the phone on record: same answer whether the account exists
+    "accounts:password_reset": _r(P),
+    "accounts:password_reset_confirm": _r(P),
     # people
     "people:profile": _r(L),  # the user's own record only
     "people:wallet": _r(L),  # the user's own wallet only
@@ -225,9 +240,13 @@ ROUTES: Mapping[str, RouteRule] = {
     # places: the administrative tree is public data
     "places:tree": _r(P),
     "places:detail": _r(P, obj="place"),
+    "places:merge": RouteRule(RO, "places.edit", methods=("GET", "POST"), write=True),
+    "places:abolish": RouteRule(OB, "places.edit", "place", True, ("GET", "POST")),
     # services: window desk
     "services:window": RouteRule(RO, "window.serve", methods=("GET", "POST")),  # POST: lookup → intake
     "services:window_pickup": _r(OB, "window.deliver", "case", write=True),
+    "services:window_visit": _r(OB, "visit.record", "case", write=True),
+    "services:case_reveal": _r(OB, "case.reveal", "case", write=True),  # audited, with a reason
     "services:notice_pdf": RouteRule(RO, "window.serve", methods=("POST",)),  # rebuilt from a signed token
     "services:application": _r(OB, "case.read", "application"),
     "services:receipt_pdf": _r(OB, "case.read", "application"),
@@ -247,6 +266,12 @@ ROUTES: Mapping[str, RouteRule] = {
     "services:task_deliver": _r(OB, "task.work", "task", write=True),
     # services: 阳光办
     "services:board": _r(RO, "accountability.read"),
+    # 好差评: the department's rectifications and appeals, the supervisors' decisions
+    "services:reviews": _r(RO, "review.rectify"),
+    "services:review_appeal": _r(RO, "review.rectify", write=True),
+    "services:rectification_complete": _r(RO, "review.rectify", write=True),
+    "services:appeals": _r(RO, "appeal.decide"),
+    "services:appeal_decide": _r(RO, "appeal.decide", write=True),
     "services:track": _r(P),  # number + last four of the applicant's number, rate-limited
     "services:ontime": _r(P),
     # Open311 GeoReport v2: public fields only (no name, number or address)
@@ -276,6 +301,8 @@ ROUTES: Mapping[str, RouteRule] = {
     "gongzhi_places_api_list_places": _r(P),
     "gongzhi_places_api_place_detail": _r(P, obj="place"),
     "gongzhi_places_api_place_lineage": _r(P, obj="place"),
+    "gongzhi_places_api_merge_places": _r(RO, "places.edit", write=True),
+    "gongzhi_places_api_abolish_place": _r(OB, "places.edit", "place", write=True),
     # API: accounts
     "gongzhi_accounts_api_me": _r(L),
     "gongzhi_accounts_api_list_tokens": _r(RO, "accounts.manage"),
@@ -304,6 +331,13 @@ ROUTES: Mapping[str, RouteRule] = {
     "gongzhi_services_api_decide_task": _r(OB, "task.work", "task", write=True),
     "gongzhi_services_api_request_supplement": _r(OB, "task.work", "task", write=True),
     "gongzhi_services_api_track": _r(P),
+    "gongzhi_services_api_reveal_form_value": _r(OB, "case.reveal", "case", write=True),
+    "gongzhi_services_api_record_visit": _r(OB, "visit.record", "case", write=True),
+    "gongzhi_services_api_list_rectifications": _r(RO, "review.rectify"),
+    "gongzhi_services_api_complete_rectification": _r(RO, "review.rectify", write=True),
+    "gongzhi_services_api_file_appeal": _r(RO, "review.rectify", write=True),
+    "gongzhi_services_api_list_appeals": _r(RO, "appeal.decide"),
+    "gongzhi_services_api_decide_appeal": _r(RO, "appeal.decide", write=True),
     "gongzhi_services_api_figures": _r(L),  # aggregates of the caller's jurisdiction
     # API: councils
     "gongzhi_councils_api_list_councils": _r(L),
