@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "gongzhi.core.middleware.SecurityHeadersMiddleware",
     "gongzhi.core.middleware.DisplayPreferencesMiddleware",
+    # Last: its answers are translated and carry the security headers like any page.
+    "gongzhi.core.middleware.RejectNulCharactersMiddleware",
 ]
 
 ROOT_URLCONF = "gongzhi.urls"

@@ -4,7 +4,11 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from django.views.defaults import bad_request
+
+from gongzhi.core.errors import ActionError, error_body
 
 # No inline scripts or styles anywhere, so the policy can forbid them: every asset is local.
 CSP = (
@@ -55,3 +59,32 @@ class DisplayPreferencesMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.large_text = request.COOKIES.get("gongzhi_large_text") == "1"  # type: ignore[attr-defined]
         return self.get_response(request)
+
+
+class RejectNulCharactersMiddleware:
+    """A NUL character in the path or the query string answers 400 (pages) / 422 (the API).
+
+    No input of ours may contain one, and PostgreSQL refuses it outright — a NUL reaching a query
+    (an admin list filter, a lookup by code) was a server error there, never on SQLite. Form and
+    JSON bodies are left to the forms and schemas, which reject NUL per field.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        field = None
+        if "\x00" in request.path:
+            field = ""
+        else:
+            for name, values in request.GET.lists():
+                if "\x00" in name or any("\x00" in v for v in values):
+                    field = name.replace("\x00", "")
+                    break
+        if field is None:
+            return self.get_response(request)
+        message = _("不能包含空字符（NUL）")
+        if request.path.startswith("/api/"):
+            exc = ActionError(message, field=field, code="nul_character")
+            return JsonResponse(error_body(exc, where="path" if field == "" else "query"), status=422)
+        return bad_request(request, ActionError(message))

@@ -27,6 +27,7 @@ from gongzhi.core.pii_scan import Finding, scan_database
 _DB_FIXTURES = frozenset({"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback"})
 _FOUND: dict[tuple[str, str, str], tuple[Finding, str]] = {}
 _HANDLER: logging.Handler | None = None
+_COLUMNS: dict[str, list[str]] = {}
 
 
 def _uses_database(item: pytest.Item) -> bool:
@@ -41,7 +42,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         return
     from django.db import connection
 
-    for finding in scan_database(connection):
+    for finding in scan_database(connection, _COLUMNS):
         _FOUND.setdefault((finding.where, finding.kind, finding.masked), (finding, item.nodeid))
 
 

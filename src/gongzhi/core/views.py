@@ -99,8 +99,9 @@ def identifier_check(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = IdentifierCheckForm(request.POST)
-        status = 400 if not form.is_valid() else 200
-        if form.is_valid():
+        if not form.is_valid():
+            status = 400
+        else:
             result = check_identifier(form.cleaned_data["number"])
             context.update(_identifier_context(result))
             if result.valid:
@@ -121,8 +122,9 @@ def deadline(request: HttpRequest) -> HttpResponse:
     status = 200
     if "start" in request.GET or "days" in request.GET:
         form = DeadlineForm(request.GET)
-        status = 400 if not form.is_valid() else 200
-        if form.is_valid():
+        if not form.is_valid():
+            status = 400
+        else:
             start: date = form.cleaned_data["start"]
             days: int = form.cleaned_data["days"]
             context.update({"start": start, "days": days, "deadline": add_working_days(start, days)})

@@ -60,3 +60,12 @@ def test_large_text_switch_ignores_a_nonsense_next(client: Client) -> None:
         response = client.post("/preferences/large-text", {"next": nxt})
         assert response.status_code == 302
         assert response["Location"] in ("/", nxt) and not response["Location"].startswith("//")
+
+
+def test_nul_in_the_query_string_is_refused_before_any_view(client: Client) -> None:
+    """PostgreSQL refuses NUL outright: an admin list filter with one was a 500 there."""
+    page = client.get("/places/", {"as_of": "\x00"})
+    assert page.status_code == 400 and "Content-Security-Policy" in page
+    api = client.get("/api/v1/places", {"kind": "\x00"})
+    assert api.status_code == 422
+    assert api.json()["detail"][0]["field"] == "kind" and api.json()["detail"][0]["code"] == "nul_character"

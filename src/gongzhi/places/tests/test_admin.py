@@ -59,3 +59,20 @@ def test_admin_lists_and_change_log_pages(admin_client: Client, split_tree: obje
     assert admin_client.get("/admin/places/place/?q=将石").status_code == 200
     assert admin_client.get("/admin/places/placechange/").status_code == 200
     assert admin_client.get("/admin/places/place/add/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/places/place/?q=%00",
+        "/admin/places/place/?q=" + "9" * 5000,
+        "/admin/places/place/?kind=%00",
+        "/admin/places/place/?valid_to__isempty=x",
+        "/admin/places/place/%00/change/",
+        "/admin/places/place/abc/change/",
+        "/admin/places/place/99999999999999999999999/change/",
+        "/admin/places/placechange/?q=%00",
+    ],
+)
+def test_admin_answers_nonsense_without_a_server_error(admin_client: Client, tree: Tree, url: str) -> None:
+    assert admin_client.get(url).status_code < 500

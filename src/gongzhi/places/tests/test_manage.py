@@ -72,6 +72,15 @@ def test_administrator_merges_two_communities_on_the_page(tree: Tree, admin: Any
     assert merged.children.filter(valid_to__isnull=True).count() == 8  # 将石's groups moved along
 
 
+def test_the_pages_speak_the_users_language(tree: Tree, admin: Any) -> None:
+    client = _client(admin)
+    client.cookies["gongzhi_language"] = "en"
+    html = client.get("/places/merge/").content.decode()
+    assert "Merge places" in html and "Codes of the places to merge" in html
+    client.cookies["gongzhi_language"] = "zh-hant"
+    assert "撤銷本單位" in client.get("/places/440311006-C02/").content.decode()
+
+
 def test_administrator_abolishes_a_childless_place_on_the_page(tree: Tree, admin: Any) -> None:
     client = _client(admin)
     assert "撤销本单位" in client.get("/places/440311006-C02/").content.decode()
