@@ -72,6 +72,7 @@ def test_a_conflict_without_ignore_raises_and_writes_nothing() -> None:
     assert not Timer.objects.filter(key="new-1").exists()
 
 
+@override_settings(GONGZHI_DB_SHORTCUTS=True)  # the shortcut's own cache (CI also runs the suite with it off)
 def test_statement_is_cached_per_shape() -> None:
     inserts._STATEMENTS.clear()
     insert([AuditEvent(created_at=timezone.now(), verb="t.one", object_type="x", object_id="1", after={"n": "1.5"})])
