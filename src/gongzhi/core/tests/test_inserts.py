@@ -72,6 +72,7 @@ def test_a_conflict_without_ignore_raises_and_writes_nothing() -> None:
     assert not Timer.objects.filter(key="new-1").exists()
 
 
+@override_settings(GONGZHI_DB_SHORTCUTS=True)  # the shortcut's own cache (CI also runs the suite with it off)
 def test_statement_is_cached_per_shape() -> None:
     inserts._STATEMENTS.clear()
     insert([AuditEvent(created_at=timezone.now(), verb="t.one", object_type="x", object_id="1", after={"n": "1.5"})])
@@ -153,3 +154,24 @@ def test_an_unsaved_related_object_is_refused_as_django_refuses_it(place_tree) -
     unsaved.save()  # saved after it was assigned: its new id is taken, as Django's save() does
     insert([person])
     assert Person.objects.get(pk=person.pk).home_place_id == unsaved.pk
+
+
+@pytest.mark.parametrize("shortcuts", [True, False], ids=["on", "off"])
+def test_the_setting_switches_update_fields_to_bulk_update(shortcuts: bool) -> None:
+    from gongzhi.core.db.updates import update_fields
+
+    calls: list[int] = []
+    real = QuerySet.bulk_update
+
+    def counted(self: QuerySet[Any], objs: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(len(objs))
+        return real(self, objs, *args, **kwargs)
+
+    rows = [Timer(kind="k", key=f"upd-{i}", due_at=timezone.now()) for i in range(2)]
+    insert(rows)
+    for t in rows:
+        t.attempts, t.last_error = 3, "失败"
+    with override_settings(GONGZHI_DB_SHORTCUTS=shortcuts), mock.patch.object(QuerySet, "bulk_update", counted):
+        update_fields(rows, ["attempts", "last_error"])
+    assert calls == ([] if shortcuts else [2])
+    assert sorted(Timer.objects.filter(key__startswith="upd-").values_list("attempts", "last_error")) == [(3, "失败")] * 2
