@@ -35,6 +35,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import backend_env, drive, pg_available, run_child, web_server
 
+from gongzhi.core.actors import EVERYTHING, SystemActor
+
+BENCH = SystemActor("bench", frozenset({EVERYTHING}))
+
+
 CLIENTS = 16
 SMALL = 10_000
 DUE = 300  # due overdue timers swept at each size
@@ -59,22 +64,22 @@ def _seed() -> dict[str, Any]:
     from gongzhi.places.actions import do_create_place
     from gongzhi.services.models import ItemCoDepartment, ItemMaterial, ServiceItem
 
-    city = do_create_place("city", "B440300", "深圳市", None, actor="bench")
-    district = do_create_place("district", "B440305", "南山区", city, actor="bench")
-    sub = do_create_place("subdistrict", "B440305007", "桃源街道", district, actor="bench")
-    communities = [do_create_place("community", f"B440305007{i:03d}", f"社区{i}", sub, actor="bench") for i in range(20)]
-    depts = [do_create_department(f"BD{i}", f"部门{i}", district, actor="bench") for i in range(10)]
+    city = do_create_place("city", "B440300", "深圳市", None, actor=BENCH)
+    district = do_create_place("district", "B440305", "南山区", city, actor=BENCH)
+    sub = do_create_place("subdistrict", "B440305007", "桃源街道", district, actor=BENCH)
+    communities = [do_create_place("community", f"B440305007{i:03d}", f"社区{i}", sub, actor=BENCH) for i in range(20)]
+    depts = [do_create_department(f"BD{i}", f"部门{i}", district, actor=BENCH) for i in range(10)]
     item = ServiceItem.objects.create(
         code="B-001", name="临时救助申请", department=depts[0], promised_days=5, statutory_days=20,
         form_schema=[{"name": "reason", "label": "申请事由", "type": "text", "required": True}],
     )
     ItemMaterial.objects.create(item=item, key="id_card", name="身份证件", doc_type="id_card")
     ItemCoDepartment.objects.create(item=item, department=depts[1], limit_days=3)
-    clerk = do_create_user("bench-clerk", "窗口", None, actor="bench", validate=False)
-    do_assign_role(clerk, Role.WINDOW_CLERK, communities[0], actor="bench")
-    supervisor = do_create_user("bench-sup", "督导", None, actor="bench", validate=False)
-    do_assign_role(supervisor, Role.DISTRICT_SUPERVISOR, district, actor="bench")
-    _token, secret = do_issue_api_token(clerk, "bench", actor="bench")
+    clerk = do_create_user("bench-clerk", "窗口", None, actor=BENCH, validate=False)
+    do_assign_role(clerk, Role.WINDOW_CLERK, communities[0], actor=BENCH)
+    supervisor = do_create_user("bench-sup", "督导", None, actor=BENCH, validate=False)
+    do_assign_role(supervisor, Role.DISTRICT_SUPERVISOR, district, actor=BENCH)
+    _token, secret = do_issue_api_token(clerk, "bench", actor=BENCH)
     # The bench stands in for another system feeding applications in by token: such accounts are
     # exempt from the people app's lookup quota (every lookup still logged and audited).
     from django.contrib.auth.models import Permission
@@ -85,8 +90,8 @@ def _seed() -> dict[str, Any]:
     for i in range(400):
         body = f"44030519{80 + i % 20:02d}0{1 + i % 9}1{i % 10}{i:03d}"[:17]
         number = body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11]
-        person = do_register_person(number, f"居民{i}", home_place=communities[i % 20], actor="bench")
-        do_add_document(person, "id_card", "居民身份证", None, actor="bench")
+        person = do_register_person(number, f"居民{i}", home_place=communities[i % 20], actor=BENCH)
+        do_add_document(person, "id_card", "居民身份证", None, actor=BENCH)
         numbers.append(number)
     return {"token": secret, "numbers": numbers, "item": item.code, "depts": [d.pk for d in depts],
             "places": [(c.pk, c.path) for c in communities], "supervisor": supervisor.pk}

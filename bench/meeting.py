@@ -34,6 +34,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import ROOT, backend_env, free_port
 
+from gongzhi.core.actors import EVERYTHING, SystemActor
+
+BENCH = SystemActor("bench", frozenset({EVERYTHING}))
+
+
 RESULT_TIMEOUT = 15.0  # a client without the result after this long counts as lost
 VOTERS = 200
 
@@ -54,24 +59,24 @@ def seed(members: int) -> dict[str, Any]:
     from gongzhi.councils import actions
     from gongzhi.places.actions import do_create_place
 
-    city = do_create_place("city", "B440300", "深圳市", None, actor="bench")
-    district = do_create_place("district", "B440305", "南山区", city, actor="bench")
-    sub = do_create_place("subdistrict", "B440305007", "桃源街道", district, actor="bench")
-    place = do_create_place("community", "B440305007001", "平山社区", sub, actor="bench")
-    record = actions.do_create_profile("bench-ronr", "RONR", "ronr", {}, actor="bench")
-    council = actions.do_create_council("千人议事会", place, record, actor="bench")
+    city = do_create_place("city", "B440300", "深圳市", None, actor=BENCH)
+    district = do_create_place("district", "B440305", "南山区", city, actor=BENCH)
+    sub = do_create_place("subdistrict", "B440305007", "桃源街道", district, actor=BENCH)
+    place = do_create_place("community", "B440305007001", "平山社区", sub, actor=BENCH)
+    record = actions.do_create_profile("bench-ronr", "RONR", "ronr", {}, actor=BENCH)
+    council = actions.do_create_council("千人议事会", place, record, actor=BENCH)
     users = []
     for i in range(members):
-        user = do_create_user(f"m{i}", f"成员{i}", None, actor="bench", validate=False)
-        do_assign_role(user, Role.COUNCIL_MEMBER, place, actor="bench")
-        actions.do_add_member(council, f"成员{i}", actor="bench", user=user)
+        user = do_create_user(f"m{i}", f"成员{i}", None, actor=BENCH, validate=False)
+        do_assign_role(user, Role.COUNCIL_MEMBER, place, actor=BENCH)
+        actions.do_add_member(council, f"成员{i}", actor=BENCH, user=user)
         users.append(user)
-    mod_user = do_create_user("mod", "主持人", None, actor="bench", validate=False)
-    do_assign_role(mod_user, Role.COUNCIL_MODERATOR, place, actor="bench")
-    moderator = actions.do_register_moderator(mod_user, place, actor="bench", display_name="主持人",
+    mod_user = do_create_user("mod", "主持人", None, actor=BENCH, validate=False)
+    do_assign_role(mod_user, Role.COUNCIL_MODERATOR, place, actor=BENCH)
+    moderator = actions.do_register_moderator(mod_user, place, actor=BENCH, display_name="主持人",
                                               certificate_no="B-1", certified_on=timezone.localdate())
-    actions.do_assign_moderator(moderator, council, actor="bench")
-    meeting = actions.do_schedule_meeting(council, "千人会议", timezone.now() + timedelta(hours=1), actor="bench",
+    actions.do_assign_moderator(moderator, council, actor=BENCH)
+    meeting = actions.do_schedule_meeting(council, "千人会议", timezone.now() + timedelta(hours=1), actor=BENCH,
                                           moderator=moderator)
     actions.do_start_meeting(meeting, actor=mod_user)
     for user in users:

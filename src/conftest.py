@@ -22,9 +22,10 @@ from typing import Any
 
 import pytest
 
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.core.tests.browser_fixtures import browser, browser_page, screenshot_dir  # noqa: F401 — one browser at a time
 
-SYSTEM = "test"  # system actor for fixture writes
+SYSTEM = TEST_SYSTEM  # system actor for fixture writes
 
 
 @pytest.fixture(autouse=True)

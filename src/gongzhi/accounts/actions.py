@@ -5,8 +5,8 @@ Bad input raises an :class:`ActionError` subclass carrying a user-facing Chinese
 changes nothing.
 
 ``actor`` is either a :class:`User` (checked: only administrators whose jurisdiction covers the
-place may manage roles and tokens there) or a string naming a system actor (``"demo"``,
-``"import"``, ``"system"``), which is trusted — system actors are code, not people.
+place may manage roles and tokens there) or a ``core.actors.SystemActor``
+granted ``accounts.manage`` (the demo loader, the console) — system actors are code, not people.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from gongzhi.accounts.models import (
 )
 from gongzhi.accounts.scope import clear_scope_cache, is_administrator, path_in_scope, scope_paths
 from gongzhi.core import crypto
+from gongzhi.core.actors import system_may
 from gongzhi.core.audit import record_event
 from gongzhi.core.errors import ActionError, NotAllowedError
 
@@ -85,7 +86,8 @@ def has_control_characters(text: str) -> bool:
 
 
 def is_system_actor(actor: Any) -> bool:
-    return isinstance(actor, str)
+    """A system actor granted account management (the demo loader, the console)."""
+    return system_may(actor, "accounts.manage")
 
 
 def _actor_user(actor: Any) -> User | None:

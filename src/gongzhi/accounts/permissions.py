@@ -73,6 +73,10 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "task.work": frozenset({R.DEPARTMENT_OFFICER}),
     # 一网办: the online hall is for applicants (residents for themselves, agents for their firm).
     "portal.apply": PUBLIC_ROLES,
+    # Submitting an application for someone else: the counters, for whoever walks in (一窗办: the
+    # window serves applicants from anywhere). The public submit for themselves or their firm
+    # (RELATIONS), never in another person's name (services.policy.may_apply_for).
+    "case.submit": COUNTER_ROLES,
     # The online hall's "my case" pages, answering a supplement request and reviewing a case
     # are the applicant's alone (RELATIONS): staff read a case through their own pages.
     "case.own": frozenset(),
@@ -155,14 +159,15 @@ class Relation(StrEnum):
 
 RELATIONS: Mapping[Relation, frozenset[str]] = {
     # Own record and wallet; one's own full number after an audited reveal.
-    Relation.SELF: frozenset({"person.read", "person.write", "person.reveal", "document.read", "portal.apply"}),
+    Relation.SELF: frozenset({"person.read", "person.write", "person.reveal", "document.read", "portal.apply",
+                              "case.submit"}),
     # An applicant follows their own case, answers supplement requests and reviews it (好差评).
     # They may also see in full the numbers they typed into their own form (audited).
     Relation.APPLICANT: frozenset({"case.read", "case.own", "case.supplement", "case.review", "case.reveal"}),
     # Whoever took an application in may print its receipt (the applicant may live elsewhere).
     Relation.SUBMITTER: frozenset({"case.read"}),
     # An agent manages the firm and its wallet and applies for it.
-    Relation.AGENT: frozenset({"org.read", "org.write", "org.documents", "portal.apply"}),
+    Relation.AGENT: frozenset({"org.read", "org.write", "org.documents", "portal.apply", "case.submit"}),
     # An agent sees who the legal representative is (name, masked numbers) — not their wallet
     # (their ID scan) and not their full numbers.
     Relation.REPRESENTED: frozenset({"person.read"}),
@@ -209,6 +214,7 @@ def _r(access: Access, perm: str | None = None, obj: str | None = None, *, write
 P, L, RO, OB, OW = Access.PUBLIC, Access.LOGIN, Access.ROLE, Access.OBJECT, Access.OWN
 _ADMIN_SITE = RouteRule(Access.STAFF_SITE)
 _ADMIN_MODEL = RouteRule(Access.STAFF_SITE, model_page=True)
+_ADMIN_ACCOUNTS = RouteRule(Access.STAFF_SITE, "accounts.manage", model_page=True)
 _MINUTES = RouteRule(OB, "minutes.read_draft", "meeting", public_when_published=True)
 
 # Every page (URL name) and API operation (OpenAPI operationId). "admin:*" covers the model
@@ -312,7 +318,9 @@ ROUTES: Mapping[str, RouteRule] = {
     "gongzhi_people_api_list_persons": _r(L),  # scoped list; by full number for the counters
     "gongzhi_people_api_register_person": _r(OB, "person.write", "place", write=True),
     "gongzhi_people_api_get_person": _r(OB, "person.read", "person"),
-    "gongzhi_people_api_person_documents": _r(OB, "document.read", "person"),
+    # whoever may see the person gets the list, holding only the papers they may read
+    # (people.policy.document_q: an agent sees the representative, not his ID scan)
+    "gongzhi_people_api_person_documents": _r(OB, "person.read", "person"),
     "gongzhi_people_api_list_organisations": _r(L),
     "gongzhi_people_api_get_organisation": _r(OB, "org.read", "org"),
     "gongzhi_people_api_organisation_documents": _r(OB, "org.documents", "org"),
@@ -320,7 +328,8 @@ ROUTES: Mapping[str, RouteRule] = {
     "gongzhi_services_api_list_catalog": _r(P),
     "gongzhi_services_api_get_catalog_item": _r(P, obj="item"),
     "gongzhi_services_api_list_bundles": _r(P),
-    "gongzhi_services_api_submit_application": _r(OW, "portal.apply", "person", write=True),
+    # for oneself or one's firm (RELATIONS), or at a counter for whoever walks in (一窗办)
+    "gongzhi_services_api_submit_application": _r(RO, "case.submit", "person", write=True),
     "gongzhi_services_api_list_cases": _r(L),  # scoped list
     "gongzhi_services_api_get_case": _r(OB, "case.read", "case"),
     "gongzhi_services_api_fulfil_supplement": _r(OW, "case.supplement", "case", write=True),
@@ -333,10 +342,10 @@ ROUTES: Mapping[str, RouteRule] = {
     "gongzhi_services_api_track": _r(P),
     "gongzhi_services_api_reveal_form_value": _r(OB, "case.reveal", "case", write=True),
     "gongzhi_services_api_record_visit": _r(OB, "visit.record", "case", write=True),
-    "gongzhi_services_api_list_rectifications": _r(RO, "review.rectify"),
+    "gongzhi_services_api_list_rectifications": _r(L),  # the caller's departments' only (empty for others)
     "gongzhi_services_api_complete_rectification": _r(RO, "review.rectify", write=True),
     "gongzhi_services_api_file_appeal": _r(RO, "review.rectify", write=True),
-    "gongzhi_services_api_list_appeals": _r(RO, "appeal.decide"),
+    "gongzhi_services_api_list_appeals": _r(L),  # appeals in the caller's supervisor jurisdiction only
     "gongzhi_services_api_decide_appeal": _r(RO, "appeal.decide", write=True),
     "gongzhi_services_api_figures": _r(L),  # aggregates of the caller's jurisdiction
     # API: councils
@@ -359,6 +368,10 @@ ROUTES: Mapping[str, RouteRule] = {
     "admin:jsi18n": _ADMIN_SITE,
     "admin:view_on_site": _ADMIN_MODEL,
     "admin:autocomplete": _ADMIN_MODEL,
+    # Users, roles, departments and tokens: administrators manage them in the admin too (within
+    # their jurisdiction, which the accounts actions enforce).
+    "admin:accounts_*": _ADMIN_ACCOUNTS,
+    "admin:auth_user_password_change": _ADMIN_ACCOUNTS,
     "admin:*": _ADMIN_MODEL,
 }
 
@@ -377,8 +390,10 @@ def perm_for(perm: str, owner_kind: str | None) -> str:
 def route_rule(name: str) -> RouteRule | None:
     """The rule of a URL name or operation id (admin model pages fall under ``admin:*``)."""
     rule = ROUTES.get(name)
-    if rule is None and name.startswith("admin:"):
-        rule = ROUTES.get("admin:*")
+    if rule is None:
+        # "admin:accounts_*" before "admin:*": the longest matching prefix wins.
+        prefixes = sorted((k for k in ROUTES if k.endswith("*") and name.startswith(k[:-1])), key=len, reverse=True)
+        rule = ROUTES[prefixes[0]] if prefixes else None
     return rule
 
 
@@ -397,7 +412,7 @@ def relations_with(perm: str) -> frozenset[Relation]:
 
 
 def _authenticated(user: Any) -> bool:
-    return user is not None and not isinstance(user, str) and bool(getattr(user, "is_authenticated", False))
+    return user is not None and bool(getattr(user, "is_authenticated", False))
 
 
 def has_permission(user: Any, perm: str, path: str | None = None) -> bool:
@@ -438,8 +453,13 @@ def may(user: Any, rule: RouteRule, *, path: str | None = None, relations: Itera
     if rule.access == Access.LOGIN:
         return True
     if rule.access == Access.STAFF_SITE:
-        # Model pages are decided by Django model permissions, which no role grants.
-        return bool(user.is_staff) and (not rule.model_page or bool(user.is_superuser))
+        # Model pages are decided by Django model permissions, which no role grants — except
+        # where the rule names a permission of the table (the accounts pages: accounts.manage).
+        if not user.is_staff:
+            return False
+        if not rule.model_page or user.is_superuser:
+            return True
+        return rule.perm is not None and has_permission(user, rule.perm)
     assert rule.perm is not None
     perm = perm_for(rule.perm, owner_kind)
     if any(perm in RELATIONS.get(Relation(rel), frozenset()) for rel in relations):

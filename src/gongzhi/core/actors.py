@@ -21,16 +21,32 @@ EVERYTHING = "*"
 
 @dataclass(frozen=True)
 class SystemActor:
-    """A named part of the system. ``grants`` are permission names (``EVERYTHING`` = all)."""
+    """A named part of the system. ``grants`` are permission names (``EVERYTHING`` = all).
+
+    ``on_behalf_of`` names the user whose step made the system act (intake files the scans a
+    clerk took into the applicant's wallet): the audit event carries that user and both names.
+    """
 
     name: str
     grants: frozenset[str]
+    on_behalf_of: Any = None
 
     def may(self, permission: str) -> bool:
         return EVERYTHING in self.grants or permission in self.grants
 
-    def __str__(self) -> str:  # the audit log's actor label
-        return self.name
+    @property
+    def label(self) -> str:
+        """The audit log's actor label: ``worker``, or ``intake:clerk_li`` for a step on a user's behalf."""
+        user = self.on_behalf_of
+        return f"{self.name}:{user.get_username()}" if user is not None else self.name
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def on_behalf_of(user: Any, name: str, *grants: str) -> SystemActor:
+    """A system step taken because ``user`` did something, granted only ``grants``."""
+    return SystemActor(name, frozenset(grants), on_behalf_of=user)
 
 
 # The demo loader builds a whole district through the actions, as an administrator would.
@@ -41,6 +57,8 @@ CLI = SystemActor("cli", frozenset({EVERYTHING}))
 WORKER = SystemActor("worker", frozenset({"case.sla", "audit.seal", "figures.rollup"}))
 # Imports of the service catalogue and the holiday schedule.
 IMPORT = SystemActor("import", frozenset({"catalog.edit", "calendar.edit"}))
+# The service hall files a result licence (电子证照) into the applicant's wallet when it is issued.
+RESULTS = SystemActor("services", frozenset({"wallet.file"}))
 
 Actor: TypeAlias = "AbstractBaseUser | SystemActor"
 

@@ -26,6 +26,7 @@ from typing import Any, ParamSpec
 from django.db import transaction
 from django.utils import timezone
 
+from gongzhi.core.actors import SystemActor
 from gongzhi.core.db.inserts import insert
 from gongzhi.core.db.updates import update_fields
 from gongzhi.core.models import AuditEvent, ChainHead
@@ -89,11 +90,16 @@ def new_event(
         object_id = object_id or (obj.pk if obj.pk is not None else "")
     label = ""
     actor_id = None
-    if actor is not None and getattr(actor, "is_authenticated", False):
+    if isinstance(actor, SystemActor):
+        label = actor.label  # "worker", or "intake:clerk_li" for a step on a user's behalf
+        if actor.on_behalf_of is not None:
+            actor_id = actor.on_behalf_of.pk
+    elif isinstance(actor, str):
+        # Before SystemActor any string was an all-powerful actor; a string now is a bug.
+        raise TypeError(f"actor must be a user or a core.actors.SystemActor, not the string {actor!r}")
+    elif actor is not None and getattr(actor, "is_authenticated", False):
         actor_id = actor.pk
         label = actor.get_username()
-    elif isinstance(actor, str):
-        label = actor  # a system actor such as "worker" or "import"
     return AuditEvent(
         created_at=timezone.now(),
         actor_id=actor_id,

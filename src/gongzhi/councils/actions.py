@@ -5,7 +5,7 @@ schedules side effects (live-room broadcasts) with ``transaction.on_commit``. Ba
 :class:`CouncilError` subclass with a Chinese ``message`` and changes nothing.
 
 ``actor`` is a :class:`User` (checked against their roles and jurisdiction) or a string naming a
-trusted system actor (``"demo"``, ``"import"``) — system actors are code, not people.
+system actor (``core.actors.SystemActor``) granted ``council.manage`` — system actors are code, not people.
 
 Who presides. A meeting with a trained moderator (议事规则主持人) is chaired by the moderator, who
 is *not* a member: the engine gets the id ``mod-<Moderator.pk>``, which it accepts as chair (call
@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from gongzhi.accounts.enums import Role
 from gongzhi.accounts.scope import is_administrator, path_in_scope
+from gongzhi.core.actors import SystemActor, system_may
 from gongzhi.core.audit import record_event
 from gongzhi.core.errors import ActionError, ConflictError, NotAllowedError
 from gongzhi.councils import engine as eng
@@ -145,11 +146,12 @@ MANAGER_ROLES = {Role.ADMINISTRATOR, Role.COMMUNITY_WORKER}
 
 
 def _is_system(actor: Any) -> bool:
-    return isinstance(actor, str)
+    """A system actor granted the councils (the demo loader, the console)."""
+    return system_may(actor, "council.manage")
 
 
 def _user_or_none(actor: Any) -> Any:
-    return None if _is_system(actor) else actor
+    return None if isinstance(actor, SystemActor) else actor
 
 
 def _may_manage(actor: Any, place_path: str, roles: set[str] | None = None) -> bool:
@@ -228,7 +230,7 @@ def do_create_profile(key: str, name: str, base: str, overrides: dict[str, Any],
         raise CouncilError(f"规则代码“{key}”已存在。", field="key")
     record = RuleProfileRecord.objects.create(key=key, name=name, base=base, overrides=dict(overrides),
                                               description=description)
-    record_event("council.profile.create", actor=_user_or_none(actor), obj=record,
+    record_event("council.profile.create", actor=actor, obj=record,
                  after={"key": key, "base": base, "overrides": overrides})
     return record
 
@@ -247,7 +249,7 @@ def do_update_profile(record: RuleProfileRecord, *, actor: Any, name: str | None
     if description is not None:
         record.description = description
     record.save()
-    record_event("council.profile.update", actor=_user_or_none(actor), obj=record, before=before,
+    record_event("council.profile.update", actor=actor, obj=record, before=before,
                  after={"name": record.name, "base": record.base, "overrides": record.overrides})
     return record
 
@@ -263,7 +265,7 @@ def do_create_council(name: str, place: Any, profile: RuleProfileRecord, *, acto
     name = _council_fields(name, kind, weighted)
     council = Council.objects.create(name=name, place=place, profile=profile, kind=kind, weighted=weighted,
                                      organisation=organisation)
-    record_event("council.create", actor=_user_or_none(actor), obj=council, place_path=place.path,
+    record_event("council.create", actor=actor, obj=council, place_path=place.path,
                  after={"name": name, "kind": kind, "profile": profile.key, "weighted": weighted})
     return council
 
@@ -281,7 +283,7 @@ def do_add_member(council: Council, display_name: str, *, actor: Any, user: Any 
         raise CouncilError("该用户已是本议事会的在任成员。", field="user")
     member = CouncilMember.objects.create(council=council, user=user, display_name=display_name, role=role,
                                           sector=sector, weight=weight, term_start=term_start, term_end=term_end)
-    record_event("council.member.add", actor=_user_or_none(actor), obj=member, place_path=council.place.path,
+    record_event("council.member.add", actor=actor, obj=member, place_path=council.place.path,
                  after={"council": council.pk, "name": display_name, "role": role, "weight": weight})
     return member
 
@@ -329,7 +331,7 @@ def do_update_council(council: Council, *, actor: Any, name: str | None = None, 
     row.save()
     after = {"name": row.name, "place": row.place_id, "profile": row.profile_id, "kind": row.kind,
              "weighted": row.weighted, "organisation": row.organisation_id, "active": row.active}
-    record_event("council.update", actor=_user_or_none(actor), obj=row, place_path=row.place.path,
+    record_event("council.update", actor=actor, obj=row, place_path=row.place.path,
                  before={k: v for k, v in before.items() if after[k] != v},
                  after={k: v for k, v in after.items() if before[k] != v})
     council.refresh_from_db()
@@ -372,7 +374,7 @@ def do_update_member(member: CouncilMember, *, actor: Any, display_name: str | N
     row.save()
     after = {"display_name": row.display_name, "role": row.role, "sector": row.sector, "weight": row.weight,
              "user": row.user_id}
-    record_event("council.member.update", actor=_user_or_none(actor), obj=row, place_path=council.place.path,
+    record_event("council.member.update", actor=actor, obj=row, place_path=council.place.path,
                  before={k: v for k, v in before.items() if after[k] != v},
                  after={k: v for k, v in after.items() if before[k] != v})
     member.refresh_from_db()
@@ -399,7 +401,7 @@ def do_end_membership(member: CouncilMember, *, actor: Any, on: date | None = No
         raise CouncilError("结束日期不能早于任期开始。", field="term_end")
     member.term_end = on
     member.save(update_fields=["term_end"])
-    record_event("council.member.end", actor=_user_or_none(actor), obj=member,
+    record_event("council.member.end", actor=actor, obj=member,
                  place_path=member.council.place.path, after={"term_end": on.isoformat()})
     return member
 
@@ -424,7 +426,7 @@ def do_register_moderator(user: Any, place: Any, *, actor: Any, display_name: st
     moderator.training_hours, moderator.trained_on = training_hours, trained_on
     moderator.certificate_no, moderator.certified_on, moderator.active = certificate_no, certified_on, True
     moderator.save()
-    record_event("council.moderator.register", actor=_user_or_none(actor), obj=moderator, place_path=place.path,
+    record_event("council.moderator.register", actor=actor, obj=moderator, place_path=place.path,
                  before=before, after={"user": user.pk, "training_hours": training_hours,
                                        "certificate_no": certificate_no})
     return moderator
@@ -458,7 +460,7 @@ def do_update_moderator(moderator: Moderator, *, actor: Any, display_name: str, 
         setattr(row, k, v)
     row.save()
     changed = [k for k in fields if before[k] != fields[k]]
-    record_event("council.moderator.update", actor=_user_or_none(actor), obj=row, place_path=place.path,
+    record_event("council.moderator.update", actor=actor, obj=row, place_path=place.path,
                  before={k: before[k] for k in changed}, after={k: fields[k] for k in changed})
     moderator.refresh_from_db()
     return row
@@ -476,7 +478,7 @@ def do_end_assignment(assignment: ModeratorAssignment, end: date, *, actor: Any)
     before = row.end
     row.end = end
     row.save(update_fields=["end"])
-    record_event("council.moderator.assignment.end", actor=_user_or_none(actor), obj=row.council,
+    record_event("council.moderator.assignment.end", actor=actor, obj=row.council,
                  place_path=row.council.place.path,
                  after={"moderator": row.moderator_id, "end": end.isoformat(),
                         "was": before.isoformat() if before else None})
@@ -497,7 +499,7 @@ def do_assign_moderator(moderator: Moderator, council: Council, *, actor: Any, s
     if end is not None and end <= start:
         raise CouncilError("结束日须晚于开始日。", field="end")
     assignment = ModeratorAssignment.objects.create(moderator=moderator, council=council, start=start, end=end)
-    record_event("council.moderator.assign", actor=_user_or_none(actor), obj=council, place_path=council.place.path,
+    record_event("council.moderator.assign", actor=actor, obj=council, place_path=council.place.path,
                  after={"moderator": moderator.pk, "start": start.isoformat()})
     return assignment
 
@@ -528,7 +530,7 @@ def do_resolve_complaint(complaint: NeutralityComplaint, status: str, resolution
         raise CouncilError("处理结果应为“成立”或“不成立”。", field="status")
     complaint.status, complaint.resolution = status, _text(resolution, "resolution", "处理意见", 4000)
     complaint.save(update_fields=["status", "resolution"])
-    record_event("council.complaint.resolve", actor=_user_or_none(actor), obj=complaint,
+    record_event("council.complaint.resolve", actor=actor, obj=complaint,
                  place_path=complaint.moderator.place.path, after={"status": status})
     return complaint
 
@@ -556,7 +558,7 @@ def do_schedule_meeting(council: Council, title: str, scheduled_at: datetime, *,
         item_title, description = (item, "") if isinstance(item, str) else item
         AgendaItem.objects.create(meeting=meeting, order=i, title=_text(item_title, "agenda", "议程", 200),
                                   description=description)
-    record_event("council.meeting.schedule", actor=_user_or_none(actor), obj=meeting,
+    record_event("council.meeting.schedule", actor=actor, obj=meeting,
                  place_path=council.place.path,
                  after={"title": title, "scheduled_at": scheduled_at, "agenda": [a.title for a in meeting.agenda.all()]})
     return meeting
@@ -589,7 +591,7 @@ def do_update_meeting(meeting: Meeting, *, actor: Any, title: str, scheduled_at:
         setattr(row, k, v)
     row.save(update_fields=[k.removesuffix("_id") for k in fields])
     changed = [k for k in fields if before[k] != fields[k]]
-    record_event("council.meeting.update", actor=_user_or_none(actor), obj=row, place_path=row.council.place.path,
+    record_event("council.meeting.update", actor=actor, obj=row, place_path=row.council.place.path,
                  before={k: before[k] for k in changed}, after={k: fields[k] for k in changed})
     meeting.refresh_from_db()
     return row
@@ -607,7 +609,7 @@ def do_set_agenda(meeting: Meeting, items: list[tuple[str, str]], *, actor: Any)
     row.agenda.all().delete()
     AgendaItem.objects.bulk_create(
         [AgendaItem(meeting=row, order=i, title=t, description=d) for i, (t, d) in enumerate(clean, 1)])
-    record_event("council.meeting.agenda", actor=_user_or_none(actor), obj=row, place_path=row.council.place.path,
+    record_event("council.meeting.agenda", actor=actor, obj=row, place_path=row.council.place.path,
                  before={"agenda": before}, after={"agenda": [t for t, _d in clean]})
     return row
 
@@ -629,7 +631,7 @@ def do_send_notice(meeting: Meeting, *, actor: Any) -> Meeting:
     meeting.notice_sent_at = timezone.now()
     meeting.status = MeetingStatus.NOTICED
     meeting.save(update_fields=["notice_sent_at", "status"])
-    record_event("council.meeting.notice", actor=_user_or_none(actor), obj=meeting,
+    record_event("council.meeting.notice", actor=actor, obj=meeting,
                  place_path=meeting.council.place.path,
                  after={"recipients": [pk for pk, _ in recipients], "scheduled_at": meeting.scheduled_at})
     return meeting
@@ -711,7 +713,7 @@ def do_start_meeting(meeting: Meeting, *, actor: Any, at: datetime | None = None
         row.roster, row.profile_snapshot = roster, profile
         row.status = MeetingStatus.IN_SESSION
         row.save(update_fields=["roster", "profile_snapshot", "status"])
-        record_event("council.meeting.start", actor=_user_or_none(actor), obj=row,
+        record_event("council.meeting.start", actor=actor, obj=row,
                      place_path=row.council.place.path,
                      after={"chair": chair_id, "members": len(members), "profile": profile})
         eng.forget(row.pk)
@@ -934,7 +936,7 @@ def do_generate_minutes(meeting: Meeting, *, actor: Any) -> Minutes:
     minutes.chair_approved_at = minutes.secretary_approved_at = None
     minutes.published_at = None
     minutes.save()
-    record_event("council.minutes.generate", actor=_user_or_none(actor), obj=minutes,
+    record_event("council.minutes.generate", actor=actor, obj=minutes,
                  place_path=row.council.place.path, after={"meeting": row.pk, "digest": digest})
     return minutes
 

@@ -2,7 +2,8 @@
 
 Actions check the actor's right to make the change themselves (see ``people.policy``): a user
 outside the record's jurisdiction gets 404 as if it did not exist; a read-only role gets 403.
-``actor`` may also be a string naming a system actor (``"demo"``, ``"import"``), which is trusted.
+``actor`` may also be a ``core.actors.SystemActor``: it may do what it was granted
+(``people.manage``: the demo loader, the console; ``wallet.file``: intake and result issuing).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from django.utils.translation import gettext as _
 from gongzhi.accounts.enums import COUNTER_ROLES, ORG_WRITE_ROLES, PERSON_WRITE_ROLES, Role
 from gongzhi.accounts.models import RoleAssignment, User
 from gongzhi.accounts.scope import clear_scope_cache, has_role
+from gongzhi.core.actors import system_may
 from gongzhi.core.audit import new_event, record_event, record_events
 from gongzhi.core.crypto import blind_index, decrypt, encrypt, mask_phone
 from gongzhi.core.domain.identifiers import Sex, check_person_number, check_uscc
@@ -768,6 +770,10 @@ def _owner_place_path(owner: Person | Organisation) -> str:
 
 
 def _ensure_can_write_owner(actor: Any, owner: Person | Organisation) -> None:
+    if system_may(actor, "wallet.file") and not system_may(actor, "people.manage"):
+        # Intake and result issuing file papers into a wallet (the step that caused it was
+        # checked: the clerk's right to accept, the officer's decision); nothing else.
+        return
     if isinstance(owner, Person):
         ensure_can_write_person(actor, owner)
     else:

@@ -31,16 +31,18 @@ from gongzhi.accounts.enums import (
     PERSON_WRITE_ROLES,
 )
 from gongzhi.accounts.scope import has_role, path_in_scope, scope_q
+from gongzhi.core.actors import SystemActor, system_may
 from gongzhi.people.enums import DocumentType
 from gongzhi.people.models import Document, Organisation, Person
 
 
 def is_system(actor: Any) -> bool:
-    return isinstance(actor, str)
+    """A system actor granted the register (the demo loader, the console): granted explicitly."""
+    return system_may(actor, "people.manage")
 
 
 def _authenticated(user: Any) -> bool:
-    return user is not None and not isinstance(user, str) and bool(getattr(user, "is_authenticated", False))
+    return user is not None and not isinstance(user, SystemActor) and bool(getattr(user, "is_authenticated", False))
 
 
 def person_q(user: Any) -> Q:

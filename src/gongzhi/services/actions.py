@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _t
 from gongzhi.accounts.enums import Role
 from gongzhi.accounts.scope import has_role, path_in_scope
 from gongzhi.core.actions import do_arm_timer, do_cancel_timer, do_schedule_timers
+from gongzhi.core.actors import RESULTS, WORKER, on_behalf_of
 from gongzhi.core.audit import new_event, record_event, record_events
 from gongzhi.core.calendar import add_working_days, work_calendar
 from gongzhi.core.crypto import decrypt
@@ -363,7 +364,7 @@ def _intake_actor(actor: Any) -> Any:
     the intake on the clerk's behalf (the audit label names the clerk).
     """
     if getattr(actor, "is_authenticated", False):
-        return f"intake:{actor.get_username()}"
+        return on_behalf_of(actor, "intake", "wallet.file")
     return actor
 
 
@@ -537,7 +538,7 @@ def _issue_result(case: Case, item: ServiceItem, actor: Any) -> None:
         return
     do_add_document(
         owner, item.result_doc_type, f"{item.name}（电子证照 {case.number}）", None,
-        issued_on=timezone.localdate(), issuer=case.department.name, source="办理结果", actor="services",
+        issued_on=timezone.localdate(), issuer=case.department.name, source="办理结果", actor=RESULTS,
     )
 
 
@@ -896,7 +897,7 @@ def handle_task_warning(timer: Any) -> None:
         return
     if Task.objects.filter(pk=task.pk, sla=SlaState.ON_TRACK).update(sla=SlaState.WARNING):
         Case.objects.filter(pk=task.case_id, sla=SlaState.ON_TRACK).update(sla=SlaState.WARNING)
-        record_event("task.sla_warning", actor="worker", obj=task, place_path=task.case.place_path,
+        record_event("task.sla_warning", actor=WORKER, obj=task, place_path=task.case.place_path,
                      after={"deadline": task.deadline.isoformat()})
 
 
@@ -929,12 +930,12 @@ def handle_task_overdue(timer: Any) -> None:
                                            **(default_approve if defaulted else {}))
     if task.role == TaskRole.LEAD:
         Case.objects.filter(pk=task.case_id).update(sla=SlaState.OVERDUE, stats_dirty=True)
-    record_event("task.overdue", actor="worker", obj=task, place_path=task.case.place_path,
+    record_event("task.overdue", actor=WORKER, obj=task, place_path=task.case.place_path,
                  after={"deadline": task.deadline.isoformat(), "holder": task.holder.username if task.holder else None,
                         "step": step})
     if defaulted:
         _end_hold(task, now)
-        record_event("task.default_approve", actor="worker", obj=task, place_path=task.case.place_path)
+        record_event("task.default_approve", actor=WORKER, obj=task, place_path=task.case.place_path)
 
 
 # --------------------------------------------------------------------------------- reviews

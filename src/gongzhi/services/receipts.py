@@ -66,8 +66,8 @@ def zh_datetime(moment: datetime | None) -> str:
 
 
 def _person_name(user: Any) -> str:
-    if user is None or isinstance(user, str):
-        return str(user or "—")
+    if user is None or not hasattr(user, "username"):
+        return str(user or "—")  # a SystemActor prints its label
     return str(getattr(user, "display_name", "") or getattr(user, "username", "") or "—")
 
 

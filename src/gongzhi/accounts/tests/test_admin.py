@@ -12,6 +12,7 @@ from gongzhi.accounts.actions import do_issue_api_token
 from gongzhi.accounts.enums import Role
 from gongzhi.accounts.models import ApiToken, Department, RoleAssignment, User
 from gongzhi.core.models import AuditEvent
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +61,7 @@ def admin_setup(place_tree, make_user):
 
 def test_deactivating_in_admin_revokes_tokens_and_ends_sessions(admin_setup):
     admin, clerk, client = admin_setup
-    token, secret = do_issue_api_token(clerk, "叫号系统", actor="test")
+    token, secret = do_issue_api_token(clerk, "叫号系统", actor=TEST_SYSTEM)
     clerk_browser = Client()
     clerk_browser.force_login(clerk)
     assert clerk_browser.get("/accounts/").status_code == 200
@@ -155,7 +156,7 @@ def test_department_edit_goes_through_the_action(admin_setup, place_tree):
     admin, _clerk, client = admin_setup
     from gongzhi.accounts.actions import do_create_department
 
-    dept = do_create_department("TY-MZ", "民政科", place_tree.taoyuan, actor="test")
+    dept = do_create_department("TY-MZ", "民政科", place_tree.taoyuan, actor=TEST_SYSTEM)
     response = client.post(
         f"/admin/accounts/department/{dept.pk}/change/",
         {"code": "TY-MZ", "name": "民政和社会事务科", "name_en": "", "place": str(place_tree.taoyuan.pk), "_save": "1"},
@@ -170,7 +171,7 @@ def test_department_moved_outside_scope_is_refused_on_the_form(admin_setup, plac
     _admin, _clerk, client = admin_setup
     from gongzhi.accounts.actions import do_create_department
 
-    dept = do_create_department("TY-RS", "人社科", place_tree.taoyuan, actor="test")
+    dept = do_create_department("TY-RS", "人社科", place_tree.taoyuan, actor=TEST_SYSTEM)
     response = client.post(
         f"/admin/accounts/department/{dept.pk}/change/",
         {"code": "TY-RS", "name": "人社科", "name_en": "", "place": str(place_tree.wenhua.pk), "_save": "1"},
@@ -182,7 +183,7 @@ def test_department_moved_outside_scope_is_refused_on_the_form(admin_setup, plac
 
 def test_revoking_a_token_in_admin(admin_setup):
     admin, clerk, client = admin_setup
-    token, _secret = do_issue_api_token(clerk, "叫号系统", actor="test")
+    token, _secret = do_issue_api_token(clerk, "叫号系统", actor=TEST_SYSTEM)
     response = client.post(
         "/admin/accounts/apitoken/", {"action": "revoke", "_selected_action": [str(token.pk)], "index": "0"}
     )

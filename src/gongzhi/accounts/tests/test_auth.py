@@ -15,6 +15,7 @@ from gongzhi.accounts.enums import Role
 from gongzhi.accounts.models import ApiToken, LoginFailure, User
 from gongzhi.accounts.policy import login_throttled_until
 from gongzhi.core.models import AuditEvent
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +81,7 @@ def test_login_through_client_is_audited_and_unknown_user_failure_too(place_tree
 @pytest.fixture
 def issued(place_tree, make_user):
     clerk = make_user(Role.WINDOW_CLERK, place_tree.pingshan, username="system-x")
-    token, secret = do_issue_api_token(clerk, "窗口叫号系统", actor="test")
+    token, secret = do_issue_api_token(clerk, "窗口叫号系统", actor=TEST_SYSTEM)
     return clerk, token, secret
 
 
@@ -105,7 +106,7 @@ def test_valid_token_authenticates(issued, client):
 
 def test_revoked_token_refused(issued, client):
     _, token, secret = issued
-    do_revoke_api_token(token, actor="test")
+    do_revoke_api_token(token, actor=TEST_SYSTEM)
     assert client.get("/api/v1/accounts/me", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 401
 
 

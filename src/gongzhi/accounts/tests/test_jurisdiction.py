@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -17,6 +18,7 @@ from django.http import Http404
 
 from conftest import place_for_role
 from gongzhi.accounts.enums import ORG_READ_ROLES, PERSON_READ_ROLES, PERSON_WRITE_ROLES, Role
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.people import actions as people_actions
 from gongzhi.people import queries as people_queries
 from gongzhi.people.models import Document, Person
@@ -28,7 +30,7 @@ PDF = b"%PDF-1.4\n%%EOF\n"
 ALL_ROLES = [str(r) for r in Role]
 
 
-def _home(tree: SimpleNamespace, community, n: int, system: str = "test") -> SimpleNamespace:
+def _home(tree: SimpleNamespace, community, n: int, system: Any = TEST_SYSTEM) -> SimpleNamespace:
     """A person, an organisation and a document each, homed in ``community``."""
     person = people_actions.do_register_person(
         make_id_number("440305", date(1980, 1, n), 10 + n), f"居民{n}", phone=f"1380013{n:04d}",
@@ -171,12 +173,12 @@ def test_district_supervisor_sees_the_district(place_tree, make_user, world):
 
 def test_resident_sees_only_own_profile_and_wallet(place_tree, make_user, world, client):
     resident = make_user(None)
-    people_actions.do_link_user_to_person(resident, world.a.person, actor="test")
+    people_actions.do_link_user_to_person(resident, world.a.person, actor=TEST_SYSTEM)
     assert list(people_queries.persons_for_user(resident)) == [world.a.person]
     assert set(people_queries.documents_for_user(resident)) == {world.a.pdoc}
     # A neighbour in the same community is invisible, by id and by number.
     neighbour = people_actions.do_register_person(
-        make_id_number("440305", date(1991, 2, 3), 21), "邻居", home_place=place_tree.community_a, actor="test"
+        make_id_number("440305", date(1991, 2, 3), 21), "邻居", home_place=place_tree.community_a, actor=TEST_SYSTEM
     )
     with pytest.raises(Http404):
         people_queries.access_person(resident, neighbour.pk)
@@ -189,12 +191,12 @@ def test_resident_sees_only_own_profile_and_wallet(place_tree, make_user, world,
 
 def test_enterprise_agent_sees_only_their_organisations(place_tree, make_user, world):
     agent = make_user(None)
-    people_actions.do_add_agent(world.a.org, agent, actor="test")
+    people_actions.do_add_agent(world.a.org, agent, actor=TEST_SYSTEM)
     assert list(people_queries.organisations_for_user(agent)) == [world.a.org]
     assert set(people_queries.documents_for_user(agent)) == {world.a.odoc}
     assert list(people_queries.persons_for_user(agent)) == []  # the role itself grants no persons
     other = people_actions.do_register_organisation(
-        make_uscc("9", "1", "440300", "MA5F99999"), "同社区另一企业", "enterprise", place_tree.community_a, actor="test"
+        make_uscc("9", "1", "440300", "MA5F99999"), "同社区另一企业", "enterprise", place_tree.community_a, actor=TEST_SYSTEM
     )
     with pytest.raises(Http404):
         people_queries.access_organisation(agent, other.pk)
@@ -204,12 +206,12 @@ def test_role_outside_validity_grants_nothing(place_tree, make_user, world):
     from gongzhi.accounts.actions import do_assign_role, do_revoke_role
 
     user = make_user(None)
-    ra = do_assign_role(user, Role.COMMUNITY_WORKER, place_tree.community_a, valid_from=date(2099, 1, 1), actor="test")
+    ra = do_assign_role(user, Role.COMMUNITY_WORKER, place_tree.community_a, valid_from=date(2099, 1, 1), actor=TEST_SYSTEM)
     assert list(people_queries.persons_for_user(user)) == []
-    do_assign_role(user, Role.COMMUNITY_WORKER, place_tree.community_a, actor="test")
+    do_assign_role(user, Role.COMMUNITY_WORKER, place_tree.community_a, actor=TEST_SYSTEM)
     assert world.a.person in people_queries.persons_for_user(user)
     ra.refresh_from_db()
-    do_revoke_role(ra, actor="test")
+    do_revoke_role(ra, actor=TEST_SYSTEM)
     user = type(user).objects.get(pk=user.pk)
     assert list(people_queries.persons_for_user(user)) == []
 

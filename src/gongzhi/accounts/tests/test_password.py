@@ -15,6 +15,7 @@ from gongzhi.accounts import actions
 from gongzhi.accounts.enums import Role
 from gongzhi.accounts.models import OutboxMessage, PasswordResetCode, User
 from gongzhi.core.models import AuditEvent
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,7 @@ def _capture(settings):
 @pytest.fixture
 def resident(place_tree, make_user):
     user = make_user(Role.RESIDENT, place_tree.pingshan, username="li", password=PASSWORD)
-    actions.do_set_phone(user, "13800138000", actor="test")
+    actions.do_set_phone(user, "13800138000", actor=TEST_SYSTEM)
     return user
 
 
@@ -162,7 +163,7 @@ def test_weak_new_password_refused_and_code_kept(resident):
 
 def test_email_is_used_without_a_phone(place_tree, make_user):
     user = make_user(Role.WINDOW_CLERK, place_tree.pingshan, username="wang", password=PASSWORD)
-    actions.do_update_user(user, {"email": "wang@example.cn"}, actor="test")
+    actions.do_update_user(user, {"email": "wang@example.cn"}, actor=TEST_SYSTEM)
     Client().post("/accounts/password/reset/", {"username": "wang"})
     _sent_code()
     assert SENT[-1].recipient == "wang@example.cn"
@@ -172,5 +173,5 @@ def test_phone_is_validated_encrypted_and_masked(resident):
     user = User.objects.get(pk=resident.pk)
     assert "13800138000" not in user.phone_cipher and user.phone_masked == "138****8000"
     with pytest.raises(actions.ActionError) as exc:
-        actions.do_set_phone(user, "12345", actor="test")
+        actions.do_set_phone(user, "12345", actor=TEST_SYSTEM)
     assert exc.value.field == "phone"

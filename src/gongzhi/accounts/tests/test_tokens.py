@@ -11,6 +11,7 @@ from gongzhi.accounts.auth import TokenAuth
 from gongzhi.accounts.enums import Role
 from gongzhi.accounts.models import ApiToken, RoleAssignment, User
 from gongzhi.accounts.scope import active_assignments
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def issued(place_tree, make_user):
     clerk = make_user(Role.WINDOW_CLERK, place_tree.pingshan, username="system-y")
-    token, secret = do_issue_api_token(clerk, "叫号系统", actor="test")
+    token, secret = do_issue_api_token(clerk, "叫号系统", actor=TEST_SYSTEM)
     return clerk, token, secret
 
 
@@ -41,8 +42,8 @@ def test_role_change_by_another_process_applies_at_once(issued, place_tree):
     assert [r["role"] for r in first["roles"]] == ["window_clerk"]
     # Another process ends the role and grants another one; this process keeps the roles of
     # token users, but the change reaches it through the user's roles_version.
-    do_revoke_role(RoleAssignment.objects.get(user=clerk), actor="test")
-    do_assign_role(User.objects.get(pk=clerk.pk), Role.COMMUNITY_WORKER, place_tree.longlian, actor="test")
+    do_revoke_role(RoleAssignment.objects.get(user=clerk), actor=TEST_SYSTEM)
+    do_assign_role(User.objects.get(pk=clerk.pk), Role.COMMUNITY_WORKER, place_tree.longlian, actor=TEST_SYSTEM)
     again = Client().get("/api/v1/accounts/me", HTTP_AUTHORIZATION=f"Bearer {secret}").json()
     assert [(r["role"], r["place_name"]) for r in again["roles"]] == [("community_worker", "龙联社区")]
 
@@ -60,7 +61,7 @@ def test_token_user_roles_cost_no_query_while_unchanged(issued, django_assert_nu
 def test_deactivation_revokes_tokens(issued):
     clerk, token, secret = issued
     assert _me(secret) == 200
-    do_deactivate_user(clerk, actor="test")
+    do_deactivate_user(clerk, actor=TEST_SYSTEM)
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert _me(secret) == 401

@@ -16,6 +16,7 @@ from gongzhi.accounts.enums import Role
 from gongzhi.accounts.models import LoginFailure, TotpDevice
 from gongzhi.accounts.queries import requires_second_factor
 from gongzhi.core.models import AuditEvent
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +32,7 @@ def _code(secret: str = SECRET, *, offset: int = 0) -> str:
 @pytest.fixture
 def supervisor(place_tree, make_user):
     user = make_user(Role.DISTRICT_SUPERVISOR, place_tree.nanshan, username="sup", password=PASSWORD)
-    actions.do_enrol_totp(user, SECRET, _code(), actor="test")
+    actions.do_enrol_totp(user, SECRET, _code(), actor=TEST_SYSTEM)
     # Enrolment used this step's code; the tests' logins use the next step's.
     TotpDevice.objects.filter(user=user).update(last_step=None)
     return user
@@ -127,7 +128,7 @@ def test_clerk_logs_in_with_password_only(place_tree, make_user):
 
 
 def test_admin_site_login_refuses_second_factor_users(supervisor):
-    actions.do_set_staff(supervisor, True, actor="test")
+    actions.do_set_staff(supervisor, True, actor=TEST_SYSTEM)
     client = Client()
     html = client.post("/admin/login/", {"username": "sup", "password": PASSWORD}).content.decode()
     assert "两步验证" in html
@@ -172,7 +173,7 @@ def test_demo_users_with_broad_scope_are_enrolled_and_the_code_is_printed(place_
     from gongzhi.core.management.commands.demo import print_logins
 
     monkeypatch.delenv("GONGZHI_DEMO_TOTP_SECRET", raising=False)
-    logins = load_demo_users(actor="demo")
+    logins = load_demo_users(actor=TEST_SYSTEM)
     enrolled = set(TotpDevice.objects.values_list("user__username", flat=True))
     assert enrolled == {"admin", "sup_district", "sup_subdistrict"}
     out = io.StringIO()

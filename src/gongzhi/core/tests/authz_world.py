@@ -22,8 +22,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from gongzhi.accounts.enums import PUBLIC_ROLES, Role
 from gongzhi.accounts.permissions import Relation
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 
-SYSTEM = "test"
+SYSTEM = TEST_SYSTEM
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 ANONYMOUS = "anonymous"
 MATRIX_ROLES = [ANONYMOUS, *[str(r) for r in Role]]

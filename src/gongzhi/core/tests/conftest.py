@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from gongzhi.accounts.enums import Role
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.core.tests.browser_fixtures import (  # noqa: F401 — names only; fixtures live in src/conftest.py
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -38,10 +39,10 @@ class Places:
 def places(db: None) -> Places:
     from gongzhi.places.actions import do_create_place
 
-    city = do_create_place("city", "440300", "深圳市", None, actor="test")
-    district = do_create_place("district", "440305", "南山区", city, actor="test")
-    subdistrict = do_create_place("subdistrict", "440305002", "南头街道", district, actor="test")
-    community = do_create_place("community", "440305002001", "同乐社区", subdistrict, actor="test")
+    city = do_create_place("city", "440300", "深圳市", None, actor=TEST_SYSTEM)
+    district = do_create_place("district", "440305", "南山区", city, actor=TEST_SYSTEM)
+    subdistrict = do_create_place("subdistrict", "440305002", "南头街道", district, actor=TEST_SYSTEM)
+    community = do_create_place("community", "440305002001", "同乐社区", subdistrict, actor=TEST_SYSTEM)
     return Places(city, district, subdistrict, community)
 
 
@@ -61,12 +62,12 @@ def make_user(places: Places) -> MakeUser:
         password: str = DEMO_PASSWORD,
         staff: bool = False,
     ) -> Any:
-        user = do_create_user(username, display_name, password, actor="test", validate=False)
+        user = do_create_user(username, display_name, password, actor=TEST_SYSTEM, validate=False)
         if staff:
             type(user).objects.filter(pk=user.pk).update(is_staff=True)
             user.refresh_from_db()
         for role in roles:
-            do_assign_role(user, role, place or places.community, actor="test")
+            do_assign_role(user, role, place or places.community, actor=TEST_SYSTEM)
         return user
 
     return make

@@ -22,6 +22,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.wsgi import application
 
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance, content_type_conformance]
@@ -41,10 +42,10 @@ def role_tokens(db: None) -> dict[str, str]:
     from gongzhi.accounts.enums import Role
     from gongzhi.places.actions import do_create_place
 
-    city = do_create_place("city", "440300", "深圳市", None, actor="test")
-    district = do_create_place("district", "440305", "南山区", city, actor="test")
-    subdistrict = do_create_place("subdistrict", "440305002", "南头街道", district, actor="test")
-    community = do_create_place("community", "440305002001", "同乐社区", subdistrict, actor="test")
+    city = do_create_place("city", "440300", "深圳市", None, actor=TEST_SYSTEM)
+    district = do_create_place("district", "440305", "南山区", city, actor=TEST_SYSTEM)
+    subdistrict = do_create_place("subdistrict", "440305002", "南头街道", district, actor=TEST_SYSTEM)
+    community = do_create_place("community", "440305002001", "同乐社区", subdistrict, actor=TEST_SYSTEM)
     tokens: dict[str, str] = {}
     for role, place in [
         (Role.RESIDENT, community),
@@ -52,9 +53,9 @@ def role_tokens(db: None) -> dict[str, str]:
         (Role.DISTRICT_SUPERVISOR, district),
         (Role.ADMINISTRATOR, city),
     ]:
-        user = do_create_user(f"schema-{role.value}", f"接口测试{role.label}", actor="test")
-        do_assign_role(user, role, place, actor="test")
-        _, secret = do_issue_api_token(user, "schemathesis", actor="test")
+        user = do_create_user(f"schema-{role.value}", f"接口测试{role.label}", actor=TEST_SYSTEM)
+        do_assign_role(user, role, place, actor=TEST_SYSTEM)
+        _, secret = do_issue_api_token(user, "schemathesis", actor=TEST_SYSTEM)
         tokens[role.value] = secret
     return tokens
 

@@ -10,13 +10,14 @@ from django.core.management.base import CommandError
 
 from gongzhi.core.audit import record_event, seal_pending_events, verify_chain
 from gongzhi.core.models import AuditEvent, ChainHead
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 
 pytestmark = pytest.mark.django_db
 
 
 def _events(n: int) -> list[AuditEvent]:
     return [
-        record_event("test.verb", actor="tester", object_type="test.thing", object_id=i, after={"n": i, "名": "将石"})
+        record_event("test.verb", actor=TEST_SYSTEM, object_type="test.thing", object_id=i, after={"n": i, "名": "将石"})
         for i in range(n)
     ]
 

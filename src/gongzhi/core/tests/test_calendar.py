@@ -15,6 +15,7 @@ from gongzhi.core.actions import do_load_calendar, do_set_calendar_day
 from gongzhi.core.domain.workdays import WorkCalendar
 from gongzhi.core.models import CalendarDay, CalendarYear
 from gongzhi.core.registry import REGISTRY, on_calendar_changed
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -110,7 +111,7 @@ def test_calendar_listeners_run_after_load(tmp_path: Path, django_capture_on_com
     try:
         assert cal.add_working_days(date(2026, 12, 28), 10).provisional
         with django_capture_on_commit_callbacks(execute=True):
-            do_load_calendar(_write_2027(tmp_path), actor="test")
+            do_load_calendar(_write_2027(tmp_path), actor=TEST_SYSTEM)
     finally:
         REGISTRY.calendar_listeners.remove(listener)
     # 2027-01-01 and 01-04 off, Sat 01-09 worked: 12-29,30,31, 1-5,6,7,8,9, 1-11,12 → 10th = 1-12.
@@ -138,7 +139,7 @@ def test_bad_calendar_file_changes_nothing(tmp_path: Path) -> None:
 def test_csv_with_chinese_kinds(tmp_path: Path) -> None:
     path = tmp_path / "2027.csv"
     path.write_text("2027-01-01,休,元旦\n2027-01-09,班,调休\n", encoding="utf-8")
-    do_load_calendar(path, actor="test")
+    do_load_calendar(path, actor=TEST_SYSTEM)
     assert cal.work_calendar().is_workday(date(2027, 1, 9))
 
 
@@ -146,10 +147,10 @@ def test_admin_edit_takes_effect(django_capture_on_commit_callbacks) -> None:  #
     day = date(2026, 12, 1)  # a Tuesday
     assert cal.work_calendar().is_workday(day)
     with django_capture_on_commit_callbacks(execute=True):
-        do_set_calendar_day(day, "off", "台风停工", actor="test")
+        do_set_calendar_day(day, "off", "台风停工", actor=TEST_SYSTEM)
     assert not cal.work_calendar().is_workday(day)
     with django_capture_on_commit_callbacks(execute=True):
-        do_set_calendar_day(day, None, actor="test")
+        do_set_calendar_day(day, None, actor=TEST_SYSTEM)
     assert cal.work_calendar().is_workday(day)
 
 

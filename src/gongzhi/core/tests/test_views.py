@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 
 from gongzhi.accounts.enums import Role
 from gongzhi.core.registry import REGISTRY
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.core.tests.conftest import DEMO_PASSWORD, MakeUser
 
 pytestmark = pytest.mark.django_db
@@ -61,9 +62,9 @@ def test_home_renders_a_card_for_each_role(make_user: MakeUser, places: Any, rol
     if role == Role.DEPARTMENT_OFFICER:
         from gongzhi.accounts.actions import do_assign_role, do_create_department, do_create_user
 
-        user = do_create_user("officer", "赵审批", DEMO_PASSWORD, actor="test", validate=False)
-        dept = do_create_department("NS-MZ", "南山区民政局", places.district, actor="test")
-        do_assign_role(user, role, places.district, department=dept, actor="test")
+        user = do_create_user("officer", "赵审批", DEMO_PASSWORD, actor=TEST_SYSTEM, validate=False)
+        dept = do_create_department("NS-MZ", "南山区民政局", places.district, actor=TEST_SYSTEM)
+        do_assign_role(user, role, places.district, department=dept, actor=TEST_SYSTEM)
     else:
         user = make_user(f"user-{role.value}", "测试用户", role, place=place)
     response = _logged_in(user).get(reverse("accounts:home"))

@@ -23,7 +23,7 @@ def participant_id(meeting: Any, user: Any) -> str | None:
 
     ``user`` may be a system actor (a string naming code, not a person): it is nobody in a roster.
     """
-    if user is None or isinstance(user, str) or not getattr(user, "is_authenticated", False):
+    if user is None or not getattr(user, "is_authenticated", False):
         return None
     for entry in meeting.roster or []:
         if entry.get("user_id") == user.pk:

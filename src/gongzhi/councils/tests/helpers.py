@@ -12,10 +12,11 @@ from typing import Any
 
 from django.utils import timezone
 
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.councils import actions
 from gongzhi.councils.models import Meeting
 
-SYSTEM = "test"
+SYSTEM = TEST_SYSTEM
 
 
 def build_council(place_tree: Any, make_user: Callable[..., Any], *, n: int = 7, base: str = "nantang",

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from gongzhi.core.models import AuditEvent
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.councils import actions, engine
 from gongzhi.councils.actions import ActionRefused, StaleAction
 from gongzhi.councils.models import Meeting, MeetingEvent
@@ -231,7 +232,7 @@ def test_weighted_shareholder_vote_counts_shares(place_tree: Any, make_user: Any
 
 def test_weights_only_in_weighted_councils(room: Any) -> None:
     with pytest.raises(actions.CouncilError) as info:
-        actions.do_add_member(room.council, "某人", actor="test", weight=5)
+        actions.do_add_member(room.council, "某人", actor=TEST_SYSTEM, weight=5)
     assert info.value.field == "weight"
 
 
@@ -308,7 +309,7 @@ def test_moderator_register_and_complaints(room: Any) -> None:
 
 def test_uncertified_moderator_cannot_be_assigned(room: Any, make_user: Any) -> None:
     user = make_user("council_moderator", room.place)
-    mod = actions.do_register_moderator(user, room.place, actor="test", training_hours=8)
+    mod = actions.do_register_moderator(user, room.place, actor=TEST_SYSTEM, training_hours=8)
     with pytest.raises(actions.CouncilError) as info:
-        actions.do_assign_moderator(mod, room.council, actor="test")
+        actions.do_assign_moderator(mod, room.council, actor=TEST_SYSTEM)
     assert info.value.field == "moderator"

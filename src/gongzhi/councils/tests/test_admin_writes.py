@@ -12,6 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from gongzhi.core.models import AuditEvent
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.councils import actions
 from gongzhi.councils.models import (
     AgendaItem,
@@ -75,7 +76,7 @@ def council_form(ns: Any, **over: Any) -> dict[str, Any]:
 
 def test_admin_creates_a_council_through_the_action(place_tree: Any, make_user: Any) -> None:
     c, _ = admin_client(make_user)
-    profile = actions.do_create_profile("adm", "规则", "nantang", {}, actor="test")
+    profile = actions.do_create_profile("adm", "规则", "nantang", {}, actor=TEST_SYSTEM)
     before = len(verbs())
     r = c.post("/admin/councils/council/add/", {"name": "新议事会", "kind": "residents",
                                                "place": place_tree.wenhua.pk, "profile": profile.pk,

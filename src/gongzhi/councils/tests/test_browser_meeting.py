@@ -32,6 +32,7 @@ from typing import Any
 
 import pytest
 
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.core.tests.browser_fixtures import DEMO_PASSWORD  # browser, screenshot_dir: src/conftest.py
 
 pytestmark = [pytest.mark.browser]
@@ -51,15 +52,15 @@ def seed() -> dict[str, Any]:
     from gongzhi.councils.tests.test_consumers import build_room
     from gongzhi.places.actions import do_create_place
 
-    city = do_create_place("city", "440300", "深圳市", None, actor="test")
-    district = do_create_place("district", "440305", "南山区", city, actor="test")
-    sub = do_create_place("subdistrict", "440305007", "桃源街道", district, actor="test")
-    pingshan = do_create_place("community", "440305007001", "平山社区", sub, actor="test")
-    other = do_create_place("community", "440305007002", "龙联社区", sub, actor="test")
+    city = do_create_place("city", "440300", "深圳市", None, actor=TEST_SYSTEM)
+    district = do_create_place("district", "440305", "南山区", city, actor=TEST_SYSTEM)
+    sub = do_create_place("subdistrict", "440305007", "桃源街道", district, actor=TEST_SYSTEM)
+    pingshan = do_create_place("community", "440305007001", "平山社区", sub, actor=TEST_SYSTEM)
+    other = do_create_place("community", "440305007002", "龙联社区", sub, actor=TEST_SYSTEM)
 
     def make_user(role: str, place: Any, *, username: str) -> Any:
-        user = do_create_user(username, username, DEMO_PASSWORD, actor="test", validate=False)
-        do_assign_role(user, role, place, actor="test")
+        user = do_create_user(username, username, DEMO_PASSWORD, actor=TEST_SYSTEM, validate=False)
+        do_assign_role(user, role, place, actor=TEST_SYSTEM)
         return user
 
     r = build_room(SimpleNamespace(community_a=pingshan, community_d=other), make_user, start=False)
@@ -72,7 +73,7 @@ def approve_as_secretary(meeting_id: int) -> None:
 
     # The secretary's own approval, recorded by the system on their behalf (no secretary account
     # in this scenario); the moderator approved in the browser.
-    actions.do_approve_minutes(Minutes.objects.get(meeting_id=meeting_id), actor="test", as_role="secretary")
+    actions.do_approve_minutes(Minutes.objects.get(meeting_id=meeting_id), actor=TEST_SYSTEM, as_role="secretary")
 
 
 def _django(env: dict[str, str], code: str) -> str:

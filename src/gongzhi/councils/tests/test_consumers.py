@@ -21,9 +21,10 @@ from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
 from gongzhi.accounts.enums import Role
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.councils.routing import websocket_urlpatterns
 
-SYSTEM = "test"
+SYSTEM = TEST_SYSTEM
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.http import Http404
 
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.councils import actions, queries
 from gongzhi.councils.tests.helpers import build_council
 
@@ -44,7 +45,7 @@ def test_a_member_elsewhere_sees_only_their_own_council(room: Any, place_tree: A
     # A resident member has no staff scope; they see the council they sit on.
     resident = make_user("resident", place_tree.community_a)
     assert not queries.councils_for_user(resident).exists()
-    actions.do_add_member(room.council, "外来成员", user=resident, actor="test")
+    actions.do_add_member(room.council, "外来成员", user=resident, actor=TEST_SYSTEM)
     assert list(queries.councils_for_user(resident)) == [room.council]
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.councils import actions
 from gongzhi.councils.models import Council, Meeting, RuleProfileRecord
 
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_profile_overrides_are_validated_with_chinese_errors(place_tree: Any) -> None:
-    p = actions.do_create_profile("luohu-t", "罗湖（测试）", "nantang", {"speech_seconds": 180}, actor="test")
+    p = actions.do_create_profile("luohu-t", "罗湖（测试）", "nantang", {"speech_seconds": 180}, actor=TEST_SYSTEM)
     assert actions.resolve_profile(p.base, p.overrides)["speech_seconds"] == 180
     cases = [
         ("x1", "nantang", {"speech_secs": 180}, "未知的规则参数"),
@@ -25,11 +26,11 @@ def test_profile_overrides_are_validated_with_chinese_errors(place_tree: Any) ->
     ]
     for key, base, overrides, text in cases:
         with pytest.raises(actions.CouncilError) as info:
-            actions.do_create_profile(key, "坏规则", base, overrides, actor="test")
+            actions.do_create_profile(key, "坏规则", base, overrides, actor=TEST_SYSTEM)
         assert text in info.value.message, info.value.message
     assert not RuleProfileRecord.objects.filter(key__startswith="x").exists()
     with pytest.raises(actions.CouncilError):
-        actions.do_create_profile("luohu-t", "重复", "nantang", {}, actor="test")
+        actions.do_create_profile("luohu-t", "重复", "nantang", {}, actor=TEST_SYSTEM)
 
 
 def test_only_administrators_create_profiles(make_user: Any, place_tree: Any) -> None:
@@ -66,11 +67,11 @@ def test_demo_loader_is_idempotent_and_publishes_minutes() -> None:
     from gongzhi.councils.queries import public_minutes, verify_minutes
     from gongzhi.places.demo import load_demo_places
 
-    load_demo_places(actor="demo")
-    load_demo_users(actor="demo")
-    rows = load_demo_councils(actor="demo")
+    load_demo_places(actor=TEST_SYSTEM)
+    load_demo_users(actor=TEST_SYSTEM)
+    rows = load_demo_councils(actor=TEST_SYSTEM)
     assert {r[0] for r in rows} >= {f"member{i}" for i in range(1, 10)}
-    load_demo_councils(actor="demo")
+    load_demo_councils(actor=TEST_SYSTEM)
     assert Council.objects.count() == 2 and Council.objects.filter(weighted=True).count() == 1
     minutes = public_minutes().get()
     assert verify_minutes(minutes).ok

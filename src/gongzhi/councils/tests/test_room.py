@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.councils.tests.test_consumers import build_room
 
 
@@ -124,7 +125,7 @@ def test_minutes_pages_draft_then_public_with_pdf_and_word(client: Client, room:
     client.post(f"/councils/meetings/{room.meeting.pk}/minutes/", {"as_role": "chair"})
     from gongzhi.councils.models import Minutes
 
-    actions.do_approve_minutes(Minutes.objects.get(meeting=room.meeting), actor="test", as_role="secretary")
+    actions.do_approve_minutes(Minutes.objects.get(meeting=room.meeting), actor=TEST_SYSTEM, as_role="secretary")
     client.logout()
     public = client.get(f"/councils/minutes/{room.meeting.pk}/")
     assert public.status_code == 200 and "在楼间加装空调冷凝水管" in public.content.decode()

@@ -11,6 +11,7 @@ from django.http import Http404
 
 from gongzhi.core.crypto import blind_index, decrypt
 from gongzhi.core.models import AuditEvent
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.people import actions
 from gongzhi.people.errors import (
     FileTooLarge,
@@ -120,7 +121,7 @@ def test_reveal_refused_without_permission_reason_or_scope(person, make_user, pl
 
 def test_person_reveals_own_number_without_permission(person, make_user, place_tree):
     own = make_user(None)
-    actions.do_link_user_to_person(own, person, actor="test")
+    actions.do_link_user_to_person(own, person, actor=TEST_SYSTEM)
     assert actions.do_reveal_number(person, "number", actor=own) == decrypt(person.number_cipher)
     assert AuditEvent.objects.get(verb="person.reveal").after["self"] is True
 

@@ -8,6 +8,7 @@ import pytest
 
 from gongzhi.accounts.enums import Role
 from gongzhi.core.models import AuditEvent
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.people import actions
 from gongzhi.people.models import Organisation, Person
 from gongzhi.people.numbers import make_id_number, make_uscc
@@ -58,7 +59,7 @@ def test_admin_add_person_with_a_bad_phone_is_a_form_error(admin_client, place_t
 
 
 def test_admin_person_change_saves_every_field_through_actions(admin_client, place_tree):
-    person = actions.do_register_person(number(1), "张伟", home_place=place_tree.pingshan, actor="test")
+    person = actions.do_register_person(number(1), "张伟", home_place=place_tree.pingshan, actor=TEST_SYSTEM)
     response = admin_client.post(
         f"/admin/people/person/{person.pk}/change/",
         {"name": "张伟伟", "home_place": place_tree.pingshan.pk, "address": "新地址", "user": "", "bad_credit": "on"},
@@ -72,7 +73,7 @@ def test_admin_person_change_saves_every_field_through_actions(admin_client, pla
 
 def test_admin_organisation_change_goes_through_an_action(admin_client, place_tree):
     org = actions.do_register_organisation(
-        make_uscc("9", "1", "440300", "MA5F00002"), "旧名称", "enterprise", place_tree.pingshan, actor="test"
+        make_uscc("9", "1", "440300", "MA5F00002"), "旧名称", "enterprise", place_tree.pingshan, actor=TEST_SYSTEM
     )
     form = {"name": "新名称", "kind": "enterprise", "place": place_tree.pingshan.pk, "address": "",
             "legal_representative": "", "bad_credit": "", "documents-TOTAL_FORMS": "0",
@@ -94,7 +95,7 @@ def test_admin_organisation_change_refused_by_the_action_is_a_form_error(client,
 
     worker.user_permissions.add(*Permission.objects.filter(content_type__app_label="people"))
     org = actions.do_register_organisation(
-        make_uscc("9", "1", "440300", "MA5F00003"), "企业", "enterprise", place_tree.pingshan, actor="test"
+        make_uscc("9", "1", "440300", "MA5F00003"), "企业", "enterprise", place_tree.pingshan, actor=TEST_SYSTEM
     )
     client.force_login(type(worker).objects.get(pk=worker.pk))
     form = {"name": "企业", "kind": "enterprise", "place": place_tree.wenhua.pk, "address": "",
@@ -142,9 +143,9 @@ def test_admin_document_and_consent_pages_write_nothing_outside_the_actions(admi
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    person = actions.do_register_person(number(1), "张伟", home_place=place_tree.pingshan, actor="test")
-    doc = actions.do_add_document(person, "id_card", "身份证", SimpleUploadedFile("id.pdf", b"%PDF-1.4\n"), actor="test")
-    consent = actions.do_grant_consent(person, "data_sharing", "窗口", actor="test")
+    person = actions.do_register_person(number(1), "张伟", home_place=place_tree.pingshan, actor=TEST_SYSTEM)
+    doc = actions.do_add_document(person, "id_card", "身份证", SimpleUploadedFile("id.pdf", b"%PDF-1.4\n"), actor=TEST_SYSTEM)
+    consent = actions.do_grant_consent(person, "data_sharing", "窗口", actor=TEST_SYSTEM)
     for url in (f"/admin/people/document/{doc.pk}/change/", f"/admin/people/consent/{consent.pk}/change/"):
         with CaptureQueriesContext(connection) as ctx:
             response = admin_client.post(url, {})

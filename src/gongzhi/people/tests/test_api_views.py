@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from gongzhi.core.models import AuditEvent
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.people import actions
 from gongzhi.people.models import Document, Person
 from gongzhi.people.numbers import make_id_number
@@ -64,8 +65,8 @@ def test_unauthenticated_api_is_refused(client):
 @pytest.fixture
 def resident(place_tree, make_user):
     user = make_user(None)
-    person = actions.do_register_person(NUMBER, "张伟", home_place=place_tree.pingshan, actor="test")
-    actions.do_link_user_to_person(user, person, actor="test")
+    person = actions.do_register_person(NUMBER, "张伟", home_place=place_tree.pingshan, actor=TEST_SYSTEM)
+    actions.do_link_user_to_person(user, person, actor=TEST_SYSTEM)
     return user, person
 
 
@@ -100,7 +101,7 @@ def test_download_streams_as_attachment(client, resident):
 
 
 def test_reveal_view_audits_and_shows_once(client, clerk, place_tree):
-    person = actions.do_register_person(NUMBER, "张伟", home_place=place_tree.pingshan, actor="test")
+    person = actions.do_register_person(NUMBER, "张伟", home_place=place_tree.pingshan, actor=TEST_SYSTEM)
     client.force_login(clerk)
     page = client.get(f"/people/persons/{person.pk}/").content.decode()
     assert NUMBER not in page and "查看完整号码" in page
@@ -112,7 +113,7 @@ def test_reveal_view_audits_and_shows_once(client, clerk, place_tree):
 
 
 def test_reveal_view_refused_without_permission(client, place_tree, make_user):
-    person = actions.do_register_person(NUMBER, "张伟", home_place=place_tree.pingshan, actor="test")
+    person = actions.do_register_person(NUMBER, "张伟", home_place=place_tree.pingshan, actor=TEST_SYSTEM)
     worker = make_user("community_worker", place_tree.pingshan)
     client.force_login(worker)
     assert "查看完整号码" not in client.get(f"/people/persons/{person.pk}/").content.decode()
@@ -121,8 +122,8 @@ def test_reveal_view_refused_without_permission(client, place_tree, make_user):
 
 
 def test_admin_search_by_number_uses_blind_index(client, place_tree, make_user):
-    person = actions.do_register_person(NUMBER, "张伟", home_place=place_tree.pingshan, actor="test")
-    actions.do_register_person(make_id_number("440305", date(1990, 1, 1), 22), "李娜", home_place=place_tree.pingshan, actor="test")
+    person = actions.do_register_person(NUMBER, "张伟", home_place=place_tree.pingshan, actor=TEST_SYSTEM)
+    actions.do_register_person(make_id_number("440305", date(1990, 1, 1), 22), "李娜", home_place=place_tree.pingshan, actor=TEST_SYSTEM)
     su = make_user(None, superuser=True)
     client.force_login(su)
     response = client.get("/admin/people/person/", {"q": NUMBER})

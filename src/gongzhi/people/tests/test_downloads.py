@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from gongzhi.accounts.enums import Role
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.people import actions, queries
 from gongzhi.people.numbers import make_id_number, make_uscc
 
@@ -30,8 +31,8 @@ def clerk(place_tree, make_user):
 
 def test_download_is_named_and_typed_by_the_detected_type(client, place_tree, make_user):
     user = make_user(None)
-    person = actions.do_register_person(number(1), "张伟", home_place=place_tree.pingshan, actor="test")
-    actions.do_link_user_to_person(user, person, actor="test")
+    person = actions.do_register_person(number(1), "张伟", home_place=place_tree.pingshan, actor=TEST_SYSTEM)
+    actions.do_link_user_to_person(user, person, actor=TEST_SYSTEM)
     doc = actions.do_add_document(person, "other", "材料", SimpleUploadedFile("evil.html", PDF, "text/html"), actor=user)
     client.force_login(user)
     response = client.get(f"/people/documents/{doc.pk}/download/")
@@ -45,15 +46,15 @@ def test_download_is_named_and_typed_by_the_detected_type(client, place_tree, ma
 @pytest.fixture
 def company(place_tree, make_user):
     agent = make_user(None)
-    rep = actions.do_register_person(number(5), "法人", home_place=place_tree.pingshan, actor="test")
+    rep = actions.do_register_person(number(5), "法人", home_place=place_tree.pingshan, actor=TEST_SYSTEM)
     org = actions.do_register_organisation(
         make_uscc("9", "1", "440300", "MA5F00001"), "企业", "enterprise", place_tree.pingshan,
-        legal_representative=rep, actor="test",
+        legal_representative=rep, actor=TEST_SYSTEM,
     )
-    actions.do_add_agent(org, agent, actor="test")
-    id_scan = actions.do_add_document(rep, "id_card", "身份证", SimpleUploadedFile("id.pdf", PDF), actor="test")
-    hukou = actions.do_add_document(rep, "hukou", "户口簿", SimpleUploadedFile("hk.pdf", PDF), actor="test")
-    licence = actions.do_add_document(org, "business_license", "营业执照", SimpleUploadedFile("bl.pdf", PDF), actor="test")
+    actions.do_add_agent(org, agent, actor=TEST_SYSTEM)
+    id_scan = actions.do_add_document(rep, "id_card", "身份证", SimpleUploadedFile("id.pdf", PDF), actor=TEST_SYSTEM)
+    hukou = actions.do_add_document(rep, "hukou", "户口簿", SimpleUploadedFile("hk.pdf", PDF), actor=TEST_SYSTEM)
+    licence = actions.do_add_document(org, "business_license", "营业执照", SimpleUploadedFile("bl.pdf", PDF), actor=TEST_SYSTEM)
     return agent, rep, org, id_scan, hukou, licence
 
 
@@ -80,7 +81,7 @@ def test_staff_in_scope_still_read_the_representatives_papers(company, place_tre
 
 def test_personal_papers_in_an_organisation_wallet_need_a_personal_data_role(company, place_tree, make_user):
     agent, _rep, org, *_ = company
-    copy = actions.do_add_document(org, "id_card", "法人身份证复印件", SimpleUploadedFile("c.pdf", PDF), actor="test")
+    copy = actions.do_add_document(org, "id_card", "法人身份证复印件", SimpleUploadedFile("c.pdf", PDF), actor=TEST_SYSTEM)
     manager = make_user(Role.ASSET_MANAGER, place_tree.pingshan)
     assert copy not in queries.documents_for_user(manager)  # asset managers read no personal data
     assert copy in queries.documents_for_user(agent)  # the agent filed it for the organisation

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.people import actions
 from gongzhi.people.numbers import make_id_number
 
@@ -40,9 +41,9 @@ def test_stored_upload_honours_the_upload_permission_settings(place_tree, settin
     # The settings are being added project-wide; set here so this test checks our storage code.
     settings.FILE_UPLOAD_PERMISSIONS = 0o600
     settings.FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
-    person = actions.do_register_person(number(1), "张伟", home_place=place_tree.pingshan, actor="test")
+    person = actions.do_register_person(number(1), "张伟", home_place=place_tree.pingshan, actor=TEST_SYSTEM)
     upload = make_upload()
-    doc = actions.do_add_document(person, "id_card", "身份证", upload, actor="test")
+    doc = actions.do_add_document(person, "id_card", "身份证", upload, actor=TEST_SYSTEM)
     with contextlib.suppress(FileNotFoundError):
         upload.close()  # a moved temporary file is already gone (Django's request cleanup does this)
     path = Path(doc.file.path)

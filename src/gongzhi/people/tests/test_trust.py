@@ -8,6 +8,7 @@ import pytest
 
 from gongzhi.accounts.enums import Role
 from gongzhi.core.models import AuditEvent
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.people import actions, errors, queries
 from gongzhi.people.models import Person
 from gongzhi.people.numbers import make_id_number
@@ -30,7 +31,7 @@ def clerk(place_tree, make_user):
 
 
 def test_every_lookup_by_number_is_audited_with_the_masked_number(clerk, place_tree):
-    person = actions.do_register_person(number(1), "张伟", home_place=place_tree.wenhua, actor="test")
+    person = actions.do_register_person(number(1), "张伟", home_place=place_tree.wenhua, actor=TEST_SYSTEM)
     assert queries.find_person_by_number(clerk, number(1)) == person
     assert queries.find_person_by_number(clerk, number(2)) is None
     # The lookups are logged at once and become audit events on the worker's next pass.
@@ -78,7 +79,7 @@ def test_api_answers_an_exhausted_quota_with_429(client, clerk, settings):
 
 
 def test_register_via_api_does_not_tell_outsiders_whether_a_number_exists(client, place_tree, make_user):
-    actions.do_register_person(number(1), "张伟", home_place=place_tree.wenhua, actor="test")
+    actions.do_register_person(number(1), "张伟", home_place=place_tree.wenhua, actor=TEST_SYSTEM)
     for outsider in (make_user(None), make_user(Role.COMMUNITY_SUPERVISOR, place_tree.pingshan)):
         client.force_login(outsider)
         answers = []
@@ -146,7 +147,7 @@ def test_the_fold_drops_audited_rows_past_the_longest_window(clerk, settings):
 
 
 def test_a_writer_told_a_number_is_on_file_elsewhere_is_audited(place_tree, make_user):
-    other = actions.do_register_person(number(1), "张伟", home_place=place_tree.wenhua, actor="test")
+    other = actions.do_register_person(number(1), "张伟", home_place=place_tree.wenhua, actor=TEST_SYSTEM)
     worker = make_user(Role.COMMUNITY_WORKER, place_tree.pingshan)
     with pytest.raises(errors.PlaceOutOfScope):
         actions.do_register_person(number(1), "张伟", home_place=place_tree.pingshan, actor=worker)

@@ -6,11 +6,12 @@ from datetime import date
 import pytest
 
 from gongzhi.core.models import AuditEvent
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.places.actions import SplitTarget, do_create_place, do_split_place
 from gongzhi.places.enums import PlaceKind
 from gongzhi.places.models import Place, PlaceChange, PlaceName
 
-ACTOR = "test"
+ACTOR = TEST_SYSTEM
 SPLIT_DAY = date(2017, 9, 1)
 
 

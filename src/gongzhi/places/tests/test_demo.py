@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.places import queries
 from gongzhi.places.demo import load_demo_places
 from gongzhi.places.enums import PlaceKind
@@ -28,7 +29,7 @@ EXPECTED = {
 @pytest.mark.django_db
 def test_demo_loads_74_subdistricts_and_is_idempotent() -> None:
     messages: list[str] = []
-    first = load_demo_places(actor="demo", progress=messages.append)
+    first = load_demo_places(actor=TEST_SYSTEM, progress=messages.append)
     assert first["subdistricts"] == 74
     assert first["existing"] == 0 and first["changes"] == 1
     assert messages
@@ -38,14 +39,14 @@ def test_demo_loads_74_subdistricts_and_is_idempotent() -> None:
     assert all(d.lat is not None and d.lng is not None for d in districts)
 
     after_first = counts()
-    second = load_demo_places(actor="demo")
+    second = load_demo_places(actor=TEST_SYSTEM)
     assert counts() == after_first
     assert second["created"] == 0 and second["changes"] == 0 and second["subdistricts"] == 74
 
 
 @pytest.mark.django_db
 def test_demo_has_the_seed_places_and_the_jiangshi_split() -> None:
-    load_demo_places(actor="demo")
+    load_demo_places(actor=TEST_SYSTEM)
     for code, name, parent in [
         ("440309002-C01", "北站社区", "民治街道"),
         ("440303002-C01", "文华社区", "黄贝街道"),

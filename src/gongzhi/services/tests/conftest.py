@@ -11,9 +11,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from gongzhi.accounts.actions import do_create_department
 from gongzhi.accounts.enums import Role
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.services.models import Bundle, ItemCoDepartment, ItemMaterial, ServiceItem
 
-SYSTEM = "test"
+SYSTEM = TEST_SYSTEM
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 

@@ -13,6 +13,7 @@ from django.test import Client
 from gongzhi.accounts.actions import do_issue_api_token
 from gongzhi.accounts.enums import Role
 from gongzhi.core.models import AuditEvent, Timer
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.people.models import Document
 from gongzhi.services.enums import CaseStatus, TaskRole
 from gongzhi.services.models import Application, Case, Review, SupplementRequest, Task
@@ -23,7 +24,7 @@ BASE = "/api/v1/services"
 
 
 def token_for(user: Any) -> str:
-    _row, secret = do_issue_api_token(user, "测试对接", actor="test")
+    _row, secret = do_issue_api_token(user, "测试对接", actor=TEST_SYSTEM)
     return secret
 
 
@@ -217,7 +218,7 @@ def test_wallet_document_chosen_by_id(hall: SimpleNamespace, clerk_api: Api) -> 
     from gongzhi.people.actions import do_add_document
     from gongzhi.services.tests.conftest import pdf
 
-    doc = do_add_document(hall.person, "other", "2026年收入证明", pdf(), actor="test")
+    doc = do_add_document(hall.person, "other", "2026年收入证明", pdf(), actor=TEST_SYSTEM)
     r = clerk_api.post("/applications", subsidy_body(hall, accept_gaps=False, documents={"income": doc.pk}),
                        key="wallet")
     assert r.status_code == 201, r.content

@@ -17,6 +17,7 @@ from django.test import Client
 
 from gongzhi.accounts.actions import do_issue_api_token
 from gongzhi.accounts.enums import Role
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.people.actions import do_add_agent, do_register_organisation
 from gongzhi.people.numbers import make_uscc
 from gongzhi.services.actions import Intake, do_submit_application
@@ -24,7 +25,7 @@ from gongzhi.services.errors import NotAllowed
 from gongzhi.services.models import Application, ServiceItem
 
 pytestmark = pytest.mark.django_db
-SYSTEM = "test"
+SYSTEM = TEST_SYSTEM
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.db import connection
 
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.core.worker import Worker
 from gongzhi.services.actions import (
     Intake,
@@ -242,7 +243,7 @@ def test_provisional_case_deadline_recomputed_when_the_new_year_is_loaded(
         {"date": "2027-01-04", "kind": "off", "name": "元旦（演示）"},
     ]}, ensure_ascii=False), encoding="utf-8")
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
-        do_load_calendar(path, actor="test")
+        do_load_calendar(path, actor=TEST_SYSTEM)
     case.refresh_from_db()
     # 12-29, 12-30, 12-31, (01-01 off), (01-04 off), 01-05 → the 5th working day is 01-06.
     assert not case.deadline_provisional and case.deadline == date(2027, 1, 6)

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.core.tests.browser_fixtures import DEMO_PASSWORD, BrowserPage
 from gongzhi.services.tests.conftest import PDF
 
@@ -45,7 +46,7 @@ def _with_password(*users: Any) -> None:
     from gongzhi.accounts.actions import do_set_password
 
     for user in users:
-        do_set_password(user, DEMO_PASSWORD, actor="test", validate=False)
+        do_set_password(user, DEMO_PASSWORD, actor=TEST_SYSTEM, validate=False)
 
 
 def _log_in(bp: BrowserPage, username: str, next_url: str, totp_secret: str | None = None) -> None:
@@ -180,7 +181,7 @@ def test_back_office_and_board(
 
     sup_secret = pyotp.random_base32(32)
     # Enrolled with the previous step's code, so the login below may use the current one.
-    do_enrol_totp(supervisor, sup_secret, pyotp.TOTP(sup_secret).at(time.time() - 30), actor="test")
+    do_enrol_totp(supervisor, sup_secret, pyotp.TOTP(sup_secret).at(time.time() - 30), actor=TEST_SYSTEM)
     cases = []
     for n in range(3):
         intake = Intake(hall.number, ["T-MZ-001"], form={"reason": f"困难{n}", "household_size": "2"},

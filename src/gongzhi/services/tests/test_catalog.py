@@ -21,6 +21,7 @@ from gongzhi.accounts.actions import do_create_department
 from gongzhi.accounts.enums import Role
 from gongzhi.accounts.models import Department
 from gongzhi.core.models import AuditEvent
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.people.enums import DocumentType
 from gongzhi.services.actions import Intake, do_submit_application
 from gongzhi.services.catalog import (
@@ -48,7 +49,7 @@ from gongzhi.services.routing import route_department
 from gongzhi.services.tests.conftest import pdf
 
 pytestmark = pytest.mark.django_db
-SYSTEM = "test"
+SYSTEM = TEST_SYSTEM
 DOC_TYPES = set(DocumentType.values)
 
 
@@ -123,7 +124,7 @@ def catalog_counts() -> tuple[int, int, int, int, int]:
 
 
 def test_demo_catalog_loads_and_is_idempotent(place_tree: SimpleNamespace) -> None:
-    assert load_demo_catalog(actor="demo") == []
+    assert load_demo_catalog(actor=TEST_SYSTEM) == []
     counts = catalog_counts()
     items, _m, co, routes, bundles = counts
     assert items >= 40 and bundles >= 4 and co > 0 and routes > 0
@@ -135,7 +136,7 @@ def test_demo_catalog_loads_and_is_idempotent(place_tree: SimpleNamespace) -> No
     snapshot = catalog_snapshot()
     events = AuditEvent.objects.count()
 
-    assert load_demo_catalog(actor="demo") == []
+    assert load_demo_catalog(actor=TEST_SYSTEM) == []
     assert catalog_counts() == counts
     assert catalog_snapshot() == snapshot
     # The second run writes only its import event, with nothing created or updated.
@@ -145,7 +146,7 @@ def test_demo_catalog_loads_and_is_idempotent(place_tree: SimpleNamespace) -> No
 
 
 def test_demo_items_are_well_formed(place_tree: SimpleNamespace) -> None:
-    load_demo_catalog(actor="demo")
+    load_demo_catalog(actor=TEST_SYSTEM)
     modes = set()
     for item in ServiceItem.objects.prefetch_related("materials", "co_departments"):
         check_schema(item.form_schema)
@@ -168,7 +169,7 @@ def test_demo_items_are_well_formed(place_tree: SimpleNamespace) -> None:
 
 def test_demo_subdistrict_items_route_to_the_case_subdistrict(place_tree: SimpleNamespace) -> None:
     t = place_tree
-    load_demo_catalog(actor="demo")
+    load_demo_catalog(actor=TEST_SYSTEM)
     item = ServiceItem.objects.get(code="NS-JD-001")
     assert route_department(item, t.pingshan).code == "NS-TY-JD"
     assert route_department(item, t.nantoucheng).code == "NS-NT-JD"
@@ -179,7 +180,7 @@ def test_demo_subdistrict_items_route_to_the_case_subdistrict(place_tree: Simple
 
 def test_demo_reuses_existing_departments(place_tree: SimpleNamespace) -> None:
     existing = do_create_department("NS-MZ", "民政局", place_tree.nanshan, actor=SYSTEM)
-    load_demo_catalog(actor="demo")
+    load_demo_catalog(actor=TEST_SYSTEM)
     assert ServiceItem.objects.get(code="NS-MZ-001").department == existing
     assert Department.objects.filter(code="NS-MZ").count() == 1
 
@@ -189,7 +190,7 @@ def test_demo_bundle_is_submittable(place_tree: SimpleNamespace, make_user: Call
     from gongzhi.people.actions import do_add_document, do_register_person
     from gongzhi.services.tests.conftest import id_number
 
-    load_demo_catalog(actor="demo")
+    load_demo_catalog(actor=TEST_SYSTEM)
     clerk = make_user(Role.WINDOW_CLERK, place_tree.taoyuan)
     number = id_number("44030519650101123")
     person = do_register_person(number, "王建国", home_place=place_tree.pingshan, actor=SYSTEM)
@@ -371,7 +372,7 @@ def test_import_needs_an_administrator(depts: SimpleNamespace, make_user: Callab
 
 
 def test_export_import_round_trip(place_tree: SimpleNamespace) -> None:
-    load_demo_catalog(actor="demo")
+    load_demo_catalog(actor=TEST_SYSTEM)
     item = ServiceItem.objects.get(code="NS-MZ-001")
     # Text that looks like a formula must come back as text.
     do_update_item(item, name="=HYPERLINK(\"http://x\")低保", actor=SYSTEM)
@@ -395,7 +396,7 @@ def test_export_import_round_trip(place_tree: SimpleNamespace) -> None:
 
 
 def test_export_of_selected_items_keeps_only_their_bundles(place_tree: SimpleNamespace) -> None:
-    load_demo_catalog(actor="demo")
+    load_demo_catalog(actor=TEST_SYSTEM)
     wb = load_workbook(io.BytesIO(export_catalog_xlsx(["NS-SJ-004", "NS-SW-001", "NS-CG-001"])))
     assert [r[0] for r in wb[SHEET_ITEMS].iter_rows(min_row=2, values_only=True)] == ["NS-CG-001", "NS-SJ-004",
                                                                                       "NS-SW-001"]

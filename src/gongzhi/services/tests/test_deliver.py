@@ -27,6 +27,7 @@ from django.utils.dateparse import parse_datetime
 from gongzhi.accounts.actions import do_issue_api_token
 from gongzhi.accounts.enums import Role
 from gongzhi.core.models import AuditEvent
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.people.models import Document
 from gongzhi.services.actions import (
     Intake,
@@ -282,7 +283,7 @@ class Api:
         if session:
             self.client.force_login(user)
         else:
-            _row, secret = do_issue_api_token(user, "送达测试", actor="test")
+            _row, secret = do_issue_api_token(user, "送达测试", actor=TEST_SYSTEM)
             self.headers["Authorization"] = f"Bearer {secret}"
 
     def deliver(self, number: str, body: Any) -> Any:
@@ -538,7 +539,7 @@ def test_window_pickup_refusals_change_nothing(hall: SimpleNamespace, make_user:
     before = _state(case)
     # A clerk of 罗湖 who also supervises 平山: sees the case, but it is not his window's to hand out.
     far_clerk = make_user(Role.WINDOW_CLERK, hall.tree.wenhua, username="clerk_luohu")
-    do_assign_role(far_clerk, Role.COMMUNITY_SUPERVISOR, hall.tree.pingshan, actor="test")
+    do_assign_role(far_clerk, Role.COMMUNITY_SUPERVISOR, hall.tree.pingshan, actor=TEST_SYSTEM)
     c = Client()
     c.force_login(far_clerk)
     assert _action(reverse("services:window_pickup", args=[case.number])) not in _window(c, hall.number)

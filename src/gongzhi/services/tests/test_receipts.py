@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.services.actions import Intake, do_claim_task, do_request_supplement, do_submit_application
 from gongzhi.services.enums import TaskRole
 from gongzhi.services.errors import MaterialsMissing
@@ -47,7 +48,7 @@ def _bundle_application(hall: SimpleNamespace) -> Application:
     from gongzhi.people.actions import do_add_document
     from gongzhi.services.tests.conftest import pdf
 
-    do_add_document(hall.person, "tenancy", "房屋租赁合同", pdf(), actor="test")
+    do_add_document(hall.person, "tenancy", "房屋租赁合同", pdf(), actor=TEST_SYSTEM)
     intake = Intake(hall.number, bundle_code="T-BUNDLE-1",
                     form={"reason": "开店", "shop_name": "南山小馆", "purpose": "其他"}, accept_gaps=True)
     return do_submit_application(intake, actor=hall.clerk, channel="window", idempotency_key="receipt-1")

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from gongzhi.accounts.enums import Role
 from gongzhi.core.models import Timer
+from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.people.models import Document, Person
 from gongzhi.services.actions import (
     Intake,
@@ -438,9 +439,9 @@ def test_enterprise_agent_applies_for_their_organisation(hall: SimpleNamespace, 
 
     body = "91440300MA5D" + "ABCDE"
     uscc = body + uscc_check_character(body)
-    org = do_register_organisation(uscc, "平山科技有限公司", "enterprise", hall.tree.pingshan, actor="test")
+    org = do_register_organisation(uscc, "平山科技有限公司", "enterprise", hall.tree.pingshan, actor=TEST_SYSTEM)
     agent = make_user(Role.ENTERPRISE_AGENT, hall.tree.pingshan, username="agent")
-    do_add_agent(org, agent, actor="test")
+    do_add_agent(org, agent, actor=TEST_SYSTEM)
     ServiceItem.objects.filter(code="T-MZ-001").update(applicant_type="both")
     c = _client(agent)
     page = c.get(reverse("services:online_apply") + "?items=T-MZ-001")

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from gongzhi.core.actions import do_load_calendar
+from gongzhi.core.actors import CLI
 from gongzhi.core.calendar import CalendarFileError, seed_from_library
 from gongzhi.core.models import CalendarYear
 
@@ -26,7 +27,7 @@ class Command(BaseCommand):
             if not path.exists():
                 raise CommandError(f"文件不存在 file not found: {path}")
             try:
-                years = do_load_calendar(path, actor="cli")
+                years = do_load_calendar(path, actor=CLI)
             except CalendarFileError as exc:
                 raise CommandError(f"日历文件有误，未导入任何数据 (nothing imported):\n{exc}") from exc
             self.stdout.write(self.style.SUCCESS(f"loaded {', '.join(map(str, years))}"))

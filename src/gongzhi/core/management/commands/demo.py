@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.module_loading import import_string
 
+from gongzhi.core.actors import DEMO
 from gongzhi.core.registry import REGISTRY
 
 
@@ -33,7 +34,7 @@ def load_demo(stdout: Any = None, *, verbose: bool = True) -> list[tuple[str, st
 
             if verbose:
                 out.write(f"[{n}/{total}] {loader.key} …\n")
-            result = loader.load(actor="demo", progress=progress)
+            result = loader.load(actor=DEMO, progress=progress)
             if isinstance(result, list):
                 logins.extend(result)
             if verbose:

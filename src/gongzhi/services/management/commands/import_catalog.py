@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
+from gongzhi.core.actors import CLI
 from gongzhi.services.catalog import do_import_catalog
 
 
@@ -34,7 +35,7 @@ class Command(BaseCommand):
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(f"文件不存在 file not found: {path}")
-        actor: Any = "cli"
+        actor: Any = CLI
         if options["username"]:
             actor = get_user_model().objects.filter(username=options["username"]).first()
             if actor is None:
