@@ -35,11 +35,12 @@ from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Header, Path, Query, Router, Schema, Status
 from pydantic import Field
 
 from gongzhi.core.domain.money import format_yuan
-from gongzhi.core.errors import ActionError, error_body
+from gongzhi.core.errors import ActionError, NotFoundError, error_body
 from gongzhi.services import actions, queries, tracking
 from gongzhi.services.enums import OPEN_CASE_STATUSES, CaseStatus, Channel, DeliveryMethod, ReviewLevel
 from gongzhi.services.models import Application, Case, ServiceItem, Task
@@ -516,7 +517,7 @@ def list_catalog(
 def get_catalog_item(request: HttpRequest, code: str = Path(..., pattern=CODE_PATTERN)) -> Any:
     item = queries.catalog().prefetch_related("co_departments__department").filter(code=code).first()
     if item is None:
-        return Status(404, {"detail": "没有该事项"})
+        raise NotFoundError(_("没有该事项"), field="code")
     return item_out(item)
 
 
@@ -911,7 +912,12 @@ def track(
     found = tracking.lookup_progress(number, tail, client=request.META.get("REMOTE_ADDR", ""))
     case = found.case
     if case is None:
-        return Status(found.status, {"detail": found.error})
+        # Rendered by the API's one error handler, in the platform's one shape (404 or 429).
+        refusal = NotFoundError(found.error, field="number") if found.status == 404 else ActionError(
+            found.error, field="number", code="throttled"
+        )
+        refusal.status = found.status
+        raise refusal
     return TrackOut(
         number=case.number, item=_item_ref(case.item), department=_dept(case.department),
         applicant_masked=case.applicant_masked, status=case.status, status_display=str(case.get_status_display()),

@@ -63,7 +63,7 @@ def test_page_and_api_give_the_same_answer(hall: SimpleNamespace, case: Case) ->
     api_miss = client.get(f"{API}/track", wrong)
     page_miss = client.get(reverse("services:track"), wrong)
     assert api_miss.status_code == page_miss.status_code == 404
-    assert api_miss.json()["detail"] in page_miss.content.decode()
+    assert api_miss.json()["detail"][0]["message"] in page_miss.content.decode()
 
     officer = hall.officers["T-MZ"]
     do_claim_task(case.tasks.get(role=TaskRole.LEAD), actor=officer)
