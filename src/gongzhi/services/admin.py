@@ -26,7 +26,7 @@ from gongzhi.accounts.enums import Role
 from gongzhi.accounts.models import Department
 from gongzhi.accounts.scope import scope_paths
 from gongzhi.people.enums import DocumentType
-from gongzhi.services import catalog
+from gongzhi.services import actions, catalog
 from gongzhi.services.catalog import CatalogError
 from gongzhi.services.models import (
     Accountability,
@@ -204,9 +204,9 @@ class ServiceItemAdmin(admin.ModelAdmin):
             if change:
                 current = ServiceItem.objects.get(pk=obj.pk)
                 changed = {k: data[k] for k in form.changed_data if k in catalog.ITEM_LABELS and k != "code"}
-                catalog.do_update_item(current, actor=request.user, **changed)
+                actions.do_update_item(current, actor=request.user, **changed)
             else:
-                created = catalog.do_create_item(data["code"], data["name"], data["department"], actor=request.user,
+                created = actions.do_create_item(data["code"], data["name"], data["department"], actor=request.user,
                                                  **fields)
                 obj.pk = created.pk
                 obj._state.adding = False
@@ -227,14 +227,14 @@ class ServiceItemAdmin(admin.ModelAdmin):
                 rows = _kept(formset)
                 if formset.model is ItemMaterial:
                     if formset.has_changed():
-                        catalog.do_set_item_materials(item, rows, actor=request.user)
+                        actions.do_set_item_materials(item, rows, actor=request.user)
                 elif formset.model is ItemCoDepartment:
                     if formset.has_changed():
-                        catalog.do_set_item_co_departments(
+                        actions.do_set_item_co_departments(
                             item, [(r["department"], r["limit_days"]) for r in rows], actor=request.user
                         )
                 elif formset.model is ItemRoute and formset.has_changed():
-                    catalog.do_set_item_routes(item, [(r["place"], r["department"]) for r in rows], actor=request.user)
+                    actions.do_set_item_routes(item, [(r["place"], r["department"]) for r in rows], actor=request.user)
         except (CatalogError, PermissionDenied) as exc:
             self.message_user(request, getattr(exc, "message", str(exc)), messages.ERROR)
 
@@ -273,7 +273,7 @@ class BundleAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Bundle, form: Any, change: bool) -> None:
         data = form.cleaned_data
         try:
-            bundle = catalog.do_save_bundle(
+            bundle = actions.do_save_bundle(
                 obj.code, data["name"], list(data["items"]), actor=request.user, name_en=data.get("name_en", ""),
                 description=data.get("description", ""), active=data.get("active", True),
             )

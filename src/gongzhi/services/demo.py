@@ -8,7 +8,7 @@ missing is created here, so the loader also works on its own.
 Items handled by 街道办事处 are routed (ItemRoute) to the office of the case's subdistrict: one
 office department per current subdistrict of 南山区.
 
-The catalog goes through ``catalog.import_rows`` — the same validation an uploaded workbook
+The catalog goes through ``actions.import_rows`` — the same validation an uploaded workbook
 gets — so a mistake in the data file fails loudly instead of loading a broken item.
 Idempotent: items and bundles are matched by code; a second run changes nothing.
 """
@@ -27,6 +27,7 @@ from gongzhi.accounts.actions import do_create_department
 from gongzhi.accounts.models import Department
 from gongzhi.places.enums import PlaceKind
 from gongzhi.places.models import Place
+from gongzhi.services.actions import import_rows
 from gongzhi.services.catalog import (
     SHEET_BUNDLES,
     SHEET_CO,
@@ -35,7 +36,6 @@ from gongzhi.services.catalog import (
     SHEET_ROUTES,
     ImportReport,
     SheetRows,
-    import_rows,
 )
 
 DATA_FILE = Path(__file__).parent / "data" / "nanshan_catalog.json"

@@ -1,5 +1,5 @@
 """Every write of the service hall (DESIGN.md §2), one module per seam: ``intake``, ``back_office``,
-``sla``, ``reviews`` (``common`` holds what they share). Import from here: the names below are
+``sla``, ``reviews``, ``catalog`` (``common`` holds what they share). Import from here: the names below are
 the app's write path.
 
 Front desk accepts once (前台一口受理), back office shares the work (后台分工协办): an application
@@ -18,6 +18,16 @@ from gongzhi.services.actions.back_office import (
     do_record_visit,
     do_request_supplement,
     do_reveal_form_value,
+)
+from gongzhi.services.actions.catalog import (
+    do_create_item,
+    do_import_catalog,
+    do_save_bundle,
+    do_set_item_co_departments,
+    do_set_item_materials,
+    do_set_item_routes,
+    do_update_item,
+    import_rows,
 )
 from gongzhi.services.actions.common import (
     COUNTER,
@@ -54,17 +64,25 @@ __all__ = [
     "TimerRow",
     "do_claim_task",
     "do_complete_rectification",
+    "do_create_item",
     "do_decide_appeal",
     "do_decide_task",
     "do_deliver_result",
     "do_file_appeal",
     "do_fulfil_supplement",
+    "do_import_catalog",
     "do_recompute_provisional_deadlines",
     "do_record_visit",
     "do_request_supplement",
     "do_reveal_form_value",
     "do_review_case",
+    "do_save_bundle",
+    "do_set_item_co_departments",
+    "do_set_item_materials",
+    "do_set_item_routes",
     "do_submit_application",
+    "do_update_item",
     "handle_task_overdue",
     "handle_task_warning",
+    "import_rows",
 ]

@@ -23,7 +23,16 @@ from gongzhi.accounts.models import Department
 from gongzhi.core.models import AuditEvent
 from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.people.enums import DocumentType
-from gongzhi.services.actions import Intake, do_submit_application
+from gongzhi.services.actions import (
+    Intake,
+    do_create_item,
+    do_import_catalog,
+    do_save_bundle,
+    do_set_item_co_departments,
+    do_set_item_materials,
+    do_submit_application,
+    do_update_item,
+)
 from gongzhi.services.catalog import (
     SHEET_BUNDLES,
     SHEET_CO,
@@ -33,12 +42,6 @@ from gongzhi.services.catalog import (
     SHEET_ROUTES,
     CatalogError,
     catalog_snapshot,
-    do_create_item,
-    do_import_catalog,
-    do_save_bundle,
-    do_set_item_co_departments,
-    do_set_item_materials,
-    do_update_item,
     export_catalog_xlsx,
 )
 from gongzhi.services.demo import load_data, load_demo_catalog
@@ -461,7 +464,7 @@ def test_import_command(depts: SimpleNamespace, tmp_path: Path) -> None:
 def test_import_command_interrupted_writes_nothing(
     depts: SimpleNamespace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gongzhi.services import catalog
+    from gongzhi.services.actions import catalog  # the writes (the import applies bundles last)
 
     good = tmp_path / "catalog.xlsx"
     good.write_bytes(good_workbook())

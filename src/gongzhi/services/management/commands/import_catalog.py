@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
 from gongzhi.core.actors import CLI
-from gongzhi.services.catalog import do_import_catalog
+from gongzhi.services.actions import do_import_catalog
 
 
 class Command(BaseCommand):
