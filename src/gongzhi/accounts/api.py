@@ -13,6 +13,7 @@ from pydantic import Field
 
 from gongzhi.accounts import actions, queries
 from gongzhi.accounts.models import ApiToken
+from gongzhi.accounts.permissions import may_reveal_numbers
 from gongzhi.accounts.scope import is_administrator
 from gongzhi.core.errors import ActionError, NotAllowedError, error_body
 
@@ -64,7 +65,7 @@ def me(request: HttpRequest) -> MeOut:
         username=user.username,
         display_name=user.display_name,
         is_administrator=is_administrator(user),
-        can_reveal_numbers=user.has_perm("accounts.reveal_personal_number"),
+        can_reveal_numbers=may_reveal_numbers(user),
         roles=[
             RoleOut(
                 role=r.role,

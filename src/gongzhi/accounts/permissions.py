@@ -44,6 +44,14 @@ STAFF_ROLES = frozenset(set(Role) - PUBLIC_ROLES)
 # (each reveal is audited: people.actions.do_reveal_number).
 REVEAL_DJANGO_PERMISSION = "accounts.reveal_personal_number"
 
+
+def may_reveal_numbers(user: Any) -> bool:
+    """May ``user`` see full personal numbers other than their own (with a reason, audited)?
+
+    The one rule for the register, the case forms, the pages and the API: the Django
+    permission, held by a few named officers (each reveal is an audit event)."""
+    return bool(getattr(user, "is_authenticated", False) and user.has_perm(REVEAL_DJANGO_PERMISSION))
+
 # Roles that work on cases of their jurisdiction: they take them in, process them, check them.
 _CASE_WORK_ROLES = frozenset(
     {

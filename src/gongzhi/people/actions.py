@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts.enums import COUNTER_ROLES, ORG_WRITE_ROLES, PERSON_WRITE_ROLES, Role
 from gongzhi.accounts.models import RoleAssignment, User
+from gongzhi.accounts.permissions import may_reveal_numbers
 from gongzhi.accounts.scope import clear_scope_cache, has_role
 from gongzhi.core.actors import system_may
 from gongzhi.core.audit import new_event, record_event, record_events
@@ -519,7 +520,7 @@ def do_reveal_number(person: Person, field: str = "number", *, actor: Any, reaso
     if not self_view:
         if not can_read_person(actor, person):
             raise Http404("person not found")
-        if not actor.has_perm("accounts.reveal_personal_number"):
+        if not may_reveal_numbers(actor):
             raise PermissionDenied(_("您没有查看完整号码的权限"))
         if not reason:
             raise RevealRefused(_("请填写查看完整号码的原因（将记录在审计日志中）"), field="reason")
@@ -737,7 +738,7 @@ def sniff_content_type(head: bytes) -> tuple[str, str] | None:
     return None
 
 
-def _check_upload(uploaded: UploadedFile) -> tuple[str, str]:
+def check_upload(uploaded: UploadedFile) -> tuple[str, str]:
     limit = settings.DOCUMENT_MAX_BYTES
     size = uploaded.size or 0
     if size > limit:
@@ -817,7 +818,7 @@ def do_add_document(
     )
     stored_name = ""
     if uploaded_file is not None:
-        content_type, ext = _check_upload(uploaded_file)
+        content_type, ext = check_upload(uploaded_file)
         digest = hashlib.sha256()
         size = 0
         for chunk in uploaded_file.chunks():

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from gongzhi.accounts.permissions import may_reveal_numbers
 from gongzhi.core.errors import ActionError
 from gongzhi.people import actions, queries
 from gongzhi.people.forms import DocumentUploadForm, RevealForm
@@ -96,7 +97,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         {
             "person": person,
             "form": form if writable else None,
-            "can_reveal": request.user.has_perm("accounts.reveal_personal_number") or person.user_id == request.user.pk,
+            "can_reveal": may_reveal_numbers(request.user) or person.user_id == request.user.pk,
             "consents": queries.consents_of(person),
             **_documents_context(request.user, person),
         },

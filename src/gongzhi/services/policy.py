@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Q
 
 from gongzhi.accounts.enums import CASE_READ_ROLES, COUNTER_ROLES, PUBLIC_ROLES, Role
+from gongzhi.accounts.permissions import may_reveal_numbers
 from gongzhi.accounts.scope import active_assignments, has_role, path_in_scope, scope_q
 from gongzhi.people.models import Organisation, Person
 from gongzhi.people.queries import own_person
@@ -18,7 +19,6 @@ from gongzhi.services.models import Case
 
 # The register's permission to see a full personal number (people.actions.do_reveal_number): the
 # same permission unlocks a number typed into an application form — one rule, not a second one.
-REVEAL_PERMISSION = "accounts.reveal_personal_number"
 
 # The window that hands results out (出件窗口) serves the cases of its own jurisdiction.
 DELIVERY_COUNTER_ROLES = frozenset({Role.WINDOW_CLERK})
@@ -58,7 +58,7 @@ def may_apply_for(user: Any, person: Person | None, org: Organisation | None) ->
 def can_reveal_numbers(user: Any) -> bool:
     """May ``user`` see full personal numbers of people other than themselves (with a reason,
     audited)? The register's permission, held by a few named officers."""
-    return bool(getattr(user, "is_authenticated", False) and user.has_perm(REVEAL_PERMISSION))
+    return may_reveal_numbers(user)
 
 
 def case_q(user: Any) -> Q:

@@ -17,7 +17,7 @@ from gongzhi.core.audit import record_event
 from gongzhi.core.calendar import add_working_days, work_calendar
 from gongzhi.core.crypto import decrypt
 from gongzhi.core.errors import ActionError, NotAllowedError
-from gongzhi.people.actions import _check_upload, do_add_document
+from gongzhi.people.actions import check_upload, do_add_document
 from gongzhi.services.actions.common import (
     COUNTER,
     SUPPLEMENT_DAYS,
@@ -189,7 +189,7 @@ def do_fulfil_supplement(case: Case, *, actor: Any, files: dict[str, UploadedFil
     now = timezone.now()
     files = files or {}
     for upload in files.values():
-        _check_upload(upload)
+        check_upload(upload)
     with transaction.atomic():
         case = Case.objects.select_for_update().select_related("item").get(pk=case.pk)
         _ensure_applicant_or_counter(case, actor)

@@ -19,7 +19,7 @@ from gongzhi.core.db.inserts import insert
 from gongzhi.core.domain.identifiers import IdentifierKind, check_identifier
 from gongzhi.core.errors import ActionError
 from gongzhi.core.models import AuditEvent
-from gongzhi.people.actions import _check_upload, do_add_document, do_register_person
+from gongzhi.people.actions import check_upload, do_add_document, do_register_person
 from gongzhi.people.models import Document, Organisation, Person
 from gongzhi.people.queries import (
     find_organisation_by_uscc,
@@ -244,7 +244,7 @@ def _submit(intake: Intake, actor: Any, channel: str, key: str) -> Application:
         cleaned[item.pk] = data
         form_errors += [(e.field, e.message) for e in errors if (e.field, e.message) not in form_errors]
     for upload in intake.files.values():
-        _check_upload(upload)  # size and type by magic bytes, before anything is written
+        check_upload(upload)  # size and type by magic bytes, before anything is written
     return _accept(intake, actor, channel, key, bundle, items, cleaned, form_errors)
 
 
