@@ -34,9 +34,11 @@ def _fresh_process_memos() -> None:
     # database state was rolled back.
     from gongzhi.accounts.auth import forget_roles
     from gongzhi.core.calendar import invalidate_calendar_cache
+    from gongzhi.people.actions import forget_quota_exemptions
     from gongzhi.services.routing import clear_intake_cache
 
     forget_roles()
+    forget_quota_exemptions()
     invalidate_calendar_cache()
     clear_intake_cache()
 

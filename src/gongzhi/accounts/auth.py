@@ -11,6 +11,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from gongzhi.accounts.domain.tokens import hash_token
 from gongzhi.accounts.models import ApiToken
+from gongzhi.accounts.queries import live_token
 from gongzhi.accounts.scope import all_assignments, use_assignments
 
 # user id → (roles_version, every role row of the user). Only roles are kept: the token, its
@@ -46,11 +47,7 @@ class TokenAuth(HttpBearer):
         if not token or "\x00" in token:
             return None
         now = timezone.now()
-        row = (
-            ApiToken.objects.select_related("user")
-            .filter(key_hash=hash_token(token), revoked_at__isnull=True, user__is_active=True)
-            .first()
-        )
+        row = live_token(hash_token(token))
         if row is None or (row.expires_at and row.expires_at <= now):
             return None
         # Touch at most once a minute so token traffic does not turn every read into a write.

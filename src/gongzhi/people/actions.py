@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -150,6 +151,33 @@ def _window_text(seconds: int) -> str:
     return _("%(n)d 分钟") % {"n": max(1, seconds // 60)}
 
 
+# user id → (monotonic time read, exempt?). ``has_perm`` costs two queries (the user's and their
+# groups' permissions) on every intake by token, where the user object is new each request; an
+# exemption granted or withdrawn reaches every process within EXEMPT_MEMO_SECONDS. A withdrawn
+# exemption lasting that long is a bounded, audited risk (every lookup is still logged), unlike
+# a revoked token, which is read from the database on every request.
+_exempt_memo: dict[int, tuple[float, bool]] = {}
+EXEMPT_MEMO_SECONDS = 60.0
+
+
+def _exempt_from_quota(actor: Any) -> bool:
+    if actor.is_superuser:
+        return True
+    now = time.monotonic()
+    hit = _exempt_memo.get(actor.pk)
+    if hit is None or now - hit[0] >= EXEMPT_MEMO_SECONDS:
+        if len(_exempt_memo) >= 10_000:
+            _exempt_memo.clear()
+        hit = (now, actor.has_perm("people.unlimited_number_lookup"))
+        _exempt_memo[actor.pk] = hit
+    return hit[1]
+
+
+def forget_quota_exemptions() -> None:
+    """Drop the memo (tests that grant or withdraw the exemption)."""
+    _exempt_memo.clear()
+
+
 def check_lookup_quota(actor: Any, number_bidx: str) -> None:
     """Refuse (429) a lookup of one more number once ``actor`` has used up a window's quota.
 
@@ -159,7 +187,7 @@ def check_lookup_quota(actor: Any, number_bidx: str) -> None:
     Concurrent lookups by one user may overshoot a limit by the few requests in flight: the
     quota stops enumeration, it is not an exact meter.
     """
-    if not _counts_lookups(actor) or actor.has_perm("people.unlimited_number_lookup"):
+    if not _counts_lookups(actor) or _exempt_from_quota(actor):
         # Superusers, and other systems' accounts given this permission by an administrator
         # (they submit thousands of applicants a day): no quota; still logged and audited.
         return

@@ -123,3 +123,21 @@ def test_errors_have_the_one_shape(admin_client):
     assert response.status_code == 403
     item = response.json()["detail"][0]
     assert set(item) == {"loc", "msg", "type", "field", "message", "code"} and item["code"] == "not_allowed"
+
+
+@pytest.mark.parametrize("shortcuts", ["on", "off"])
+def test_live_token_reads_what_the_orm_reads(issued, settings, shortcuts):
+    from django.forms.models import model_to_dict
+
+    from gongzhi.accounts.domain.tokens import hash_token
+    from gongzhi.accounts.queries import live_token
+
+    settings.GONGZHI_DB_SHORTCUTS = shortcuts == "on"
+    clerk, token, secret = issued
+    found = live_token(hash_token(secret))
+    orm = ApiToken.objects.select_related("user").get(pk=token.pk)
+    assert found is not None and model_to_dict(found) == model_to_dict(orm)
+    assert model_to_dict(found.user) == model_to_dict(orm.user)
+    assert live_token(hash_token(secret + "x")) is None
+    do_deactivate_user(clerk, actor=TEST_SYSTEM)
+    assert live_token(hash_token(secret)) is None  # an inactive user's token reads as nothing
