@@ -159,9 +159,9 @@ def live_token(key_hash: str) -> ApiToken | None:
     rows = fetch(_LIVE_TOKEN_SQL, [key_hash, True])
     if not rows:
         return None
-    token = load(ApiToken, rows[0])
-    assert token is not None
-    token.user = load(User, rows[0], width(ApiToken))  # cached on the token, as select_related
+    token, user = load(ApiToken, rows[0]), load(User, rows[0], width(ApiToken))
+    assert token is not None and user is not None  # an inner join: both are there
+    token.user = user  # cached on the token, as select_related
     return token
 
 
