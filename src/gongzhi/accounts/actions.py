@@ -14,15 +14,16 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Model, Q
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
@@ -48,6 +49,8 @@ from gongzhi.core.audit import record_event
 from gongzhi.core.errors import ActionError, NotAllowedError
 
 logger = logging.getLogger("gongzhi.accounts")
+
+M = TypeVar("M", bound=Model)
 
 TOKEN_PREFIX = "gz_"  # noqa: S105 — a marker so leaked tokens are recognisable, not a secret
 
@@ -264,19 +267,32 @@ def check_update_user(user: User, changes: dict[str, Any], *, actor: Any) -> dic
     return clean
 
 
+def _save_changed_fields(
+    obj: M, changed: dict[str, Any], verb: str, *, actor: Any, place_path: Callable[[M], str] = lambda _o: ""
+) -> M:
+    """Write ``changed`` (field → new value, already checked) and audit ``verb`` with the old and
+    new values (related rows by primary key), in one transaction."""
+
+    def plain(value: Any) -> Any:
+        return value.pk if isinstance(value, Model) else value
+
+    with transaction.atomic():
+        before = {k: plain(getattr(obj, k)) for k in changed}
+        for k, v in changed.items():
+            setattr(obj, k, v)
+        obj.save(update_fields=list(changed))
+        after = {k: plain(v) for k, v in changed.items()}
+        record_event(verb, actor=actor, obj=obj, place_path=place_path(obj), before=before, after=after)
+    return obj
+
+
 def do_update_user(user: User, changes: dict[str, Any], *, actor: Any) -> User:
     """Edit profile fields (``PROFILE_FIELDS``). Side effects: audit ``user.update`` with before/after."""
     clean = check_update_user(user, changes, actor=actor)
     clean = {k: v for k, v in clean.items() if getattr(user, k) != v}
     if not clean:
         return user
-    with transaction.atomic():
-        before = {k: getattr(user, k) for k in clean}
-        for k, v in clean.items():
-            setattr(user, k, v)
-        user.save(update_fields=list(clean))
-        record_event("user.update", actor=actor, obj=user, before=before, after=clean)
-    return user
+    return _save_changed_fields(user, clean, "user.update", actor=actor)
 
 
 def check_set_superuser(user: User, value: bool, *, actor: Any) -> None:
@@ -593,14 +609,7 @@ def do_update_department(dept: Department, changes: dict[str, Any], *, actor: An
     clean = {k: v for k, v in clean.items() if getattr(dept, k) != v}
     if not clean:
         return dept
-    with transaction.atomic():
-        before = {k: (getattr(dept, k).pk if k == "place" else getattr(dept, k)) for k in clean}
-        for k, v in clean.items():
-            setattr(dept, k, v)
-        dept.save(update_fields=list(clean))
-        after = {k: (v.pk if k == "place" else v) for k, v in clean.items()}
-        record_event("department.update", actor=actor, obj=dept, place_path=dept.place.path, before=before, after=after)
-    return dept
+    return _save_changed_fields(dept, clean, "department.update", actor=actor, place_path=lambda d: d.place.path)
 
 
 # --- API tokens -----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import hashlib
 import re
 import time
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -116,6 +117,22 @@ def _person_snapshot(person: Person) -> dict[str, Any]:
 
 def _place_path(place: Any) -> str:
     return place.path if place is not None else ""
+
+
+def _save_changes(
+    obj: Any, changes: dict[str, Any], verb: str, snapshot: Callable[[Any], dict[str, Any]],
+    place_of: Callable[[Any], Any], *, actor: Any,
+) -> Any:
+    """Write ``changes`` (already validated) and audit ``verb`` with the masked snapshots before
+    and after, in one transaction (persons and organisations are updated the same way)."""
+    before = snapshot(obj)
+    with transaction.atomic():
+        for key, value in changes.items():
+            setattr(obj, key, value)
+        obj.save()
+        record_event(verb, actor=actor, obj=obj, place_path=_place_path(place_of(obj)), before=before,
+                     after=snapshot(obj))
+    return obj
 
 
 def _find_rule_allows(actor: Any, person: Person) -> bool:
@@ -415,20 +432,7 @@ def do_update_person_contact(
     )
     if not changes:
         return person
-    before = _person_snapshot(person)
-    with transaction.atomic():
-        for key, value in changes.items():
-            setattr(person, key, value)
-        person.save()
-        record_event(
-            "person.update",
-            actor=actor,
-            obj=person,
-            place_path=_place_path(person.home_place),
-            before=before,
-            after=_person_snapshot(person),
-        )
-    return person
+    return _save_changes(person, changes, "person.update", _person_snapshot, lambda p: p.home_place, actor=actor)
 
 
 def validate_update_person_contact(
@@ -702,20 +706,7 @@ def do_update_organisation(
     )
     if not changes:
         return org
-    before = _organisation_snapshot(org)
-    with transaction.atomic():
-        for key, value in changes.items():
-            setattr(org, key, value)
-        org.save()
-        record_event(
-            "organisation.update",
-            actor=actor,
-            obj=org,
-            place_path=_place_path(org.place),
-            before=before,
-            after=_organisation_snapshot(org),
-        )
-    return org
+    return _save_changes(org, changes, "organisation.update", _organisation_snapshot, lambda o: o.place, actor=actor)
 
 
 def do_add_agent(org: Organisation, user: User, *, actor: Any) -> Organisation:
