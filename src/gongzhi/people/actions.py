@@ -12,7 +12,11 @@ import hashlib
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date, timedelta
 from typing import Any
 
@@ -33,6 +37,7 @@ from gongzhi.accounts.scope import clear_scope_cache, has_role
 from gongzhi.core.actors import system_may
 from gongzhi.core.audit import new_event, record_event, record_events
 from gongzhi.core.crypto import blind_index, decrypt, encrypt, mask_phone
+from gongzhi.core.db.inserts import insert
 from gongzhi.core.domain.identifiers import Sex, check_person_number, check_uscc
 from gongzhi.core.models import AuditEvent
 from gongzhi.people.enums import ConsentPurpose, DocumentType, NumberKind, OrgKind
@@ -250,10 +255,65 @@ def do_record_person_lookup(
     """
     if not _counts_lookups(actor):
         return
-    NumberLookup.objects.create(
+    row = NumberLookup(
         user_id=actor.pk, number_bidx=number_bidx, number_masked=number_masked, person=found, via=via,
         at=timezone.now(),
     )
+    batch = _LOOKUP_BATCH.get()
+    if batch is not None:
+        batch.rows.append(row)  # written by the caller's transaction (``lookups_batched``)
+        return
+    insert([row])
+
+
+@dataclass
+class LookupBatch:
+    """Lookups noted inside :func:`lookups_batched`, waiting for the caller's transaction."""
+
+    rows: list[NumberLookup] = dataclass_field(default_factory=list)  # noted, not yet written
+    written: list[NumberLookup] = dataclass_field(default_factory=list)  # gone if that transaction rolls back
+
+    def write(self) -> None:
+        """INSERT the lookups noted so far; call it inside the caller's write transaction."""
+        if self.rows:
+            insert(self.rows)
+            self.written += self.rows
+            self.rows = []
+
+
+_LOOKUP_BATCH: ContextVar[LookupBatch | None] = ContextVar("people_lookup_batch", default=None)
+
+
+@contextmanager
+def lookups_batched() -> Iterator[LookupBatch]:
+    """Let a write path record its number lookups in its own transaction.
+
+    Intake looks the applicant up before its write transaction; logged on its own, the lookup
+    was a second write transaction per submission (on SQLite a second turn at the database's one
+    write lock — bench/intake.py). Inside this block lookups are held; the caller calls
+    ``batch.write()`` inside its transaction. If the block fails — a refused submission, or a
+    transaction rolled back after ``write()`` — every lookup it made is written on the way out
+    all the same (a refused intake still counts towards the quota and is still audited). The
+    block must end right after the caller's transaction: a failure after a commit would write
+    the committed lookups twice.
+    """
+    batch = LookupBatch()
+    token = _LOOKUP_BATCH.set(batch)
+    try:
+        yield batch
+    except BaseException:
+        _LOOKUP_BATCH.reset(token)
+        again = [_fresh_lookup(row) for row in [*batch.written, *batch.rows]]
+        if again:
+            insert(again)
+        raise
+    _LOOKUP_BATCH.reset(token)
+    batch.write()  # lookups noted after the caller's write (none on intake's path)
+
+
+def _fresh_lookup(row: NumberLookup) -> NumberLookup:
+    return NumberLookup(user_id=row.user_id, number_bidx=row.number_bidx, number_masked=row.number_masked,
+                        person_id=row.person_id, via=row.via, at=row.at)
 
 
 def fold_lookups_into_audit(limit: int = 1000) -> int:
