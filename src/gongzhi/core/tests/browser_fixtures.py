@@ -91,7 +91,7 @@ def browser_page(browser: Any, live_server: Any, transactional_db: None) -> Iter
     # Console messages about failed loads do not name the URL; these do.
     page.on("response", lambda r: errors.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None)
     visited: list[str] = []
-    page.on("response", lambda r: _note_page(r, visited))
+    page.on("response", lambda r: note_page(r, visited))
     yield BrowserPage(page, errors, visited)
     try:
         problems = check_phone_layout(context, live_server.url, visited)
@@ -141,7 +141,7 @@ def open_menu(page: Any) -> None:
         toggle.click()
 
 
-def _note_page(response: Any, visited: list[str]) -> None:
+def note_page(response: Any, visited: list[str]) -> None:
     request = response.request
     if (request.resource_type == "document" and request.method == "GET" and response.status == 200
             and "text/html" in (response.headers.get("content-type") or "")):
