@@ -193,10 +193,11 @@ def hotline() -> str:
     return str(getattr(settings, "GONGZHI_SERVICE_HOTLINE", "") or "12345")
 
 
-def _clerk_name(user: Any) -> str:
+def _clerk_name(case: Any) -> str:
     """The clerk by name, never the login account: an account without a name on record is
-    printed as the window's staff, not as its username."""
-    if user is None:
+    printed as the window's staff, not as its username. Online and by API no clerk accepted."""
+    user = case.accepted_by
+    if case.channel != Channel.WINDOW or user is None:
         return "网上自动受理"
     return str(getattr(user, "display_name", "") or "综合窗口工作人员")
 
@@ -232,7 +233,7 @@ def acceptance_receipt_pdf(application: Any) -> bytes:
         sheet.row("受理时间", zh_datetime(first.accepted_at))
         sheet.row("出具单位", _issuing_office(application, first))
         sheet.row("受理地点", _hall(first))
-        sheet.row("受理人", _clerk_name(first.accepted_by))
+        sheet.row("受理人", _clerk_name(first))
     for case in cases:
         sheet.section(f"办件 {case.number}")
         sheet.need(QR_SIZE + 8 * mm)
