@@ -430,7 +430,10 @@ def _plan_case(
         deadline=clock.deadline,
         deadline_provisional=clock.provisional,
         with_gaps=gaps,
-        gaps_due=add_working_days(today, _setting("SERVICES_SUPPLEMENT_DAYS", SUPPLEMENT_DAYS)).deadline if gaps else None,
+        # 容缺: the owed material is due within the supplement period but never after the
+        # promised completion date — the case must be decidable on time with every paper in.
+        gaps_due=min(add_working_days(today, _setting("SERVICES_SUPPLEMENT_DAYS", SUPPLEMENT_DAYS)).deadline,
+                     clock.deadline) if gaps else None,
         by_commitment=any(p.status == CaseMaterialStatus.COMMITMENT for p in plans),
         visits=1 if channel == Channel.WINDOW else 0,
         search_text=search_tokens(app.number, name, item.name, item.code, intake.address, place.name),
