@@ -10,16 +10,15 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from gongzhi.accounts.scope import has_role
 from gongzhi.core.actions import do_schedule_timers
 from gongzhi.core.audit import new_event, record_event, record_events
 from gongzhi.core.calendar import add_working_days, work_calendar
-from gongzhi.core.db.inserts import insert
 from gongzhi.core.crypto import decrypt
+from gongzhi.core.db.inserts import insert
 from gongzhi.core.domain.identifiers import IdentifierKind, check_identifier, identity_facts
 from gongzhi.core.errors import ActionError
 from gongzhi.core.models import AuditEvent
