@@ -118,7 +118,7 @@ def online_apply(request: HttpRequest) -> HttpResponse:
             ctx["error"] = _("材料不齐，请一次性补齐下列材料后再提交。")
         else:
             apply_error(err, ctx)
-        return render(request, "services/online_apply.html", ctx, status=400)
+        return render(request, "services/online_apply.html", ctx)
     discard_uploads(request)
     messages.success(request, _("申请已提交并受理，申请编号 %(number)s。") % {"number": app.number})
     return redirect("services:application", number=app.number)

@@ -115,7 +115,7 @@ def window(request: HttpRequest) -> HttpResponse:
             ctx["error"] = _("申请表有误，请按提示修改后再受理。")
         else:
             apply_error(err, ctx)
-        return render(request, "services/window_form.html", ctx, status=400)
+        return render(request, "services/window_form.html", ctx)
     discard_uploads(request)
     return redirect("services:application", number=app.number)
 
