@@ -273,7 +273,8 @@ def _check_forms(
     shared = {spec["name"] for item in items for spec in item.form_schema}
     unknown = [k for k in intake.form if k not in shared]
     form_errors += [(k, f"表单中没有“{k}”这一项") for k in unknown]
-    record = _person_values(person)
+    asks_record = any(spec.get("from") in PERSON_SOURCES for item in items for spec in item.form_schema)
+    record = _person_values(person) if asks_record else {}  # decrypt the phone only when a form uses it
     for item in items:
         schema = item.form_schema
         own = {k: v for k, v in intake.form.items() if k in {s["name"] for s in schema}}
