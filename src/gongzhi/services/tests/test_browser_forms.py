@@ -50,14 +50,14 @@ def test_clerk_goes_back_from_the_one_time_notice_without_retyping(
     summary.get_by_role("link", name=re.compile("申请事由")).click()
     page.wait_for_function("document.activeElement && document.activeElement.id === 'id_form-reason'")
     assert "已收到扫描件：场所证明.pdf" in page.locator("#material-tenancy").inner_text()
-    check_page(bp, "services-window-form-errors", screenshot_dir)
+    check_page(bp, "services-forms-errors", screenshot_dir)
 
     page.get_by_label("申请事由").fill("家中困难")
     page.get_by_role("button", name="受理", exact=True).click()
     page.wait_for_load_state("load")
     assert "一次性告知" in page.locator("main").inner_text()
     assert "身份证件" in page.locator(".missing-list").inner_text()
-    check_page(bp, "services-window-notice", screenshot_dir)
+    check_page(bp, "services-forms-notice")
 
     page.get_by_role("button", name="返回补充材料").click()
     page.wait_for_load_state("load")
