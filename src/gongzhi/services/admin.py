@@ -86,11 +86,13 @@ class ServiceItemForm(forms.ModelForm):
         fields = (
             "code", "name", "name_en", "department", "applicant_type", "mode", "active", "statutory_days",
             "promised_days", "warning_share", "fee", "fee_note", "commitment_allowed", "accept_with_gaps",
-            "co_timeout_default", "result_doc_type", "form_schema", "instant_rules", "description",
+            "co_timeout_default", "result_doc_type", "form_schema", "instant_rules", "eligibility_rules",
+            "description",
         )
         widgets = {
             "form_schema": forms.Textarea(attrs={"rows": 12, "cols": 100, "style": "font-family: monospace"}),
             "instant_rules": forms.Textarea(attrs={"rows": 4, "cols": 100, "style": "font-family: monospace"}),
+            "eligibility_rules": forms.Textarea(attrs={"rows": 4, "cols": 100, "style": "font-family: monospace"}),
         }
 
     def clean(self) -> dict[str, Any]:
@@ -160,7 +162,7 @@ class ServiceItemAdmin(admin.ModelAdmin):
         (None, {"fields": ("code", "name", "name_en", "department", "applicant_type", "mode", "active")}),
         (_("时限与收费"), {"fields": ("statutory_days", "promised_days", "warning_share", "fee", "fee_note")}),
         (_("办理规则"), {"fields": ("commitment_allowed", "accept_with_gaps", "co_timeout_default", "result_doc_type")}),
-        (_("申请表与即办规则"), {"fields": ("form_schema", "instant_rules"),
+        (_("申请表与即办规则"), {"fields": ("form_schema", "instant_rules", "eligibility_rules"),
                                  "description": _("表单字段为 JSON 列表，类型：text、textarea、int、decimal、date、choice、bool、phone")}),
         (_("说明"), {"fields": ("description",)}),
     )

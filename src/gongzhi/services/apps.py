@@ -11,13 +11,14 @@ class ServicesConfig(AppConfig):
 
     def ready(self) -> None:
         from gongzhi.core import registry
-        from gongzhi.services import actions, notify, stats
+        from gongzhi.services import actions, notify, stats, uploads
         from gongzhi.services.domain import search
 
         registry.register_timer("services.task_warning", actions.handle_task_warning)
         registry.register_timer("services.task_overdue", actions.handle_task_overdue)
         registry.register_periodic("services.fold_figures", stats.fold_dirty_cases)
         registry.register_periodic("services.send_notifications", notify.send_pending)
+        registry.register_periodic("services.clean_pending_uploads", uploads.clean_expired)
         registry.register_warm_up("services.search_dictionary", search.warm_up)
         registry.on_calendar_changed(actions.do_recompute_provisional_deadlines)
 

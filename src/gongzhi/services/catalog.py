@@ -41,6 +41,7 @@ from gongzhi.accounts.actions import ensure_admin_over
 from gongzhi.accounts.models import Department
 from gongzhi.people.enums import DocumentType
 from gongzhi.places.models import Place
+from gongzhi.services.domain.eligibility import RuleDefinitionError, check_rules, normalize_rules
 from gongzhi.services.domain.forms import SchemaDefinitionError, check_schema
 from gongzhi.services.enums import ApplicantType, HandlingMode, MaterialKind
 from gongzhi.services.errors import ServiceError
@@ -99,6 +100,9 @@ ITEM_COLUMNS: tuple[Column, ...] = (
     Column("result_doc_type", "办结证照类型", note="办结后放入证照库的证照类型，见证照类型表"),
     Column("form_schema", "表单字段（JSON）", note='如 [{"name": "reason", "label": "申请事由", "type": "text"}]'),
     Column("instant_rules", "即办规则（JSON）", note='仅即办事项，如 [{"field": "age", "op": "gte", "value": 60}]'),
+    Column("eligibility_rules", "申请条件（JSON）",
+           note='证件信息（age 年龄、birth_date、sex、region）或表单字段的条件，如 '
+                '[{"field": "age", "op": ">=", "value": 80, "message": "须年满 80 周岁"}]'),
     Column("description", "说明"),
     Column("active", "启用", note="是 / 否，默认是"),
 )
@@ -341,6 +345,7 @@ def clean_item_fields(
     clean("result_doc_type", _doc_type)
     clean("form_schema", _form_schema)
     clean("instant_rules", _json_list)
+    clean("eligibility_rules", lambda v: normalize_rules(_json_list(v)))
     clean("description", lambda v: _text(v, max_length=5000))
     clean("active", lambda v: _bool(v, default=True))
     return out, errors
@@ -389,6 +394,12 @@ def check_item_consistency(fields: Mapping[str, Any]) -> list[tuple[str, str]]:
             check_instant_rules(rules, schema)
         except _Bad as exc:
             errors.append(("instant_rules", f"“{ITEM_LABELS['instant_rules']}”{exc}"))
+    eligibility = fields.get("eligibility_rules")
+    if eligibility and schema is not None:
+        try:
+            check_rules(eligibility, schema)
+        except RuleDefinitionError as exc:
+            errors.append(("eligibility_rules", f"“{ITEM_LABELS['eligibility_rules']}”{exc}"))
     return errors
 
 
@@ -491,7 +502,7 @@ def _item_fields(item: ServiceItem) -> dict[str, Any]:
         "commitment_allowed": item.commitment_allowed, "accept_with_gaps": item.accept_with_gaps,
         "co_timeout_default": item.co_timeout_default, "warning_share": f"{Decimal(item.warning_share):.2f}",
         "result_doc_type": item.result_doc_type, "form_schema": item.form_schema,
-        "instant_rules": item.instant_rules, "description": item.description, "active": item.active,
+        "instant_rules": item.instant_rules, "eligibility_rules": item.eligibility_rules, "description": item.description, "active": item.active,
     }
 
 
@@ -956,7 +967,7 @@ def export_catalog_xlsx(item_codes: Collection[str] | None = None) -> bytes:
                 if isinstance(cell.value, str) and cell.value.startswith("="):
                     cell.data_type = "s"
         for n, column in enumerate(columns, start=1):
-            width = 60 if column.key in {"form_schema", "instant_rules", "description"} else max(12, len(column.label) * 2 + 2)
+            width = 60 if column.key in {"form_schema", "instant_rules", "eligibility_rules", "description"} else max(12, len(column.label) * 2 + 2)
             ws.column_dimensions[get_column_letter(n)].width = width
         ws.freeze_panes = "B2"
     buffer = io.BytesIO()

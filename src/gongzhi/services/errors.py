@@ -27,6 +27,12 @@ class FormInvalid(ServiceError):
         self.errors = errors
 
 
+class NotEligible(FormInvalid):
+    """申请条件 not met (an age the ID number contradicts…): each rule's message, by its field."""
+
+    code = "not_eligible"
+
+
 class MaterialsMissing(ServiceError):
     """一次性告知: every missing material, listed once, in one notice."""
 

@@ -19,6 +19,7 @@ from gongzhi.services.enums import DeliveryMethod, MaterialKind, ReviewLevel
 FORM_PREFIX = "form"  # schema names cannot clash with the page's own inputs (number, items…)
 FILE_PREFIX = "file-"
 DOC_PREFIX = "doc-"
+PENDING_PREFIX = "pending-"  # a kept scan's token (services/uploads.py)
 
 
 class LookupForm(forms.Form):
@@ -42,7 +43,22 @@ def merged_schema(items: list[Any]) -> list[dict[str, Any]]:
 _BOOL_CHOICES = [("", _("请选择")), ("true", _("是")), ("false", _("否"))]
 
 
-def _schema_field(spec: dict[str, Any]) -> forms.Field:
+def _schema_field(spec: dict[str, Any], derived: Any = None, hint: str = "") -> forms.Field:
+    if derived is not None:
+        # Known from the applicant's ID number: shown, not asked. A disabled field is never
+        # read from the POST body; intake takes the value from the number itself.
+        return _mark(forms.CharField(
+            label=spec.get("label") or spec["name"], required=False, disabled=True, initial=str(derived),
+            help_text=_("按申请人证件号码自动填写，无需填写"),
+            widget=forms.TextInput(attrs={"readonly": True, "class": "derived"}),
+        ), spec)
+    field = _plain_field(spec)
+    if hint:
+        field.help_text = hint
+    return field
+
+
+def _plain_field(spec: dict[str, Any]) -> forms.Field:
     kind = spec.get("type", "text")
     label = spec.get("label") or spec["name"]
     attrs: dict[str, Any] = {}
@@ -96,18 +112,37 @@ def _range_help(spec: dict[str, Any]) -> str:
     return ""
 
 
-def schema_form(schema: list[dict[str, Any]], data: Any = None) -> forms.Form:
-    """A Django form with one field per schema entry (names prefixed ``form-``)."""
+def schema_form(
+    schema: list[dict[str, Any]], data: Any = None, *, derived: dict[str, Any] | None = None,
+    record: dict[str, str] | None = None,
+) -> forms.Form:
+    """A Django form with one field per schema entry (names prefixed ``form-``).
+
+    ``derived``: field name → value read from the applicant's number (shown read-only).
+    ``record``: ``person.phone`` (masked) / ``person.address`` from the person record — the
+    address is offered as the initial value, the phone (a personal number) only named in the
+    help text, and intake fills a blank one from the record.
+    """
+    derived = derived or {}
+    record = record or {}
     form = forms.Form(data=data, prefix=FORM_PREFIX)
     for spec in schema:
-        form.fields[spec["name"]] = _schema_field(spec)
+        source, hint = spec.get("from", ""), ""
+        if source == "person.phone" and record.get(source):
+            hint = str(_("留空则使用登记的联系电话 %(phone)s") % {"phone": record[source]})
+        form.fields[spec["name"]] = _schema_field(spec, derived.get(spec["name"]), hint)
+        if source == "person.address" and record.get(source):
+            form.fields[spec["name"]].initial = record[source]
     return form
 
 
 def schema_values(form: forms.Form) -> dict[str, Any]:
-    """The raw values the applicant typed, by schema name; blanks dropped (the schema decides)."""
+    """The raw values the applicant typed, by schema name; blanks dropped (the schema decides).
+    Fields shown read-only (taken from the identity) are not read: the server knows them."""
     out: dict[str, Any] = {}
-    for name in form.fields:
+    for name, f in form.fields.items():
+        if f.disabled:
+            continue
         raw = form.data.get(form.add_prefix(name), "")
         if isinstance(raw, str):
             raw = raw.strip()
@@ -140,6 +175,11 @@ class MaterialRow:
     wallet_doc: Any = None
     commitment_ok: bool = False
     error: str = ""
+    doc_type: str = ""
+    choices: list[Any] = field(default_factory=list)  # wallet documents of this material's type
+    chosen: int | None = None  # the one picked before an error round-trip
+    pending_token: str = ""  # a scan kept across an error round-trip (services/uploads.py)
+    pending_name: str = ""
 
     @property
     def secondary(self) -> bool:
@@ -153,23 +193,44 @@ class MaterialRow:
     def doc_input_name(self) -> str:
         return DOC_PREFIX + self.key
 
+    @property
+    def pending_input_name(self) -> str:
+        return PENDING_PREFIX + self.key
 
-def material_rows(items: list[Any], wallet: list[Any]) -> list[MaterialRow]:
+
+def material_rows(
+    items: list[Any], wallet: list[Any], *, chosen: dict[str, int] | None = None,
+    pending: dict[str, tuple[str, str]] | None = None,
+) -> list[MaterialRow]:
     """Every material of the chosen items, each once, marked with the wallet document that
-    will be reused for it (the same rule as the action: same key, or same document type)."""
+    will be reused for it (the same rule as the action: same key, or same document type).
+
+    The wallet offers for a material only documents of its type (a material without one takes
+    "other" documents), as intake accepts only those. ``chosen`` (material key → document id)
+    and ``pending`` (material key → (token, file name)) bring back what an error round-trip
+    would otherwise lose.
+    """
     by_type: dict[str, Any] = {}
     for doc in wallet:
         by_type.setdefault(doc.doc_type, doc)
+    chosen = chosen or {}
+    pending = pending or {}
     rows: dict[str, MaterialRow] = {}
     for item in items:
         for mat in item.materials.all():
             row = rows.get(mat.key)
             if row is None:
+                doc_type = mat.doc_type or "other"
                 row = rows[mat.key] = MaterialRow(
                     key=mat.key, name=mat.name, kind=mat.kind,
                     wallet_doc=by_type.get(mat.doc_type) if mat.doc_type else None,
                     commitment_ok=bool(mat.commitment_ok and item.commitment_allowed),
+                    doc_type=doc_type, choices=[d for d in wallet if d.doc_type == doc_type],
                 )
+                if any(d.pk == chosen.get(mat.key) for d in row.choices):
+                    row.chosen = chosen[mat.key]
+                if mat.key in pending:
+                    row.pending_token, row.pending_name = pending[mat.key]
             if mat.kind == MaterialKind.MANDATORY:
                 row.kind = MaterialKind.MANDATORY  # mandatory for one item → mandatory
             row.items.append(item.name)

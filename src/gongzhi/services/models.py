@@ -37,6 +37,9 @@ class ServiceItem(models.Model):
     mode = models.CharField(max_length=10, choices=HandlingMode.choices, default=HandlingMode.COMPLEX)
     form_schema = models.JSONField(default=list, blank=True)
     instant_rules = models.JSONField(default=list, blank=True, help_text=_("即办规则：字段条件列表"))
+    # Who may apply (services/domain/eligibility.py), checked at intake for every channel.
+    eligibility_rules = models.JSONField(_("申请条件"), default=list, blank=True,
+                                         help_text=_("申请条件：证件信息或表单字段的条件列表"))
     statutory_days = models.PositiveSmallIntegerField(_("法定时限（工作日）"), default=20)
     promised_days = models.PositiveSmallIntegerField(_("承诺时限（工作日）"), default=10)
     fee = models.DecimalField(_("收费（元）"), max_digits=12, decimal_places=2, default=0)

@@ -39,12 +39,16 @@ __all__ = [
     "IdentifierError",
     "IdentifierKind",
     "IdentifierResult",
+    "IdentityFacts",
     "Sex",
+    "age_on",
     "check_identifier",
     "check_person_number",
     "check_uscc",
     "clean_number",
+    "identity_facts",
     "mask_number",
+    "province_name",
     "resident_id_check_character",
     "uscc_check_character",
 ]
@@ -820,3 +824,82 @@ def check_identifier(number: str, *, today: date | None = None) -> IdentifierRes
     if 16 <= len(text) <= 20 and all(ch in USCC_ALPHABET or ch in _USCC_FORBIDDEN_LETTERS for ch in text):
         return _read_uscc(text)  # a credit code with a character missing or extra
     return _unknown_format(text, persons_only=False)
+
+
+# --- What a number tells about its holder ----------------------------------------------------
+
+# GB/T 2260 province-level names by the first two digits of the address code (and 83 for the
+# Taiwan residents' permit), in the three languages the platform speaks.
+_PROVINCE_NAMES: Final = {
+    "11": _Text("北京市", "北京市", "Beijing"), "12": _Text("天津市", "天津市", "Tianjin"),
+    "13": _Text("河北省", "河北省", "Hebei"), "14": _Text("山西省", "山西省", "Shanxi"),
+    "15": _Text("内蒙古自治区", "內蒙古自治區", "Inner Mongolia"),
+    "21": _Text("辽宁省", "遼寧省", "Liaoning"), "22": _Text("吉林省", "吉林省", "Jilin"),
+    "23": _Text("黑龙江省", "黑龍江省", "Heilongjiang"),
+    "31": _Text("上海市", "上海市", "Shanghai"), "32": _Text("江苏省", "江蘇省", "Jiangsu"),
+    "33": _Text("浙江省", "浙江省", "Zhejiang"), "34": _Text("安徽省", "安徽省", "Anhui"),
+    "35": _Text("福建省", "福建省", "Fujian"), "36": _Text("江西省", "江西省", "Jiangxi"),
+    "37": _Text("山东省", "山東省", "Shandong"),
+    "41": _Text("河南省", "河南省", "Henan"), "42": _Text("湖北省", "湖北省", "Hubei"),
+    "43": _Text("湖南省", "湖南省", "Hunan"), "44": _Text("广东省", "廣東省", "Guangdong"),
+    "45": _Text("广西壮族自治区", "廣西壯族自治區", "Guangxi"), "46": _Text("海南省", "海南省", "Hainan"),
+    "50": _Text("重庆市", "重慶市", "Chongqing"), "51": _Text("四川省", "四川省", "Sichuan"),
+    "52": _Text("贵州省", "貴州省", "Guizhou"), "53": _Text("云南省", "雲南省", "Yunnan"),
+    "54": _Text("西藏自治区", "西藏自治區", "Tibet"),
+    "61": _Text("陕西省", "陝西省", "Shaanxi"), "62": _Text("甘肃省", "甘肅省", "Gansu"),
+    "63": _Text("青海省", "青海省", "Qinghai"), "64": _Text("宁夏回族自治区", "寧夏回族自治區", "Ningxia"),
+    "65": _Text("新疆维吾尔自治区", "新疆維吾爾自治區", "Xinjiang"),
+    "71": _Text("台湾省", "台灣省", "Taiwan"), "81": _Text("香港特别行政区", "香港特別行政區", "Hong Kong"),
+    "82": _Text("澳门特别行政区", "澳門特別行政區", "Macao"), "83": _Text("台湾地区", "台灣地區", "Taiwan"),
+}  # fmt: skip
+
+
+def province_name(address_code: str, language: str | None = None) -> str:
+    """The province-level region of a GB/T 2260 address code ("" when unknown)."""
+    text = _PROVINCE_NAMES.get(address_code[:2])
+    if text is None:
+        return ""
+    lang = (language or "zh-hans").lower().replace("_", "-")
+    if lang.startswith("zh"):
+        return text.zh_hant if any(t in lang for t in ("hant", "-tw", "-hk", "-mo")) else text.zh
+    return text.en
+
+
+def age_on(birth_date: date, on: date) -> int:
+    """Full years of age (周岁) on ``on``: one more on each birthday, not the day after.
+
+    A person born on 29 February gains a year on 1 March in common years (the day 28 February
+    would be one day early). A date before the birth date is an error, not a negative age.
+    """
+    if on < birth_date:
+        raise ValueError(f"{on.isoformat()} is before the birth date {birth_date.isoformat()}")
+    years = on.year - birth_date.year
+    if (on.month, on.day) < (birth_date.month, birth_date.day):
+        years -= 1
+    return years
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityFacts:
+    """What an 18-character resident ID or residence-permit number says about its holder
+    (GB 11643-1999: positions 1-6 address code, 7-14 birth date, 17 odd for men)."""
+
+    birth_date: date
+    sex: Sex
+    address_code: str
+    age: int
+
+    def region(self, language: str | None = None) -> str:
+        """Province-level region where the number was first issued (not where the holder lives)."""
+        return province_name(self.address_code, language)
+
+
+def identity_facts(number: str, *, today: date | None = None) -> IdentityFacts | None:
+    """Birth date, sex, issuing region and age (on ``today``, default today in China) read from
+    a valid resident ID or residence-permit number; ``None`` for any other number (a travel
+    permit or a credit code says none of these, and an invalid number is not trusted)."""
+    today = _today_in_china() if today is None else today
+    result = check_person_number(number, today=today)
+    if not result.valid or result.birth_date is None or result.sex is None:
+        return None
+    return IdentityFacts(result.birth_date, result.sex, result.normalized[:6], age_on(result.birth_date, today))

@@ -10,13 +10,16 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_noop
+from django.utils.translation import gettext as _
 
 from gongzhi.accounts.scope import has_role
 from gongzhi.core.actions import do_schedule_timers
 from gongzhi.core.audit import new_event, record_event, record_events
 from gongzhi.core.calendar import add_working_days, work_calendar
+from gongzhi.core.crypto import decrypt
 from gongzhi.core.db.inserts import insert
-from gongzhi.core.domain.identifiers import IdentifierKind, check_identifier
+from gongzhi.core.domain.identifiers import IdentifierKind, check_identifier, identity_facts
 from gongzhi.core.errors import ActionError
 from gongzhi.core.models import AuditEvent
 from gongzhi.people.actions import (
@@ -41,7 +44,15 @@ from gongzhi.services.actions.common import (
     _setting,
     _timer_rows,
 )
-from gongzhi.services.domain.forms import rules_pass, validate_form
+from gongzhi.services.domain.eligibility import IDENTITY_FACTS, Failed, rule_message, unmet
+from gongzhi.services.domain.forms import (
+    PERSON_SOURCES,
+    contradictions,
+    derived_values,
+    identity_values,
+    rules_pass,
+    validate_form,
+)
 from gongzhi.services.domain.search import search_tokens
 from gongzhi.services.domain.sla import Clock, clock_for
 from gongzhi.services.enums import (
@@ -61,6 +72,7 @@ from gongzhi.services.errors import (
     InvalidInput,
     MaterialsMissing,
     NotAllowed,
+    NotEligible,
     UnknownItem,
 )
 from gongzhi.services.models import (
@@ -165,10 +177,19 @@ def _plan_materials(
         wallet = wallet_index(owner)
     chosen: dict[str, int] = {}
     if intake.documents and owner is not None:
-        own = set(wallet_for(owner).filter(pk__in=list(intake.documents.values())).values_list("pk", flat=True))
+        own = dict(wallet_for(owner).filter(pk__in=list(intake.documents.values())).values_list("pk", "doc_type"))
+        types = {mat.key: (mat.doc_type or "other", mat.name) for item in items for mat in item.materials.all()}
         for key, doc_id in intake.documents.items():
-            if doc_id in own:
-                chosen[key] = doc_id
+            if doc_id not in own:
+                continue
+            # A document is offered only for materials of its type (forms.material_rows); the
+            # same rule here, so an ID card cannot be handed in as a household register.
+            if key in types and own[doc_id] != types[key][0]:
+                raise InvalidInput(
+                    _("证照库中选用的证照不是“%(material)s”：请选用同类证照，或上传扫描件") % {"material": types[key][1]},
+                    field=key, code="wallet_type",
+                )
+            chosen[key] = doc_id
     plans: dict[int, list[_MaterialPlan]] = {}
     missing: list[str] = []
     for item in items:
@@ -249,35 +270,104 @@ def _submit(intake: Intake, actor: Any, channel: str, key: str) -> Application:
         raise NotAllowed("只有综合窗口人员可以在窗口受理", field="channel")
 
     bundle, items = _resolve_items(intake)
-    # Validate the form for every item first (read-only), so bad input writes nothing at all.
+    for upload in intake.files.values():
+        check_upload(upload)  # size and type by magic bytes, before anything is written
+    return _accept(intake, actor, channel, key, bundle, items)
+
+
+def _check_forms(
+    items: list[ServiceItem], intake: Intake, person: Person | None
+) -> tuple[dict[int, dict[str, Any]], list[tuple[str, str]], dict[str, Any]]:
+    """Each item's cleaned form, every form error, and the facts eligibility is judged on.
+
+    Fields taken from the identity are filled from the applicant's number (a posted value that
+    contradicts it is an error, never used); fields taken from the person record are filled from
+    it when left blank. Read-only: bad input writes nothing.
+    """
+    facts = identity_values(identity_facts(intake.applicant_number, today=timezone.localdate()))
     form_errors: list[tuple[str, str]] = []
     cleaned: dict[int, dict[str, Any]] = {}
     shared = {spec["name"] for item in items for spec in item.form_schema}
     unknown = [k for k in intake.form if k not in shared]
     form_errors += [(k, f"表单中没有“{k}”这一项") for k in unknown]
+    asks_record = any(spec.get("from") in PERSON_SOURCES for item in items for spec in item.form_schema)
+    record = _person_values(person) if asks_record else {}  # decrypt the phone only when a form uses it
     for item in items:
-        own = {k: v for k, v in intake.form.items() if k in {s["name"] for s in item.form_schema}}
-        data, errors = validate_form(item.form_schema, own)
+        schema = item.form_schema
+        own = {k: v for k, v in intake.form.items() if k in {s["name"] for s in schema}}
+        derived = derived_values(schema, facts)
+        for name, label in contradictions(schema, derived, own):
+            error = (name, _("“%(label)s”与申请人的证件号码不符：这一项按证件号码填写，不能更改") % {"label": label})
+            if error not in form_errors:
+                form_errors.append(error)
+        own.update(derived)
+        for spec in schema:
+            source = spec.get("from", "")
+            if source in PERSON_SOURCES and own.get(spec["name"]) in (None, "") and record.get(source):
+                own[spec["name"]] = record[source]
+        data, errors = validate_form(schema, own)
         cleaned[item.pk] = data
         form_errors += [(e.field, e.message) for e in errors if (e.field, e.message) not in form_errors]
-    for upload in intake.files.values():
-        check_upload(upload)  # size and type by magic bytes, before anything is written
-    return _accept(intake, actor, channel, key, bundle, items, cleaned, form_errors)
+    merged = {k: v for data in cleaned.values() for k, v in data.items()}
+    return cleaned, form_errors, {**merged, **facts}
+
+
+def _person_values(person: Person | None) -> dict[str, str]:
+    if person is None:
+        return {}
+    return {"person.phone": decrypt(person.phone_cipher), "person.address": person.address}
+
+
+def _check_eligibility(items: list[ServiceItem], facts: dict[str, Any], form_errors: list[tuple[str, str]]) -> None:
+    """申请条件: every item's rules against the identity and the form; all failures at once.
+    A rule on a form field the applicant got wrong waits for the field to be corrected."""
+    problems: list[tuple[str, str]] = []
+    wrong = {f for f, _m in form_errors} - set(IDENTITY_FACTS)
+    for item in items:
+        labels = {s["name"]: s.get("label", s["name"]) for s in item.form_schema}
+        rules = [r for r in item.eligibility_rules or [] if r.get("field") not in wrong]
+        for failed in unmet(rules, facts):
+            message = _eligibility_message(item, failed, labels)
+            if (failed.field, message) not in problems:
+                problems.append((failed.field, message))
+    if problems:
+        raise NotEligible(_("申请人不符合申请条件：") + "；".join(m for _f, m in problems), problems)
+
+
+_FACT_LABELS = {
+    "age": gettext_noop("年龄（周岁）"), "birth_date": gettext_noop("出生日期"), "sex": gettext_noop("性别"),
+    "region": gettext_noop("证件签发地区"),
+}
+
+
+def _eligibility_message(item: ServiceItem, failed: Failed, labels: dict[str, str]) -> str:
+    what = _(_FACT_LABELS[failed.field]) if failed.field in IDENTITY_FACTS else labels.get(failed.field, failed.field)
+    if failed.actual is None:
+        if failed.field in IDENTITY_FACTS:
+            return _("无法从申请人的证件号码确定%(what)s，不能判断是否符合“%(item)s”的申请条件，请持证件到窗口核验") % {
+                "what": what, "item": item.name}
+        return _("“%(item)s”的申请条件要求填写“%(what)s”") % {"item": item.name, "what": what}
+    own = rule_message(failed.rule, get_language(), failed.actual)
+    if own:
+        return own
+    value = failed.rule.get("value")
+    shown = "、".join(str(v) for v in value) if isinstance(value, list) else str(value)
+    return _("不符合“%(item)s”的申请条件：%(what)s应 %(op)s %(value)s，申请人为 %(actual)s") % {
+        "item": item.name, "what": what, "op": failed.rule.get("op"), "value": shown, "actual": failed.actual}
 
 
 def _accept(
     intake: Intake, actor: Any, channel: str, key: str, bundle: Bundle | None, items: list[ServiceItem],
-    cleaned: dict[int, dict[str, Any]], form_errors: list[tuple[str, str]],
 ) -> Application:
     # The applicant's lookup (quota and audit log) is written inside the intake transaction, not
     # in one of its own; a refused or failed submission still writes it (people.actions).
     with lookups_batched() as lookups:
-        return _accept_batched(intake, actor, channel, key, bundle, items, cleaned, form_errors, lookups)
+        return _accept_batched(intake, actor, channel, key, bundle, items, lookups)
 
 
 def _accept_batched(
     intake: Intake, actor: Any, channel: str, key: str, bundle: Bundle | None, items: list[ServiceItem],
-    cleaned: dict[int, dict[str, Any]], form_errors: list[tuple[str, str]], lookups: LookupBatch,
+    lookups: LookupBatch,
 ) -> Application:
     # Everything that only reads runs before the write transaction: on SQLite an IMMEDIATE
     # transaction holds the database's single write lock, so the shorter it is, the more
@@ -288,6 +378,9 @@ def _accept_batched(
             raise ApplicantError(f"“{item.name}”只受理自然人申请", field="applicant_number")
         if item.applicant_type == ApplicantType.ENTERPRISE and org is None:
             raise ApplicantError(f"“{item.name}”只受理法人和其他组织申请", field="applicant_number")
+    cleaned, form_errors, facts = _check_forms(items, intake, person)
+    # Eligibility before the form's own errors: fixing a form is no use to someone not entitled.
+    _check_eligibility(items, facts, form_errors)
     if form_errors:
         raise FormInvalid("申请表有误：" + "；".join(m for _f, m in form_errors), form_errors)
     owner: Person | Organisation | None = person or org

@@ -7,6 +7,15 @@ A schema is a list of fields::
 Types: text, textarea, int, decimal, date, choice (``choices``: list of values), bool, phone.
 Optional keys: ``min``/``max`` (numbers), ``pattern`` (regex for text), ``max_length``.
 
+Where a value comes from (``"from"``), when the platform already knows it:
+
+* ``identity.birth_date`` / ``identity.sex`` / ``identity.age`` / ``identity.region`` — read from
+  the applicant's 18-character ID or residence-permit number (GB 11643). Such a field is not
+  asked: the page shows it read-only and intake takes the value from the number; a posted value
+  that contradicts the number is refused. A number that says nothing (a travel permit) leaves the
+  field asked as usual.
+* ``person.phone`` / ``person.address`` — the person record's; left blank, intake fills it in.
+
 Personal numbers: a field that holds an ID number, a phone number or a bank account — the
 applicant's or a third party's — is declared with ``"personal": "id_number" | "phone" |
 "bank_account"`` (a ``phone`` field is one by its type). Intake stores such a value encrypted
@@ -25,6 +34,15 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 FIELD_TYPES = {"text", "textarea", "int", "decimal", "date", "choice", "bool", "phone"}
+# Source → the field types that can hold its value.
+IDENTITY_SOURCES = {
+    "identity.birth_date": {"date"},
+    "identity.sex": {"choice", "text"},
+    "identity.age": {"int"},
+    "identity.region": {"text"},
+}
+PERSON_SOURCES = {"person.phone": {"phone"}, "person.address": {"text", "textarea"}}
+SEX_VALUES = {"male": "男", "female": "女"}  # how a choice field spells the sex read from a number
 PERSONAL_KINDS = ("id_number", "phone", "bank_account")
 # Names that say a field holds a personal number (used to refuse an undeclared one and, once, to
 # declare the fields of catalogs stored before declarations existed: migration 0005).
@@ -74,6 +92,20 @@ def check_schema(schema: list[dict[str, Any]]) -> None:
             raise SchemaDefinitionError(f"个人号码字段 {name} 的类型只能是 text 或 phone")
         if spec.get("type") == "phone" and declared not in (None, "phone"):
             raise SchemaDefinitionError(f"电话字段 {name} 只能声明为 phone")
+        source = spec.get("from")
+        if source is not None:
+            types = IDENTITY_SOURCES.get(source) or PERSON_SOURCES.get(source)
+            if types is None:
+                known = "、".join([*IDENTITY_SOURCES, *PERSON_SOURCES])
+                raise SchemaDefinitionError(f"字段 {name} 的来源 {source!r} 不受支持（可选：{known}）")
+            if spec.get("type", "text") not in types:
+                raise SchemaDefinitionError(
+                    f"字段 {name} 的来源 {source} 只能用于 {'、'.join(sorted(types))} 类型的字段"
+                )
+            if source == "identity.sex" and spec.get("type") == "choice" and not set(SEX_VALUES.values()) <= {
+                str(c) for c in spec.get("choices", [])
+            }:
+                raise SchemaDefinitionError(f"字段 {name} 取自证件性别，选项须包括“男”和“女”")
         guessed = inferred_personal_kind(spec)
         if guessed and not personal_kind(spec):
             raise SchemaDefinitionError(
@@ -111,6 +143,51 @@ def declare_personal(schema: list[dict[str, Any]]) -> list[dict[str, Any]]:
         kind = "" if personal_kind(spec) else inferred_personal_kind(spec)
         out.append({**spec, "personal": kind} if kind else dict(spec))
     return out
+
+
+def identity_values(facts: Any) -> dict[str, Any]:
+    """The values an ID number gives (``core.domain.identifiers.IdentityFacts`` or ``None``),
+    by fact name: ``birth_date`` (ISO), ``sex`` (男/女), ``age`` (周岁), ``region``."""
+    if facts is None:
+        return {}
+    return {
+        "birth_date": facts.birth_date.isoformat(),
+        "sex": SEX_VALUES[str(facts.sex)],
+        "age": facts.age,
+        "region": facts.region("zh-hans"),
+    }
+
+
+def derived_values(schema: list[dict[str, Any]], facts: dict[str, Any]) -> dict[str, Any]:
+    """Field name → value for every field taken from the identity that the identity can fill."""
+    out: dict[str, Any] = {}
+    for spec in schema:
+        source = str(spec.get("from", ""))
+        if source in IDENTITY_SOURCES:
+            fact = source.split(".", 1)[1]
+            if facts.get(fact) not in (None, ""):
+                out[spec["name"]] = facts[fact]
+    return out
+
+
+def contradictions(
+    schema: list[dict[str, Any]], derived: dict[str, Any], posted: dict[str, Any]
+) -> list[tuple[str, str]]:
+    """Posted values of identity fields that differ from what the number says (compared as the
+    schema would clean them, so ``0080`` and ``80`` are not a contradiction): (name, label)."""
+    errors = []
+    for spec in schema:
+        name = spec["name"]
+        if name not in derived or posted.get(name) in (None, ""):
+            continue
+        label = spec.get("label", name)
+        try:
+            given = _clean_value(spec.get("type", "text"), posted[name], spec, label)
+        except ValueError:
+            given = posted[name]
+        if str(given) != str(derived[name]):
+            errors.append((name, str(label)))
+    return errors
 
 
 def validate_form(schema: list[dict[str, Any]], data: dict[str, Any]) -> tuple[dict[str, Any], list[FieldError]]:

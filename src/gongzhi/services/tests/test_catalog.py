@@ -199,8 +199,9 @@ def test_demo_bundle_is_submittable(place_tree: SimpleNamespace, make_user: Call
     person = do_register_person(number, "王建国", home_place=place_tree.pingshan, actor=SYSTEM)
     for doc_type in ("id_card", "hukou", "photo"):
         do_add_document(person, doc_type, doc_type, pdf(), actor=SYSTEM)
+    # No age: 老年人优待证 reads it from the ID number (a typed "60" would contradict it).
     form = {"retire_date": "2026-06-01", "pension_bank_account": "6222000011112222", "phone": "13800138000",
-            "insured_years": "30", "age": "60"}
+            "insured_years": "30"}
     app = do_submit_application(
         Intake(number, bundle_code="NS-YJS-003", form=form, files={"personnel_file": pdf()}),
         actor=clerk, channel="window", idempotency_key="retire-1",

@@ -15,22 +15,27 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts.enums import SUPERVISOR_ROLES, Role
 from gongzhi.accounts.scope import has_role
-from gongzhi.core.domain.identifiers import IdentifierKind, check_identifier
+from gongzhi.core.domain.identifiers import IdentifierKind, check_identifier, identity_facts
 from gongzhi.core.errors import ActionError
+from gongzhi.people.actions import check_upload
 from gongzhi.people.errors import number_error
 from gongzhi.people.queries import (
     find_organisation_by_uscc,
     find_person_by_number,
     wallet_for,
 )
-from gongzhi.services import actions, queries
+from gongzhi.services import actions, queries, uploads
+from gongzhi.services.domain.forms import derived_values, identity_values
 from gongzhi.services.enums import (
     CaseStatus,
 )
 from gongzhi.services.forms import (
     DOC_PREFIX,
     FILE_PREFIX,
+    FORM_PREFIX,
+    PENDING_PREFIX,
     material_rows,
+    schema_form,
     schema_values,
 )
 from gongzhi.services.models import Bundle, Case
@@ -133,24 +138,90 @@ def posted_files(request: HttpRequest) -> dict[str, UploadedFile]:
     return out
 
 
+def application_form(schema: list[dict[str, Any]], applicant: Applicant, data: Any = None) -> Any:
+    """The application form for this applicant: what the ID number says is shown, not asked
+    (``identity.*`` fields), and the person record offers its phone and address."""
+    derived = derived_values(schema, identity_values(identity_facts(applicant.number)))
+    record: dict[str, str] = {}
+    owner = applicant.owner
+    if applicant.kind == "person" and owner is not None:
+        record = {"person.phone": owner.phone_masked, "person.address": owner.address}
+    return schema_form(schema, data, derived=derived, record=record)
+
+
 def intake_from_post(request: HttpRequest, number: str, codes: list[str], bundle_code: str, form: Any,
             applicant_name: str = "") -> actions.Intake:
+    """The intake a page posted. Files are the new uploads, plus the scans kept from an earlier
+    round-trip of the same form (``pending-<key>`` tokens; a new upload replaces a kept one)."""
     documents: dict[str, int] = {}
     for key in request.POST:
         value = request.POST.get(key, "").strip()
-        if key.startswith(DOC_PREFIX) and value.isdigit():
+        if key.startswith(DOC_PREFIX) and value.isdigit() and len(value) < 12:
             documents[key[len(DOC_PREFIX):]] = int(value)
+    files = {key: upload for key, (upload, _token) in kept_uploads(request).items()}
+    files.update({k[len(FILE_PREFIX):]: f for k, f in posted_files(request).items() if k.startswith(FILE_PREFIX)})
     return actions.Intake(
         applicant_number=number,
         item_codes=[] if bundle_code else codes,
         bundle_code=bundle_code,
         form=schema_values(form),
-        files={k[len(FILE_PREFIX):]: f for k, f in posted_files(request).items() if k.startswith(FILE_PREFIX)},
+        files=files,
         documents=documents,
         applicant_name=applicant_name,
         commitment=request.POST.get("commitment") == "on",
         accept_gaps=request.POST.get("accept_gaps") == "on",
     )
+
+
+def kept_uploads(request: HttpRequest) -> dict[str, tuple[Any, str]]:
+    """Material key → (upload, token) for every valid kept-scan token the form carried."""
+    out: dict[str, tuple[Any, str]] = {}
+    for name in request.POST:
+        if not name.startswith(PENDING_PREFIX):
+            continue
+        found = uploads.restore(request.POST.get(name, ""), user_id=int(request.user.pk or 0))
+        if found is not None and found[0] == name[len(PENDING_PREFIX):]:
+            out[found[0]] = (found[1], found[2])
+    return out
+
+
+def keep_uploads(request: HttpRequest, intake: actions.Intake) -> dict[str, tuple[str, str]]:
+    """After a refused submission: keep every scan that passed the upload check, so the re-shown
+    form (or the one-time notice's way back) still has it. Material key → (token, file name)."""
+    kept = {key: token for key, (_u, token) in kept_uploads(request).items()}
+    out: dict[str, tuple[str, str]] = {}
+    posted = {k[len(FILE_PREFIX):] for k in posted_files(request) if k.startswith(FILE_PREFIX)}
+    for key, upload in intake.files.items():
+        if key in posted:
+            try:
+                check_upload(upload)
+            except ActionError:
+                continue  # a wrong file is not kept: its error says to choose another
+            if key in kept:
+                uploads.discard(kept[key])  # replaced by the new scan
+            out[key] = (uploads.stash(upload, user_id=int(request.user.pk or 0), key=key), uploads.file_label(upload))
+        elif key in kept:
+            out[key] = (kept[key], uploads.file_label(upload))
+    return out
+
+
+def discard_uploads(request: HttpRequest) -> None:
+    """The application was accepted: the kept scans are in the wallet now, drop the copies."""
+    for _upload, token in kept_uploads(request).values():
+        uploads.discard(token)
+
+
+def carried_values(request: HttpRequest, pending: dict[str, tuple[str, str]]) -> list[tuple[str, str]]:
+    """What the one-time notice carries back to the form (hidden fields in its POST body — never
+    in a URL): the typed values, the wallet choices, the two checkboxes, the kept scans' tokens
+    and the idempotency key."""
+    out: list[tuple[str, str]] = []
+    for name in request.POST:
+        value = request.POST.get(name, "")
+        if name.startswith((f"{FORM_PREFIX}-", DOC_PREFIX)) or name in {"commitment", "accept_gaps", "idempotency_key"}:
+            out.append((name, value))
+    out += [(PENDING_PREFIX + key, token) for key, (token, _name) in pending.items()]
+    return out
 
 
 def submit_application(intake: actions.Intake, user: Any, channel: str, key: str) -> Any:
@@ -164,8 +235,17 @@ def submit_application(intake: actions.Intake, user: Any, channel: str, key: str
         return actions.do_submit_application(intake, actor=user, channel=channel, idempotency_key=key)
 
 
-def form_context(items: list[Any], applicant: Applicant, form: Any, key: str) -> dict[str, Any]:
-    rows = material_rows(items, applicant.wallet)
+def form_context(items: list[Any], applicant: Applicant, form: Any, key: str, *,
+                 request: HttpRequest | None = None, pending: dict[str, tuple[str, str]] | None = None) -> dict[str, Any]:
+    """What the application form page shows. With ``request`` (a form shown again), the wallet
+    documents chosen before come back selected; ``pending`` are the scans kept."""
+    chosen: dict[str, int] = {}
+    if request is not None:
+        for name in request.POST:
+            value = request.POST.get(name, "")
+            if name.startswith(DOC_PREFIX) and value.isdigit() and len(value) < 12:
+                chosen[name[len(DOC_PREFIX):]] = int(value)
+    rows = material_rows(items, applicant.wallet, chosen=chosen, pending=pending)
     return {
         "items": items,
         "form": form,
@@ -183,6 +263,7 @@ def apply_error(err: ActionError, ctx: dict[str, Any]) -> None:
     for row in ctx.get("materials", []):
         if err.field in (row.key, row.input_name):
             row.error = err.message
+            ctx["error"] = _("材料有误，请按提示修改。")  # the summary at the top links to the row
             return
     if err.field == "file":
         ctx["materials_error"] = err.message

@@ -33,18 +33,20 @@ from gongzhi.services.forms import (
     ReviewForm,
     merged_schema,
     put_errors,
-    schema_form,
 )
 from gongzhi.services.models import Case
 from gongzhi.services.views.common import (
     PUBLIC_APPLICANT_ROLES,
     Applicant,
     all_bundles,
+    application_form,
     apply_error,
+    discard_uploads,
     form_context,
     form_rows,
     grouped_catalog,
     intake_from_post,
+    keep_uploads,
     posted_files,
     require_role,
     resolve_items,
@@ -99,25 +101,27 @@ def online_apply(request: HttpRequest) -> HttpResponse:
                            "applicants": choices, "applicant_choice": current[0], "applicant": applicant}
     schema = merged_schema(items)
     if request.method != "POST" or request.POST.get("step") == "switch":
-        ctx.update(form_context(items, applicant, schema_form(schema), uuid.uuid4().hex))
+        ctx.update(form_context(items, applicant, application_form(schema, applicant), uuid.uuid4().hex))
         return render(request, "services/online_apply.html", ctx)
-    form = schema_form(schema, request.POST)
+    form = application_form(schema, applicant, request.POST)
     key = request.POST.get("idempotency_key", "")
-    ctx.update(form_context(items, applicant, form, key))
     intake = intake_from_post(request, applicant.number, codes, bundle_code, form)
     try:
         app = submit_application(intake, request.user, Channel.ONLINE, key)
-    except FormInvalid as err:
-        ctx["loose_errors"] = put_errors(form, err.errors)
-        ctx["error"] = _("申请表有误，请按提示修改后再提交。")
-        return render(request, "services/online_apply.html", ctx)
-    except MaterialsMissing as err:
-        ctx["missing"] = err.missing
-        ctx["error"] = _("材料不齐，请一次性补齐下列材料后再提交。")
-        return render(request, "services/online_apply.html", ctx)
     except ActionError as err:
-        apply_error(err, ctx)
+        # Nothing typed, chosen or attached is lost: the scans are kept (services/uploads.py).
+        pending = keep_uploads(request, intake)
+        ctx.update(form_context(items, applicant, form, key, request=request, pending=pending))
+        if isinstance(err, FormInvalid):
+            ctx["loose_errors"] = put_errors(form, err.errors)
+            ctx["error"] = _("申请表有误，请按提示修改后再提交。")
+        elif isinstance(err, MaterialsMissing):
+            ctx["missing"] = err.missing
+            ctx["error"] = _("材料不齐，请一次性补齐下列材料后再提交。")
+        else:
+            apply_error(err, ctx)
         return render(request, "services/online_apply.html", ctx)
+    discard_uploads(request)
     messages.success(request, _("申请已提交并受理，申请编号 %(number)s。") % {"number": app.number})
     return redirect("services:application", number=app.number)
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from gongzhi.accounts.enums import Role
 from gongzhi.accounts.scope import has_role
 from gongzhi.core.errors import ActionError
-from gongzhi.services import actions, queries
+from gongzhi.services import actions, queries, uploads
 from gongzhi.services.enums import (
     Channel,
     DeliveryMethod,
@@ -28,17 +28,21 @@ from gongzhi.services.forms import (
     LookupForm,
     merged_schema,
     put_errors,
-    schema_form,
 )
 from gongzhi.services.views.common import (
     NOTICE_SALT,
     PUBLIC_APPLICANT_ROLES,
     all_bundles,
+    application_form,
     apply_error,
+    carried_values,
     cases_of_application,
+    discard_uploads,
     form_context,
     grouped_catalog,
     intake_from_post,
+    keep_uploads,
+    kept_uploads,
     lookup_applicant,
     notice_token,
     require_role,
@@ -84,26 +88,35 @@ def window(request: HttpRequest) -> HttpResponse:
     ctx.update(bundle=bundle, codes=[i.code for i in items], bundle_code=bundle_code)
     schema = merged_schema(items)
     if step == "pick":
-        ctx.update(form_context(items, applicant, schema_form(schema), uuid.uuid4().hex))
+        ctx.update(form_context(items, applicant, application_form(schema, applicant), uuid.uuid4().hex))
+        return render(request, "services/window_form.html", ctx)
+    key = request.POST.get("idempotency_key", "") or uuid.uuid4().hex
+    if step == "back":
+        # 返回补充材料 from the one-time notice: the form as it was posted, scans kept.
+        form = application_form(schema, applicant, request.POST)
+        pending = {k: (token, uploads.file_label(u)) for k, (u, token) in kept_uploads(request).items()}
+        ctx.update(form_context(items, applicant, form, key, request=request, pending=pending))
         return render(request, "services/window_form.html", ctx)
 
     # step == "accept"
-    form = schema_form(schema, request.POST)
-    key = request.POST.get("idempotency_key", "")
-    ctx.update(form_context(items, applicant, form, key))
+    form = application_form(schema, applicant, request.POST)
     intake = intake_from_post(request, applicant.number, codes, bundle_code, form, applicant.name)
     try:
         app = submit_application(intake, request.user, Channel.WINDOW, key)
-    except FormInvalid as err:
-        ctx["loose_errors"] = put_errors(form, err.errors)
-        ctx["error"] = _("申请表有误，请按提示修改后再受理。")
-        return render(request, "services/window_form.html", ctx)
-    except MaterialsMissing as err:
-        ctx.update(missing=err.missing, notice_token=notice_token(items, err.missing, applicant.name))
-        return render(request, "services/window_notice.html", ctx)
     except ActionError as err:
-        apply_error(err, ctx)
+        pending = keep_uploads(request, intake)
+        ctx.update(form_context(items, applicant, form, key, request=request, pending=pending))
+        if isinstance(err, MaterialsMissing):
+            ctx.update(missing=err.missing, notice_token=notice_token(items, err.missing, applicant.name),
+                       carried=carried_values(request, pending))
+            return render(request, "services/window_notice.html", ctx)
+        if isinstance(err, FormInvalid):
+            ctx["loose_errors"] = put_errors(form, err.errors)
+            ctx["error"] = _("申请表有误，请按提示修改后再受理。")
+        else:
+            apply_error(err, ctx)
         return render(request, "services/window_form.html", ctx)
+    discard_uploads(request)
     return redirect("services:application", number=app.number)
 
 
