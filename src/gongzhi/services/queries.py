@@ -200,7 +200,9 @@ class CatalogSearch:
 
 
 def _item_keys(item: ServiceItem) -> catalog_search.Keys:
-    return catalog_search.entry_keys(item.code, item.name, item.name_en, item.department.name, item.description)
+    # What the guide says too (受理条件): "养老保险" finds 退休申请 through its conditions.
+    text = " ".join(t for t in (item.description, item.conditions) if t)
+    return catalog_search.entry_keys(item.code, item.name, item.name_en, item.department.name, text)
 
 
 def _bundle_type(bundle: Bundle) -> str:

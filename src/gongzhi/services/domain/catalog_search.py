@@ -37,6 +37,7 @@ class Keys:
     pinyin: str  # the name's pinyin without tones or spaces: "zuidishenghuobaozhangshenqing"
     tokens: frozenset[str]  # jieba search tokens of name, description and department
     other: str  # English name, department and description, lower-case, for plain substring matches
+    text_initials: str  # pinyin initials of the description: "ylbx" finds an item whose text says 养老保险
 
 
 def _pinyin(text: str) -> tuple[str, str]:
@@ -52,7 +53,8 @@ def entry_keys(code: str, name: str, name_en: str = "", department: str = "", de
     initials, syllables = _pinyin(name)
     tokens = frozenset(search_tokens(name, department, description).split())
     other = " ".join(p for p in (name_en, department, description) if p).lower()
-    return Keys(_NOT_ALNUM.sub("", code.lower()), name.lower(), initials, syllables, tokens, other)
+    text_initials = _pinyin(description)[0] if description else ""
+    return Keys(_NOT_ALNUM.sub("", code.lower()), name.lower(), initials, syllables, tokens, other, text_initials)
 
 
 def warm_up() -> None:
@@ -89,6 +91,8 @@ def _piece_score(piece: str, keys: Keys) -> int:
             return INITIALS_PART
         if alnum in keys.code:
             return CODE_PART  # letters of a code: "mz" finds every 民政 item
+        if len(alnum) >= 4 and alnum in keys.text_initials:
+            return OTHER_TEXT  # four letters or more: shorter runs occur in any long text
     return OTHER_TEXT if len(piece) >= 2 and piece in keys.other else 0
 
 

@@ -143,6 +143,7 @@ def test_guide_page_says_what_where_and_how(hall: SimpleNamespace, extra: Servic
 def test_online_hall_uses_the_same_layout(hall: SimpleNamespace) -> None:
     html = _text(_client(hall.resident_user).get(reverse("services:online"), {"q": "lsjz"}))
     assert f'{reverse("services:online_apply")}?items=T-MZ-001' in html and "社保参保证明打印" not in html
+    assert f'href="{reverse("services:guide", args=["T-MZ-001"])}"' in html
 
 
 # ------------------------------------------------------------------------------ the window picker

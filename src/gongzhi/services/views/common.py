@@ -35,6 +35,7 @@ from gongzhi.services.forms import (
 from gongzhi.services.models import Bundle, Case
 from gongzhi.services.policy import can_deliver_result
 from gongzhi.services.routing import resolve_choice
+from gongzhi.services.views.hall import SHOW_WHOLE_BELOW
 
 PUBLIC_APPLICANT_ROLES = (Role.RESIDENT, Role.ENTERPRISE_AGENT)
 BOARD_ROLES = (*SUPERVISOR_ROLES, Role.AUDITOR, Role.ADMINISTRATOR)
@@ -115,7 +116,8 @@ def picker_context(query: str = "", chosen: Any = (), bundle_code: str = "") -> 
     groups = []
     for department, items in everything.grouped():
         rows = [(item, item.code in matches or item.code in chosen, keys[item.code]) for item in items]
-        groups.append((department, rows, any(row[1] for row in rows) and bool(query.strip() or chosen)))
+        small = len(everything.items) < SHOW_WHOLE_BELOW
+        groups.append((department, rows, any(row[1] for row in rows) and bool(query.strip() or chosen or small)))
     return {
         "picker_q": query, "picker_groups": groups, "picker_found": len(matches), "bundles": everything.bundles,
         "chosen": chosen, "chosen_bundle": bundle_code,

@@ -17,6 +17,10 @@ from django.utils.translation import gettext as _
 from gongzhi.services import queries
 from gongzhi.services.enums import ApplicantType, HandlingMode, MaterialKind
 
+# A catalogue this small is shown whole; a larger one opens per department (or by search) so the
+# page stays short on a phone.
+SHOW_WHOLE_BELOW = 12
+
 
 def hall_context(request: HttpRequest, *, mode: str, action: str) -> dict[str, Any]:
     """Search and browse parameters from the query string → what ``services/_hall.html`` shows.
@@ -30,7 +34,8 @@ def hall_context(request: HttpRequest, *, mode: str, action: str) -> dict[str, A
         "hall_mode": mode,
         "hall_action": action,
         "hall_groups": found.grouped(),
-        "hall_filtered": bool(found.query or found.applicant_type or found.department),
+        "hall_open": bool(found.query or found.applicant_type or found.department)
+        or len(found.items) < SHOW_WHOLE_BELOW,
         "hall_dept_name": dept_names.get(found.department, ""),
         "applicant_types": [("", _("全部")), (ApplicantType.PERSON, _("个人办事")),
                             (ApplicantType.ENTERPRISE, _("法人办事"))],

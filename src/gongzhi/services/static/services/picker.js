@@ -27,7 +27,7 @@
       group.hidden = words.length > 0 && !any;
       if (words.length > 0) { group.open = any; }
     });
-    if (status) { status.textContent = words.length ? template.replace("%s", String(found)) : ""; }
+    if (status) { status.textContent = words.length ? template.replace("{n}", String(found)) : ""; }
   }
   input.addEventListener("input", apply);
   // Enter in the filter box filters here rather than submitting the whole form.
