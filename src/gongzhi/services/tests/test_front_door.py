@@ -232,3 +232,22 @@ def test_bundle_plus_incompatible_item_is_explained(hall: SimpleNamespace, extra
     html = _text(r)
     assert "申请人类型互不相容" in html and "请分开申请" in html
     assert re.search(r'value="T-ZJ-004" id="item-T-ZJ-004" checked', html)  # the choice is kept to fix
+
+
+def test_demo_catalogue_guides_and_search(place_tree: SimpleNamespace) -> None:
+    """The data file's guide section fills every item; the issue's searches find demo items."""
+    from gongzhi.core.tests.actors import SYSTEM
+    from gongzhi.services.demo import load_demo_catalog
+
+    load_demo_catalog(actor=SYSTEM)
+    assert not ServiceItem.objects.filter(legal_basis="").exists()
+    assert not ServiceItem.objects.filter(conditions="").exists()
+    assert not ServiceItem.objects.filter(location="").exists()
+    assert not ItemMaterial.objects.filter(submit_as="").exists()
+    assert ServiceItem.objects.get(code="NS-JD-004").location.startswith("所在街道")
+    assert queries.search_catalog("zdsh").items[0].code == "NS-MZ-001"
+    assert {"NS-RS-005", "NS-RS-007"} <= {i.code for i in queries.search_catalog("ylbx").items}
+    assert [i.code for i in queries.search_catalog("NS-HZ-005").items] == ["NS-HZ-005"]
+    assert queries.search_catalog("出生").bundles[0].code == "NS-YJS-002"
+    html = _text(_client().get(reverse("services:guide", args=["NS-MZ-001"])))
+    assert "《社会救助暂行办法》" in html and "南山区政务服务中心" in html
