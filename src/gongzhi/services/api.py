@@ -174,7 +174,7 @@ class BundleOut(Schema):
 class ApplicationIn(Schema):
     applicant_number: str = Field(..., max_length=64, description="身份证/居住证号码或统一社会信用代码")
     item_codes: list[Annotated[str, Field(max_length=40)]] = Field(default_factory=list, max_length=20)
-    bundle_code: str = Field("", max_length=40, description="“一件事”编码（与 item_codes 二选一）")
+    bundle_code: str = Field("", max_length=40, description="“一件事”编码；可同时给 item_codes：另加的事项一并受理，重复的只办一次")
     form: dict[str, Any] = Field(default_factory=dict, description="申请表：字段名 → 值（见事项的 form_schema）")
     documents: dict[str, DbId] = Field(default_factory=dict, description="材料 key → 证照库文件 id")
     commitment: bool = Field(False, description="告知承诺：申请人书面承诺")
