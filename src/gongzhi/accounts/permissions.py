@@ -290,6 +290,10 @@ ROUTES: Mapping[str, RouteRule] = {
     "services:appeal_decide": _r(RO, "appeal.decide", write=True),
     "services:track": _r(P),  # number + last four of the applicant's number, rate-limited
     "services:ontime": _r(P),
+    # the public catalogue (事项清单) and its guide pages (办事指南): published information
+    "services:catalog": _r(P),
+    "services:guide": _r(P, obj="item"),
+    "services:bundle_guide": _r(P),
     # Open311 GeoReport v2: public fields only (no name, number or address)
     "open311-services": _r(P),
     "open311-service": _r(P, obj="item"),
@@ -337,6 +341,7 @@ ROUTES: Mapping[str, RouteRule] = {
     # API: services
     "gongzhi_services_api_list_catalog": _r(P),
     "gongzhi_services_api_get_catalog_item": _r(P, obj="item"),
+    "gongzhi_services_api_search_catalog": _r(P),
     "gongzhi_services_api_list_bundles": _r(P),
     # for oneself or one's firm (RELATIONS), or at a counter for whoever walks in (一窗办)
     "gongzhi_services_api_submit_application": _r(RO, "case.submit", "person", write=True),

@@ -31,6 +31,17 @@ class DemoLoader:
     load: Callable[..., Any]
 
 
+@dataclass(frozen=True)
+class FrontDoorPanel:
+    """A section of the public home page (the front door), shown to everyone, logged in or not:
+    ``template`` is included with ``panel`` = ``context(request)``. Panels show in ``order``."""
+
+    order: int
+    key: str
+    template: str
+    context: Callable[[Any], dict[str, Any]]
+
+
 @dataclass
 class _Registry:
     timer_handlers: dict[str, TimerHandler] = field(default_factory=dict)
@@ -42,6 +53,7 @@ class _Registry:
     demo_notes: dict[str, Callable[[list[tuple[str, str, str, str]]], str]] = field(default_factory=dict)
     websocket_routes: list[Any] = field(default_factory=list)
     warm_ups: dict[str, Callable[[], Any]] = field(default_factory=dict)
+    front_door: list[FrontDoorPanel] = field(default_factory=list)
 
 
 REGISTRY = _Registry()
@@ -74,6 +86,13 @@ def register_landing_link(role: str, url_name: str, label: Any) -> None:
     links = REGISTRY.landing_links.setdefault(role, [])
     if (url_name, label) not in links:
         links.append((url_name, label))
+
+
+def register_front_door(order: int, key: str, template: str, context: Callable[[Any], dict[str, Any]]) -> None:
+    """A panel of the public home page (core:index); public data only — it is shown logged out."""
+    REGISTRY.front_door[:] = [p for p in REGISTRY.front_door if p.key != key]
+    REGISTRY.front_door.append(FrontDoorPanel(order, key, template, context))
+    REGISTRY.front_door.sort(key=lambda p: p.order)
 
 
 def register_demo_loader(order: int, key: str, load: Callable[..., Any]) -> None:

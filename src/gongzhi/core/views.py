@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from gongzhi.core.calendar import add_working_days
 from gongzhi.core.domain.identifiers import IdentifierKind, IdentifierResult, check_identifier
 from gongzhi.core.domain.workdays import FIRST_SUPPORTED, LAST_SUPPORTED
+from gongzhi.core.registry import REGISTRY
 
 LARGE_TEXT_COOKIE = "gongzhi_large_text"
 MAX_LIMIT_DAYS = 365
@@ -81,10 +82,13 @@ def _identifier_context(result: IdentifierResult) -> dict[str, Any]:
 
 
 def index(request: HttpRequest) -> HttpResponse:
+    """The front door: what the apps offer the public (``registry.register_front_door``: the
+    service catalogue, progress lookup, published minutes…), then the public tools."""
     return render(
         request,
         "core/index.html",
         {
+            "panels": [(p.template, p.context(request)) for p in REGISTRY.front_door],
             "identifier_form": IdentifierCheckForm(),
             "deadline_form": DeadlineForm(initial={"start": timezone.localdate(), "days": 20}),
         },

@@ -18,6 +18,15 @@ class CouncilsConfig(AppConfig):
         from gongzhi.councils.demo import load_demo_councils
 
         register_demo_loader(50, "councils", load_demo_councils)  # after places, accounts, people, services
+        # The public front door lists the latest published minutes (居民议事 is open government).
+        from gongzhi.core.registry import register_front_door
+
+        def _front_door(request: object) -> dict[str, object]:
+            from gongzhi.councils.queries import public_minutes
+
+            return {"minutes": list(public_minutes()[:5])}
+
+        register_front_door(20, "councils", "councils/_front_door.html", _front_door)
         for role in ("council_member", "council_moderator", "community_worker"):
             register_landing_link(role, "councils:meeting_list", _("议事会会议"))
 

@@ -87,7 +87,7 @@ class ServiceItemForm(forms.ModelForm):
             "code", "name", "name_en", "department", "applicant_type", "mode", "active", "statutory_days",
             "promised_days", "warning_share", "fee", "fee_note", "commitment_allowed", "accept_with_gaps",
             "co_timeout_default", "result_doc_type", "form_schema", "instant_rules", "eligibility_rules",
-            "description",
+            "description", "conditions", "legal_basis", "location",
         )
         widgets = {
             "form_schema": forms.Textarea(attrs={"rows": 12, "cols": 100, "style": "font-family: monospace"}),
@@ -109,14 +109,14 @@ class MaterialForm(forms.ModelForm):
 
     class Meta:
         model = ItemMaterial
-        fields = ("key", "name", "kind", "doc_type", "commitment_ok", "order")
+        fields = ("key", "name", "kind", "doc_type", "commitment_ok", "submit_as", "order")
 
 
 class MaterialInline(admin.TabularInline):
     model = ItemMaterial
     form = MaterialForm
     extra = 1
-    fields = ("order", "key", "name", "kind", "doc_type", "commitment_ok")
+    fields = ("order", "key", "name", "kind", "doc_type", "commitment_ok", "submit_as")
 
 
 class CoDepartmentInline(admin.TabularInline):

@@ -112,6 +112,7 @@ class MaterialOut(Schema):
     kind_display: str
     doc_type: str = Field(description="可从证照库复用的证照类型（空：须提交）")
     commitment_ok: bool
+    submit_as: str = Field("", description="original 原件 / copy 复印件 / both 原件核验、复印件留存（空：未注明）")
 
 
 class CoDepartmentOut(Schema):
@@ -136,9 +137,31 @@ class ItemOut(Schema):
     fee_note: str
     commitment_allowed: bool
     accept_with_gaps: bool
+    conditions: str = Field("", description="办事指南：受理条件")
+    legal_basis: str = Field("", description="办事指南：设定依据")
+    location: str = Field("", description="办事指南：办理地点")
     materials: list[MaterialOut]
     co_departments: list[CoDepartmentOut]
     form_schema: list[dict[str, Any]]
+
+
+class ItemSummaryOut(Schema):
+    code: str
+    name: str
+    name_en: str
+    department: DepartmentRef
+    applicant_type: str
+    mode: str
+    promised_days: int = Field(description="承诺时限（工作日）")
+    guide_url: str = Field(description="办事指南页面")
+
+
+class CatalogSearchOut(Schema):
+    query: str
+    applicant_type: str
+    department: str
+    bundles: list[BundleOut] = Field(description="“一件事”（排在前面）")
+    items: list[ItemSummaryOut] = Field(description="事项，最匹配的在前")
 
 
 class BundleOut(Schema):
@@ -152,7 +175,7 @@ class BundleOut(Schema):
 class ApplicationIn(Schema):
     applicant_number: str = Field(..., max_length=64, description="身份证/居住证号码或统一社会信用代码")
     item_codes: list[Annotated[str, Field(max_length=40)]] = Field(default_factory=list, max_length=20)
-    bundle_code: str = Field("", max_length=40, description="“一件事”编码（与 item_codes 二选一）")
+    bundle_code: str = Field("", max_length=40, description="“一件事”编码；可同时给 item_codes：另加的事项一并受理，重复的只办一次")
     form: dict[str, Any] = Field(default_factory=dict, description="申请表：字段名 → 值（见事项的 form_schema）")
     documents: dict[str, DbId] = Field(default_factory=dict, description="材料 key → 证照库文件 id")
     commitment: bool = Field(False, description="告知承诺：申请人书面承诺")
@@ -416,9 +439,10 @@ def item_out(item: ServiceItem) -> ItemOut:
         promised_days=item.promised_days, fee=f"{item.fee:.2f}", fee_display=format_yuan(item.fee),
         fee_note=item.fee_note, commitment_allowed=item.commitment_allowed,
         accept_with_gaps=item.accept_with_gaps,
+        conditions=item.conditions, legal_basis=item.legal_basis, location=item.location,
         materials=[
             MaterialOut(key=m.key, name=m.name, kind=m.kind, kind_display=str(m.get_kind_display()),
-                        doc_type=m.doc_type, commitment_ok=m.commitment_ok)
+                        doc_type=m.doc_type, commitment_ok=m.commitment_ok, submit_as=m.submit_as)
             for m in item.materials.all()
         ],
         co_departments=[
@@ -548,6 +572,27 @@ def list_catalog(
     return [item_out(i) for i in qs]
 
 
+@router.get("/catalog/search", response=CatalogSearchOut, auth=None, summary="搜索事项清单（公开）")
+def search_catalog(
+    request: HttpRequest,
+    q: str = Query("", max_length=100, description="名称中的词、事项编码或拼音首字母（如 zdsh）"),
+    applicant_type: str = Query("", pattern=r"^(|person|enterprise)$"),
+    department: str = Query("", max_length=40, description="部门编码"),
+) -> CatalogSearchOut:
+    """The same search as the public catalogue page and the window's item picker
+    (``queries.search_catalog``): bundles first, then items, best match first."""
+    found = queries.search_catalog(q.replace("\x00", ""), applicant_type=applicant_type,
+                                   department=department.replace("\x00", ""))
+    return CatalogSearchOut(
+        query=found.query, applicant_type=found.applicant_type, department=found.department,
+        bundles=[_bundle_out(b) for b in found.bundles],
+        items=[ItemSummaryOut(code=i.code, name=i.name, name_en=i.name_en, department=_dept(i.department),
+                              applicant_type=i.applicant_type, mode=i.mode, promised_days=i.promised_days,
+                              guide_url=reverse("services:guide", args=[i.code]))
+               for i in found.items],
+    )
+
+
 @router.get("/catalog/{code}", response={200: ItemOut, 404: DetailOut}, auth=None, summary="一个事项（公开）")
 def get_catalog_item(request: HttpRequest, code: str = Path(..., pattern=CODE_PATTERN)) -> Any:
     item = queries.catalog().prefetch_related("co_departments__department").filter(code=code).first()
@@ -558,12 +603,12 @@ def get_catalog_item(request: HttpRequest, code: str = Path(..., pattern=CODE_PA
 
 @router.get("/bundles", response=list[BundleOut], auth=None, summary="“一件事”清单（公开）")
 def list_bundles(request: HttpRequest) -> list[BundleOut]:
-    bundles = queries.bundles()
-    return [
-        BundleOut(code=b.code, name=b.name, name_en=b.name_en, description=b.description,
-                  items=[_item_ref(i) for i in b.items.all() if i.active])
-        for b in bundles
-    ]
+    return [_bundle_out(b) for b in queries.bundles()]
+
+
+def _bundle_out(b: Any) -> BundleOut:
+    return BundleOut(code=b.code, name=b.name, name_en=b.name_en, description=b.description,
+                     items=[_item_ref(i) for i in b.items.all() if i.active])
 
 
 # --------------------------------------------------------------------------- applications

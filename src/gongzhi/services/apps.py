@@ -12,7 +12,7 @@ class ServicesConfig(AppConfig):
     def ready(self) -> None:
         from gongzhi.core import registry
         from gongzhi.services import actions, notify, stats, uploads
-        from gongzhi.services.domain import search
+        from gongzhi.services.domain import catalog_search, search
 
         registry.register_timer("services.task_warning", actions.handle_task_warning)
         registry.register_timer("services.task_overdue", actions.handle_task_overdue)
@@ -20,6 +20,10 @@ class ServicesConfig(AppConfig):
         registry.register_periodic("services.send_notifications", notify.send_pending)
         registry.register_periodic("services.clean_pending_uploads", uploads.clean_expired)
         registry.register_warm_up("services.search_dictionary", search.warm_up)
+        registry.register_warm_up("services.pinyin_dictionary", catalog_search.warm_up)
+        from gongzhi.services.views.hall import front_door_context
+
+        registry.register_front_door(10, "services", "services/_front_door.html", front_door_context)
         registry.on_calendar_changed(actions.do_recompute_provisional_deadlines)
 
         from gongzhi.services.demo import load_demo_catalog

@@ -41,9 +41,10 @@ from gongzhi.accounts.actions import ensure_admin_over
 from gongzhi.accounts.models import Department
 from gongzhi.people.enums import DocumentType
 from gongzhi.places.models import Place
+from gongzhi.services.domain.choice import choice_conflicts
 from gongzhi.services.domain.eligibility import RuleDefinitionError, check_rules, normalize_rules
 from gongzhi.services.domain.forms import SchemaDefinitionError, check_schema
-from gongzhi.services.enums import ApplicantType, HandlingMode, MaterialKind
+from gongzhi.services.enums import ApplicantType, HandlingMode, MaterialForm, MaterialKind
 from gongzhi.services.errors import ServiceError
 from gongzhi.services.models import (
     Bundle,
@@ -104,6 +105,9 @@ ITEM_COLUMNS: tuple[Column, ...] = (
            note='证件信息（age 年龄、birth_date、sex、region）或表单字段的条件，如 '
                 '[{"field": "age", "op": ">=", "value": 80, "message": "须年满 80 周岁"}]'),
     Column("description", "说明"),
+    Column("conditions", "受理条件", note="办事指南：谁可以申请、需满足的条件"),
+    Column("legal_basis", "设定依据", note="办事指南：法律法规及条款"),
+    Column("location", "办理地点", note="办事指南：窗口地址；按街道分派的事项写“所在街道党群服务中心”等"),
     Column("active", "启用", note="是 / 否，默认是"),
 )
 MATERIAL_COLUMNS: tuple[Column, ...] = (
@@ -113,6 +117,7 @@ MATERIAL_COLUMNS: tuple[Column, ...] = (
     Column("kind", "材料类型", note="mandatory 必要 / secondary 次要（可容缺），默认必要"),
     Column("doc_type", "证照类型", note="可从证照库复用的证照类型，见证照类型表"),
     Column("commitment_ok", "告知承诺可免交", note="是 / 否"),
+    Column("submit_as", "原件/复印件", note="original 原件 / copy 复印件 / both 原件核验复印件留存，可留空"),
     Column("order", "顺序", note="非负整数，留空按行序"),
 )
 CO_COLUMNS: tuple[Column, ...] = (
@@ -347,6 +352,9 @@ def clean_item_fields(
     clean("instant_rules", _json_list)
     clean("eligibility_rules", lambda v: normalize_rules(_json_list(v)))
     clean("description", lambda v: _text(v, max_length=5000))
+    clean("conditions", lambda v: _text(v, max_length=5000))
+    clean("legal_basis", lambda v: _text(v, max_length=5000))
+    clean("location", lambda v: _text(v, max_length=200))
     clean("active", lambda v: _bool(v, default=True))
     return out, errors
 
@@ -436,13 +444,14 @@ def _material_spec(spec: Mapping[str, Any], default_order: int) -> tuple[dict[st
         "kind": row.get("材料类型", _choice, spec.get("kind"), MaterialKind, default=MaterialKind.MANDATORY),
         "doc_type": row.get("证照类型", _doc_type, spec.get("doc_type")),
         "commitment_ok": row.get("告知承诺可免交", _bool, spec.get("commitment_ok"), default=False),
+        "submit_as": row.get("原件/复印件", _choice, spec.get("submit_as"), MaterialForm, default=""),
         "order": row.get("顺序", _int, spec.get("order"), low=0, high=32767, default=default_order),
     }
     return out, row.problems
 
 
 def clean_material_specs(specs: Iterable[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
-    """Validate material rows (key, name, kind, doc_type, commitment_ok, order)."""
+    """Validate material rows (key, name, kind, doc_type, commitment_ok, submit_as, order)."""
     out: list[dict[str, Any]] = []
     errors: list[tuple[str, str]] = []
     seen: set[str] = set()
@@ -475,22 +484,11 @@ def _material_key(value: Any) -> str:
 def check_bundle_items(items: Sequence[ServiceItem] | Sequence[Mapping[str, Any]]) -> list[str]:
     """A bundle is one form for one applicant: at least two items, an applicant type all items
     accept, and a shared form field name means the same type everywhere."""
-    problems: list[str] = []
     specs = [i if isinstance(i, Mapping) else {"code": i.code, "applicant_type": i.applicant_type,
                                                 "form_schema": i.form_schema} for i in items]
-    if len(specs) < 2:
-        problems.append("一件事至少包含两个事项")
-    types = {str(s["applicant_type"]) for s in specs}
-    if ApplicantType.PERSON in types and ApplicantType.ENTERPRISE in types:
-        problems.append("事项的申请人类型互不相容（既有只受理自然人的，又有只受理法人的）")
-    field_types: dict[str, tuple[str, str]] = {}
-    for s in specs:
-        for f in s["form_schema"] or []:
-            name, kind = str(f.get("name")), str(f.get("type", "text"))
-            seen = field_types.setdefault(name, (kind, str(s["code"])))
-            if seen[0] != kind:
-                problems.append(f"表单字段“{name}”在事项 {seen[1]} 中是 {seen[0]} 类型，在 {s['code']} 中是 {kind} 类型")
-    return problems
+    problems = ["一件事至少包含两个事项"] if len(specs) < 2 else []
+    # The same rule an application with several items meets at intake (domain/choice.py).
+    return problems + choice_conflicts(specs)
 
 
 
@@ -502,7 +500,9 @@ def _item_fields(item: ServiceItem) -> dict[str, Any]:
         "commitment_allowed": item.commitment_allowed, "accept_with_gaps": item.accept_with_gaps,
         "co_timeout_default": item.co_timeout_default, "warning_share": f"{Decimal(item.warning_share):.2f}",
         "result_doc_type": item.result_doc_type, "form_schema": item.form_schema,
-        "instant_rules": item.instant_rules, "eligibility_rules": item.eligibility_rules, "description": item.description, "active": item.active,
+        "instant_rules": item.instant_rules, "eligibility_rules": item.eligibility_rules,
+        "description": item.description, "conditions": item.conditions,
+        "legal_basis": item.legal_basis, "location": item.location, "active": item.active,
     }
 
 
@@ -928,7 +928,8 @@ def catalog_rows(item_codes: Collection[str] | None = None) -> dict[str, list[di
         out[SHEET_ITEMS].append(fields)
     for m in materials:
         out[SHEET_MATERIALS].append({"item": m.item.code, "key": m.key, "name": m.name, "kind": m.kind,
-                                     "doc_type": m.doc_type, "commitment_ok": m.commitment_ok, "order": m.order})
+                                     "doc_type": m.doc_type, "commitment_ok": m.commitment_ok, "submit_as": m.submit_as,
+                                     "order": m.order})
     for c in co_rows:
         out[SHEET_CO].append({"item": c.item.code, "department": c.department.code, "limit_days": c.limit_days})
     for r in routes:
@@ -967,7 +968,7 @@ def export_catalog_xlsx(item_codes: Collection[str] | None = None) -> bytes:
                 if isinstance(cell.value, str) and cell.value.startswith("="):
                     cell.data_type = "s"
         for n, column in enumerate(columns, start=1):
-            width = 60 if column.key in {"form_schema", "instant_rules", "eligibility_rules", "description"} else max(12, len(column.label) * 2 + 2)
+            width = 60 if column.key in {"form_schema", "instant_rules", "eligibility_rules", "description", "conditions", "legal_basis"} else max(12, len(column.label) * 2 + 2)
             ws.column_dimensions[get_column_letter(n)].width = width
         ws.freeze_panes = "B2"
     buffer = io.BytesIO()

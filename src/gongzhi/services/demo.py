@@ -90,8 +90,16 @@ def catalog_sheets(data: dict[str, Any], offices: list[tuple[Place, Department]]
     sheets: dict[str, SheetRows] = {SHEET_ITEMS: [], SHEET_MATERIALS: [], SHEET_CO: [], SHEET_ROUTES: [],
                                     SHEET_BUNDLES: []}
     nested = {"materials", "co_departments", "route"}
+    guides = data.get("guides", {})
+    submit_as = data.get("material_submit_as", {})
     for item in data["items"]:
         row = {k: v for k, v in item.items() if k not in nested}
+        # 办事指南 texts live in their own section of the data file (one line per item, beside
+        # the items rather than inside them); an item's own keys win.
+        guide = guides.get(item["code"], {})
+        default_location = guides.get("location_subdistrict" if item.get("route") == "subdistrict"
+                                      else "location_district", "")
+        row = {"location": default_location, **guide, **row}
         if item.get("route") == "subdistrict":
             row["department"] = default_office
             for sub, office in offices:
@@ -100,7 +108,8 @@ def catalog_sheets(data: dict[str, Any], offices: list[tuple[Place, Department]]
         sheets[SHEET_ITEMS].append((len(sheets[SHEET_ITEMS]) + 2, row))
         for order, mat in enumerate(item.get("materials", []), start=1):
             sheets[SHEET_MATERIALS].append((len(sheets[SHEET_MATERIALS]) + 2,
-                                            {"order": order, **mat, "item": item["code"]}))
+                                            {"order": order, "submit_as": submit_as.get(mat["key"], ""), **mat,
+                                             "item": item["code"]}))
         for co in item.get("co_departments", []):
             sheets[SHEET_CO].append((len(sheets[SHEET_CO]) + 2, {**co, "item": item["code"]}))
     for bundle in data["bundles"]:

@@ -21,6 +21,14 @@ class MaterialKind(models.TextChoices):
     SECONDARY = "secondary", _("次要材料（可容缺）")
 
 
+class MaterialForm(models.TextChoices):
+    """How a material is handed in (办事指南: 原件/复印件)."""
+
+    ORIGINAL = "original", _("原件")
+    COPY = "copy", _("复印件")
+    BOTH = "both", _("原件核验，复印件留存")
+
+
 class Channel(models.TextChoices):
     WINDOW = "window", _("综合窗口")
     ONLINE = "online", _("网上办事大厅")

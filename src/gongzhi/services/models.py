@@ -18,6 +18,7 @@ from gongzhi.services.enums import (
     Channel,
     DeliveryMethod,
     HandlingMode,
+    MaterialForm,
     MaterialKind,
     RectificationStatus,
     SlaState,
@@ -50,6 +51,11 @@ class ServiceItem(models.Model):
     warning_share = models.DecimalField(max_digits=3, decimal_places=2, default=0.8)
     result_doc_type = models.CharField(max_length=24, blank=True, help_text=_("办结后放入证照库的电子证照类型"))
     description = models.TextField(blank=True)
+    # 办事指南 (the public guide page): who may apply, on what legal basis, where to go. The
+    # routed department comes from ``routes``; ``location`` says where its window is.
+    conditions = models.TextField(_("受理条件"), blank=True)
+    legal_basis = models.TextField(_("设定依据"), blank=True)
+    location = models.CharField(_("办理地点"), max_length=200, blank=True)
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -87,6 +93,7 @@ class ItemMaterial(models.Model):
     kind = models.CharField(max_length=10, choices=MaterialKind.choices, default=MaterialKind.MANDATORY)
     doc_type = models.CharField(max_length=24, blank=True, help_text=_("可从证照库复用的证照类型"))
     commitment_ok = models.BooleanField(default=False, help_text=_("告知承诺制下可免提交"))
+    submit_as = models.CharField(max_length=10, choices=MaterialForm.choices, blank=True)  # 原件/复印件
     order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

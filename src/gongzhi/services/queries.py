@@ -12,6 +12,7 @@ Who sees which cases (``policy.case_q``, the one rule every page, API, PDF and e
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -19,11 +20,14 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from gongzhi.accounts.enums import SUPERVISOR_ROLES, Role
+from gongzhi.accounts.models import Department
 from gongzhi.accounts.scope import active_assignments, scope_q
+from gongzhi.services.domain import catalog_search
 from gongzhi.services.domain.search import query_tokens
 from gongzhi.services.enums import (
     OPEN_TASK_STATUSES,
     AppealStatus,
+    ApplicantType,
     CaseMaterialStatus,
     CaseStatus,
     TaskRole,
@@ -42,6 +46,7 @@ from gongzhi.services.models import (
     Task,
 )
 from gongzhi.services.policy import case_q
+from gongzhi.services.routing import ITEM_CODE
 from gongzhi.services.stats import Figures, figures_from, figures_per_department
 
 
@@ -223,6 +228,112 @@ def catalog(*, applicant_type: str | None = None) -> QuerySet[ServiceItem]:
 def bundles() -> QuerySet[Bundle]:
     """Active bundles (一件事) with their items — public catalog data."""
     return Bundle.objects.filter(active=True).prefetch_related("items__department").order_by("code")
+
+
+@dataclass
+class CatalogSearch:
+    """What a catalogue search found: bundles (一件事, listed first) and items, best match first
+    (catalogue order when there is no query), and the departments to browse by."""
+
+    query: str
+    applicant_type: str
+    department: str
+    bundles: list[Bundle]
+    items: list[ServiceItem]
+    departments: list[tuple[Department, int]] = field(default_factory=list)
+
+    def grouped(self) -> list[tuple[Department, list[ServiceItem]]]:
+        """The items by department, in the order found."""
+        groups: dict[int, tuple[Department, list[ServiceItem]]] = {}
+        for item in self.items:
+            groups.setdefault(item.department_id, (item.department, []))[1].append(item)
+        return list(groups.values())
+
+
+def _item_keys(item: ServiceItem) -> catalog_search.Keys:
+    # What the guide says too (受理条件): "养老保险" finds 退休申请 through its conditions.
+    text = " ".join(t for t in (item.description, item.conditions) if t)
+    return catalog_search.entry_keys(item.code, item.name, item.name_en, item.department.name, text)
+
+
+def _bundle_type(bundle: Bundle) -> str:
+    types = {i.applicant_type for i in bundle.items.all()}
+    if ApplicantType.ENTERPRISE in types:
+        return ApplicantType.ENTERPRISE
+    return ApplicantType.PERSON if ApplicantType.PERSON in types else ApplicantType.BOTH
+
+
+def search_catalog(query: str = "", *, applicant_type: str = "", department: str = "") -> CatalogSearch:
+    """The one catalogue search (public front door, online hall, window picker, API): by Chinese
+    words, item code or pinyin (``domain/catalog_search.py``), optionally narrowed to what a
+    person (个人) or an enterprise (法人) can apply for and to one department's items.
+
+    The catalogue is public and small (hundreds of rows): it is read whole and matched in
+    Python; each entry's search keys are cached per process by content, so an edit shows at once.
+    """
+    query = (query or "").strip()[:100]
+    applicant_type = applicant_type if applicant_type in (ApplicantType.PERSON, ApplicantType.ENTERPRISE) else ""
+    pieces = catalog_search.normalise_query(query)
+    all_items = list(ServiceItem.objects.filter(active=True).select_related("department")
+                     .order_by("department__code", "code"))
+    typed = [i for i in all_items if not applicant_type or i.applicant_type in (applicant_type, ApplicantType.BOTH)]
+    counts: dict[int, int] = {}
+    depts: dict[int, Department] = {}
+    for item in typed:
+        counts[item.department_id] = counts.get(item.department_id, 0) + 1
+        depts[item.department_id] = item.department
+    in_dept = [i for i in typed if not department or i.department.code == department]
+    items = in_dept
+    if pieces:
+        scored = [(catalog_search.score(pieces, _item_keys(i)), i) for i in in_dept]
+        items = [i for points, i in sorted(scored, key=lambda p: (-p[0], p[1].code)) if points]
+    found_bundles: list[Bundle] = []
+    for bundle in bundles():
+        members = [i for i in bundle.items.all() if i.active]
+        if applicant_type and _bundle_type(bundle) not in (applicant_type, ApplicantType.BOTH):
+            continue
+        if department and not any(i.department.code == department for i in members):
+            continue
+        if pieces:
+            keys = catalog_search.entry_keys(bundle.code, bundle.name, bundle.name_en, "", bundle.description)
+            if not catalog_search.score(pieces, keys):
+                continue
+        found_bundles.append(bundle)
+    return CatalogSearch(query, applicant_type, department, found_bundles, items,
+                         [(depts[pk], counts[pk]) for pk in sorted(depts, key=lambda pk: depts[pk].code)])
+
+
+def filter_keys(items: list[ServiceItem]) -> dict[str, str]:
+    """code → the text a page's local filter matches typed letters against (code, name, pinyin
+    initials and syllables): the same keys as ``search_catalog``, so a clerk's "zdsh" finds the
+    same item with or without JavaScript."""
+    out = {}
+    for item in items:
+        keys = _item_keys(item)
+        out[item.code] = " ".join((keys.code, item.code.lower(), keys.name, keys.initials, keys.pinyin))
+    return out
+
+
+def catalog_item(code: str) -> ServiceItem:
+    """One active item for its guide page (办事指南), with materials, co-processors and routes;
+    404 when there is none (public data: no scope)."""
+    if not isinstance(code, str) or not ITEM_CODE.fullmatch(code):
+        raise Http404("item not found")
+    item = (ServiceItem.objects.filter(active=True, code=code).select_related("department")
+            .prefetch_related("materials", "co_departments__department", "routes__place", "routes__department",
+                              "bundles").first())
+    if item is None:
+        raise Http404("item not found")
+    return item
+
+
+def catalog_bundle(code: str) -> Bundle:
+    if not isinstance(code, str) or not ITEM_CODE.fullmatch(code):
+        raise Http404("bundle not found")
+    bundle = bundles().filter(code=code).first()
+    if bundle is None:
+        raise Http404("bundle not found")
+    return bundle
 
 
 def accountability_for_user(user: Any) -> QuerySet[Accountability]:

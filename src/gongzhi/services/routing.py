@@ -6,11 +6,14 @@ the case's place wins; otherwise the item's own department. These are reads of t
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
 from gongzhi.accounts.models import Department
-from gongzhi.services.models import ServiceItem
+from gongzhi.services.domain.choice import choice_conflicts, combine_codes
+from gongzhi.services.errors import InvalidInput, UnknownItem
+from gongzhi.services.models import Bundle, ServiceItem
 
 
 def route_department(item: ServiceItem, place: Any) -> Department:
@@ -21,6 +24,8 @@ def route_department(item: ServiceItem, place: Any) -> Department:
             best = route
     return best.department if best is not None else item.department
 
+
+ITEM_CODE = re.compile(r"[A-Za-z0-9._-]{1,40}")
 
 _INTAKE_CACHE: dict[str, tuple[float, ServiceItem]] = {}
 INTAKE_CACHE_SECONDS = 30.0
@@ -55,3 +60,31 @@ def items_for_intake(codes: list[str]) -> dict[str, ServiceItem]:
 
 def clear_intake_cache() -> None:
     _INTAKE_CACHE.clear()
+
+
+def resolve_choice(item_codes: list[str], bundle_code: str = "") -> tuple[Bundle | None, list[ServiceItem]]:
+    """The items of a choice: a bundle's items plus any extra items, each once
+    (``domain.choice.combine_codes``); refused with the reason when the items cannot share one
+    application. The window, the online hall and the API all choose through here."""
+    bundle = None
+    bundle_codes: list[str] = []
+    if bundle_code:
+        bundle = Bundle.objects.filter(code=bundle_code, active=True).prefetch_related("items").first()
+        if bundle is None:
+            raise UnknownItem(f"没有编码为 {bundle_code} 的“一件事”", field="bundle_code")
+        bundle_codes = [i.code for i in bundle.items.all()]
+    codes = combine_codes(bundle_codes, item_codes)
+    if not codes:
+        raise UnknownItem("请至少选择一个办理事项，或选择一个“一件事”", field="item_codes")
+    # Only code-shaped values reach the database (a NUL byte would make PostgreSQL fail the query).
+    items = items_for_intake([c for c in codes if ITEM_CODE.fullmatch(c)])
+    unknown = [c for c in codes if c not in items]
+    if unknown:
+        raise UnknownItem(f"事项编码不存在或已停用：{'、'.join(unknown)}", field="item_codes")
+    chosen = [items[c] for c in codes]
+    conflicts = choice_conflicts([{"code": i.code, "applicant_type": i.applicant_type,
+                                   "form_schema": i.form_schema} for i in chosen])
+    if conflicts:
+        raise InvalidInput("这些事项不能在一份申请中一起办理：" + "；".join(conflicts) + "。请分开申请。",
+                           field="item_codes")
+    return bundle, chosen

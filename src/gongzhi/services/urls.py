@@ -40,6 +40,9 @@ urlpatterns = [
     # 阳光办
     path("board/", views.board, name="board"),
     # public, no login
+    path("catalog/", views.catalog, name="catalog"),
+    path("catalog/bundles/<str:code>/", views.bundle_guide, name="bundle_guide"),
+    path("catalog/<str:code>/", views.item_guide, name="guide"),
     path("track", views.track, name="track"),
     path("ontime", views.ontime, name="ontime"),
 ]

@@ -67,7 +67,7 @@ def _save_item(existing: ServiceItem | None, fields: Mapping[str, Any]) -> tuple
 def _material_rows(item: ServiceItem) -> list[dict[str, Any]]:
     return [
         {"key": m.key, "name": m.name, "kind": m.kind, "doc_type": m.doc_type, "commitment_ok": m.commitment_ok,
-         "order": m.order}
+         "submit_as": m.submit_as, "order": m.order}
         for m in item.materials.order_by("order", "id")
     ]
 
@@ -82,7 +82,7 @@ def _save_materials(item: ServiceItem, specs: Sequence[Mapping[str, Any]]) -> bo
         # Cases point at their materials (PROTECT): a used material can be renamed, not removed.
         raise CatalogError([("materials", f"材料“{k}”已被办件使用，不能删除") for k in sorted(used)])
     ItemMaterial.objects.filter(pk__in=[m.pk for m in gone]).delete()
-    attrs = ("name", "kind", "doc_type", "commitment_ok", "order")
+    attrs = ("name", "kind", "doc_type", "commitment_ok", "submit_as", "order")
     for spec in specs:
         mat = existing.get(str(spec["key"])) or ItemMaterial(item=item, key=str(spec["key"]))
         if mat.pk is not None and all(getattr(mat, a) == spec[a] for a in attrs):

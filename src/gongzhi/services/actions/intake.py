@@ -73,7 +73,6 @@ from gongzhi.services.errors import (
     MaterialsMissing,
     NotAllowed,
     NotEligible,
-    UnknownItem,
 )
 from gongzhi.services.models import (
     Application,
@@ -87,7 +86,7 @@ from gongzhi.services.models import (
 )
 from gongzhi.services.personal import seal_form
 from gongzhi.services.policy import may_apply_for
-from gongzhi.services.routing import items_for_intake, route_department
+from gongzhi.services.routing import resolve_choice, route_department
 
 # --------------------------------------------------------------------------------- intake
 
@@ -139,20 +138,7 @@ def _resolve_applicant(
 
 
 def _resolve_items(intake: Intake) -> tuple[Bundle | None, list[ServiceItem]]:
-    bundle = None
-    codes = list(dict.fromkeys(intake.item_codes))
-    if intake.bundle_code:
-        bundle = Bundle.objects.filter(code=intake.bundle_code, active=True).prefetch_related("items").first()
-        if bundle is None:
-            raise UnknownItem(f"没有编码为 {intake.bundle_code} 的“一件事”", field="bundle_code")
-        codes = [i.code for i in bundle.items.all()]
-    if not codes:
-        raise UnknownItem("请至少选择一个办理事项", field="item_codes")
-    items = items_for_intake(codes)
-    unknown = [c for c in codes if c not in items]
-    if unknown:
-        raise UnknownItem(f"事项编码不存在或已停用：{'、'.join(unknown)}", field="item_codes")
-    return bundle, [items[c] for c in codes]
+    return resolve_choice(intake.item_codes, intake.bundle_code)
 
 
 @dataclass

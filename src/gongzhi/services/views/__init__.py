@@ -15,6 +15,7 @@ from gongzhi.services.views.back_office import (
     tasks,
 )
 from gongzhi.services.views.board import board
+from gongzhi.services.views.hall import bundle_guide, catalog, item_guide
 from gongzhi.services.views.online import (
     case_reveal,
     my_case,
@@ -43,8 +44,35 @@ from gongzhi.services.views.window import (
 )
 
 __all__ = [
-    "appeal_decide", "appeals", "application", "board", "case_reveal", "missing_notice_pdf", "my_case", "my_case_hand_in",
-    "my_case_review", "my_case_supplement", "my_cases", "online", "online_apply", "ontime", "receipt_pdf",
-    "rectification_complete", "review_appeal", "reviews", "task_claim", "task_decide", "task_deliver",
-    "task_detail", "task_supplement", "tasks", "track", "window", "window_pickup", "window_visit",
+    "appeal_decide",
+    "appeals",
+    "application",
+    "board",
+    "bundle_guide",
+    "case_reveal",
+    "catalog",
+    "item_guide",
+    "missing_notice_pdf",
+    "my_case",
+    "my_case_hand_in",
+    "my_case_review",
+    "my_case_supplement",
+    "my_cases",
+    "online",
+    "online_apply",
+    "ontime",
+    "receipt_pdf",
+    "rectification_complete",
+    "review_appeal",
+    "reviews",
+    "task_claim",
+    "task_decide",
+    "task_deliver",
+    "task_detail",
+    "task_supplement",
+    "tasks",
+    "track",
+    "window",
+    "window_pickup",
+    "window_visit",
 ]

@@ -3,7 +3,6 @@ form context and how an action's error lands on the page."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,11 +39,12 @@ from gongzhi.services.forms import (
 )
 from gongzhi.services.models import Bundle, Case
 from gongzhi.services.policy import can_deliver_result
+from gongzhi.services.routing import resolve_choice
+from gongzhi.services.views.hall import SHOW_WHOLE_BELOW
 
 PUBLIC_APPLICANT_ROLES = (Role.RESIDENT, Role.ENTERPRISE_AGENT)
 BOARD_ROLES = (*SUPERVISOR_ROLES, Role.AUDITOR, Role.ADMINISTRATOR)
 NOTICE_SALT = "services.missing-notice"
-ITEM_CODE = re.compile(r"[A-Za-z0-9._-]{1,40}")
 
 
 
@@ -96,37 +96,37 @@ def pickups_for(user: Any, cases: list[Any]) -> set[int]:
     return {c.pk for c in cases if c.status == CaseStatus.APPROVED and can_deliver_result(user, c)}
 
 
-def all_bundles() -> list[Bundle]:
-    # The catalog is public information (every item and bundle is published): read unscoped.
-    return list(queries.bundles())
-
-
 def resolve_items(codes: list[str], bundle_code: str) -> tuple[Bundle | None, list[Any], str]:
-    """The chosen items, in the order chosen; an error message instead when the choice is empty
-    or names something not in the catalog."""
-    bundle = None
-    if bundle_code:
-        bundle = next((b for b in all_bundles() if b.code == bundle_code), None)
-        if bundle is None:
-            return None, [], _("没有这个“一件事”，请重新选择")
-        codes = [i.code for i in bundle.items.all()]
-    codes = list(dict.fromkeys(c for c in codes if c))
-    if not codes:
-        return None, [], _("请至少选择一个办理事项，或选择一个“一件事”")
-    # Only code-shaped values reach the database (a NUL byte would make PostgreSQL fail the query).
-    found = {i.code: i for i in queries.catalog().filter(code__in=[c for c in codes if ITEM_CODE.fullmatch(c)])
-             .prefetch_related("materials")}
-    missing = [c for c in codes if c not in found]
-    if missing:
-        return None, [], _("事项编码不存在或已停用：%(codes)s") % {"codes": "、".join(missing)}
-    return bundle, [found[c] for c in codes], ""
+    """The chosen items — a bundle's items plus any extra items ticked, each once — or the reason
+    they cannot be taken (nothing chosen, not in the catalogue, or items that cannot share one
+    application). The same rule as intake's (``routing.resolve_choice``), so the page never
+    shows a choice the submission would then change."""
+    try:
+        bundle, items = resolve_choice(codes, bundle_code)
+    except ActionError as err:
+        return None, [], err.message
+    return bundle, items, ""
 
 
-def grouped_catalog() -> list[tuple[Any, list[Any]]]:
-    groups: dict[int, tuple[Any, list[Any]]] = {}
-    for item in queries.catalog().order_by("department__code", "code"):
-        groups.setdefault(item.department_id, (item.department, []))[1].append(item)
-    return list(groups.values())
+def picker_context(query: str = "", chosen: Any = (), bundle_code: str = "") -> dict[str, Any]:
+    """The window's item picker: every item (a ticked one stays in the form whatever the search),
+    those the search does not find hidden; bundles first. The search is the catalogue's own
+    (``queries.search_catalog``: words, code, pinyin initials); ``picker_keys`` feed the page's
+    local filter (services/picker.js) so typing filters at once when JavaScript runs."""
+    everything = queries.search_catalog("")
+    found = queries.search_catalog(query) if query.strip() else everything
+    matches = {i.code for i in found.items}
+    chosen = set(chosen)
+    keys = queries.filter_keys(everything.items)
+    groups = []
+    for department, items in everything.grouped():
+        rows = [(item, item.code in matches or item.code in chosen, keys[item.code]) for item in items]
+        small = len(everything.items) < SHOW_WHOLE_BELOW
+        groups.append((department, rows, any(row[1] for row in rows) and bool(query.strip() or chosen or small)))
+    return {
+        "picker_q": query, "picker_groups": groups, "picker_found": len(matches), "bundles": everything.bundles,
+        "chosen": chosen, "chosen_bundle": bundle_code,
+    }
 
 
 def posted_files(request: HttpRequest) -> dict[str, UploadedFile]:
@@ -162,7 +162,7 @@ def intake_from_post(request: HttpRequest, number: str, codes: list[str], bundle
     files.update({k[len(FILE_PREFIX):]: f for k, f in posted_files(request).items() if k.startswith(FILE_PREFIX)})
     return actions.Intake(
         applicant_number=number,
-        item_codes=[] if bundle_code else codes,
+        item_codes=codes,  # with a bundle too: its items plus these (routing.resolve_choice)
         bundle_code=bundle_code,
         form=schema_values(form),
         files=files,

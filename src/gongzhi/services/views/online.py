@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -38,13 +39,11 @@ from gongzhi.services.models import Case
 from gongzhi.services.views.common import (
     PUBLIC_APPLICANT_ROLES,
     Applicant,
-    all_bundles,
     application_form,
     apply_error,
     discard_uploads,
     form_context,
     form_rows,
-    grouped_catalog,
     intake_from_post,
     keep_uploads,
     posted_files,
@@ -52,6 +51,7 @@ from gongzhi.services.views.common import (
     resolve_items,
     submit_application,
 )
+from gongzhi.services.views.hall import hall_context
 
 
 def _online_applicants(user: Any) -> list[tuple[str, str, Any]]:
@@ -70,7 +70,8 @@ def _online_applicants(user: Any) -> list[tuple[str, str, Any]]:
 def online(request: HttpRequest) -> HttpResponse:
     """网上办事大厅: the whole catalog — every item the window handles is also online (一网办)."""
     require_role(request.user, *PUBLIC_APPLICANT_ROLES)
-    return render(request, "services/online.html", {"catalog": grouped_catalog(), "bundles": all_bundles()})
+    return render(request, "services/online.html",
+                  hall_context(request, mode="online", action=reverse("services:online")))
 
 
 @login_required

@@ -32,19 +32,18 @@ from gongzhi.services.forms import (
 from gongzhi.services.views.common import (
     NOTICE_SALT,
     PUBLIC_APPLICANT_ROLES,
-    all_bundles,
     application_form,
     apply_error,
     carried_values,
     cases_of_application,
     discard_uploads,
     form_context,
-    grouped_catalog,
     intake_from_post,
     keep_uploads,
     kept_uploads,
     lookup_applicant,
     notice_token,
+    picker_context,
     require_role,
     resolve_items,
     submit_application,
@@ -57,13 +56,15 @@ def window(request: HttpRequest) -> HttpResponse:
     ID number stays out of URLs; only the last step writes, and it redirects (POST/redirect/GET)."""
     require_role(request.user, Role.WINDOW_CLERK)
     if request.method != "POST":
-        return render(request, "services/window.html", {"lookup": LookupForm(), "catalog": grouped_catalog(),
-                                                        "bundles": all_bundles()})
+        return render(request, "services/window.html", {"lookup": LookupForm(), **picker_context()})
     step = request.POST.get("step", "lookup")
     lookup = LookupForm(request.POST)
     number = request.POST.get("number", "").strip()
     name = request.POST.get("applicant_name", "").strip()
-    ctx: dict[str, Any] = {"lookup": lookup, "catalog": grouped_catalog(), "bundles": all_bundles()}
+    codes = request.POST.getlist("items")
+    bundle_code = request.POST.get("bundle", "").strip()
+    ctx: dict[str, Any] = {"lookup": lookup,
+                           **picker_context(request.POST.get("picker_q", "")[:100], codes, bundle_code)}
     if not lookup.is_valid():
         return render(request, "services/window.html", ctx)
     try:
@@ -72,18 +73,15 @@ def window(request: HttpRequest) -> HttpResponse:
         lookup.add_error("number", err.message)
         return render(request, "services/window.html", ctx)
     ctx["applicant"] = applicant
-    codes = request.POST.getlist("items")
-    bundle_code = request.POST.get("bundle", "").strip()
-    if step == "lookup":
+    if step == "lookup" or "picker_search" in request.POST:
+        # 搜索 in the picker (without JavaScript): the same page, the ticks kept, matches shown.
         return render(request, "services/window.html", ctx)
     if applicant.kind == "new" and not applicant.name:
         ctx["name_error"] = _("该证件号码尚未登记：请填写申请人姓名，受理时一并登记")
-        ctx["chosen"] = set(codes)
         return render(request, "services/window.html", ctx)
     bundle, items, problem = resolve_items(codes, bundle_code)
     if problem:
         ctx["pick_error"] = problem
-        ctx["chosen"] = set(codes)
         return render(request, "services/window.html", ctx)
     ctx.update(bundle=bundle, codes=[i.code for i in items], bundle_code=bundle_code)
     schema = merged_schema(items)
@@ -160,7 +158,7 @@ def window_visit(request: HttpRequest, number: str) -> HttpResponse:
 def _window_with_applicant(request: HttpRequest) -> HttpResponse:
     applicant_number = request.POST.get("number", "").strip()
     lookup = LookupForm({"number": applicant_number})
-    ctx: dict[str, Any] = {"lookup": lookup, "catalog": grouped_catalog(), "bundles": all_bundles()}
+    ctx: dict[str, Any] = {"lookup": lookup, **picker_context()}
     if lookup.is_valid():
         try:
             ctx["applicant"] = lookup_applicant(request.user, applicant_number)
