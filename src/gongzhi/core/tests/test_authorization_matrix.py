@@ -345,6 +345,7 @@ class Matrix:
         self.failures: list[str] = []
         self.requests = 0
         self.counts: dict[str, int] = {}  # "pages" / "api" / "socket" → requests (frames) sent
+        self.family = "pages"  # what is being walked (run_pages / run_api / run_socket)
         self.baseline = baseline
         # (route, object, method, url) → (2xx?, numbers and markers the body showed)
         self.cells: dict[tuple[str, ...], tuple[bool, frozenset[str]]] = {}
@@ -370,8 +371,7 @@ class Matrix:
             transaction.set_rollback(True)
         self.client.cookies = cookies
         self.requests += 1
-        family = "api" if url.startswith(API_PREFIX) else "pages"
-        self.counts[family] = self.counts.get(family, 0) + 1
+        self.counts[self.family] = self.counts.get(self.family, 0) + 1
         where = f"{self.channel}: {key} [{obj.label if obj else '-'}] {method} {url}"
         status = response.status_code
         if DUMP:
@@ -434,6 +434,7 @@ def _objects(world: World, rule: RouteRule) -> list[Obj | None]:
 
 
 def run_pages(m: Matrix) -> None:
+    m.family = "pages"
     for name, pattern in page_routes():
         rule = route_rule(name)
         assert rule is not None
@@ -453,6 +454,7 @@ def _api_url(path: str, params: dict[str, Any]) -> str:
 
 
 def run_api(m: Matrix) -> None:
+    m.family = "api"
     for op, method, path in api_operations():
         rule = route_rule(op)
         assert rule is not None
