@@ -374,6 +374,9 @@ ROUTES: Mapping[str, RouteRule] = {
     "gongzhi_councils_api_list_meetings": _r(L),
     "gongzhi_councils_api_meeting_state": _r(OB, "meeting.read", "meeting"),
     "gongzhi_councils_api_meeting_action": _r(OW, "meeting.attend", "meeting", write=True),
+    # <operation>.<variant>: the same operation with a body that needs another rule — here an
+    # action recorded for a member in the room (``on_behalf_of``): the chair and the secretary.
+    "gongzhi_councils_api_meeting_action.record": _r(OW, "meeting.moderate", "meeting", write=True),
     "gongzhi_councils_api_meeting_events": _r(OB, "meeting.read", "meeting"),
     "gongzhi_councils_api_meeting_minutes": _MINUTES,
     "gongzhi_councils_api_meeting_minutes_pdf": _MINUTES,
@@ -397,7 +400,7 @@ ROUTES: Mapping[str, RouteRule] = {
 }
 
 
-_API_OPERATION = re.compile(r"^gongzhi_[a-z]+_api_\w+$")
+_API_OPERATION = re.compile(r"^gongzhi_[a-z]+_api_\w+(\.\w+)?$")  # an operation id, or one of its variants
 ROUTES = {name: rule if rule.token is not None else replace(rule, token=bool(_API_OPERATION.match(name)))
           for name, rule in ROUTES.items()}
 

@@ -12,6 +12,20 @@ never changes what the next one sees. A cell fails when:
   the reveal permission (nobody in this world holds it);
 * the body holds a marker (an address, a form answer) of an object the user may not read.
 
+Three channels, one table:
+
+* **session** — pages and API operations with the browser login (``Client.force_login``);
+* **token** — every API operation again with the user's API bearer token and no cookie
+  (``anonymous``: a revoked token). Where a token counts is the table's to say
+  (``RouteRule.token``); on top, a token cell fails when it gets a 2xx, a number or a marker
+  that the same cell did not give the session;
+* **socket** — ``test_meeting_socket_matrix``: the live meeting room (``gongzhi.asgi``: origin
+  check, session, auth, routing) for every meeting, finished and in session, inside and outside
+  the role's place, with the session cookie and with the bearer token. Opening must succeed
+  exactly when the table lets the role follow the meeting (``ws:meeting``); an action for
+  oneself (``ws:meeting.act``) and one recorded for another member (``ws:meeting.record``) may
+  be acknowledged only when the table allows; every frame is scanned like a body.
+
 ``test_every_route_is_in_the_table`` fails when a page or operation has no entry in ``ROUTES``,
 so a new page cannot escape the matrix.
 
@@ -73,6 +87,15 @@ DUMP = os.environ.get("GONGZHI_AUTHZ_DUMP", "")
 LOOKUPS = {
     "gongzhi_people_api_list_persons": [("person", "number", "_number", "person.lookup_by_number")],
     "gongzhi_people_api_list_organisations": [("org", "uscc", "_uscc", "org.lookup_by_uscc")],
+}
+
+# An operation whose body changes the rule (ROUTES "<operation>.<variant>"): the variant's
+# entry → its body, sent as well, to the same objects.
+API_VARIANTS: dict[str, dict[str, Any]] = {
+    "gongzhi_councils_api_meeting_action": {
+        "gongzhi_councils_api_meeting_action.record":
+            lambda obj: {"action": {"type": "arrive"}, "on_behalf_of": obj.params["_member"]},
+    },
 }
 
 # The window desk's lookup (POST, so the number stays out of URLs): same rule as above.
@@ -140,6 +163,7 @@ def test_every_route_is_in_the_table() -> None:
     missing += [op for op, _m, _path in api_operations() if route_rule(op) is None]
     assert not missing, f"pages/operations without an entry in accounts.permissions.ROUTES: {missing}"
     known = {name for name, _p in page_routes()} | {op for op, _m, _p in api_operations()}
+    known |= {variant for variants in API_VARIANTS.values() for variant in variants}
     stale = [k for k in ROUTES if k not in known and k not in NOT_HTTP and not k.startswith("admin:")]
     assert not stale, f"ROUTES entries naming no page or operation: {stale}"
     # Every socket the ASGI process serves is in the table and exercised by the socket matrix.
@@ -188,6 +212,19 @@ def test_minimum_necessary() -> None:
     for perm, roles in PERMISSIONS.items():
         if perm.startswith(("case.", "person.", "document.", "task.", "window.")):
             assert not (roles & outsiders), f"{perm} names {roles & outsiders}"
+
+
+def test_a_token_counts_on_api_operations_only(place_tree: Any) -> None:
+    # Declared in the table (RouteRule.token), not special-cased in the matrix: a bearer token
+    # stands in for the session on API operations; pages and the socket read the cookie only.
+    assert all(rule.token for name, rule in ROUTES.items() if name.startswith("gongzhi_"))
+    assert not any(rule.token for name, rule in ROUTES.items() if not name.startswith("gongzhi_"))
+    clerk = make_user(Role.WINDOW_CLERK, place_tree.community_a)
+    a = place_tree.community_a.path
+    assert may(clerk, ROUTES["gongzhi_services_api_get_case"], path=a, via_token=True)
+    assert may(clerk, ROUTES["services:application"], path=a)
+    assert not may(clerk, ROUTES["services:application"], path=a, via_token=True)
+    assert may(clerk, ROUTES["core:index"], via_token=True)  # public stays public
 
 
 def test_has_permission_follows_the_place(place_tree: Any) -> None:
@@ -468,6 +505,8 @@ def run_api(m: Matrix) -> None:
                                   lookup=(target, perm))
             else:
                 m.request(op, method, url, rule, obj, data=_api_body(op, obj, m.world), as_json=True)
+            for variant, body in API_VARIANTS.get(op, {}).items():
+                m.request(variant, method, url, ROUTES[variant], obj, data=body(obj), as_json=True)
 
 
 # ------------------------------------------------------------------------------ the live room's socket
