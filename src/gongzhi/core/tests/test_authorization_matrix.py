@@ -633,8 +633,13 @@ def test_authorization_matrix(world: World, role: str, db: None, settings: Any) 
 
 
 @pytest.mark.parametrize("role", MATRIX_ROLES)
-def test_meeting_socket_matrix(world: World, role: str, db: None, settings: Any) -> None:
+def test_meeting_socket_matrix(world: World, role: str, db: None, settings: Any, monkeypatch: Any) -> None:
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # Channels closes "old" connections around every database call of a consumer; the room's
+    # background tasks make some outside the communicator's own patch, and on PostgreSQL that
+    # dropped the connection holding the world's open transaction (Django's test client unhooks
+    # the same cleanup from its request signals).
+    monkeypatch.setattr("channels.db.close_old_connections", lambda: None)
     m = Matrix(world, role)
     run_socket(m)
     t = Matrix(world, role, "token")  # a bearer token opens no socket (ROUTES: token=False)
