@@ -20,8 +20,9 @@ run collective companies; none of them needs case files or the resident register
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -210,6 +211,11 @@ class RouteRule:
     # Meeting minutes: once approved and published they are open to everyone (居民议事 is open
     # government); until then the rule's permission applies.
     public_when_published: bool = False
+    # Does an API bearer token stand in for the session here, under this same rule? None: as the
+    # route's kind — API operations yes (``accounts.auth.TokenAuth``: a token never gets more
+    # than its user's session), pages and sockets no (they read the session cookie only, so a
+    # request that brings just a token is anonymous there). Filled in below for every route.
+    token: bool | None = None
 
 
 def _r(access: Access, perm: str | None = None, obj: str | None = None, *, write: bool = False,
@@ -308,8 +314,15 @@ ROUTES: Mapping[str, RouteRule] = {
     "councils:minutes_pdf": _MINUTES,
     "councils:minutes_docx": _MINUTES,
     "councils:public_minutes": _r(P, obj="meeting"),  # approved minutes only; drafts 404
-    # the live meeting room's socket (councils.routing)
-    "ws:meeting": _r(OB, "meeting.read", "meeting"),
+    # the live meeting room's socket (councils.routing, councils.consumers): opening it (and
+    # every state frame) needs what following the meeting needs; a bearer token opens nothing
+    # (the socket reads the session cookie only).
+    "ws:meeting": RouteRule(OB, "meeting.read", "meeting", token=False),
+    # an action frame for oneself (arrive, move, vote): the members and the chair
+    "ws:meeting.act": RouteRule(OW, "meeting.attend", "meeting", True, ("WS",), token=False),
+    # an action frame recorded for a member in the room (``on_behalf_of``, in-person mode): the
+    # chair and the secretary (councils.actions.do_apply_meeting_action, runs_meeting)
+    "ws:meeting.record": RouteRule(OW, "meeting.moderate", "meeting", True, ("WS",), token=False),
     # API shell
     "api-v1:openapi-json": _r(P),
     "api-v1:openapi-view": _r(P),
@@ -368,6 +381,9 @@ ROUTES: Mapping[str, RouteRule] = {
     "gongzhi_councils_api_list_meetings": _r(L),
     "gongzhi_councils_api_meeting_state": _r(OB, "meeting.read", "meeting"),
     "gongzhi_councils_api_meeting_action": _r(OW, "meeting.attend", "meeting", write=True),
+    # <operation>.<variant>: the same operation with a body that needs another rule — here an
+    # action recorded for a member in the room (``on_behalf_of``): the chair and the secretary.
+    "gongzhi_councils_api_meeting_action.record": _r(OW, "meeting.moderate", "meeting", write=True),
     "gongzhi_councils_api_meeting_events": _r(OB, "meeting.read", "meeting"),
     "gongzhi_councils_api_meeting_minutes": _MINUTES,
     "gongzhi_councils_api_meeting_minutes_pdf": _MINUTES,
@@ -389,6 +405,11 @@ ROUTES: Mapping[str, RouteRule] = {
     "admin:auth_user_password_change": _ADMIN_ACCOUNTS,
     "admin:*": _ADMIN_MODEL,
 }
+
+
+_API_OPERATION = re.compile(r"^gongzhi_[a-z]+_api_\w+(\.\w+)?$")  # an operation id, or one of its variants
+ROUTES = {name: rule if rule.token is not None else replace(rule, token=bool(_API_OPERATION.match(name)))
+          for name, rule in ROUTES.items()}
 
 
 # A permission that, on an object owned by an organisation, is read as another one.
@@ -457,10 +478,13 @@ def has_permission(user: Any, perm: str, path: str | None = None) -> bool:
 
 
 def may(user: Any, rule: RouteRule, *, path: str | None = None, relations: Iterable[str] = (),
-        owner_kind: str | None = None, published: bool = False) -> bool:
+        owner_kind: str | None = None, published: bool = False, via_token: bool = False) -> bool:
     """May ``user`` get a success answer from a route with ``rule`` on an object at ``path``
     to which the user has ``relations`` (owned by a ``person`` or an ``org``)? The matrix
-    test's oracle; views may use it too."""
+    test's oracle; views may use it too. ``via_token``: the user is known only by an API bearer
+    token, which counts for nothing on a route that takes none (``RouteRule.token``)."""
+    if via_token and not rule.token:
+        user = None
     if rule.access == Access.PUBLIC or (rule.public_when_published and published):
         return True
     if not _authenticated(user):

@@ -4,7 +4,9 @@ Two communities in two subdistricts of one district: A (平山社区, 桃源街�
 南头街道). One user per role scoped to A (supervisors at A's subdistrict / district, as their
 role requires); in each community a resident with a case (form fields holding a spouse's ID
 number, a phone and a bank account), an organisation with a legal representative whose ID scan
-is in their wallet, the documents, a council with a finished meeting and draft minutes.
+is in their wallet, the documents, a council with a finished meeting and draft minutes, and a
+second meeting of that council in session (in-person mode, nobody signed in yet) for the live
+room's socket and the action operation. Every matrix user has an API token.
 
 ``Obj`` describes one object a URL can address: where it lies (its place path), the values of
 the URL parameters that address it, and the relations (``accounts.permissions.Relation``) each
@@ -68,6 +70,10 @@ class World:
     own_numbers: dict[str, set[str]]  # matrix role → numbers that are that user's own
     markers: list[tuple[str, Obj, str]]  # (text only a reader of obj may see, obj, permission)
     ns: SimpleNamespace
+    # matrix role → the secret of an API token of that role's user (issued through the accounts
+    # actions). "anonymous" holds a *revoked* token of the administrator: it must get nothing more
+    # than no token at all.
+    tokens: dict[str, str] = field(default_factory=dict)
 
 
 _seq = itertools.count(1)
@@ -116,7 +122,11 @@ FORM_SCHEMA = [
 
 
 def build_world() -> World:
-    from gongzhi.accounts.actions import do_create_department, do_issue_api_token
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from gongzhi.accounts.actions import do_create_department, do_issue_api_token, do_revoke_api_token
     from gongzhi.councils import actions as council_actions
     from gongzhi.councils.tests.helpers import build_council, run_meeting
     from gongzhi.people.actions import (
@@ -151,6 +161,12 @@ def build_world() -> World:
             # B's minutes are approved (public to everyone); A's stay a draft (scoped).
             minutes = council_actions.do_approve_minutes(minutes, actor=ns.chair_user, as_role="chair")
             council_actions.do_approve_minutes(minutes, actor=ns.secretary, as_role="secretary")
+        # A second meeting, in session, in-person (the chair or secretary may record for a member).
+        ns.live = council_actions.do_schedule_meeting(
+            ns.council, "第二次议事会", timezone.now() + timedelta(hours=1), actor=SYSTEM, moderator=ns.mod,
+            secretary=ns.secretary, in_person=True, location="党群服务中心")
+        council_actions.do_start_meeting(ns.live, actor=ns.chair_user)
+        ns.live.refresh_from_db()
         councils[side] = ns
     users[Role.COUNCIL_MEMBER] = councils["A"].users[0]
     users[Role.COUNCIL_MODERATOR] = councils["A"].mod_user
@@ -242,9 +258,13 @@ def build_world() -> World:
         add(Obj("task", side, f"lead task of case {side}", path, {"task_id": task.pk}, rel(department_officer=officer_rel),
                 "person", task))
         ns = councils[side]
-        add(Obj("meeting", side, f"meeting {side}", path, {"meeting_id": ns.meeting.pk},
-                rel(council_member={Relation.MEMBER}, council_moderator={Relation.CHAIR},
-                    community_worker={Relation.SECRETARY}), None, ns.meeting, published=side == "B"))
+        meeting_rel = rel(council_member={Relation.MEMBER}, council_moderator={Relation.CHAIR},
+                          community_worker={Relation.SECRETARY})
+        # "_member": another member of the council, for whom the chair or secretary records.
+        add(Obj("meeting", side, f"meeting {side}", path, {"meeting_id": ns.meeting.pk, "_member": ns.ids[1]},
+                meeting_rel, None, ns.meeting, published=side == "B"))
+        add(Obj("meeting", side, f"live meeting {side}", path, {"meeting_id": ns.live.pk, "_member": ns.ids[1]},
+                meeting_rel, None, ns.live))
         add(Obj("place", side, f"community {side}", path, {"code": place.code}, {}, None, place))
         add(Obj("item", side, f"item {side}", path, {"code": items[side].code, "fmt": "json"}, {}, None, items[side]))
         add(Obj("token", side, f"API token of resident {side}", path, {"token_id": token.pk}, {}, None, token))
@@ -256,6 +276,10 @@ def build_world() -> World:
             (f"住址标记L{side}", rep_obj, "person.read"),
             (f"单位地址标记O{side}", org_obj, "org.read"),
         ]
+    tokens = {str(role): do_issue_api_token(user, "矩阵对接令牌", actor=SYSTEM)[1] for role, user in users.items()}
+    revoked, tokens[ANONYMOUS] = do_issue_api_token(users[Role.ADMINISTRATOR], "已吊销的令牌", actor=SYSTEM)
+    do_revoke_api_token(revoked, actor=SYSTEM)
     return World(users={str(k): v for k, v in users.items()}, objects=objects, secrets=secrets,
                  own_numbers=own_numbers, markers=markers,
-                 ns=SimpleNamespace(tree=t, councils=councils, items=items, dept_a=dept_a, dept_b=dept_b))
+                 ns=SimpleNamespace(tree=t, councils=councils, items=items, dept_a=dept_a, dept_b=dept_b),
+                 tokens=tokens)
