@@ -1011,7 +1011,7 @@ def board(
     request: HttpRequest,
     place: str | None = Query(None, pattern=CODE_PATTERN, description="区域编码（默认：本辖区）"),
     since: Annotated[date | None, Query(alias="from", description="起始日期（默认：近30天）")] = None,
-    until: Annotated[date | None, Query(alias="to", description="截止日期（含）")] = None,
+    until: Annotated[date | None, Query(alias="to", description="结束日期（含）")] = None,
 ) -> Any:
     scope = _board_scope(request, place, since, until)
     if not isinstance(scope, tuple):

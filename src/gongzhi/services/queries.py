@@ -497,7 +497,7 @@ def resolve_board_scope(user: Any, place_code: str | None, since: date | None, u
     if since < BOARD_EARLIEST or until < BOARD_EARLIEST:
         raise ActionError(gettext("日期不能早于 2000-01-01。"), field="from")
     if since > until:
-        raise ActionError(gettext("起始日期不能晚于截止日期。"), field="from")
+        raise ActionError(gettext("起始日期不能晚于结束日期。"), field="from")
     if (until - since).days + 1 > BOARD_MAX_DAYS:
         raise ActionError(gettext("统计时段最长 %(days)s 天。") % {"days": BOARD_MAX_DAYS}, field="to")
     return place, Period(since, until)

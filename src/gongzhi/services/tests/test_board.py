@@ -197,7 +197,7 @@ def test_board_page_defines_each_figure_and_links_its_cases(world: SimpleNamespa
     # Bad input: 400 with the message, never a 500.
     assert c.get(reverse("services:board"), {"from": "2026-13-01"}).status_code == 400
     r = c.get(reverse("services:board"), {"from": "2026-03-02", "to": "2026-03-01"})
-    assert r.status_code == 400 and "起始日期不能晚于截止日期" in r.content.decode()
+    assert r.status_code == 400 and "起始日期不能晚于结束日期" in r.content.decode()
     assert c.get(reverse("services:board"), {"place": world.tree.luohu.code}).status_code == 400
     assert c.get(reverse("services:board_cases"), {"measure": "nope"}).status_code == 400
     assert c.get(reverse("services:board_cases"), {"part": "both"}).status_code == 400

@@ -46,7 +46,7 @@ class BoardFilterForm(forms.Form):
             choices=[(p.code, f"{'　' * max(0, p.path.count('/') - places[0].path.count('/'))}{p.name}") for p in places],
         )
         self.fields["from"] = forms.DateField(label=_l("起始日期"), required=False, widget=DATE_INPUT)
-        self.fields["to"] = forms.DateField(label=_l("截止日期"), required=False, widget=DATE_INPUT)
+        self.fields["to"] = forms.DateField(label=_l("结束日期"), required=False, widget=DATE_INPUT)
 
 
 def _presets(place_code: str, today: date) -> list[tuple[str, str]]:
@@ -195,7 +195,7 @@ def board_export(request: HttpRequest) -> HttpResponse:
     part_label = _("分子") if part == queries.PART_NUMERATOR else _("分母")
     for row in (
         (_("指标"), str(spec.label)), (_("定义"), str(spec.definition)),
-        (_("区域"), place.name), (_("起始日期"), period.since.isoformat()), (_("截止日期"), period.until.isoformat()),
+        (_("区域"), place.name), (_("起始日期"), period.since.isoformat()), (_("结束日期"), period.until.isoformat()),
         (_("分子"), measure.numerator), (_("分母"), measure.denominator),
         (_("比例（%）"), "" if measure.share is None else measure.share),
         (_("本表列出"), part_label),
