@@ -25,9 +25,11 @@ def _no_sideways_scroll(bp: BrowserPage, name: str) -> None:
     page = bp.page
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"{name}: the page is {width} px wide at {PHONE['width']} px"
+    # Column headings stay for screen readers in a thead clipped to 1 px: not drawn, not counted.
     wide = page.evaluate("Array.from(document.querySelectorAll('main *')).filter("
-                         "e => e.getBoundingClientRect().right > window.innerWidth + 1).length")
-    assert wide == 0, f"{name}: {wide} element(s) stick out to the right"
+                         "e => !e.closest('thead') && e.getBoundingClientRect().right > window.innerWidth + 1)"
+                         ".map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))")
+    assert not wide, f"{name}: elements stick out to the right: {wide}"
     displays = page.evaluate("Array.from(document.querySelectorAll('table.board-table tbody tr'))"
                              ".map(r => getComputedStyle(r).display)")
     assert displays and set(displays) == {"block"}, f"{name}: table rows are {set(displays)}, not stacked cards"
