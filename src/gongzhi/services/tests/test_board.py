@@ -243,7 +243,7 @@ def test_api_gives_the_pages_figures(world: SimpleNamespace) -> None:
     assert Api(world.hall.clerk).get("/board").status_code == 403
 
 
-def test_public_board_counts_only_its_place(world: SimpleNamespace) -> None:
+def test_public_board_counts_only_its_place(world: SimpleNamespace, settings: Any) -> None:
     fold_dirty_cases()
     c = Client()
     r = c.get(reverse("services:ontime"))
@@ -258,3 +258,6 @@ def test_public_board_counts_only_its_place(world: SimpleNamespace) -> None:
     r = c.get(reverse("services:ontime"), {"place": world.tree.nantou.code})
     assert r.context["overall"].cases == 0
     assert c.get(reverse("services:ontime"), {"place": "NOPE"}).status_code == 404
+    settings.GONGZHI_PUBLIC_BOARD_PLACE = world.tree.luohu.code  # a deployment names its place
+    r = c.get(reverse("services:ontime"))
+    assert r.context["place"] == world.tree.luohu and r.context["overall"].cases == 1
