@@ -204,6 +204,19 @@ def test_board_page_defines_each_figure_and_links_its_cases(world: SimpleNamespa
     assert _client(world.hall.clerk).get(reverse("services:board_cases")).status_code == 404
 
 
+def test_board_in_english_and_traditional_chinese(world: SimpleNamespace) -> None:
+    from django.conf import settings
+
+    c = _client(world.supervisor)
+    c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = c.get(reverse("services:board")).content.decode()
+    assert "Of the cases accepted in the period, the share where the applicant came in person at most once" in html
+    assert "Export to Excel" in html and "Last 90 days" in html
+    c.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hant"
+    html = c.get(reverse("services:board_cases"), {"measure": "online"}).content.decode()
+    assert "本區域在辦事項中，可在網上辦事大廳線上申請的事項所佔比例。" in html
+
+
 def test_export_opens_matches_and_is_audited(world: SimpleNamespace) -> None:
     c = _client(world.supervisor)
     params = {"measure": "one_visit", "part": "denominator", "from": (timezone.localdate() - timedelta(days=89)).isoformat()}
