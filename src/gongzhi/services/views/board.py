@@ -79,7 +79,10 @@ def _board_scope(request: HttpRequest) -> tuple[BoardFilterForm, Any, queries.Pe
     except ActionError as err:
         form.add_error(err.field if err.field in form.fields else None, err.message)
         return form, places[0], None
-    return form, place, period
+    # Show the place and dates counted (the defaults filled in), not empty inputs.
+    shown = BoardFilterForm({"place": place.code, "from": period.since, "to": period.until}, places)
+    shown.is_valid()
+    return shown, place, period
 
 
 def _query(place: Any, period: queries.Period, **extra: str) -> str:
