@@ -44,7 +44,7 @@ from gongzhi.accounts.models import (
 )
 from gongzhi.accounts.scope import clear_scope_cache, is_administrator, path_in_scope, scope_paths
 from gongzhi.core import crypto
-from gongzhi.core.actors import system_may
+from gongzhi.core.actors import Actor, system_may
 from gongzhi.core.audit import record_event
 from gongzhi.core.errors import ActionError, NotAllowedError
 
@@ -88,16 +88,16 @@ def has_control_characters(text: str) -> bool:
     return any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in text)
 
 
-def is_system_actor(actor: Any) -> bool:
+def is_system_actor(actor: Actor) -> bool:
     """A system actor granted account management (the demo loader, the console)."""
     return system_may(actor, "accounts.manage")
 
 
-def _actor_user(actor: Any) -> User | None:
+def _actor_user(actor: Actor) -> User | None:
     return actor if isinstance(actor, User) else None
 
 
-def ensure_admin_over(actor: Any, path: str | None) -> None:
+def ensure_admin_over(actor: Actor, path: str | None) -> None:
     """Only administrators whose jurisdiction covers ``path`` (or superusers) manage it.
 
     ``path=None`` means "not tied to a place" (e.g. a user with no roles yet): any administrator.
@@ -115,7 +115,7 @@ def ensure_admin_over(actor: Any, path: str | None) -> None:
         raise PermissionDenied(_("该区域不在您的管辖范围内"))
 
 
-def ensure_admin_over_user(actor: Any, user: User) -> None:
+def ensure_admin_over_user(actor: Actor, user: User) -> None:
     """An administrator manages a user if any of the user's role places is in their scope."""
     if is_system_actor(actor):
         return
@@ -143,7 +143,7 @@ def do_create_user(
     display_name: str,
     password: str | None = None,
     *,
-    actor: Any,
+    actor: Actor,
     email: str = "",
     validate: bool = True,
 ) -> User:
@@ -181,7 +181,7 @@ def do_create_user(
     return user
 
 
-def do_set_password(user: User, password: str, *, actor: Any, validate: bool = True) -> None:
+def do_set_password(user: User, password: str, *, actor: Actor, validate: bool = True) -> None:
     if not is_system_actor(actor) and actor != user:
         ensure_admin_over_user(actor, user)
     if validate:
@@ -195,7 +195,7 @@ def do_set_password(user: User, password: str, *, actor: Any, validate: bool = T
         record_event("user.set_password", actor=actor, obj=user)
 
 
-def do_disable_password(user: User, *, actor: Any) -> None:
+def do_disable_password(user: User, *, actor: Actor) -> None:
     """Make password login impossible for ``user`` (e.g. a system account with tokens only)."""
     ensure_admin_over_user(actor, user)
     with transaction.atomic():
@@ -204,7 +204,7 @@ def do_disable_password(user: User, *, actor: Any) -> None:
         record_event("user.disable_password", actor=actor, obj=user)
 
 
-def do_unlock_user(user: User, *, actor: Any) -> None:
+def do_unlock_user(user: User, *, actor: Actor) -> None:
     """Lift the login throttles on ``user``'s name from every address. Audit ``user.unlock``."""
     ensure_admin_over_user(actor, user)
     with transaction.atomic():
@@ -212,7 +212,7 @@ def do_unlock_user(user: User, *, actor: Any) -> None:
         record_event("user.unlock", actor=actor, obj=user, after={"failures_cleared": cleared})
 
 
-def do_deactivate_user(user: User, *, actor: Any) -> None:
+def do_deactivate_user(user: User, *, actor: Actor) -> None:
     """Stop ``user`` from logging in: revoke every API token and end every session.
 
     Sessions end because the authentication backend refuses inactive users when the session is
@@ -232,7 +232,7 @@ def do_deactivate_user(user: User, *, actor: Any) -> None:
         record_event("user.deactivate", actor=actor, obj=user, after={"revoked_tokens": prefixes})
 
 
-def do_reactivate_user(user: User, *, actor: Any) -> None:
+def do_reactivate_user(user: User, *, actor: Actor) -> None:
     """Let a deactivated user log in again (their old tokens stay revoked). Audit ``user.reactivate``."""
     ensure_admin_over_user(actor, user)
     with transaction.atomic():
@@ -245,7 +245,7 @@ def do_reactivate_user(user: User, *, actor: Any) -> None:
 PROFILE_FIELDS = ("username", "first_name", "last_name", "email", "display_name", "preferred_language")
 
 
-def check_update_user(user: User, changes: dict[str, Any], *, actor: Any) -> dict[str, Any]:
+def check_update_user(user: User, changes: dict[str, Any], *, actor: Actor) -> dict[str, Any]:
     """Validate a profile edit without writing; returns the normalised changes."""
     ensure_admin_over_user(actor, user)
     unknown = set(changes) - set(PROFILE_FIELDS)
@@ -268,7 +268,7 @@ def check_update_user(user: User, changes: dict[str, Any], *, actor: Any) -> dic
 
 
 def _save_changed_fields(
-    obj: M, changed: dict[str, Any], verb: str, *, actor: Any, place_path: Callable[[M], str] = lambda _o: ""
+    obj: M, changed: dict[str, Any], verb: str, *, actor: Actor, place_path: Callable[[M], str] = lambda _o: ""
 ) -> M:
     """Write ``changed`` (field → new value, already checked) and audit ``verb`` with the old and
     new values (related rows by primary key), in one transaction."""
@@ -286,7 +286,7 @@ def _save_changed_fields(
     return obj
 
 
-def do_update_user(user: User, changes: dict[str, Any], *, actor: Any) -> User:
+def do_update_user(user: User, changes: dict[str, Any], *, actor: Actor) -> User:
     """Edit profile fields (``PROFILE_FIELDS``). Side effects: audit ``user.update`` with before/after."""
     clean = check_update_user(user, changes, actor=actor)
     clean = {k: v for k, v in clean.items() if getattr(user, k) != v}
@@ -295,7 +295,7 @@ def do_update_user(user: User, changes: dict[str, Any], *, actor: Any) -> User:
     return _save_changed_fields(user, clean, "user.update", actor=actor)
 
 
-def check_set_superuser(user: User, value: bool, *, actor: Any) -> None:
+def check_set_superuser(user: User, value: bool, *, actor: Actor) -> None:
     """Only a superuser (or a system actor) grants or withdraws superuser status."""
     if is_system_actor(actor):
         return
@@ -306,7 +306,7 @@ def check_set_superuser(user: User, value: bool, *, actor: Any) -> None:
         raise ActionError(_("不能取消自己的超级用户权限"), field="is_superuser")
 
 
-def do_set_superuser(user: User, value: bool, *, actor: Any) -> None:
+def do_set_superuser(user: User, value: bool, *, actor: Actor) -> None:
     """Grant or withdraw superuser status. Side effects: audit ``user.set_superuser``."""
     check_set_superuser(user, value, actor=actor)
     with transaction.atomic():
@@ -319,7 +319,7 @@ def do_set_superuser(user: User, value: bool, *, actor: Any) -> None:
         record_event("user.set_superuser", actor=actor, obj=user, after={"is_superuser": value})
 
 
-def do_set_staff(user: User, value: bool, *, actor: Any) -> None:
+def do_set_staff(user: User, value: bool, *, actor: Actor) -> None:
     """Let a user into (or out of) the admin site. Side effects: audit ``user.set_staff``."""
     ensure_admin_over_user(actor, user)
     with transaction.atomic():
@@ -328,7 +328,7 @@ def do_set_staff(user: User, value: bool, *, actor: Any) -> None:
         record_event("user.set_staff", actor=actor, obj=user, after={"is_staff": value})
 
 
-def check_set_permissions(user: User, *, actor: Any) -> None:
+def check_set_permissions(user: User, *, actor: Actor) -> None:
     """Django permissions and groups reach beyond any jurisdiction: superusers only."""
     if is_system_actor(actor):
         return
@@ -337,7 +337,7 @@ def check_set_permissions(user: User, *, actor: Any) -> None:
         raise NotAllowedError(_("只有超级用户可以修改用户的权限和组"), field="user_permissions")
 
 
-def do_set_permissions(user: User, permissions: Any, groups: Any, *, actor: Any) -> None:
+def do_set_permissions(user: User, permissions: Any, groups: Any, *, actor: Actor) -> None:
     """Replace a user's Django permissions and groups. Side effects: audit ``user.set_permissions``."""
     check_set_permissions(user, actor=actor)
     with transaction.atomic():
@@ -472,7 +472,7 @@ def check_assign_role(
     valid_from: date | None = None,
     valid_to: date | None = None,
     *,
-    actor: Any,
+    actor: Actor,
 ) -> None:
     """Validate a grant without writing (the admin's inline form runs this in ``clean()``)."""
     ensure_admin_over(actor, place.path)
@@ -489,7 +489,7 @@ def do_assign_role(
     valid_from: date | None = None,
     valid_to: date | None = None,
     *,
-    actor: Any,
+    actor: Actor,
 ) -> RoleAssignment:
     """Give ``user`` a ``role`` over ``place`` (and ``department`` for officers).
 
@@ -532,7 +532,7 @@ def do_assign_role(
     return ra
 
 
-def do_revoke_role(assignment: RoleAssignment, *, actor: Any, on: date | None = None) -> RoleAssignment:
+def do_revoke_role(assignment: RoleAssignment, *, actor: Actor, on: date | None = None) -> RoleAssignment:
     """End a role from ``on`` (default today; exclusive end, so it stops applying at once).
 
     The row stays so that "who held this role when" remains answerable (问责倒查).
@@ -557,7 +557,7 @@ def do_revoke_role(assignment: RoleAssignment, *, actor: Any, on: date | None = 
     return assignment
 
 
-def do_create_department(code: str, name: str, place: Any, *, actor: Any, name_en: str = "") -> Department:
+def do_create_department(code: str, name: str, place: Any, *, actor: Actor, name_en: str = "") -> Department:
     ensure_admin_over(actor, place.path)
     code, name = (code or "").strip(), (name or "").strip()
     if not code:
@@ -574,7 +574,7 @@ def do_create_department(code: str, name: str, place: Any, *, actor: Any, name_e
     return dept
 
 
-def check_update_department(dept: Department, changes: dict[str, Any], *, actor: Any) -> dict[str, Any]:
+def check_update_department(dept: Department, changes: dict[str, Any], *, actor: Actor) -> dict[str, Any]:
     """Validate a department edit (code, name, English name, place) without writing."""
     ensure_admin_over(actor, dept.place.path)
     clean: dict[str, Any] = {}
@@ -603,7 +603,7 @@ def check_update_department(dept: Department, changes: dict[str, Any], *, actor:
     return clean
 
 
-def do_update_department(dept: Department, changes: dict[str, Any], *, actor: Any) -> Department:
+def do_update_department(dept: Department, changes: dict[str, Any], *, actor: Actor) -> Department:
     """Edit a department. Side effects: audit ``department.update`` with before/after."""
     clean = check_update_department(dept, changes, actor=actor)
     clean = {k: v for k, v in clean.items() if getattr(dept, k) != v}
@@ -616,7 +616,7 @@ def do_update_department(dept: Department, changes: dict[str, Any], *, actor: An
 
 
 def do_issue_api_token(
-    user: User, name: str, expires_at: datetime | None = None, *, actor: Any
+    user: User, name: str, expires_at: datetime | None = None, *, actor: Actor
 ) -> tuple[ApiToken, str]:
     """Issue a bearer token for ``user``; returns the row and the secret, shown this once.
 
@@ -654,7 +654,7 @@ def do_issue_api_token(
     return token, secret
 
 
-def do_revoke_api_token(token: ApiToken, *, actor: Any) -> ApiToken:
+def do_revoke_api_token(token: ApiToken, *, actor: Actor) -> ApiToken:
     ensure_admin_over_user(actor, token.user)
     with transaction.atomic():
         if token.revoked_at is None:
@@ -671,7 +671,7 @@ class WrongCode(ActionError):
     code = "second_factor"
 
 
-def do_enrol_totp(user: User, secret: str, code: str, *, actor: Any) -> TotpDevice:
+def do_enrol_totp(user: User, secret: str, code: str, *, actor: Actor) -> TotpDevice:
     """Register (or replace) ``user``'s authenticator after they prove it shows ``code``.
 
     The user themselves (at login or on the two-factor page), or a system actor (the demo).
@@ -710,7 +710,7 @@ def do_verify_second_factor(user: User, code: str, address: str) -> bool:
     return False
 
 
-def do_reset_totp(user: User, *, actor: Any) -> None:
+def do_reset_totp(user: User, *, actor: Actor) -> None:
     """Remove ``user``'s authenticator (lost phone); they enrol a new one at their next login.
 
     Side effects: audit ``totp.reset``.
@@ -735,7 +735,7 @@ def check_phone(phone: str) -> str:
     return phone
 
 
-def do_set_phone(user: User, phone: str, *, actor: Any) -> None:
+def do_set_phone(user: User, phone: str, *, actor: Actor) -> None:
     """Record (or clear, with ``""``) the user's mobile number. Audit ``user.set_phone`` (masked)."""
     if not is_system_actor(actor) and actor != user:
         ensure_admin_over_user(actor, user)

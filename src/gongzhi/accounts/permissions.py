@@ -271,6 +271,8 @@ ROUTES: Mapping[str, RouteRule] = {
     "services:my_case": _r(OW, "case.own", "case"),
     "services:my_case_supplement": _r(OW, "case.supplement", "case", write=True),
     "services:my_case_review": _r(OW, "case.review", "case", write=True),
+    # a material promised under 容缺, handed in by the applicant (the supplement permission)
+    "services:my_case_hand_in": _r(OW, "case.supplement", "case", write=True),
     # services: back office
     "services:tasks": _r(RO, "task.work"),
     "services:task": _r(OB, "task.work", "task"),

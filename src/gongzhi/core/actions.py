@@ -14,6 +14,7 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 
 from gongzhi.core import registry
+from gongzhi.core.actors import Actor
 from gongzhi.core.audit import record_event
 from gongzhi.core.calendar import invalidate_calendar_cache, parse_calendar_file, replace_years
 from gongzhi.core.db import shortcuts_on
@@ -157,7 +158,7 @@ def _notify_calendar_changed() -> None:
         listener()
 
 
-def do_load_calendar(path: Path, *, actor: Any) -> list[int]:
+def do_load_calendar(path: Path, *, actor: Actor) -> list[int]:
     """Import a year's (or years') holiday schedule; recompute provisional deadlines after."""
     years, rows = parse_calendar_file(path)
     with transaction.atomic():
@@ -173,7 +174,7 @@ def do_load_calendar(path: Path, *, actor: Any) -> list[int]:
     return years
 
 
-def do_set_calendar_day(day: date, kind: str | None, name: str = "", *, actor: Any) -> None:
+def do_set_calendar_day(day: date, kind: str | None, name: str = "", *, actor: Actor) -> None:
     """Administrator edit: mark ``day`` as off/work, or ``kind=None`` to restore the weekday rule."""
     with transaction.atomic():
         old = CalendarDay.objects.filter(date=day).first()
@@ -197,7 +198,7 @@ def do_set_calendar_day(day: date, kind: str | None, name: str = "", *, actor: A
         transaction.on_commit(_notify_calendar_changed)
 
 
-def do_mark_calendar_year(year: int, complete: bool, *, actor: Any) -> None:
+def do_mark_calendar_year(year: int, complete: bool, *, actor: Actor) -> None:
     with transaction.atomic():
         CalendarYear.objects.update_or_create(year=year, defaults={"complete": complete, "source": CalendarSource.ADMIN})
         record_event("calendar.mark_year", actor=actor, object_type="core.calendaryear", object_id=year,

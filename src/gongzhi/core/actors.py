@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 EVERYTHING = "*"
 
@@ -60,7 +60,17 @@ IMPORT = SystemActor("import", frozenset({"catalog.edit", "calendar.edit"}))
 # The service hall files a result licence (电子证照) into the applicant's wallet when it is issued.
 RESULTS = SystemActor("services", frozenset({"wallet.file"}))
 
-Actor: TypeAlias = "AbstractBaseUser | SystemActor"
+# Who an action may be called by: a user (a page's ``request.user`` may be anonymous — the
+# action's own check refuses it), or a declared system actor.
+Actor: TypeAlias = "AbstractBaseUser | AnonymousUser | SystemActor"
+
+
+def user_id_of(actor: Actor | None) -> int | None:
+    """The acting user's id, or None for a system actor or an anonymous user."""
+    if isinstance(actor, SystemActor) or actor is None or not actor.is_authenticated:
+        return None
+    pk = actor.pk
+    return int(pk) if pk is not None else None
 
 
 def is_system(actor: Any) -> bool:

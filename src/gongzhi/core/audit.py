@@ -26,7 +26,7 @@ from typing import Any, ParamSpec
 from django.db import transaction
 from django.utils import timezone
 
-from gongzhi.core.actors import SystemActor
+from gongzhi.core.actors import Actor, SystemActor
 from gongzhi.core.db.inserts import insert
 from gongzhi.core.db.updates import update_fields
 from gongzhi.core.models import AuditEvent, ChainHead
@@ -74,7 +74,7 @@ def link_hash(prev_hash: str, event: AuditEvent) -> str:
 def new_event(
     verb: str,
     *,
-    actor: Any = None,
+    actor: Actor | None = None,
     obj: Any = None,
     object_type: str = "",
     object_id: str | int = "",

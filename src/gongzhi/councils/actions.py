@@ -26,8 +26,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gongzhi.accounts.enums import Role
+from gongzhi.accounts.models import User
 from gongzhi.accounts.scope import is_administrator, path_in_scope
-from gongzhi.core.actors import SystemActor, system_may
+from gongzhi.core.actors import Actor, SystemActor, system_may, user_id_of
 from gongzhi.core.audit import record_event
 from gongzhi.core.errors import ActionError, ConflictError, NotAllowedError
 from gongzhi.councils import engine as eng
@@ -145,27 +146,27 @@ class ActionResult:
 MANAGER_ROLES = {Role.ADMINISTRATOR, Role.COMMUNITY_WORKER}
 
 
-def _is_system(actor: Any) -> bool:
+def _is_system(actor: Actor) -> bool:
     """A system actor granted the councils (the demo loader, the console)."""
     return system_may(actor, "council.manage")
 
 
-def _user_or_none(actor: Any) -> Any:
+def _user_or_none(actor: Actor) -> Any:
     return None if isinstance(actor, SystemActor) else actor
 
 
-def _may_manage(actor: Any, place_path: str, roles: set[str] | None = None) -> bool:
+def _may_manage(actor: Actor, place_path: str, roles: set[str] | None = None) -> bool:
     if _is_system(actor) or getattr(actor, "is_superuser", False):
         return True
     return path_in_scope(actor, place_path, {str(r) for r in (roles or MANAGER_ROLES)})
 
 
-def _require_manage(actor: Any, place_path: str, roles: set[str] | None = None) -> None:
+def _require_manage(actor: Actor, place_path: str, roles: set[str] | None = None) -> None:
     if not _may_manage(actor, place_path, roles):
         raise NotAllowed("无权管理该社区的议事会（须为辖区内的社区工作者或系统管理员）。")
 
 
-def _require_admin(actor: Any) -> None:
+def _require_admin(actor: Actor) -> None:
     if not (_is_system(actor) or is_administrator(actor)):
         raise NotAllowed("只有系统管理员可以这样做。")
 
@@ -220,7 +221,7 @@ def resolve_profile(base: str, overrides: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def do_create_profile(key: str, name: str, base: str, overrides: dict[str, Any], *, actor: Any,
+def do_create_profile(key: str, name: str, base: str, overrides: dict[str, Any], *, actor: Actor,
                       description: str = "") -> RuleProfileRecord:
     _require_admin(actor)
     key = _text(key, "key", "规则代码", 40)
@@ -236,7 +237,7 @@ def do_create_profile(key: str, name: str, base: str, overrides: dict[str, Any],
 
 
 @transaction.atomic
-def do_update_profile(record: RuleProfileRecord, *, actor: Any, name: str | None = None, base: str | None = None,
+def do_update_profile(record: RuleProfileRecord, *, actor: Actor, name: str | None = None, base: str | None = None,
                       overrides: dict[str, Any] | None = None, description: str | None = None) -> RuleProfileRecord:
     """Change a profile. Meetings already started keep the snapshot they froze."""
     _require_admin(actor)
@@ -258,7 +259,7 @@ def do_update_profile(record: RuleProfileRecord, *, actor: Any, name: str | None
 
 
 @transaction.atomic
-def do_create_council(name: str, place: Any, profile: RuleProfileRecord, *, actor: Any,
+def do_create_council(name: str, place: Any, profile: RuleProfileRecord, *, actor: Actor,
                       kind: str = CouncilKind.RESIDENTS, weighted: bool = False,
                       organisation: Any = None) -> Council:
     _require_manage(actor, place.path)
@@ -271,7 +272,7 @@ def do_create_council(name: str, place: Any, profile: RuleProfileRecord, *, acto
 
 
 @transaction.atomic
-def do_add_member(council: Council, display_name: str, *, actor: Any, user: Any = None,
+def do_add_member(council: Council, display_name: str, *, actor: Actor, user: Any = None,
                   role: str = MemberRole.MEMBER, sector: str = MemberSector.RESIDENT, weight: int = 1,
                   term_start: date | None = None, term_end: date | None = None) -> CouncilMember:
     _require_manage(actor, council.place.path)
@@ -302,7 +303,7 @@ _KEEP: Any = object()
 
 
 @transaction.atomic
-def do_update_council(council: Council, *, actor: Any, name: str | None = None, place: Any = None,
+def do_update_council(council: Council, *, actor: Actor, name: str | None = None, place: Any = None,
                       profile: RuleProfileRecord | None = None, kind: str | None = None,
                       weighted: bool | None = None, organisation: Any = _KEEP,
                       active: bool | None = None) -> Council:
@@ -352,7 +353,7 @@ def _member_fields(council: Council, display_name: str, role: str, sector: str, 
 
 
 @transaction.atomic
-def do_update_member(member: CouncilMember, *, actor: Any, display_name: str | None = None,
+def do_update_member(member: CouncilMember, *, actor: Actor, display_name: str | None = None,
                      role: str | None = None, sector: str | None = None, weight: int | None = None,
                      user: Any = _KEEP) -> CouncilMember:
     """Correct a member's record (name, role, sector, weight, account). Ending a term is
@@ -389,7 +390,7 @@ def _active_members(council: Council, on: date | None = None) -> Any:
 
 
 @transaction.atomic
-def do_end_membership(member: CouncilMember, *, actor: Any, on: date | None = None) -> CouncilMember:
+def do_end_membership(member: CouncilMember, *, actor: Actor, on: date | None = None) -> CouncilMember:
     """End a member's term on ``on`` (default today): they drop out of meetings started after
     it; the rosters of meetings already held keep them."""
     member = CouncilMember.objects.select_for_update(of=("self",)).select_related("council__place").get(pk=member.pk)
@@ -410,7 +411,7 @@ def do_end_membership(member: CouncilMember, *, actor: Any, on: date | None = No
 
 
 @transaction.atomic
-def do_register_moderator(user: Any, place: Any, *, actor: Any, display_name: str = "", training_hours: int = 0,
+def do_register_moderator(user: Any, place: Any, *, actor: Actor, display_name: str = "", training_hours: int = 0,
                           trained_on: date | None = None, certificate_no: str = "",
                           certified_on: date | None = None) -> Moderator:
     """Enter a trained rules moderator in the register (or update their training record)."""
@@ -442,7 +443,7 @@ def _moderator_fields(training_hours: Any, certificate_no: str, certified_on: da
 
 
 @transaction.atomic
-def do_update_moderator(moderator: Moderator, *, actor: Any, display_name: str, place: Any, training_hours: int,
+def do_update_moderator(moderator: Moderator, *, actor: Actor, display_name: str, place: Any, training_hours: int,
                         trained_on: date | None, certificate_no: str, certified_on: date | None,
                         active: bool) -> Moderator:
     """Correct a moderator's register entry, or stop (``active=False``) / resume them. A stopped
@@ -467,7 +468,7 @@ def do_update_moderator(moderator: Moderator, *, actor: Any, display_name: str, 
 
 
 @transaction.atomic
-def do_end_assignment(assignment: ModeratorAssignment, end: date, *, actor: Any) -> ModeratorAssignment:
+def do_end_assignment(assignment: ModeratorAssignment, end: date, *, actor: Actor) -> ModeratorAssignment:
     """Set (or bring forward) the day a moderator's assignment to a council ends."""
     row = ModeratorAssignment.objects.select_for_update(of=("self",)).select_related("council__place").get(pk=assignment.pk)
     _require_manage(actor, row.council.place.path)
@@ -487,7 +488,7 @@ def do_end_assignment(assignment: ModeratorAssignment, end: date, *, actor: Any)
 
 
 @transaction.atomic
-def do_assign_moderator(moderator: Moderator, council: Council, *, actor: Any, start: date | None = None,
+def do_assign_moderator(moderator: Moderator, council: Council, *, actor: Actor, start: date | None = None,
                         end: date | None = None) -> ModeratorAssignment:
     _require_manage(actor, council.place.path)
     if not moderator.active:
@@ -505,11 +506,11 @@ def do_assign_moderator(moderator: Moderator, council: Council, *, actor: Any, s
 
 
 @transaction.atomic
-def do_file_neutrality_complaint(moderator: Moderator, text: str, *, actor: Any,
+def do_file_neutrality_complaint(moderator: Moderator, text: str, *, actor: Actor,
                                  meeting: Meeting | None = None) -> NeutralityComplaint:
     """Any member of a council the moderator chaired (or staff) may complain of partiality."""
     text = _text(text, "text", "投诉内容", 4000)
-    if _is_system(actor):
+    if not isinstance(actor, User):
         raise NotAllowed("投诉须由具体的人提出。")
     if meeting is not None and meeting.moderator_id != moderator.pk:
         raise CouncilError("该会议不是由这位主持人主持的。", field="meeting")
@@ -522,7 +523,7 @@ def do_file_neutrality_complaint(moderator: Moderator, text: str, *, actor: Any,
 
 @transaction.atomic
 def do_resolve_complaint(complaint: NeutralityComplaint, status: str, resolution: str, *,
-                         actor: Any) -> NeutralityComplaint:
+                         actor: Actor) -> NeutralityComplaint:
     _require_manage(actor, complaint.moderator.place.path)
     if complaint.status != ComplaintStatus.OPEN:
         raise CouncilError("该投诉已处理。", field="status")
@@ -539,7 +540,7 @@ def do_resolve_complaint(complaint: NeutralityComplaint, status: str, resolution
 
 
 @transaction.atomic
-def do_schedule_meeting(council: Council, title: str, scheduled_at: datetime, *, actor: Any,
+def do_schedule_meeting(council: Council, title: str, scheduled_at: datetime, *, actor: Actor,
                         agenda: list[str | tuple[str, str]] = (),  # type: ignore[assignment]
                         location: str = "", moderator: Moderator | None = None, secretary: Any = None,
                         in_person: bool = False) -> Meeting:
@@ -570,7 +571,7 @@ def _require_not_started(meeting: Meeting) -> None:
 
 
 @transaction.atomic
-def do_update_meeting(meeting: Meeting, *, actor: Any, title: str, scheduled_at: datetime, location: str = "",
+def do_update_meeting(meeting: Meeting, *, actor: Actor, title: str, scheduled_at: datetime, location: str = "",
                       moderator: Moderator | None = None, secretary: Any = None,
                       in_person: bool = False) -> Meeting:
     """Change a meeting's arrangements before it starts (then its record is frozen)."""
@@ -598,7 +599,7 @@ def do_update_meeting(meeting: Meeting, *, actor: Any, title: str, scheduled_at:
 
 
 @transaction.atomic
-def do_set_agenda(meeting: Meeting, items: list[tuple[str, str]], *, actor: Any) -> Meeting:
+def do_set_agenda(meeting: Meeting, items: list[tuple[str, str]], *, actor: Actor) -> Meeting:
     """Replace the agenda of a meeting that has not started (in the order given)."""
     row = Meeting.objects.select_for_update(of=("self",)).select_related("council__place").get(pk=meeting.pk)
     _require_manage(actor, row.council.place.path, MANAGER_ROLES | {Role.COUNCIL_MODERATOR})
@@ -615,7 +616,7 @@ def do_set_agenda(meeting: Meeting, items: list[tuple[str, str]], *, actor: Any)
 
 
 @transaction.atomic
-def do_send_notice(meeting: Meeting, *, actor: Any) -> Meeting:
+def do_send_notice(meeting: Meeting, *, actor: Actor) -> Meeting:
     """Give notice of the meeting to every member in office.
 
     Recorded as ``notice_sent_at`` plus an audit event naming every recipient (the proof of due
@@ -685,11 +686,11 @@ def runs_meeting(meeting: Meeting, user: Any) -> bool:
     return presides(meeting, user)
 
 
-def _may_start(meeting: Meeting, actor: Any) -> bool:
+def _may_start(meeting: Meeting, actor: Actor) -> bool:
     return _may_manage(actor, meeting.council.place.path) or presides(meeting, actor)
 
 
-def do_start_meeting(meeting: Meeting, *, actor: Any, at: datetime | None = None) -> ActionResult:
+def do_start_meeting(meeting: Meeting, *, actor: Actor, at: datetime | None = None) -> ActionResult:
     """Freeze roster and rules, open the session: the presiding officer calls to order."""
     if not _may_start(meeting, actor):
         raise NotAllowed("只有本次会议的主持人、议事会召集人或社区工作者可以宣布开会。")
@@ -726,7 +727,7 @@ def do_start_meeting(meeting: Meeting, *, actor: Any, at: datetime | None = None
 # ------------------------------------------------------------------------- the meeting room
 
 
-def do_record_attendance(meeting: Meeting, member_id: str, *, actor: Any, present: bool = True,
+def do_record_attendance(meeting: Meeting, member_id: str, *, actor: Actor, present: bool = True,
                          expected_version: int | None = None) -> ActionResult:
     """Sign a member in (``Arrive``) or out (``Leave``) — by themselves or by the moderator at the door."""
     action = {"type": "arrive" if present else "leave"}
@@ -737,7 +738,7 @@ def do_record_attendance(meeting: Meeting, member_id: str, *, actor: Any, presen
                                    on_behalf_of=member_id)
 
 
-def do_apply_meeting_action(meeting: Meeting, action: dict[str, Any], *, actor: Any,
+def do_apply_meeting_action(meeting: Meeting, action: dict[str, Any], *, actor: Actor,
                             expected_version: int | None = None, on_behalf_of: str | None = None,
                             at: datetime | None = None) -> ActionResult:
     """Apply one action from the room (a member's phone, the moderator's console, the API).
@@ -916,7 +917,7 @@ def minutes_content(meeting: Meeting) -> dict[str, Any]:
 
 
 @transaction.atomic
-def do_generate_minutes(meeting: Meeting, *, actor: Any) -> Minutes:
+def do_generate_minutes(meeting: Meeting, *, actor: Actor) -> Minutes:
     """Fold the event log into minutes (draft). Regenerating resets approvals; approved minutes
     are final."""
     if not (_may_manage(actor, meeting.council.place.path) or runs_meeting(meeting, actor)):
@@ -941,21 +942,24 @@ def do_generate_minutes(meeting: Meeting, *, actor: Any) -> Minutes:
     return minutes
 
 
-def _may_approve(minutes: Minutes, actor: Any, as_role: str) -> bool:
+def _may_approve(minutes: Minutes, actor: Actor, as_role: str) -> bool:
     if _is_system(actor):
         return True
     meeting = minutes.meeting
+    uid = user_id_of(actor)
+    if uid is None:
+        return False
     if as_role == "chair":
         if meeting.moderator is not None:
-            return bool(meeting.moderator.user_id == actor.pk)
-        return any(r.get("user_id") == actor.pk and r.get("role") == MemberRole.CHAIR for r in meeting.roster or [])
+            return bool(meeting.moderator.user_id == uid)
+        return any(r.get("user_id") == uid and r.get("role") == MemberRole.CHAIR for r in meeting.roster or [])
     if meeting.secretary_id is not None:
-        return bool(meeting.secretary_id == actor.pk)
-    return any(r.get("user_id") == actor.pk and r.get("role") == MemberRole.SECRETARY for r in meeting.roster or [])
+        return bool(meeting.secretary_id == uid)
+    return any(r.get("user_id") == uid and r.get("role") == MemberRole.SECRETARY for r in meeting.roster or [])
 
 
 @transaction.atomic
-def do_approve_minutes(minutes: Minutes, *, actor: Any, as_role: str = "chair") -> Minutes:
+def do_approve_minutes(minutes: Minutes, *, actor: Actor, as_role: str = "chair") -> Minutes:
     """Approve as chair or secretary; with both, the minutes are published and their digest sealed
     into the audit chain (``council.minutes.publish``)."""
     if as_role not in ("chair", "secretary"):

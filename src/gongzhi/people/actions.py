@@ -12,9 +12,13 @@ import hashlib
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -30,9 +34,10 @@ from gongzhi.accounts.enums import COUNTER_ROLES, ORG_WRITE_ROLES, PERSON_WRITE_
 from gongzhi.accounts.models import RoleAssignment, User
 from gongzhi.accounts.permissions import may_reveal_numbers
 from gongzhi.accounts.scope import clear_scope_cache, has_role
-from gongzhi.core.actors import system_may
+from gongzhi.core.actors import Actor, system_may, user_id_of
 from gongzhi.core.audit import new_event, record_event, record_events
 from gongzhi.core.crypto import blind_index, decrypt, encrypt, mask_phone
+from gongzhi.core.db.inserts import insert
 from gongzhi.core.domain.identifiers import Sex, check_person_number, check_uscc
 from gongzhi.core.models import AuditEvent
 from gongzhi.people.enums import ConsentPurpose, DocumentType, NumberKind, OrgKind
@@ -121,7 +126,7 @@ def _place_path(place: Any) -> str:
 
 def _save_changes(
     obj: Any, changes: dict[str, Any], verb: str, snapshot: Callable[[Any], dict[str, Any]],
-    place_of: Callable[[Any], Any], *, actor: Any,
+    place_of: Callable[[Any], Any], *, actor: Actor,
 ) -> Any:
     """Write ``changes`` (already validated) and audit ``verb`` with the masked snapshots before
     and after, in one transaction (persons and organisations are updated the same way)."""
@@ -135,7 +140,7 @@ def _save_changes(
     return obj
 
 
-def _find_rule_allows(actor: Any, person: Person) -> bool:
+def _find_rule_allows(actor: Actor, person: Person) -> bool:
     """May ``actor``, who typed this person's full number, be handed the existing record?
 
     Same rule as ``queries.find_person_by_number``: counter roles serve anyone by number.
@@ -156,10 +161,10 @@ def _lookup_limits() -> tuple[tuple[int, int], ...]:
     return tuple(getattr(settings, "PEOPLE_LOOKUP_LIMITS", LOOKUP_LIMITS))
 
 
-def _counts_lookups(actor: Any) -> bool:
+def _counts_lookups(actor: Actor) -> TypeGuard[User]:
     # System actors (demo loader, imports) are trusted code, not someone at a keyboard; an
     # anonymous user finds nobody (``policy.person_q``), so there is nothing to count.
-    return not is_system(actor) and bool(getattr(actor, "is_authenticated", False))
+    return isinstance(actor, User) and actor.is_authenticated
 
 
 def _window_text(seconds: int) -> str:
@@ -177,7 +182,7 @@ _exempt_memo: dict[int, tuple[float, bool]] = {}
 EXEMPT_MEMO_SECONDS = 60.0
 
 
-def _exempt_from_quota(actor: Any) -> bool:
+def _exempt_from_quota(actor: User) -> bool:
     if actor.is_superuser:
         return True
     now = time.monotonic()
@@ -195,7 +200,7 @@ def forget_quota_exemptions() -> None:
     _exempt_memo.clear()
 
 
-def check_lookup_quota(actor: Any, number_bidx: str) -> None:
+def check_lookup_quota(actor: Actor, number_bidx: str) -> None:
     """Refuse (429) a lookup of one more number once ``actor`` has used up a window's quota.
 
     A number already looked up inside the window is always allowed again. The first refusal in
@@ -239,7 +244,7 @@ def check_lookup_quota(actor: Any, number_bidx: str) -> None:
 
 
 def do_record_person_lookup(
-    number_bidx: str, number_masked: str, found: Person | None, *, actor: Any, via: str = "lookup"
+    number_bidx: str, number_masked: str, found: Person | None, *, actor: Actor, via: str = "lookup"
 ) -> None:
     """Note that ``actor`` looked a person up by full number (quota and audit).
 
@@ -250,10 +255,65 @@ def do_record_person_lookup(
     """
     if not _counts_lookups(actor):
         return
-    NumberLookup.objects.create(
+    row = NumberLookup(
         user_id=actor.pk, number_bidx=number_bidx, number_masked=number_masked, person=found, via=via,
         at=timezone.now(),
     )
+    batch = _LOOKUP_BATCH.get()
+    if batch is not None:
+        batch.rows.append(row)  # written by the caller's transaction (``lookups_batched``)
+        return
+    insert([row])
+
+
+@dataclass
+class LookupBatch:
+    """Lookups noted inside :func:`lookups_batched`, waiting for the caller's transaction."""
+
+    rows: list[NumberLookup] = dataclass_field(default_factory=list)  # noted, not yet written
+    written: list[NumberLookup] = dataclass_field(default_factory=list)  # gone if that transaction rolls back
+
+    def write(self) -> None:
+        """INSERT the lookups noted so far; call it inside the caller's write transaction."""
+        if self.rows:
+            insert(self.rows)
+            self.written += self.rows
+            self.rows = []
+
+
+_LOOKUP_BATCH: ContextVar[LookupBatch | None] = ContextVar("people_lookup_batch", default=None)
+
+
+@contextmanager
+def lookups_batched() -> Iterator[LookupBatch]:
+    """Let a write path record its number lookups in its own transaction.
+
+    Intake looks the applicant up before its write transaction; logged on its own, the lookup
+    was a second write transaction per submission (on SQLite a second turn at the database's one
+    write lock — bench/intake.py). Inside this block lookups are held; the caller calls
+    ``batch.write()`` inside its transaction. If the block fails — a refused submission, or a
+    transaction rolled back after ``write()`` — every lookup it made is written on the way out
+    all the same (a refused intake still counts towards the quota and is still audited). The
+    block must end right after the caller's transaction: a failure after a commit would write
+    the committed lookups twice.
+    """
+    batch = LookupBatch()
+    token = _LOOKUP_BATCH.set(batch)
+    try:
+        yield batch
+    except BaseException:
+        _LOOKUP_BATCH.reset(token)
+        again = [_fresh_lookup(row) for row in [*batch.written, *batch.rows]]
+        if again:
+            insert(again)
+        raise
+    _LOOKUP_BATCH.reset(token)
+    batch.write()  # lookups noted after the caller's write (none on intake's path)
+
+
+def _fresh_lookup(row: NumberLookup) -> NumberLookup:
+    return NumberLookup(user_id=row.user_id, number_bidx=row.number_bidx, number_masked=row.number_masked,
+                        person_id=row.person_id, via=row.via, at=row.at)
 
 
 def fold_lookups_into_audit(limit: int = 1000) -> int:
@@ -301,7 +361,7 @@ def do_register_person(
     phone: str | None = None,
     home_place: Any = None,
     address: str = "",
-    actor: Any,
+    actor: Actor,
 ) -> Person:
     """See :func:`do_register_person_with_status`; returns only the person."""
     person, _created = do_register_person_with_status(
@@ -318,7 +378,7 @@ def _clean_person_input(number: str, name: str, phone: str | None) -> tuple[Any,
     return result, _clean_name(name), clean_phone(phone) if phone else ""
 
 
-def _ensure_can_register_at(actor: Any, home_place: Any) -> None:
+def _ensure_can_register_at(actor: Actor, home_place: Any) -> None:
     # Window clerks and department officers may register a walk-in with no home place in the
     # district; everyone else needs a write role over the home place.
     if not (home_place is None and (is_system(actor) or has_role(actor, *COUNTER_ROLES))):
@@ -326,7 +386,7 @@ def _ensure_can_register_at(actor: Any, home_place: Any) -> None:
 
 
 def validate_register_person(
-    number: str, name: str, *, phone: str | None = None, home_place: Any = None, actor: Any
+    number: str, name: str, *, phone: str | None = None, home_place: Any = None, actor: Actor
 ) -> None:
     """Raise the ActionError :func:`do_register_person` would raise for this input (forms' clean)."""
     result, _name, _phone = _clean_person_input(number, name, phone)
@@ -341,7 +401,7 @@ def do_register_person_with_status(
     phone: str | None = None,
     home_place: Any = None,
     address: str = "",
-    actor: Any,
+    actor: Actor,
 ) -> tuple[Person, bool]:
     """Register a person by ID-card / residence-permit / travel-permit number (一号).
 
@@ -420,7 +480,7 @@ def do_update_person_contact(
     address: str = UNSET,
     home_place: Any = UNSET,
     name: str = UNSET,
-    actor: Any,
+    actor: Actor,
 ) -> Person:
     """Change a person's phone (``""`` clears it), address, home place or name.
 
@@ -442,7 +502,7 @@ def validate_update_person_contact(
     address: str = UNSET,
     home_place: Any = UNSET,
     name: str = UNSET,
-    actor: Any,
+    actor: Actor,
 ) -> dict[str, Any]:
     """The field changes :func:`do_update_person_contact` would make, or its error (forms' clean)."""
     ensure_can_write_person(actor, person)
@@ -465,7 +525,7 @@ def validate_update_person_contact(
     return changes
 
 
-def do_link_user_to_person(user: User, person: Person, *, actor: Any) -> Person:
+def do_link_user_to_person(user: User, person: Person, *, actor: Actor) -> Person:
     """Tie a login to a person (the resident's own account) and give it the resident role.
 
     Side effects: audit ``person.link_user``; a ``resident`` role over the home place.
@@ -487,7 +547,7 @@ def do_link_user_to_person(user: User, person: Person, *, actor: Any) -> Person:
     return person
 
 
-def validate_link_user_to_person(user: User, person: Person, *, actor: Any) -> None:
+def validate_link_user_to_person(user: User, person: Person, *, actor: Actor) -> None:
     """Raise what :func:`do_link_user_to_person` would raise (forms' clean)."""
     ensure_can_write_person(actor, person)
     if person.user_id is not None and person.user_id != user.pk:
@@ -497,7 +557,7 @@ def validate_link_user_to_person(user: User, person: Person, *, actor: Any) -> N
         raise AlreadyLinked(_("该账号已关联其他人员"), field="user")
 
 
-def do_set_bad_credit(owner: Person | Organisation, bad_credit: bool, *, actor: Any) -> Person | Organisation:
+def do_set_bad_credit(owner: Person | Organisation, bad_credit: bool, *, actor: Actor) -> Person | Organisation:
     """Mark or clear a 失信 record (it rules out 容缺受理 for the owner's applications).
 
     Side effects: audit ``person.credit`` / ``organisation.credit`` with before and after.
@@ -521,7 +581,7 @@ def do_set_bad_credit(owner: Person | Organisation, bad_credit: bool, *, actor: 
     return owner
 
 
-def _grant_public_role(user: User, role: str, place: Any, *, actor: Any) -> None:
+def _grant_public_role(user: User, role: str, place: Any, *, actor: Actor) -> None:
     """Residents and agents get their public role as a consequence of a link, not an admin act."""
     ra, created = RoleAssignment.objects.get_or_create(user=user, role=role, place=place, department=None)
     if created:
@@ -535,7 +595,7 @@ def _grant_public_role(user: User, role: str, place: Any, *, actor: Any) -> None
         clear_scope_cache(user)
 
 
-def do_reveal_number(person: Person, field: str = "number", *, actor: Any, reason: str = "") -> str:
+def do_reveal_number(person: Person, field: str = "number", *, actor: Actor, reason: str = "") -> str:
     """Return the full ID number or phone of ``person``; always audited as ``person.reveal``.
 
     The person themself may always see their own numbers. Anyone else needs the permission
@@ -547,7 +607,7 @@ def do_reveal_number(person: Person, field: str = "number", *, actor: Any, reaso
         raise InvalidChoice(_("只能查看证件号码或电话"), field="field")
     if is_system(actor) or not getattr(actor, "is_authenticated", False):
         raise PermissionDenied(_("请先登录"))
-    self_view = person.user_id == actor.pk
+    self_view = person.user_id == user_id_of(actor)
     reason = " ".join((reason or "").split())
     if not self_view:
         if not can_read_person(actor, person):
@@ -581,7 +641,7 @@ def do_register_organisation(
     *,
     legal_representative: Person | None = None,
     address: str = "",
-    actor: Any,
+    actor: Actor,
 ) -> Organisation:
     """Register an enterprise or other organisation by its USCC (GB 32100). Idempotent by USCC.
 
@@ -634,7 +694,7 @@ def _clean_organisation_input(uscc: str, name: str, kind: str) -> tuple[Any, str
 
 
 def validate_register_organisation(
-    uscc: str, name: str, kind: str, place: Any, *, legal_representative: Person | None = None, actor: Any
+    uscc: str, name: str, kind: str, place: Any, *, legal_representative: Person | None = None, actor: Actor
 ) -> None:
     """Raise what :func:`do_register_organisation` would raise for a new organisation (forms)."""
     _clean_organisation_input(uscc, name, kind)
@@ -662,7 +722,7 @@ def validate_update_organisation(
     place: Any = UNSET,
     address: str = UNSET,
     legal_representative: Person | None = UNSET,
-    actor: Any,
+    actor: Actor,
 ) -> dict[str, Any]:
     """The field changes :func:`do_update_organisation` would make, or its error (forms' clean)."""
     ensure_can_write_organisation(actor, org)
@@ -695,7 +755,7 @@ def do_update_organisation(
     place: Any = UNSET,
     address: str = UNSET,
     legal_representative: Person | None = UNSET,
-    actor: Any,
+    actor: Actor,
 ) -> Organisation:
     """Change an organisation's name, kind, place, address or legal representative (not its USCC).
 
@@ -709,7 +769,7 @@ def do_update_organisation(
     return _save_changes(org, changes, "organisation.update", _organisation_snapshot, lambda o: o.place, actor=actor)
 
 
-def do_add_agent(org: Organisation, user: User, *, actor: Any) -> Organisation:
+def do_add_agent(org: Organisation, user: User, *, actor: Actor) -> Organisation:
     """Let ``user`` act for ``org`` (企业经办人). Side effects: audit ``organisation.add_agent``."""
     ensure_can_write_organisation(actor, org)
     with transaction.atomic():
@@ -727,7 +787,7 @@ def do_add_agent(org: Organisation, user: User, *, actor: Any) -> Organisation:
     return org
 
 
-def do_remove_agent(org: Organisation, user: User, *, actor: Any) -> Organisation:
+def do_remove_agent(org: Organisation, user: User, *, actor: Actor) -> Organisation:
     ensure_can_write_organisation(actor, org)
     with transaction.atomic():
         if org.agents.filter(pk=user.pk).exists():
@@ -789,7 +849,7 @@ def _owner_place_path(owner: Person | Organisation) -> str:
     return _place_path(place)
 
 
-def _ensure_can_write_owner(actor: Any, owner: Person | Organisation) -> None:
+def _ensure_can_write_owner(actor: Actor, owner: Person | Organisation) -> None:
     if system_may(actor, "wallet.file") and not system_may(actor, "people.manage"):
         # Intake and result issuing file papers into a wallet (the step that caused it was
         # checked: the clerk's right to accept, the officer's decision); nothing else.
@@ -810,7 +870,7 @@ def do_add_document(
     issuer: str = "",
     source: str = "",
     *,
-    actor: Any,
+    actor: Actor,
 ) -> Document:
     """Put a document in ``owner``'s wallet, with or without a scanned file.
 
@@ -884,7 +944,7 @@ def do_add_document(
     return doc
 
 
-def do_revoke_document(document: Document, *, actor: Any, reason: str = "") -> Document:
+def do_revoke_document(document: Document, *, actor: Actor, reason: str = "") -> Document:
     """Withdraw a document from reuse (a wrong scan, a cancelled certificate). The file is kept."""
     owner: Person | Organisation = document.person if document.person_id else document.organisation  # type: ignore[assignment]
     _ensure_can_write_owner(actor, owner)
@@ -907,7 +967,7 @@ def do_revoke_document(document: Document, *, actor: Any, reason: str = "") -> D
 
 
 def do_grant_consent(
-    person: Person, purpose: str, channel: str = "", *, actor: Any, text_version: str = "v1"
+    person: Person, purpose: str, channel: str = "", *, actor: Actor, text_version: str = "v1"
 ) -> Consent:
     """Record a person's consent for ``purpose``; granting an already standing consent is a no-op."""
     ensure_can_write_person(actor, person)
@@ -937,7 +997,7 @@ def do_grant_consent(
     return consent
 
 
-def do_withdraw_consent(consent: Consent, *, actor: Any) -> Consent:
+def do_withdraw_consent(consent: Consent, *, actor: Actor) -> Consent:
     """Withdraw a consent (as easy as giving it, PIPL Art. 15)."""
     ensure_can_write_person(actor, consent.person)
     if consent.withdrawn_at is not None:

@@ -31,12 +31,12 @@ from gongzhi.accounts.enums import (
     PERSON_WRITE_ROLES,
 )
 from gongzhi.accounts.scope import has_role, path_in_scope, scope_q
-from gongzhi.core.actors import SystemActor, system_may
+from gongzhi.core.actors import Actor, SystemActor, system_may
 from gongzhi.people.enums import DocumentType
 from gongzhi.people.models import Document, Organisation, Person
 
 
-def is_system(actor: Any) -> bool:
+def is_system(actor: Actor) -> bool:
     """A system actor granted the register (the demo loader, the console): granted explicitly."""
     return system_may(actor, "people.manage")
 

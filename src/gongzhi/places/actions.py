@@ -29,6 +29,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gongzhi.core.actors import Actor
 from gongzhi.core.audit import record_event
 from gongzhi.core.errors import ActionError
 from gongzhi.places.enums import PARENT_KIND, ChangeKind, PlaceKind
@@ -234,7 +235,7 @@ def do_create_place(
     parent: Place | None,
     valid_from: date | None = None,
     *,
-    actor: Any,
+    actor: Actor,
     name_en: str = "",
     area_km2: Decimal | None = None,
     lat: Decimal | None = None,
@@ -304,7 +305,7 @@ def do_create_place(
     return place
 
 
-def do_update_place_details(place: Place, *, actor: Any, **changes: Any) -> Place:
+def do_update_place_details(place: Place, *, actor: Actor, **changes: Any) -> Place:
     """Change descriptive fields (English name, area, centre, boundary, note) — not identity.
 
     Kind, code, parent and dates change only through split / merge / rename / abolish.
@@ -332,7 +333,7 @@ def do_update_place_details(place: Place, *, actor: Any, **changes: Any) -> Plac
     return place
 
 
-def do_rename_place(place: Place, new_name: str, effective: date, *, actor: Any, note: str = "") -> Place:
+def do_rename_place(place: Place, new_name: str, effective: date, *, actor: Actor, note: str = "") -> Place:
     """Rename in place: same row, same code, same objects; the old name stays in the history.
 
     Side effects: closes the current PlaceName, opens a new one, records a ``rename`` change and
@@ -395,7 +396,7 @@ def do_split_place(
     effective: date,
     targets: Sequence[SplitTarget | Sequence[Any]],
     *,
-    actor: Any,
+    actor: Actor,
     note: str = "",
     document_ref: str = "",
 ) -> list[Place]:
@@ -495,7 +496,7 @@ def do_merge_places(
     code: str,
     name: str,
     *,
-    actor: Any,
+    actor: Actor,
     note: str = "",
     document_ref: str = "",
 ) -> Place:
@@ -547,7 +548,7 @@ def do_merge_places(
 
 
 def do_abolish_place(
-    place: Place, effective: date, *, actor: Any, note: str = "", document_ref: str = ""
+    place: Place, effective: date, *, actor: Actor, note: str = "", document_ref: str = ""
 ) -> Place:
     """Abolish a place with no current children (move or abolish those first)."""
     original = place

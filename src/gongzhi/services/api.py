@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
@@ -42,6 +42,7 @@ from pydantic import Field
 from gongzhi.core.domain.money import format_yuan
 from gongzhi.core.errors import ActionError, NotFoundError, error_body
 from gongzhi.services import actions, queries, tracking
+from gongzhi.services.domain.wording import case_status_text, describe_material
 from gongzhi.services.enums import OPEN_CASE_STATUSES, CaseStatus, Channel, DeliveryMethod, ReviewLevel
 from gongzhi.services.models import Application, Case, ServiceItem, Task
 
@@ -178,6 +179,11 @@ class ApplicationOut(Schema):
     receipt_url: str | None = Field(None, description="受理回执（PDF）")
 
 
+class TrackStep(Schema):
+    at: datetime
+    label: str
+
+
 class CaseOut(Schema):
     number: str
     item: ItemRef
@@ -185,6 +191,7 @@ class CaseOut(Schema):
     place: PlaceRef
     status: str
     status_display: str
+    status_text: str = Field(description="状态的通俗说法（给申请人看的，随语言）")
     channel: str
     applicant_name: str
     applicant_masked: str
@@ -249,12 +256,22 @@ class ReviewOut(Schema):
     rectification_due: date | None = Field(None, description="差评：整改及回访期限")
 
 
+class OwedMaterialOut(Schema):
+    key: str
+    name: str
+    due: date | None = Field(description="容缺材料补交期限")
+
+
 class CaseDetailOut(CaseOut):
     form_data: dict[str, Any] = Field(
         description="申请表。声明为个人号码的字段（证件号码、电话、银行账号）只给脱敏值；完整号码经 /reveal 查看（留痕）"
     )
     result_note: str
     materials: list[CaseMaterialOut]
+    owed_materials: list[OwedMaterialOut] = Field(
+        description="容缺受理后仍未补交的材料；有未补交材料时同意须说明理由"
+    )
+    timeline: list[TrackStep] = Field(description="办理环节（与公开进度查询同一时间线）")
     tasks: list[TaskBrief]
     supplements: list[SupplementOut]
     review: ReviewOut | None
@@ -277,7 +294,7 @@ class ClaimIn(Schema):
 
 class DecideIn(Schema):
     approve: bool
-    reason: str = Field("", max_length=2000, description="不予许可时必填")
+    reason: str = Field("", max_length=2000, description="不予许可时必填；仍有容缺材料未补交而同意时也必填（记入审计）")
     expected_version: DbId | None = None
 
 
@@ -302,9 +319,18 @@ class DeliverIn(Schema):
     expected_version: DbId | None = Field(None, description="办件详情中的 version；办件已变更则 409")
 
 
-class TrackStep(Schema):
-    at: datetime
-    label: str
+class TrackCaseOut(Schema):
+    number: str
+    item: ItemRef
+    department: DepartmentRef
+    status: str
+    status_text: str = Field(description="状态的通俗说法")
+    closed: bool
+    accepted_on: date
+    deadline: date
+    delivered_at: datetime | None
+    delivery_method: str | None
+    steps: list[TrackStep]
 
 
 class TrackOut(Schema):
@@ -314,6 +340,11 @@ class TrackOut(Schema):
     applicant_masked: str
     status: str
     status_display: str
+    status_text: str = Field(description="状态的通俗说法")
+    application_number: str = Field(description="申请编号（一次申请可含多个办件）")
+    cases: list[TrackCaseOut] = Field(
+        description="查到的每个办件：按办件编号查询为该办件，按申请编号查询为该申请的全部办件"
+    )
     closed: bool
     accepted_on: date
     deadline: date
@@ -402,7 +433,8 @@ def _case_fields(case: Case) -> dict[str, Any]:
     return {
         "number": case.number, "item": _item_ref(case.item), "department": _dept(case.department),
         "place": PlaceRef(id=case.place.pk, name=case.place.name), "status": case.status,
-        "status_display": str(case.get_status_display()), "channel": case.channel,
+        "status_display": str(case.get_status_display()), "status_text": case_status_text(case.status),
+        "channel": case.channel,
         "applicant_name": case.applicant_name, "applicant_masked": case.applicant_masked,
         "address": case.address, "accepted_at": case.accepted_at, "accepted_on": case.accepted_on,
         "deadline": case.deadline, "deadline_provisional": case.deadline_provisional, "sla": case.sla,
@@ -433,9 +465,12 @@ def case_detail_out(case: Case) -> CaseDetailOut:
         result_note=case.result_note,
         materials=[
             CaseMaterialOut(key=m.material.key, name=m.material.name, status=m.status,
-                            status_display=str(m.get_status_display()), document_id=m.document_id)
-            for m in case.materials.select_related("material").order_by("material__order", "pk")
+                            status_display=describe_material(m, case.channel), document_id=m.document_id)
+            for m in case.materials.select_related("material", "document").order_by("material__order", "pk")
         ],
+        owed_materials=[OwedMaterialOut(key=m.material.key, name=m.material.name, due=case.gaps_due)
+                        for m in queries.owed_materials(case)],
+        timeline=[TrackStep(at=s.at, label=s.label) for s in tracking.track_steps(case)],
         tasks=[_task_brief(t) for t in case.tasks.select_related("department").order_by("role", "pk")],
         supplements=[_supplement_out(s, case.number) for s in case.supplements.all()],
         review=_review_out(review, case.number) if review is not None else None,
@@ -843,10 +878,16 @@ def decide_appeal(request: HttpRequest, payload: AppealDecisionIn,
 def list_tasks(
     request: HttpRequest,
     include_closed: bool = Query(False, description="包括已办结的任务"),
+    queue: Literal["open", "deliver", "done"] | None = Query(
+        None, description="open 未办结 · deliver 待送达（已准予、未送达的主办任务）· done 已办结"
+    ),
     limit: int = Query(50, ge=1, le=MAX_PAGE),
     offset: int = Query(0, ge=0, le=DB_INT),
 ) -> list[TaskOut]:
-    qs = queries.tasks_for_user(request.user, open_only=not include_closed)
+    if queue is not None:
+        qs = queries.task_queue(request.user, queue)
+    else:
+        qs = queries.tasks_for_user(request.user, open_only=not include_closed)
     return [task_out(t) for t in qs[offset : offset + limit]]
 
 
@@ -908,7 +949,9 @@ def track(
     tail: str = Query(..., max_length=8, pattern=TEXT_PATTERN),
 ) -> Any:
     # The page and this endpoint are one lookup (services/tracking.py): one budget per client
-    # address, one answer for a wrong number and a wrong tail, one timeline.
+    # address, one answer for a wrong number and a wrong tail, one timeline. ``number`` is a case
+    # number or the application number; the top-level fields describe the case looked up (for
+    # an application number: its first case) and ``cases`` lists every case found.
     found = tracking.lookup_progress(number, tail, client=request.META.get("REMOTE_ADDR", ""))
     case = found.case
     if case is None:
@@ -921,10 +964,21 @@ def track(
     return TrackOut(
         number=case.number, item=_item_ref(case.item), department=_dept(case.department),
         applicant_masked=case.applicant_masked, status=case.status, status_display=str(case.get_status_display()),
+        status_text=found.cases[0].status_text, application_number=found.application_number,
         closed=case.status not in OPEN_CASE_STATUSES, accepted_on=case.accepted_on, deadline=case.deadline,
         deadline_provisional=case.deadline_provisional, closed_at=case.closed_at,
         delivered_at=case.delivered_at, delivery_method=case.delivery_method or None,
         steps=[TrackStep(at=s.at, label=s.label) for s in found.steps],
+        cases=[
+            TrackCaseOut(
+                number=p.case.number, item=_item_ref(p.case.item), department=_dept(p.case.department),
+                status=p.case.status, status_text=p.status_text, closed=p.case.status not in OPEN_CASE_STATUSES,
+                accepted_on=p.case.accepted_on, deadline=p.case.deadline, delivered_at=p.case.delivered_at,
+                delivery_method=p.case.delivery_method or None,
+                steps=[TrackStep(at=s.at, label=s.label) for s in p.steps],
+            )
+            for p in found.cases
+        ],
     )
 
 

@@ -195,7 +195,7 @@ class DecideForm(forms.Form):
         error_messages={"required": _("请选择同意或不同意")},
     )
     reason = forms.CharField(label=_("理由"), required=False, max_length=2000,
-                             help_text=_("不同意（不予许可）时必须说明理由"),
+                             help_text=_("不同意（不予许可）时，或仍有容缺材料未补交而同意时，必须说明理由"),
                              widget=forms.Textarea(attrs={"rows": 3}))
 
 
@@ -229,7 +229,8 @@ class DeliverForm(forms.Form):
 
 
 class TrackForm(forms.Form):
-    number = forms.CharField(label=_("办件编号"), max_length=24,
+    number = forms.CharField(label=_("申请编号或办件编号"), max_length=24,
+                             help_text=_("受理回执或确认页上的任一编号"),
                              widget=forms.TextInput(attrs={"autocomplete": "off", "class": "number"}))
     tail = forms.CharField(
         label=_("申请人证件号码后四位"), min_length=4, max_length=4,

@@ -32,6 +32,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
 from gongzhi.services import queries
+from gongzhi.services.domain.wording import case_status_text
 from gongzhi.services.enums import OPEN_CASE_STATUSES, HandlingMode
 from gongzhi.services.models import Case, ServiceItem
 
@@ -254,7 +255,7 @@ def request_row(case: Any) -> dict[str, Any]:
     return {
         "service_request_id": case.number,
         "status": "open" if is_open else "closed",
-        "status_notes": str(case.get_status_display()),
+        "status_notes": case_status_text(case.status),  # the resident-facing wording (domain/wording.py)
         "service_name": case.item.name,
         "service_code": case.item.code,
         "description": f"{case.item.name}（{case.get_channel_display()}受理）",

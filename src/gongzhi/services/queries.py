@@ -31,12 +31,21 @@ from gongzhi.places.enums import PlaceKind
 from gongzhi.places.models import Place
 from gongzhi.places.queries import places_on
 from gongzhi.services.domain.search import query_tokens
-from gongzhi.services.enums import OPEN_TASK_STATUSES, AppealStatus, SlaState
+from gongzhi.services.enums import (
+    OPEN_TASK_STATUSES,
+    AppealStatus,
+    CaseMaterialStatus,
+    CaseStatus,
+    SlaState,
+    TaskRole,
+)
 from gongzhi.services.models import (
     Accountability,
     Appeal,
+    Application,
     Bundle,
     Case,
+    CaseMaterial,
     MonthlyFigure,
     Rectification,
     Review,
@@ -72,22 +81,64 @@ def access_case_by_number(user: Any, number: str) -> Case:
     return case
 
 
-def track_case(number: str, tail: str) -> Case | None:
-    """Public progress lookup (no login): the case number plus the last 4 characters of the
-    applicant's number. Returns None on any mismatch — never says which part was wrong."""
+def track_cases(number: str, tail: str) -> list[Case]:
+    """Public progress lookup (no login): a case number *or* an application number, plus the
+    last 4 characters of the applicant's number. One reference number: the confirmation page
+    shows the application number, so it tracks every case of that application. Returns [] on
+    any mismatch — never says which part was wrong."""
     number = (number or "").strip().upper()
     tail = (tail or "").strip().upper()
     if not plausible_number(number) or len(tail) != 4 or "\x00" in tail:
-        return None
-    return Case.objects.select_related("item", "department").filter(number=number, applicant_tail=tail).first()
+        return []
+    base = Case.objects.select_related("item", "department").filter(applicant_tail=tail)
+    case = base.filter(number=number).first()
+    if case is not None:
+        return [case]
+    return list(base.filter(application__number=number).order_by("number"))
+
+
+def is_application_number(number: str) -> bool:
+    """Does ``number`` name an application (not a case)? Pages use it to send either number
+    to the right page; what the user may see is decided there, by the scoped reads."""
+    return plausible_number(number) and Application.objects.filter(number=number).exists()
+
+
+def owed_materials(case: Case) -> QuerySet[CaseMaterial]:
+    """Materials still owed under 容缺 (accepted with a gap, not yet handed in), in form order."""
+    return case.materials.filter(status=CaseMaterialStatus.MISSING_WITH_COMMITMENT, document__isnull=True).select_related(
+        "material"
+    ).order_by("material__order", "pk")
 
 
 def tasks_for_user(user: Any, *, open_only: bool = True) -> QuerySet[Task]:
-    depts = [ra.department_id for ra in active_assignments(user) if ra.role == Role.DEPARTMENT_OFFICER and ra.department_id]
+    depts = _officer_departments(user)
     qs = Task.objects.filter(department_id__in=depts).select_related("case__item", "department", "holder")
     if open_only:
         qs = qs.filter(status__in=OPEN_TASK_STATUSES)
     return qs.order_by("deadline", "id")
+
+
+TASK_QUEUES = ("open", "deliver", "done")
+
+
+def task_queue(user: Any, queue: str) -> QuerySet[Task]:
+    """The back office's three queues, so no case drops out of sight between approval and the
+    applicant's wallet:
+
+    - ``open``: tasks still to claim, decide or waiting for a supplement;
+    - ``deliver`` (待送达): lead tasks of approved cases whose result has not reached the
+      applicant — the lead department's officers deliver from here (policy.can_deliver_result);
+    - ``done`` (已办结): tasks the department has decided, latest first.
+    """
+    if queue == "deliver":
+        return tasks_for_user(user, open_only=False).filter(
+            role=TaskRole.LEAD, case__status=CaseStatus.APPROVED
+        ).order_by("case__closed_at", "id")
+    if queue == "done":
+        return tasks_for_user(user, open_only=False).exclude(status__in=OPEN_TASK_STATUSES).order_by(
+            "-decided_at", "-id"
+        )
+    return tasks_for_user(user)
 
 
 def access_task(user: Any, task_id: Any) -> Task:

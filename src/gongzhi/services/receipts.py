@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
@@ -28,6 +28,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
+from gongzhi.services.domain.wording import collection_text, describe_material
 from gongzhi.services.enums import CaseMaterialStatus, Channel
 
 FONT = "STSong-Light"
@@ -176,12 +177,38 @@ def _hall(case: Any) -> str:
     return str(case.get_channel_display())
 
 
+def _issuing_office(application: Any, case: Any) -> str:
+    """Who issues the receipt: the service centre of the accepting window's place, or — online
+    and by API — the service centre of the application's place, with the online hall named."""
+    if case.channel == Channel.WINDOW and case.accepted_by is not None:
+        from gongzhi.accounts.scope import active_assignments
+
+        for ra in active_assignments(case.accepted_by):
+            return f"{ra.place.name}政务服务中心"
+    return f"{application.place.name}政务服务中心（{case.get_channel_display()}）"
+
+
+def hotline() -> str:
+    """The service hotline printed on receipts (setting ``GONGZHI_SERVICE_HOTLINE``)."""
+    return str(getattr(settings, "GONGZHI_SERVICE_HOTLINE", "") or "12345")
+
+
+def _clerk_name(case: Any) -> str:
+    """The clerk by name, never the login account: an account without a name on record is
+    printed as the window's staff, not as its username. Online and by API no clerk accepted."""
+    user = case.accepted_by
+    if case.channel != Channel.WINDOW or user is None:
+        return "网上自动受理"
+    return str(getattr(user, "display_name", "") or "综合窗口工作人员")
+
+
 def _material_line(cm: Any, case: Any) -> str:
     name = cm.material.name
     if cm.status == CaseMaterialStatus.WALLET:
         source = f"证照库复用（{cm.document.title}）" if cm.document is not None else "证照库复用"
     elif cm.status == CaseMaterialStatus.SCANNED:
-        source = "现场扫描/上传"
+        with translation.override("zh-hans"):  # the receipt is printed in Chinese
+            source = describe_material(cm, case.channel)  # 窗口扫描 / 网上上传: told truthfully
     elif cm.status == CaseMaterialStatus.MISSING_WITH_COMMITMENT:
         source = f"容缺受理，承诺于 {zh_date(case.gaps_due)} 前补交"
     elif cm.status == CaseMaterialStatus.COMMITMENT:
@@ -194,7 +221,7 @@ def _material_line(cm: Any, case: Any) -> str:
 def acceptance_receipt_pdf(application: Any) -> bytes:
     """受理回执: every case of the application with its number, deadline, materials and QR code."""
     cases = list(
-        application.cases.select_related("item", "department", "accepted_by").order_by("number")
+        application.cases.select_related("item", "department", "accepted_by", "application__place").order_by("number")
     )
     sheet = _Sheet("受理回执")
     first = cases[0] if cases else None
@@ -204,8 +231,9 @@ def acceptance_receipt_pdf(application: Any) -> bytes:
     if first is not None:
         sheet.row("申请人", f"{first.applicant_name}（{first.applicant_masked}）")
         sheet.row("受理时间", zh_datetime(first.accepted_at))
+        sheet.row("出具单位", _issuing_office(application, first))
         sheet.row("受理地点", _hall(first))
-        sheet.row("受理人", _person_name(first.accepted_by) if first.accepted_by else "网上自动受理")
+        sheet.row("受理人", _clerk_name(first))
     for case in cases:
         sheet.section(f"办件 {case.number}")
         sheet.need(QR_SIZE + 8 * mm)
@@ -223,6 +251,8 @@ def acceptance_receipt_pdf(application: Any) -> bytes:
         sheet.row("承诺办结", f"{deadline}（{case.limit_days} 个工作日）" if not case.instant else deadline,
                   width=narrow)
         sheet.row("当前状态", str(case.get_status_display()), width=narrow)
+        with translation.override("zh-hans"):
+            sheet.row("结果领取", collection_text(case), width=narrow)
         sheet.y = min(sheet.y, top - QR_SIZE - 6 * mm)
         sheet.text("已收材料：")
         materials = case.materials.select_related("material", "document").order_by("material__order", "pk")
@@ -238,7 +268,8 @@ def acceptance_receipt_pdf(application: Any) -> bytes:
     sheet.section("温馨提示")
     sheet.text("凭办件编号和申请人证件号码后四位，可扫描二维码或登录网上办事大厅查询办理进度。"
                "承诺时限按工作日计算，法定节假日不计入；补正期间暂停计时。")
-    sheet.text(f"进度查询：{public_url()}/services/track")
+    sheet.text(f"进度查询：{public_url()}/services/track（申请编号 {application.number} 或办件编号均可查询）")
+    sheet.text(f"服务热线：{hotline()}")
     return sheet.finish()
 
 

@@ -1,10 +1,16 @@
-"""The public progress lookup (办件进度查询): one implementation for the page and the API.
+"""The public progress lookup (办件进度查询) and the one timeline builder.
 
-No login: the case number (public — Open311 lists it) plus the last four characters of the
-applicant's number. A 4-character tail is guessable, so lookups are limited per client address,
-in one budget whichever interface asks (two buckets would double a guesser's budget). A wrong
-number and a wrong tail get the same answer, so neither can be confirmed on its own. The
-timeline names departments and dates only, never who handled the case.
+No login: a case number *or* the application number the confirmation shows (one reference
+number: either finds the cases), plus the last four characters of the applicant's number. A
+4-character tail is guessable, so lookups are limited per client address, in one budget whichever
+interface asks (two buckets would double a guesser's budget). A wrong number and a wrong tail get
+the same answer, so neither can be confirmed on its own. The timeline names departments and
+dates only, never who handled the case; the public answer shows no name and no number of the
+applicant.
+
+``track_steps`` is the one timeline: the tracker page and API, the applicant's case page and
+the case API all read it. ``status_text`` (services/domain/wording.py) is the one resident-facing
+wording of a status.
 """
 
 from __future__ import annotations
@@ -16,13 +22,14 @@ from django.core.cache import cache
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from gongzhi.services.enums import CaseStatus, DeliveryMethod
+from gongzhi.services.domain.wording import case_status_text
+from gongzhi.services.enums import CaseMaterialStatus, CaseStatus, DeliveryMethod
 from gongzhi.services.models import Case
-from gongzhi.services.queries import track_case
+from gongzhi.services.queries import track_cases
 
 TRACK_LIMIT = 30  # lookups per client address per TRACK_WINDOW
 TRACK_WINDOW = 600  # seconds
-NOT_FOUND = gettext_lazy("没有查到该办件：请核对办件编号和证件号码后四位。")
+NOT_FOUND = gettext_lazy("没有查到该办件：请核对申请编号或办件编号，以及证件号码后四位。")
 THROTTLED = gettext_lazy("查询过于频繁，请 10 分钟后再试。")
 
 
@@ -33,13 +40,32 @@ class TrackStep:
 
 
 @dataclass
+class CaseProgress:
+    """One case as a resident sees it: the case, its plain-language status and its timeline."""
+
+    case: Case
+    status_text: str
+    steps: list[TrackStep]
+
+
+@dataclass
 class Progress:
-    """What a lookup found: ``status`` 200 with the case and its steps, 404 or 429 with ``error``."""
+    """What a lookup found: ``status`` 200 with every case found (one for a case number, each
+    case of the application for an application number), 404 or 429 with ``error``."""
 
     status: int
-    case: Case | None = None
-    steps: list[TrackStep] = field(default_factory=list)
+    cases: list[CaseProgress] = field(default_factory=list)
     error: str = ""
+    application_number: str = ""
+
+    @property
+    def case(self) -> Case | None:
+        """The case looked up, or the first case of the application."""
+        return self.cases[0].case if self.cases else None
+
+    @property
+    def steps(self) -> list[TrackStep]:
+        return self.cases[0].steps if self.cases else []
 
 
 def track_bucket(client: str) -> str:
@@ -58,19 +84,35 @@ def _throttled(client: str) -> bool:
     return False
 
 
+def progress_of(case: Case) -> CaseProgress:
+    return CaseProgress(case, case_status_text(case.status), track_steps(case))
+
+
 def lookup_progress(number: str, tail: str, *, client: str) -> Progress:
-    """Look a case up for ``client`` (its address); every lookup counts against the budget."""
+    """Look cases up for ``client`` (its address) by a case or application number; every lookup
+    counts against the one budget."""
     if _throttled(client):
         return Progress(429, error=str(THROTTLED))
-    case = track_case(number, tail)
-    if case is None:
+    cases = track_cases(number, tail)
+    if not cases:
         return Progress(404, error=str(NOT_FOUND))
-    return Progress(200, case, track_steps(case))
+    return Progress(200, [progress_of(c) for c in cases], application_number=cases[0].application.number)
 
 
 def track_steps(case: Case) -> list[TrackStep]:
-    """What happened, in order — departments and dates only, never who handled it."""
+    """What happened, in order — departments and dates only, never who handled it. Materials
+    accepted under 容缺 show what is owed and by when, and when it was handed in."""
     steps = [TrackStep(case.accepted_at, _("已受理（%(channel)s）") % {"channel": case.get_channel_display()})]
+    gaps = case.materials.filter(status__in=[CaseMaterialStatus.MISSING_WITH_COMMITMENT, CaseMaterialStatus.SCANNED]
+                                 ).select_related("material", "document")
+    for cm in gaps:
+        if cm.status == CaseMaterialStatus.MISSING_WITH_COMMITMENT and cm.document_id is None:
+            due = f"{case.gaps_due:%Y-%m-%d}" if case.gaps_due else "—"
+            steps.append(TrackStep(case.accepted_at, _("容缺受理：%(material)s 待补交，请于 %(due)s 前补交")
+                                   % {"material": cm.material.name, "due": due}))
+        elif cm.document is not None and cm.document.source == "容缺补交":
+            steps.append(TrackStep(cm.document.uploaded_at, _("已补交容缺材料：%(material)s")
+                                   % {"material": cm.material.name}))
     for s in case.supplements.all():
         steps.append(TrackStep(s.requested_at, _("要求补正，请于 %(due)s 前补齐") % {"due": f"{s.due:%Y-%m-%d}"}))
         if s.fulfilled_at:

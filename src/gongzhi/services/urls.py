@@ -21,6 +21,8 @@ urlpatterns = [
     path("online/cases/<str:number>/", views.my_case, name="my_case"),
     path("online/cases/<str:number>/supplement/", views.my_case_supplement, name="my_case_supplement"),
     path("online/cases/<str:number>/review/", views.my_case_review, name="my_case_review"),
+    # a material promised under 容缺, handed in by the applicant
+    path("online/cases/<str:number>/owed/<int:material_id>/", views.my_case_hand_in, name="my_case_hand_in"),
     # a personal number typed into a form, shown once with permission and an audit event
     path("cases/<str:number>/reveal/", views.case_reveal, name="case_reveal"),
     # back office

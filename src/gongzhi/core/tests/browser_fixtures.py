@@ -74,6 +74,7 @@ class BrowserPage:
 
     page: Any
     console_errors: list[str]
+    visited: list[str]  # pages (GET, 200, HTML) the test opened: each is checked at 390 px after it
 
 
 @pytest.fixture
@@ -89,8 +90,97 @@ def browser_page(browser: Any, live_server: Any, transactional_db: None) -> Iter
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     # Console messages about failed loads do not name the URL; these do.
     page.on("response", lambda r: errors.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None)
-    yield BrowserPage(page, errors)
-    context.close()
+    visited: list[str] = []
+    page.on("response", lambda r: note_page(r, visited))
+    yield BrowserPage(page, errors, visited)
+    try:
+        problems = check_phone_layout(context, live_server.url, visited)
+    finally:
+        context.close()
+    assert not problems, "pages this test visited do not fit a 390-px phone:\n" + "\n".join(problems)
+
+
+# ------------------------------------------------------------------------------ phone layout
+
+# Every page a browser test visits is checked once per test session at 390 × 844 (a common
+# phone) in the three languages, with and without large text: the page must not scroll
+# sideways, and a 繁體 page must not show content marked as Simplified Chinese.
+PHONE = {"width": 390, "height": 844}
+LANGUAGES = ("zh-hans", "zh-hant", "en")
+_checked: set[str] = set()
+
+_OVERFLOW_JS = """() => {
+  const width = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth <= width + 1) return [];
+  const out = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.right <= width + 1) continue;
+    if (el.closest('.visually-hidden, .table-scroll, [hidden]')) continue;
+    const style = getComputedStyle(el);
+    if (style.position === 'fixed' || style.visibility === 'hidden') continue;
+    const text = (el.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 50);
+    out.push(`${el.tagName.toLowerCase()}${el.className ? '.' + String(el.className).split(' ').join('.') : ''} right=${Math.round(box.right)} "${text}"`);
+    if (out.length >= 3) break;
+  }
+  return out.length ? out : [`scrollWidth ${document.documentElement.scrollWidth} > ${width}`];
+}"""
+
+# Content marked as Simplified Chinese inside a 繁體 page (the language switch's own 简体
+# button is the one legitimate place).
+_SIMPLIFIED_JS = """() => Array.from(document.querySelectorAll('[lang="zh-Hans"], [lang="zh-CN"], [lang="zh-hans"]'))
+  .filter(el => !el.closest('.lang-switch'))
+  .slice(0, 3).map(el => (el.textContent || '').trim().slice(0, 40))"""
+
+
+def open_menu(page: Any) -> None:
+    """On a phone the header's tools and navigation are folded behind 菜单 (shell.js): open it
+    before clicking the language, large-text or logout buttons or a navigation link."""
+    toggle = page.locator(".menu-toggle")
+    if toggle.count() and toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+
+
+def note_page(response: Any, visited: list[str]) -> None:
+    request = response.request
+    if (request.resource_type == "document" and request.method == "GET" and response.status == 200
+            and "text/html" in (response.headers.get("content-type") or "")):
+        visited.append(response.url)
+
+
+def check_phone_layout(context: Any, base_url: str, urls: list[str]) -> list[str]:
+    """Open each new page at 390 px in every language, with and without large text, as the
+    test's user (same browser context, so the same login); return what does not fit."""
+    todo = [u for u in dict.fromkeys(urls) if u.startswith(base_url) and _key(u, base_url) not in _checked]
+    if not todo:
+        return []
+    page = context.new_page()
+    page.set_viewport_size(PHONE)
+    problems: list[str] = []
+    try:
+        for url in todo:
+            _checked.add(_key(url, base_url))
+            for language in LANGUAGES:
+                for large in (False, True):
+                    context.add_cookies([
+                        {"name": "gongzhi_language", "value": language, "url": base_url},
+                        {"name": "gongzhi_large_text", "value": "1" if large else "0", "url": base_url},
+                    ])
+                    response = page.goto(url)
+                    if response is None or response.status != 200:
+                        continue  # the test's own flow moved on (a one-time page); not a layout question
+                    where = f"{url[len(base_url):]} [{language}{', large text' if large else ''}]"
+                    problems += [f"{where}: {p}" for p in page.evaluate(_OVERFLOW_JS)]
+                    if language == "zh-hant":
+                        problems += [f"{where}: Simplified-only content “{p}”" for p in page.evaluate(_SIMPLIFIED_JS)]
+    finally:
+        page.close()
+    return problems
+
+
+def _key(url: str, base_url: str) -> str:
+    # The same page with another query (a search term, a filter) is the same layout.
+    return url[len(base_url):].split("?", 1)[0].split("#", 1)[0]
 
 
 @pytest.fixture(scope="session")

@@ -33,7 +33,11 @@ from typing import Any
 import pytest
 
 from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
-from gongzhi.core.tests.browser_fixtures import DEMO_PASSWORD  # browser, screenshot_dir: src/conftest.py
+from gongzhi.core.tests.browser_fixtures import (  # browser, screenshot_dir: src/conftest.py
+    DEMO_PASSWORD,
+    check_phone_layout,
+    note_page,
+)
 
 pytestmark = [pytest.mark.browser]
 
@@ -141,6 +145,8 @@ class Phone:
         self.errors: list[str] = []
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.visited: list[str] = []
+        self.page.on("response", lambda r: note_page(r, self.visited))
         page = self.page
         page.goto(f"/accounts/login/?next={path}")
         form = page.locator("main form")
@@ -264,6 +270,10 @@ def test_full_meeting_in_four_browsers(browser: Any, server: SimpleNamespace, sc
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()  # noqa: S607
         assert AMENDED.replace("之间", "") in text.replace("之间", "").replace("\n", "") or "冷凝水管" in text
+    problems: list[str] = []
     for phone in everyone:
         assert not [e for e in phone.errors if "WebSocket" not in e], phone.errors
+        # Every page each participant opened, at 390 px in the three languages (browser_fixtures).
+        problems += check_phone_layout(phone.context, server.url, phone.visited)
         phone.context.close()
+    assert not problems, "\n".join(problems)

@@ -15,9 +15,11 @@ from gongzhi.services.actions.back_office import (
     do_decide_task,
     do_deliver_result,
     do_fulfil_supplement,
+    do_hand_in_owed_material,
     do_record_visit,
     do_request_supplement,
     do_reveal_form_value,
+    owed_material_names,
 )
 from gongzhi.services.actions.catalog import (
     do_create_item,
@@ -70,6 +72,7 @@ __all__ = [
     "do_deliver_result",
     "do_file_appeal",
     "do_fulfil_supplement",
+    "do_hand_in_owed_material",
     "do_import_catalog",
     "do_recompute_provisional_deadlines",
     "do_record_visit",
@@ -85,4 +88,5 @@ __all__ = [
     "handle_task_overdue",
     "handle_task_warning",
     "import_rows",
+    "owed_material_names",
 ]

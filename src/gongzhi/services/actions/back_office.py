@@ -32,6 +32,7 @@ from gongzhi.services.actions.common import (
 )
 from gongzhi.services.domain.sla import clock_for, paused_working_days
 from gongzhi.services.enums import (
+    CaseMaterialStatus,
     CaseStatus,
     DeliveryMethod,
     TaskRole,
@@ -45,6 +46,7 @@ from gongzhi.services.errors import (
 )
 from gongzhi.services.models import (
     Case,
+    CaseMaterial,
     Hold,
     SupplementRequest,
     Task,
@@ -117,6 +119,17 @@ def do_decide_task(task: Task, *, approve: bool, reason: str = "", actor: Any, e
             if open_co.exists():
                 names = "、".join(t.department.name for t in open_co.select_related("department"))
                 raise NotAllowed(f"协办部门尚未全部反馈：{names}", field="task")
+        # 容缺: the lead's approval (which closes the case and issues the result) while a material
+        # promised under 容缺 is still owed is allowed only with a recorded reason (kept as the
+        # decision's reason and, with the owed materials, in the audit event), so nobody
+        # approves past a missing paper without saying why.
+        owed = owed_material_names(case) if approve and locked.role == TaskRole.LEAD else []
+        if owed and not reason:
+            raise InvalidInput(
+                _t("仍有容缺材料未补交：%(materials)s（补交期限 %(due)s）。如确需先行同意，请在“理由”中说明（将记入审计）")
+                % {"materials": "、".join(owed), "due": case.gaps_due or "—"},
+                field="reason", code="owed_materials",
+            )
         locked.status = TaskStatus.APPROVED if approve else TaskStatus.REJECTED
         locked.decided_at = now
         locked.decision_reason = reason
@@ -124,8 +137,10 @@ def do_decide_task(task: Task, *, approve: bool, reason: str = "", actor: Any, e
         locked.save(update_fields=["status", "decided_at", "decision_reason", "version"])
         _end_hold(locked, now)
         _cancel_task_timers(locked)
-        record_event("task.decide", actor=actor, obj=locked, place_path=case.place_path,
-                     after={"approve": approve, "reason": reason})
+        decided: dict[str, Any] = {"approve": approve, "reason": reason}
+        if owed:
+            decided["owed_materials"] = owed
+        record_event("task.decide", actor=actor, obj=locked, place_path=case.place_path, after=decided)
         if locked.role == TaskRole.LEAD:
             co_rejected = case.tasks.filter(role=TaskRole.CO, status=TaskStatus.REJECTED).exists()
             final = approve and not co_rejected
@@ -227,6 +242,57 @@ def do_fulfil_supplement(case: Case, *, actor: Any, files: dict[str, UploadedFil
         record_event("case.supplement_fulfil", actor=actor, obj=case, place_path=case.place_path,
                      after={"paused_working_days": paused, "deadline": case.deadline.isoformat()})
     return case
+
+
+def owed_material_names(case: Case) -> list[str]:
+    """Names of the materials accepted under 容缺 and not yet handed in (the one rule of "owed")."""
+    return list(
+        CaseMaterial.objects.filter(
+            case=case, status=CaseMaterialStatus.MISSING_WITH_COMMITMENT, document__isnull=True
+        ).order_by("material__order", "pk").values_list("material__name", flat=True)
+    )
+
+
+HANDED_IN_SOURCE = "容缺补交"  # the wallet document's source: the timeline and the material list read it
+
+
+def do_hand_in_owed_material(case: Case, material_id: int, upload: UploadedFile | None, *, actor: Any) -> CaseMaterial:
+    """Hand in a material promised under 容缺 (accepted with a gap, 承诺补交).
+
+    The applicant (or a window) uploads it; the file goes into the applicant's wallet (so it is
+    never asked again) and is attached to the case material, which then counts as received
+    (status ``scanned``, its document's source "容缺补交"). Allowed until the case is closed;
+    a late hand-in (after ``gaps_due``) is still taken and the audit event says so — refusing
+    it would only stop the case. Errors store nothing. Side effects: audit ``case.gap_hand_in``.
+    """
+    if upload is None:
+        raise InvalidInput(_t("请选择要补交的材料文件"), field="file")
+    check_upload(upload)
+    with transaction.atomic():
+        case = Case.objects.select_for_update().select_related("item").get(pk=case.pk)
+        _ensure_applicant_or_counter(case, actor)
+        cm = CaseMaterial.objects.select_for_update().select_related("material").filter(
+            case=case, pk=material_id
+        ).first()
+        if cm is None or cm.status != CaseMaterialStatus.MISSING_WITH_COMMITMENT or cm.document_id is not None:
+            raise NotAllowed(_t("该材料不是待补交的容缺材料（可能已经补交）"), field="file")
+        if case.status not in (CaseStatus.ACCEPTED, CaseStatus.IN_PROGRESS, CaseStatus.SUPPLEMENT):
+            raise NotAllowed(_t("办件已办结（%(status)s），不再接收补交材料") % {"status": case.get_status_display()},
+                            field="file")
+        owner = case.applicant_person or case.applicant_org
+        doc = do_add_document(
+            owner, cm.material.doc_type or "other", f"{cm.material.name}（办件 {case.number}）", upload,  # type: ignore[arg-type]
+            source=HANDED_IN_SOURCE, actor=_intake_actor(actor),
+        )
+        cm.document = doc
+        cm.status = CaseMaterialStatus.SCANNED
+        cm.save(update_fields=["document", "status"])
+        late = case.gaps_due is not None and timezone.localdate() > case.gaps_due
+        case.version += 1
+        case.save(update_fields=["version"])
+        record_event("case.gap_hand_in", actor=actor, obj=case, place_path=case.place_path,
+                     after={"material": cm.material.key, "document": doc.pk, "late": late})
+    return cm
 
 
 def _ensure_applicant_or_counter(case: Case, actor: Any) -> None:

@@ -19,7 +19,13 @@ from gongzhi.core.db.inserts import insert
 from gongzhi.core.domain.identifiers import IdentifierKind, check_identifier
 from gongzhi.core.errors import ActionError
 from gongzhi.core.models import AuditEvent
-from gongzhi.people.actions import check_upload, do_add_document, do_register_person
+from gongzhi.people.actions import (
+    LookupBatch,
+    check_upload,
+    do_add_document,
+    do_register_person,
+    lookups_batched,
+)
 from gongzhi.people.models import Document, Organisation, Person
 from gongzhi.people.queries import (
     find_organisation_by_uscc,
@@ -216,13 +222,24 @@ def do_submit_application(intake: Intake, *, actor: Any, channel: str, idempoten
     # expired — is also answered with the stored application, so a retry never changes the answer.
     # IntegrityError also covers two submissions with the same key at once: the loser's
     # transaction is rolled back whole and it gets the winner's application.
-    try:
-        return _submit(intake, actor, channel, key)
-    except (IntegrityError, ActionError):
-        existing = Application.objects.filter(idempotency_key=key).first()
-        if existing is None:
-            raise
-        return _same_or_conflict(existing, intake, actor)
+    for attempt in range(NUMBER_ATTEMPTS):
+        try:
+            return _submit(intake, actor, channel, key)
+        except (IntegrityError, ActionError) as exc:
+            existing = Application.objects.filter(idempotency_key=key).first()
+            if existing is not None:
+                return _same_or_conflict(existing, intake, actor)
+            if not isinstance(exc, IntegrityError) or attempt == NUMBER_ATTEMPTS - 1:
+                raise
+            # Not a retry of a stored key: the random application number was taken the same
+            # day (8 digits, so rare but certain at scale) — the whole transaction rolled back;
+            # try again with a new number.
+            for upload in intake.files.values():
+                upload.seek(0)
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+NUMBER_ATTEMPTS = 3
 
 
 def _submit(intake: Intake, actor: Any, channel: str, key: str) -> Application:
@@ -251,6 +268,16 @@ def _submit(intake: Intake, actor: Any, channel: str, key: str) -> Application:
 def _accept(
     intake: Intake, actor: Any, channel: str, key: str, bundle: Bundle | None, items: list[ServiceItem],
     cleaned: dict[int, dict[str, Any]], form_errors: list[tuple[str, str]],
+) -> Application:
+    # The applicant's lookup (quota and audit log) is written inside the intake transaction, not
+    # in one of its own; a refused or failed submission still writes it (people.actions).
+    with lookups_batched() as lookups:
+        return _accept_batched(intake, actor, channel, key, bundle, items, cleaned, form_errors, lookups)
+
+
+def _accept_batched(
+    intake: Intake, actor: Any, channel: str, key: str, bundle: Bundle | None, items: list[ServiceItem],
+    cleaned: dict[int, dict[str, Any]], form_errors: list[tuple[str, str]], lookups: LookupBatch,
 ) -> Application:
     # Everything that only reads runs before the write transaction: on SQLite an IMMEDIATE
     # transaction holds the database's single write lock, so the shorter it is, the more
@@ -296,6 +323,7 @@ def _accept(
     # submissions per second (bench/intake.py: the lock was held for over half of a request).
     case_plans = plan_cases() if not register_number else []
     with transaction.atomic():
+        lookups.write()
         if register_number:  # a first-time walk-in: registered with the application, or not at all
             person = do_register_person(register_number, intake.applicant_name, actor=actor)
             owner = person
@@ -402,7 +430,10 @@ def _plan_case(
         deadline=clock.deadline,
         deadline_provisional=clock.provisional,
         with_gaps=gaps,
-        gaps_due=add_working_days(today, _setting("SERVICES_SUPPLEMENT_DAYS", SUPPLEMENT_DAYS)).deadline if gaps else None,
+        # 容缺: the owed material is due within the supplement period but never after the
+        # promised completion date — the case must be decidable on time with every paper in.
+        gaps_due=min(add_working_days(today, _setting("SERVICES_SUPPLEMENT_DAYS", SUPPLEMENT_DAYS)).deadline,
+                     clock.deadline) if gaps else None,
         by_commitment=any(p.status == CaseMaterialStatus.COMMITMENT for p in plans),
         visits=1 if channel == Channel.WINDOW else 0,
         search_text=search_tokens(app.number, name, item.name, item.code, intake.address, place.name),

@@ -723,7 +723,7 @@ def test_open311_updated_datetime_is_the_delivery(hall: SimpleNamespace, monkeyp
     later = timezone.now() + timedelta(hours=3)
     _deliver_at(later, monkeypatch, case, actor=hall.clerk, method=DeliveryMethod.WINDOW)
     row = Client().get(f"/open311/v2/requests/{case.number}.json").json()[0]
-    assert row["status"] == "closed" and row["status_notes"] == "已送达"
+    assert row["status"] == "closed" and row["status_notes"] == "已批准，结果已送达"
     assert row["updated_datetime"] == later.astimezone(SH).replace(microsecond=0).isoformat()
 
 

@@ -178,3 +178,48 @@ def test_bundle_asks_shared_material_once(hall: SimpleNamespace) -> None:
     # The ID card came from the wallet for all three items — one document, asked once.
     id_docs = {m.document_id for c in cases for m in c.materials.all() if m.material.key == "id_card"}
     assert len(id_docs) == 1
+
+
+def test_application_number_taken_the_same_day_is_drawn_again(hall: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """8 random digits a day collide at scale: intake draws a new number instead of failing."""
+    from gongzhi.services.actions import intake as intake_module
+
+    first = do_submit_application(Intake(hall.number, ["T-MZ-001"], form={"reason": "困难"}, accept_gaps=True),
+                                  actor=hall.clerk, channel="window", idempotency_key="n1")
+    drawn = iter([first.number, "GZ99999999999999"])
+    monkeypatch.setattr(intake_module, "_new_number", lambda prefix="GZ": next(drawn))
+    second = do_submit_application(Intake(hall.number, ["T-MZ-001"], form={"reason": "困难"}, accept_gaps=True),
+                                   actor=hall.clerk, channel="window", idempotency_key="n2")
+    assert second.number == "GZ99999999999999" and second.pk != first.pk
+    assert Application.objects.filter(idempotency_key="n2").count() == 1
+
+
+def test_refused_and_accepted_intakes_both_log_the_lookup(hall: SimpleNamespace) -> None:
+    """The applicant's lookup is written inside intake's transaction, and still written when the
+    submission is refused or its transaction rolls back (quota and audit see every lookup)."""
+    from gongzhi.people.models import NumberLookup
+
+    before = NumberLookup.objects.filter(user_id=hall.clerk.pk).count()
+    with pytest.raises(MaterialsMissing):
+        do_submit_application(Intake(hall.number, ["T-MZ-001"], form={"reason": "困难"}),
+                              actor=hall.clerk, channel="window", idempotency_key="r1")
+    assert NumberLookup.objects.filter(user_id=hall.clerk.pk).count() == before + 1
+    do_submit_application(Intake(hall.number, ["T-MZ-001"], form={"reason": "困难"}, accept_gaps=True),
+                          actor=hall.clerk, channel="window", idempotency_key="r2")
+    assert NumberLookup.objects.filter(user_id=hall.clerk.pk).count() == before + 2
+
+
+def test_lookup_survives_a_rolled_back_intake_transaction(hall: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gongzhi.people.models import NumberLookup
+    from gongzhi.services.actions import intake as intake_module
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(intake_module, "_write_case", boom)
+    before = NumberLookup.objects.filter(user_id=hall.clerk.pk).count(), _counts()
+    with pytest.raises(RuntimeError):
+        do_submit_application(Intake(hall.number, ["T-MZ-001"], form={"reason": "困难"}, accept_gaps=True),
+                              actor=hall.clerk, channel="window", idempotency_key="rb")
+    assert NumberLookup.objects.filter(user_id=hall.clerk.pk).count() == before[0] + 1
+    assert _counts() == before[1]

@@ -70,7 +70,8 @@ def test_page_and_api_give_the_same_answer(hall: SimpleNamespace, case: Case) ->
     right = {"number": case.number, "tail": hall.number[-4:]}
     labels = [s["label"] for s in client.get(f"{API}/track", right).json()["steps"]]
     page = client.get(reverse("services:track"), right).content.decode()
-    assert len(labels) == 2
+    # accepted, the 容缺 material still owed (the fixture's case was accepted with a gap), claimed
+    assert len(labels) == 3 and any("容缺" in label for label in labels)
     for label in labels:
         assert label in page
 

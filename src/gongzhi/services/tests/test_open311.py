@@ -117,7 +117,7 @@ def test_requests_json_fields_and_values(hall: SimpleNamespace, case: Case) -> N
     (row,) = get_json("/requests.json")
     assert set(row) == REQUEST_FIELDS
     assert row["service_request_id"] == case.number
-    assert row["status"] == "open" and row["status_notes"] == "已受理"
+    assert row["status"] == "open" and row["status_notes"] == "已受理，等待部门审核"
     assert row["service_code"] == "T-MZ-001" and row["service_name"] == "临时救助申请"
     assert row["agency_responsible"] == "民政局"
     assert row["address"] == "平山社区"

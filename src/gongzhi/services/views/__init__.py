@@ -18,6 +18,7 @@ from gongzhi.services.views.board import board
 from gongzhi.services.views.online import (
     case_reveal,
     my_case,
+    my_case_hand_in,
     my_case_review,
     my_case_supplement,
     my_cases,
@@ -42,7 +43,7 @@ from gongzhi.services.views.window import (
 )
 
 __all__ = [
-    "appeal_decide", "appeals", "application", "board", "case_reveal", "missing_notice_pdf", "my_case",
+    "appeal_decide", "appeals", "application", "board", "case_reveal", "missing_notice_pdf", "my_case", "my_case_hand_in",
     "my_case_review", "my_case_supplement", "my_cases", "online", "online_apply", "ontime", "receipt_pdf",
     "rectification_complete", "review_appeal", "reviews", "task_claim", "task_decide", "task_deliver",
     "task_detail", "task_supplement", "tasks", "track", "window", "window_pickup", "window_visit",

@@ -34,16 +34,22 @@ from gongzhi.services.views.common import (
 
 @login_required
 def tasks(request: HttpRequest) -> HttpResponse:
-    """部门审批: the department's open tasks, earliest deadline first."""
+    """部门审批: three queues — open tasks (earliest deadline first), 待送达 (approved, result not
+    yet delivered: the lead department delivers from here) and 已办结 (decided, latest first)."""
     require_role(request.user, Role.DEPARTMENT_OFFICER)
-    qs = queries.tasks_for_user(request.user)
-    status = request.GET.get("status", "")
+    queue = request.GET.get("queue", "open")
+    if queue not in queries.TASK_QUEUES:
+        queue = "open"
+    qs = queries.task_queue(request.user, queue)
+    status = request.GET.get("status", "") if queue == "open" else ""
     if status in (TaskStatus.PENDING, TaskStatus.CLAIMED, TaskStatus.SUPPLEMENT):
         qs = qs.filter(status=status)
     if request.GET.get("mine") == "1":
         qs = qs.filter(holder_id=request.user.pk)
+    queues = [("open", _("未办结")), ("deliver", _("待送达")), ("done", _("已办结"))]
     return render(request, "services/tasks.html", {
-        "tasks": qs[:300], "status": status, "mine": request.GET.get("mine") == "1",
+        "tasks": qs[:300], "status": status, "mine": request.GET.get("mine") == "1", "queue": queue,
+        "queues": [(key, label, queries.task_queue(request.user, key).count()) for key, label in queues],
         "statuses": [(s.value, s.label) for s in (TaskStatus.PENDING, TaskStatus.CLAIMED, TaskStatus.SUPPLEMENT)],
     })
 
@@ -57,6 +63,8 @@ def _task_context(request: HttpRequest, task: Any, **extra: Any) -> dict[str, An
         "materials": case.materials.select_related("material", "document").order_by("material__order", "id"),
         "siblings": case.tasks.select_related("department", "holder").order_by("role", "id"),
         "supplements": case.supplements.all(),
+        # 容缺 materials still owed: the page warns before approving (the action requires a reason)
+        "owed": list(queries.owed_materials(case)),
         "decide_form": DecideForm(initial={"version": task.version}),
         "supplement_form": SupplementForm(initial={"version": task.version}),
         "is_holder": task.holder_id == request.user.pk,

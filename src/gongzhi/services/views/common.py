@@ -200,6 +200,10 @@ def notice_token(items: list[Any], missing: list[str], applicant_name: str) -> s
 def cases_of_application(user: Any, number: str) -> list[Case]:
     if not queries.plausible_number(number):
         raise Http404("application not found")
+    # One reference number: a case number finds the application it belongs to.
+    case = queries.cases_for_user(user).filter(number=number).select_related("application").first()
+    if case is not None:
+        number = case.application.number
     cases = list(queries.cases_for_user(user).filter(application__number=number).order_by("number"))
     if not cases:
         # 一窗办: a window accepts for applicants from anywhere, so the case may lie outside the

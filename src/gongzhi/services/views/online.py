@@ -20,9 +20,11 @@ from gongzhi.people.queries import (
     own_person,
     wallet_for,
 )
-from gongzhi.services import actions, queries
+from gongzhi.services import actions, queries, tracking
+from gongzhi.services.domain.wording import collection_text, task_status_text
 from gongzhi.services.enums import (
     CLOSED_CASE_STATUSES,
+    OPEN_CASE_STATUSES,
     Channel,
 )
 from gongzhi.services.errors import FormInvalid, MaterialsMissing
@@ -131,9 +133,17 @@ def my_cases(request: HttpRequest) -> HttpResponse:
 def _my_case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
     supplement = case.supplements.filter(fulfilled_at__isnull=True).last()
     review = getattr(case, "review", None)  # reverse one-to-one: None when not reviewed yet
+    progress = tracking.progress_of(case)  # the tracker's timeline and wording, one builder
+    tasks = list(case.tasks.select_related("department").order_by("role", "id"))
+    for t in tasks:
+        t.status_text = task_status_text(t.status)  # type: ignore[attr-defined]
     return {
         "case": case,
-        "tasks": case.tasks.select_related("department").order_by("role", "id"),
+        "status_text": progress.status_text,
+        "collection": collection_text(case),
+        "steps": progress.steps,
+        "owed": list(queries.owed_materials(case)) if case.status in OPEN_CASE_STATUSES else [],
+        "tasks": tasks,
         "supplement": supplement if case.status == "supplement" else None,
         "supplement_rows": [(f"{FILE_PREFIX}{n}", text) for n, text in enumerate(supplement.items)] if supplement else [],
         "review": review,
@@ -146,8 +156,26 @@ def _my_case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
 @login_required
 def my_case(request: HttpRequest, number: str) -> HttpResponse:
     require_role(request.user, *PUBLIC_APPLICANT_ROLES)
+    if queries.is_application_number(number):  # one reference number: the application lists its cases
+        return redirect("services:application", number=number)
     case = queries.access_case_by_number(request.user, number)
     return render(request, "services/my_case.html", _my_case_context(request, case))
+
+
+@login_required
+@require_POST
+def my_case_hand_in(request: HttpRequest, number: str, material_id: int) -> HttpResponse:
+    """Hand in a material still owed under 容缺 (actions.do_hand_in_owed_material, audited)."""
+    require_role(request.user, *PUBLIC_APPLICANT_ROLES)
+    case = queries.access_case_by_number(request.user, number)
+    try:
+        cm = actions.do_hand_in_owed_material(case, material_id, request.FILES.get("file"), actor=request.user)
+    except ActionError as err:
+        ctx = _my_case_context(request, case)
+        ctx["owed_error"], ctx["owed_error_id"] = err.message, material_id
+        return render(request, "services/my_case.html", ctx, status=err.status)
+    messages.success(request, _("已补交材料：%(name)s。") % {"name": cm.material.name})
+    return redirect("services:my_case", number=case.number)
 
 
 @login_required

@@ -19,15 +19,15 @@ def _client_ip(request: HttpRequest) -> str:
 
 
 def track(request: HttpRequest) -> HttpResponse:
-    """办件进度查询 (no login): case number + last four of the applicant's number. Shows the
-    item, status and the timeline — never a name or a number. The same lookup as the API's
+    """办件进度查询 (no login): the application number or a case number + last four of the
+    applicant's number. Shows each case's item, status and timeline — never a name or a number. The same lookup as the API's
     (services/tracking.py): one budget per address, one wording, one timeline."""
     form = TrackForm(request.GET or None)
     ctx: dict[str, Any] = {"form": form}
     if form.is_bound and form.is_valid():
         found = tracking.lookup_progress(form.cleaned_data["number"], form.cleaned_data["tail"],
                                          client=_client_ip(request))
-        ctx.update(case=found.case, steps=found.steps, error=found.error)
+        ctx.update(found=found.cases, application_number=found.application_number, error=found.error)
         return render(request, "services/track.html", ctx, status=found.status)
     return render(request, "services/track.html", ctx)
 

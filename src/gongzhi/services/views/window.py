@@ -191,7 +191,7 @@ def application(request: HttpRequest, number: str) -> HttpResponse:
     """Acceptance result: the case numbers, each deadline, the receipt to print."""
     cases = cases_of_application(request.user, number)
     return render(request, "services/application.html", {
-        "number": number, "cases": cases, "application": cases[0].application,
+        "number": cases[0].application.number, "cases": cases, "application": cases[0].application,
         "is_clerk": has_role(request.user, Role.WINDOW_CLERK),
         "is_applicant": has_role(request.user, *PUBLIC_APPLICANT_ROLES),
     })
