@@ -265,6 +265,9 @@ NINJA_PAGINATION_PER_PAGE = 50
 
 # The address printed on receipts' QR codes and in notices (the public progress page lives here).
 GONGZHI_PUBLIC_URL = env_str("GONGZHI_PUBLIC_URL", "http://127.0.0.1:8000")
+# The place (a place code) the public on-time board shows when its address names none; empty:
+# the demo district, else the first current district (services.queries.public_board_place).
+GONGZHI_PUBLIC_BOARD_PLACE = env_str("GONGZHI_PUBLIC_BOARD_PLACE", "")
 # The service hotline printed on receipts and pages (12345: the government service hotline).
 GONGZHI_SERVICE_HOTLINE = env_str("GONGZHI_SERVICE_HOTLINE", "12345")
 # The port `gongzhi run` serves websockets on (HTTP port + 1; it sets this variable for its

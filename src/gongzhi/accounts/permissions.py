@@ -288,6 +288,9 @@ ROUTES: Mapping[str, RouteRule] = {
     "services:task_deliver": _r(OB, "task.work", "task", write=True),
     # services: 阳光办
     "services:board": _r(RO, "accountability.read"),
+    "services:board_cases": _r(RO, "accountability.read"),  # scoped by cases_for_user
+    # The export writes only its audit event; the matrix sends it as a read (GET, no state).
+    "services:board_export": _r(RO, "accountability.read"),
     # 好差评: the department's rectifications and appeals, the supervisors' decisions
     "services:reviews": _r(RO, "review.rectify"),
     "services:review_appeal": _r(RO, "review.rectify", write=True),
@@ -376,6 +379,8 @@ ROUTES: Mapping[str, RouteRule] = {
     "gongzhi_services_api_list_appeals": _r(L),  # appeals in the caller's supervisor jurisdiction only
     "gongzhi_services_api_decide_appeal": _r(RO, "appeal.decide", write=True),
     "gongzhi_services_api_figures": _r(L),  # aggregates of the caller's jurisdiction
+    "gongzhi_services_api_board": _r(RO, "accountability.read"),  # as the board page
+    "gongzhi_services_api_board_cases": _r(RO, "accountability.read"),  # scoped by cases_for_user
     # API: councils
     "gongzhi_councils_api_list_councils": _r(L),
     "gongzhi_councils_api_list_meetings": _r(L),

@@ -1053,3 +1053,101 @@ def figures(
         path = place.path
     result = queries.figures_for_user(request.user, department_id=dept_id, place_path=path)
     return FiguresOut(**result.as_dict(), as_of=timezone.now())
+
+
+# ------------------------------------------------------------------------- the board (5个100%)
+
+
+class MeasureOut(Schema):
+    key: str = Field(description="one_number 一号办 · one_window 一窗办 · online 一网办 · one_visit 一次办 · "
+                                 "sunshine 阳光办 · on_time 按时办结率")
+    label: str
+    definition: str = Field(description="指标定义（与页面、导出相同）")
+    basis: str = Field(description="cases：本时段受理的办件；items：本区域在办事项")
+    five: bool = Field(description="是否为五个100%之一（按时办结率不是）")
+    numerator: int
+    denominator: int
+    share: float | None = Field(description="numerator / denominator，百分比，一位小数；分母为 0 时为空")
+
+
+class BoardOut(Schema):
+    place: str = Field(description="区域编码（含下级区域）")
+    place_name: str
+    since: date
+    until: date
+    measures: list[MeasureOut]
+
+
+class BoardCaseOut(Schema):
+    number: str
+    item: str
+    department: str
+    place: str
+    channel: str
+    status: str
+    accepted_at: datetime
+    visits: int
+    closed_at: datetime | None
+    closed_on_time: bool | None
+
+
+def _board_scope(request: HttpRequest, place: str | None, since: date | None, until: date | None) -> Any:
+    """(place, period) or an error answer: the board's role, then the one scope rule of the page."""
+    from gongzhi.accounts.permissions import has_permission
+    from gongzhi.core.errors import NotAllowedError
+
+    if not has_permission(request.user, "accountability.read"):
+        return _refused(NotAllowedError(_("只有督导、审计和管理员可以查看阳光办指标。")), "query")
+    try:
+        return queries.resolve_board_scope(request.user, place, since, until)
+    except ActionError as exc:
+        return _refused(exc, "query")
+
+
+@router.get("/board", response={200: BoardOut, 403: DeniedOut, 422: ServiceErrorOut},
+            summary="阳光办：五个100%及按时办结率（所选区域和时段，含定义）")
+def board(
+    request: HttpRequest,
+    place: str | None = Query(None, pattern=CODE_PATTERN, description="区域编码（默认：本辖区）"),
+    since: Annotated[date | None, Query(alias="from", description="起始日期（默认：近30天）")] = None,
+    until: Annotated[date | None, Query(alias="to", description="结束日期（含）")] = None,
+) -> Any:
+    scope = _board_scope(request, place, since, until)
+    if not isinstance(scope, tuple):
+        return scope
+    where, period = scope
+    return BoardOut(
+        place=where.code, place_name=where.name, since=period.since, until=period.until,
+        measures=[
+            MeasureOut(key=m.key, label=str(m.spec.label), definition=str(m.spec.definition), basis=m.basis,
+                       five=m.spec.five, numerator=m.numerator, denominator=m.denominator, share=m.share)
+            for m in queries.board_measures(request.user, where, period)
+        ],
+    )
+
+
+@router.get("/board/cases", response={200: list[BoardCaseOut], 403: DeniedOut, 422: ServiceErrorOut},
+            summary="阳光办：某项指标分子或分母的办件")
+def board_cases(
+    request: HttpRequest,
+    measure: str = Query(..., pattern=r"^[a-z_]{1,20}$", description="指标（见 /board 的 key）"),
+    part: str = Query("numerator", pattern=r"^(numerator|denominator)$"),
+    place: str | None = Query(None, pattern=CODE_PATTERN),
+    since: Annotated[date | None, Query(alias="from")] = None,
+    until: Annotated[date | None, Query(alias="to")] = None,
+    limit: int = Query(50, ge=1, le=MAX_PAGE),
+    offset: int = Query(0, ge=0, le=DB_INT),
+) -> Any:
+    scope = _board_scope(request, place, since, until)
+    if not isinstance(scope, tuple):
+        return scope
+    if measure not in queries.MEASURES:
+        return _bad("measure", _("没有这一项指标。"), "query")
+    where, period = scope
+    cases = queries.measure_cases(request.user, measure, where, period, part)[offset : offset + limit]
+    return [
+        BoardCaseOut(number=c.number, item=c.item.code, department=c.department.code, place=c.place.code,
+                     channel=c.channel, status=c.status, accepted_at=c.accepted_at, visits=c.visits,
+                     closed_at=c.closed_at, closed_on_time=c.closed_on_time)
+        for c in cases
+    ]

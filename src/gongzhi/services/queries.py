@@ -12,16 +12,25 @@ Who sees which cases (``policy.case_q``, the one rule every page, API, PDF and e
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _l
 
 from gongzhi.accounts.enums import SUPERVISOR_ROLES, Role
 from gongzhi.accounts.models import Department
-from gongzhi.accounts.scope import active_assignments, scope_q
+from gongzhi.accounts.scope import active_assignments, scope_paths, scope_q
+from gongzhi.core.errors import ActionError, NotAllowedError
+from gongzhi.places.enums import PlaceKind
+from gongzhi.places.models import Place
+from gongzhi.places.queries import places_on
 from gongzhi.services.domain import catalog_search
 from gongzhi.services.domain.search import query_tokens
 from gongzhi.services.enums import (
@@ -30,6 +39,7 @@ from gongzhi.services.enums import (
     ApplicantType,
     CaseMaterialStatus,
     CaseStatus,
+    SlaState,
     TaskRole,
 )
 from gongzhi.services.models import (
@@ -368,11 +378,319 @@ def _filter_figures(rows: QuerySet[MonthlyFigure], department_id: int | None, pl
     return figures_from(rows)
 
 
-def figures_by_department(rows_user: Any | None = None) -> list[tuple[Any, Figures]]:
+def figures_by_department(rows_user: Any | None = None, *, place_path: str | None = None) -> list[tuple[Any, Figures]]:
+    """One row per department: of ``rows_user``'s jurisdiction, or (None) the published figures;
+    only cases at ``place_path`` or below when given (the public board names its place)."""
     from gongzhi.accounts.models import Department
 
     base = MonthlyFigure.objects.all() if rows_user is None else MonthlyFigure.objects.filter(
         scope_q(rows_user, field="place_path")
     )
+    if place_path:
+        base = base.filter(place_path__startswith=place_path)
     per_dept = figures_per_department(base)
     return [(dept, per_dept[dept.pk]) for dept in Department.objects.filter(pk__in=list(per_dept)).order_by("code")]
+
+
+# ------------------------------------------------------------------ the board: 5个100%, defined
+#
+# Each of the five measures is a share the district sets out to bring to 100 %, so each is a
+# share of ITEMS (the catalogue items active in the place) or of CASES (accepted in the period
+# at the place or below) with a property every item or case can have at once — not the channel
+# shares of the roll-up above (一窗 80 % + 一网 20 % can never both be 100 %). One function per
+# measure (``measure_one_number`` …) computes the figure; the page, the Excel export and the API
+# all call it, and the drill-down lists exactly the rows it counted (``measure_cases``).
+# These count the case table directly (any from/to dates, not months), through the scoped
+# ``cases_for_user`` and ``accepted_at`` (indexed); the roll-up stays for the public board.
+
+BASIS_CASES = "cases"
+BASIS_ITEMS = "items"
+PART_NUMERATOR = "numerator"
+PART_DENOMINATOR = "denominator"
+PARTS = (PART_NUMERATOR, PART_DENOMINATOR)
+
+
+@dataclass(frozen=True)
+class Period:
+    """From ``since`` to ``until``, both included, in local (Asia/Shanghai) days."""
+
+    since: date
+    until: date
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        zone = timezone.get_default_timezone()  # Asia/Shanghai: the day a case was accepted there
+        return (datetime.combine(self.since, time(0, 0), tzinfo=zone),
+                datetime.combine(self.until + timedelta(days=1), time(0, 0), tzinfo=zone))
+
+
+@dataclass(frozen=True)
+class MeasureDef:
+    key: str
+    label: Any  # lazy text
+    basis: str  # BASIS_CASES or BASIS_ITEMS
+    definition: Any  # lazy text, shown next to the figure, in the export and the API
+    # the property counted in the numerator: on a case (BASIS_CASES) or on an item (BASIS_ITEMS)
+    numerator_q: Callable[[], Q]
+    five: bool = True  # one of the 5个100%; False for the on-time rate shown beside them
+
+
+@dataclass(frozen=True)
+class Measure:
+    key: str
+    basis: str
+    numerator: int
+    denominator: int
+
+    @property
+    def share(self) -> float | None:
+        return round(100.0 * self.numerator / self.denominator, 1) if self.denominator else None
+
+    @property
+    def spec(self) -> MeasureDef:
+        return MEASURES[self.key]
+
+
+def _offered_items_q() -> Q:
+    """Items the window desk and the online hall offer: both list ``catalog()`` (every active
+    item), so an item leaves these numerators the day it leaves that list."""
+    return Q(pk__in=catalog().values("pk"))
+
+
+MEASURES: dict[str, MeasureDef] = {m.key: m for m in (
+    MeasureDef(
+        "one_number", _l("一号办"), BASIS_CASES,
+        _l("本期受理的办件中，以申请人的唯一号码（居民身份证/通行证号码或统一社会信用代码）关联到一号办档案的办件所占比例。"),
+        lambda: Q(applicant_person__isnull=False) | Q(applicant_org__isnull=False),
+    ),
+    MeasureDef(
+        "one_window", _l("一窗办"), BASIS_ITEMS,
+        _l("本区域在办事项中，可在综合窗口一窗受理（前台综合受理、后台分类办理）的事项所占比例。"),
+        _offered_items_q,
+    ),
+    MeasureDef(
+        "online", _l("一网办"), BASIS_ITEMS,
+        _l("本区域在办事项中，可在网上办事大厅在线申请的事项所占比例。"),
+        _offered_items_q,
+    ),
+    MeasureDef(
+        "one_visit", _l("一次办"), BASIS_CASES,
+        _l("本期受理的办件中，申请人到现场不超过一次（受理、补正、领证合计）的办件所占比例；未办结的办件按目前的到场次数计。"),
+        lambda: Q(visits__lte=1),
+    ),
+    MeasureDef(
+        "sunshine", _l("阳光办"), BASIS_CASES,
+        _l("本期受理的办件中，办理进度可凭办件编号和证件号后四位公开查询的办件所占比例。"),
+        lambda: ~Q(applicant_tail=""),
+    ),
+    MeasureDef(
+        "on_time", _l("按时办结率"), BASIS_CASES,
+        _l("本期受理且已办结的办件中，在承诺时限内办结的办件所占比例（分母只计已办结的办件）。"),
+        lambda: Q(closed_on_time=True), five=False,
+    ),
+)}
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    """'/1/2/7/' → ['/1/', '/1/2/', '/1/2/7/']."""
+    parts = [p for p in path.split("/") if p]
+    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
+def board_places(user: Any) -> list[Place]:
+    """Places the user's board may show: each place of the user's jurisdiction and every current
+    place below it, in tree order (codes are hierarchical)."""
+    paths = scope_paths(user)
+    if not paths:
+        return []
+    q = Q()
+    for p in paths:
+        q |= Q(path__startswith=p)
+    return list(places_on().filter(q).order_by("code"))
+
+
+def board_cases(user: Any, place: Place, period: Period) -> QuerySet[Case]:
+    """The cases the board counts: the user's (``cases_for_user``), at ``place`` or below,
+    accepted within ``period``."""
+    start, end = period.bounds()
+    return cases_for_user(user).filter(place_path__startswith=place.path, accepted_at__gte=start, accepted_at__lt=end)
+
+
+def board_items(place: Place) -> QuerySet[ServiceItem]:
+    """Catalogue items active in ``place``: active items whose department (or a route's place or
+    department) sits on the place's line — at the place, above it (a district department serves
+    every community) or below it (a subdistrict office serves the district's board)."""
+    above = _ancestor_paths(place.path)
+    line = (Q(department__place__path__in=above) | Q(department__place__path__startswith=place.path)
+            | Q(routes__place__path__in=above) | Q(routes__place__path__startswith=place.path))
+    return ServiceItem.objects.filter(active=True, pk__in=ServiceItem.objects.filter(line).values("pk"))
+
+
+def measure_items(key: str, place: Place, part: str) -> QuerySet[ServiceItem]:
+    """An items measure's counted items: numerator or denominator."""
+    spec = MEASURES[key]
+    items = board_items(place)
+    if part == PART_NUMERATOR and spec.basis == BASIS_ITEMS:
+        items = items.filter(spec.numerator_q())
+    return items.select_related("department").order_by("code")
+
+
+def measure_cases(user: Any, key: str, place: Place, period: Period, part: str) -> QuerySet[Case]:
+    """The drill-down: the cases behind a figure. For a cases measure these are the counted
+    cases themselves; for an items measure, the period's cases of the counted items."""
+    spec = MEASURES[key]
+    cases = board_cases(user, place, period)
+    if key == "on_time":
+        cases = cases.filter(closed_at__isnull=False)  # the on-time rate's denominator: closed cases
+    if part == PART_NUMERATOR:
+        if spec.basis == BASIS_CASES:
+            cases = cases.filter(spec.numerator_q())
+        else:
+            cases = cases.filter(item__in=measure_items(key, place, PART_NUMERATOR).values("pk"))
+    elif spec.basis == BASIS_ITEMS:
+        cases = cases.filter(item__in=board_items(place).values("pk"))
+    return cases.order_by("-accepted_at", "number")
+
+
+def _measure(user: Any, key: str, place: Place, period: Period) -> Measure:
+    spec = MEASURES[key]
+    if spec.basis == BASIS_ITEMS:
+        return Measure(key, spec.basis, measure_items(key, place, PART_NUMERATOR).count(),
+                       measure_items(key, place, PART_DENOMINATOR).count())
+    return Measure(key, spec.basis, measure_cases(user, key, place, period, PART_NUMERATOR).count(),
+                   measure_cases(user, key, place, period, PART_DENOMINATOR).count())
+
+
+def measure_one_number(user: Any, place: Place, period: Period) -> Measure:
+    """一号办: share of the period's cases keyed by the applicant's one number."""
+    return _measure(user, "one_number", place, period)
+
+
+def measure_one_window(user: Any, place: Place, period: Period) -> Measure:
+    """一窗办: share of the place's items accepted at the comprehensive window."""
+    return _measure(user, "one_window", place, period)
+
+
+def measure_online(user: Any, place: Place, period: Period) -> Measure:
+    """一网办: share of the place's items that can be applied for online."""
+    return _measure(user, "online", place, period)
+
+
+def measure_one_visit(user: Any, place: Place, period: Period) -> Measure:
+    """一次办: share of the period's cases with at most one visit."""
+    return _measure(user, "one_visit", place, period)
+
+
+def measure_sunshine(user: Any, place: Place, period: Period) -> Measure:
+    """阳光办: share of the period's cases whose progress can be looked up publicly."""
+    return _measure(user, "sunshine", place, period)
+
+
+def measure_on_time(user: Any, place: Place, period: Period) -> Measure:
+    """按时办结率: share of the period's closed cases closed within the promised time."""
+    return _measure(user, "on_time", place, period)
+
+
+MEASURE_FUNCTIONS: dict[str, Callable[[Any, Place, Period], Measure]] = {
+    "one_number": measure_one_number, "one_window": measure_one_window, "online": measure_online,
+    "one_visit": measure_one_visit, "sunshine": measure_sunshine, "on_time": measure_on_time,
+}
+
+
+def board_measures(user: Any, place: Place, period: Period) -> list[Measure]:
+    """Every figure of the board, in the board's order."""
+    return [MEASURE_FUNCTIONS[key](user, place, period) for key in MEASURES]
+
+
+# The public board's place when the address names none: the demo district (services/demo.py
+# loads its catalogue for 南山区), else a deployment's setting, else the first current district.
+PUBLIC_BOARD_DISTRICT = "南山区"
+
+
+def public_board_places() -> list[Place]:
+    """Places the public on-time board can be read for: current districts and subdistricts."""
+    return list(places_on().filter(kind__in=[PlaceKind.DISTRICT, PlaceKind.SUBDISTRICT]).order_by("code"))
+
+
+def public_board_place(code: str | None) -> Place | None:
+    """The place the public board counts: the current place with ``code``; without a code, the
+    configured place (``GONGZHI_PUBLIC_BOARD_PLACE``, a place code), the demo district or the first
+    current district. None when ``code`` names no current place."""
+    current = places_on()
+    if code:
+        if "\x00" in code or len(code) > 40:
+            return None
+        return current.filter(code=code).first()
+    configured = str(getattr(settings, "GONGZHI_PUBLIC_BOARD_PLACE", "") or "")
+    if configured and (place := current.filter(code=configured).first()) is not None:
+        return place
+    districts = current.filter(kind=PlaceKind.DISTRICT).order_by("code")
+    return districts.filter(name=PUBLIC_BOARD_DISTRICT).first() or districts.first()
+
+
+# The board's period: the last 30 days unless the request names one; at most a year (366 days)
+# at a time (longer spans are the yearly report's, from the roll-up).
+BOARD_DEFAULT_DAYS = 30
+BOARD_MAX_DAYS = 366
+BOARD_EARLIEST = date(2000, 1, 1)
+
+
+def default_period(today: date | None = None, days: int = BOARD_DEFAULT_DAYS) -> Period:
+    today = today or timezone.localdate()
+    return Period(today - timedelta(days=days - 1), today)
+
+
+def resolve_board_scope(user: Any, place_code: str | None, since: date | None, until: date | None) -> tuple[Place, Period]:
+    """The place and period a board request asks for, checked once for the page, the export and
+    the API: the place must be one of ``board_places(user)`` (default: the first, the top of the
+    jurisdiction); ``from`` ≤ ``to``, within BOARD_MAX_DAYS. Raises ActionError naming the field."""
+    places = board_places(user)
+    if not places:
+        raise NotAllowedError(gettext("您没有可查看的辖区。"), field="place")
+    place = places[0]
+    if place_code:
+        found = next((p for p in places if p.code == place_code), None)
+        if found is None:
+            raise ActionError(gettext("所选区域不在您的辖区内。"), field="place")
+        place = found
+    fallback = default_period()
+    until = until or fallback.until  # "from" alone: from then to today
+    since = since or until - timedelta(days=BOARD_DEFAULT_DAYS - 1)
+    if since < BOARD_EARLIEST or until < BOARD_EARLIEST:
+        raise ActionError(gettext("日期不能早于 2000-01-01。"), field="from")
+    if since > until:
+        raise ActionError(gettext("起始日期不能晚于结束日期。"), field="from")
+    if (until - since).days + 1 > BOARD_MAX_DAYS:
+        raise ActionError(gettext("统计时段最长 %(days)s 天。") % {"days": BOARD_MAX_DAYS}, field="to")
+    return place, Period(since, until)
+
+
+@dataclass(frozen=True)
+class DepartmentRow:
+    department: Any
+    cases: int
+    closed: int
+    closed_on_time: int
+    overdue_open: int
+
+    @property
+    def on_time(self) -> float | None:
+        return round(100.0 * self.closed_on_time / self.closed, 1) if self.closed else None
+
+
+def board_by_department(user: Any, place: Place, period: Period) -> list[DepartmentRow]:
+    """Per lead department, the period's cases (board_cases): accepted, closed, closed on time,
+    still open and overdue — one GROUP BY query."""
+    from gongzhi.accounts.models import Department
+
+    grouped = (
+        board_cases(user, place, period).order_by().values("department_id").annotate(
+            n=Count("pk"), closed=Count("pk", filter=Q(closed_at__isnull=False)),
+            on_time=Count("pk", filter=Q(closed_at__isnull=False, closed_on_time=True)),
+            overdue=Count("pk", filter=Q(closed_at__isnull=True, sla=SlaState.OVERDUE)),
+        )
+    )
+    rows = {g["department_id"]: g for g in grouped}
+    return [
+        DepartmentRow(d, rows[d.pk]["n"], rows[d.pk]["closed"], rows[d.pk]["on_time"], rows[d.pk]["overdue"])
+        for d in Department.objects.filter(pk__in=list(rows)).order_by("code")
+    ]

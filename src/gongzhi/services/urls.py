@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from gongzhi.services import views
+from gongzhi.services.views.board import board_cases, board_export
 
 app_name = "services"
 urlpatterns = [
@@ -39,6 +40,8 @@ urlpatterns = [
     path("appeals/<int:appeal_id>/decide/", views.appeal_decide, name="appeal_decide"),
     # 阳光办
     path("board/", views.board, name="board"),
+    path("board/cases/", board_cases, name="board_cases"),  # the cases behind one figure
+    path("board/cases.xlsx", board_export, name="board_export"),  # the same, as Excel (audited)
     # public, no login
     path("catalog/", views.catalog, name="catalog"),
     path("catalog/bundles/<str:code>/", views.bundle_guide, name="bundle_guide"),

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from gongzhi.services import queries, tracking
 from gongzhi.services.forms import (
@@ -32,7 +33,15 @@ def track(request: HttpRequest) -> HttpResponse:
 
 
 def ontime(request: HttpRequest) -> HttpResponse:
-    """阳光办 published: on-time rates per department, from the same roll-up as the board."""
-    return render(request, "services/ontime.html", {
-        "overall": queries.public_figures(), "by_dept": queries.figures_by_department(),
-    })
+    """阳光办 published: on-time rates of one place (``?place=<code>``, default the demo
+    district) and everything below it, per department, from the same roll-up as the board. The
+    title names the place: the figures count only its cases, never another district's."""
+    code = request.GET.get("place", "").strip()
+    place = queries.public_board_place(code or None)
+    ctx: dict[str, Any] = {"place": place, "places": queries.public_board_places(), "place_code": code}
+    if place is None:
+        ctx["error"] = _("没有这个区域，请从列表中选择。") if code else _("暂无可公示的区域。")
+        return render(request, "services/ontime.html", ctx, status=404 if code else 200)
+    ctx.update(overall=queries.public_figures(place_path=place.path),
+               by_dept=queries.figures_by_department(place_path=place.path))
+    return render(request, "services/ontime.html", ctx)
