@@ -48,6 +48,9 @@ class ServiceItem(models.Model):
     result_doc_type = models.CharField(max_length=24, blank=True, help_text=_("办结后放入证照库的电子证照类型"))
     description = models.TextField(blank=True)
     active = models.BooleanField(default=True)
+    # Low-assurance items (certificates of one's own records, appointments…) may be applied for by
+    # a self-registered account not yet verified at the window (services.policy.may_apply_for).
+    low_assurance = models.BooleanField(_("未实名核验账户可申请"), default=False)
 
     class Meta:
         ordering = ["code"]
