@@ -1054,16 +1054,15 @@ def do_verify_identity(user: User, *, via: str, actor: Any) -> User:
     """Mark ``user``'s real name verified: a window clerk who checked the ID card, or the
     real-name provider (a system actor granted ``accounts.verify_identity``).
 
-    Idempotent: an account already verified is returned unchanged (no second event).
+    Idempotent: an account already verified stays as it was (no second event).
     Side effects: audit ``account.verify_identity`` with who and how.
     """
     if via not in IDENTITY_VIA:
         raise ActionError(_("未知的核验方式"), field="via")
     if not may_verify_identity(actor):
         raise NotAllowedError(_("只有综合窗口受理员可以核验账户的实名信息"))
-    if user.identity_status == IdentityStatus.VERIFIED:
-        return user
     now = timezone.now()
+    # Decided by the conditional UPDATE, not the (possibly stale) instance: one event at most.
     with transaction.atomic():
         updated = User.objects.filter(pk=user.pk, identity_status=IdentityStatus.UNVERIFIED).update(
             identity_status=IdentityStatus.VERIFIED, identity_verified_at=now, identity_verified_via=via
@@ -1074,5 +1073,5 @@ def do_verify_identity(user: User, *, via: str, actor: Any) -> User:
                 before={"identity_status": IdentityStatus.UNVERIFIED},
                 after={"identity_status": IdentityStatus.VERIFIED, "via": via},
             )
-    user.identity_status, user.identity_verified_at, user.identity_verified_via = IdentityStatus.VERIFIED, now, via
+    user.refresh_from_db(fields=["identity_status", "identity_verified_at", "identity_verified_via"])
     return user
