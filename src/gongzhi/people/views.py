@@ -183,7 +183,7 @@ VERIFY_PERSON = "gongzhi_verify_person"  # the person the clerk found, between "
 class SignupForm(forms.Form):
     number = forms.CharField(
         label=_("身份证件号码"), max_length=30,
-        help_text=_("居民身份证号码，或港澳台居民居住证、外国人永久居留身份证号码"),
+        help_text=_("居民身份证号码，或港澳台居民居住证、港澳居民来往内地通行证号码"),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     name = forms.CharField(label=_("姓名"), max_length=60, widget=forms.TextInput(attrs={"autocomplete": "name"}))
