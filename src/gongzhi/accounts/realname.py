@@ -31,7 +31,7 @@ class NoProvider:
 
 
 def provider() -> RealNameProvider:
-    return import_string(settings.GONGZHI_REALNAME_PROVIDER)()  # type: ignore[no-any-return]
+    return import_string(settings.GONGZHI_REALNAME_PROVIDER)()
 
 
 def confirmed(number: str, name: str) -> bool:

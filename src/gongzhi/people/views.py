@@ -180,6 +180,11 @@ SIGNUP_TICKET = "gongzhi_signup"  # {"ticket": ..., "phone": masked phone typed}
 VERIFY_PERSON = "gongzhi_verify_person"  # the person the clerk found, between "find" and "verify"
 
 
+def _community_label(place: Place) -> str:
+    """「桃源街道 · 平山社区」: the subdistrict tells apart communities of the same name."""
+    return f"{place.parent.name if place.parent else ''} · {place.name}"
+
+
 class SignupForm(forms.Form):
     number = forms.CharField(
         label=_("身份证件号码"), max_length=30,
@@ -199,8 +204,10 @@ class SignupForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["home_place"]
         assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = places_on(timezone.localdate()).filter(kind=PlaceKind.COMMUNITY).order_by("path")
-        field.label_from_instance = lambda p: f"{p.parent.name if p.parent else ''} · {p.name}"  # type: ignore[method-assign]
+        field.queryset = (
+            places_on(timezone.localdate()).filter(kind=PlaceKind.COMMUNITY).select_related("parent").order_by("path")
+        )
+        field.label_from_instance = _community_label  # type: ignore[method-assign,assignment]
 
 
 class SignupConfirmForm(forms.Form):
