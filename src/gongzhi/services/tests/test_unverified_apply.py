@@ -82,3 +82,14 @@ def test_the_window_is_not_limited_by_the_applicants_account(hall: SimpleNamespa
     # The clerk sees the card: the applicant's online account status does not matter at the window.
     r = _api(clerk, _subsidy(hall), "w-1")
     assert r.status_code == 201, r.content
+
+
+def test_the_hall_says_what_unverified_means_and_which_items_are_open(hall: SimpleNamespace) -> None:
+    ServiceItem.objects.filter(code="T-RS-002").update(low_assurance=True)
+    client = _unverified(hall.resident_user)
+    html = client.get(reverse("services:online")).content.decode()
+    assert "账户状态：未实名核验" in html and html.count("未核验可申请") >= 1
+    item_line = html[html.index("社保参保证明打印"):][:400]
+    assert "未核验可申请" in item_line
+    User.objects.filter(pk=hall.resident_user.pk).update(identity_status=IdentityStatus.VERIFIED)
+    assert "账户状态：未实名核验" not in client.get(reverse("services:online")).content.decode()
