@@ -304,3 +304,10 @@ def test_window_clerk_verifies_the_account(place_tree: Any, make_user: Any) -> N
 def test_signup_links_on_login_page_and_header() -> None:
     html = Client().get(reverse("accounts:login")).content.decode()
     assert html.count(reverse("people:signup")) >= 2  # the header and the login form
+
+
+def test_old_signup_rows_are_pruned(place_tree: Any) -> None:
+    start(Client(), place_tree.pingshan)
+    assert account_actions.prune_signup_codes() == 0
+    SignupCode.objects.update(expires_at=timezone.now() - timedelta(days=2))
+    assert account_actions.prune_signup_codes() == 1 and not SignupCode.objects.exists()
