@@ -311,3 +311,9 @@ def test_old_signup_rows_are_pruned(place_tree: Any) -> None:
     assert account_actions.prune_signup_codes() == 0
     SignupCode.objects.update(expires_at=timezone.now() - timedelta(days=2))
     assert account_actions.prune_signup_codes() == 1 and not SignupCode.objects.exists()
+
+
+def test_clerks_landing_page_links_the_verification_page(place_tree: Any, make_user: Any) -> None:
+    client = Client()
+    client.force_login(make_user(Role.WINDOW_CLERK, place_tree.pingshan))
+    assert reverse("people:verify_account") in client.get(reverse("accounts:home")).content.decode()
