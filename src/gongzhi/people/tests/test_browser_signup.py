@@ -25,7 +25,7 @@ class Capture:
 
 
 def test_resident_signs_up_and_lands_in_the_online_hall(
-    browser_page: BrowserPage, place_tree: Any, settings: Any, screenshot_dir: Path
+    browser_page: BrowserPage, place_tree: Any, make_user: Any, settings: Any, screenshot_dir: Path
 ) -> None:
     from gongzhi.accounts.actions import send_outbox
     from gongzhi.accounts.enums import IdentityStatus
@@ -72,3 +72,24 @@ def test_resident_signs_up_and_lands_in_the_online_hall(
     page.goto("/accounts/")
     assert "账户状态：未实名核验" in page.locator("main").inner_text()
     check_page(bp, "accounts-home-unverified")
+
+    # The resident shows the ID card at a window; the clerk finds the account and verifies it.
+    from gongzhi.accounts.enums import Role
+    from gongzhi.services.tests.test_browser_services import _log_in, _with_password
+
+    clerk = make_user(Role.WINDOW_CLERK, place_tree.wenhua, username="clerk_wen")
+    _with_password(clerk)
+    page.locator("form.logout button").click()
+    page.wait_for_load_state("load")
+    _log_in(bp, "clerk_wen", "/people/verify-account/")
+    check_page(bp, "accounts-verify-account", screenshot_dir)
+    form = page.locator("main form").first
+    form.get_by_label("身份证件号码").fill(number)
+    form.get_by_role("button", name="查找账户").click()
+    page.wait_for_load_state("load")
+    assert "zhouxy" in page.locator("main").inner_text() and number not in page.content()
+    check_page(bp, "accounts-verify-account-found", screenshot_dir)
+    page.get_by_role("button", name="已查验证件原件，确认核验").click()
+    page.wait_for_load_state("load")
+    assert "已核验" in page.locator("main").inner_text()
+    assert User.objects.get(username="zhouxy").identity_status == IdentityStatus.VERIFIED
