@@ -293,3 +293,11 @@ MIDDLEWARE = [*MIDDLEWARE, "gongzhi.accounts.middleware.IdleSessionMiddleware"]
 PASSWORD_RESET_CODE_MINUTES = env_int("PASSWORD_RESET_CODE_MINUTES", 10)
 PASSWORD_RESET_MAX_PER_HOUR = env_int("PASSWORD_RESET_MAX_PER_HOUR", 3)  # codes per account (x3 per address)
 PASSWORD_RESET_MAX_ATTEMPTS = env_int("PASSWORD_RESET_MAX_ATTEMPTS", 5)  # wrong guesses before a code is void
+# Self-registration (自助注册, issue 11): a code to the phone typed, through the accounts outbox.
+SIGNUP_CODE_MINUTES = env_int("SIGNUP_CODE_MINUTES", 10)
+SIGNUP_MAX_PER_HOUR = env_int("SIGNUP_MAX_PER_HOUR", 3)  # codes per number and per phone (x3 per address)
+SIGNUP_MAX_ATTEMPTS = env_int("SIGNUP_MAX_ATTEMPTS", 5)  # wrong guesses before a code is void
+SIGNUP_RESEND_SECONDS = env_int("SIGNUP_RESEND_SECONDS", 60)  # a repeat within this reuses the live code
+# Who confirms a self-registered person's real name besides a window clerk (accounts.realname):
+# the no-op default confirms nobody; a deployment names its provider's adapter class here.
+GONGZHI_REALNAME_PROVIDER = env_str("GONGZHI_REALNAME_PROVIDER", "gongzhi.accounts.realname.NoProvider")

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from gongzhi.accounts.domain import totp
 from gongzhi.accounts.domain.addresses import throttle_username
 from gongzhi.accounts.domain.tokens import hash_token
-from gongzhi.accounts.enums import SUPERVISOR_PLACE_KIND, Role
+from gongzhi.accounts.enums import SUPERVISOR_PLACE_KIND, IdentityStatus, Role
 from gongzhi.accounts.models import (
     ApiToken,
     Department,
@@ -39,9 +39,11 @@ from gongzhi.accounts.models import (
     OutboxMessage,
     PasswordResetCode,
     RoleAssignment,
+    SignupCode,
     TotpDevice,
     User,
 )
+from gongzhi.accounts.policy import may_verify_identity, signup_throttled_until
 from gongzhi.accounts.scope import clear_scope_cache, is_administrator, path_in_scope, scope_paths
 from gongzhi.core import crypto
 from gongzhi.core.actors import Actor, system_may
@@ -879,3 +881,207 @@ def send_outbox(limit: int = 100) -> int:
         OutboxMessage.objects.filter(pk=message.pk).update(sent_at=timezone.now(), body="")
         sent += 1
     return sent
+
+
+# --- Self-registration (自助注册) and real-name verification ------------------------------------
+# The register (people) decides whether the number may get a new account and calls these; they
+# keep the code, the messages and the account itself (people.actions.do_start_signup).
+
+
+class SignupThrottled(ActionError):
+    code = "rate_limited"
+    status = 429
+
+
+class SignupCodeError(ActionError):
+    code = "signup_code"
+
+
+def _signup_code_hash(ticket: str, code: str) -> str:
+    # Keyed by SECRET_KEY and the row's ticket: a copied table does not yield the codes.
+    return salted_hmac("gongzhi.accounts.signup", f"{ticket}:{code}", algorithm="sha256").hexdigest()
+
+
+def _queue_message(phone: str, subject: str, body: str, now: datetime) -> None:
+    OutboxMessage.objects.create(
+        channel="sms", recipient=crypto.encrypt(phone), subject=subject, body=crypto.encrypt(body), created_at=now
+    )
+
+
+def do_request_signup_code(
+    *,
+    number: str,
+    number_bidx: str,
+    number_masked: str,
+    name: str,
+    phone: str,
+    home_place: Any,
+    address: str,
+    send_code: bool,
+    notice_phone: str = "",
+) -> SignupCode:
+    """Step 1 of self-registration: a ``SignupCode`` row, and a code to ``phone`` if ``send_code``.
+
+    When the register says the number may not get a new account here (``send_code=False``), no
+    code goes to the phone typed; a notice goes to ``notice_phone`` (the phone on record), and the
+    caller answers exactly as if a code had been sent. Throttled by number, phone and address
+    (``policy.signup_throttled_until``): refused with a 429 and nothing written. A repeat of the
+    same number and phone within ``SIGNUP_RESEND_SECONDS`` returns the live row (a double click
+    sends one message). A new code voids the number's older ones.
+    Side effects: an ``OutboxMessage`` (code or notice), audit ``account.signup_requested``.
+    """
+    now = timezone.now()
+    phone_bidx = crypto.blind_index(phone, purpose="phone")
+    recent = (
+        SignupCode.objects.filter(
+            number_bidx=number_bidx, phone_bidx=phone_bidx, used_at__isnull=True, expires_at__gt=now,
+            created_at__gt=now - timedelta(seconds=settings.SIGNUP_RESEND_SECONDS),
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if recent is not None:
+        return recent
+    until = signup_throttled_until(address, number_bidx, phone_bidx)
+    if until is not None:
+        minutes = max(1, int((until - now).total_seconds() + 59) // 60)
+        raise SignupThrottled(
+            _("获取验证码过于频繁，请 %(minutes)d 分钟后再试") % {"minutes": minutes},
+            field="phone", extra={"retry_after": int((until - now).total_seconds()) + 1},
+        )
+    ticket = secrets.token_hex(16)
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    minutes = settings.SIGNUP_CODE_MINUTES
+    with transaction.atomic():
+        SignupCode.objects.filter(number_bidx=number_bidx, used_at__isnull=True, expires_at__gt=now).update(
+            expires_at=now
+        )
+        row = SignupCode.objects.create(
+            ticket=ticket, number_bidx=number_bidx, number_cipher=crypto.encrypt(number), number_masked=number_masked,
+            name=name, phone_bidx=phone_bidx, phone_cipher=crypto.encrypt(phone), phone_masked=crypto.mask_phone(phone),
+            home_place=home_place, code_hash=_signup_code_hash(ticket, code) if send_code else "", address=address,
+            created_at=now, expires_at=now + timedelta(minutes=minutes),
+        )
+        if send_code:
+            _queue_message(
+                phone, str(_("共治平台注册验证码")),
+                _("您的共治平台注册验证码：%(code)s，%(minutes)s 分钟内有效。请勿告诉他人。") % {"code": code, "minutes": minutes},
+                now,
+            )
+        elif notice_phone:
+            _queue_message(
+                notice_phone, str(_("共治平台注册提醒")),
+                _("有人正在用您的证件号码（%(number)s）在共治平台注册账号。您已有账号或登记记录的，请直接登录（忘记密码可在登录页找回），或携带证件到综合窗口开通。如非本人操作，请忽略。")
+                % {"number": number_masked},
+                now,
+            )
+        record_event(
+            "account.signup_requested", actor=None, obj=row,
+            place_path=home_place.path if home_place is not None else "",
+            after={"number": number_masked, "phone": row.phone_masked, "code_sent": send_code,
+                   "notice_sent": bool(not send_code and notice_phone), "ip": address},
+        )
+    return row
+
+
+def check_signup_code(ticket: str, code: str) -> SignupCode:
+    """The live row of ``ticket`` if ``code`` is its code; else the specific error.
+
+    A wrong code counts against the row (``SIGNUP_MAX_ATTEMPTS``, then it is void) and changes
+    nothing else. A row for which no code was sent fails like a wrong code.
+    """
+    row = SignupCode.objects.filter(ticket=(ticket or "")[:32]).first() if ticket else None
+    if row is None:
+        raise SignupCodeError(_("注册已超时，请重新填写并获取验证码"), field="code", code="signup_missing")
+    if row.used_at is not None:
+        raise SignupCodeError(_("该验证码已经使用过，不能再次使用。请重新获取验证码"), field="code", code="signup_used")
+    if row.expires_at <= timezone.now():
+        raise SignupCodeError(_("验证码已过期，请重新获取"), field="code", code="signup_expired")
+    limit = settings.SIGNUP_MAX_ATTEMPTS
+    if row.attempts >= limit:
+        raise SignupCodeError(_("验证码错误次数过多，已失效，请重新获取"), field="code", code="signup_void")
+    code = "".join((code or "").split())
+    if not row.code_hash or not constant_time_compare(row.code_hash, _signup_code_hash(row.ticket, code)):
+        SignupCode.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
+        left = limit - row.attempts - 1
+        if left <= 0:
+            raise SignupCodeError(_("验证码错误次数过多，已失效，请重新获取"), field="code", code="signup_void")
+        raise SignupCodeError(
+            _("验证码不正确，还可以再试 %(n)d 次") % {"n": left}, field="code", code="signup_wrong"
+        )
+    return row
+
+
+def check_new_account(username: str, password: str) -> str:
+    """The normalised username for a self-registered account, or the error (nothing written)."""
+    username = (username or "").strip()
+    if not username:
+        raise InvalidUsername(_("请输入用户名"), field="username")
+    if len(username) > 150 or not re.fullmatch(r"[\w.@+-]+", username):
+        raise InvalidUsername(_("用户名只能使用字母、数字和 @ . + - _，不超过 150 个字符"), field="username")
+    if User.objects.filter(username__iexact=username).exists():
+        raise InvalidUsername(_("用户名“%(name)s”已被使用") % {"name": username}, field="username")
+    try:
+        validate_password(password, User(username=username))
+    except DjangoValidationError as exc:
+        raise WeakPassword("；".join(exc.messages), field="password1") from exc
+    return username
+
+
+def do_create_self_registered_user(row: SignupCode, username: str, password: str, *, actor: Any) -> User:
+    """Use up ``row`` (conditionally: two requests with one code cannot both pass) and make the
+    unverified account with the phone it proved. Call inside the caller's transaction, after
+    :func:`check_signup_code` and :func:`check_new_account`.
+    Side effects: audit ``user.create``, ``user.set_phone``, ``account.signup``.
+    """
+    now = timezone.now()
+    if SignupCode.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=now) != 1:
+        raise SignupCodeError(_("该验证码已经使用过，不能再次使用。请重新获取验证码"), field="code", code="signup_used")
+    user = do_create_user(username, row.name, password, actor=actor, validate=False)
+    User.objects.filter(pk=user.pk).update(identity_status=IdentityStatus.UNVERIFIED)
+    user.identity_status = IdentityStatus.UNVERIFIED
+    do_set_phone(user, crypto.decrypt(row.phone_cipher), actor=actor)
+    SignupCode.objects.filter(pk=row.pk).update(user=user)
+    record_event("account.signup", actor=actor, obj=user,
+                 after={"number": row.number_masked, "phone": row.phone_masked, "ip": row.address})
+    return user
+
+
+def prune_signup_codes() -> int:
+    """Delete sign-up rows a day past their expiry (the worker, every tick): the throttles count
+    only the last hour, and a row holds an encrypted number and phone nobody needs after that."""
+    old = SignupCode.objects.filter(expires_at__lt=timezone.now() - timedelta(days=1))
+    if not old.exists():  # on SQLite a DELETE takes the write lock even when it matches nothing
+        return 0
+    deleted, _rows = old.delete()
+    return deleted
+
+
+IDENTITY_VIA = ("window", "provider")
+
+
+def do_verify_identity(user: User, *, via: str, actor: Any) -> User:
+    """Mark ``user``'s real name verified: a window clerk who checked the ID card, or the
+    real-name provider (a system actor granted ``accounts.verify_identity``).
+
+    Idempotent: an account already verified stays as it was (no second event).
+    Side effects: audit ``account.verify_identity`` with who and how.
+    """
+    if via not in IDENTITY_VIA:
+        raise ActionError(_("未知的核验方式"), field="via")
+    if not may_verify_identity(actor):
+        raise NotAllowedError(_("只有综合窗口受理员可以核验账户的实名信息"))
+    now = timezone.now()
+    # Decided by the conditional UPDATE, not the (possibly stale) instance: one event at most.
+    with transaction.atomic():
+        updated = User.objects.filter(pk=user.pk, identity_status=IdentityStatus.UNVERIFIED).update(
+            identity_status=IdentityStatus.VERIFIED, identity_verified_at=now, identity_verified_via=via
+        )
+        if updated:
+            record_event(
+                "account.verify_identity", actor=actor, obj=user,
+                before={"identity_status": IdentityStatus.UNVERIFIED},
+                after={"identity_status": IdentityStatus.VERIFIED, "via": via},
+            )
+    user.refresh_from_db(fields=["identity_status", "identity_verified_at", "identity_verified_via"])
+    return user

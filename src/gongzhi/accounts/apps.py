@@ -22,10 +22,11 @@ class AccountsConfig(AppConfig):
         register_demo_loader(20, "accounts", load_demo_users)  # after places (10)
         register_demo_note("accounts.second_factor", second_factor_hint)
 
-        from gongzhi.accounts.actions import prune_login_failures, send_outbox
+        from gongzhi.accounts.actions import prune_login_failures, prune_signup_codes, send_outbox
         from gongzhi.core.registry import register_periodic
 
         register_periodic("accounts.prune_login_failures", prune_login_failures)
+        register_periodic("accounts.prune_signup_codes", prune_signup_codes)
         register_periodic("accounts.send_outbox", send_outbox)
 
 

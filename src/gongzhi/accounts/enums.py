@@ -85,3 +85,15 @@ LANDING_ORDER = [
 # (accounts.queries.requires_second_factor). Community-level staff reach a few thousand people
 # and keep the password-only login; add their roles here when the district decides so.
 SECOND_FACTOR_ROLES = frozenset({Role.ADMINISTRATOR, Role.SUBDISTRICT_SUPERVISOR, Role.DISTRICT_SUPERVISOR})
+
+
+class IdentityStatus(models.TextChoices):
+    """Whether the person behind an account has been checked against their ID document.
+
+    Accounts opened at the window (and staff accounts) are verified when they are made; an
+    account a resident opens online (accounts.actions self-registration) is ``unverified`` until a
+    window clerk checks the ID card or a real-name provider confirms it (accounts.realname).
+    """
+
+    VERIFIED = "verified", _("已实名核验")
+    UNVERIFIED = "unverified", _("未实名核验")

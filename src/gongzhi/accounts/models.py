@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.accounts.enums import Role
+from gongzhi.accounts.enums import IdentityStatus, Role
 
 
 class User(AbstractUser):
@@ -19,6 +19,13 @@ class User(AbstractUser):
     # the roles of an API token's user can tell from the token's own row that they are stale.
     roles_version = models.PositiveIntegerField(default=0)
     preferred_language = models.CharField(max_length=10, blank=True)
+    # Self-registered accounts start unverified; every other account is verified when it is made
+    # (accounts.enums.IdentityStatus). Changed only by accounts.actions.do_verify_identity.
+    identity_status = models.CharField(
+        _("实名核验"), max_length=12, choices=IdentityStatus.choices, default=IdentityStatus.VERIFIED
+    )
+    identity_verified_at = models.DateTimeField(null=True, blank=True)
+    identity_verified_via = models.CharField(max_length=12, blank=True)  # "window" or "provider"
 
     class Meta:
         verbose_name = _("用户")
@@ -177,3 +184,45 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class SignupCode(models.Model):
+    """One step 1 of self-registration (自助注册): who asked, and the phone code sent for it.
+
+    The number and phone are kept encrypted (with blind indexes for the throttles and the
+    idempotent retry) so that step 2 can make the account from this row alone; the code only as a
+    keyed hash. ``code_hash`` is empty when no code went to the phone typed — the number already
+    has an account, or its record on file has another phone (a notice goes to the phone on record
+    instead) — so every step 2 against this row fails like a wrong code and the page never tells
+    whether a number is registered. A row is good once (``used_at``), until ``expires_at``, for
+    ``SIGNUP_MAX_ATTEMPTS`` wrong codes.
+    """
+
+    ticket = models.CharField(max_length=32, unique=True)  # random; kept in the browser's session
+    number_bidx = models.CharField(max_length=64)
+    number_cipher = models.TextField()
+    number_masked = models.CharField(max_length=24)
+    name = models.CharField(max_length=60)
+    phone_bidx = models.CharField(max_length=64)
+    phone_cipher = models.TextField()
+    phone_masked = models.CharField(max_length=20)
+    home_place = models.ForeignKey("places.Place", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    code_hash = models.CharField(max_length=64, blank=True)
+    address = models.CharField(max_length=45, blank=True)  # who asked (client address)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["number_bidx", "created_at"], name="signupcode_number"),
+            models.Index(fields=["phone_bidx", "created_at"], name="signupcode_phone"),
+            models.Index(fields=["address", "created_at"], name="signupcode_address"),
+        ]
+        verbose_name = _("注册验证码")
+        verbose_name_plural = _("注册验证码")
+
+    def __str__(self) -> str:
+        return f"{self.number_masked} · {self.created_at:%Y-%m-%d %H:%M}"

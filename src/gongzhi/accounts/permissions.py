@@ -253,6 +253,11 @@ ROUTES: Mapping[str, RouteRule] = {
     "accounts:password_reset_confirm": _r(P),
     # people
     "people:profile": _r(L),  # the user's own record only
+    # Self-registration (issue 11): anyone not logged in; answers never tell whether a number is on file.
+    "people:signup": _r(P),
+    "people:signup_confirm": _r(P),
+    # 实名核验 at the window: a clerk confirms a self-registered account (audited).
+    "people:verify_account": _r(RO, "window.serve", write=True),
     "people:wallet": _r(L),  # the user's own wallet only
     "people:person_detail": _r(OB, "person.read", "person"),
     "people:reveal": _r(OB, "person.reveal", "person", write=True),  # audited

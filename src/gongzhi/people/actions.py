@@ -34,7 +34,7 @@ from gongzhi.accounts.enums import COUNTER_ROLES, ORG_WRITE_ROLES, PERSON_WRITE_
 from gongzhi.accounts.models import RoleAssignment, User
 from gongzhi.accounts.permissions import may_reveal_numbers
 from gongzhi.accounts.scope import clear_scope_cache, has_role
-from gongzhi.core.actors import Actor, system_may, user_id_of
+from gongzhi.core.actors import Actor, SystemActor, system_may, user_id_of
 from gongzhi.core.audit import new_event, record_event, record_events
 from gongzhi.core.crypto import blind_index, decrypt, encrypt, mask_phone
 from gongzhi.core.db.inserts import insert
@@ -1013,3 +1013,110 @@ def do_withdraw_consent(consent: Consent, *, actor: Actor) -> Consent:
             after={"person": consent.person_id, "purpose": consent.purpose},
         )
     return consent
+
+
+# --- Self-registration (自助注册, issue 11) ----------------------------------------------------
+# A resident opens their own online account: number, name, phone, community; the phone proves
+# itself with a code (accounts.actions.do_request_signup_code); the account starts unverified.
+
+# Self-registration writes the register and makes an account for nobody logged in yet: granted
+# just those two, declared here where it is used.
+SIGNUP = SystemActor("signup", frozenset({"accounts.manage", "people.manage"}))
+# The real-name provider (accounts.realname) confirming an account.
+REALNAME = SystemActor("realname", frozenset({"accounts.verify_identity"}))
+
+
+def _signup_home_place(home_place: Any) -> Any:
+    """The community a self-registering resident lives in (their resident role is held over it)."""
+    from gongzhi.places.enums import PlaceKind
+    from gongzhi.places.queries import valid_on
+
+    if home_place is None or home_place.kind != PlaceKind.COMMUNITY or not valid_on(home_place, timezone.localdate()):
+        raise InvalidChoice(_("请选择您居住的社区"), field="home_place")
+    return home_place
+
+
+def do_start_signup(number: str, name: str, phone: str, home_place: Any, *, address: str) -> Any:
+    """Step 1: check the input and send a code to ``phone``, unless the number may not get a new
+    account here. Returns the ``accounts.SignupCode`` row (its ticket goes into the session).
+
+    Who gets a code: a number not on file; or a person on file with no account whose phone on
+    record is the phone typed (the code then proves the phone the window wrote down). Otherwise —
+    the number has an account, or its record has another phone or none — no code goes to the phone
+    typed, a notice goes to the phone on record, and the answer is the same: nobody learns from
+    this page whether a number is registered. Bad input raises the specific error, writes nothing.
+    """
+    from gongzhi.accounts.actions import check_phone, do_request_signup_code
+
+    result, clean_name, _phone = _clean_person_input(number, name, None)
+    clean = check_phone(phone)
+    if not clean:
+        raise InvalidPhone(_("请输入 11 位手机号码"), field="phone")
+    place = _signup_home_place(home_place)
+    bidx = blind_index(result.normalized, purpose="id")
+    person = Person.objects.select_related("user").filter(number_bidx=bidx).first()
+    send_code, notice = True, ""
+    if person is not None:
+        on_record = decrypt(person.phone_cipher) if person.phone_cipher else ""
+        if person.user is not None:
+            send_code = False
+            user_phone = decrypt(person.user.phone_cipher) if person.user.phone_cipher else ""
+            notice = user_phone or on_record
+        elif person.phone_bidx != blind_index(clean, purpose="phone"):
+            send_code, notice = False, on_record
+    return do_request_signup_code(
+        number=result.normalized, number_bidx=bidx, number_masked=result.masked, name=clean_name, phone=clean,
+        home_place=place, address=address, send_code=send_code, notice_phone=notice,
+    )
+
+
+def do_complete_signup(ticket: str, code: str, username: str, password: str) -> User:
+    """Step 2: the code from the message, a username and a password → the unverified account,
+    linked to the person on file (or a new record) with the resident role over their community.
+
+    Every check runs before anything is written: a wrong, expired, replayed or voided code, a
+    taken username or a weak password each get their own message and change nothing (a wrong
+    code counts one attempt). The code is used up in the same transaction that makes the
+    account, so a retry never makes a second one. The real-name provider is then asked
+    (``accounts.realname``); if it confirms, the account is verified at once.
+    Side effects: audit ``account.signup``, ``user.create``, ``person.register`` /
+    ``person.link_user``, ``role.assign``; possibly ``account.verify_identity``.
+    """
+    from gongzhi.accounts.actions import (
+        check_new_account,
+        check_signup_code,
+        do_create_self_registered_user,
+        do_verify_identity,
+    )
+    from gongzhi.accounts.realname import confirmed
+
+    row = check_signup_code(ticket, code)
+    clean_username = check_new_account(username, password)
+    number = decrypt(row.number_cipher)
+    phone = decrypt(row.phone_cipher)
+    with transaction.atomic():
+        user = do_create_self_registered_user(row, clean_username, password, actor=SIGNUP)
+        person, _created = do_register_person_with_status(
+            number, row.name, phone=phone, home_place=row.home_place, actor=SIGNUP
+        )
+        if person.user_id is not None:
+            # Linked to an account since the code was sent: roll the whole registration back.
+            raise AlreadyLinked(_("该证件号码已开通账号，请直接登录或到综合窗口办理"), field="number")
+        if person.home_place is None and row.home_place is not None:
+            do_update_person_contact(person, home_place=row.home_place, actor=SIGNUP)
+        do_link_user_to_person(user, person, actor=SIGNUP)
+    if confirmed(number, person.name):
+        do_verify_identity(user, via="provider", actor=REALNAME)
+    return user
+
+
+def do_verify_account_at_window(person: Person, *, actor: Any) -> User:
+    """A window clerk has seen ``person``'s ID card: their online account is verified.
+
+    Side effects: audit ``account.verify_identity`` (via ``window``).
+    """
+    from gongzhi.accounts.actions import do_verify_identity
+
+    if person.user is None:
+        raise InvalidChoice(_("该证件号码没有网上账户：请为申请人在窗口办理，或请其先在网上注册"), field="number")
+    return do_verify_identity(person.user, via="window", actor=actor)

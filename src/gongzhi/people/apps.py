@@ -14,3 +14,10 @@ class PeopleConfig(AppConfig):
 
         register_demo_loader(30, "people", load_demo_people)  # after places (10) and accounts (20)
         register_periodic("people.fold_lookups", fold_lookups_into_audit)
+
+        from django.utils.translation import gettext_lazy as _
+
+        from gongzhi.core.registry import register_landing_link
+
+        # 实名核验: the window confirms accounts residents opened online (issue 11).
+        register_landing_link("window_clerk", "people:verify_account", _("账户实名核验"))

@@ -9,21 +9,32 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import Any
 
+from django import forms
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from gongzhi.accounts.domain.addresses import client_address
 from gongzhi.accounts.permissions import may_reveal_numbers
+from gongzhi.accounts.policy import identity_unverified, may_verify_identity
 from gongzhi.core.errors import ActionError
 from gongzhi.people import actions, queries
 from gongzhi.people.forms import DocumentUploadForm, RevealForm
 from gongzhi.people.models import Document, Person
 from gongzhi.people.policy import can_write_person
+from gongzhi.places.enums import PlaceKind
+from gongzhi.places.models import Place
+from gongzhi.places.queries import places_on
 
 
 def _documents_context(user: Any, person: Person) -> dict[str, Any]:
@@ -161,3 +172,174 @@ def document_download(request: HttpRequest, document_id: int) -> FileResponse:
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "no-store, private"
     return response
+
+
+# --- Self-registration (自助注册) and the clerk's real-name check (issue 11) ---------------------
+
+SIGNUP_TICKET = "gongzhi_signup"  # {"ticket": ..., "phone": masked phone typed} between the steps
+VERIFY_PERSON = "gongzhi_verify_person"  # the person the clerk found, between "find" and "verify"
+
+
+def _community_label(place: Place) -> str:
+    """「桃源街道 · 平山社区」: the subdistrict tells apart communities of the same name."""
+    return f"{place.parent.name if place.parent else ''} · {place.name}"
+
+
+class SignupForm(forms.Form):
+    number = forms.CharField(
+        label=_("身份证件号码"), max_length=30,
+        help_text=_("居民身份证号码，或港澳台居民居住证、港澳居民来往内地通行证号码"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    name = forms.CharField(label=_("姓名"), max_length=60, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    phone = forms.CharField(
+        label=_("手机号码"), max_length=20, help_text=_("验证码将以短信发送到这个号码"),
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    home_place = forms.ModelChoiceField(
+        label=_("居住社区"), queryset=Place.objects.none(), empty_label=_("请选择"),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["home_place"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = (
+            places_on(timezone.localdate()).filter(kind=PlaceKind.COMMUNITY).select_related("parent").order_by("path")
+        )
+        field.label_from_instance = _community_label  # type: ignore[method-assign,assignment]
+
+
+class SignupConfirmForm(forms.Form):
+    code = forms.CharField(
+        label=_("短信验证码"), max_length=10,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+    username = forms.CharField(
+        label=_("用户名"), max_length=150, help_text=_("以后用它登录；字母、数字和 @ . + - _"),
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    password1 = forms.CharField(
+        label=_("密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label=_("再次输入密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean_password2(self) -> str:
+        one, two = self.cleaned_data.get("password1"), self.cleaned_data.get("password2")
+        if one and two and one != two:
+            raise forms.ValidationError(_("两次输入的密码不一致"), code="password_mismatch")
+        return str(two or "")
+
+
+def _put_error(form: forms.Form, exc: ActionError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+@sensitive_post_parameters("number", "phone")
+@csrf_protect
+@never_cache
+def signup(request: HttpRequest) -> HttpResponse:
+    """Step 1: number, name, phone, community → a code by SMS (or, where the number may not get a
+    new account, a notice to the phone on record — the next page reads the same either way)."""
+    if request.user.is_authenticated:
+        return redirect("accounts:home")
+    form = SignupForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                row = actions.do_start_signup(
+                    data["number"], data["name"], data["phone"], data["home_place"], address=client_address(request)
+                )
+            except ActionError as exc:
+                _put_error(form, exc)
+                status = exc.status if exc.status == 429 else 400
+            else:
+                request.session[SIGNUP_TICKET] = {"ticket": row.ticket, "phone": row.phone_masked}
+                return redirect("people:signup_confirm")
+        else:
+            status = 400
+    return render(request, "people/signup.html", {"form": form}, status=status)
+
+
+@sensitive_post_parameters("code", "password1", "password2")
+@csrf_protect
+@never_cache
+def signup_confirm(request: HttpRequest) -> HttpResponse:
+    """Step 2: the code, a username and a password → logged in (unverified) in the online hall."""
+    if request.user.is_authenticated:
+        return redirect("services:online")
+    pending = request.session.get(SIGNUP_TICKET)
+    if not isinstance(pending, dict) or not pending.get("ticket"):
+        return redirect("people:signup")
+    form = SignupConfirmForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                user = actions.do_complete_signup(pending["ticket"], data["code"], data["username"], data["password1"])
+            except ActionError as exc:
+                _put_error(form, exc)
+            else:
+                request.session.pop(SIGNUP_TICKET, None)
+                login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+                if identity_unverified(user):
+                    messages.success(request, _("注册成功，欢迎使用网上办事大厅。您的账户尚未实名核验，目前只能申请标注“未核验可申请”的事项；携带身份证件到任一综合窗口核验后，即可申请全部事项。"))
+                else:
+                    messages.success(request, _("注册成功，您的实名信息已核验，欢迎使用网上办事大厅。"))
+                return redirect("services:online")
+    context = {"form": form, "phone": pending.get("phone", ""), "minutes": settings.SIGNUP_CODE_MINUTES}
+    return render(request, "people/signup_confirm.html", context, status=status)
+
+
+class VerifyFindForm(forms.Form):
+    number = forms.CharField(
+        label=_("身份证件号码"), max_length=30, help_text=_("请核对申请人出示的证件原件后输入"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def verify_account(request: HttpRequest) -> HttpResponse:
+    """实名核验 at the window: the clerk finds the resident by the number on the card they hold
+    (a counted, audited lookup) and confirms the account behind it."""
+    if not may_verify_identity(request.user):
+        raise PermissionDenied(_("只有综合窗口受理员可以核验账户"))
+    form = VerifyFindForm(request.POST if request.POST.get("step") == "find" else None)
+    found: Person | None = None
+    status = 200
+    if request.method == "POST" and request.POST.get("step") == "verify":
+        person = Person.objects.select_related("user").filter(pk=request.session.get(VERIFY_PERSON) or 0).first()
+        if person is None or person.user is None:
+            messages.error(request, _("请先按证件号码查找账户"))
+            return redirect("people:verify_account")
+        try:
+            actions.do_verify_account_at_window(person, actor=request.user)
+        except ActionError as exc:
+            messages.error(request, exc.message)
+        else:
+            request.session.pop(VERIFY_PERSON, None)
+            messages.success(request, _("已核验 %(name)s（%(number)s）的账户实名信息。") % {
+                "name": person.name, "number": person.number_masked})
+        return redirect("people:verify_account")
+    if request.method == "POST" and form.is_valid():
+        try:
+            found = queries.find_person_by_number(request.user, form.cleaned_data["number"])
+        except ActionError as exc:
+            _put_error(form, exc)
+            status = exc.status if exc.status == 429 else 400
+        else:
+            if found is None or found.user_id is None:
+                form.add_error("number", _("该证件号码没有网上账户：请为申请人在窗口办理，或请其先在网上注册"))
+                found, status = None, 404
+            else:
+                request.session[VERIFY_PERSON] = found.pk
+                form = VerifyFindForm()  # the full number is not echoed back onto the screen
+    return render(request, "people/verify_account.html", {"form": form, "found": found}, status=status)

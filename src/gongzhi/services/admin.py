@@ -87,7 +87,7 @@ class ServiceItemForm(forms.ModelForm):
             "code", "name", "name_en", "department", "applicant_type", "mode", "active", "statutory_days",
             "promised_days", "warning_share", "fee", "fee_note", "commitment_allowed", "accept_with_gaps",
             "co_timeout_default", "result_doc_type", "form_schema", "instant_rules", "eligibility_rules",
-            "description", "conditions", "legal_basis", "location",
+            "description", "conditions", "legal_basis", "location", "low_assurance",
         )
         widgets = {
             "form_schema": forms.Textarea(attrs={"rows": 12, "cols": 100, "style": "font-family: monospace"}),
@@ -161,7 +161,8 @@ class ServiceItemAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("code", "name", "name_en", "department", "applicant_type", "mode", "active")}),
         (_("时限与收费"), {"fields": ("statutory_days", "promised_days", "warning_share", "fee", "fee_note")}),
-        (_("办理规则"), {"fields": ("commitment_allowed", "accept_with_gaps", "co_timeout_default", "result_doc_type")}),
+        (_("办理规则"), {"fields": ("commitment_allowed", "accept_with_gaps", "co_timeout_default", "result_doc_type",
+                                  "low_assurance")}),
         (_("申请表与即办规则"), {"fields": ("form_schema", "instant_rules", "eligibility_rules"),
                                  "description": _("表单字段为 JSON 列表，类型：text、textarea、int、decimal、date、choice、bool、phone")}),
         (_("说明"), {"fields": ("description",)}),

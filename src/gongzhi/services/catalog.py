@@ -97,6 +97,7 @@ ITEM_COLUMNS: tuple[Column, ...] = (
     Column("commitment_allowed", "可告知承诺", note="是 / 否"),
     Column("accept_with_gaps", "可容缺受理", note="是 / 否"),
     Column("co_timeout_default", "协办超时默认同意", note="是 / 否"),
+    Column("low_assurance", "未实名核验账户可申请", note="是 / 否，默认否；网上自助注册、尚未到窗口核验的账户只能申请标“是”的事项"),
     Column("warning_share", "预警比例", note="时限用去多少比例时预警，0–1 之间，如 0.8"),
     Column("result_doc_type", "办结证照类型", note="办结后放入证照库的证照类型，见证照类型表"),
     Column("form_schema", "表单字段（JSON）", note='如 [{"name": "reason", "label": "申请事由", "type": "text"}]'),
@@ -346,6 +347,7 @@ def clean_item_fields(
     clean("commitment_allowed", lambda v: _bool(v, default=False))
     clean("accept_with_gaps", lambda v: _bool(v, default=True))
     clean("co_timeout_default", lambda v: _bool(v, default=False))
+    clean("low_assurance", lambda v: _bool(v, default=False))
     clean("warning_share", _warning_share)
     clean("result_doc_type", _doc_type)
     clean("form_schema", _form_schema)
@@ -503,6 +505,7 @@ def _item_fields(item: ServiceItem) -> dict[str, Any]:
         "instant_rules": item.instant_rules, "eligibility_rules": item.eligibility_rules,
         "description": item.description, "conditions": item.conditions,
         "legal_basis": item.legal_basis, "location": item.location, "active": item.active,
+        "low_assurance": item.low_assurance,
     }
 
 

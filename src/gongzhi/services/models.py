@@ -57,6 +57,9 @@ class ServiceItem(models.Model):
     legal_basis = models.TextField(_("设定依据"), blank=True)
     location = models.CharField(_("办理地点"), max_length=200, blank=True)
     active = models.BooleanField(default=True)
+    # Low-assurance items (certificates of one's own records, appointments…) may be applied for by
+    # a self-registered account not yet verified at the window (services.policy.may_apply_for).
+    low_assurance = models.BooleanField(_("未实名核验账户可申请"), default=False)
 
     class Meta:
         ordering = ["code"]

@@ -6,16 +6,19 @@ so the rule is written once (cf. ``people/policy.py``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from gongzhi.accounts.enums import CASE_READ_ROLES, COUNTER_ROLES, PUBLIC_ROLES, Role
 from gongzhi.accounts.permissions import may_reveal_numbers
+from gongzhi.accounts.policy import identity_unverified
 from gongzhi.accounts.scope import active_assignments, has_role, path_in_scope, scope_q
 from gongzhi.people.models import Organisation, Person
 from gongzhi.people.queries import own_person
-from gongzhi.services.models import Case
+from gongzhi.services.models import Case, ServiceItem
 
 # The register's permission to see a full personal number (people.actions.do_reveal_number): the
 # same permission unlocks a number typed into an application form — one rule, not a second one.
@@ -36,7 +39,25 @@ def can_deliver_result(user: Any, case: Case) -> bool:
     return path_in_scope(user, case.place_path, set(DELIVERY_COUNTER_ROLES))
 
 
-def may_apply_for(user: Any, person: Person | None, org: Organisation | None) -> bool:
+def assurance_refusal(user: Any, items: Iterable[ServiceItem]) -> str:
+    """Why a self-registered account not yet verified may not apply for ``items`` ("" if it may).
+
+    An unverified account (accounts.policy.identity_unverified) applies only for items the
+    catalogue marks ``low_assurance``; the rest wait for the clerk's check of the ID card.
+    """
+    if not identity_unverified(user):
+        return ""
+    refused = [item for item in items if not item.low_assurance]
+    if not refused:
+        return ""
+    return _("您的账户尚未实名核验，不能申请“%(items)s”：请携带身份证件到任一综合窗口核验账户；未核验前只能申请标注“未核验可申请”的事项") % {
+        "items": "、".join(item.name for item in refused)
+    }
+
+
+def may_apply_for(
+    user: Any, person: Person | None, org: Organisation | None, items: Iterable[ServiceItem] = ()
+) -> bool:
     """Whom ``user`` may file an application for, whatever the channel or the way they signed in.
 
     Window clerks and department officers (``COUNTER_ROLES``) serve whoever walks in (一窗办),
@@ -44,10 +65,16 @@ def may_apply_for(user: Any, person: Person | None, org: Organisation | None) ->
     an organisation they are an agent of: an enterprise agent may *see* the company's legal
     representative, but is not that person. Decided by who acts, never by the channel, so a
     browser page, a session and an API token get the same answer.
+
+    With ``items``, also whether this user may apply for those: an account not yet verified only
+    for low-assurance items (:func:`assurance_refusal` says why not). The counters serve people
+    whose card they see, so that limit is not theirs.
     """
     if has_role(user, *COUNTER_ROLES):
         return True
     if not getattr(user, "is_authenticated", False):
+        return False
+    if assurance_refusal(user, items):
         return False
     if org is not None:
         return org.agents.filter(pk=user.pk).exists()

@@ -85,7 +85,7 @@ from gongzhi.services.models import (
     Task,
 )
 from gongzhi.services.personal import seal_form
-from gongzhi.services.policy import may_apply_for
+from gongzhi.services.policy import assurance_refusal, may_apply_for
 from gongzhi.services.routing import resolve_choice, route_department
 
 # --------------------------------------------------------------------------------- intake
@@ -108,8 +108,15 @@ class Intake:
     address: str = ""
 
 
+def _refuse_unverified(actor: Any, items: list[ServiceItem]) -> None:
+    """An account not yet verified at the window is told which items wait for that check."""
+    refusal = assurance_refusal(actor, items)
+    if refusal:
+        raise NotAllowed(refusal, field="applicant_number", code="unverified")
+
+
 def _resolve_applicant(
-    intake: Intake, actor: Any, channel: str
+    intake: Intake, actor: Any, channel: str, items: list[ServiceItem]
 ) -> tuple[Person | None, Organisation | None, str]:
     """The applicant by their one number (一号办). Returns (person, organisation, number to
     register): a first-time walk-in at the window is registered inside the intake transaction,
@@ -124,11 +131,13 @@ def _resolve_applicant(
         org = find_organisation_by_uscc(actor, result.normalized)
         if org is None:
             raise ApplicantError("未找到该统一社会信用代码对应的单位，请先办理单位登记", field="applicant_number")
-        if not may_apply_for(actor, None, org):
+        if not may_apply_for(actor, None, org, items):
+            _refuse_unverified(actor, items)
             raise NotAllowed("您不是该单位的经办人，不能代为申请", field="applicant_number")
         return None, org, ""
     person = find_person_by_number(actor, result.normalized)
-    if not may_apply_for(actor, person, None):
+    if not may_apply_for(actor, person, None, items):
+        _refuse_unverified(actor, items)
         raise NotAllowed("只能以本人身份或为您经办的单位提交申请", field="applicant_number")
     if person is None:
         if channel == Channel.WINDOW and intake.applicant_name.strip():
@@ -358,7 +367,7 @@ def _accept_batched(
     # Everything that only reads runs before the write transaction: on SQLite an IMMEDIATE
     # transaction holds the database's single write lock, so the shorter it is, the more
     # submissions per second the whole hall can take (bench/intake.py).
-    person, org, register_number = _resolve_applicant(intake, actor, channel)
+    person, org, register_number = _resolve_applicant(intake, actor, channel, items)
     for item in items:
         if item.applicant_type == ApplicantType.PERSON and org is not None:
             raise ApplicantError(f"“{item.name}”只受理自然人申请", field="applicant_number")
