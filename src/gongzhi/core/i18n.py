@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 HANS, HANT, EN = "zh-hans", "zh-hant", "en"
 #: BCP 47 tags for the ``lang`` attribute, by content language.
@@ -79,6 +79,19 @@ def to_hant(text: str) -> str:
     if not text:
         return text
     return str(_converter().convert(text))
+
+
+def plain(text: str) -> str:
+    """``text`` for places that take no markup (a form label, ``<option>``, an attribute, a PDF,
+    a JSON name): an untranslated text gets its "(untranslated)" marker written out."""
+    if getattr(text, "untranslated", False):
+        return f"{text} {gettext('（未翻译）')}"
+    return str(text)
+
+
+def localized_text(obj: Any, field: str = "name", lang: str | None = None) -> str:
+    """``plain(localized(obj, field))``: the one-liner for forms, PDFs and exports."""
+    return plain(localized(obj, field, lang))
 
 
 def _get(obj: Any, key: str) -> Any:
@@ -128,6 +141,90 @@ def draft_hant(values: dict[str, Any], fields: Iterable[str] = ("name",)) -> boo
     return drafted
 
 
+def draft_hant_on(obj: Any, fields: Iterable[str] = ("name",), supplied: Iterable[str] = ()) -> None:
+    """Before a model row is saved: keep its 繁體 texts and their review mark right.
+
+    * an empty ``<field>_zh_hant`` gets OpenCC's draft of ``<field>``;
+    * a stored draft (row marked ``"opencc"``) that no longer matches the Chinese text (the name
+      was changed) is drafted again — unless this write supplies the 繁體 text itself;
+    * ``zh_hant_source`` becomes ``"opencc"`` when anything was drafted; when the write supplies
+      the 繁體 texts (``supplied``: the ``<field>_zh_hant`` names a person or a spreadsheet gave),
+      the mark is dropped if they differ from OpenCC's draft (a person wrote them) and kept when
+      they are the draft itself (a re-imported export of an unreviewed row).
+    """
+    given = set(supplied)
+    was_draft = getattr(obj, "zh_hant_source", "") == OPENCC
+    drafted = False
+    human = False
+    for field in fields:
+        base = str(getattr(obj, field, "") or "")
+        key = f"{field}_zh_hant"
+        hant = str(getattr(obj, key, "") or "")
+        draft = to_hant(base)
+        if key in given and hant:
+            human = human or hant != draft
+            drafted = drafted or hant == draft
+            continue
+        if base and (not hant or (was_draft and hant != draft)):
+            setattr(obj, key, draft)
+            drafted = True
+        elif not base and hant:
+            setattr(obj, key, "")
+    if drafted or human or given:
+        obj.zh_hant_source = OPENCC if drafted and not human else ""
+
+
+def _at(values: Any, index: int) -> Any:
+    if isinstance(values, list | tuple) and index < len(values):
+        return values[index]
+    return None
+
+
+def localized_choice(spec: Mapping[str, Any], value: Any, lang: str | None = None) -> Localized:
+    """The display text of one ``choices`` value of a form-schema field.
+
+    Translations are lists parallel to ``choices``: ``choices_zh_hant`` and ``choices_en``. The
+    stored value (what the applicant's form holds) is always the canonical Chinese one.
+    """
+    text = "" if value is None else str(value)
+    choices = [str(c) for c in spec.get("choices") or []]
+    if text in choices:
+        i = choices.index(text)
+        view = {"c": text, "c_zh_hant": _at(spec.get("choices_zh_hant"), i), "c_en": _at(spec.get("choices_en"), i)}
+        return localized(view, "c", lang)
+    return localized({"c": text}, "c", lang)
+
+
+def draft_schema_hant(schema: list[dict[str, Any]], previous: Iterable[Mapping[str, Any]] = ()) -> bool:
+    """Fill a form schema's missing 繁體 texts (``label_zh_hant``, ``choices_zh_hant``) with OpenCC
+    drafts, in place; returns True when anything was drafted (the item is then marked "opencc").
+
+    A 繁體 label carried over from ``previous`` (the stored schema) that was OpenCC's draft of the
+    old label is drafted again when the label itself changed, so a draft never goes stale.
+    """
+    old = {str(s.get("name")): s for s in previous}
+    drafted = False
+    for spec in schema:
+        before = old.get(str(spec.get("name")), {})
+        label, hant = str(spec.get("label") or ""), str(spec.get("label_zh_hant") or "")
+        stale = (
+            hant
+            and label != before.get("label")
+            and hant == before.get("label_zh_hant")
+            and hant == to_hant(str(before.get("label") or ""))
+        )
+        if label and (not hant or stale):
+            spec["label_zh_hant"] = to_hant(label)
+            drafted = True
+        choices = [str(c) for c in spec.get("choices") or []]
+        hant_choices = spec.get("choices_zh_hant")
+        if choices and (not isinstance(hant_choices, list) or len(hant_choices) != len(choices)
+                        or (choices != before.get("choices") and hant_choices == before.get("choices_zh_hant"))):
+            spec["choices_zh_hant"] = [to_hant(c) for c in choices]
+            drafted = True
+    return drafted
+
+
 def localized_schema(schema: Iterable[Mapping[str, Any]], lang: str | None = None) -> list[dict[str, Any]]:
     """A copy of a form schema with each ``label`` (and ``help``) in the reader's language."""
     out = []
@@ -136,5 +233,7 @@ def localized_schema(schema: Iterable[Mapping[str, Any]], lang: str | None = Non
         for key in ("label", "help"):
             if spec.get(key):
                 copy[key] = localized(spec, key, lang)
+        if spec.get("choices"):
+            copy["choice_labels"] = [localized_choice(spec, c, lang) for c in spec["choices"]]
         out.append(copy)
     return out

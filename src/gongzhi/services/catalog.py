@@ -84,6 +84,7 @@ class Column:
 ITEM_COLUMNS: tuple[Column, ...] = (
     Column("code", "事项编码", True, "字母、数字、-_. ，最长 40；已存在的编码会被更新"),
     Column("name", "事项名称", True),
+    Column("name_zh_hant", "繁体名称", note="留空由 OpenCC 转换并标记待审"),
     Column("name_en", "英文名称"),
     Column("department", "主办部门编码", True, "accounts 部门编码，必须已存在"),
     Column("applicant_type", "申请人类型", note="person 自然人 / enterprise 法人 / both 两者"),
@@ -100,12 +101,16 @@ ITEM_COLUMNS: tuple[Column, ...] = (
     Column("form_schema", "表单字段（JSON）", note='如 [{"name": "reason", "label": "申请事由", "type": "text"}]'),
     Column("instant_rules", "即办规则（JSON）", note='仅即办事项，如 [{"field": "age", "op": "gte", "value": 60}]'),
     Column("description", "说明"),
+    Column("description_zh_hant", "繁体说明", note="留空由 OpenCC 转换并标记待审"),
+    Column("description_en", "英文说明"),
     Column("active", "启用", note="是 / 否，默认是"),
 )
 MATERIAL_COLUMNS: tuple[Column, ...] = (
     Column("item", "事项编码", True),
     Column("key", "材料键", True, "小写字母数字，同一事项内唯一；一件事中同键材料只收一次"),
     Column("name", "材料名称", True),
+    Column("name_zh_hant", "繁体材料名称", note="留空由 OpenCC 转换并标记待审"),
+    Column("name_en", "英文材料名称"),
     Column("kind", "材料类型", note="mandatory 必要 / secondary 次要（可容缺），默认必要"),
     Column("doc_type", "证照类型", note="可从证照库复用的证照类型，见证照类型表"),
     Column("commitment_ok", "告知承诺可免交", note="是 / 否"),
@@ -124,9 +129,12 @@ ROUTE_COLUMNS: tuple[Column, ...] = (
 BUNDLE_COLUMNS: tuple[Column, ...] = (
     Column("code", "一件事编码", True),
     Column("name", "名称", True),
+    Column("name_zh_hant", "繁体名称", note="留空由 OpenCC 转换并标记待审"),
     Column("name_en", "英文名称"),
     Column("items", "包含事项编码", True, "至少两个，用逗号或顿号分隔"),
     Column("description", "说明"),
+    Column("description_zh_hant", "繁体说明", note="留空由 OpenCC 转换并标记待审"),
+    Column("description_en", "英文说明"),
     Column("active", "启用", note="是 / 否，默认是"),
 )
 SHEET_COLUMNS: dict[str, tuple[Column, ...]] = {
@@ -326,6 +334,7 @@ def clean_item_fields(
 
     clean("code", _code)
     clean("name", lambda v: _text(v, max_length=120, required=True))
+    clean("name_zh_hant", lambda v: _text(v, max_length=120))
     clean("name_en", lambda v: _text(v, max_length=160))
     clean("department", lambda v: _department(v, departments))
     clean("applicant_type", lambda v: _choice(v, ApplicantType, default=ApplicantType.PERSON))
@@ -342,6 +351,8 @@ def clean_item_fields(
     clean("form_schema", _form_schema)
     clean("instant_rules", _json_list)
     clean("description", lambda v: _text(v, max_length=5000))
+    clean("description_zh_hant", lambda v: _text(v, max_length=5000))
+    clean("description_en", lambda v: _text(v, max_length=5000))
     clean("active", lambda v: _bool(v, default=True))
     return out, errors
 
@@ -427,6 +438,12 @@ def _material_spec(spec: Mapping[str, Any], default_order: int) -> tuple[dict[st
         "commitment_ok": row.get("告知承诺可免交", _bool, spec.get("commitment_ok"), default=False),
         "order": row.get("顺序", _int, spec.get("order"), low=0, high=32767, default=default_order),
     }
+    # The translations are optional columns: a workbook (or caller) without them keeps the
+    # stored ones instead of wiping them.
+    if "name_zh_hant" in spec:
+        out["name_zh_hant"] = row.get("繁体材料名称", _text, spec.get("name_zh_hant"), max_length=120)
+    if "name_en" in spec:
+        out["name_en"] = row.get("英文材料名称", _text, spec.get("name_en"), max_length=200)
     return out, row.problems
 
 
@@ -485,13 +502,15 @@ def check_bundle_items(items: Sequence[ServiceItem] | Sequence[Mapping[str, Any]
 
 def _item_fields(item: ServiceItem) -> dict[str, Any]:
     return {
-        "code": item.code, "name": item.name, "name_en": item.name_en, "department": item.department.code,
+        "code": item.code, "name": item.name, "name_zh_hant": item.name_zh_hant, "name_en": item.name_en,
+        "department": item.department.code,
         "applicant_type": item.applicant_type, "mode": item.mode, "statutory_days": item.statutory_days,
         "promised_days": item.promised_days, "fee": f"{Decimal(item.fee):.2f}", "fee_note": item.fee_note,
         "commitment_allowed": item.commitment_allowed, "accept_with_gaps": item.accept_with_gaps,
         "co_timeout_default": item.co_timeout_default, "warning_share": f"{Decimal(item.warning_share):.2f}",
         "result_doc_type": item.result_doc_type, "form_schema": item.form_schema,
-        "instant_rules": item.instant_rules, "description": item.description, "active": item.active,
+        "instant_rules": item.instant_rules, "description": item.description,
+        "description_zh_hant": item.description_zh_hant, "description_en": item.description_en, "active": item.active,
     }
 
 
@@ -821,10 +840,16 @@ class _Planner:
             fields: dict[str, Any] = {
                 "code": row.get("", _code, raw.get("code"), "一件事编码"),
                 "name": row.get("名称", _text, raw.get("name"), max_length=120, required=True),
+                "name_zh_hant": row.get("繁体名称", _text, raw.get("name_zh_hant"), max_length=120),
                 "name_en": row.get("英文名称", _text, raw.get("name_en"), max_length=160),
                 "description": row.get("说明", _text, raw.get("description"), max_length=5000),
+                "description_zh_hant": row.get("繁体说明", _text, raw.get("description_zh_hant"), max_length=5000),
+                "description_en": row.get("英文说明", _text, raw.get("description_en"), max_length=5000),
                 "active": row.get("启用", _bool, raw.get("active"), default=True),
             }
+            # Optional translation columns: absent from the workbook → the stored texts stay.
+            fields = {k: v for k, v in fields.items() if k in raw or k in {"code", "name", "active"}
+                      or not k.endswith(("_zh_hant", "_en"))}
             messages = row.problems
             code = fields.get("code", "")
             if code and codes[code] > 1:
@@ -916,7 +941,8 @@ def catalog_rows(item_codes: Collection[str] | None = None) -> dict[str, list[di
         fields["fee"], fields["warning_share"] = Decimal(item.fee), Decimal(item.warning_share)
         out[SHEET_ITEMS].append(fields)
     for m in materials:
-        out[SHEET_MATERIALS].append({"item": m.item.code, "key": m.key, "name": m.name, "kind": m.kind,
+        out[SHEET_MATERIALS].append({"item": m.item.code, "key": m.key, "name": m.name,
+                                     "name_zh_hant": m.name_zh_hant, "name_en": m.name_en, "kind": m.kind,
                                      "doc_type": m.doc_type, "commitment_ok": m.commitment_ok, "order": m.order})
     for c in co_rows:
         out[SHEET_CO].append({"item": c.item.code, "department": c.department.code, "limit_days": c.limit_days})
@@ -926,8 +952,10 @@ def catalog_rows(item_codes: Collection[str] | None = None) -> dict[str, list[di
         member_codes = sorted(i.code for i in b.items.all())
         if item_codes is not None and not set(member_codes) <= set(item_codes):
             continue
-        out[SHEET_BUNDLES].append({"code": b.code, "name": b.name, "name_en": b.name_en,
-                                   "items": ", ".join(member_codes), "description": b.description,
+        out[SHEET_BUNDLES].append({"code": b.code, "name": b.name, "name_zh_hant": b.name_zh_hant,
+                                   "name_en": b.name_en, "items": ", ".join(member_codes),
+                                   "description": b.description, "description_zh_hant": b.description_zh_hant,
+                                   "description_en": b.description_en,
                                    "active": b.active})
     return out
 

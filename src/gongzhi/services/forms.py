@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.core.i18n import localized_choice, localized_text, plain
 from gongzhi.services.enums import DeliveryMethod, MaterialKind, ReviewLevel
 
 FORM_PREFIX = "form"  # schema names cannot clash with the page's own inputs (number, items…)
@@ -44,9 +45,9 @@ _BOOL_CHOICES = [("", _("请选择")), ("true", _("是")), ("false", _("否"))]
 
 def _schema_field(spec: dict[str, Any]) -> forms.Field:
     kind = spec.get("type", "text")
-    label = spec.get("label") or spec["name"]
+    label = localized_text(spec, "label") if spec.get("label") else spec["name"]
     attrs: dict[str, Any] = {}
-    help_text = spec.get("help", "")
+    help_text = localized_text(spec, "help") if spec.get("help") else ""
     if spec.get("required"):
         # Only announced (aria-required): the server decides, so a browser never blocks a
         # submission with a message in its own words and language.
@@ -64,7 +65,8 @@ def _schema_field(spec: dict[str, Any]) -> forms.Field:
         widget = forms.DateInput(attrs={**attrs, "type": "date"})
         help_text = help_text or _("格式：年-月-日，例如 2026-11-26")
     elif kind == "choice":
-        choices = [("", _("请选择"))] + [(str(c), str(c)) for c in spec.get("choices", [])]
+        # The value stays the canonical choice; the text shown is the reader's language.
+        choices = [("", _("请选择"))] + [(str(c), plain(localized_choice(spec, c))) for c in spec.get("choices", [])]
         return _mark(forms.ChoiceField(label=label, required=False, choices=choices, help_text=help_text,
                                        widget=forms.Select(attrs=attrs)), spec)
     elif kind == "bool":

@@ -25,6 +25,9 @@ from django.utils.translation import get_language, gettext
 
 from gongzhi.core.domain.money import MoneyError, format_area, format_yuan, to_area, to_yuan
 from gongzhi.core.i18n import localized as _localized
+from gongzhi.core.i18n import localized_choice as _localized_choice
+from gongzhi.core.i18n import localized_text as _localized_text
+from gongzhi.core.i18n import plain as _plain
 
 register = template.Library()
 
@@ -139,8 +142,13 @@ def localized(obj: Any, field: str = "name") -> SafeString:
 def localized_text(obj: Any, field: str = "name") -> str:
     """Plain-text ``localized`` (for attributes, ``<option>``, ``<title>``): no markup, the
     "(untranslated)" marker written out."""
-    text = _localized(obj, field)
-    return f"{text} {gettext('（未翻译）')}" if text.untranslated else str(text)
+    return _localized_text(obj, field)
+
+
+@register.filter
+def localized_choice(spec: Any, value: Any) -> str:
+    """One value of a form field's ``choices`` in the reader's language (plain text)."""
+    return _plain(_localized_choice(spec, value))
 
 
 @register.filter

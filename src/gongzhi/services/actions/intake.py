@@ -10,6 +10,8 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from gongzhi.accounts.scope import has_role
 from gongzhi.core.actions import do_schedule_timers
@@ -18,6 +20,7 @@ from gongzhi.core.calendar import add_working_days, work_calendar
 from gongzhi.core.db.inserts import insert
 from gongzhi.core.domain.identifiers import IdentifierKind, check_identifier
 from gongzhi.core.errors import ActionError
+from gongzhi.core.i18n import localized_text
 from gongzhi.core.models import AuditEvent
 from gongzhi.people.actions import check_upload, do_add_document, do_register_person
 from gongzhi.people.models import Document, Organisation, Person
@@ -99,24 +102,24 @@ def _resolve_applicant(
     so a refused application leaves no stray person behind."""
     result = check_identifier(intake.applicant_number)
     if not result.valid:
-        detail = "；".join(e.message_zh for e in result.errors) or "号码无法识别"
-        raise ApplicantError(f"申请人证件号码有误：{detail}", field="applicant_number")
+        detail = "；".join(e.message(get_language()) for e in result.errors) or _("号码无法识别")
+        raise ApplicantError(_("申请人证件号码有误：%(detail)s") % {"detail": detail}, field="applicant_number")
     # Whom the actor may apply for is one rule (policy.may_apply_for), the same for the window,
     # the portal, a browser session on the API and a system's token.
     if result.kind == IdentifierKind.USCC:
         org = find_organisation_by_uscc(actor, result.normalized)
         if org is None:
-            raise ApplicantError("未找到该统一社会信用代码对应的单位，请先办理单位登记", field="applicant_number")
+            raise ApplicantError(_("未找到该统一社会信用代码对应的单位，请先办理单位登记"), field="applicant_number")
         if not may_apply_for(actor, None, org):
-            raise NotAllowed("您不是该单位的经办人，不能代为申请", field="applicant_number")
+            raise NotAllowed(_("您不是该单位的经办人，不能代为申请"), field="applicant_number")
         return None, org, ""
     person = find_person_by_number(actor, result.normalized)
     if not may_apply_for(actor, person, None):
-        raise NotAllowed("只能以本人身份或为您经办的单位提交申请", field="applicant_number")
+        raise NotAllowed(_("只能以本人身份或为您经办的单位提交申请"), field="applicant_number")
     if person is None:
         if channel == Channel.WINDOW and intake.applicant_name.strip():
             return None, None, result.normalized
-        raise ApplicantError("该证件号码尚未登记，请在窗口填写申请人姓名后登记", field="applicant_number")
+        raise ApplicantError(_("该证件号码尚未登记，请在窗口填写申请人姓名后登记"), field="applicant_number")
     return person, None, ""
 
 
@@ -126,14 +129,14 @@ def _resolve_items(intake: Intake) -> tuple[Bundle | None, list[ServiceItem]]:
     if intake.bundle_code:
         bundle = Bundle.objects.filter(code=intake.bundle_code, active=True).prefetch_related("items").first()
         if bundle is None:
-            raise UnknownItem(f"没有编码为 {intake.bundle_code} 的“一件事”", field="bundle_code")
+            raise UnknownItem(_("没有编码为 %(code)s 的“一件事”") % {"code": intake.bundle_code}, field="bundle_code")
         codes = [i.code for i in bundle.items.all()]
     if not codes:
-        raise UnknownItem("请至少选择一个办理事项", field="item_codes")
+        raise UnknownItem(_("请至少选择一个办理事项"), field="item_codes")
     items = items_for_intake(codes)
     unknown = [c for c in codes if c not in items]
     if unknown:
-        raise UnknownItem(f"事项编码不存在或已停用：{'、'.join(unknown)}", field="item_codes")
+        raise UnknownItem(_("事项编码不存在或已停用：%(codes)s") % {"codes": "、".join(unknown)}, field="item_codes")
     return bundle, [items[c] for c in codes]
 
 
@@ -181,9 +184,9 @@ def _plan_materials(
             ):
                 rows.append(_MaterialPlan(mat, CaseMaterialStatus.MISSING_WITH_COMMITMENT))
             else:
-                label = f"{mat.name}（{item.name}）"
+                label = _("%(material)s（%(item)s）") % {"material": localized_text(mat), "item": localized_text(item)}
                 if mat.kind == MaterialKind.SECONDARY and intake.accept_gaps and bad_credit:
-                    label += "：申请人有失信记录，不适用容缺受理"
+                    label += _("：申请人有失信记录，不适用容缺受理")
                 if label not in missing:
                     missing.append(label)
         plans[item.pk] = rows
@@ -209,7 +212,7 @@ def do_submit_application(intake: Intake, *, actor: Any, channel: str, idempoten
     """
     key = (idempotency_key or "").strip()
     if not key or len(key) > 80:
-        raise ServiceErrorKey("缺少幂等键（Idempotency-Key），或长度超过 80", field="idempotency_key")
+        raise ServiceErrorKey(_("缺少幂等键（Idempotency-Key），或长度超过 80"), field="idempotency_key")
     # No probe for the key first: almost every key is new, and the unique index on
     # idempotency_key decides (a retry of a stored application fails its insert and gets the
     # stored one back). A retry refused by validation — an item withdrawn since, a document
@@ -227,9 +230,9 @@ def do_submit_application(intake: Intake, *, actor: Any, channel: str, idempoten
 
 def _submit(intake: Intake, actor: Any, channel: str, key: str) -> Application:
     if channel not in Channel.values:
-        raise InvalidInput(f"未知的受理渠道：{channel}", field="channel")
+        raise InvalidInput(_("未知的受理渠道：%(channel)s") % {"channel": channel}, field="channel")
     if channel == Channel.WINDOW and not has_role(actor, *COUNTER):
-        raise NotAllowed("只有综合窗口人员可以在窗口受理", field="channel")
+        raise NotAllowed(_("只有综合窗口人员可以在窗口受理"), field="channel")
 
     bundle, items = _resolve_items(intake)
     # Validate the form for every item first (read-only), so bad input writes nothing at all.
@@ -237,7 +240,7 @@ def _submit(intake: Intake, actor: Any, channel: str, key: str) -> Application:
     cleaned: dict[int, dict[str, Any]] = {}
     shared = {spec["name"] for item in items for spec in item.form_schema}
     unknown = [k for k in intake.form if k not in shared]
-    form_errors += [(k, f"表单中没有“{k}”这一项") for k in unknown]
+    form_errors += [(k, _("表单中没有“%(field)s”这一项") % {"field": k}) for k in unknown]
     for item in items:
         own = {k: v for k, v in intake.form.items() if k in {s["name"] for s in item.form_schema}}
         data, errors = validate_form(item.form_schema, own)
@@ -258,15 +261,15 @@ def _accept(
     person, org, register_number = _resolve_applicant(intake, actor, channel)
     for item in items:
         if item.applicant_type == ApplicantType.PERSON and org is not None:
-            raise ApplicantError(f"“{item.name}”只受理自然人申请", field="applicant_number")
+            raise ApplicantError(_("“%(item)s”只受理自然人申请") % {"item": localized_text(item)}, field="applicant_number")
         if item.applicant_type == ApplicantType.ENTERPRISE and org is None:
-            raise ApplicantError(f"“{item.name}”只受理法人和其他组织申请", field="applicant_number")
+            raise ApplicantError(_("“%(item)s”只受理法人和其他组织申请") % {"item": localized_text(item)}, field="applicant_number")
     if form_errors:
-        raise FormInvalid("申请表有误：" + "；".join(m for _f, m in form_errors), form_errors)
+        raise FormInvalid(_("申请表有误：%(errors)s") % {"errors": "；".join(m for _f, m in form_errors)}, form_errors)
     owner: Person | Organisation | None = person or org
     plans, missing = _plan_materials(items, owner, intake, bool(owner is not None and owner.bad_credit))
     if missing:
-        raise MaterialsMissing("材料不齐，请一次性补齐以下材料：" + "；".join(missing), missing)
+        raise MaterialsMissing(_("材料不齐，请一次性补齐以下材料：%(materials)s") % {"materials": "；".join(missing)}, missing)
     now = timezone.now()
     today = timezone.localdate()
     cal = work_calendar()
@@ -323,7 +326,7 @@ def _same_or_conflict(existing: Application, intake: Intake, actor: Any) -> Appl
     """A retry must be the same submission by the same submitter; anything else is refused."""
     same_actor = existing.submitted_by_id == getattr(actor, "pk", None)
     if not same_actor:
-        raise IdempotencyConflict("该幂等键已被另一笔申请使用", field="idempotency_key")
+        raise IdempotencyConflict(_("该幂等键已被另一笔申请使用"), field="idempotency_key")
     return existing
 
 
