@@ -103,6 +103,8 @@ def _get(obj: Any, key: str) -> Any:
 def localized(obj: Any, field: str = "name", lang: str | None = None) -> Localized:
     """The text of ``obj.<field>`` (or ``obj[field]``) in the active language; see the module doc."""
     want = content_language(lang)
+    if isinstance(obj, Localized) and lang is None:  # already picked (e.g. by a view)
+        return obj
     if obj is None:
         return Localized("", LANG_TAGS[want])
     if isinstance(obj, str):  # plain text (already a name): only the script can be adapted

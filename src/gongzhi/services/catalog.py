@@ -33,12 +33,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from gongzhi.accounts.actions import ensure_admin_over
 from gongzhi.accounts.models import Department
+from gongzhi.core.i18n import localized_text
 from gongzhi.people.enums import DocumentType
 from gongzhi.places.models import Place
 from gongzhi.services.domain.forms import SchemaDefinitionError, check_schema
@@ -71,6 +73,11 @@ _KEY = re.compile(r"[a-z0-9][a-z0-9_\-]{0,39}")
 _LIST_SPLIT = re.compile(r"[\s,，、;；]+")
 _TRUE = {"是", "true", "1", "yes", "y", "t", "√", "✓"}
 _FALSE = {"否", "false", "0", "no", "n", "f", "×", ""}
+
+
+def _in_column(label: str, problem: object) -> str:
+    """A problem of one column, named by its header (the workbook's own Chinese label)."""
+    return _("“%(column)s”%(problem)s") % {"column": label, "problem": problem}
 
 
 @dataclass(frozen=True)
@@ -175,31 +182,31 @@ def _blank(value: Any) -> bool:
 def _text(value: Any, *, max_length: int, required: bool = False) -> str:
     if _blank(value):
         if required:
-            raise _Bad("不能为空")
+            raise _Bad(_("不能为空"))
         return ""
     text = str(value).strip()
     if len(text) > max_length:
-        raise _Bad(f"不能超过 {max_length} 个字（现为 {len(text)} 个）")
+        raise _Bad(_("不能超过 %(limit)s 个字（现为 %(count)s 个）") % {"limit": max_length, "count": len(text)})
     return text
 
 
 def _int(value: Any, *, low: int, high: int, default: int | None = None) -> int:
     if _blank(value):
         if default is None:
-            raise _Bad("不能为空")
+            raise _Bad(_("不能为空"))
         return default
     if isinstance(value, bool):
-        raise _Bad("应为整数")
+        raise _Bad(_("应为整数"))
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation as exc:
-        raise _Bad(f"应为整数（现为 {value!r}）") from exc
+        raise _Bad(_("应为整数（现为 %(value)r）") % {"value": value}) from exc
     if not number.is_finite() or number != number.to_integral_value():
-        raise _Bad(f"应为整数（现为 {value!r}）")
+        raise _Bad(_("应为整数（现为 %(value)r）") % {"value": value})
     if number < low:
-        raise _Bad(f"不能小于 {low}（现为 {number}）")
+        raise _Bad(_("不能小于 %(low)s（现为 %(number)s）") % {"low": low, "number": number})
     if number > high:
-        raise _Bad(f"不能大于 {high}（现为 {number}）")
+        raise _Bad(_("不能大于 %(high)s（现为 %(number)s）") % {"high": high, "number": number})
     return int(number)
 
 
@@ -207,20 +214,20 @@ def _decimal(value: Any, *, places: int, low: Decimal, high: Decimal, default: D
     if _blank(value):
         return default
     if isinstance(value, bool):
-        raise _Bad("应为数字")
+        raise _Bad(_("应为数字"))
     try:
         # str() of a spreadsheet float is its shortest repr (12.5 → "12.5"), never binary noise.
         number = Decimal(str(value).strip())
     except InvalidOperation as exc:
-        raise _Bad(f"应为数字（现为 {value!r}）") from exc
+        raise _Bad(_("应为数字（现为 %(value)r）") % {"value": value}) from exc
     if not number.is_finite():
-        raise _Bad("应为数字")
+        raise _Bad(_("应为数字"))
     if number < low:
-        raise _Bad(f"不能小于 {low}（现为 {number}）")
+        raise _Bad(_("不能小于 %(low)s（现为 %(number)s）") % {"low": low, "number": number})
     if number > high:
-        raise _Bad(f"不能大于 {high}（现为 {number}）")
+        raise _Bad(_("不能大于 %(high)s（现为 %(number)s）") % {"high": high, "number": number})
     if number != number.quantize(Decimal(1).scaleb(-places)):
-        raise _Bad(f"最多 {places} 位小数（现为 {number}）")
+        raise _Bad(_("最多 %(places)s 位小数（现为 %(number)s）") % {"places": places, "number": number})
     return number.quantize(Decimal(1).scaleb(-places))
 
 
@@ -234,7 +241,7 @@ def _bool(value: Any, *, default: bool) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise _Bad(f"应填“是”或“否”（现为 {value!r}）")
+    raise _Bad(_("应填“是”或“否”（现为 %(value)r）") % {"value": value})
 
 
 def _choice(value: Any, choices: Any, *, default: str) -> str:
@@ -246,7 +253,7 @@ def _choice(value: Any, choices: Any, *, default: str) -> str:
         if text in (choice_value, str(label)):
             return str(choice_value)
     allowed = "、".join(f"{v}（{label}）" for v, label in choices.choices)
-    raise _Bad(f"“{text}”无效，可选：{allowed}")
+    raise _Bad(_("“%(text)s”无效，可选：%(allowed)s") % {"text": text, "allowed": allowed})
 
 
 def _doc_type(value: Any) -> str:
@@ -264,16 +271,16 @@ def _json_list(value: Any) -> list[Any]:
         try:
             data = json.loads(str(value))
         except json.JSONDecodeError as exc:
-            raise _Bad(f"不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）") from exc
+            raise _Bad(_("不是有效的 JSON（第 %(line)s 行第 %(col)s 列：%(msg)s）") % {"line": exc.lineno, "col": exc.colno, "msg": exc.msg}) from exc
     if not isinstance(data, list) or not all(isinstance(x, dict) for x in data):
-        raise _Bad("应为 JSON 列表，每一项是一个对象 {…}")
+        raise _Bad(_("应为 JSON 列表，每一项是一个对象 {…}"))
     return data
 
 
 def _code(value: Any, what: str = "编码") -> str:
     text = _text(value, max_length=40, required=True)
     if not _CODE.fullmatch(text):
-        raise _Bad(f"{what}“{text}”不合法（字母或数字开头，只含字母、数字和 -_.，最长 40）")
+        raise _Bad(_("%(what)s“%(text)s”不合法（字母或数字开头，只含字母、数字和 -_.，最长 40）") % {"what": what, "text": text})
     return text
 
 
@@ -291,22 +298,22 @@ def check_instant_rules(rules: list[dict[str, Any]], schema: list[dict[str, Any]
     for n, rule in enumerate(rules, start=1):
         unknown = set(rule) - {"field", "op", "value"}
         if unknown:
-            raise _Bad(f"第 {n} 条规则有未知的键：{'、'.join(sorted(unknown))}")
+            raise _Bad(_("第 %(n)s 条规则有未知的键：%(keys)s") % {"n": n, "keys": "、".join(sorted(unknown))})
         name = rule.get("field")
         if name not in names:
-            raise _Bad(f"第 {n} 条规则的字段 {name!r} 不在表单字段中")
+            raise _Bad(_("第 %(n)s 条规则的字段 %(name)r 不在表单字段中") % {"n": n, "name": name})
         op = rule.get("op", "eq")
         if op not in RULE_OPS:
-            raise _Bad(f"第 {n} 条规则的运算 {op!r} 不受支持（可用：{'、'.join(sorted(RULE_OPS))}）")
+            raise _Bad(_("第 %(n)s 条规则的运算 %(op)r 不受支持（可用：%(ops)s）") % {"n": n, "op": op, "ops": "、".join(sorted(RULE_OPS))})
         if op == "in" and not isinstance(rule.get("value"), list):
-            raise _Bad(f"第 {n} 条规则（in）的 value 应为列表")
+            raise _Bad(_("第 %(n)s 条规则（in）的 value 应为列表") % {"n": n})
         if op in {"gte", "lte"}:
             try:
                 Decimal(str(rule.get("value")))
             except InvalidOperation as exc:
-                raise _Bad(f"第 {n} 条规则（{op}）的 value 应为数字") from exc
+                raise _Bad(_("第 %(n)s 条规则（%(op)s）的 value 应为数字") % {"n": n, "op": op}) from exc
         if op in {"eq", "ne"} and "value" not in rule:
-            raise _Bad(f"第 {n} 条规则（{op}）缺少 value")
+            raise _Bad(_("第 %(n)s 条规则（%(op)s）缺少 value") % {"n": n, "op": op})
 
 
 # ---------------------------------------------------------------------------- item validation
@@ -330,7 +337,7 @@ def clean_item_fields(
         try:
             out[key] = fn(raw.get(key))
         except _Bad as exc:
-            errors.append((key, f"“{ITEM_LABELS[key]}”{exc}"))
+            errors.append((key, _in_column(ITEM_LABELS[key], exc)))
 
     clean("code", _code)
     clean("name", lambda v: _text(v, max_length=120, required=True))
@@ -363,7 +370,7 @@ def _department(value: Any, departments: Mapping[str, Department]) -> Department
     code = _text(value, max_length=30, required=True)
     dept = departments.get(code)
     if dept is None:
-        raise _Bad(f"部门编码“{code}”不存在")
+        raise _Bad(_("部门编码“%(code)s”不存在") % {"code": code})
     return dept
 
 
@@ -387,19 +394,19 @@ def check_item_consistency(fields: Mapping[str, Any]) -> list[tuple[str, str]]:
     errors: list[tuple[str, str]] = []
     statutory, promised = fields.get("statutory_days"), fields.get("promised_days")
     if isinstance(statutory, int) and isinstance(promised, int) and promised > statutory:
-        errors.append(("promised_days", f"承诺时限 {promised} 个工作日不能大于法定时限 {statutory} 个工作日"))
+        errors.append(("promised_days", _("承诺时限 %(promised)s 个工作日不能大于法定时限 %(statutory)s 个工作日") % {"promised": promised, "statutory": statutory}))
     mode, rules = fields.get("mode"), fields.get("instant_rules")
     if rules is not None and mode is not None:
         if mode == HandlingMode.INSTANT and not rules:
-            errors.append(("instant_rules", "即办事项必须设置即办规则（否则永远不会自动办结）"))
+            errors.append(("instant_rules", _("即办事项必须设置即办规则（否则永远不会自动办结）")))
         if mode != HandlingMode.INSTANT and rules:
-            errors.append(("instant_rules", "只有即办事项才能设置即办规则"))
+            errors.append(("instant_rules", _("只有即办事项才能设置即办规则")))
     schema = fields.get("form_schema")
     if rules and schema is not None:
         try:
             check_instant_rules(rules, schema)
         except _Bad as exc:
-            errors.append(("instant_rules", f"“{ITEM_LABELS['instant_rules']}”{exc}"))
+            errors.append(("instant_rules", _in_column(ITEM_LABELS["instant_rules"], exc)))
     return errors
 
 
@@ -424,7 +431,7 @@ class _Row:
         try:
             return fn(*args, **kwargs)
         except _Bad as exc:
-            self.problems.append(f"“{label}”{exc}" if label else str(exc))
+            self.problems.append(_in_column(label, exc) if label else str(exc))
             return None
 
 
@@ -455,10 +462,10 @@ def clean_material_specs(specs: Iterable[Mapping[str, Any]]) -> tuple[list[dict[
     for n, spec in enumerate(specs, start=1):
         cleaned, problems = _material_spec(spec, n)
         if cleaned["key"] is not None and cleaned["key"] in seen:
-            problems.append(f"材料键“{cleaned['key']}”重复")
+            problems.append(_("材料键“%(key)s”重复") % {"key": cleaned["key"]})
         seen.add(cleaned["key"])
         if problems:
-            errors += [("materials", f"第 {n} 项材料：{p}") for p in problems]
+            errors += [("materials", _("第 %(n)s 项材料：%(problem)s") % {"n": n, "problem": p}) for p in problems]
         else:
             out.append(cleaned)
     return out, errors
@@ -468,13 +475,13 @@ def _labelled(label: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> 
     try:
         return fn(*args, **kwargs)
     except _Bad as exc:
-        raise _Bad(f"“{label}”{exc}") from exc
+        raise _Bad(_in_column(label, exc)) from exc
 
 
 def _material_key(value: Any) -> str:
     key = _labelled("材料键", _text, value, max_length=40, required=True)
     if not _KEY.fullmatch(key):
-        raise _Bad(f"材料键“{key}”不合法（小写字母或数字开头，只含小写字母、数字、-和_）")
+        raise _Bad(_("材料键“%(key)s”不合法（小写字母或数字开头，只含小写字母、数字、-和_）") % {"key": key})
     return key
 
 
@@ -485,17 +492,17 @@ def check_bundle_items(items: Sequence[ServiceItem] | Sequence[Mapping[str, Any]
     specs = [i if isinstance(i, Mapping) else {"code": i.code, "applicant_type": i.applicant_type,
                                                 "form_schema": i.form_schema} for i in items]
     if len(specs) < 2:
-        problems.append("一件事至少包含两个事项")
+        problems.append(_("一件事至少包含两个事项"))
     types = {str(s["applicant_type"]) for s in specs}
     if ApplicantType.PERSON in types and ApplicantType.ENTERPRISE in types:
-        problems.append("事项的申请人类型互不相容（既有只受理自然人的，又有只受理法人的）")
+        problems.append(_("事项的申请人类型互不相容（既有只受理自然人的，又有只受理法人的）"))
     field_types: dict[str, tuple[str, str]] = {}
     for s in specs:
         for f in s["form_schema"] or []:
             name, kind = str(f.get("name")), str(f.get("type", "text"))
             seen = field_types.setdefault(name, (kind, str(s["code"])))
             if seen[0] != kind:
-                problems.append(f"表单字段“{name}”在事项 {seen[1]} 中是 {seen[0]} 类型，在 {s['code']} 中是 {kind} 类型")
+                problems.append(_("表单字段“%(name)s”在事项 %(first)s 中是 %(first_type)s 类型，在 %(second)s 中是 %(second_type)s 类型") % {"name": name, "first": seen[1], "first_type": seen[0], "second": s["code"], "second_type": kind})
     return problems
 
 
@@ -529,7 +536,9 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.sheet} 第 {self.row} 行：{self.message}" if self.row else f"{self.sheet}：{self.message}"
+        if self.row:
+            return _("%(sheet)s 第 %(row)s 行：%(message)s") % {"sheet": self.sheet, "row": self.row, "message": self.message}
+        return _("%(sheet)s：%(message)s") % {"sheet": self.sheet, "message": self.message}
 
 
 @dataclass
@@ -563,13 +572,13 @@ class ImportReport:
 
     def summary(self) -> str:
         if not self.applied:
-            return f"未导入：{len(self.errors)} 处错误（{self.rejected_rows} 行被拒绝），数据未作任何改动。"
-        text = (
-            f"已导入：事项新增 {self.items_created}、更新 {self.items_updated}、未变 {self.items_unchanged}；"
-            f"一件事新增 {self.bundles_created}、更新 {self.bundles_updated}、未变 {self.bundles_unchanged}。"
-        )
+            return _("未导入：%(errors)s 处错误（%(rows)s 行被拒绝），数据未作任何改动。") % {"errors": len(self.errors), "rows": self.rejected_rows}
+        text = _(
+            "已导入：事项新增 %(ic)s、更新 %(iu)s、未变 %(in)s；一件事新增 %(bc)s、更新 %(bu)s、未变 %(bn)s。"
+        ) % {"ic": self.items_created, "iu": self.items_updated, "in": self.items_unchanged,
+             "bc": self.bundles_created, "bu": self.bundles_updated, "bn": self.bundles_unchanged}
         if self.errors:
-            text += f" 跳过 {self.rejected_rows} 行有错误的行。"
+            text += _(" 跳过 %(rows)s 行有错误的行。") % {"rows": self.rejected_rows}
         return text
 
 
@@ -585,7 +594,7 @@ def read_workbook(source: str | Path | IO[bytes] | bytes) -> tuple[dict[str, She
     try:
         wb = load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types (zip, XML, key errors) for a non-xlsx file
-        raise CatalogFileError(f"无法读取文件（应为 .xlsx 工作簿）：{exc}", field="file") from exc
+        raise CatalogFileError(_("无法读取文件（应为 .xlsx 工作簿）：%(error)s") % {"error": exc}, field="file") from exc
     sheets: dict[str, SheetRows] = {}
     errors: list[RowError] = []
     try:
@@ -604,17 +613,17 @@ def read_workbook(source: str | Path | IO[bytes] | bytes) -> tuple[dict[str, She
                     continue
                 key = by_label.get(label)
                 if key is None:
-                    errors.append(RowError(name, 1, f"未知的列“{label}”"))
+                    errors.append(RowError(name, 1, _("未知的列“%(label)s”") % {"label": label}))
                 elif key in keys:
-                    errors.append(RowError(name, 1, f"列“{label}”重复"))
+                    errors.append(RowError(name, 1, _("列“%(label)s”重复") % {"label": label}))
                 keys.append(key)
             for column in columns:
                 if column.required and column.key not in keys:
-                    errors.append(RowError(name, 1, f"缺少必填列“{column.label}”"))
+                    errors.append(RowError(name, 1, _("缺少必填列“%(label)s”") % {"label": column.label}))
             data: SheetRows = []
             for number, values in enumerate(rows, start=2):
                 if number - 1 > MAX_ROWS:
-                    errors.append(RowError(name, number, f"行数超过上限 {MAX_ROWS}"))
+                    errors.append(RowError(name, number, _("行数超过上限 %(n)s") % {"n": MAX_ROWS}))
                     break
                 row = {k: v for k, v in zip(keys, values, strict=False) if k is not None}
                 if all(_blank(v) for v in row.values()):
@@ -624,7 +633,7 @@ def read_workbook(source: str | Path | IO[bytes] | bytes) -> tuple[dict[str, She
     finally:
         wb.close()
     if SHEET_ITEMS not in sheets:
-        errors.append(RowError(SHEET_ITEMS, 0, "工作簿中没有“事项”工作表"))
+        errors.append(RowError(SHEET_ITEMS, 0, _("工作簿中没有“事项”工作表")))
     return sheets, errors
 
 
@@ -688,16 +697,16 @@ class _Planner:
             problems = [m for _k, m in errors]
             if code and codes[code] > 1:
                 dup = [str(n) for n, r in rows if str(r.get("code") or "").strip() == code]
-                problems.append(f"事项编码“{code}”在第 {'、'.join(dup)} 行重复出现")
+                problems.append(_("事项编码“%(code)s”在第 %(rows)s 行重复出现") % {"code": code, "rows": "、".join(dup)})
             existing = stored.get(code)
             merged = {**(_python_fields(existing) if existing else {}), **cleaned}
             problems += [m for _k, m in check_item_consistency(merged)]
             dept = cleaned.get("department")
             if isinstance(dept, Department) and not self.may_manage(dept):
-                problems.append(f"部门“{dept.code}”不在您的管辖范围内")
+                problems.append(_("部门“%(code)s”不在您的管辖范围内") % {"code": dept.code})
             if existing is not None and existing.department_id != getattr(dept, "pk", existing.department_id):
                 if not self.may_manage(existing.department):
-                    problems.append(f"事项现属部门“{existing.department.code}”不在您的管辖范围内")
+                    problems.append(_("事项现属部门“%(code)s”不在您的管辖范围内") % {"code": existing.department.code})
             if problems:
                 for message in problems:
                     self.err(SHEET_ITEMS, number, message)
@@ -708,10 +717,10 @@ class _Planner:
     def _item_of(self, sheet: str, number: int, raw: Mapping[str, Any]) -> str | None:
         code = str(raw.get("item") or "").strip()
         if not code:
-            self.err(sheet, number, "“事项编码”不能为空")
+            self.err(sheet, number, _("“事项编码”不能为空"))
             return None
         if code not in self.item_rows:
-            self.err(sheet, number, f"事项编码“{code}”不在“事项”表中（只能为本次导入的事项设置{sheet}）")
+            self.err(sheet, number, _("事项编码“%(code)s”不在“事项”表中（只能为本次导入的事项设置%(sheet)s）") % {"code": code, "sheet": sheet})
             return None
         return code
 
@@ -728,7 +737,7 @@ class _Planner:
             key = spec["key"]
             if key is not None:
                 if (code, key) in seen:
-                    problems.append(f"事项 {code} 的材料键“{key}”与第 {seen[(code, key)]} 行重复")
+                    problems.append(_("事项 %(code)s 的材料键“%(key)s”与第 %(row)s 行重复") % {"code": code, "key": key, "row": seen[(code, key)]})
                 else:
                     seen[(code, key)] = number
             if self._failed(SHEET_MATERIALS, number, code, problems):
@@ -764,14 +773,14 @@ class _Planner:
             days = row.get("协办时限（工作日）", _int, raw.get("limit_days"), low=1, high=MAX_DAYS)
             promised = self._promised_days(code)
             if days is not None and promised is not None and days > promised:
-                row.problems.append(f"协办时限 {days} 个工作日不能大于事项承诺时限 {promised} 个工作日")
+                row.problems.append(_("协办时限 %(days)s 个工作日不能大于事项承诺时限 %(promised)s 个工作日") % {"days": days, "promised": promised})
             plan = self.items.get(code)
             if dept is not None:
                 lead = plan.fields.get("department") if plan else None
                 if isinstance(lead, Department) and lead.pk == dept.pk:
-                    row.problems.append(f"协办部门“{dept.code}”就是该事项的主办部门")
+                    row.problems.append(_("协办部门“%(code)s”就是该事项的主办部门") % {"code": dept.code})
                 if (code, dept.code) in seen:
-                    row.problems.append(f"事项 {code} 的协办部门“{dept.code}”与第 {seen[(code, dept.code)]} 行重复")
+                    row.problems.append(_("事项 %(code)s 的协办部门“%(dept)s”与第 %(row)s 行重复") % {"code": code, "dept": dept.code, "row": seen[(code, dept.code)]})
                 else:
                     seen[(code, dept.code)] = number
             if self._failed(SHEET_CO, number, code, row.problems):
@@ -793,17 +802,17 @@ class _Planner:
             place_code = str(raw.get("place") or "").strip()
             place = places.get(place_code)
             if not place_code:
-                row.problems.append("“区域编码”不能为空")
+                row.problems.append(_("“区域编码”不能为空"))
             elif place is None:
-                row.problems.append(f"区域编码“{place_code}”不存在")
+                row.problems.append(_("区域编码“%(code)s”不存在") % {"code": place_code})
             elif place.valid_to is not None:
-                row.problems.append(f"区域“{place.name}”（{place_code}）已撤销或拆分，不能再设路由")
+                row.problems.append(_("区域“%(name)s”（%(code)s）已撤销或拆分，不能再设路由") % {"name": localized_text(place), "code": place_code})
             dept = row.get("承办部门编码", _department, raw.get("department"), self.departments)
             if dept is not None and not self.may_manage(dept):
-                row.problems.append(f"部门“{dept.code}”不在您的管辖范围内")
+                row.problems.append(_("部门“%(code)s”不在您的管辖范围内") % {"code": dept.code})
             if place is not None:
                 if (code, place_code) in seen:
-                    row.problems.append(f"事项 {code} 在区域“{place_code}”的路由与第 {seen[(code, place_code)]} 行重复")
+                    row.problems.append(_("事项 %(code)s 在区域“%(place)s”的路由与第 %(row)s 行重复") % {"code": code, "place": place_code, "row": seen[(code, place_code)]})
                 else:
                     seen[(code, place_code)] = number
             if self._failed(SHEET_ROUTES, number, code, row.problems):
@@ -825,7 +834,7 @@ class _Planner:
             missing = used.get(code, set()) - {m["key"] for m in plan.materials}
             if missing:
                 for key in sorted(missing):
-                    self.err(SHEET_ITEMS, plan.row, f"材料“{key}”已被办件使用，不能删除（请在“材料”表中保留该行）")
+                    self.err(SHEET_ITEMS, plan.row, _("材料“%(key)s”已被办件使用，不能删除（请在“材料”表中保留该行）") % {"key": key})
                 self.bad_items.add(code)
                 del self.items[code]
 
@@ -854,7 +863,7 @@ class _Planner:
             code = fields.get("code", "")
             if code and codes[code] > 1:
                 dup = [str(n) for n, r in rows if str(r.get("code") or "").strip() == code]
-                messages.append(f"一件事编码“{code}”在第 {'、'.join(dup)} 行重复出现")
+                messages.append(_("一件事编码“%(code)s”在第 %(rows)s 行重复出现") % {"code": code, "rows": "、".join(dup)})
             item_codes = list(dict.fromkeys(_code_list(raw.get("items"))))
             specs: list[dict[str, Any]] = []
             for item_code in item_codes:
@@ -866,19 +875,19 @@ class _Planner:
                     specs.append({"code": item_code, "applicant_type": merged.get("applicant_type", ApplicantType.PERSON),
                                   "form_schema": merged.get("form_schema", [])})
                 elif item_code in self.item_rows:
-                    messages.append(f"包含的事项“{item_code}”在“事项”表中有错误，未能导入")
+                    messages.append(_("包含的事项“%(code)s”在“事项”表中有错误，未能导入") % {"code": item_code})
                 elif item_code in stored:
                     specs.append({"code": item_code, "applicant_type": stored[item_code].applicant_type,
                                   "form_schema": stored[item_code].form_schema})
                 else:
-                    messages.append(f"包含的事项编码“{item_code}”不存在")
+                    messages.append(_("包含的事项编码“%(code)s”不存在") % {"code": item_code})
             if len(specs) == len(item_codes):
                 messages += check_bundle_items(specs)
             for item_code in item_codes:
                 dept = self.items[item_code].fields.get("department") if item_code in self.items else (
                     stored[item_code].department if item_code in stored else None)
                 if isinstance(dept, Department) and not self.may_manage(dept):
-                    messages.append(f"事项“{item_code}”的部门不在您的管辖范围内")
+                    messages.append(_("事项“%(code)s”的部门不在您的管辖范围内") % {"code": item_code})
             if messages:
                 for message in messages:
                     self.err(SHEET_BUNDLES, number, message)
@@ -891,14 +900,14 @@ class _Planner:
         for code, failures in self.bad_children.items():
             plan = self.items.pop(code, None)
             if plan is not None:
-                where = "、".join(f"{s}第 {n} 行" for s, n in failures)
-                self.err(SHEET_ITEMS, plan.row, f"该事项的{where}有错误，整项未导入")
+                where = "、".join(_("%(sheet)s第 %(row)s 行") % {"sheet": s, "row": n} for s, n in failures)
+                self.err(SHEET_ITEMS, plan.row, _("该事项的%(where)s有错误，整项未导入") % {"where": where})
                 self.bad_items.add(code)
         kept = []
         for bundle in self.bundles:
             skipped = [c for c in bundle.item_codes if c in self.bad_items]
             if skipped:
-                self.err(SHEET_BUNDLES, bundle.row, f"包含的事项“{'、'.join(skipped)}”未导入，该一件事也未导入")
+                self.err(SHEET_BUNDLES, bundle.row, _("包含的事项“%(codes)s”未导入，该一件事也未导入") % {"codes": "、".join(skipped)})
             else:
                 kept.append(bundle)
         self.bundles = kept

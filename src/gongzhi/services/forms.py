@@ -14,7 +14,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.core.i18n import localized_choice, localized_text, plain
+from gongzhi.core.i18n import localized, localized_choice, localized_text, plain
 from gongzhi.services.enums import DeliveryMethod, MaterialKind, ReviewLevel
 
 FORM_PREFIX = "form"  # schema names cannot clash with the page's own inputs (number, items…)
@@ -168,13 +168,13 @@ def material_rows(items: list[Any], wallet: list[Any]) -> list[MaterialRow]:
             row = rows.get(mat.key)
             if row is None:
                 row = rows[mat.key] = MaterialRow(
-                    key=mat.key, name=mat.name, kind=mat.kind,
+                    key=mat.key, name=localized(mat), kind=mat.kind,
                     wallet_doc=by_type.get(mat.doc_type) if mat.doc_type else None,
                     commitment_ok=bool(mat.commitment_ok and item.commitment_allowed),
                 )
             if mat.kind == MaterialKind.MANDATORY:
                 row.kind = MaterialKind.MANDATORY  # mandatory for one item → mandatory
-            row.items.append(item.name)
+            row.items.append(localized(item))
     return list(rows.values())
 
 

@@ -317,7 +317,7 @@ def do_import_catalog(
     try:
         sheets, errors = read_workbook(path_or_file)
     except CatalogFileError as exc:
-        return ImportReport(errors=[RowError("文件", 0, exc.message)], valid_rows_only=valid_rows_only)
+        return ImportReport(errors=[RowError(_("文件"), 0, exc.message)], valid_rows_only=valid_rows_only)
     source = str(path_or_file) if isinstance(path_or_file, str | Path) else getattr(path_or_file, "name", "")
     if any(e.row <= 1 for e in errors):
         # A wrong layout (missing sheet or column) is not a row problem: nothing is safe to apply.

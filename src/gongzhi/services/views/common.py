@@ -17,6 +17,7 @@ from gongzhi.accounts.enums import SUPERVISOR_ROLES, Role
 from gongzhi.accounts.scope import has_role
 from gongzhi.core.domain.identifiers import IdentifierKind, check_identifier
 from gongzhi.core.errors import ActionError
+from gongzhi.core.i18n import localized_choice, localized_text, plain
 from gongzhi.people.errors import number_error
 from gongzhi.people.queries import (
     find_organisation_by_uscc,
@@ -217,13 +218,17 @@ def cases_of_application(user: Any, number: str) -> list[Case]:
 
 def form_rows(case: Case) -> list[tuple[str, Any, str]]:
     """(label, value as stored — personal numbers masked, name of a sealed field or "")."""
-    labels = {s["name"]: s.get("label", s["name"]) for s in case.item.form_schema or []}
+    specs = {s["name"]: s for s in case.item.form_schema or []}
     sealed = case.form_sealed or {}
     rows = []
     for key, value in (case.form_data or {}).items():
+        spec = specs.get(key, {})
         if value is True:
             value = _("是")
         elif value is False:
             value = _("否")
-        rows.append((labels.get(key, key), value, key if key in sealed else ""))
+        elif spec.get("choices") and isinstance(value, str):
+            value = plain(localized_choice(spec, value))  # stored canonical; shown in the reader's language
+        label = localized_text(spec, "label") if spec.get("label") else key
+        rows.append((label, value, key if key in sealed else ""))
     return rows
