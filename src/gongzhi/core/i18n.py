@@ -75,10 +75,18 @@ def _converter() -> Any:
 
 @lru_cache(maxsize=8192)
 def to_hant(text: str) -> str:
-    """OpenCC's Simplified → Traditional conversion (``s2t``) of ``text``."""
+    """OpenCC's Simplified → Traditional conversion (``s2t``) of ``text``, applied until it
+    changes nothing: one pass is not always a fixed point (核准 → 覈准 → 覈準), and a 繁體 text is
+    one that OpenCC leaves as it is."""
     if not text:
         return text
-    return str(_converter().convert(text))
+    convert = _converter().convert
+    for _pass in range(4):
+        converted = str(convert(text))
+        if converted == text:
+            break
+        text = converted
+    return text
 
 
 def plain(text: str) -> str:
@@ -149,10 +157,10 @@ def draft_hant_on(obj: Any, fields: Iterable[str] = ("name",), supplied: Iterabl
     * an empty ``<field>_zh_hant`` gets OpenCC's draft of ``<field>``;
     * a stored draft (row marked ``"opencc"``) that no longer matches the Chinese text (the name
       was changed) is drafted again — unless this write supplies the 繁體 text itself;
-    * ``zh_hant_source`` becomes ``"opencc"`` when anything was drafted; when the write supplies
-      the 繁體 texts (``supplied``: the ``<field>_zh_hant`` names a person or a spreadsheet gave),
-      the mark is dropped if they differ from OpenCC's draft (a person wrote them) and kept when
-      they are the draft itself (a re-imported export of an unreviewed row).
+    * ``zh_hant_source`` is ``"opencc"`` while any of the row's 繁體 texts is a draft — drafted
+      here, or supplied (``supplied``: the ``<field>_zh_hant`` a person or a spreadsheet gave)
+      but equal to OpenCC's draft (a re-imported export of an unreviewed row); it is cleared
+      when every 繁體 text was written by a person.
     """
     given = set(supplied)
     was_draft = getattr(obj, "zh_hant_source", "") == OPENCC
@@ -173,7 +181,9 @@ def draft_hant_on(obj: Any, fields: Iterable[str] = ("name",), supplied: Iterabl
         elif not base and hant:
             setattr(obj, key, "")
     if drafted or human or given:
-        obj.zh_hant_source = OPENCC if drafted and not human else ""
+        # Anything machine-drafted keeps the row in the review queue; only person-written texts
+        # (and no drafts) clear it.
+        obj.zh_hant_source = OPENCC if drafted else ""
 
 
 def _at(values: Any, index: int) -> Any:

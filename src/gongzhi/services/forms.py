@@ -47,7 +47,7 @@ def _schema_field(spec: dict[str, Any]) -> forms.Field:
     kind = spec.get("type", "text")
     label = localized_text(spec, "label") if spec.get("label") else spec["name"]
     attrs: dict[str, Any] = {}
-    help_text = localized_text(spec, "help") if spec.get("help") else ""
+    help_text: Any = localized_text(spec, "help") if spec.get("help") else ""
     if spec.get("required"):
         # Only announced (aria-required): the server decides, so a browser never blocks a
         # submission with a message in its own words and language.

@@ -64,3 +64,25 @@ def test_schema_labels_localized() -> None:
     with translation.override("zh-hant"):
         assert localized_schema(schema)[0]["label"] == "申請事由"
     assert schema[0]["label"] == "申请事由"
+
+
+def test_draft_hant_on_marks_rows_for_review() -> None:
+    from gongzhi.core.i18n import OPENCC, draft_hant_on
+
+    row = SimpleNamespace(name="民政局", name_zh_hant="", zh_hant_source="")
+    draft_hant_on(row)
+    assert (row.name_zh_hant, row.zh_hant_source) == ("民政局", OPENCC)
+    row.name = "发展和改革局"  # renamed: the stale draft follows
+    draft_hant_on(row)
+    assert row.name_zh_hant == "發展和改革局"
+    row.name_zh_hant = "發展及改革局"  # a person's text clears the mark and is kept
+    draft_hant_on(row, supplied=["name_zh_hant"])
+    assert (row.name_zh_hant, row.zh_hant_source) == ("發展及改革局", "")
+    row.name = "发展和改革局"
+    draft_hant_on(row)
+    assert row.name_zh_hant == "發展及改革局"
+
+
+def test_to_hant_is_a_fixed_point() -> None:
+    once = to_hant("基本养老金待遇核准")
+    assert to_hant(once) == once

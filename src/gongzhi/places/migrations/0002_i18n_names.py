@@ -7,7 +7,16 @@ def draft_hant(apps, schema_editor):
     """繁體 drafts of the existing names by OpenCC (s2t), marked "opencc" for review (core/i18n.py)."""
     import opencc
 
-    convert = opencc.OpenCC("s2t").convert
+    s2t = opencc.OpenCC("s2t").convert
+
+    def convert(text):  # until OpenCC changes nothing (one pass is not always a fixed point)
+        for _pass in range(4):
+            out = s2t(text)
+            if out == text:
+                break
+            text = out
+        return text
+
     for app, model, fields in [('places', 'Place', ('name',))]:
         Model = apps.get_model(app, model)
         for row in Model.objects.all().iterator():

@@ -17,7 +17,7 @@ from gongzhi.accounts.enums import SUPERVISOR_ROLES, Role
 from gongzhi.accounts.scope import has_role
 from gongzhi.core.domain.identifiers import IdentifierKind, check_identifier
 from gongzhi.core.errors import ActionError
-from gongzhi.core.i18n import localized_choice, localized_text, plain
+from gongzhi.core.i18n import localized, localized_choice
 from gongzhi.people.errors import number_error
 from gongzhi.people.queries import (
     find_organisation_by_uscc,
@@ -217,7 +217,8 @@ def cases_of_application(user: Any, number: str) -> list[Case]:
 
 
 def form_rows(case: Case) -> list[tuple[str, Any, str]]:
-    """(label, value as stored — personal numbers masked, name of a sealed field or "")."""
+    """(label, value as stored — personal numbers masked, name of a sealed field or ""). Labels
+    and choice values are ``core.i18n.Localized``: templates show them with ``|localized``."""
     specs = {s["name"]: s for s in case.item.form_schema or []}
     sealed = case.form_sealed or {}
     rows = []
@@ -228,7 +229,7 @@ def form_rows(case: Case) -> list[tuple[str, Any, str]]:
         elif value is False:
             value = _("否")
         elif spec.get("choices") and isinstance(value, str):
-            value = plain(localized_choice(spec, value))  # stored canonical; shown in the reader's language
-        label = localized_text(spec, "label") if spec.get("label") else key
+            value = localized_choice(spec, value)  # stored canonical; shown in the reader's language
+        label = localized(spec, "label") if spec.get("label") else key
         rows.append((label, value, key if key in sealed else ""))
     return rows
