@@ -13,6 +13,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import Workbook
 
 from gongzhi.accounts.enums import Role
@@ -98,15 +99,14 @@ def _content_strings(*, all_chinese: bool = False) -> list[str]:
 
 def _assert_hant_page(html: str) -> None:
     """No Simplified-only catalogue content: no content string that 繁體 writes differently
-    appears as such, and every text node holding content is one OpenCC's s2t leaves unchanged."""
+    appears as such, and the content names shown are text OpenCC's s2t leaves unchanged."""
     nodes = [t for t, _l, _m in _nodes(html, "zh-Hant")]
     content = _content_strings()
     leaked = [s for s in content if any(s in t for t in nodes)]
     assert not leaked, f"Simplified catalogue content on a 繁體 page: {leaked[:10]}"
-    hant = {to_hant(s) for s in content}
-    holding = [t for t in nodes if any(h in t for h in hant)]
-    assert holding, "no catalogue content found on the page"
-    assert all(to_hant(t) == t for t in holding), [t for t in holding if to_hant(t) != t][:10]
+    shown = [t for t in nodes if t in {to_hant(s) for s in content}]  # text nodes that are a content name
+    assert shown, "no catalogue content found on the page"
+    assert all(to_hant(t) == t for t in shown), [t for t in shown if to_hant(t) != t][:10]
 
 
 def _assert_english_page(html: str) -> None:
@@ -119,13 +119,21 @@ def _assert_english_page(html: str) -> None:
     assert "（未翻译）" not in html
 
 
+@pytest.fixture(autouse=True)
+def _default_language_after() -> Any:
+    """The pages here activate 繁體 and English in this thread; later tests expect the default."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def demo_hall(place_tree: SimpleNamespace, make_user: Any) -> SimpleNamespace:
     load_demo_catalog(actor=SYSTEM)
     resident = make_user(Role.RESIDENT, place_tree.pingshan, username="reader")
     person = do_register_person(id_number("44030519850101123"), "张伟明", home_place=place_tree.pingshan, actor=SYSTEM)
     do_link_user_to_person(resident, person, actor=SYSTEM)
-    return SimpleNamespace(resident=resident, tree=place_tree)
+    clerk = make_user(Role.WINDOW_CLERK, place_tree.pingshan, username="window")
+    return SimpleNamespace(resident=resident, clerk=clerk, number=id_number("44030519850101123"), tree=place_tree)
 
 
 def test_demo_catalogue_has_english_and_reviewed_hant_drafts(demo_hall: SimpleNamespace) -> None:
@@ -153,6 +161,17 @@ def test_online_hall_in_hant_and_english(demo_hall: SimpleNamespace) -> None:
     html = en.content.decode()
     assert "Minimum living allowance (dibao)" in html and "Civil Affairs Bureau" in html
     assert "最低生活保障申请" not in html
+    _assert_english_page(html)
+
+
+def test_window_item_picker_in_hant_and_english(demo_hall: SimpleNamespace) -> None:
+    url = reverse("services:window")
+    step = {"step": "lookup", "number": demo_hall.number}
+    html = _client(demo_hall.clerk, "zh-hant").post(url, step).content.decode()
+    assert "開辦餐飲店一件事" in html
+    _assert_hant_page(html)
+    html = _client(demo_hall.clerk, "en").post(url, step).content.decode()
+    assert "Opening a restaurant" in html and "Human Resources and Social Security Bureau" in html
     _assert_english_page(html)
 
 
