@@ -49,6 +49,7 @@ from gongzhi.core import crypto
 from gongzhi.core.actors import Actor, system_may
 from gongzhi.core.audit import record_event
 from gongzhi.core.errors import ActionError, NotAllowedError
+from gongzhi.core.i18n import draft_hant_on
 
 logger = logging.getLogger("gongzhi.accounts")
 
@@ -559,7 +560,10 @@ def do_revoke_role(assignment: RoleAssignment, *, actor: Actor, on: date | None 
     return assignment
 
 
-def do_create_department(code: str, name: str, place: Any, *, actor: Actor, name_en: str = "") -> Department:
+def do_create_department(
+    code: str, name: str, place: Any, *, actor: Actor, name_en: str = "", name_zh_hant: str = ""
+) -> Department:
+    """Create a department; an empty 繁體 name is drafted by OpenCC and marked for review."""
     ensure_admin_over(actor, place.path)
     code, name = (code or "").strip(), (name or "").strip()
     if not code:
@@ -569,7 +573,9 @@ def do_create_department(code: str, name: str, place: Any, *, actor: Actor, name
     if Department.objects.filter(code=code).exists():
         raise DuplicateDepartment(_("部门编码“%(code)s”已存在") % {"code": code}, field="code")
     with transaction.atomic():
-        dept = Department.objects.create(code=code, name=name, name_en=name_en, place=place)
+        dept = Department(code=code, name=name, name_en=name_en, name_zh_hant=name_zh_hant.strip(), place=place)
+        draft_hant_on(dept, supplied=["name_zh_hant"] if dept.name_zh_hant else [])
+        dept.save()
         record_event(
             "department.create", actor=actor, obj=dept, place_path=place.path, after={"code": code, "name": name}
         )
@@ -580,7 +586,7 @@ def check_update_department(dept: Department, changes: dict[str, Any], *, actor:
     """Validate a department edit (code, name, English name, place) without writing."""
     ensure_admin_over(actor, dept.place.path)
     clean: dict[str, Any] = {}
-    for name in ("code", "name", "name_en"):
+    for name in ("code", "name", "name_zh_hant", "name_en"):
         if name in changes:
             value = (changes[name] or "").strip()
             if has_control_characters(value):
@@ -611,6 +617,12 @@ def do_update_department(dept: Department, changes: dict[str, Any], *, actor: Ac
     clean = {k: v for k, v in clean.items() if getattr(dept, k) != v}
     if not clean:
         return dept
+    if "name" in clean or "name_zh_hant" in clean:  # keep the 繁體 name and its review mark right
+        probe = Department(name=clean.get("name", dept.name), name_zh_hant=clean.get("name_zh_hant", dept.name_zh_hant),
+                           zh_hant_source=dept.zh_hant_source)
+        draft_hant_on(probe, supplied=[k for k in clean if k == "name_zh_hant"])
+        clean |= {k: getattr(probe, k) for k in ("name_zh_hant", "zh_hant_source")
+                  if getattr(probe, k) != getattr(dept, k)}
     return _save_changed_fields(dept, clean, "department.update", actor=actor, place_path=lambda d: d.place.path)
 
 

@@ -43,7 +43,9 @@ class Department(models.Model):
 
     code = models.CharField(max_length=30, unique=True)
     name = models.CharField(max_length=80)
+    name_zh_hant = models.CharField(max_length=80, blank=True)
     name_en = models.CharField(max_length=120, blank=True)
+    zh_hant_source = models.CharField(max_length=12, blank=True)  # "opencc": machine draft (core/i18n.py)
     place = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="departments")
 
     class Meta:

@@ -32,12 +32,13 @@ from django.utils.translation import gettext as _
 from gongzhi.core.actors import Actor
 from gongzhi.core.audit import record_event
 from gongzhi.core.errors import ActionError
+from gongzhi.core.i18n import draft_hant_on
 from gongzhi.places.enums import PARENT_KIND, ChangeKind, PlaceKind
 from gongzhi.places.models import Place, PlaceChange, PlaceName
 
 CODE_MAX = 40
 NAME_MAX = 60
-DETAIL_FIELDS = frozenset({"name_en", "area_km2", "lat", "lng", "boundary", "note"})
+DETAIL_FIELDS = frozenset({"name_zh_hant", "name_en", "area_km2", "lat", "lng", "boundary", "note"})
 
 
 class PlaceError(ActionError):
@@ -55,6 +56,7 @@ class SplitTarget:
     children: Sequence[Place] = field(default_factory=tuple)
     area_km2: Decimal | None = None
     note: str = ""
+    name_en: str = ""
 
 
 # --- validation helpers -----------------------------------------------------------------------
@@ -152,9 +154,10 @@ def _snapshot(place: Place) -> dict[str, Any]:
 def _insert(
     *, kind: str, code: str, name: str, parent: Place | None, valid_from: date | None, **details: Any
 ) -> Place:
-    place = Place.objects.create(
-        kind=kind, code=code, name=name, parent=parent, valid_from=valid_from, path="", **details
-    )
+    place = Place(kind=kind, code=code, name=name, parent=parent, valid_from=valid_from, path="", **details)
+    # 繁體 name: the one given, else OpenCC's draft marked for review (core/i18n.py).
+    draft_hant_on(place, supplied=["name_zh_hant"] if details.get("name_zh_hant") else [])
+    place.save(force_insert=True)
     # The path needs the primary key, which exists only after the insert.
     place.path = f"{parent.path}{place.pk}/" if parent is not None else f"/{place.pk}/"
     place.save(update_fields=["path"])
@@ -203,6 +206,7 @@ def _move_subtree(child: Place, new_parent: Place, effective: date, moved: dict[
         name=child.name,
         parent=new_parent,
         valid_from=effective,
+        name_zh_hant=child.name_zh_hant,
         name_en=child.name_en,
         area_km2=child.area_km2,
         lat=child.lat,
@@ -237,6 +241,7 @@ def do_create_place(
     *,
     actor: Actor,
     name_en: str = "",
+    name_zh_hant: str = "",
     area_km2: Decimal | None = None,
     lat: Decimal | None = None,
     lng: Decimal | None = None,
@@ -296,6 +301,7 @@ def do_create_place(
             parent=parent,
             valid_from=valid_from,
             name_en=name_en,
+            name_zh_hant=name_zh_hant,
             area_km2=area_km2,
             lat=lat,
             lng=lng,
@@ -325,7 +331,11 @@ def do_update_place_details(place: Place, *, actor: Actor, **changes: Any) -> Pl
         before = {k: getattr(place, k) for k in changes}
         for key, value in changes.items():
             setattr(place, key, value)
-        place.save(update_fields=list(changes))
+        fields = list(changes)
+        if "name_zh_hant" in changes:
+            draft_hant_on(place, supplied=["name_zh_hant"])
+            fields += ["name_zh_hant", "zh_hant_source"]
+        place.save(update_fields=list(dict.fromkeys(fields)))
         record_event(
             "place.update", actor=actor, obj=place, place_path=place.path, before=before, after=dict(changes)
         )
@@ -369,7 +379,10 @@ def do_rename_place(place: Place, new_name: str, effective: date, *, actor: Acto
             current.save(update_fields=["valid_to"])
         PlaceName.objects.create(place=place, name=new_name, valid_from=effective)
         place.name = new_name
-        place.save(update_fields=["name"])
+        # The 繁體 name followed the old name: draft it again from the new one, for review.
+        place.name_zh_hant = ""
+        draft_hant_on(place)
+        place.save(update_fields=["name", "name_zh_hant", "zh_hant_source"])
         _change(ChangeKind.RENAME, effective, [place], [place], note=note or f"{old_name} → {new_name}")
         record_event(
             "place.rename",
@@ -463,6 +476,7 @@ def do_split_place(
                 valid_from=effective,
                 area_km2=target.area_km2,
                 note=target.note,
+                name_en=target.name_en,
             )
             for target in plan
         ]

@@ -102,7 +102,8 @@ class PlaceAdmin(admin.ModelAdmin):
     @admin.display(description=_("名称沿革"))
     def name_history(self, obj: Place) -> str:
         return "；".join(
-            f"{n.name}（{n.valid_from or '—'} 至 {n.valid_to or _('今')}）" for n in queries.name_history(obj)
+            _("%(name)s（%(start)s 至 %(end)s）") % {"name": n.name, "start": n.valid_from or "—", "end": n.valid_to or _("今")}
+            for n in queries.name_history(obj)
         )
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

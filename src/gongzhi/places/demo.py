@@ -80,6 +80,7 @@ class _Loader:
                 name=t["name"],
                 children=list(Place.objects.filter(code__in=t.get("children", []))),
                 note=t.get("note", ""),
+                name_en=t.get("name_en", ""),
             )
             for t in change["targets"]
         ]

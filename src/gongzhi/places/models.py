@@ -20,7 +20,9 @@ class Place(models.Model):
     kind = models.CharField(max_length=12, choices=PlaceKind.choices)
     code = models.CharField(max_length=40, unique=True, help_text=_("统计用区划代码或平台编码"))
     name = models.CharField(max_length=60, db_index=True)
+    name_zh_hant = models.CharField(max_length=60, blank=True)
     name_en = models.CharField(max_length=80, blank=True)
+    zh_hant_source = models.CharField(max_length=12, blank=True)  # "opencc": machine draft (core/i18n.py)
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )

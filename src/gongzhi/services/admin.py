@@ -84,10 +84,11 @@ class ServiceItemForm(forms.ModelForm):
     class Meta:
         model = ServiceItem
         fields = (
-            "code", "name", "name_en", "department", "applicant_type", "mode", "active", "statutory_days",
-            "promised_days", "warning_share", "fee", "fee_note", "commitment_allowed", "accept_with_gaps",
-            "co_timeout_default", "result_doc_type", "form_schema", "instant_rules", "eligibility_rules",
-            "description", "conditions", "legal_basis", "location", "low_assurance",
+            "code", "name", "name_zh_hant", "name_en", "department", "applicant_type", "mode", "active",
+            "statutory_days", "promised_days", "warning_share", "fee", "fee_note", "commitment_allowed",
+            "accept_with_gaps", "co_timeout_default", "result_doc_type", "form_schema", "instant_rules",
+            "eligibility_rules", "description", "description_zh_hant", "description_en", "conditions", "legal_basis",
+            "location", "low_assurance",
         )
         widgets = {
             "form_schema": forms.Textarea(attrs={"rows": 12, "cols": 100, "style": "font-family: monospace"}),
@@ -109,14 +110,14 @@ class MaterialForm(forms.ModelForm):
 
     class Meta:
         model = ItemMaterial
-        fields = ("key", "name", "kind", "doc_type", "commitment_ok", "submit_as", "order")
+        fields = ("key", "name", "name_zh_hant", "name_en", "kind", "doc_type", "commitment_ok", "submit_as", "order")
 
 
 class MaterialInline(admin.TabularInline):
     model = ItemMaterial
     form = MaterialForm
     extra = 1
-    fields = ("order", "key", "name", "kind", "doc_type", "commitment_ok", "submit_as")
+    fields = ("order", "key", "name", "name_zh_hant", "name_en", "kind", "doc_type", "commitment_ok", "submit_as")
 
 
 class CoDepartmentInline(admin.TabularInline):
@@ -154,18 +155,19 @@ class ServiceItemAdmin(admin.ModelAdmin):
     form = ServiceItemForm
     inlines = [MaterialInline, CoDepartmentInline, RouteInline]
     list_display = ("code", "name", "department", "mode", "promised_days", "statutory_days", "fee", "active")
-    list_filter = ("department", "mode", "applicant_type", "active", "commitment_allowed")
-    search_fields = ("code", "name", "name_en")
+    # zh_hant_source = "opencc": 繁體 texts drafted by OpenCC, waiting for a person to check them.
+    list_filter = ("department", "mode", "applicant_type", "active", "commitment_allowed", "zh_hant_source")
+    search_fields = ("code", "name", "name_zh_hant", "name_en")
     autocomplete_fields = ("department",)
     actions = ["export_selected"]
     fieldsets = (
-        (None, {"fields": ("code", "name", "name_en", "department", "applicant_type", "mode", "active")}),
+        (None, {"fields": ("code", "name", "name_zh_hant", "name_en", "department", "applicant_type", "mode", "active")}),
         (_("时限与收费"), {"fields": ("statutory_days", "promised_days", "warning_share", "fee", "fee_note")}),
         (_("办理规则"), {"fields": ("commitment_allowed", "accept_with_gaps", "co_timeout_default", "result_doc_type",
                                   "low_assurance")}),
         (_("申请表与即办规则"), {"fields": ("form_schema", "instant_rules", "eligibility_rules"),
                                  "description": _("表单字段为 JSON 列表，类型：text、textarea、int、decimal、date、choice、bool、phone")}),
-        (_("说明"), {"fields": ("description",)}),
+        (_("说明"), {"fields": ("description", "description_zh_hant", "description_en")}),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ServiceItem]:
@@ -245,7 +247,8 @@ class ServiceItemAdmin(admin.ModelAdmin):
 class BundleForm(forms.ModelForm):
     class Meta:
         model = Bundle
-        fields = ("code", "name", "name_en", "items", "description", "active")
+        fields = ("code", "name", "name_zh_hant", "name_en", "items", "description", "description_zh_hant",
+                  "description_en", "active")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -279,6 +282,8 @@ class BundleAdmin(admin.ModelAdmin):
             bundle = actions.do_save_bundle(
                 obj.code, data["name"], list(data["items"]), actor=request.user, name_en=data.get("name_en", ""),
                 description=data.get("description", ""), active=data.get("active", True),
+                name_zh_hant=data.get("name_zh_hant", ""), description_zh_hant=data.get("description_zh_hant", ""),
+                description_en=data.get("description_en", ""),
             )
             obj.pk = bundle.pk
             obj._state.adding = False

@@ -41,6 +41,7 @@ from pydantic import Field
 
 from gongzhi.core.domain.money import format_yuan
 from gongzhi.core.errors import ActionError, NotFoundError, error_body
+from gongzhi.core.i18n import localized_text
 from gongzhi.services import actions, queries, tracking
 from gongzhi.services.domain.wording import case_status_text, describe_material
 from gongzhi.services.enums import OPEN_CASE_STATUSES, CaseStatus, Channel, DeliveryMethod, ReviewLevel
@@ -90,9 +91,13 @@ class DetailOut(Schema):
     detail: str
 
 
+_DISPLAY = "请求语言（Accept-Language）下的名称；未翻译的英文名称为中文名称加“(untranslated)”"
+
+
 class DepartmentRef(Schema):
     code: str
     name: str
+    display_name: str = Field("", description=_DISPLAY)
 
 
 class PlaceRef(Schema):
@@ -103,11 +108,15 @@ class PlaceRef(Schema):
 class ItemRef(Schema):
     code: str
     name: str
+    display_name: str = Field("", description=_DISPLAY)
 
 
 class MaterialOut(Schema):
     key: str
     name: str
+    name_zh_hant: str = ""
+    name_en: str = ""
+    display_name: str = Field("", description=_DISPLAY)
     kind: str
     kind_display: str
     doc_type: str = Field(description="可从证照库复用的证照类型（空：须提交）")
@@ -124,7 +133,9 @@ class CoDepartmentOut(Schema):
 class ItemOut(Schema):
     code: str
     name: str
+    name_zh_hant: str = ""
     name_en: str
+    display_name: str = Field("", description=_DISPLAY)
     description: str
     department: DepartmentRef
     applicant_type: str
@@ -167,7 +178,9 @@ class CatalogSearchOut(Schema):
 class BundleOut(Schema):
     code: str
     name: str
+    name_zh_hant: str = ""
     name_en: str
+    display_name: str = Field("", description=_DISPLAY)
     description: str
     items: list[ItemRef]
 
@@ -395,11 +408,11 @@ class FiguresOut(Schema):
 
 
 def _item_ref(item: ServiceItem) -> ItemRef:
-    return ItemRef(code=item.code, name=item.name)
+    return ItemRef(code=item.code, name=item.name, display_name=localized_text(item))
 
 
 def _dept(dept: Any) -> DepartmentRef:
-    return DepartmentRef(code=dept.code, name=dept.name)
+    return DepartmentRef(code=dept.code, name=dept.name, display_name=localized_text(dept))
 
 
 def _refused(exc: ActionError, where: str = "body") -> Any:
@@ -417,7 +430,7 @@ def _nul_error(payload: Schema) -> Any | None:
     """A 422 naming the first body field that holds a NUL character, or None."""
     for name, value in payload.dict().items():
         if _has_nul(value):
-            return _bad(name, "含有不允许的空字符（NUL）")
+            return _bad(name, _("含有不允许的空字符（NUL）"))
     return None
 
 
@@ -433,7 +446,8 @@ def _has_nul(value: Any) -> bool:
 
 def item_out(item: ServiceItem) -> ItemOut:
     return ItemOut(
-        code=item.code, name=item.name, name_en=item.name_en, description=item.description,
+        code=item.code, name=item.name, name_zh_hant=item.name_zh_hant, name_en=item.name_en,
+        display_name=localized_text(item), description=item.description,
         department=_dept(item.department), applicant_type=item.applicant_type, mode=item.mode,
         mode_display=str(item.get_mode_display()), statutory_days=item.statutory_days,
         promised_days=item.promised_days, fee=f"{item.fee:.2f}", fee_display=format_yuan(item.fee),
@@ -441,7 +455,8 @@ def item_out(item: ServiceItem) -> ItemOut:
         accept_with_gaps=item.accept_with_gaps,
         conditions=item.conditions, legal_basis=item.legal_basis, location=item.location,
         materials=[
-            MaterialOut(key=m.key, name=m.name, kind=m.kind, kind_display=str(m.get_kind_display()),
+            MaterialOut(key=m.key, name=m.name, name_zh_hant=m.name_zh_hant, name_en=m.name_en,
+                        display_name=localized_text(m), kind=m.kind, kind_display=str(m.get_kind_display()),
                         doc_type=m.doc_type, commitment_ok=m.commitment_ok, submit_as=m.submit_as)
             for m in item.materials.all()
         ],
@@ -607,7 +622,8 @@ def list_bundles(request: HttpRequest) -> list[BundleOut]:
 
 
 def _bundle_out(b: Any) -> BundleOut:
-    return BundleOut(code=b.code, name=b.name, name_en=b.name_en, description=b.description,
+    return BundleOut(code=b.code, name=b.name, name_zh_hant=b.name_zh_hant, name_en=b.name_en,
+                     display_name=localized_text(b), description=b.description,
                      items=[_item_ref(i) for i in b.items.all() if i.active])
 
 
@@ -627,10 +643,10 @@ def submit_application(
     if (refused := _nul_error(payload)) is not None:
         return refused
     if _has_nul(idempotency_header):
-        return _bad("idempotency_key", "含有不允许的空字符（NUL）", "header")
+        return _bad("idempotency_key", _("含有不允许的空字符（NUL）"), "header")
     key = (idempotency_header or payload.idempotency_key or "").strip()
     if not key:
-        return _bad("idempotency_key", "缺少幂等键：请在 Idempotency-Key 请求头或 idempotency_key 字段中提供", "header")
+        return _bad("idempotency_key", _("缺少幂等键：请在 Idempotency-Key 请求头或 idempotency_key 字段中提供"), "header")
     intake = actions.Intake(
         applicant_number=payload.applicant_number, item_codes=list(payload.item_codes),
         bundle_code=payload.bundle_code, form=dict(payload.form), documents=dict(payload.documents),
@@ -666,7 +682,7 @@ def list_cases(
     offset: int = Query(0, ge=0, le=DB_INT),
 ) -> Any:
     if status is not None and status not in CaseStatus.values:
-        return _bad("status", f"未知的办件状态：{status}（可选：{'、'.join(CaseStatus.values)}）", "query")
+        return _bad("status", _("未知的办件状态：%(status)s（可选：%(allowed)s）") % {"status": status, "allowed": "、".join(CaseStatus.values)}, "query")
     qs = queries.search_cases(request.user, q) if q and q.strip() else queries.cases_for_user(request.user)
     if status:
         qs = qs.filter(status=status)
@@ -1043,13 +1059,13 @@ def figures(
     if department:
         dept = Department.objects.filter(code=department).first()
         if dept is None:
-            return _bad("department", f"没有编码为 {department} 的部门", "query")
+            return _bad("department", _("没有编码为 %(code)s 的部门") % {"code": department}, "query")
         dept_id = dept.pk
     path = None
     if place_id is not None:
         place = Place.objects.filter(pk=place_id).first()
         if place is None:
-            return _bad("place_id", "所选区域不存在", "query")
+            return _bad("place_id", _("所选区域不存在"), "query")
         path = place.path
     result = queries.figures_for_user(request.user, department_id=dept_id, place_path=path)
     return FiguresOut(**result.as_dict(), as_of=timezone.now())

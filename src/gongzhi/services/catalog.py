@@ -33,12 +33,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from gongzhi.accounts.actions import ensure_admin_over
 from gongzhi.accounts.models import Department
+from gongzhi.core.i18n import localized_text
 from gongzhi.people.enums import DocumentType
 from gongzhi.places.models import Place
 from gongzhi.services.domain.choice import choice_conflicts
@@ -75,6 +77,11 @@ _TRUE = {"是", "true", "1", "yes", "y", "t", "√", "✓"}
 _FALSE = {"否", "false", "0", "no", "n", "f", "×", ""}
 
 
+def _in_column(label: str, problem: object) -> str:
+    """A problem of one column, named by its header (the workbook's own Chinese label)."""
+    return _("“%(column)s”%(problem)s") % {"column": label, "problem": problem}
+
+
 @dataclass(frozen=True)
 class Column:
     key: str
@@ -86,6 +93,7 @@ class Column:
 ITEM_COLUMNS: tuple[Column, ...] = (
     Column("code", "事项编码", True, "字母、数字、-_. ，最长 40；已存在的编码会被更新"),
     Column("name", "事项名称", True),
+    Column("name_zh_hant", "繁体名称", note="留空由 OpenCC 转换并标记待审"),
     Column("name_en", "英文名称"),
     Column("department", "主办部门编码", True, "accounts 部门编码，必须已存在"),
     Column("applicant_type", "申请人类型", note="person 自然人 / enterprise 法人 / both 两者"),
@@ -109,12 +117,16 @@ ITEM_COLUMNS: tuple[Column, ...] = (
     Column("conditions", "受理条件", note="办事指南：谁可以申请、需满足的条件"),
     Column("legal_basis", "设定依据", note="办事指南：法律法规及条款"),
     Column("location", "办理地点", note="办事指南：窗口地址；按街道分派的事项写“所在街道党群服务中心”等"),
+    Column("description_zh_hant", "繁体说明", note="留空由 OpenCC 转换并标记待审"),
+    Column("description_en", "英文说明"),
     Column("active", "启用", note="是 / 否，默认是"),
 )
 MATERIAL_COLUMNS: tuple[Column, ...] = (
     Column("item", "事项编码", True),
     Column("key", "材料键", True, "小写字母数字，同一事项内唯一；一件事中同键材料只收一次"),
     Column("name", "材料名称", True),
+    Column("name_zh_hant", "繁体材料名称", note="留空由 OpenCC 转换并标记待审"),
+    Column("name_en", "英文材料名称"),
     Column("kind", "材料类型", note="mandatory 必要 / secondary 次要（可容缺），默认必要"),
     Column("doc_type", "证照类型", note="可从证照库复用的证照类型，见证照类型表"),
     Column("commitment_ok", "告知承诺可免交", note="是 / 否"),
@@ -134,9 +146,12 @@ ROUTE_COLUMNS: tuple[Column, ...] = (
 BUNDLE_COLUMNS: tuple[Column, ...] = (
     Column("code", "一件事编码", True),
     Column("name", "名称", True),
+    Column("name_zh_hant", "繁体名称", note="留空由 OpenCC 转换并标记待审"),
     Column("name_en", "英文名称"),
     Column("items", "包含事项编码", True, "至少两个，用逗号或顿号分隔"),
     Column("description", "说明"),
+    Column("description_zh_hant", "繁体说明", note="留空由 OpenCC 转换并标记待审"),
+    Column("description_en", "英文说明"),
     Column("active", "启用", note="是 / 否，默认是"),
 )
 SHEET_COLUMNS: dict[str, tuple[Column, ...]] = {
@@ -177,31 +192,31 @@ def _blank(value: Any) -> bool:
 def _text(value: Any, *, max_length: int, required: bool = False) -> str:
     if _blank(value):
         if required:
-            raise _Bad("不能为空")
+            raise _Bad(_("不能为空"))
         return ""
     text = str(value).strip()
     if len(text) > max_length:
-        raise _Bad(f"不能超过 {max_length} 个字（现为 {len(text)} 个）")
+        raise _Bad(_("不能超过 %(limit)s 个字（现为 %(count)s 个）") % {"limit": max_length, "count": len(text)})
     return text
 
 
 def _int(value: Any, *, low: int, high: int, default: int | None = None) -> int:
     if _blank(value):
         if default is None:
-            raise _Bad("不能为空")
+            raise _Bad(_("不能为空"))
         return default
     if isinstance(value, bool):
-        raise _Bad("应为整数")
+        raise _Bad(_("应为整数"))
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation as exc:
-        raise _Bad(f"应为整数（现为 {value!r}）") from exc
+        raise _Bad(_("应为整数（现为 %(value)r）") % {"value": value}) from exc
     if not number.is_finite() or number != number.to_integral_value():
-        raise _Bad(f"应为整数（现为 {value!r}）")
+        raise _Bad(_("应为整数（现为 %(value)r）") % {"value": value})
     if number < low:
-        raise _Bad(f"不能小于 {low}（现为 {number}）")
+        raise _Bad(_("不能小于 %(low)s（现为 %(number)s）") % {"low": low, "number": number})
     if number > high:
-        raise _Bad(f"不能大于 {high}（现为 {number}）")
+        raise _Bad(_("不能大于 %(high)s（现为 %(number)s）") % {"high": high, "number": number})
     return int(number)
 
 
@@ -209,20 +224,20 @@ def _decimal(value: Any, *, places: int, low: Decimal, high: Decimal, default: D
     if _blank(value):
         return default
     if isinstance(value, bool):
-        raise _Bad("应为数字")
+        raise _Bad(_("应为数字"))
     try:
         # str() of a spreadsheet float is its shortest repr (12.5 → "12.5"), never binary noise.
         number = Decimal(str(value).strip())
     except InvalidOperation as exc:
-        raise _Bad(f"应为数字（现为 {value!r}）") from exc
+        raise _Bad(_("应为数字（现为 %(value)r）") % {"value": value}) from exc
     if not number.is_finite():
-        raise _Bad("应为数字")
+        raise _Bad(_("应为数字"))
     if number < low:
-        raise _Bad(f"不能小于 {low}（现为 {number}）")
+        raise _Bad(_("不能小于 %(low)s（现为 %(number)s）") % {"low": low, "number": number})
     if number > high:
-        raise _Bad(f"不能大于 {high}（现为 {number}）")
+        raise _Bad(_("不能大于 %(high)s（现为 %(number)s）") % {"high": high, "number": number})
     if number != number.quantize(Decimal(1).scaleb(-places)):
-        raise _Bad(f"最多 {places} 位小数（现为 {number}）")
+        raise _Bad(_("最多 %(places)s 位小数（现为 %(number)s）") % {"places": places, "number": number})
     return number.quantize(Decimal(1).scaleb(-places))
 
 
@@ -236,7 +251,7 @@ def _bool(value: Any, *, default: bool) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise _Bad(f"应填“是”或“否”（现为 {value!r}）")
+    raise _Bad(_("应填“是”或“否”（现为 %(value)r）") % {"value": value})
 
 
 def _choice(value: Any, choices: Any, *, default: str) -> str:
@@ -248,7 +263,7 @@ def _choice(value: Any, choices: Any, *, default: str) -> str:
         if text in (choice_value, str(label)):
             return str(choice_value)
     allowed = "、".join(f"{v}（{label}）" for v, label in choices.choices)
-    raise _Bad(f"“{text}”无效，可选：{allowed}")
+    raise _Bad(_("“%(text)s”无效，可选：%(allowed)s") % {"text": text, "allowed": allowed})
 
 
 def _doc_type(value: Any) -> str:
@@ -266,16 +281,16 @@ def _json_list(value: Any) -> list[Any]:
         try:
             data = json.loads(str(value))
         except json.JSONDecodeError as exc:
-            raise _Bad(f"不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）") from exc
+            raise _Bad(_("不是有效的 JSON（第 %(line)s 行第 %(col)s 列：%(msg)s）") % {"line": exc.lineno, "col": exc.colno, "msg": exc.msg}) from exc
     if not isinstance(data, list) or not all(isinstance(x, dict) for x in data):
-        raise _Bad("应为 JSON 列表，每一项是一个对象 {…}")
+        raise _Bad(_("应为 JSON 列表，每一项是一个对象 {…}"))
     return data
 
 
 def _code(value: Any, what: str = "编码") -> str:
     text = _text(value, max_length=40, required=True)
     if not _CODE.fullmatch(text):
-        raise _Bad(f"{what}“{text}”不合法（字母或数字开头，只含字母、数字和 -_.，最长 40）")
+        raise _Bad(_("%(what)s“%(text)s”不合法（字母或数字开头，只含字母、数字和 -_.，最长 40）") % {"what": what, "text": text})
     return text
 
 
@@ -293,22 +308,22 @@ def check_instant_rules(rules: list[dict[str, Any]], schema: list[dict[str, Any]
     for n, rule in enumerate(rules, start=1):
         unknown = set(rule) - {"field", "op", "value"}
         if unknown:
-            raise _Bad(f"第 {n} 条规则有未知的键：{'、'.join(sorted(unknown))}")
+            raise _Bad(_("第 %(n)s 条规则有未知的键：%(keys)s") % {"n": n, "keys": "、".join(sorted(unknown))})
         name = rule.get("field")
         if name not in names:
-            raise _Bad(f"第 {n} 条规则的字段 {name!r} 不在表单字段中")
+            raise _Bad(_("第 %(n)s 条规则的字段 %(name)r 不在表单字段中") % {"n": n, "name": name})
         op = rule.get("op", "eq")
         if op not in RULE_OPS:
-            raise _Bad(f"第 {n} 条规则的运算 {op!r} 不受支持（可用：{'、'.join(sorted(RULE_OPS))}）")
+            raise _Bad(_("第 %(n)s 条规则的运算 %(op)r 不受支持（可用：%(ops)s）") % {"n": n, "op": op, "ops": "、".join(sorted(RULE_OPS))})
         if op == "in" and not isinstance(rule.get("value"), list):
-            raise _Bad(f"第 {n} 条规则（in）的 value 应为列表")
+            raise _Bad(_("第 %(n)s 条规则（in）的 value 应为列表") % {"n": n})
         if op in {"gte", "lte"}:
             try:
                 Decimal(str(rule.get("value")))
             except InvalidOperation as exc:
-                raise _Bad(f"第 {n} 条规则（{op}）的 value 应为数字") from exc
+                raise _Bad(_("第 %(n)s 条规则（%(op)s）的 value 应为数字") % {"n": n, "op": op}) from exc
         if op in {"eq", "ne"} and "value" not in rule:
-            raise _Bad(f"第 {n} 条规则（{op}）缺少 value")
+            raise _Bad(_("第 %(n)s 条规则（%(op)s）缺少 value") % {"n": n, "op": op})
 
 
 # ---------------------------------------------------------------------------- item validation
@@ -332,10 +347,11 @@ def clean_item_fields(
         try:
             out[key] = fn(raw.get(key))
         except _Bad as exc:
-            errors.append((key, f"“{ITEM_LABELS[key]}”{exc}"))
+            errors.append((key, _in_column(ITEM_LABELS[key], exc)))
 
     clean("code", _code)
     clean("name", lambda v: _text(v, max_length=120, required=True))
+    clean("name_zh_hant", lambda v: _text(v, max_length=120))
     clean("name_en", lambda v: _text(v, max_length=160))
     clean("department", lambda v: _department(v, departments))
     clean("applicant_type", lambda v: _choice(v, ApplicantType, default=ApplicantType.PERSON))
@@ -357,6 +373,8 @@ def clean_item_fields(
     clean("conditions", lambda v: _text(v, max_length=5000))
     clean("legal_basis", lambda v: _text(v, max_length=5000))
     clean("location", lambda v: _text(v, max_length=200))
+    clean("description_zh_hant", lambda v: _text(v, max_length=5000))
+    clean("description_en", lambda v: _text(v, max_length=5000))
     clean("active", lambda v: _bool(v, default=True))
     return out, errors
 
@@ -367,7 +385,7 @@ def _department(value: Any, departments: Mapping[str, Department]) -> Department
     code = _text(value, max_length=30, required=True)
     dept = departments.get(code)
     if dept is None:
-        raise _Bad(f"部门编码“{code}”不存在")
+        raise _Bad(_("部门编码“%(code)s”不存在") % {"code": code})
     return dept
 
 
@@ -391,25 +409,25 @@ def check_item_consistency(fields: Mapping[str, Any]) -> list[tuple[str, str]]:
     errors: list[tuple[str, str]] = []
     statutory, promised = fields.get("statutory_days"), fields.get("promised_days")
     if isinstance(statutory, int) and isinstance(promised, int) and promised > statutory:
-        errors.append(("promised_days", f"承诺时限 {promised} 个工作日不能大于法定时限 {statutory} 个工作日"))
+        errors.append(("promised_days", _("承诺时限 %(promised)s 个工作日不能大于法定时限 %(statutory)s 个工作日") % {"promised": promised, "statutory": statutory}))
     mode, rules = fields.get("mode"), fields.get("instant_rules")
     if rules is not None and mode is not None:
         if mode == HandlingMode.INSTANT and not rules:
-            errors.append(("instant_rules", "即办事项必须设置即办规则（否则永远不会自动办结）"))
+            errors.append(("instant_rules", _("即办事项必须设置即办规则（否则永远不会自动办结）")))
         if mode != HandlingMode.INSTANT and rules:
-            errors.append(("instant_rules", "只有即办事项才能设置即办规则"))
+            errors.append(("instant_rules", _("只有即办事项才能设置即办规则")))
     schema = fields.get("form_schema")
     if rules and schema is not None:
         try:
             check_instant_rules(rules, schema)
         except _Bad as exc:
-            errors.append(("instant_rules", f"“{ITEM_LABELS['instant_rules']}”{exc}"))
+            errors.append(("instant_rules", _in_column(ITEM_LABELS["instant_rules"], exc)))
     eligibility = fields.get("eligibility_rules")
     if eligibility and schema is not None:
         try:
             check_rules(eligibility, schema)
         except RuleDefinitionError as exc:
-            errors.append(("eligibility_rules", f"“{ITEM_LABELS['eligibility_rules']}”{exc}"))
+            errors.append(("eligibility_rules", _in_column(ITEM_LABELS["eligibility_rules"], exc)))
     return errors
 
 
@@ -434,7 +452,7 @@ class _Row:
         try:
             return fn(*args, **kwargs)
         except _Bad as exc:
-            self.problems.append(f"“{label}”{exc}" if label else str(exc))
+            self.problems.append(_in_column(label, exc) if label else str(exc))
             return None
 
 
@@ -449,6 +467,12 @@ def _material_spec(spec: Mapping[str, Any], default_order: int) -> tuple[dict[st
         "submit_as": row.get("原件/复印件", _choice, spec.get("submit_as"), MaterialForm, default=""),
         "order": row.get("顺序", _int, spec.get("order"), low=0, high=32767, default=default_order),
     }
+    # The translations are optional columns: a workbook (or caller) without them keeps the
+    # stored ones instead of wiping them.
+    if "name_zh_hant" in spec:
+        out["name_zh_hant"] = row.get("繁体材料名称", _text, spec.get("name_zh_hant"), max_length=120)
+    if "name_en" in spec:
+        out["name_en"] = row.get("英文材料名称", _text, spec.get("name_en"), max_length=200)
     return out, row.problems
 
 
@@ -460,10 +484,10 @@ def clean_material_specs(specs: Iterable[Mapping[str, Any]]) -> tuple[list[dict[
     for n, spec in enumerate(specs, start=1):
         cleaned, problems = _material_spec(spec, n)
         if cleaned["key"] is not None and cleaned["key"] in seen:
-            problems.append(f"材料键“{cleaned['key']}”重复")
+            problems.append(_("材料键“%(key)s”重复") % {"key": cleaned["key"]})
         seen.add(cleaned["key"])
         if problems:
-            errors += [("materials", f"第 {n} 项材料：{p}") for p in problems]
+            errors += [("materials", _("第 %(n)s 项材料：%(problem)s") % {"n": n, "problem": p}) for p in problems]
         else:
             out.append(cleaned)
     return out, errors
@@ -473,13 +497,13 @@ def _labelled(label: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> 
     try:
         return fn(*args, **kwargs)
     except _Bad as exc:
-        raise _Bad(f"“{label}”{exc}") from exc
+        raise _Bad(_in_column(label, exc)) from exc
 
 
 def _material_key(value: Any) -> str:
     key = _labelled("材料键", _text, value, max_length=40, required=True)
     if not _KEY.fullmatch(key):
-        raise _Bad(f"材料键“{key}”不合法（小写字母或数字开头，只含小写字母、数字、-和_）")
+        raise _Bad(_("材料键“%(key)s”不合法（小写字母或数字开头，只含小写字母、数字、-和_）") % {"key": key})
     return key
 
 
@@ -488,7 +512,7 @@ def check_bundle_items(items: Sequence[ServiceItem] | Sequence[Mapping[str, Any]
     accept, and a shared form field name means the same type everywhere."""
     specs = [i if isinstance(i, Mapping) else {"code": i.code, "applicant_type": i.applicant_type,
                                                 "form_schema": i.form_schema} for i in items]
-    problems = ["一件事至少包含两个事项"] if len(specs) < 2 else []
+    problems = [_("一件事至少包含两个事项")] if len(specs) < 2 else []
     # The same rule an application with several items meets at intake (domain/choice.py).
     return problems + choice_conflicts(specs)
 
@@ -496,14 +520,16 @@ def check_bundle_items(items: Sequence[ServiceItem] | Sequence[Mapping[str, Any]
 
 def _item_fields(item: ServiceItem) -> dict[str, Any]:
     return {
-        "code": item.code, "name": item.name, "name_en": item.name_en, "department": item.department.code,
+        "code": item.code, "name": item.name, "name_zh_hant": item.name_zh_hant, "name_en": item.name_en,
+        "department": item.department.code,
         "applicant_type": item.applicant_type, "mode": item.mode, "statutory_days": item.statutory_days,
         "promised_days": item.promised_days, "fee": f"{Decimal(item.fee):.2f}", "fee_note": item.fee_note,
         "commitment_allowed": item.commitment_allowed, "accept_with_gaps": item.accept_with_gaps,
         "co_timeout_default": item.co_timeout_default, "warning_share": f"{Decimal(item.warning_share):.2f}",
         "result_doc_type": item.result_doc_type, "form_schema": item.form_schema,
         "instant_rules": item.instant_rules, "eligibility_rules": item.eligibility_rules,
-        "description": item.description, "conditions": item.conditions,
+        "description": item.description, "description_zh_hant": item.description_zh_hant,
+        "description_en": item.description_en, "conditions": item.conditions,
         "legal_basis": item.legal_basis, "location": item.location, "active": item.active,
         "low_assurance": item.low_assurance,
     }
@@ -524,7 +550,9 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.sheet} 第 {self.row} 行：{self.message}" if self.row else f"{self.sheet}：{self.message}"
+        if self.row:
+            return _("%(sheet)s 第 %(row)s 行：%(message)s") % {"sheet": self.sheet, "row": self.row, "message": self.message}
+        return _("%(sheet)s：%(message)s") % {"sheet": self.sheet, "message": self.message}
 
 
 @dataclass
@@ -558,13 +586,13 @@ class ImportReport:
 
     def summary(self) -> str:
         if not self.applied:
-            return f"未导入：{len(self.errors)} 处错误（{self.rejected_rows} 行被拒绝），数据未作任何改动。"
-        text = (
-            f"已导入：事项新增 {self.items_created}、更新 {self.items_updated}、未变 {self.items_unchanged}；"
-            f"一件事新增 {self.bundles_created}、更新 {self.bundles_updated}、未变 {self.bundles_unchanged}。"
-        )
+            return _("未导入：%(errors)s 处错误（%(rows)s 行被拒绝），数据未作任何改动。") % {"errors": len(self.errors), "rows": self.rejected_rows}
+        text = _(
+            "已导入：事项新增 %(ic)s、更新 %(iu)s、未变 %(in)s；一件事新增 %(bc)s、更新 %(bu)s、未变 %(bn)s。"
+        ) % {"ic": self.items_created, "iu": self.items_updated, "in": self.items_unchanged,
+             "bc": self.bundles_created, "bu": self.bundles_updated, "bn": self.bundles_unchanged}
         if self.errors:
-            text += f" 跳过 {self.rejected_rows} 行有错误的行。"
+            text += _(" 跳过 %(rows)s 行有错误的行。") % {"rows": self.rejected_rows}
         return text
 
 
@@ -580,7 +608,7 @@ def read_workbook(source: str | Path | IO[bytes] | bytes) -> tuple[dict[str, She
     try:
         wb = load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types (zip, XML, key errors) for a non-xlsx file
-        raise CatalogFileError(f"无法读取文件（应为 .xlsx 工作簿）：{exc}", field="file") from exc
+        raise CatalogFileError(_("无法读取文件（应为 .xlsx 工作簿）：%(error)s") % {"error": exc}, field="file") from exc
     sheets: dict[str, SheetRows] = {}
     errors: list[RowError] = []
     try:
@@ -599,17 +627,17 @@ def read_workbook(source: str | Path | IO[bytes] | bytes) -> tuple[dict[str, She
                     continue
                 key = by_label.get(label)
                 if key is None:
-                    errors.append(RowError(name, 1, f"未知的列“{label}”"))
+                    errors.append(RowError(name, 1, _("未知的列“%(label)s”") % {"label": label}))
                 elif key in keys:
-                    errors.append(RowError(name, 1, f"列“{label}”重复"))
+                    errors.append(RowError(name, 1, _("列“%(label)s”重复") % {"label": label}))
                 keys.append(key)
             for column in columns:
                 if column.required and column.key not in keys:
-                    errors.append(RowError(name, 1, f"缺少必填列“{column.label}”"))
+                    errors.append(RowError(name, 1, _("缺少必填列“%(label)s”") % {"label": column.label}))
             data: SheetRows = []
             for number, values in enumerate(rows, start=2):
                 if number - 1 > MAX_ROWS:
-                    errors.append(RowError(name, number, f"行数超过上限 {MAX_ROWS}"))
+                    errors.append(RowError(name, number, _("行数超过上限 %(n)s") % {"n": MAX_ROWS}))
                     break
                 row = {k: v for k, v in zip(keys, values, strict=False) if k is not None}
                 if all(_blank(v) for v in row.values()):
@@ -619,7 +647,7 @@ def read_workbook(source: str | Path | IO[bytes] | bytes) -> tuple[dict[str, She
     finally:
         wb.close()
     if SHEET_ITEMS not in sheets:
-        errors.append(RowError(SHEET_ITEMS, 0, "工作簿中没有“事项”工作表"))
+        errors.append(RowError(SHEET_ITEMS, 0, _("工作簿中没有“事项”工作表")))
     return sheets, errors
 
 
@@ -683,16 +711,16 @@ class _Planner:
             problems = [m for _k, m in errors]
             if code and codes[code] > 1:
                 dup = [str(n) for n, r in rows if str(r.get("code") or "").strip() == code]
-                problems.append(f"事项编码“{code}”在第 {'、'.join(dup)} 行重复出现")
+                problems.append(_("事项编码“%(code)s”在第 %(rows)s 行重复出现") % {"code": code, "rows": "、".join(dup)})
             existing = stored.get(code)
             merged = {**(_python_fields(existing) if existing else {}), **cleaned}
             problems += [m for _k, m in check_item_consistency(merged)]
             dept = cleaned.get("department")
             if isinstance(dept, Department) and not self.may_manage(dept):
-                problems.append(f"部门“{dept.code}”不在您的管辖范围内")
+                problems.append(_("部门“%(code)s”不在您的管辖范围内") % {"code": dept.code})
             if existing is not None and existing.department_id != getattr(dept, "pk", existing.department_id):
                 if not self.may_manage(existing.department):
-                    problems.append(f"事项现属部门“{existing.department.code}”不在您的管辖范围内")
+                    problems.append(_("事项现属部门“%(code)s”不在您的管辖范围内") % {"code": existing.department.code})
             if problems:
                 for message in problems:
                     self.err(SHEET_ITEMS, number, message)
@@ -703,10 +731,10 @@ class _Planner:
     def _item_of(self, sheet: str, number: int, raw: Mapping[str, Any]) -> str | None:
         code = str(raw.get("item") or "").strip()
         if not code:
-            self.err(sheet, number, "“事项编码”不能为空")
+            self.err(sheet, number, _("“事项编码”不能为空"))
             return None
         if code not in self.item_rows:
-            self.err(sheet, number, f"事项编码“{code}”不在“事项”表中（只能为本次导入的事项设置{sheet}）")
+            self.err(sheet, number, _("事项编码“%(code)s”不在“事项”表中（只能为本次导入的事项设置%(sheet)s）") % {"code": code, "sheet": sheet})
             return None
         return code
 
@@ -723,7 +751,7 @@ class _Planner:
             key = spec["key"]
             if key is not None:
                 if (code, key) in seen:
-                    problems.append(f"事项 {code} 的材料键“{key}”与第 {seen[(code, key)]} 行重复")
+                    problems.append(_("事项 %(code)s 的材料键“%(key)s”与第 %(row)s 行重复") % {"code": code, "key": key, "row": seen[(code, key)]})
                 else:
                     seen[(code, key)] = number
             if self._failed(SHEET_MATERIALS, number, code, problems):
@@ -759,14 +787,14 @@ class _Planner:
             days = row.get("协办时限（工作日）", _int, raw.get("limit_days"), low=1, high=MAX_DAYS)
             promised = self._promised_days(code)
             if days is not None and promised is not None and days > promised:
-                row.problems.append(f"协办时限 {days} 个工作日不能大于事项承诺时限 {promised} 个工作日")
+                row.problems.append(_("协办时限 %(days)s 个工作日不能大于事项承诺时限 %(promised)s 个工作日") % {"days": days, "promised": promised})
             plan = self.items.get(code)
             if dept is not None:
                 lead = plan.fields.get("department") if plan else None
                 if isinstance(lead, Department) and lead.pk == dept.pk:
-                    row.problems.append(f"协办部门“{dept.code}”就是该事项的主办部门")
+                    row.problems.append(_("协办部门“%(code)s”就是该事项的主办部门") % {"code": dept.code})
                 if (code, dept.code) in seen:
-                    row.problems.append(f"事项 {code} 的协办部门“{dept.code}”与第 {seen[(code, dept.code)]} 行重复")
+                    row.problems.append(_("事项 %(code)s 的协办部门“%(dept)s”与第 %(row)s 行重复") % {"code": code, "dept": dept.code, "row": seen[(code, dept.code)]})
                 else:
                     seen[(code, dept.code)] = number
             if self._failed(SHEET_CO, number, code, row.problems):
@@ -788,17 +816,17 @@ class _Planner:
             place_code = str(raw.get("place") or "").strip()
             place = places.get(place_code)
             if not place_code:
-                row.problems.append("“区域编码”不能为空")
+                row.problems.append(_("“区域编码”不能为空"))
             elif place is None:
-                row.problems.append(f"区域编码“{place_code}”不存在")
+                row.problems.append(_("区域编码“%(code)s”不存在") % {"code": place_code})
             elif place.valid_to is not None:
-                row.problems.append(f"区域“{place.name}”（{place_code}）已撤销或拆分，不能再设路由")
+                row.problems.append(_("区域“%(name)s”（%(code)s）已撤销或拆分，不能再设路由") % {"name": localized_text(place), "code": place_code})
             dept = row.get("承办部门编码", _department, raw.get("department"), self.departments)
             if dept is not None and not self.may_manage(dept):
-                row.problems.append(f"部门“{dept.code}”不在您的管辖范围内")
+                row.problems.append(_("部门“%(code)s”不在您的管辖范围内") % {"code": dept.code})
             if place is not None:
                 if (code, place_code) in seen:
-                    row.problems.append(f"事项 {code} 在区域“{place_code}”的路由与第 {seen[(code, place_code)]} 行重复")
+                    row.problems.append(_("事项 %(code)s 在区域“%(place)s”的路由与第 %(row)s 行重复") % {"code": code, "place": place_code, "row": seen[(code, place_code)]})
                 else:
                     seen[(code, place_code)] = number
             if self._failed(SHEET_ROUTES, number, code, row.problems):
@@ -820,7 +848,7 @@ class _Planner:
             missing = used.get(code, set()) - {m["key"] for m in plan.materials}
             if missing:
                 for key in sorted(missing):
-                    self.err(SHEET_ITEMS, plan.row, f"材料“{key}”已被办件使用，不能删除（请在“材料”表中保留该行）")
+                    self.err(SHEET_ITEMS, plan.row, _("材料“%(key)s”已被办件使用，不能删除（请在“材料”表中保留该行）") % {"key": key})
                 self.bad_items.add(code)
                 del self.items[code]
 
@@ -835,15 +863,21 @@ class _Planner:
             fields: dict[str, Any] = {
                 "code": row.get("", _code, raw.get("code"), "一件事编码"),
                 "name": row.get("名称", _text, raw.get("name"), max_length=120, required=True),
+                "name_zh_hant": row.get("繁体名称", _text, raw.get("name_zh_hant"), max_length=120),
                 "name_en": row.get("英文名称", _text, raw.get("name_en"), max_length=160),
                 "description": row.get("说明", _text, raw.get("description"), max_length=5000),
+                "description_zh_hant": row.get("繁体说明", _text, raw.get("description_zh_hant"), max_length=5000),
+                "description_en": row.get("英文说明", _text, raw.get("description_en"), max_length=5000),
                 "active": row.get("启用", _bool, raw.get("active"), default=True),
             }
+            # Optional translation columns: absent from the workbook → the stored texts stay.
+            fields = {k: v for k, v in fields.items() if k in raw or k in {"code", "name", "active"}
+                      or not k.endswith(("_zh_hant", "_en"))}
             messages = row.problems
             code = fields.get("code", "")
             if code and codes[code] > 1:
                 dup = [str(n) for n, r in rows if str(r.get("code") or "").strip() == code]
-                messages.append(f"一件事编码“{code}”在第 {'、'.join(dup)} 行重复出现")
+                messages.append(_("一件事编码“%(code)s”在第 %(rows)s 行重复出现") % {"code": code, "rows": "、".join(dup)})
             item_codes = list(dict.fromkeys(_code_list(raw.get("items"))))
             specs: list[dict[str, Any]] = []
             for item_code in item_codes:
@@ -855,19 +889,19 @@ class _Planner:
                     specs.append({"code": item_code, "applicant_type": merged.get("applicant_type", ApplicantType.PERSON),
                                   "form_schema": merged.get("form_schema", [])})
                 elif item_code in self.item_rows:
-                    messages.append(f"包含的事项“{item_code}”在“事项”表中有错误，未能导入")
+                    messages.append(_("包含的事项“%(code)s”在“事项”表中有错误，未能导入") % {"code": item_code})
                 elif item_code in stored:
                     specs.append({"code": item_code, "applicant_type": stored[item_code].applicant_type,
                                   "form_schema": stored[item_code].form_schema})
                 else:
-                    messages.append(f"包含的事项编码“{item_code}”不存在")
+                    messages.append(_("包含的事项编码“%(code)s”不存在") % {"code": item_code})
             if len(specs) == len(item_codes):
                 messages += check_bundle_items(specs)
             for item_code in item_codes:
                 dept = self.items[item_code].fields.get("department") if item_code in self.items else (
                     stored[item_code].department if item_code in stored else None)
                 if isinstance(dept, Department) and not self.may_manage(dept):
-                    messages.append(f"事项“{item_code}”的部门不在您的管辖范围内")
+                    messages.append(_("事项“%(code)s”的部门不在您的管辖范围内") % {"code": item_code})
             if messages:
                 for message in messages:
                     self.err(SHEET_BUNDLES, number, message)
@@ -880,14 +914,14 @@ class _Planner:
         for code, failures in self.bad_children.items():
             plan = self.items.pop(code, None)
             if plan is not None:
-                where = "、".join(f"{s}第 {n} 行" for s, n in failures)
-                self.err(SHEET_ITEMS, plan.row, f"该事项的{where}有错误，整项未导入")
+                where = "、".join(_("%(sheet)s第 %(row)s 行") % {"sheet": s, "row": n} for s, n in failures)
+                self.err(SHEET_ITEMS, plan.row, _("该事项的%(where)s有错误，整项未导入") % {"where": where})
                 self.bad_items.add(code)
         kept = []
         for bundle in self.bundles:
             skipped = [c for c in bundle.item_codes if c in self.bad_items]
             if skipped:
-                self.err(SHEET_BUNDLES, bundle.row, f"包含的事项“{'、'.join(skipped)}”未导入，该一件事也未导入")
+                self.err(SHEET_BUNDLES, bundle.row, _("包含的事项“%(codes)s”未导入，该一件事也未导入") % {"codes": "、".join(skipped)})
             else:
                 kept.append(bundle)
         self.bundles = kept
@@ -930,7 +964,8 @@ def catalog_rows(item_codes: Collection[str] | None = None) -> dict[str, list[di
         fields["fee"], fields["warning_share"] = Decimal(item.fee), Decimal(item.warning_share)
         out[SHEET_ITEMS].append(fields)
     for m in materials:
-        out[SHEET_MATERIALS].append({"item": m.item.code, "key": m.key, "name": m.name, "kind": m.kind,
+        out[SHEET_MATERIALS].append({"item": m.item.code, "key": m.key, "name": m.name,
+                                     "name_zh_hant": m.name_zh_hant, "name_en": m.name_en, "kind": m.kind,
                                      "doc_type": m.doc_type, "commitment_ok": m.commitment_ok, "submit_as": m.submit_as,
                                      "order": m.order})
     for c in co_rows:
@@ -941,8 +976,10 @@ def catalog_rows(item_codes: Collection[str] | None = None) -> dict[str, list[di
         member_codes = sorted(i.code for i in b.items.all())
         if item_codes is not None and not set(member_codes) <= set(item_codes):
             continue
-        out[SHEET_BUNDLES].append({"code": b.code, "name": b.name, "name_en": b.name_en,
-                                   "items": ", ".join(member_codes), "description": b.description,
+        out[SHEET_BUNDLES].append({"code": b.code, "name": b.name, "name_zh_hant": b.name_zh_hant,
+                                   "name_en": b.name_en, "items": ", ".join(member_codes),
+                                   "description": b.description, "description_zh_hant": b.description_zh_hant,
+                                   "description_en": b.description_en,
                                    "active": b.active})
     return out
 

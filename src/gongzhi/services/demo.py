@@ -66,7 +66,8 @@ def _ensure_departments(data: dict[str, Any], district: Place, actor: Any) -> li
     offices: list[tuple[Place, Department]] = []
     subdistricts = Place.objects.filter(parent=district, kind=PlaceKind.SUBDISTRICT, valid_to__isnull=True)
     for sub in subdistricts.order_by("code"):
-        entry = known.get(sub.name) or {"code": f"NS-{sub.code}-JD", "name_en": ""}
+        entry = known.get(sub.name) or {"code": f"NS-{sub.code}-JD",
+                                        "name_en": f"{sub.name_en} Office" if sub.name_en else ""}
         dept = Department.objects.filter(code=entry["code"]).first()
         if dept is None:
             dept = do_create_department(entry["code"], f"{sub.name}办事处", sub, actor=actor, name_en=entry["name_en"])

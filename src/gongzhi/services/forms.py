@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.core.i18n import localized, localized_choice, localized_text, plain
 from gongzhi.services.enums import DeliveryMethod, MaterialKind, ReviewLevel
 
 FORM_PREFIX = "form"  # schema names cannot clash with the page's own inputs (number, items…)
@@ -60,9 +61,9 @@ def _schema_field(spec: dict[str, Any], derived: Any = None, hint: str = "") -> 
 
 def _plain_field(spec: dict[str, Any]) -> forms.Field:
     kind = spec.get("type", "text")
-    label = spec.get("label") or spec["name"]
+    label = localized_text(spec, "label") if spec.get("label") else spec["name"]
     attrs: dict[str, Any] = {}
-    help_text = spec.get("help", "")
+    help_text: Any = localized_text(spec, "help") if spec.get("help") else ""
     if spec.get("required"):
         # Only announced (aria-required): the server decides, so a browser never blocks a
         # submission with a message in its own words and language.
@@ -80,7 +81,8 @@ def _plain_field(spec: dict[str, Any]) -> forms.Field:
         widget = forms.DateInput(attrs={**attrs, "type": "date"})
         help_text = help_text or _("格式：年-月-日，例如 2026-11-26")
     elif kind == "choice":
-        choices = [("", _("请选择"))] + [(str(c), str(c)) for c in spec.get("choices", [])]
+        # The value stays the canonical choice; the text shown is the reader's language.
+        choices = [("", _("请选择"))] + [(str(c), plain(localized_choice(spec, c))) for c in spec.get("choices", [])]
         return _mark(forms.ChoiceField(label=label, required=False, choices=choices, help_text=help_text,
                                        widget=forms.Select(attrs=attrs)), spec)
     elif kind == "bool":
@@ -222,7 +224,7 @@ def material_rows(
             if row is None:
                 doc_type = mat.doc_type or "other"
                 row = rows[mat.key] = MaterialRow(
-                    key=mat.key, name=mat.name, kind=mat.kind,
+                    key=mat.key, name=localized(mat), kind=mat.kind,
                     wallet_doc=by_type.get(mat.doc_type) if mat.doc_type else None,
                     commitment_ok=bool(mat.commitment_ok and item.commitment_allowed),
                     doc_type=doc_type, choices=[d for d in wallet if d.doc_type == doc_type],
@@ -233,7 +235,7 @@ def material_rows(
                     row.pending_token, row.pending_name = pending[mat.key]
             if mat.kind == MaterialKind.MANDATORY:
                 row.kind = MaterialKind.MANDATORY  # mandatory for one item → mandatory
-            row.items.append(item.name)
+            row.items.append(localized(item))
     return list(rows.values())
 
 

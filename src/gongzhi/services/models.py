@@ -32,7 +32,11 @@ class ServiceItem(models.Model):
 
     code = models.CharField(_("事项编码"), max_length=40, unique=True)
     name = models.CharField(_("事项名称"), max_length=120)
+    # 繁體 and English forms of the names (core/i18n.py picks one per reader); "opencc" marks a
+    # 繁體 text drafted by OpenCC and not yet reviewed by a person.
+    name_zh_hant = models.CharField(max_length=120, blank=True)
     name_en = models.CharField(max_length=160, blank=True)
+    zh_hant_source = models.CharField(max_length=12, blank=True)
     department = models.ForeignKey("accounts.Department", on_delete=models.PROTECT, related_name="items")
     applicant_type = models.CharField(max_length=12, choices=ApplicantType.choices, default=ApplicantType.PERSON)
     mode = models.CharField(max_length=10, choices=HandlingMode.choices, default=HandlingMode.COMPLEX)
@@ -51,6 +55,8 @@ class ServiceItem(models.Model):
     warning_share = models.DecimalField(max_digits=3, decimal_places=2, default=0.8)
     result_doc_type = models.CharField(max_length=24, blank=True, help_text=_("办结后放入证照库的电子证照类型"))
     description = models.TextField(blank=True)
+    description_zh_hant = models.TextField(blank=True)
+    description_en = models.TextField(blank=True)
     # 办事指南 (the public guide page): who may apply, on what legal basis, where to go. The
     # routed department comes from ``routes``; ``location`` says where its window is.
     conditions = models.TextField(_("受理条件"), blank=True)
@@ -93,6 +99,9 @@ class ItemMaterial(models.Model):
     item = models.ForeignKey(ServiceItem, on_delete=models.CASCADE, related_name="materials")
     key = models.SlugField(max_length=40)
     name = models.CharField(max_length=120)
+    name_zh_hant = models.CharField(max_length=120, blank=True)
+    name_en = models.CharField(max_length=200, blank=True)
+    zh_hant_source = models.CharField(max_length=12, blank=True)  # "opencc": machine draft (core/i18n.py)
     kind = models.CharField(max_length=10, choices=MaterialKind.choices, default=MaterialKind.MANDATORY)
     doc_type = models.CharField(max_length=24, blank=True, help_text=_("可从证照库复用的证照类型"))
     commitment_ok = models.BooleanField(default=False, help_text=_("告知承诺制下可免提交"))
@@ -126,9 +135,13 @@ class Bundle(models.Model):
 
     code = models.CharField(max_length=40, unique=True)
     name = models.CharField(max_length=120)
+    name_zh_hant = models.CharField(max_length=120, blank=True)
     name_en = models.CharField(max_length=160, blank=True)
+    zh_hant_source = models.CharField(max_length=12, blank=True)  # "opencc": machine draft (core/i18n.py)
     items = models.ManyToManyField(ServiceItem, related_name="bundles")
     description = models.TextField(blank=True)
+    description_zh_hant = models.TextField(blank=True)
+    description_en = models.TextField(blank=True)
     active = models.BooleanField(default=True)
 
     class Meta:

@@ -29,8 +29,11 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, re_path
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from gongzhi.core.i18n import localized_choice, localized_text, plain
+from gongzhi.core.templatetags.gongzhi_tags import cn_date
 from gongzhi.services import queries
 from gongzhi.services.domain.wording import case_status_text
 from gongzhi.services.enums import OPEN_CASE_STATUSES, HandlingMode
@@ -126,8 +129,7 @@ def _read_only(view: Any) -> Any:
     def wrapped(request: HttpRequest, *args: Any, fmt: str = "json", **kwargs: Any) -> HttpResponse:
         if request.method not in ("GET", "HEAD"):
             response = _error(fmt, Open311Error(
-                405, "本接口只读：提交申请请使用经身份核验的 /api/v1/services/applications 接口"
-                     "（Read-only: submit through the identity-checked /api/v1/services/applications API)."
+                405, _("本接口只读：提交申请请使用经身份核验的 /api/v1/services/applications 接口"),
             ))
             response["Allow"] = "GET, HEAD"
             return response
@@ -147,8 +149,10 @@ def _read_only(view: Any) -> Any:
 def service_row(item: ServiceItem) -> dict[str, Any]:
     return {
         "service_code": item.code,
-        "service_name": item.name,
-        "description": item.description or f"{item.name}（{item.department.name}，承诺 {item.promised_days} 个工作日）",
+        "service_name": localized_text(item),
+        "description": localized_text(item, "description") if item.description else _(
+            "%(item)s（%(dept)s，承诺 %(days)s 个工作日）"
+        ) % {"item": localized_text(item), "dept": localized_text(item.department), "days": item.promised_days},
         # Per the spec, ``metadata`` says whether a service definition with attributes exists:
         # true for items whose application form has fields.
         "metadata": bool(item.form_schema),
@@ -156,32 +160,32 @@ def service_row(item: ServiceItem) -> dict[str, Any]:
         # the back office), which is what the spec calls "realtime".
         "type": "realtime",
         "keywords": ",".join(
-            k for k in (item.code, item.department.name, str(item.get_mode_display()),
-                        "即办" if item.mode == HandlingMode.INSTANT else "") if k
+            k for k in (item.code, localized_text(item.department), str(item.get_mode_display()),
+                        _("即办") if item.mode == HandlingMode.INSTANT else "") if k
         ),
-        "group": item.department.name,
+        "group": localized_text(item.department),
     }
 
 
 def _attribute(n: int, spec: dict[str, Any]) -> dict[str, Any]:
     kind = spec.get("type", "text")
-    label = str(spec.get("label", spec.get("name", "")))
+    label = localized_text(spec, "label") if spec.get("label") else str(spec.get("name", ""))
     described = {
-        "text": f"文本，最多 {spec.get('max_length', 200)} 字",
-        "textarea": f"长文本，最多 {spec.get('max_length', 2000)} 字",
-        "phone": "手机号或座机号",
-        "int": "整数",
-        "decimal": "数字（可带小数，以字符串提交）",
-        "date": "日期 YYYY-MM-DD",
-        "choice": "单选",
-        "bool": "是 / 否",
+        "text": _("文本，最多 %(n)s 字") % {"n": spec.get("max_length", 200)},
+        "textarea": _("长文本，最多 %(n)s 字") % {"n": spec.get("max_length", 2000)},
+        "phone": _("手机号或座机号"),
+        "int": _("整数"),
+        "decimal": _("数字（可带小数，以字符串提交）"),
+        "date": _("日期 YYYY-MM-DD"),
+        "choice": _("单选"),
+        "bool": _("是 / 否"),
     }.get(kind, "")
     if kind in ("int", "decimal") and ("min" in spec or "max" in spec):
-        described += f"，范围 {spec.get('min', '')}–{spec.get('max', '')}"
+        described += _("，范围 %(min)s–%(max)s") % {"min": spec.get("min", ""), "max": spec.get("max", "")}
     if kind == "choice":
-        values = [{"key": str(c), "name": str(c)} for c in spec.get("choices", [])]
+        values = [{"key": str(c), "name": plain(localized_choice(spec, c))} for c in spec.get("choices", [])]
     elif kind == "bool":
-        values = [{"key": "true", "name": "是"}, {"key": "false", "name": "否"}]
+        values = [{"key": "true", "name": _("是")}, {"key": "false", "name": _("否")}]
     else:
         values = []
     row: dict[str, Any] = {
@@ -208,7 +212,7 @@ def services_list(request: HttpRequest, *, fmt: str) -> HttpResponse:
 def service_definition(request: HttpRequest, code: str, *, fmt: str) -> HttpResponse:
     item = queries.catalog().filter(code=code).first()
     if item is None:
-        raise Open311Error(404, f"没有编码为 {code} 的服务事项（service_code not found）")
+        raise Open311Error(404, _("没有编码为 %(code)s 的服务事项（service_code not found）") % {"code": code})
     data = {
         "service_code": item.code,
         "attributes": [_attribute(n, spec) for n, spec in enumerate(item.form_schema or [], start=1)],
@@ -248,23 +252,23 @@ def request_row(case: Any) -> dict[str, Any]:
         getattr(case, a, None) for a in ("last_task_decided", "last_task_claimed", "last_supplement", "last_fulfilled")
     ]
     updated = max(m for m in moments if m is not None)
-    notice = f"承诺 {case.limit_days} 个工作日内办结，{case.deadline:%Y年%m月%d日}前"
+    notice = _("承诺 %(days)s 个工作日内办结，%(date)s前") % {"days": case.limit_days, "date": cn_date(case.deadline)}
     if case.deadline_provisional:
-        notice += "（暂定：次年节假日安排公布后重算）"
+        notice += _("（暂定：次年节假日安排公布后重算）")
     place = case.place
     return {
         "service_request_id": case.number,
         "status": "open" if is_open else "closed",
         "status_notes": case_status_text(case.status),  # the resident-facing wording (domain/wording.py)
-        "service_name": case.item.name,
+        "service_name": localized_text(case.item),
         "service_code": case.item.code,
-        "description": f"{case.item.name}（{case.get_channel_display()}受理）",
-        "agency_responsible": case.department.name,
+        "description": _("%(item)s（%(channel)s受理）") % {"item": localized_text(case.item), "channel": case.get_channel_display()},
+        "agency_responsible": localized_text(case.department),
         "service_notice": notice,
         "requested_datetime": iso(case.accepted_at),
         "updated_datetime": iso(updated),
         "expected_datetime": expected_datetime(case.deadline),
-        "address": place.name,
+        "address": localized_text(place),
         "address_id": "",
         "zipcode": "",
         "lat": float(place.lat) if place.lat is not None else None,
@@ -295,8 +299,8 @@ def _parse_moment(value: str, name: str, *, end: bool = False) -> datetime:
         moment = None
     if moment is None:
         if _far_day(value):
-            raise Open311Error(400, f"{name} 超出可查询的范围（1900-01-01 至 9998-12-31）：{value}")
-        raise Open311Error(400, f"{name} 不是有效的 W3C 日期时间（如 2026-11-26T00:00:00+08:00）：{value}")
+            raise Open311Error(400, _("%(name)s 超出可查询的范围（1900-01-01 至 9998-12-31）：%(value)s") % {"name": name, "value": value})
+        raise Open311Error(400, _("%(name)s 不是有效的 W3C 日期时间（如 2026-11-26T00:00:00+08:00）：%(value)s") % {"name": name, "value": value})
     if timezone.is_naive(moment):
         moment = moment.replace(tzinfo=SHANGHAI)
     try:
@@ -304,7 +308,7 @@ def _parse_moment(value: str, name: str, *, end: bool = False) -> datetime:
     except OverflowError:  # an offset that pushes year 1 or 9999 past what datetime can hold
         in_range = False
     if not in_range:
-        raise Open311Error(400, f"{name} 超出可查询的范围（1900-01-01 至 9998-12-31）：{value}")
+        raise Open311Error(400, _("%(name)s 超出可查询的范围（1900-01-01 至 9998-12-31）：%(value)s") % {"name": name, "value": value})
     return moment
 
 
@@ -320,13 +324,13 @@ def _far_day(value: str) -> bool:
 def requests_list(request: HttpRequest, *, fmt: str) -> HttpResponse:
     params = request.GET
     if any("\x00" in v for values in params.lists() for v in values[1]):
-        raise Open311Error(400, "参数中含有不允许的空字符")
+        raise Open311Error(400, _("参数中含有不允许的空字符"))
     qs = _public_cases()
     ids = [i.strip() for i in params.get("service_request_id", "").split(",") if i.strip()]
     if ids:
         # Spec: with service_request_id given, every other parameter is ignored.
         if len(ids) > MAX_IDS:
-            raise Open311Error(400, f"service_request_id 一次最多 {MAX_IDS} 个")
+            raise Open311Error(400, _("service_request_id 一次最多 %(n)s 个") % {"n": MAX_IDS})
         by_number = {c.number: c for c in qs.filter(number__in=ids)}
         rows = [request_row(by_number[i]) for i in dict.fromkeys(ids) if i in by_number]
         return _render(fmt, "service_requests", "request", rows)
@@ -338,14 +342,14 @@ def requests_list(request: HttpRequest, *, fmt: str) -> HttpResponse:
     if start is None and end is None:
         start = timezone.now() - timedelta(days=DEFAULT_DAYS)
     if start is not None and end is not None and start > end:
-        raise Open311Error(400, "start_date 晚于 end_date")
+        raise Open311Error(400, _("start_date 晚于 end_date"))
     if start is not None:
         qs = qs.filter(accepted_at__gte=start)
     if end is not None:
         qs = qs.filter(accepted_at__lt=end)
     statuses = {s.strip().lower() for s in params.get("status", "").split(",") if s.strip()}
     if statuses - {"open", "closed"}:
-        raise Open311Error(400, "status 只能是 open 或 closed")
+        raise Open311Error(400, _("status 只能是 open 或 closed"))
     if statuses == {"open"}:
         qs = qs.filter(status__in=OPEN_CASE_STATUSES)
     elif statuses == {"closed"}:
@@ -358,7 +362,7 @@ def requests_list(request: HttpRequest, *, fmt: str) -> HttpResponse:
 def request_detail(request: HttpRequest, number: str, *, fmt: str) -> HttpResponse:
     case = _public_cases().filter(number=number).first()
     if case is None:
-        raise Open311Error(404, f"没有编号为 {number} 的办件（service_request_id not found）")
+        raise Open311Error(404, _("没有编号为 %(number)s 的办件（service_request_id not found）") % {"number": number})
     return _render(fmt, "service_requests", "request", [request_row(case)])
 
 

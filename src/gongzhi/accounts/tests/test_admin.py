@@ -164,7 +164,9 @@ def test_department_edit_goes_through_the_action(admin_setup, place_tree):
     assert response.status_code == 302
     assert Department.objects.get(pk=dept.pk).name == "民政和社会事务科"
     event = AuditEvent.objects.get(verb="department.update", object_id=str(dept.pk))
-    assert event.before == {"name": "民政科"} and event.after == {"name": "民政和社会事务科"} and event.actor == admin
+    # The 繁體 name was an OpenCC draft of the old name: it follows the rename, in the same event.
+    assert event.before == {"name": "民政科", "name_zh_hant": "民政科"} and event.actor == admin
+    assert event.after == {"name": "民政和社会事务科", "name_zh_hant": "民政和社會事務科"}
 
 
 def test_department_moved_outside_scope_is_refused_on_the_form(admin_setup, place_tree):

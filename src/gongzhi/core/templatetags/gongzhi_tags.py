@@ -19,9 +19,15 @@ from django import template
 from django.forms import BoundField
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext
 
 from gongzhi.core.domain.money import MoneyError, format_area, format_yuan, to_area, to_yuan
+from gongzhi.core.i18n import localized as _localized
+from gongzhi.core.i18n import localized_choice as _localized_choice
+from gongzhi.core.i18n import localized_text as _localized_text
+from gongzhi.core.i18n import plain as _plain
 
 register = template.Library()
 
@@ -113,6 +119,36 @@ def resolve_links(pairs: list[tuple[str, str]]) -> list[NavLink]:
         # Labels are usually lazy translations; a plain Chinese string is looked up here too.
         links.append(NavLink(url, gettext(str(label))))
     return links
+
+
+@register.filter
+def localized(obj: Any, field: str = "name") -> SafeString:
+    """Content (an item, material, department, bundle, place, form field) in the reader's language.
+
+    ``{{ item|localized }}``, ``{{ spec|localized:"label" }}``. An English page with no English
+    text stored shows the Chinese text in ``lang="zh-Hans"`` with a visible "(untranslated)"
+    marker; see ``gongzhi.core.i18n``. Inside attributes and ``<option>`` use ``localized_text``.
+    """
+    text = _localized(obj, field)
+    if text.untranslated:
+        return format_html(
+            '<span lang="{}" class="untranslated">{}</span> <small class="untranslated-mark">{}</small>',
+            text.lang, str(text), gettext("（未翻译）"),
+        )
+    return format_html("{}", str(text))
+
+
+@register.filter
+def localized_text(obj: Any, field: str = "name") -> str:
+    """Plain-text ``localized`` (for attributes, ``<option>``, ``<title>``): no markup, the
+    "(untranslated)" marker written out."""
+    return _localized_text(obj, field)
+
+
+@register.filter
+def localized_choice(spec: Any, value: Any) -> str:
+    """One value of a form field's ``choices`` in the reader's language (plain text)."""
+    return _plain(_localized_choice(spec, value))
 
 
 @register.filter

@@ -17,6 +17,8 @@ from gongzhi.core.audit import record_event
 from gongzhi.core.calendar import add_working_days, work_calendar
 from gongzhi.core.crypto import decrypt
 from gongzhi.core.errors import ActionError, NotAllowedError
+from gongzhi.core.i18n import localized_text
+from gongzhi.core.templatetags.gongzhi_tags import cn_date
 from gongzhi.people.actions import check_upload, do_add_document
 from gongzhi.services.actions.common import (
     COUNTER,
@@ -63,7 +65,7 @@ def _officer_of(actor: Any, task: Task) -> None:
     for ra in active_assignments(actor):
         if ra.role == Role.DEPARTMENT_OFFICER and ra.department_id == task.department_id:
             return
-    raise NotAllowed("您不是该部门的审批人员，不能办理此任务", field="task")
+    raise NotAllowed(_t("您不是该部门的审批人员，不能办理此任务"), field="task")
 
 
 def _locked_task(task_id: int) -> Task:
@@ -83,8 +85,8 @@ def do_claim_task(task: Task, *, actor: Any, expected_version: int | None = None
             current = Task.objects.select_related("holder").get(pk=task.pk)
             who = current.holder.display_name or current.holder.username if current.holder else ""
             raise TaskConflict(
-                f"该任务已被{who or '他人'}认领或已变更，请刷新后再试" if current.status != TaskStatus.PENDING
-                else "任务已变更，请刷新后再试",
+                (_t("该任务已被%(who)s认领或已变更，请刷新后再试") % {"who": who} if who else _t("该任务已被他人认领或已变更，请刷新后再试")) if current.status != TaskStatus.PENDING
+                else _t("任务已变更，请刷新后再试"),
                 field="task",
             )
         Hold.objects.create(task=task, user=actor, department=task.department, step="办理", started_at=now)
@@ -105,20 +107,20 @@ def do_decide_task(task: Task, *, approve: bool, reason: str = "", actor: Any, e
     _officer_of(actor, task)
     reason = (reason or "").strip()
     if not approve and not reason:
-        raise InvalidInput("不予许可必须说明理由", field="reason")
+        raise InvalidInput(_t("不予许可必须说明理由"), field="reason")
     now = timezone.now()
     with transaction.atomic():
         locked = _locked_task(task.pk)
         if expected_version is not None and locked.version != expected_version:
-            raise TaskConflict("任务已被他人变更，请刷新后再试", field="task")
+            raise TaskConflict(_t("任务已被他人变更，请刷新后再试"), field="task")
         if locked.status != TaskStatus.CLAIMED or locked.holder_id != actor.pk:
-            raise TaskConflict("只有认领该任务的人员才能作出决定", field="task")
+            raise TaskConflict(_t("只有认领该任务的人员才能作出决定"), field="task")
         case = Case.objects.select_for_update().get(pk=locked.case_id)
         if locked.role == TaskRole.LEAD:
             open_co = case.tasks.filter(role=TaskRole.CO, status__in=[TaskStatus.PENDING, TaskStatus.CLAIMED, TaskStatus.SUPPLEMENT])
             if open_co.exists():
-                names = "、".join(t.department.name for t in open_co.select_related("department"))
-                raise NotAllowed(f"协办部门尚未全部反馈：{names}", field="task")
+                names = "、".join(localized_text(t.department) for t in open_co.select_related("department"))
+                raise NotAllowed(_t("协办部门尚未全部反馈：%(names)s") % {"names": names}, field="task")
         # 容缺: the lead's approval (which closes the case and issues the result) while a material
         # promised under 容缺 is still owed is allowed only with a recorded reason (kept as the
         # decision's reason and, with the owed materials, in the audit event), so nobody
@@ -167,18 +169,18 @@ def do_request_supplement(
     _officer_of(actor, task)
     items = [i.strip() for i in items if i and i.strip()]
     if not items:
-        raise InvalidInput("补正通知必须一次性列明全部需补正的材料", field="items")
+        raise InvalidInput(_t("补正通知必须一次性列明全部需补正的材料"), field="items")
     now = timezone.now()
     today = timezone.localdate()
     with transaction.atomic():
         locked = _locked_task(task.pk)
         if expected_version is not None and locked.version != expected_version:
-            raise TaskConflict("任务已被他人变更，请刷新后再试", field="task")
+            raise TaskConflict(_t("任务已被他人变更，请刷新后再试"), field="task")
         if locked.status != TaskStatus.CLAIMED or locked.holder_id != actor.pk:
-            raise TaskConflict("只有认领该任务的人员才能发出补正通知", field="task")
+            raise TaskConflict(_t("只有认领该任务的人员才能发出补正通知"), field="task")
         case = Case.objects.select_for_update().get(pk=locked.case_id)
         if case.status == CaseStatus.SUPPLEMENT:
-            raise NotAllowed("该办件已在补正中，请勿重复发出", field="task")
+            raise NotAllowed(_t("该办件已在补正中，请勿重复发出"), field="task")
         due = add_working_days(today, _setting("SERVICES_SUPPLEMENT_DAYS", SUPPLEMENT_DAYS)).deadline
         request = SupplementRequest.objects.create(
             case=case, task=locked, requested_by=actor, requested_at=now, requested_on=today,
@@ -210,10 +212,10 @@ def do_fulfil_supplement(case: Case, *, actor: Any, files: dict[str, UploadedFil
         _ensure_applicant_or_counter(case, actor)
         request = case.supplements.filter(fulfilled_at__isnull=True).last()
         if case.status != CaseStatus.SUPPLEMENT or request is None:
-            raise NotAllowed("该办件没有待补正的通知", field="case")
+            raise NotAllowed(_t("该办件没有待补正的通知"), field="case")
         if today > request.due:
             raise SupplementLate(
-                f"补正期限已于 {request.due:%Y年%m月%d日} 届满，不能再补正；请重新申请", field="case"
+                _t("补正期限已于 %(date)s 届满，不能再补正；请重新申请") % {"date": cn_date(request.due)}, field="case"
             )
         owner = case.applicant_person or case.applicant_org
         for key, upload in files.items():
@@ -302,7 +304,7 @@ def _ensure_applicant_or_counter(case: Case, actor: Any) -> None:
         return  # any window accepts supplements for any case (一窗办)
     if _is_applicant(case, actor):
         return
-    raise NotAllowed("只有申请人本人或综合窗口可以提交补正材料", field="case")
+    raise NotAllowed(_t("只有申请人本人或综合窗口可以提交补正材料"), field="case")
 
 
 def do_reveal_form_value(case: Case, field: str, *, actor: Any, reason: str = "") -> str:
@@ -339,7 +341,7 @@ def do_record_visit(case: Case, *, actor: Any, purpose: str = "") -> Case:
     counter that served them — a count the 5×100% figures publish must not be raised by anyone
     else (the applicant included)."""
     if not has_role(actor, *COUNTER):
-        raise NotAllowed("只有综合窗口或部门人员可以登记申请人到场", field="case")
+        raise NotAllowed(_t("只有综合窗口或部门人员可以登记申请人到场"), field="case")
     with transaction.atomic():
         Case.objects.filter(pk=case.pk).update(visits=F("visits") + 1, stats_dirty=True)
         record_event("case.visit", actor=actor, obj=case, place_path=case.place_path, after={"purpose": purpose})
@@ -365,25 +367,25 @@ def do_deliver_result(
         labels = {str(label): value for value, label in DeliveryMethod.choices}
     raw = (method or "").strip()
     if raw not in DeliveryMethod.values and raw not in labels:
-        raise InvalidInput(f"请选择送达方式：{'、'.join(labels)}", field="method")
+        raise InvalidInput(_t("请选择送达方式：%(methods)s") % {"methods": "、".join(str(label) for _v, label in DeliveryMethod.choices)}, field="method")
     chosen = DeliveryMethod(labels.get(raw, raw))
     address = (address or "").strip()
     if chosen == DeliveryMethod.MAIL and not address:
-        raise InvalidInput("邮寄送达须填写收件地址", field="address")
+        raise InvalidInput(_t("邮寄送达须填写收件地址"), field="address")
     if len(address) > 200:
-        raise InvalidInput("收件地址不能超过 200 个字", field="address")
+        raise InvalidInput(_t("收件地址不能超过 200 个字"), field="address")
     with transaction.atomic():
         case = Case.objects.select_for_update().select_related("item").get(pk=case.pk)
         if not can_deliver_result(actor, case):
-            raise NotAllowed("只有主办部门审批人员或本辖区综合窗口人员可以送达办理结果", field="case")
+            raise NotAllowed(_t("只有主办部门审批人员或本辖区综合窗口人员可以送达办理结果"), field="case")
         if case.status == CaseStatus.DELIVERED:
-            raise NotAllowed(f"办件 {case.number} 的办理结果已经送达，不能重复送达", field="case")
+            raise NotAllowed(_t("办件 %(number)s 的办理结果已经送达，不能重复送达") % {"number": case.number}, field="case")
         if case.status != CaseStatus.APPROVED:
             raise NotAllowed(
-                f"只有准予许可（已办结）的办件可以送达，该办件当前为“{case.get_status_display()}”", field="case"
+                _t("只有准予许可（已办结）的办件可以送达，该办件当前为“%(status)s”") % {"status": case.get_status_display()}, field="case"
             )
         if expected_version is not None and case.version != expected_version:
-            raise TaskConflict("办件已被他人变更，请刷新后再试", field="case")
+            raise TaskConflict(_t("办件已被他人变更，请刷新后再试"), field="case")
         changes: dict[str, Any] = {
             "status": CaseStatus.DELIVERED, "version": F("version") + 1,
             "delivered_at": timezone.now(), "delivery_method": chosen.value,

@@ -5,15 +5,18 @@ before it writes anything (see ``services/catalog.py`` for the workbook layout).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from gongzhi.accounts.actions import ensure_admin_over
 from gongzhi.accounts.models import Department
 from gongzhi.core.audit import record_event
+from gongzhi.core.i18n import OPENCC, draft_hant_on, draft_schema_hant, localized_text
 from gongzhi.places.models import Place
 from gongzhi.services.catalog import (
     DATA_SHEETS,
@@ -56,6 +59,12 @@ def _save_item(existing: ServiceItem | None, fields: Mapping[str, Any]) -> tuple
     before = _item_fields(existing) if existing else {}
     for key, value in fields.items():
         setattr(item, key, value)
+    draft_hant_on(item, ("name", "description"), supplied=[k for k in fields if k.endswith("_zh_hant")])
+    if item.form_schema:  # the form's labels and choices: 繁體 drafts where missing, for review
+        schema = copy.deepcopy(item.form_schema)
+        if draft_schema_hant(schema, existing.form_schema if existing is not None else ()):
+            item.form_schema = schema
+            item.zh_hant_source = OPENCC
     if existing is not None and _item_fields(item) == before:
         return item, {}  # no write for an unchanged item: re-imports stay cheap and lock-free
     item.save()
@@ -66,8 +75,8 @@ def _save_item(existing: ServiceItem | None, fields: Mapping[str, Any]) -> tuple
 
 def _material_rows(item: ServiceItem) -> list[dict[str, Any]]:
     return [
-        {"key": m.key, "name": m.name, "kind": m.kind, "doc_type": m.doc_type, "commitment_ok": m.commitment_ok,
-         "submit_as": m.submit_as, "order": m.order}
+        {"key": m.key, "name": m.name, "name_zh_hant": m.name_zh_hant, "name_en": m.name_en, "kind": m.kind,
+         "doc_type": m.doc_type, "commitment_ok": m.commitment_ok, "submit_as": m.submit_as, "order": m.order}
         for m in item.materials.order_by("order", "id")
     ]
 
@@ -80,15 +89,17 @@ def _save_materials(item: ServiceItem, specs: Sequence[Mapping[str, Any]]) -> bo
     used = set(CaseMaterial.objects.filter(material__in=gone).values_list("material__key", flat=True))
     if used:
         # Cases point at their materials (PROTECT): a used material can be renamed, not removed.
-        raise CatalogError([("materials", f"材料“{k}”已被办件使用，不能删除") for k in sorted(used)])
+        raise CatalogError([("materials", _("材料“%(key)s”已被办件使用，不能删除") % {"key": k}) for k in sorted(used)])
     ItemMaterial.objects.filter(pk__in=[m.pk for m in gone]).delete()
-    attrs = ("name", "kind", "doc_type", "commitment_ok", "submit_as", "order")
     for spec in specs:
+        attrs = [a for a in ("name", "name_zh_hant", "name_en", "kind", "doc_type", "commitment_ok", "submit_as", "order")
+                 if a in spec]
         mat = existing.get(str(spec["key"])) or ItemMaterial(item=item, key=str(spec["key"]))
-        if mat.pk is not None and all(getattr(mat, a) == spec[a] for a in attrs):
+        if mat.pk is not None and all(getattr(mat, a) == spec[a] for a in attrs) and mat.name_zh_hant:
             continue
         for attr in attrs:
             setattr(mat, attr, spec[attr])
+        draft_hant_on(mat, supplied=[a for a in attrs if a == "name_zh_hant"])
         mat.save()
     return _material_rows(item) != before
 
@@ -133,7 +144,9 @@ def _save_routes(item: ServiceItem, specs: Sequence[tuple[Place, Department]]) -
 
 def _bundle_fields(bundle: Bundle) -> dict[str, Any]:
     return {
-        "code": bundle.code, "name": bundle.name, "name_en": bundle.name_en, "description": bundle.description,
+        "code": bundle.code, "name": bundle.name, "name_zh_hant": bundle.name_zh_hant, "name_en": bundle.name_en,
+        "description": bundle.description, "description_zh_hant": bundle.description_zh_hant,
+        "description_en": bundle.description_en,
         "active": bundle.active, "items": sorted(bundle.items.values_list("code", flat=True)),
     }
 
@@ -143,7 +156,8 @@ def _save_bundle(existing: Bundle | None, fields: Mapping[str, Any], items: Sequ
     before = _bundle_fields(existing) if existing else {}
     for key, value in fields.items():
         setattr(bundle, key, value)
-    if existing is None or any(before.get(k) != v for k, v in fields.items()):
+    draft_hant_on(bundle, ("name", "description"), supplied=[k for k in fields if k.endswith("_zh_hant")])
+    if existing is None or any(before.get(k) != v for k, v in _bundle_fields(bundle).items() if k != "items"):
         bundle.save()
     bundle.items.set(items)  # set() itself writes only the difference
     after = _bundle_fields(bundle)
@@ -161,11 +175,11 @@ def do_create_item(code: str, name: str, department: Department | str, *, actor:
     raw.setdefault("promised_days", 10)
     unknown = set(fields) - set(ITEM_LABELS)
     if unknown:
-        raise CatalogError([(k, f"未知的事项字段：{k}") for k in sorted(unknown)])
+        raise CatalogError([(k, _("未知的事项字段：%(field)s") % {"field": k}) for k in sorted(unknown)])
     cleaned, errors = clean_item_fields(raw, _departments_by_code())
     errors += check_item_consistency(cleaned)
     if not errors and ServiceItem.objects.filter(code=cleaned["code"]).exists():
-        errors.append(("code", f"事项编码“{cleaned['code']}”已存在"))
+        errors.append(("code", _("事项编码“%(code)s”已存在") % {"code": cleaned["code"]}))
     if errors:
         raise CatalogError(errors)
     _ensure_catalog_admin(actor, cleaned["department"])
@@ -181,7 +195,7 @@ def do_update_item(item: ServiceItem, *, actor: Any, **fields: Any) -> ServiceIt
     Side effects: audit ``catalog.item.update`` with before/after of what changed."""
     unknown = set(fields) - (set(ITEM_LABELS) - {"code"})
     if unknown:
-        raise CatalogError([(k, f"未知或不可修改的事项字段：{k}") for k in sorted(unknown)])
+        raise CatalogError([(k, _("未知或不可修改的事项字段：%(field)s") % {"field": k}) for k in sorted(unknown)])
     cleaned, errors = clean_item_fields(fields, _departments_by_code(), partial=True)
     current = {k: getattr(item, k) for k in ("statutory_days", "promised_days", "mode", "instant_rules", "form_schema")}
     errors += check_item_consistency({**current, **cleaned})
@@ -224,12 +238,12 @@ def do_set_item_co_departments(
     seen: set[int] = set()
     for dept, days in co_departments:
         if dept.pk == item.department_id:
-            errors.append(("co_departments", f"协办部门“{dept}”就是主办部门"))
+            errors.append(("co_departments", _("协办部门“%(dept)s”就是主办部门") % {"dept": localized_text(dept)}))
         if dept.pk in seen:
-            errors.append(("co_departments", f"协办部门“{dept}”重复"))
+            errors.append(("co_departments", _("协办部门“%(dept)s”重复") % {"dept": localized_text(dept)}))
         seen.add(dept.pk)
         if not 1 <= int(days) <= item.promised_days:
-            errors.append(("co_departments", f"“{dept}”的协办时限应在 1 至 {item.promised_days}（承诺时限）个工作日之间"))
+            errors.append(("co_departments", _("“%(dept)s”的协办时限应在 1 至 %(days)s（承诺时限）个工作日之间") % {"dept": localized_text(dept), "days": item.promised_days}))
     if errors:
         raise CatalogError(errors)
     _ensure_catalog_admin(actor, item.department)
@@ -245,7 +259,7 @@ def do_set_item_routes(item: ServiceItem, routes: Sequence[tuple[Place, Departme
     """Replace an item's routes (item × place → department). Side effects: audit ``catalog.item.routes``."""
     places = [p.pk for p, _d in routes]
     if len(places) != len(set(places)):
-        raise CatalogError([("routes", "同一区域只能有一条路由")])
+        raise CatalogError([("routes", _("同一区域只能有一条路由"))])
     _ensure_catalog_admin(actor, item.department)
     with transaction.atomic():
         before = _route_rows(item)
@@ -257,13 +271,18 @@ def do_set_item_routes(item: ServiceItem, routes: Sequence[tuple[Place, Departme
 
 def do_save_bundle(
     code: str, name: str, items: Sequence[ServiceItem], *, actor: Any, name_en: str = "", description: str = "",
-    active: bool = True,
+    active: bool = True, name_zh_hant: str | None = None, description_zh_hant: str | None = None,
+    description_en: str | None = None,
 ) -> Bundle:
     """Create or update a bundle (一件事) by code. Side effects: audit ``catalog.bundle.save``."""
     row = _Row()
     code = row.get("", _code, code, "一件事编码")
     name = row.get("名称", _text, name, max_length=120, required=True)
     name_en = row.get("英文名称", _text, name_en, max_length=160)
+    # Translations left out (None) keep what is stored; an empty 繁體 text is drafted by OpenCC.
+    translated = {k: row.get("", _text, v, max_length=5000 if k.startswith("description") else 120)
+                  for k, v in (("name_zh_hant", name_zh_hant), ("description_zh_hant", description_zh_hant),
+                               ("description_en", description_en)) if v is not None}
     errors: list[tuple[str, str]] = [("code", p) for p in row.problems]
     errors += [("items", p) for p in check_bundle_items(items)]
     if errors:
@@ -273,7 +292,8 @@ def do_save_bundle(
     with transaction.atomic():
         existing = Bundle.objects.select_for_update().filter(code=code).first()
         bundle, changed = _save_bundle(
-            existing, {"code": code, "name": name, "name_en": name_en, "description": description, "active": active},
+            existing, {"code": code, "name": name, "name_en": name_en, "description": description, "active": active,
+                       **translated},
             items,
         )
         if changed:
@@ -297,7 +317,7 @@ def do_import_catalog(
     try:
         sheets, errors = read_workbook(path_or_file)
     except CatalogFileError as exc:
-        return ImportReport(errors=[RowError("文件", 0, exc.message)], valid_rows_only=valid_rows_only)
+        return ImportReport(errors=[RowError(_("文件"), 0, exc.message)], valid_rows_only=valid_rows_only)
     source = str(path_or_file) if isinstance(path_or_file, str | Path) else getattr(path_or_file, "name", "")
     if any(e.row <= 1 for e in errors):
         # A wrong layout (missing sheet or column) is not a row problem: nothing is safe to apply.

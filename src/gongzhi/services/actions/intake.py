@@ -21,6 +21,7 @@ from gongzhi.core.crypto import decrypt
 from gongzhi.core.db.inserts import insert
 from gongzhi.core.domain.identifiers import IdentifierKind, check_identifier, identity_facts
 from gongzhi.core.errors import ActionError
+from gongzhi.core.i18n import localized_text
 from gongzhi.core.models import AuditEvent
 from gongzhi.people.actions import (
     LookupBatch,
@@ -123,26 +124,26 @@ def _resolve_applicant(
     so a refused application leaves no stray person behind."""
     result = check_identifier(intake.applicant_number)
     if not result.valid:
-        detail = "；".join(e.message_zh for e in result.errors) or "号码无法识别"
-        raise ApplicantError(f"申请人证件号码有误：{detail}", field="applicant_number")
+        detail = "；".join(e.message(get_language()) for e in result.errors) or _("号码无法识别")
+        raise ApplicantError(_("申请人证件号码有误：%(detail)s") % {"detail": detail}, field="applicant_number")
     # Whom the actor may apply for is one rule (policy.may_apply_for), the same for the window,
     # the portal, a browser session on the API and a system's token.
     if result.kind == IdentifierKind.USCC:
         org = find_organisation_by_uscc(actor, result.normalized)
         if org is None:
-            raise ApplicantError("未找到该统一社会信用代码对应的单位，请先办理单位登记", field="applicant_number")
+            raise ApplicantError(_("未找到该统一社会信用代码对应的单位，请先办理单位登记"), field="applicant_number")
         if not may_apply_for(actor, None, org, items):
             _refuse_unverified(actor, items)
-            raise NotAllowed("您不是该单位的经办人，不能代为申请", field="applicant_number")
+            raise NotAllowed(_("您不是该单位的经办人，不能代为申请"), field="applicant_number")
         return None, org, ""
     person = find_person_by_number(actor, result.normalized)
     if not may_apply_for(actor, person, None, items):
         _refuse_unverified(actor, items)
-        raise NotAllowed("只能以本人身份或为您经办的单位提交申请", field="applicant_number")
+        raise NotAllowed(_("只能以本人身份或为您经办的单位提交申请"), field="applicant_number")
     if person is None:
         if channel == Channel.WINDOW and intake.applicant_name.strip():
             return None, None, result.normalized
-        raise ApplicantError("该证件号码尚未登记，请在窗口填写申请人姓名后登记", field="applicant_number")
+        raise ApplicantError(_("该证件号码尚未登记，请在窗口填写申请人姓名后登记"), field="applicant_number")
     return person, None, ""
 
 
@@ -203,9 +204,9 @@ def _plan_materials(
             ):
                 rows.append(_MaterialPlan(mat, CaseMaterialStatus.MISSING_WITH_COMMITMENT))
             else:
-                label = f"{mat.name}（{item.name}）"
+                label = _("%(material)s（%(item)s）") % {"material": localized_text(mat), "item": localized_text(item)}
                 if mat.kind == MaterialKind.SECONDARY and intake.accept_gaps and bad_credit:
-                    label += "：申请人有失信记录，不适用容缺受理"
+                    label += _("：申请人有失信记录，不适用容缺受理")
                 if label not in missing:
                     missing.append(label)
         plans[item.pk] = rows
@@ -231,7 +232,7 @@ def do_submit_application(intake: Intake, *, actor: Any, channel: str, idempoten
     """
     key = (idempotency_key or "").strip()
     if not key or len(key) > 80:
-        raise ServiceErrorKey("缺少幂等键（Idempotency-Key），或长度超过 80", field="idempotency_key")
+        raise ServiceErrorKey(_("缺少幂等键（Idempotency-Key），或长度超过 80"), field="idempotency_key")
     # No probe for the key first: almost every key is new, and the unique index on
     # idempotency_key decides (a retry of a stored application fails its insert and gets the
     # stored one back). A retry refused by validation — an item withdrawn since, a document
@@ -260,9 +261,9 @@ NUMBER_ATTEMPTS = 3
 
 def _submit(intake: Intake, actor: Any, channel: str, key: str) -> Application:
     if channel not in Channel.values:
-        raise InvalidInput(f"未知的受理渠道：{channel}", field="channel")
+        raise InvalidInput(_("未知的受理渠道：%(channel)s") % {"channel": channel}, field="channel")
     if channel == Channel.WINDOW and not has_role(actor, *COUNTER):
-        raise NotAllowed("只有综合窗口人员可以在窗口受理", field="channel")
+        raise NotAllowed(_("只有综合窗口人员可以在窗口受理"), field="channel")
 
     bundle, items = _resolve_items(intake)
     for upload in intake.files.values():
@@ -284,7 +285,7 @@ def _check_forms(
     cleaned: dict[int, dict[str, Any]] = {}
     shared = {spec["name"] for item in items for spec in item.form_schema}
     unknown = [k for k in intake.form if k not in shared]
-    form_errors += [(k, f"表单中没有“{k}”这一项") for k in unknown]
+    form_errors += [(k, _("表单中没有“%(field)s”这一项") % {"field": k}) for k in unknown]
     asks_record = any(spec.get("from") in PERSON_SOURCES for item in items for spec in item.form_schema)
     record = _person_values(person) if asks_record else {}  # decrypt the phone only when a form uses it
     for item in items:
@@ -341,7 +342,7 @@ def _eligibility_message(item: ServiceItem, failed: Failed, labels: dict[str, st
         if failed.field in IDENTITY_FACTS:
             return _("无法从申请人的证件号码确定%(what)s，不能判断是否符合“%(item)s”的申请条件，请持证件到窗口核验") % {
                 "what": what, "item": item.name}
-        return _("“%(item)s”的申请条件要求填写“%(what)s”") % {"item": item.name, "what": what}
+        return _("“%(item)s”的申请条件要求填写“%(what)s”") % {"item": localized_text(item), "what": what}
     own = rule_message(failed.rule, get_language(), failed.actual)
     if own:
         return own
@@ -370,18 +371,18 @@ def _accept_batched(
     person, org, register_number = _resolve_applicant(intake, actor, channel, items)
     for item in items:
         if item.applicant_type == ApplicantType.PERSON and org is not None:
-            raise ApplicantError(f"“{item.name}”只受理自然人申请", field="applicant_number")
+            raise ApplicantError(_("“%(item)s”只受理自然人申请") % {"item": localized_text(item)}, field="applicant_number")
         if item.applicant_type == ApplicantType.ENTERPRISE and org is None:
-            raise ApplicantError(f"“{item.name}”只受理法人和其他组织申请", field="applicant_number")
+            raise ApplicantError(_("“%(item)s”只受理法人和其他组织申请") % {"item": localized_text(item)}, field="applicant_number")
     cleaned, form_errors, facts = _check_forms(items, intake, person)
     # Eligibility before the form's own errors: fixing a form is no use to someone not entitled.
     _check_eligibility(items, facts, form_errors)
     if form_errors:
-        raise FormInvalid("申请表有误：" + "；".join(m for _f, m in form_errors), form_errors)
+        raise FormInvalid(_("申请表有误：%(errors)s") % {"errors": "；".join(m for _f, m in form_errors)}, form_errors)
     owner: Person | Organisation | None = person or org
     plans, missing = _plan_materials(items, owner, intake, bool(owner is not None and owner.bad_credit))
     if missing:
-        raise MaterialsMissing("材料不齐，请一次性补齐以下材料：" + "；".join(missing), missing)
+        raise MaterialsMissing(_("材料不齐，请一次性补齐以下材料：%(materials)s") % {"materials": "；".join(missing)}, missing)
     now = timezone.now()
     today = timezone.localdate()
     cal = work_calendar()
@@ -439,7 +440,7 @@ def _same_or_conflict(existing: Application, intake: Intake, actor: Any) -> Appl
     """A retry must be the same submission by the same submitter; anything else is refused."""
     same_actor = existing.submitted_by_id == getattr(actor, "pk", None)
     if not same_actor:
-        raise IdempotencyConflict("该幂等键已被另一笔申请使用", field="idempotency_key")
+        raise IdempotencyConflict(_("该幂等键已被另一笔申请使用"), field="idempotency_key")
     return existing
 
 

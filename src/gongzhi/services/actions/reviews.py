@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gongzhi.accounts.scope import has_role, path_in_scope
 from gongzhi.core.audit import record_event
@@ -39,15 +40,15 @@ def do_review_case(case: Case, level: int, comment: str = "", *, actor: Any) -> 
     The two bad levels open a rectification with a deadline and a call-back.
     """
     if level not in (1, 2, 3, 4, 5):
-        raise ReviewError("评价等级应为 1–5（非常不满意 至 非常满意）", field="level")
+        raise ReviewError(_("评价等级应为 1–5（非常不满意 至 非常满意）"), field="level")
     with transaction.atomic():
         case = Case.objects.select_for_update().select_related("department").get(pk=case.pk)
         if not _is_applicant(case, actor):
-            raise ReviewError("只能评价本人申请的办件", field="case")
+            raise ReviewError(_("只能评价本人申请的办件"), field="case")
         if case.closed_at is None:
-            raise ReviewError("办件办结后才能评价", field="case")
+            raise ReviewError(_("办件办结后才能评价"), field="case")
         if Review.objects.filter(case=case).exists():
-            raise ReviewError("该办件已评价过，不能重复评价", field="case")
+            raise ReviewError(_("该办件已评价过，不能重复评价"), field="case")
         review = Review.objects.create(case=case, level=level, comment=comment[:2000], reviewer=actor,
                                        created_at=timezone.now())
         if level <= 2:
@@ -60,12 +61,12 @@ def do_review_case(case: Case, level: int, comment: str = "", *, actor: Any) -> 
 
 def do_complete_rectification(rect: Rectification, *, action_note: str, callback_note: str, actor: Any) -> Rectification:
     if not action_note.strip() or not callback_note.strip():
-        raise ReviewError("请填写整改措施和回访情况", field="action_note")
+        raise ReviewError(_("请填写整改措施和回访情况"), field="action_note")
     _ensure_department_member(actor, rect.department_id)
     with transaction.atomic():
         rect = Rectification.objects.select_for_update().get(pk=rect.pk)
         if rect.status != RectificationStatus.OPEN:
-            raise ReviewError("该整改已结束", field="rectification")
+            raise ReviewError(_("该整改已结束"), field="rectification")
         rect.status, rect.action_note, rect.callback_note = RectificationStatus.DONE, action_note, callback_note
         rect.callback_at = timezone.now()
         rect.save(update_fields=["status", "action_note", "callback_note", "callback_at"])
@@ -78,21 +79,21 @@ def _ensure_department_member(actor: Any, department_id: int) -> None:
     from gongzhi.accounts.scope import active_assignments
 
     if not any(ra.department_id == department_id for ra in active_assignments(actor)):
-        raise NotAllowed("您不是该部门人员", field="department")
+        raise NotAllowed(_("您不是该部门人员"), field="department")
 
 
 def do_file_appeal(review: Review, reason: str, *, actor: Any) -> Appeal:
     """A department appeals a malicious bad review; a supervisor decides."""
     if not reason.strip():
-        raise ReviewError("请说明申诉理由", field="reason")
+        raise ReviewError(_("请说明申诉理由"), field="reason")
     _ensure_department_member(actor, review.case.department_id)
     with transaction.atomic():
         # Lock the review so two appeals filed at once cannot both pass the check below.
         review = Review.objects.select_for_update().select_related("case").get(pk=review.pk)
         if Appeal.objects.filter(review=review).exists():
-            raise ReviewError("该评价已申诉过", field="review")
+            raise ReviewError(_("该评价已申诉过"), field="review")
         if review.level > 2:
-            raise ReviewError("只有差评可以申诉", field="review")
+            raise ReviewError(_("只有差评可以申诉"), field="review")
         appeal = Appeal.objects.create(review=review, reason=reason, filed_by=actor, filed_at=timezone.now())
         record_event("review.appeal", actor=actor, obj=appeal, place_path=review.case.place_path,
                      after={"reason": reason})
@@ -103,11 +104,11 @@ def do_decide_appeal(appeal: Appeal, *, upheld: bool, note: str = "", actor: Any
     from gongzhi.accounts.enums import SUPERVISOR_ROLES
 
     if not has_role(actor, *SUPERVISOR_ROLES) or not path_in_scope(actor, appeal.review.case.place_path):
-        raise NotAllowed("只有辖区督导可以审核申诉", field="appeal")
+        raise NotAllowed(_("只有辖区督导可以审核申诉"), field="appeal")
     with transaction.atomic():
         appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
         if appeal.status != AppealStatus.PENDING:
-            raise ReviewError("该申诉已审核", field="appeal")
+            raise ReviewError(_("该申诉已审核"), field="appeal")
         appeal.status = AppealStatus.UPHELD if upheld else AppealStatus.DISMISSED
         appeal.decided_by, appeal.decision_note = actor, note
         appeal.save(update_fields=["status", "decided_by", "decision_note"])

@@ -33,6 +33,10 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext as _
+
+from gongzhi.core.i18n import localized_choice, localized_text, plain
+
 FIELD_TYPES = {"text", "textarea", "int", "decimal", "date", "choice", "bool", "phone"}
 # Source → the field types that can hold its value.
 IDENTITY_SOURCES = {
@@ -64,52 +68,68 @@ class SchemaDefinitionError(ValueError):
     pass
 
 
+def _check_translations(name: str, spec: dict[str, Any]) -> None:
+    """The reader's-language texts (core/i18n.py): ``label_zh_hant``/``label_en`` (and ``help_*``)
+    are text; ``choices_zh_hant``/``choices_en`` are lists parallel to ``choices``."""
+    for key in ("label_zh_hant", "label_en", "help_zh_hant", "help_en"):
+        if key in spec and not isinstance(spec[key], str):
+            raise SchemaDefinitionError(_("字段 %(name)s 的 %(key)s 应为文本") % {"name": name, "key": key})
+    for key in ("choices_zh_hant", "choices_en"):
+        if key in spec and (not isinstance(spec[key], list) or len(spec[key]) != len(spec.get("choices") or [])):
+            raise SchemaDefinitionError(
+                _("字段 %(name)s 的 %(key)s 应与 choices 一一对应") % {"name": name, "key": key}
+            )
+
+
 def check_schema(schema: list[dict[str, Any]]) -> None:
     """Validate a schema definition itself (used by the admin and the catalog import)."""
     seen: set[str] = set()
     for n, spec in enumerate(schema, start=1):
         name = spec.get("name")
         if not name or not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", str(name)):
-            raise SchemaDefinitionError(f"第 {n} 个字段的名称 {name!r} 不合法（小写字母开头，字母数字下划线）")
+            raise SchemaDefinitionError(_("第 %(n)s 个字段的名称 %(name)r 不合法（小写字母开头，字母数字下划线）") % {"n": n, "name": name})
         if name in seen:
-            raise SchemaDefinitionError(f"字段名称 {name} 重复")
+            raise SchemaDefinitionError(_("字段名称 %(name)s 重复") % {"name": name})
         seen.add(name)
         if spec.get("type", "text") not in FIELD_TYPES:
-            raise SchemaDefinitionError(f"字段 {name} 的类型 {spec.get('type')!r} 不受支持")
+            raise SchemaDefinitionError(_("字段 %(name)s 的类型 %(type)r 不受支持") % {"name": name, "type": spec.get("type")})
         if spec.get("type") == "choice" and not spec.get("choices"):
-            raise SchemaDefinitionError(f"选择字段 {name} 缺少选项")
+            raise SchemaDefinitionError(_("选择字段 %(name)s 缺少选项") % {"name": name})
+        _check_translations(name, spec)
         if "pattern" in spec:
             try:
                 re.compile(spec["pattern"])
             except re.error as exc:
-                raise SchemaDefinitionError(f"字段 {name} 的格式表达式无效：{exc}") from exc
+                raise SchemaDefinitionError(_("字段 %(name)s 的格式表达式无效：%(error)s") % {"name": name, "error": exc}) from exc
         declared = spec.get("personal")
         if declared is not None and declared not in PERSONAL_KINDS:
             raise SchemaDefinitionError(
-                f"字段 {name} 的个人号码类型 {declared!r} 不受支持（可选：{'、'.join(PERSONAL_KINDS)}）"
+                _("字段 %(name)s 的个人号码类型 %(kind)r 不受支持（可选：%(kinds)s）") % {"name": name, "kind": declared, "kinds": "、".join(PERSONAL_KINDS)}
             )
         if declared and spec.get("type", "text") not in {"text", "phone"}:
-            raise SchemaDefinitionError(f"个人号码字段 {name} 的类型只能是 text 或 phone")
+            raise SchemaDefinitionError(_("个人号码字段 %(name)s 的类型只能是 text 或 phone") % {"name": name})
         if spec.get("type") == "phone" and declared not in (None, "phone"):
-            raise SchemaDefinitionError(f"电话字段 {name} 只能声明为 phone")
+            raise SchemaDefinitionError(_("电话字段 %(name)s 只能声明为 phone") % {"name": name})
         source = spec.get("from")
         if source is not None:
             types = IDENTITY_SOURCES.get(source) or PERSON_SOURCES.get(source)
             if types is None:
                 known = "、".join([*IDENTITY_SOURCES, *PERSON_SOURCES])
-                raise SchemaDefinitionError(f"字段 {name} 的来源 {source!r} 不受支持（可选：{known}）")
+                raise SchemaDefinitionError(_("字段 %(name)s 的来源 %(source)r 不受支持（可选：%(known)s）")
+                                            % {"name": name, "source": source, "known": known})
             if spec.get("type", "text") not in types:
                 raise SchemaDefinitionError(
-                    f"字段 {name} 的来源 {source} 只能用于 {'、'.join(sorted(types))} 类型的字段"
+                    _("字段 %(name)s 的来源 %(source)s 只能用于 %(types)s 类型的字段")
+                    % {"name": name, "source": source, "types": "、".join(sorted(types))}
                 )
             if source == "identity.sex" and spec.get("type") == "choice" and not set(SEX_VALUES.values()) <= {
                 str(c) for c in spec.get("choices", [])
             }:
-                raise SchemaDefinitionError(f"字段 {name} 取自证件性别，选项须包括“男”和“女”")
+                raise SchemaDefinitionError(_("字段 %(name)s 取自证件性别，选项须包括“男”和“女”") % {"name": name})
         guessed = inferred_personal_kind(spec)
         if guessed and not personal_kind(spec):
             raise SchemaDefinitionError(
-                f"字段 {name} 看来保存个人号码，须声明 \"personal\": \"{guessed}\"（加密保存、脱敏显示）"
+                _("字段 %(name)s 看来保存个人号码，须声明 \"personal\": \"%(kind)s\"（加密保存、脱敏显示）") % {"name": name, "kind": guessed}
             )
 
 
@@ -197,14 +217,14 @@ def validate_form(schema: list[dict[str, Any]], data: dict[str, Any]) -> tuple[d
     known = {spec["name"] for spec in schema}
     for key in data:
         if key not in known:
-            errors.append(FieldError(key, f"表单中没有“{key}”这一项"))
+            errors.append(FieldError(key, _("表单中没有“%(field)s”这一项") % {"field": key}))
     for spec in schema:
-        name, label = spec["name"], spec.get("label", spec["name"])
+        name, label = spec["name"], (localized_text(spec, "label") if spec.get("label") else spec["name"])
         kind = spec.get("type", "text")
         raw = data.get(name)
         if raw is None or (isinstance(raw, str) and raw.strip() == ""):
             if spec.get("required"):
-                errors.append(FieldError(name, f"“{label}”为必填项"))
+                errors.append(FieldError(name, _("“%(label)s”为必填项") % {"label": label}))
             continue
         try:
             cleaned[name] = _clean_value(kind, raw, spec, label)
@@ -218,14 +238,14 @@ def _clean_value(kind: str, raw: Any, spec: dict[str, Any], label: str) -> Any:
         value = str(raw).strip()
         limit = int(spec.get("max_length", 200 if kind == "text" else 2000))
         if len(value) > limit:
-            raise ValueError(f"“{label}”不能超过 {limit} 个字（现为 {len(value)} 个）")
+            raise ValueError(_("“%(label)s”不能超过 %(limit)s 个字（现为 %(count)s 个）") % {"label": label, "limit": limit, "count": len(value)})
         if spec.get("pattern") and not re.fullmatch(spec["pattern"], value):
-            raise ValueError(f"“{label}”格式不正确")
+            raise ValueError(_("“%(label)s”格式不正确") % {"label": label})
         return value
     if kind == "phone":
         value = str(raw).strip().replace(" ", "")
         if not _PHONE.fullmatch(value):
-            raise ValueError(f"“{label}”不是有效的手机号或座机号")
+            raise ValueError(_("“%(label)s”不是有效的手机号或座机号") % {"label": label})
         return value
     if kind == "bool":
         if isinstance(raw, bool):
@@ -234,34 +254,34 @@ def _clean_value(kind: str, raw: Any, spec: dict[str, Any], label: str) -> Any:
             return True
         if str(raw).lower() in {"false", "0", "no", "off", "否"}:
             return False
-        raise ValueError(f"“{label}”应为“是”或“否”")
+        raise ValueError(_("“%(label)s”应为“是”或“否”") % {"label": label})
     if kind == "choice":
         choices = [str(c) for c in spec.get("choices", [])]
         if str(raw) not in choices:
-            raise ValueError(f"“{label}”只能是：{'、'.join(choices)}")
+            raise ValueError(_("“%(label)s”只能是：%(choices)s") % {"label": label, "choices": "、".join(plain(localized_choice(spec, c)) for c in choices)})
         return str(raw)
     if kind == "date":
         try:
             return date.fromisoformat(str(raw)).isoformat()
         except ValueError as exc:
-            raise ValueError(f"“{label}”不是有效日期（YYYY-MM-DD）：{raw}") from exc
+            raise ValueError(_("“%(label)s”不是有效日期（YYYY-MM-DD）：%(value)s") % {"label": label, "value": raw}) from exc
     if kind in {"int", "decimal"}:
         if isinstance(raw, bool) or isinstance(raw, float):
-            raise ValueError(f"“{label}”应为数字（不接受浮点数，请使用字符串）" if isinstance(raw, float) else f"“{label}”应为数字")
+            raise ValueError((_("“%(label)s”应为数字（不接受浮点数，请使用字符串）") if isinstance(raw, float) else _("“%(label)s”应为数字")) % {"label": label})
         try:
             number = Decimal(str(raw).strip())
         except InvalidOperation as exc:
-            raise ValueError(f"“{label}”应为数字") from exc
+            raise ValueError(_("“%(label)s”应为数字") % {"label": label}) from exc
         if not number.is_finite():
-            raise ValueError(f"“{label}”应为数字")
+            raise ValueError(_("“%(label)s”应为数字") % {"label": label})
         if kind == "int" and number != number.to_integral_value():
-            raise ValueError(f"“{label}”应为整数")
+            raise ValueError(_("“%(label)s”应为整数") % {"label": label})
         if "min" in spec and number < Decimal(str(spec["min"])):
-            raise ValueError(f"“{label}”不能小于 {spec['min']}")
+            raise ValueError(_("“%(label)s”不能小于 %(min)s") % {"label": label, "min": spec["min"]})
         if "max" in spec and number > Decimal(str(spec["max"])):
-            raise ValueError(f"“{label}”不能大于 {spec['max']}")
+            raise ValueError(_("“%(label)s”不能大于 %(max)s") % {"label": label, "max": spec["max"]})
         return int(number) if kind == "int" else str(number)
-    raise ValueError(f"“{label}”类型未知")
+    raise ValueError(_("“%(label)s”类型未知") % {"label": label})
 
 
 def rules_pass(rules: list[dict[str, Any]], data: dict[str, Any]) -> bool:

@@ -99,7 +99,7 @@ def test_catalog_is_public_with_materials_limits_and_fees(hall: SimpleNamespace)
     items = {i["code"]: i for i in r.json()}
     assert set(items) == {"T-MZ-001", "T-RS-002", "T-SJ-003"}
     subsidy = items["T-MZ-001"]
-    assert subsidy["department"] == {"code": "T-MZ", "name": "民政局"}
+    assert subsidy["department"] == {"code": "T-MZ", "name": "民政局", "display_name": "民政局"}
     assert subsidy["promised_days"] == 5 and subsidy["statutory_days"] == 20
     assert subsidy["fee"] == "0.00" and subsidy["fee_display"] == "¥0.00"
     assert subsidy["mode"] == "complex"

@@ -143,7 +143,7 @@ def test_supplement_after_its_deadline_is_refused(hall: SimpleNamespace) -> None
         do_request_supplement(lead, ["收入证明"], actor=officer)
     with time_machine.travel(at(2026, 11, 20), tick=False), pytest.raises(SupplementLate) as err:
         do_fulfil_supplement(case, actor=hall.resident_user)
-    assert "2026年11月09日" in str(err.value)
+    assert "2026年11月9日" in str(err.value)  # cn_date, the project's one date style
     case.refresh_from_db()
     assert case.status == CaseStatus.SUPPLEMENT
 

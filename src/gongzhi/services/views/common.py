@@ -16,6 +16,7 @@ from gongzhi.accounts.enums import SUPERVISOR_ROLES, Role
 from gongzhi.accounts.scope import has_role
 from gongzhi.core.domain.identifiers import IdentifierKind, check_identifier, identity_facts
 from gongzhi.core.errors import ActionError
+from gongzhi.core.i18n import localized, localized_choice
 from gongzhi.people.actions import check_upload
 from gongzhi.people.errors import number_error
 from gongzhi.people.queries import (
@@ -301,14 +302,19 @@ def cases_of_application(user: Any, number: str) -> list[Case]:
 
 
 def form_rows(case: Case) -> list[tuple[str, Any, str]]:
-    """(label, value as stored — personal numbers masked, name of a sealed field or "")."""
-    labels = {s["name"]: s.get("label", s["name"]) for s in case.item.form_schema or []}
+    """(label, value as stored — personal numbers masked, name of a sealed field or ""). Labels
+    and choice values are ``core.i18n.Localized``: templates show them with ``|localized``."""
+    specs = {s["name"]: s for s in case.item.form_schema or []}
     sealed = case.form_sealed or {}
     rows = []
     for key, value in (case.form_data or {}).items():
+        spec = specs.get(key, {})
         if value is True:
             value = _("是")
         elif value is False:
             value = _("否")
-        rows.append((labels.get(key, key), value, key if key in sealed else ""))
+        elif spec.get("choices") and isinstance(value, str):
+            value = localized_choice(spec, value)  # stored canonical; shown in the reader's language
+        label = localized(spec, "label") if spec.get("label") else key
+        rows.append((label, value, key if key in sealed else ""))
     return rows

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from gongzhi.core.crypto import decrypt
 from gongzhi.core.errors import ActionError
+from gongzhi.core.i18n import localized_text
 from gongzhi.people.queries import (
     organisations_for_user,
     own_person,
@@ -228,7 +229,7 @@ def case_reveal(request: HttpRequest, number: str) -> HttpResponse:
     logs or a prefetch). Who may: ``actions.do_reveal_form_value`` (the register's rule)."""
     case = queries.access_case_by_number(request.user, number)
     field_name = request.POST.get("field", "")
-    labels = {s["name"]: s.get("label", s["name"]) for s in case.item.form_schema or []}
+    labels = {s["name"]: localized_text(s, "label") for s in case.item.form_schema or [] if s.get("label")}
     ctx: dict[str, Any] = {"case": case, "field": field_name, "label": labels.get(field_name, "")}
     try:
         ctx["value"] = actions.do_reveal_form_value(case, field_name, actor=request.user,
