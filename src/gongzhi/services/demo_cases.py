@@ -272,7 +272,7 @@ def make_applicants(rng: random.Random, count: int, orgs: int, today: date, *, s
         name = f"深圳市{word}{trade}{suffix}" if i < len(ORG_WORDS) else f"深圳市{word}{trade}{i + 1}号{suffix}"
         uscc = make_uscc("9", "1" if kind == "enterprise" else "2", "440305", f"MA5{seed % 100:02d}{i + 1:04d}")
         rep = reps[(i * 5) % len(reps)]
-        home = rep.place
+        home = rep.place or places["nanshan"]
         org = do_register_organisation(uscc, name, kind, home, legal_representative=rep.person, actor=actor)
         assert rep.user is not None
         do_add_agent(org, rep.user, actor=actor)
@@ -330,8 +330,8 @@ def _form_value(rng: random.Random, spec: dict[str, Any], who: Applicant, day: d
             return f"{rng.randint(1500, 9000)}.00"
         low = int(lo) if lo is not None else (1 if "size" in name or "count" in name else 0)
         high = int(hi) if hi is not None else low + (5 if "size" in name or "members" in name else 300)
-        value = rng.randint(low, min(high, low + (5 if "size" in name else 300)))
-        return value if kind == "int" else f"{value}.00"
+        number = rng.randint(low, min(high, low + (5 if "size" in name else 300)))
+        return number if kind == "int" else f"{number}.00"
     if kind == "textarea":
         return rng.choice(SENTENCES)[: int(spec.get("max_length", 2000))]
     # text
@@ -343,6 +343,7 @@ def _form_value(rng: random.Random, spec: dict[str, Any], who: Applicant, day: d
                               rng.randint(100, 999))
     if "uscc" in name:
         return rng.choice(orgs).number if orgs else ""
+    value: str
     if "school" in name:
         value = rng.choice(UNIVERSITIES if "graduate" in name else SCHOOLS)
     elif name in {"hospital", "clinic"}:
@@ -722,8 +723,9 @@ def _schedule_submissions(sim: Simulation, rng: random.Random, target: int, pers
                           orgs: list[Applicant], prefix: str) -> None:
     """Spread ``target`` cases over the simulated days: weekdays at the window and online,
     weekends online only; each submission is one event."""
-    items = list(ServiceItem.objects.filter(active=True).order_by("code"))
-    bundles = list(Bundle.objects.filter(active=True).order_by("code").prefetch_related("items"))
+    # Materials prefetched: each submission asks which wallet documents its items need.
+    items = list(ServiceItem.objects.filter(active=True).order_by("code").prefetch_related("materials"))
+    bundles = list(Bundle.objects.filter(active=True).order_by("code").prefetch_related("items__materials"))
     person_items = [i for i in items if i.applicant_type != ApplicantType.ENTERPRISE]
     org_items = [i for i in items if i.applicant_type != ApplicantType.PERSON]
     days = [sim.start.date() + timedelta(days=n) for n in range(1, DAYS + 1)]
