@@ -396,7 +396,6 @@ class Plan:
     review: int  # 0: no review, else the level 1–5
     rectify: bool
     appeal: str  # "", "pending", "upheld", "dismissed"
-    co_late: set[int] = field(default_factory=set)  # co task ids that do not answer in time
 
 
 class Simulation:
@@ -506,7 +505,8 @@ class Simulation:
         for task in case.tasks.filter(role=TaskRole.CO):
             officer = self.officers[task.department_id]
             if rng.random() < (0.2 if case.item.co_timeout_default else 0.04):
-                plan.co_late.add(task.pk)  # co department misses its limit (超时默认 or accountability)
+                # The co department misses its limit: 超时默认 where the item says so, else it
+                # answers late and the overdue sweep traces who held it.
                 if case.item.co_timeout_default:
                     continue
                 late = self.workday(accepted_on, task.limit_days + rng.randint(1, 3))
