@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.contrib.auth.hashers import identify_hasher
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -184,9 +185,21 @@ def do_create_user(
     return user
 
 
-def do_set_password(user: User, password: str, *, actor: Actor, validate: bool = True) -> None:
+def do_set_password(user: User, password: str, *, actor: Actor, validate: bool = True, hashed: bool = False) -> None:
+    """Set ``user``'s password. ``hashed=True``: ``password`` is already a ``make_password``
+    hash — for system actors only (the demo loader hashes its one public demo password once: an
+    Argon2 hash costs up to a second on a busy machine, and the demo has dozens of logins)."""
     if not is_system_actor(actor) and actor != user:
         ensure_admin_over_user(actor, user)
+    if hashed:
+        if not is_system_actor(actor):
+            raise TypeError("a prepared password hash is set by system actors only")
+        identify_hasher(password)  # a ValueError for anything that is not a hash: a bug, not input
+        with transaction.atomic():
+            user.password = password
+            user.save(update_fields=["password"])
+            record_event("user.set_password", actor=actor, obj=user)
+        return
     if validate:
         try:
             validate_password(password, user)

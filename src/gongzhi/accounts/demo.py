@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
@@ -75,6 +76,18 @@ def demo_password() -> str:
     return os.environ.get("GONGZHI_DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
 
 
+_hash_memo: dict[str, str] = {}
+
+
+def demo_password_hash() -> str:
+    """``make_password(demo_password())``, made once per process: every demo login shares the
+    one public demo password, and an Argon2 hash costs up to a second on a busy machine."""
+    password = demo_password()
+    if password not in _hash_memo:
+        _hash_memo[password] = make_password(password)
+    return _hash_memo[password]
+
+
 def demo_totp_secret() -> str:
     return os.environ.get("GONGZHI_DEMO_TOTP_SECRET") or DEFAULT_DEMO_TOTP_SECRET
 
@@ -125,7 +138,7 @@ def load_demo_users(*, actor: Any, progress: Progress = None) -> list[tuple[str,
             user = User.objects.filter(username=username).first()
             if user is None:
                 user = do_create_user(username, display, None, actor=actor)
-                do_set_password(user, password, actor=actor, validate=False)
+                do_set_password(user, demo_password_hash(), actor=actor, hashed=True)
                 if username == "admin":
                     do_set_superuser(user, True, actor=actor)
             if role not in PUBLIC_ROLES and not user.is_staff:

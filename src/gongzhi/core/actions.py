@@ -11,9 +11,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections, router, transaction
-from django.utils import timezone
 
-from gongzhi.core import registry
+from gongzhi.core import clock, registry
 from gongzhi.core.actors import Actor
 from gongzhi.core.audit import record_event
 from gongzhi.core.calendar import invalidate_calendar_cache, parse_calendar_file, replace_years
@@ -69,7 +68,7 @@ def claim_due_timers(now: datetime | None = None, limit: int = 100, worker_id: s
     The whole batch is claimed in one statement that returns the ids it won, and the won rows
     are read in one query (one UPDATE and one SELECT per timer cost most of a sweep's claiming).
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     stale = now - timedelta(seconds=settings.TIMER_CLAIM_TIMEOUT_SECONDS)
     Timer.objects.filter(status=TimerStatus.RUNNING, claimed_at__lt=stale).update(status=TimerStatus.PENDING)
     candidates = list(
@@ -138,7 +137,7 @@ def run_timer(timer: Timer) -> bool:
         with transaction.atomic():
             handler(timer)
             Timer.objects.filter(id=timer.pk, status=TimerStatus.RUNNING).update(
-                status=TimerStatus.DONE, done_at=timezone.now(), attempts=timer.attempts + 1
+                status=TimerStatus.DONE, done_at=clock.now(), attempts=timer.attempts + 1
             )
         return True
     except Exception as exc:  # keep the worker alive; the row records what went wrong
@@ -147,7 +146,7 @@ def run_timer(timer: Timer) -> bool:
             status=TimerStatus.FAILED if attempts >= 5 else TimerStatus.PENDING,
             attempts=attempts,
             last_error=repr(exc)[:2000],
-            due_at=timezone.now() + timedelta(seconds=30 * attempts),
+            due_at=clock.now() + timedelta(seconds=30 * attempts),
         )
         return False
 

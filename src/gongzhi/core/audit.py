@@ -24,8 +24,8 @@ from decimal import Decimal
 from typing import Any, ParamSpec
 
 from django.db import transaction
-from django.utils import timezone
 
+from gongzhi.core import clock
 from gongzhi.core.actors import Actor, SystemActor
 from gongzhi.core.db.inserts import insert
 from gongzhi.core.db.updates import update_fields
@@ -101,7 +101,7 @@ def new_event(
         actor_id = actor.pk
         label = actor.get_username()
     return AuditEvent(
-        created_at=timezone.now(),
+        created_at=clock.now(),
         actor_id=actor_id,
         actor_label=label[:150],
         verb=verb,

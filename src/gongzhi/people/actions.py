@@ -34,6 +34,7 @@ from gongzhi.accounts.enums import COUNTER_ROLES, ORG_WRITE_ROLES, PERSON_WRITE_
 from gongzhi.accounts.models import RoleAssignment, User
 from gongzhi.accounts.permissions import may_reveal_numbers
 from gongzhi.accounts.scope import clear_scope_cache, has_role
+from gongzhi.core import clock
 from gongzhi.core.actors import Actor, SystemActor, system_may, user_id_of
 from gongzhi.core.audit import new_event, record_event, record_events
 from gongzhi.core.crypto import blind_index, decrypt, encrypt, mask_phone
@@ -214,7 +215,7 @@ def check_lookup_quota(actor: Actor, number_bidx: str) -> None:
         # (they submit thousands of applicants a day): no quota; still logged and audited.
         return
     limits = _lookup_limits()
-    now = timezone.now()
+    now = clock.now()
     longest = max(window for window, _limit in limits)
     counts = (
         NumberLookup.objects.filter(user_id=actor.pk, at__gte=now - timedelta(seconds=longest))
@@ -257,7 +258,7 @@ def do_record_person_lookup(
         return
     row = NumberLookup(
         user_id=actor.pk, number_bidx=number_bidx, number_masked=number_masked, person=found, via=via,
-        at=timezone.now(),
+        at=clock.now(),
     )
     batch = _LOOKUP_BATCH.get()
     if batch is not None:

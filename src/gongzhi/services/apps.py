@@ -30,6 +30,10 @@ class ServicesConfig(AppConfig):
 
         # After places (10), accounts (20) and people (30): items need departments and places.
         registry.register_demo_loader(40, "services", load_demo_catalog)
+        # Then ninety days of cases through the actions (officers for every routed department first).
+        from gongzhi.services.demo_cases import load_demo_cases
+
+        registry.register_demo_loader(45, "services.cases", load_demo_cases)
 
         links = [
             ("window_clerk", "services:window", _("综合窗口受理")),

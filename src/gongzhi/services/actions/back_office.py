@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _t
 
 from gongzhi.accounts.enums import Role
 from gongzhi.accounts.scope import has_role, path_in_scope
+from gongzhi.core import clock
 from gongzhi.core.audit import record_event
 from gongzhi.core.calendar import add_working_days, work_calendar
 from gongzhi.core.crypto import decrypt
@@ -75,7 +76,7 @@ def _locked_task(task_id: int) -> Task:
 def do_claim_task(task: Task, *, actor: Any, expected_version: int | None = None) -> Task:
     """Claim a pending task. Two officers at once: the conditional UPDATE lets exactly one win."""
     _officer_of(actor, task)
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
         won = Task.objects.filter(
             pk=task.pk, status=TaskStatus.PENDING,
@@ -108,7 +109,7 @@ def do_decide_task(task: Task, *, approve: bool, reason: str = "", actor: Any, e
     reason = (reason or "").strip()
     if not approve and not reason:
         raise InvalidInput(_t("不予许可必须说明理由"), field="reason")
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
         locked = _locked_task(task.pk)
         if expected_version is not None and locked.version != expected_version:
@@ -170,8 +171,8 @@ def do_request_supplement(
     items = [i.strip() for i in items if i and i.strip()]
     if not items:
         raise InvalidInput(_t("补正通知必须一次性列明全部需补正的材料"), field="items")
-    now = timezone.now()
-    today = timezone.localdate()
+    now = clock.now()
+    today = clock.localdate()
     with transaction.atomic():
         locked = _locked_task(task.pk)
         if expected_version is not None and locked.version != expected_version:
@@ -202,8 +203,8 @@ def do_request_supplement(
 
 def do_fulfil_supplement(case: Case, *, actor: Any, files: dict[str, UploadedFile] | None = None) -> Case:
     """The applicant answers a supplement request; the clock resumes with the paused days added."""
-    today = timezone.localdate()
-    now = timezone.now()
+    today = clock.localdate()
+    now = clock.now()
     files = files or {}
     for upload in files.values():
         check_upload(upload)
@@ -225,8 +226,8 @@ def do_fulfil_supplement(case: Case, *, actor: Any, files: dict[str, UploadedFil
         request.save(update_fields=["fulfilled_at"])
         cal = work_calendar()
         case.paused_days += paused
-        clock = clock_for(cal, case.accepted_on, case.limit_days, case.paused_days, case.item.warning_share)
-        case.deadline, case.deadline_provisional = clock.deadline, clock.provisional
+        case_clock = clock_for(cal, case.accepted_on, case.limit_days, case.paused_days, case.item.warning_share)
+        case.deadline, case.deadline_provisional = case_clock.deadline, case_clock.provisional
         case.status, case.paused_since = CaseStatus.IN_PROGRESS, None
         case.version += 1
         case.save(update_fields=["paused_days", "deadline", "deadline_provisional", "status", "paused_since", "version"])
@@ -289,7 +290,7 @@ def do_hand_in_owed_material(case: Case, material_id: int, upload: UploadedFile 
         cm.document = doc
         cm.status = CaseMaterialStatus.SCANNED
         cm.save(update_fields=["document", "status"])
-        late = case.gaps_due is not None and timezone.localdate() > case.gaps_due
+        late = case.gaps_due is not None and clock.localdate() > case.gaps_due
         case.version += 1
         case.save(update_fields=["version"])
         record_event("case.gap_hand_in", actor=actor, obj=case, place_path=case.place_path,
@@ -388,7 +389,7 @@ def do_deliver_result(
             raise TaskConflict(_t("办件已被他人变更，请刷新后再试"), field="case")
         changes: dict[str, Any] = {
             "status": CaseStatus.DELIVERED, "version": F("version") + 1,
-            "delivered_at": timezone.now(), "delivery_method": chosen.value,
+            "delivered_at": clock.now(), "delivery_method": chosen.value,
         }
         if chosen == DeliveryMethod.WINDOW:
             changes.update(visits=F("visits") + 1, stats_dirty=True)  # 一次办 counts every visit

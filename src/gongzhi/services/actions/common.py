@@ -8,9 +8,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.utils import timezone
 
 from gongzhi.accounts.enums import Role
+from gongzhi.core import clock
 from gongzhi.core.actions import do_arm_timer, do_cancel_timer
 from gongzhi.core.actors import RESULTS, on_behalf_of
 from gongzhi.core.calendar import work_calendar
@@ -66,7 +66,7 @@ def _issue_result(case: Case, item: ServiceItem, actor: Any) -> None:
         return
     do_add_document(
         owner, item.result_doc_type, f"{item.name}（电子证照 {case.number}）", None,
-        issued_on=timezone.localdate(), issuer=case.department.name, source="办理结果", actor=RESULTS,
+        issued_on=clock.localdate(), issuer=case.department.name, source="办理结果", actor=RESULTS,
     )
 
 
@@ -100,7 +100,7 @@ def _notify(case: Case, subject: str, body: str) -> None:
     recipient = case.applicant_name
     # An outbox row: the worker sends it on its next tick (services.notify.send_pending), so the
     # request does not pay a second write transaction to mark it sent.
-    insert([Notification(case=case, recipient=recipient, subject=subject, body=body, created_at=timezone.now())])
+    insert([Notification(case=case, recipient=recipient, subject=subject, body=body, created_at=clock.now())])
 
 
 def _end_hold(task: Task, now: datetime) -> None:

@@ -9,11 +9,11 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.scope import has_role
+from gongzhi.core import clock
 from gongzhi.core.actions import do_schedule_timers
 from gongzhi.core.audit import new_event, record_event, record_events
 from gongzhi.core.calendar import add_working_days, work_calendar
@@ -214,7 +214,7 @@ def _plan_materials(
 
 
 def _new_number(prefix: str = "GZ") -> str:
-    today = timezone.localdate().strftime("%y%m%d")
+    today = clock.localdate().strftime("%y%m%d")
     return f"{prefix}{today}{secrets.randbelow(10**8):08d}"
 
 
@@ -280,7 +280,7 @@ def _check_forms(
     contradicts it is an error, never used); fields taken from the person record are filled from
     it when left blank. Read-only: bad input writes nothing.
     """
-    facts = identity_values(identity_facts(intake.applicant_number, today=timezone.localdate()))
+    facts = identity_values(identity_facts(intake.applicant_number, today=clock.localdate()))
     form_errors: list[tuple[str, str]] = []
     cleaned: dict[int, dict[str, Any]] = {}
     shared = {spec["name"] for item in items for spec in item.form_schema}
@@ -383,8 +383,8 @@ def _accept_batched(
     plans, missing = _plan_materials(items, owner, intake, bool(owner is not None and owner.bad_credit))
     if missing:
         raise MaterialsMissing(_("材料不齐，请一次性补齐以下材料：%(materials)s") % {"materials": "；".join(missing)}, missing)
-    now = timezone.now()
-    today = timezone.localdate()
+    now = clock.now()
+    today = clock.localdate()
     cal = work_calendar()
     place = (person.home_place if person is not None else org.place if org is not None else None)
     place = place or _actor_place(actor) or items[0].department.place

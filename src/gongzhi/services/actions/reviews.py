@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.scope import has_role, path_in_scope
+from gongzhi.core import clock
 from gongzhi.core.audit import record_event
 from gongzhi.core.calendar import add_working_days
 from gongzhi.services.actions.common import (
@@ -50,9 +50,9 @@ def do_review_case(case: Case, level: int, comment: str = "", *, actor: Any) -> 
         if Review.objects.filter(case=case).exists():
             raise ReviewError(_("该办件已评价过，不能重复评价"), field="case")
         review = Review.objects.create(case=case, level=level, comment=comment[:2000], reviewer=actor,
-                                       created_at=timezone.now())
+                                       created_at=clock.now())
         if level <= 2:
-            due = add_working_days(timezone.localdate(), _setting("SERVICES_RECTIFY_DAYS", RECTIFY_DAYS)).deadline
+            due = add_working_days(clock.localdate(), _setting("SERVICES_RECTIFY_DAYS", RECTIFY_DAYS)).deadline
             Rectification.objects.create(review=review, department=case.department, due=due)
         record_event("case.review", actor=actor, obj=case, place_path=case.place_path,
                      after={"level": level})
@@ -68,7 +68,7 @@ def do_complete_rectification(rect: Rectification, *, action_note: str, callback
         if rect.status != RectificationStatus.OPEN:
             raise ReviewError(_("该整改已结束"), field="rectification")
         rect.status, rect.action_note, rect.callback_note = RectificationStatus.DONE, action_note, callback_note
-        rect.callback_at = timezone.now()
+        rect.callback_at = clock.now()
         rect.save(update_fields=["status", "action_note", "callback_note", "callback_at"])
         record_event("review.rectify", actor=actor, obj=rect, place_path=rect.review.case.place_path,
                      after={"callback": callback_note})
@@ -94,7 +94,7 @@ def do_file_appeal(review: Review, reason: str, *, actor: Any) -> Appeal:
             raise ReviewError(_("该评价已申诉过"), field="review")
         if review.level > 2:
             raise ReviewError(_("只有差评可以申诉"), field="review")
-        appeal = Appeal.objects.create(review=review, reason=reason, filed_by=actor, filed_at=timezone.now())
+        appeal = Appeal.objects.create(review=review, reason=reason, filed_by=actor, filed_at=clock.now())
         record_event("review.appeal", actor=actor, obj=appeal, place_path=review.case.place_path,
                      after={"reason": reason})
     return appeal

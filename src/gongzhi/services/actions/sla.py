@@ -6,8 +6,8 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 
+from gongzhi.core import clock
 from gongzhi.core.actors import WORKER
 from gongzhi.core.audit import record_event
 from gongzhi.core.calendar import work_calendar
@@ -60,7 +60,7 @@ def handle_task_overdue(timer: Any) -> None:
     task = _timer_task(timer, "case__item", "department", "holder")
     if task is None or task.status not in (TaskStatus.PENDING, TaskStatus.CLAIMED):
         return
-    now = timezone.now()
+    now = clock.now()
     holds = task_holds(task.pk)
     trace = [
         {"user": h.user.username if h.user else "", "name": (h.user.display_name if h.user else ""),
