@@ -10,6 +10,8 @@ import re
 import time
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from gongzhi.accounts.models import Department
 from gongzhi.services.domain.choice import choice_conflicts, combine_codes
 from gongzhi.services.errors import InvalidInput, UnknownItem
@@ -71,20 +73,20 @@ def resolve_choice(item_codes: list[str], bundle_code: str = "") -> tuple[Bundle
     if bundle_code:
         bundle = Bundle.objects.filter(code=bundle_code, active=True).prefetch_related("items").first()
         if bundle is None:
-            raise UnknownItem(f"没有编码为 {bundle_code} 的“一件事”", field="bundle_code")
+            raise UnknownItem(_("没有编码为 %(code)s 的“一件事”") % {"code": bundle_code}, field="bundle_code")
         bundle_codes = [i.code for i in bundle.items.all()]
     codes = combine_codes(bundle_codes, item_codes)
     if not codes:
-        raise UnknownItem("请至少选择一个办理事项，或选择一个“一件事”", field="item_codes")
+        raise UnknownItem(_("请至少选择一个办理事项，或选择一个“一件事”"), field="item_codes")
     # Only code-shaped values reach the database (a NUL byte would make PostgreSQL fail the query).
     items = items_for_intake([c for c in codes if ITEM_CODE.fullmatch(c)])
     unknown = [c for c in codes if c not in items]
     if unknown:
-        raise UnknownItem(f"事项编码不存在或已停用：{'、'.join(unknown)}", field="item_codes")
+        raise UnknownItem(_("事项编码不存在或已停用：%(codes)s") % {"codes": "、".join(unknown)}, field="item_codes")
     chosen = [items[c] for c in codes]
     conflicts = choice_conflicts([{"code": i.code, "applicant_type": i.applicant_type,
                                    "form_schema": i.form_schema} for i in chosen])
     if conflicts:
-        raise InvalidInput("这些事项不能在一份申请中一起办理：" + "；".join(conflicts) + "。请分开申请。",
+        raise InvalidInput(_("这些事项不能在一份申请中一起办理：%(conflicts)s。请分开申请。") % {"conflicts": "；".join(conflicts)},
                            field="item_codes")
     return bundle, chosen

@@ -17,11 +17,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.core.cache import cache
+from django.db.models import Model
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from gongzhi.core.i18n import localized_text
+from gongzhi.core.templatetags.gongzhi_tags import localized  # the marked HTML form (lang, "(untranslated)")
 from gongzhi.services.domain.wording import case_status_text
 from gongzhi.services.enums import CaseMaterialStatus, CaseStatus, DeliveryMethod
 from gongzhi.services.models import Case
@@ -35,8 +41,22 @@ THROTTLED = gettext_lazy("查询过于频繁，请 10 分钟后再试。")
 
 @dataclass(frozen=True)
 class TrackStep:
+    """One step: ``label`` is plain text in the reader's language (API, PDFs); ``html`` is the
+    same for pages, where a name with no translation carries its untranslated marker."""
+
     at: datetime
     label: str
+    html: str = ""
+
+
+def _step(at: datetime, template: str, **values: Any) -> TrackStep:
+    """A step whose values may be catalogue content (items, materials, departments): named in
+    the reader's language (core.i18n), the page version marked where a translation is missing."""
+    plain = template % {k: localized_text(v) if isinstance(v, Model) else v for k, v in values.items()}
+    html = conditional_escape(template) % {
+        k: localized(v) if isinstance(v, Model) else conditional_escape(v) for k, v in values.items()
+    }
+    return TrackStep(at, plain, mark_safe(html))  # noqa: S308  (every value escaped above)
 
 
 @dataclass
@@ -102,28 +122,27 @@ def lookup_progress(number: str, tail: str, *, client: str) -> Progress:
 def track_steps(case: Case) -> list[TrackStep]:
     """What happened, in order — departments and dates only, never who handled it. Materials
     accepted under 容缺 show what is owed and by when, and when it was handed in."""
-    steps = [TrackStep(case.accepted_at, _("已受理（%(channel)s）") % {"channel": case.get_channel_display()})]
+    steps = [_step(case.accepted_at, _("已受理（%(channel)s）"), channel=case.get_channel_display())]
     gaps = case.materials.filter(status__in=[CaseMaterialStatus.MISSING_WITH_COMMITMENT, CaseMaterialStatus.SCANNED]
                                  ).select_related("material", "document")
     for cm in gaps:
         if cm.status == CaseMaterialStatus.MISSING_WITH_COMMITMENT and cm.document_id is None:
             due = f"{case.gaps_due:%Y-%m-%d}" if case.gaps_due else "—"
-            steps.append(TrackStep(case.accepted_at, _("容缺受理：%(material)s 待补交，请于 %(due)s 前补交")
-                                   % {"material": cm.material.name, "due": due}))
+            steps.append(_step(case.accepted_at, _("容缺受理：%(material)s 待补交，请于 %(due)s 前补交"),
+                               material=cm.material, due=due))
         elif cm.document is not None and cm.document.source == "容缺补交":
-            steps.append(TrackStep(cm.document.uploaded_at, _("已补交容缺材料：%(material)s")
-                                   % {"material": cm.material.name}))
+            steps.append(_step(cm.document.uploaded_at, _("已补交容缺材料：%(material)s"), material=cm.material))
     for s in case.supplements.all():
         steps.append(TrackStep(s.requested_at, _("要求补正，请于 %(due)s 前补齐") % {"due": f"{s.due:%Y-%m-%d}"}))
         if s.fulfilled_at:
             steps.append(TrackStep(s.fulfilled_at, _("已补正，恢复办理")))
     for t in case.tasks.select_related("department").all():
-        names = {"department": t.department.name, "role": t.get_role_display()}
+        names = {"department": t.department, "role": t.get_role_display()}
         if t.held_since:
-            steps.append(TrackStep(t.held_since, _("%(department)s开始办理（%(role)s）") % names))
+            steps.append(_step(t.held_since, _("%(department)s开始办理（%(role)s）"), **names))
         if t.decided_at:
-            steps.append(TrackStep(t.decided_at, _("%(department)s%(role)s意见：%(status)s")
-                                   % {**names, "status": t.get_status_display()}))
+            steps.append(_step(t.decided_at, _("%(department)s%(role)s意见：%(status)s"),
+                               **names, status=t.get_status_display()))
     if case.closed_at:
         # Only an approved case is delivered: its closing step stays "approved" after delivery.
         closed_as = CaseStatus.APPROVED if case.status == CaseStatus.DELIVERED else CaseStatus(case.status)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 PERSON, ENTERPRISE = "person", "enterprise"  # enums.ApplicantType values (domain stays import-light)
 
 
@@ -31,12 +33,15 @@ def choice_conflicts(specs: Sequence[Mapping[str, Any]]) -> list[str]:
     if PERSON in types and ENTERPRISE in types:
         persons = "、".join(str(s["code"]) for s in specs if s["applicant_type"] == PERSON)
         firms = "、".join(str(s["code"]) for s in specs if s["applicant_type"] == ENTERPRISE)
-        problems.append(f"事项的申请人类型互不相容（{persons} 只受理自然人，{firms} 只受理法人）")
+        problems.append(_("事项的申请人类型互不相容（%(persons)s 只受理自然人，%(firms)s 只受理法人）")
+                        % {"persons": persons, "firms": firms})
     field_types: dict[str, tuple[str, str]] = {}
     for s in specs:
         for f in s["form_schema"] or []:
             name, kind = str(f.get("name")), str(f.get("type", "text"))
             seen = field_types.setdefault(name, (kind, str(s["code"])))
             if seen[0] != kind:
-                problems.append(f"表单字段“{name}”在事项 {seen[1]} 中是 {seen[0]} 类型，在 {s['code']} 中是 {kind} 类型")
+                problems.append(_("表单字段“%(name)s”在事项 %(first)s 中是 %(first_type)s 类型，在 %(second)s 中是 %(second_type)s 类型")
+                                % {"name": name, "first": seen[1], "first_type": seen[0], "second": s["code"],
+                                   "second_type": kind})
     return problems

@@ -22,6 +22,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 IDENTITY_FACTS = ("age", "birth_date", "sex", "region")
 # Symbols as a catalogue editor writes them, and the instant rules' words for the same.
 OPS = {
@@ -52,37 +54,39 @@ def check_rules(rules: Any, schema: list[dict[str, Any]]) -> None:
     """Every rule names a known fact or form field, a known operator, a comparable value and
     a well-formed message."""
     if not isinstance(rules, list):
-        raise RuleDefinitionError("申请条件应为列表")
+        raise RuleDefinitionError(_("申请条件应为列表"))
     names = set(IDENTITY_FACTS) | {str(spec.get("name")) for spec in schema}
     for n, rule in enumerate(rules, start=1):
         if not isinstance(rule, dict):
-            raise RuleDefinitionError(f"第 {n} 条申请条件应为对象")
+            raise RuleDefinitionError(_("第 %(n)s 条申请条件应为对象") % {"n": n})
         unknown = set(rule) - {"field", "op", "value", "message"}
         if unknown:
-            raise RuleDefinitionError(f"第 {n} 条申请条件有未知的键：{'、'.join(sorted(unknown))}")
+            raise RuleDefinitionError(_("第 %(n)s 条申请条件有未知的键：%(keys)s") % {"n": n, "keys": "、".join(sorted(unknown))})
         if rule.get("field") not in names:
             raise RuleDefinitionError(
-                f"第 {n} 条申请条件的字段 {rule.get('field')!r} 既不是证件信息（{'、'.join(IDENTITY_FACTS)}）也不在表单中"
+                _("第 %(n)s 条申请条件的字段 %(field)r 既不是证件信息（%(facts)s）也不在表单中")
+                % {"n": n, "field": rule.get("field"), "facts": "、".join(IDENTITY_FACTS)}
             )
         op = OPS.get(str(rule.get("op")))
         if op is None:
-            raise RuleDefinitionError(f"第 {n} 条申请条件的运算 {rule.get('op')!r} 不受支持（可用：{'、'.join(OPS)}）")
+            raise RuleDefinitionError(_("第 %(n)s 条申请条件的运算 %(op)r 不受支持（可用：%(ops)s）") % {"n": n, "op": rule.get("op"), "ops": "、".join(OPS)})
         if "value" not in rule:
-            raise RuleDefinitionError(f"第 {n} 条申请条件缺少 value")
+            raise RuleDefinitionError(_("第 %(n)s 条申请条件缺少 value") % {"n": n})
         value = rule["value"]
         if op in {"in", "not_in"} and not isinstance(value, list):
-            raise RuleDefinitionError(f"第 {n} 条申请条件（{op}）的 value 应为列表")
+            raise RuleDefinitionError(_("第 %(n)s 条申请条件（%(op)s）的 value 应为列表") % {"n": n, "op": op})
         if op in {">=", "<=", ">", "<"} and _orderable(value) is None:
-            raise RuleDefinitionError(f"第 {n} 条申请条件（{op}）的 value 应为数字或日期（YYYY-MM-DD）")
+            raise RuleDefinitionError(_("第 %(n)s 条申请条件（%(op)s）的 value 应为数字或日期（YYYY-MM-DD）") % {"n": n, "op": op})
         message = rule.get("message", "")
         if isinstance(message, dict):
             bad = set(message) - set(MESSAGE_LANGUAGES)
             if bad or not all(isinstance(v, str) for v in message.values()):
                 raise RuleDefinitionError(
-                    f"第 {n} 条申请条件的 message 应为文字，或按语言（{'、'.join(MESSAGE_LANGUAGES)}）给出的文字"
+                    _("第 %(n)s 条申请条件的 message 应为文字，或按语言（%(languages)s）给出的文字")
+                    % {"n": n, "languages": "、".join(MESSAGE_LANGUAGES)}
                 )
         elif not isinstance(message, str):
-            raise RuleDefinitionError(f"第 {n} 条申请条件的 message 应为文字")
+            raise RuleDefinitionError(_("第 %(n)s 条申请条件的 message 应为文字") % {"n": n})
 
 
 def normalize_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -89,7 +89,7 @@ def test_the_hall_says_what_unverified_means_and_which_items_are_open(hall: Simp
     client = _unverified(hall.resident_user)
     html = client.get(reverse("services:online")).content.decode()
     assert "账户状态：未实名核验" in html and html.count("未核验可申请") >= 1
-    item_line = html[html.index("社保参保证明打印"):][:400]
-    assert "未核验可申请" in item_line
+    item_lines = [li for li in html.split('<li class="hall-item">')[1:] if "社保参保证明打印" in li.split("</li>")[0]]
+    assert item_lines and "未核验可申请" in item_lines[0].split("</li>")[0]
     User.objects.filter(pk=hall.resident_user.pk).update(identity_status=IdentityStatus.VERIFIED)
     assert "账户状态：未实名核验" not in client.get(reverse("services:online")).content.decode()
