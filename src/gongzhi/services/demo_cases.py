@@ -72,6 +72,7 @@ from gongzhi.services.actions import (
     do_review_case,
     do_submit_application,
 )
+from gongzhi.services.actions.back_office import owed_material_names
 from gongzhi.services.enums import (
     ApplicantType,
     CaseStatus,
@@ -579,6 +580,9 @@ class Simulation:
             return
         plan = self.plans[task.case_id]
         reason = "" if plan.approve else self.rng.choice(REJECT_REASONS)
+        if plan.approve and owed_material_names(task.case):
+            # Approving past a 容缺 material still owed needs a stated reason (audited).
+            reason = self.rng.choice(OWED_REASONS)
         do_decide_task(task, approve=plan.approve, reason=reason, actor=self.officers[task.department_id])
         case = Case.objects.get(pk=task.case_id)
         self.after_close(case, clock.localdate())
@@ -650,6 +654,13 @@ class Simulation:
 
 
 # ------------------------------------------------------------------------------- the loader
+
+
+OWED_REASONS = [
+    "容缺材料已通过部门数据共享核验，先行办结",
+    "申请人已书面承诺补交，核心材料齐全，先行办结",
+    "补交材料不影响审批结论，先行办结并跟踪补交",
+]
 
 
 def _case_target() -> int:
