@@ -30,6 +30,7 @@ from gongzhi.accounts.models import User
 from gongzhi.accounts.scope import is_administrator, path_in_scope
 from gongzhi.core.actors import Actor, SystemActor, system_may, user_id_of
 from gongzhi.core.audit import record_event
+from gongzhi.core.domain.masking import mask_numbers_in
 from gongzhi.core.errors import ActionError, ConflictError, NotAllowedError
 from gongzhi.councils import engine as eng
 from gongzhi.councils.broadcast import broadcast_meeting
@@ -755,6 +756,11 @@ def do_apply_meeting_action(meeting: Meeting, action: dict[str, Any], *, actor: 
     """
     if meeting.status != MeetingStatus.IN_SESSION:
         raise ActionRefused("not_in_session", "会议不在进行中。", "The meeting is not in session.")
+    if isinstance(action, dict):
+        # A personal number typed into a motion or a reason would reach every screen in the
+        # room, the socket frames and the published minutes: it is masked before the engine
+        # sees it (core.domain.masking, the rule application forms use).
+        action = {k: mask_numbers_in(v) if isinstance(v, str) else v for k, v in action.items()}
     acting_id = participant_id(meeting, actor)
     try:
         cls = event_class(action.get("type") if isinstance(action, dict) else None)

@@ -10,27 +10,15 @@ The plain value comes back only through ``actions.do_reveal_form_value`` (permis
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from gongzhi.core.crypto import blind_index, encrypt, mask_phone
-from gongzhi.core.domain.identifiers import check_person_number, mask_number
+from gongzhi.core.crypto import blind_index, encrypt
+from gongzhi.core.domain.masking import mask_numbers_in, mask_value
 from gongzhi.services.domain.forms import personal_kind
 
 # blind_index purposes: the register's own for ID numbers and phones, so a number typed into a
 # form and the same number in the register have the same index; accounts get one of their own.
 INDEX_PURPOSE = {"id_number": "id", "phone": "phone", "bank_account": "bank_account"}
-
-
-def mask_value(kind: str, value: str) -> str:
-    """The masked form of a personal number of ``kind``."""
-    if kind == "phone":
-        return mask_phone(value)
-    if kind == "bank_account":
-        digits = "".join(value.split())
-        # 6222 **** **** 1234: the bank (first 4) and the last 4, as on a bank's own slips.
-        return digits[:4] + "*" * (len(digits) - 8) + digits[-4:] if len(digits) > 8 else "*" * len(digits)
-    return mask_number(value)
 
 
 def personal_fields(schema: list[dict[str, Any]]) -> dict[str, str]:
@@ -44,30 +32,7 @@ def seal_value(kind: str, value: str) -> dict[str, str]:
     return {"kind": kind, "cipher": encrypt(value), "bidx": blind_index(value, purpose=purpose) if purpose else ""}
 
 
-# A number typed into a field nobody declared personal is still a personal number (a catalogue
-# author may name a field ``spouse_id`` or ``收款账号``; an applicant may write a third party's
-# ID into "remarks"). Each undeclared text value is searched for what a clerk would recognise:
-# an 18-character ID number whose check character is right (GB 11643), a mainland mobile number,
-# or a run of 12–19 digits (a bank card or account number). Digit runs are matched whole, so
-# a date or an amount is not mistaken for one.
-_ID_CANDIDATE = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
-_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]{12,19}(?![0-9])")
 FREE_TEXT = "text"  # the kind of a sealed undeclared value (kept whole, shown with numbers masked)
-
-
-def mask_numbers_in(text: str) -> str:
-    """``text`` with every personal number found in it masked ("" changes nothing)."""
-
-    def id_or_run(m: re.Match[str]) -> str:
-        token = m.group(0)
-        if check_person_number(token).valid:
-            return mask_number(token)
-        return mask_value("bank_account", token) if token.isdigit() else token
-
-    masked = _ID_CANDIDATE.sub(id_or_run, text)
-    masked = _MOBILE.sub(lambda m: mask_phone(m.group(0)), masked)
-    return _DIGIT_RUN.sub(lambda m: mask_value("bank_account", m.group(0)), masked)
 
 
 def seal_form(schema: list[dict[str, Any]], data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
