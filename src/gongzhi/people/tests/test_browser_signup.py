@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from gongzhi.core.tests.browser_fixtures import BrowserPage
+from gongzhi.core.tests.browser_fixtures import BrowserPage, open_menu
 from gongzhi.people.numbers import make_id_number
 from gongzhi.services.tests.test_browser_services import check_page
 
@@ -79,6 +79,7 @@ def test_resident_signs_up_and_lands_in_the_online_hall(
 
     clerk = make_user(Role.WINDOW_CLERK, place_tree.wenhua, username="clerk_wen")
     _with_password(clerk)
+    open_menu(page)
     page.locator("form.logout button").click()
     page.wait_for_load_state("load")
     _log_in(bp, "clerk_wen", "/people/verify-account/")
