@@ -1053,7 +1053,7 @@ def check_new_account(username: str, password: str) -> str:
     return username
 
 
-def do_create_self_registered_user(row: SignupCode, username: str, password: str, *, actor: Any) -> User:
+def do_create_self_registered_user(row: SignupCode, username: str, password: str, *, actor: Actor) -> User:
     """Use up ``row`` (conditionally: two requests with one code cannot both pass) and make the
     unverified account with the phone it proved. Call inside the caller's transaction, after
     :func:`check_signup_code` and :func:`check_new_account`.
@@ -1085,7 +1085,7 @@ def prune_signup_codes() -> int:
 IDENTITY_VIA = ("window", "provider")
 
 
-def do_verify_identity(user: User, *, via: str, actor: Any) -> User:
+def do_verify_identity(user: User, *, via: str, actor: Actor) -> User:
     """Mark ``user``'s real name verified: a window clerk who checked the ID card, or the
     real-name provider (a system actor granted ``accounts.verify_identity``).
 

@@ -16,6 +16,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -25,6 +26,7 @@ from gongzhi.accounts import actions
 from gongzhi.accounts.models import ApiToken, Department, RoleAssignment, User
 from gongzhi.accounts.queries import requires_second_factor, users_for_user
 from gongzhi.accounts.scope import is_administrator
+from gongzhi.core.actors import Actor
 from gongzhi.core.errors import ActionError
 
 # The admin user behind the current request, for forms Django builds without the request
@@ -77,7 +79,8 @@ class _AdministratorsManage:
 
 
 class RoleAssignmentFormSet(forms.BaseInlineFormSet):
-    actor: Any = None
+    # Set by the admin before validation; unset, the form acts as nobody and every check refuses it.
+    actor: Actor = AnonymousUser()
 
     def clean(self) -> None:
         super().clean()
@@ -121,7 +124,8 @@ class RoleAssignmentInline(_AdministratorsManage, admin.TabularInline):
 
 
 class GongzhiUserChangeForm(UserChangeForm):
-    actor: Any = None
+    # Set by the admin before validation; unset, the form acts as nobody and every check refuses it.
+    actor: Actor = AnonymousUser()
     new_phone = forms.CharField(
         label=_("新手机号"),
         required=False,
@@ -309,7 +313,8 @@ class UserAdmin(_AdministratorsManage, DjangoUserAdmin):
 
 
 class DepartmentForm(forms.ModelForm):
-    actor: Any = None
+    # Set by the admin before validation; unset, the form acts as nobody and every check refuses it.
+    actor: Actor = AnonymousUser()
 
     class Meta:
         model = Department

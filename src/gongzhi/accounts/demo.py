@@ -33,6 +33,7 @@ from gongzhi.accounts.domain import totp
 from gongzhi.accounts.enums import PUBLIC_ROLES, Role
 from gongzhi.accounts.models import Department, TotpDevice, User
 from gongzhi.accounts.queries import requires_second_factor
+from gongzhi.core.actors import Actor
 
 DEFAULT_DEMO_PASSWORD = "gongzhi-demo-2026"  # noqa: S105 — documented demo-only password
 # DEMO ONLY: the authenticator secret of the demo users who need a second factor (administrators,
@@ -119,7 +120,7 @@ def demo_places() -> dict[str, Any]:
     }
 
 
-def load_demo_users(*, actor: Any, progress: Progress = None) -> list[tuple[str, str, str, str]]:
+def load_demo_users(*, actor: Actor, progress: Progress = None) -> list[tuple[str, str, str, str]]:
     """Create the demo users; returns ``(username, password, role, place name)`` for each.
 
     Users who need a second factor are enrolled with the demo authenticator secret

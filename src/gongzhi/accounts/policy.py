@@ -17,7 +17,7 @@ from django.utils import timezone
 from gongzhi.accounts.enums import IdentityStatus, Role
 from gongzhi.accounts.models import LoginFailure, SignupCode
 from gongzhi.accounts.scope import has_role
-from gongzhi.core.actors import system_may
+from gongzhi.core.actors import Actor, system_may
 
 
 def _until(rows: QuerySet[Any], threshold: int, window: timedelta, at: str = "at") -> datetime | None:
@@ -77,7 +77,7 @@ def identity_unverified(user: Any) -> bool:
     )
 
 
-def may_verify_identity(actor: Any) -> bool:
+def may_verify_identity(actor: Actor) -> bool:
     """Who confirms a self-registered account's real name: a window clerk, who sees the ID card
     (一窗办: any clerk, wherever the resident lives), or the real-name provider's system actor."""
     return system_may(actor, "accounts.verify_identity") or has_role(actor, Role.WINDOW_CLERK)

@@ -1111,7 +1111,7 @@ def do_complete_signup(ticket: str, code: str, username: str, password: str) -> 
     return user
 
 
-def do_verify_account_at_window(person: Person, *, actor: Any) -> User:
+def do_verify_account_at_window(person: Person, *, actor: Actor) -> User:
     """A window clerk has seen ``person``'s ID card: their online account is verified.
 
     Side effects: audit ``account.verify_identity`` (via ``window``).

@@ -10,12 +10,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.core.actors import Actor
 from gongzhi.core.crypto import blind_index
 from gongzhi.core.domain.identifiers import check_person_number
 from gongzhi.core.errors import ActionError
@@ -35,7 +37,8 @@ class ActionForm(forms.ModelForm):
     ``actor`` is set on the class by ``ModelAdmin.get_form`` (the request's user).
     """
 
-    actor: Any = None
+    # Set by the admin before validation; unset, the form acts as nobody and every check refuses it.
+    actor: Actor = AnonymousUser()
 
     def validate(self, data: dict[str, Any]) -> None:
         """Call the action's validation with ``data`` (``cleaned_data``); raise what it raises."""

@@ -22,6 +22,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from gongzhi.accounts.models import User
+from gongzhi.core.actors import Actor
 from gongzhi.people.actions import (
     do_add_agent,
     do_add_document,
@@ -107,14 +108,14 @@ def tiny_png(rgb: tuple[int, int, int] = (200, 30, 30), size: int = 8) -> bytes:
 
 
 def _add_doc_once(owner: Person | Organisation, doc_type: str, title: str, content: bytes, filename: str,
-                  *, actor: Any, **kwargs: Any) -> None:
+                  *, actor: Actor, **kwargs: Any) -> None:
     owner_q = {"person": owner} if isinstance(owner, Person) else {"organisation": owner}
     if Document.objects.filter(doc_type=doc_type, title=title, **owner_q).exists():
         return
     do_add_document(owner, doc_type, title, SimpleUploadedFile(filename, content), actor=actor, **kwargs)
 
 
-def load_demo_people(*, actor: Any, progress: Progress = None) -> dict[str, int]:
+def load_demo_people(*, actor: Actor, progress: Progress = None) -> dict[str, int]:
     from gongzhi.accounts.demo import demo_places
 
     places = demo_places()

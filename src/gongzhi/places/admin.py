@@ -6,12 +6,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.core.actors import Actor
 from gongzhi.places import queries
 from gongzhi.places.actions import (
     DETAIL_FIELDS,
@@ -30,7 +32,8 @@ class _DryRun(Exception):
 class PlaceAdminForm(forms.ModelForm):
     """Runs the action once inside a rolled-back transaction so its errors show on the form."""
 
-    actor: Any = None
+    # Set by the admin before validation; unset, the form acts as nobody and every check refuses it.
+    actor: Actor = AnonymousUser()
 
     class Meta:
         model = Place
@@ -54,7 +57,7 @@ class PlaceAdminForm(forms.ModelForm):
         return data
 
 
-def _apply(existing: Place | None, data: dict[str, Any], changed: list[str], actor: Any) -> Place:
+def _apply(existing: Place | None, data: dict[str, Any], changed: list[str], actor: Actor) -> Place:
     if existing is None:
         return do_create_place(
             data["kind"],

@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db import transaction
 
+from gongzhi.core.actors import Actor
 from gongzhi.places.actions import SplitTarget, do_create_place, do_split_place
 from gongzhi.places.enums import ChangeKind, PlaceKind
 from gongzhi.places.models import Place
@@ -40,7 +41,7 @@ def _dec(value: Any) -> Decimal | None:
 
 
 class _Loader:
-    def __init__(self, actor: Any, progress: Progress) -> None:
+    def __init__(self, actor: Actor, progress: Progress) -> None:
         self.actor = actor
         self.progress = progress
         self.created = 0
@@ -95,7 +96,7 @@ class _Loader:
         self.created += len(targets) + sum(len(t.children) for t in targets)
 
 
-def load_demo_places(*, actor: Any, progress: Progress = None) -> dict[str, int]:
+def load_demo_places(*, actor: Actor, progress: Progress = None) -> dict[str, int]:
     """Create the demo tree; returns counts ``created`` / ``existing`` / ``changes`` / ``subdistricts``."""
     data = load_data()
     loader = _Loader(actor, progress)

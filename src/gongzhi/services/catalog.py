@@ -40,6 +40,7 @@ from openpyxl.utils import get_column_letter
 
 from gongzhi.accounts.actions import ensure_admin_over
 from gongzhi.accounts.models import Department
+from gongzhi.core.actors import Actor
 from gongzhi.core.i18n import localized_text
 from gongzhi.people.enums import DocumentType
 from gongzhi.places.models import Place
@@ -535,7 +536,7 @@ def _item_fields(item: ServiceItem) -> dict[str, Any]:
     }
 
 
-def _ensure_catalog_admin(actor: Any, department: Department | None) -> None:
+def _ensure_catalog_admin(actor: Actor, department: Department | None) -> None:
     """The catalog belongs to the administrators whose jurisdiction covers the department."""
     ensure_admin_over(actor, department.place.path if department is not None else None)
 
@@ -672,7 +673,7 @@ class _BundlePlan:
 class _Planner:
     """Validates all sheets into plans; collects every problem with its sheet and row."""
 
-    def __init__(self, sheets: Mapping[str, SheetRows], actor: Any) -> None:
+    def __init__(self, sheets: Mapping[str, SheetRows], actor: Actor) -> None:
         self.sheets = sheets
         self.actor = actor
         self.errors: list[RowError] = []

@@ -25,6 +25,7 @@ from django.db import transaction
 
 from gongzhi.accounts.actions import do_create_department
 from gongzhi.accounts.models import Department
+from gongzhi.core.actors import Actor
 from gongzhi.places.enums import PlaceKind
 from gongzhi.places.models import Place
 from gongzhi.services.actions import import_rows
@@ -57,7 +58,7 @@ def _district() -> Place:
     return place
 
 
-def _ensure_departments(data: dict[str, Any], district: Place, actor: Any) -> list[tuple[Place, Department]]:
+def _ensure_departments(data: dict[str, Any], district: Place, actor: Actor) -> list[tuple[Place, Department]]:
     """Create missing departments; return (subdistrict, office) for every current subdistrict."""
     for entry in data["departments"]:
         if not Department.objects.filter(code=entry["code"]).exists():
@@ -75,7 +76,7 @@ def _ensure_departments(data: dict[str, Any], district: Place, actor: Any) -> li
     return offices
 
 
-def _default_office(data: dict[str, Any], offices: list[tuple[Place, Department]], district: Place, actor: Any) -> str:
+def _default_office(data: dict[str, Any], offices: list[tuple[Place, Department]], district: Place, actor: Actor) -> str:
     """The department a subdistrict item falls back to outside every route (e.g. a case whose
     place is another district): the configured office, else the first one there is."""
     wanted = str(data["default_subdistrict_office"])
@@ -118,7 +119,7 @@ def catalog_sheets(data: dict[str, Any], offices: list[tuple[Place, Department]]
     return sheets
 
 
-def load_demo_catalog(*, actor: Any, progress: Progress = None) -> list[Any]:
+def load_demo_catalog(*, actor: Actor, progress: Progress = None) -> list[Any]:
     """Load the demo catalog (departments, items, materials, co-processors, routes, bundles).
 
     Returns ``[]``: the catalog adds no logins. Run after the places, accounts and people

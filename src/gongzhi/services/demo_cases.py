@@ -45,6 +45,7 @@ from gongzhi.accounts.enums import Role
 from gongzhi.accounts.models import Department, RoleAssignment, User
 from gongzhi.core import clock
 from gongzhi.core.actions import claim_due_timers, run_timer
+from gongzhi.core.actors import Actor
 from gongzhi.core.calendar import work_calendar
 from gongzhi.core.errors import ActionError
 from gongzhi.people.actions import (
@@ -180,7 +181,7 @@ def _routed_departments() -> list[Department]:
 
 
 def _ensure_user(username: str, display: str, role: str, place: Place, department: Department | None,
-                 *, actor: Any) -> tuple[User, bool]:
+                 *, actor: Actor) -> tuple[User, bool]:
     user = User.objects.filter(username=username).first()
     created = user is None
     if user is None:
@@ -192,7 +193,7 @@ def _ensure_user(username: str, display: str, role: str, place: Place, departmen
     return User.objects.get(pk=user.pk), created
 
 
-def ensure_officers(*, actor: Any) -> tuple[dict[int, User], list[tuple[str, str, str, str]]]:
+def ensure_officers(*, actor: Actor) -> tuple[dict[int, User], list[tuple[str, str, str, str]]]:
     """An officer for every routed department that has none (``officer_<code>``); returns the
     officer who acts for each department in the demo and the new demo logins."""
     officers: dict[int, User] = {}
@@ -232,7 +233,7 @@ def _birth_for(rng: random.Random, today: date) -> date:
     return today - timedelta(days=age * 365 + rng.randint(0, 364))
 
 
-def make_applicants(rng: random.Random, count: int, orgs: int, today: date, *, seed: int, actor: Any,
+def make_applicants(rng: random.Random, count: int, orgs: int, today: date, *, seed: int, actor: Actor,
                     progress: Progress = None) -> tuple[list[Applicant], list[Applicant]]:
     """Register ``count`` residents (two thirds with a portal account) and ``orgs`` enterprises."""
     places = demo_places()
@@ -283,7 +284,7 @@ def make_applicants(rng: random.Random, count: int, orgs: int, today: date, *, s
     return persons, companies
 
 
-def _ensure_docs(applicant: Applicant, doc_types: set[str], *, actor: Any) -> None:
+def _ensure_docs(applicant: Applicant, doc_types: set[str], *, actor: Actor) -> None:
     """Fill the wallet from "shared government data" (no file) with what an item needs."""
     for doc_type in sorted(doc_types - applicant.docs):
         title, issuer = DOC_TITLES.get(doc_type, DOC_TITLES["other"])
@@ -403,7 +404,7 @@ class Simulation:
     """An event queue over simulated time; each event is one action by one user."""
 
     def __init__(self, rng: random.Random, start: datetime, end: datetime, officers: dict[int, User],
-                 clerks: tuple[User, User, str], supervisor: User, actor: Any) -> None:
+                 clerks: tuple[User, User, str], supervisor: User, actor: Actor) -> None:
         self.rng, self.start, self.end = rng, start, end
         self.officers, self.supervisor, self.actor = officers, supervisor, actor
         # The 桃源街道 window serves its own residents; the district centre's window everyone else.
@@ -668,7 +669,7 @@ def _case_target() -> int:
     return int(raw) if raw.isdigit() else int(getattr(settings, "GONGZHI_DEMO_CASES", DEFAULT_CASES))
 
 
-def load_demo_cases(*, actor: Any, progress: Progress = None, cases: int | None = None, seed: int = DEFAULT_SEED,
+def load_demo_cases(*, actor: Actor, progress: Progress = None, cases: int | None = None, seed: int = DEFAULT_SEED,
                     end: datetime | None = None) -> list[tuple[str, str, str, str]]:
     """Officers for every routed department, then ``cases`` (default ~3,000, or
     ``GONGZHI_DEMO_CASES``) cases over the ``DAYS`` days up to ``end`` (default now); returns
@@ -785,7 +786,11 @@ def _submit(sim: Simulation, who: Applicant, items: list[ServiceItem], bundle: s
     intake = Intake(applicant_number=who.number, bundle_code=bundle, item_codes=[] if bundle else [items[0].code],
                     form=form, commitment=rng.random() < 0.3, accept_gaps=True,
                     address=f"深圳市南山区{who.place.name if who.place else ''}")
-    actor = sim.clerk_for(who.place.path if who.place else "") if window else who.user
+    if window:
+        actor: Actor = sim.clerk_for(who.place.path if who.place else "")
+    else:
+        assert who.user is not None, "online applicants were chosen among those with a portal account"
+        actor = who.user
     app = do_submit_application(intake, actor=actor, channel=Channel.WINDOW if window else Channel.ONLINE,
                                 idempotency_key=key)
     for case in app.cases.select_related("item").order_by("id"):

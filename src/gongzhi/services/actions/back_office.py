@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _t
 from gongzhi.accounts.enums import Role
 from gongzhi.accounts.scope import has_role, path_in_scope
 from gongzhi.core import clock
+from gongzhi.core.actors import Actor
 from gongzhi.core.audit import record_event
 from gongzhi.core.calendar import add_working_days, work_calendar
 from gongzhi.core.crypto import decrypt
@@ -32,6 +33,7 @@ from gongzhi.services.actions.common import (
     _notify,
     _schedule_task_timers,
     _setting,
+    acting_user,
 )
 from gongzhi.services.domain.sla import clock_for, paused_working_days
 from gongzhi.services.enums import (
@@ -59,7 +61,7 @@ from gongzhi.services.policy import can_deliver_result, can_reveal_numbers, case
 # ----------------------------------------------------------------------------- back office
 
 
-def _officer_of(actor: Any, task: Task) -> None:
+def _officer_of(actor: Actor, task: Task) -> None:
     """Only officers of the task's department (or the clerk at intake) act on a task."""
     from gongzhi.accounts.scope import active_assignments
 
@@ -73,15 +75,16 @@ def _locked_task(task_id: int) -> Task:
     return Task.objects.select_for_update().select_related("case__item", "department").get(pk=task_id)
 
 
-def do_claim_task(task: Task, *, actor: Any, expected_version: int | None = None) -> Task:
+def do_claim_task(task: Task, *, actor: Actor, expected_version: int | None = None) -> Task:
     """Claim a pending task. Two officers at once: the conditional UPDATE lets exactly one win."""
     _officer_of(actor, task)
+    officer = acting_user(actor)
     now = clock.now()
     with transaction.atomic():
         won = Task.objects.filter(
             pk=task.pk, status=TaskStatus.PENDING,
             **({"version": expected_version} if expected_version is not None else {}),
-        ).update(status=TaskStatus.CLAIMED, holder=actor, held_since=now, version=F("version") + 1)
+        ).update(status=TaskStatus.CLAIMED, holder=officer, held_since=now, version=F("version") + 1)
         if not won:
             current = Task.objects.select_related("holder").get(pk=task.pk)
             who = current.holder.display_name or current.holder.username if current.holder else ""
@@ -90,7 +93,7 @@ def do_claim_task(task: Task, *, actor: Any, expected_version: int | None = None
                 else _t("任务已变更，请刷新后再试"),
                 field="task",
             )
-        Hold.objects.create(task=task, user=actor, department=task.department, step="办理", started_at=now)
+        Hold.objects.create(task=task, user=officer, department=task.department, step="办理", started_at=now)
         Case.objects.filter(pk=task.case_id, status=CaseStatus.ACCEPTED).update(
             status=CaseStatus.IN_PROGRESS, stats_dirty=True
         )
@@ -99,7 +102,7 @@ def do_claim_task(task: Task, *, actor: Any, expected_version: int | None = None
     return task
 
 
-def do_decide_task(task: Task, *, approve: bool, reason: str = "", actor: Any, expected_version: int | None = None) -> Task:
+def do_decide_task(task: Task, *, approve: bool, reason: str = "", actor: Actor, expected_version: int | None = None) -> Task:
     """Approve or reject a claimed task (reasons required for a rejection).
 
     The lead decides last: while a co-processing task is still open the lead cannot close the
@@ -114,7 +117,7 @@ def do_decide_task(task: Task, *, approve: bool, reason: str = "", actor: Any, e
         locked = _locked_task(task.pk)
         if expected_version is not None and locked.version != expected_version:
             raise TaskConflict(_t("任务已被他人变更，请刷新后再试"), field="task")
-        if locked.status != TaskStatus.CLAIMED or locked.holder_id != actor.pk:
+        if locked.status != TaskStatus.CLAIMED or locked.holder_id != acting_user(actor).pk:
             raise TaskConflict(_t("只有认领该任务的人员才能作出决定"), field="task")
         case = Case.objects.select_for_update().get(pk=locked.case_id)
         if locked.role == TaskRole.LEAD:
@@ -164,7 +167,7 @@ def do_decide_task(task: Task, *, approve: bool, reason: str = "", actor: Any, e
 
 
 def do_request_supplement(
-    task: Task, items: list[str], *, reason: str = "", actor: Any, expected_version: int | None = None
+    task: Task, items: list[str], *, reason: str = "", actor: Actor, expected_version: int | None = None
 ) -> SupplementRequest:
     """补正: tell the applicant everything missing, once; the clock stops until they answer."""
     _officer_of(actor, task)
@@ -177,14 +180,14 @@ def do_request_supplement(
         locked = _locked_task(task.pk)
         if expected_version is not None and locked.version != expected_version:
             raise TaskConflict(_t("任务已被他人变更，请刷新后再试"), field="task")
-        if locked.status != TaskStatus.CLAIMED or locked.holder_id != actor.pk:
+        if locked.status != TaskStatus.CLAIMED or locked.holder_id != acting_user(actor).pk:
             raise TaskConflict(_t("只有认领该任务的人员才能发出补正通知"), field="task")
         case = Case.objects.select_for_update().get(pk=locked.case_id)
         if case.status == CaseStatus.SUPPLEMENT:
             raise NotAllowed(_t("该办件已在补正中，请勿重复发出"), field="task")
         due = add_working_days(today, _setting("SERVICES_SUPPLEMENT_DAYS", SUPPLEMENT_DAYS)).deadline
         request = SupplementRequest.objects.create(
-            case=case, task=locked, requested_by=actor, requested_at=now, requested_on=today,
+            case=case, task=locked, requested_by=acting_user(actor), requested_at=now, requested_on=today,
             items=items, reason=reason, due=due,
         )
         for t in case.tasks.filter(status__in=[TaskStatus.PENDING, TaskStatus.CLAIMED]):
@@ -201,7 +204,7 @@ def do_request_supplement(
     return request
 
 
-def do_fulfil_supplement(case: Case, *, actor: Any, files: dict[str, UploadedFile] | None = None) -> Case:
+def do_fulfil_supplement(case: Case, *, actor: Actor, files: dict[str, UploadedFile] | None = None) -> Case:
     """The applicant answers a supplement request; the clock resumes with the paused days added."""
     today = clock.localdate()
     now = clock.now()
@@ -259,7 +262,7 @@ def owed_material_names(case: Case) -> list[str]:
 HANDED_IN_SOURCE = "容缺补交"  # the wallet document's source: the timeline and the material list read it
 
 
-def do_hand_in_owed_material(case: Case, material_id: int, upload: UploadedFile | None, *, actor: Any) -> CaseMaterial:
+def do_hand_in_owed_material(case: Case, material_id: int, upload: UploadedFile | None, *, actor: Actor) -> CaseMaterial:
     """Hand in a material promised under 容缺 (accepted with a gap, 承诺补交).
 
     The applicant (or a window) uploads it; the file goes into the applicant's wallet (so it is
@@ -298,7 +301,7 @@ def do_hand_in_owed_material(case: Case, material_id: int, upload: UploadedFile 
     return cm
 
 
-def _ensure_applicant_or_counter(case: Case, actor: Any) -> None:
+def _ensure_applicant_or_counter(case: Case, actor: Actor) -> None:
     if has_role(actor, *COUNTER) and path_in_scope(actor, case.place_path):
         return
     if has_role(actor, Role.WINDOW_CLERK):
@@ -308,7 +311,7 @@ def _ensure_applicant_or_counter(case: Case, actor: Any) -> None:
     raise NotAllowed(_t("只有申请人本人或综合窗口可以提交补正材料"), field="case")
 
 
-def do_reveal_form_value(case: Case, field: str, *, actor: Any, reason: str = "") -> str:
+def do_reveal_form_value(case: Case, field: str, *, actor: Actor, reason: str = "") -> str:
     """The full personal number typed into ``field`` of the case's form; audited ``case.reveal``.
 
     The register's rule (``people.actions.do_reveal_number``): the applicant sees what they typed;
@@ -337,7 +340,7 @@ def do_reveal_form_value(case: Case, field: str, *, actor: Any, reason: str = ""
     return decrypt(entry["cipher"])
 
 
-def do_record_visit(case: Case, *, actor: Any, purpose: str = "") -> Case:
+def do_record_visit(case: Case, *, actor: Actor, purpose: str = "") -> Case:
     """The applicant came to a hall for this case again (一次办 counts visits). Recorded by the
     counter that served them — a count the 5×100% figures publish must not be raised by anyone
     else (the applicant included)."""
@@ -351,7 +354,7 @@ def do_record_visit(case: Case, *, actor: Any, purpose: str = "") -> Case:
 
 
 def do_deliver_result(
-    case: Case, *, actor: Any, method: str, address: str = "", expected_version: int | None = None
+    case: Case, *, actor: Actor, method: str, address: str = "", expected_version: int | None = None
 ) -> Case:
     """送达: hand an approved result to the applicant, once.
 

@@ -7,11 +7,12 @@ from typing import Any
 
 from django.db import transaction
 
+from gongzhi.core.actors import Actor
 from gongzhi.core.audit import record_event
 
 
 def do_record_board_export(*, measure: str, part: str, place: Any, since: date, until: date, rows: int,
-                           actor: Any) -> None:
+                           actor: Actor) -> None:
     """Record that ``actor`` exported the cases behind one board figure (no case data in the
     event: the figure, its place and period, and how many rows left)."""
     with transaction.atomic():

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts.actions import ensure_admin_over
 from gongzhi.accounts.models import Department
+from gongzhi.core.actors import Actor
 from gongzhi.core.audit import record_event
 from gongzhi.core.i18n import OPENCC, draft_hant_on, draft_schema_hant, localized_text
 from gongzhi.places.models import Place
@@ -166,7 +167,7 @@ def _save_bundle(existing: Bundle | None, fields: Mapping[str, Any], items: Sequ
 
 
 
-def do_create_item(code: str, name: str, department: Department | str, *, actor: Any, **fields: Any) -> ServiceItem:
+def do_create_item(code: str, name: str, department: Department | str, *, actor: Actor, **fields: Any) -> ServiceItem:
     """Create a catalog item. ``fields`` are the other item columns (Python values or text as
     typed in the workbook). Side effects: audit ``catalog.item.create``."""
     raw = {**fields, "code": code, "name": name, "department": department}
@@ -190,7 +191,7 @@ def do_create_item(code: str, name: str, department: Department | str, *, actor:
     return item
 
 
-def do_update_item(item: ServiceItem, *, actor: Any, **fields: Any) -> ServiceItem:
+def do_update_item(item: ServiceItem, *, actor: Actor, **fields: Any) -> ServiceItem:
     """Change some fields of an item (the code is its identity and does not change).
     Side effects: audit ``catalog.item.update`` with before/after of what changed."""
     unknown = set(fields) - (set(ITEM_LABELS) - {"code"})
@@ -213,7 +214,7 @@ def do_update_item(item: ServiceItem, *, actor: Any, **fields: Any) -> ServiceIt
     return locked
 
 
-def do_set_item_materials(item: ServiceItem, materials: Sequence[Mapping[str, Any]], *, actor: Any) -> ServiceItem:
+def do_set_item_materials(item: ServiceItem, materials: Sequence[Mapping[str, Any]], *, actor: Actor) -> ServiceItem:
     """Replace an item's required materials by key (a kept key keeps its row, so cases that
     used it still point at it). Side effects: audit ``catalog.item.materials``."""
     specs, errors = clean_material_specs(materials)
@@ -230,7 +231,7 @@ def do_set_item_materials(item: ServiceItem, materials: Sequence[Mapping[str, An
 
 
 def do_set_item_co_departments(
-    item: ServiceItem, co_departments: Sequence[tuple[Department, int]], *, actor: Any
+    item: ServiceItem, co_departments: Sequence[tuple[Department, int]], *, actor: Actor
 ) -> ServiceItem:
     """Replace an item's co-processing departments (并联) and their limits.
     Side effects: audit ``catalog.item.co_departments``."""
@@ -255,7 +256,7 @@ def do_set_item_co_departments(
     return item
 
 
-def do_set_item_routes(item: ServiceItem, routes: Sequence[tuple[Place, Department]], *, actor: Any) -> ServiceItem:
+def do_set_item_routes(item: ServiceItem, routes: Sequence[tuple[Place, Department]], *, actor: Actor) -> ServiceItem:
     """Replace an item's routes (item × place → department). Side effects: audit ``catalog.item.routes``."""
     places = [p.pk for p, _d in routes]
     if len(places) != len(set(places)):
@@ -270,7 +271,7 @@ def do_set_item_routes(item: ServiceItem, routes: Sequence[tuple[Place, Departme
 
 
 def do_save_bundle(
-    code: str, name: str, items: Sequence[ServiceItem], *, actor: Any, name_en: str = "", description: str = "",
+    code: str, name: str, items: Sequence[ServiceItem], *, actor: Actor, name_en: str = "", description: str = "",
     active: bool = True, name_zh_hant: str | None = None, description_zh_hant: str | None = None,
     description_en: str | None = None,
 ) -> Bundle:
@@ -303,7 +304,7 @@ def do_save_bundle(
 
 
 def do_import_catalog(
-    path_or_file: str | Path | IO[bytes] | bytes, *, actor: Any, valid_rows_only: bool = False,
+    path_or_file: str | Path | IO[bytes] | bytes, *, actor: Actor, valid_rows_only: bool = False,
     progress: Progress = None,
 ) -> ImportReport:
     """Import a catalog workbook (layout in the module docstring).
@@ -328,7 +329,7 @@ def do_import_catalog(
 
 
 def import_rows(
-    sheets: Mapping[str, SheetRows], *, actor: Any, valid_rows_only: bool = False, progress: Progress = None,
+    sheets: Mapping[str, SheetRows], *, actor: Actor, valid_rows_only: bool = False, progress: Progress = None,
     source: str = "",
 ) -> ImportReport:
     """Validate and apply already-read rows (the workbook reader and the demo loader both end

@@ -8,15 +8,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from gongzhi.accounts.enums import Role
+from gongzhi.accounts.models import User
 from gongzhi.core import clock
 from gongzhi.core.actions import do_arm_timer, do_cancel_timer
-from gongzhi.core.actors import RESULTS, on_behalf_of
+from gongzhi.core.actors import RESULTS, Actor, on_behalf_of
 from gongzhi.core.calendar import work_calendar
 from gongzhi.core.db.inserts import insert
 from gongzhi.people.actions import do_add_document
 from gongzhi.services.domain.sla import Clock, clock_for
+from gongzhi.services.errors import NotAllowed
 from gongzhi.services.models import (
     Case,
     Hold,
@@ -44,7 +47,24 @@ def _start_of_day(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=SHANGHAI)
 
 
-def _intake_actor(actor: Any) -> Any:
+def acting_user(actor: Actor) -> User:
+    """The signed-in person behind a step only a person can take (claim, decide, review, appeal).
+
+    The step's own permission check normally refuses anybody else first; this is the one place
+    that turns the actor into the ``User`` the rows record, and refuses a system actor or an
+    anonymous visitor should a caller skip that check.
+    """
+    if isinstance(actor, User) and actor.is_authenticated:
+        return actor
+    raise NotAllowed(_("此操作须由已登录的工作人员或申请人本人办理"))
+
+
+def user_or_none(actor: Actor | None) -> User | None:
+    """The signed-in user behind ``actor``, or None for a system actor or an anonymous visitor."""
+    return actor if isinstance(actor, User) and actor.is_authenticated else None
+
+
+def _intake_actor(actor: Actor) -> Any:
     """Who files scanned papers into the applicant's wallet during intake.
 
     The window serves anyone who walks in (一窗办), also applicants from outside the clerk's
@@ -57,7 +77,7 @@ def _intake_actor(actor: Any) -> Any:
     return actor
 
 
-def _issue_result(case: Case, item: ServiceItem, actor: Any) -> None:
+def _issue_result(case: Case, item: ServiceItem, actor: Actor) -> None:
     """An electronic licence goes into the applicant's wallet (so it is never asked for again)."""
     if not item.result_doc_type:
         return
@@ -107,9 +127,10 @@ def _end_hold(task: Task, now: datetime) -> None:
     Hold.objects.filter(task=task, ended_at__isnull=True).update(ended_at=now)
 
 
-def _is_applicant(case: Case, actor: Any) -> bool:
-    if not getattr(actor, "is_authenticated", False):
+def _is_applicant(case: Case, actor: Actor) -> bool:
+    user = user_or_none(actor)
+    if user is None:
         return False
-    if case.applicant_person_id and case.applicant_person.user_id == actor.pk:  # type: ignore[union-attr]
+    if case.applicant_person_id and case.applicant_person.user_id == user.pk:  # type: ignore[union-attr]
         return True
-    return bool(case.applicant_org_id and case.applicant_org.agents.filter(pk=actor.pk).exists())  # type: ignore[union-attr]
+    return bool(case.applicant_org_id and case.applicant_org.agents.filter(pk=user.pk).exists())  # type: ignore[union-attr]

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from gongzhi.accounts.scope import has_role
 from gongzhi.core import clock
 from gongzhi.core.actions import do_schedule_timers
+from gongzhi.core.actors import Actor
 from gongzhi.core.audit import new_event, record_event, record_events
 from gongzhi.core.calendar import add_working_days, work_calendar
 from gongzhi.core.crypto import decrypt
@@ -44,6 +45,7 @@ from gongzhi.services.actions.common import (
     _issue_result,
     _setting,
     _timer_rows,
+    user_or_none,
 )
 from gongzhi.services.domain.eligibility import IDENTITY_FACTS, Failed, rule_message, unmet
 from gongzhi.services.domain.forms import (
@@ -109,7 +111,7 @@ class Intake:
     address: str = ""
 
 
-def _refuse_unverified(actor: Any, items: list[ServiceItem]) -> None:
+def _refuse_unverified(actor: Actor, items: list[ServiceItem]) -> None:
     """An account not yet verified at the window is told which items wait for that check."""
     refusal = assurance_refusal(actor, items)
     if refusal:
@@ -117,7 +119,7 @@ def _refuse_unverified(actor: Any, items: list[ServiceItem]) -> None:
 
 
 def _resolve_applicant(
-    intake: Intake, actor: Any, channel: str, items: list[ServiceItem]
+    intake: Intake, actor: Actor, channel: str, items: list[ServiceItem]
 ) -> tuple[Person | None, Organisation | None, str]:
     """The applicant by their one number (一号办). Returns (person, organisation, number to
     register): a first-time walk-in at the window is registered inside the intake transaction,
@@ -222,7 +224,7 @@ def _tail(number: str) -> str:
     return number[-4:].upper()
 
 
-def do_submit_application(intake: Intake, *, actor: Any, channel: str, idempotency_key: str) -> Application:
+def do_submit_application(intake: Intake, *, actor: Actor, channel: str, idempotency_key: str) -> Application:
     """Accept an application (window, online or API). One application → one case per item.
 
     Validates everything first — applicant, items, form, materials, files — and raises one
@@ -259,7 +261,7 @@ def do_submit_application(intake: Intake, *, actor: Any, channel: str, idempoten
 NUMBER_ATTEMPTS = 3
 
 
-def _submit(intake: Intake, actor: Any, channel: str, key: str) -> Application:
+def _submit(intake: Intake, actor: Actor, channel: str, key: str) -> Application:
     if channel not in Channel.values:
         raise InvalidInput(_("未知的受理渠道：%(channel)s") % {"channel": channel}, field="channel")
     if channel == Channel.WINDOW and not has_role(actor, *COUNTER):
@@ -353,7 +355,7 @@ def _eligibility_message(item: ServiceItem, failed: Failed, labels: dict[str, st
 
 
 def _accept(
-    intake: Intake, actor: Any, channel: str, key: str, bundle: Bundle | None, items: list[ServiceItem],
+    intake: Intake, actor: Actor, channel: str, key: str, bundle: Bundle | None, items: list[ServiceItem],
 ) -> Application:
     # The applicant's lookup (quota and audit log) is written inside the intake transaction, not
     # in one of its own; a refused or failed submission still writes it (people.actions).
@@ -362,7 +364,7 @@ def _accept(
 
 
 def _accept_batched(
-    intake: Intake, actor: Any, channel: str, key: str, bundle: Bundle | None, items: list[ServiceItem],
+    intake: Intake, actor: Actor, channel: str, key: str, bundle: Bundle | None, items: list[ServiceItem],
     lookups: LookupBatch,
 ) -> Application:
     # Everything that only reads runs before the write transaction: on SQLite an IMMEDIATE
@@ -396,7 +398,7 @@ def _accept_batched(
         applicant_person=person,
         applicant_org=org,
         place=place,
-        submitted_by=actor if getattr(actor, "is_authenticated", False) else None,
+        submitted_by=user_or_none(actor),
         submitted_at=now,
     )
 
@@ -436,7 +438,7 @@ class ServiceErrorKey(IdempotencyConflict):
     code = "idempotency_key"
 
 
-def _same_or_conflict(existing: Application, intake: Intake, actor: Any) -> Application:
+def _same_or_conflict(existing: Application, intake: Intake, actor: Actor) -> Application:
     """A retry must be the same submission by the same submitter; anything else is refused."""
     same_actor = existing.submitted_by_id == getattr(actor, "pk", None)
     if not same_actor:
@@ -444,7 +446,7 @@ def _same_or_conflict(existing: Application, intake: Intake, actor: Any) -> Appl
     return existing
 
 
-def _actor_place(actor: Any) -> Any:
+def _actor_place(actor: Actor) -> Any:
     from gongzhi.accounts.scope import active_assignments
 
     for ra in active_assignments(actor):
@@ -484,7 +486,7 @@ class _CasePlan:
 
 def _plan_case(
     app: Application, n: int, item: ServiceItem, person: Person | None, org: Organisation | None, place: Any,
-    data: dict[str, Any], plans: list[_MaterialPlan], intake: Intake, channel: str, actor: Any, today: date,
+    data: dict[str, Any], plans: list[_MaterialPlan], intake: Intake, channel: str, actor: Actor, today: date,
     cal: Any,
 ) -> _CasePlan:
     now = app.submitted_at
@@ -513,7 +515,7 @@ def _plan_case(
         form_sealed=sealed,
         status=CaseStatus.ACCEPTED,
         accepted_at=now,
-        accepted_by=actor if getattr(actor, "is_authenticated", False) else None,
+        accepted_by=user_or_none(actor),
         accepted_on=today,
         limit_days=item.promised_days,
         deadline=clock.deadline,
@@ -553,7 +555,7 @@ def _plan_case(
 
 
 def _write_case(
-    plan: _CasePlan, app: Application, uploaded: dict[str, Document], actor: Any, now: datetime, today: date
+    plan: _CasePlan, app: Application, uploaded: dict[str, Document], actor: Actor, now: datetime, today: date
 ) -> Case:
     """Inside the intake transaction: store one planned case and its rows (ids wired in order)."""
     case, item = plan.case, plan.item
@@ -583,7 +585,7 @@ def _write_case(
     return case
 
 
-def _close_instantly(case: Case, tasks: list[Task], item: ServiceItem, actor: Any, now: datetime) -> None:
+def _close_instantly(case: Case, tasks: list[Task], item: ServiceItem, actor: Actor, now: datetime) -> None:
     """即办: decided on the spot by the item's rules — zero waiting, zero extra visits."""
     Task.objects.filter(case=case).update(status=TaskStatus.APPROVED, decided_at=now, decision_reason="即办规则自动核准")
     Case.objects.filter(pk=case.pk).update(

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.scope import has_role, path_in_scope
 from gongzhi.core import clock
+from gongzhi.core.actors import Actor
 from gongzhi.core.audit import record_event
 from gongzhi.core.calendar import add_working_days
 from gongzhi.services.actions.common import (
     RECTIFY_DAYS,
     _is_applicant,
     _setting,
+    acting_user,
 )
 from gongzhi.services.enums import (
     AppealStatus,
@@ -34,7 +34,7 @@ from gongzhi.services.models import (
 # --------------------------------------------------------------------------------- reviews
 
 
-def do_review_case(case: Case, level: int, comment: str = "", *, actor: Any) -> Review:
+def do_review_case(case: Case, level: int, comment: str = "", *, actor: Actor) -> Review:
     """好差评 (State Council 2019 No. 51): the applicant rates a closed case once.
 
     The two bad levels open a rectification with a deadline and a call-back.
@@ -49,7 +49,7 @@ def do_review_case(case: Case, level: int, comment: str = "", *, actor: Any) -> 
             raise ReviewError(_("办件办结后才能评价"), field="case")
         if Review.objects.filter(case=case).exists():
             raise ReviewError(_("该办件已评价过，不能重复评价"), field="case")
-        review = Review.objects.create(case=case, level=level, comment=comment[:2000], reviewer=actor,
+        review = Review.objects.create(case=case, level=level, comment=comment[:2000], reviewer=acting_user(actor),
                                        created_at=clock.now())
         if level <= 2:
             due = add_working_days(clock.localdate(), _setting("SERVICES_RECTIFY_DAYS", RECTIFY_DAYS)).deadline
@@ -59,7 +59,7 @@ def do_review_case(case: Case, level: int, comment: str = "", *, actor: Any) -> 
     return review
 
 
-def do_complete_rectification(rect: Rectification, *, action_note: str, callback_note: str, actor: Any) -> Rectification:
+def do_complete_rectification(rect: Rectification, *, action_note: str, callback_note: str, actor: Actor) -> Rectification:
     if not action_note.strip() or not callback_note.strip():
         raise ReviewError(_("请填写整改措施和回访情况"), field="action_note")
     _ensure_department_member(actor, rect.department_id)
@@ -75,14 +75,14 @@ def do_complete_rectification(rect: Rectification, *, action_note: str, callback
     return rect
 
 
-def _ensure_department_member(actor: Any, department_id: int) -> None:
+def _ensure_department_member(actor: Actor, department_id: int) -> None:
     from gongzhi.accounts.scope import active_assignments
 
     if not any(ra.department_id == department_id for ra in active_assignments(actor)):
         raise NotAllowed(_("您不是该部门人员"), field="department")
 
 
-def do_file_appeal(review: Review, reason: str, *, actor: Any) -> Appeal:
+def do_file_appeal(review: Review, reason: str, *, actor: Actor) -> Appeal:
     """A department appeals a malicious bad review; a supervisor decides."""
     if not reason.strip():
         raise ReviewError(_("请说明申诉理由"), field="reason")
@@ -94,13 +94,13 @@ def do_file_appeal(review: Review, reason: str, *, actor: Any) -> Appeal:
             raise ReviewError(_("该评价已申诉过"), field="review")
         if review.level > 2:
             raise ReviewError(_("只有差评可以申诉"), field="review")
-        appeal = Appeal.objects.create(review=review, reason=reason, filed_by=actor, filed_at=clock.now())
+        appeal = Appeal.objects.create(review=review, reason=reason, filed_by=acting_user(actor), filed_at=clock.now())
         record_event("review.appeal", actor=actor, obj=appeal, place_path=review.case.place_path,
                      after={"reason": reason})
     return appeal
 
 
-def do_decide_appeal(appeal: Appeal, *, upheld: bool, note: str = "", actor: Any) -> Appeal:
+def do_decide_appeal(appeal: Appeal, *, upheld: bool, note: str = "", actor: Actor) -> Appeal:
     from gongzhi.accounts.enums import SUPERVISOR_ROLES
 
     if not has_role(actor, *SUPERVISOR_ROLES) or not path_in_scope(actor, appeal.review.case.place_path):
@@ -110,7 +110,7 @@ def do_decide_appeal(appeal: Appeal, *, upheld: bool, note: str = "", actor: Any
         if appeal.status != AppealStatus.PENDING:
             raise ReviewError(_("该申诉已审核"), field="appeal")
         appeal.status = AppealStatus.UPHELD if upheld else AppealStatus.DISMISSED
-        appeal.decided_by, appeal.decision_note = actor, note
+        appeal.decided_by, appeal.decision_note = acting_user(actor), note
         appeal.save(update_fields=["status", "decided_by", "decision_note"])
         if upheld:
             # Only an open rectification is voided; one already carried out stays on record.
