@@ -44,6 +44,7 @@ CLIENTS = 16
 SMALL = 10_000
 DUE = 300  # due overdue timers swept at each size
 TABLES = [
+    "people_numberlookup",  # the applicant's lookup (quota and audit log), in intake's transaction
     "services_application", "services_case", "services_casematerial", "services_task",
     "core_timer", "core_auditevent", "services_notification",
 ]
@@ -170,6 +171,10 @@ def _template_rows() -> dict[str, list[dict[str, Any]]]:
     rows: dict[str, list[dict[str, Any]]] = {}
     with connection.cursor() as cur:
         for table, where, param in [
+            # Intake looks the applicant up by full number; the lookup log row is written in the
+            # submission's own transaction (people.actions.lookups_batched), so it is one of its rows.
+            ("people_numberlookup", "id = (SELECT MAX(id) FROM people_numberlookup WHERE person_id = %s)",
+             app.applicant_person_id),
             ("services_application", "id = %s", app.pk),
             ("services_case", "id = %s", case.pk),
             ("services_casematerial", "case_id = %s", case.pk),
@@ -243,6 +248,8 @@ def _raw_insert_rate(seconds: float, template: dict[str, list[dict[str, Any]]]) 
                 cur = conn.cursor()
                 if vendor == "sqlite":
                     cur.execute("BEGIN IMMEDIATE")
+                for row in template["people_numberlookup"]:
+                    insert(cur, "people_numberlookup", row)
                 app = dict(template["services_application"][0], number=f"R{call}{n:09d}", idempotency_key=tag)
                 app_id = insert(cur, "services_application", app)
                 case = dict(template["services_case"][0], number=f"R{call}{n:09d}01", application_id=app_id)

@@ -6,6 +6,9 @@ from django.urls import include, path
 from gongzhi.api import api
 
 urlpatterns = [
+    # First: Django tries patterns in order, and the API (the systems' and the intake's hot path)
+    # need not be compared with every page's pattern before it is found. No page lives under it.
+    path("api/v1/", api.urls),
     path("", include("gongzhi.core.urls")),
     path("accounts/", include("gongzhi.accounts.urls")),
     path("people/", include("gongzhi.people.urls")),
@@ -14,6 +17,5 @@ urlpatterns = [
     path("councils/", include("gongzhi.councils.urls")),
     path("open311/v2/", include("gongzhi.services.open311")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -8,7 +8,9 @@ that compile cost was a large share of the service hall's throughput.
 
 ``insert()`` keeps Django's field semantics — ``pre_save`` (``auto_now_add``),
 ``get_db_prep_save`` (time zones, JSON, decimals, per-database adaptation), skipped only where
-it provably returns the value unchanged (``_plain_fields``), and the check ``save()`` makes for
+it provably returns the value unchanged (``_plain_fields``) or where a one-line conversion gives
+exactly what it returns on this connection (``_converted_fields``: SQLite's text for aware
+datetimes, dates and JSON, checked against Django's own output), and the check ``save()`` makes for
 unsaved related objects (``_check_related``) — and caches the statement text per (model, number
 of rows, database), run on ``connection.cursor()``. Public Django only: ``_meta``'s documented
 field lists, field methods, and the documented ``Model._state`` flags ``bulk_create`` sets.
@@ -20,7 +22,9 @@ relation, an instance with its key already set, or ``GONGZHI_DB_SHORTCUTS`` off 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta, timezone
 from functools import cache
 from typing import Any, NamedTuple
 
@@ -39,8 +43,9 @@ _STATEMENTS: dict[tuple[type[Model], int, str, str, bool], _Statement] = {}
 class _Statement(NamedTuple):
     sql: str  # Django's parameter style, run on connection.cursor()
     returning: bool
-    # Per field, in order: (field, attname, the plain type it sends unchanged or None)
-    columns: list[tuple[Field[Any, Any], str, type | None]]
+    # Per field, in order: (field, attname, the one Python type it has a shortcut for or None,
+    # the conversion for that type — None when the value is sent unchanged)
+    columns: list[tuple[Field[Any, Any], str, type | None, Callable[[Any], Any] | None]]
 
 
 @cache  # models do not change while a process runs; this is asked on every insert
@@ -89,6 +94,57 @@ def _plain_fields(model: type[Model], alias: str) -> dict[Field[Any, Any], type]
     return plain
 
 
+_UTC8 = timezone(timedelta(hours=8))
+_SLOW = object()  # a conversion's answer for "not this value: ask Django"
+# Samples the conversions below are checked against, for each field, on each connection.
+_CONVERTED_SAMPLES: dict[type, tuple[Any, ...]] = {
+    datetime: (datetime(2026, 12, 5, 9, 30, tzinfo=_UTC8), datetime(2026, 1, 1, 0, 0, 0, 123456, tzinfo=UTC),
+               datetime(1999, 12, 31, 23, 59, 59, 1, tzinfo=_UTC8)),
+    date: (date(2026, 12, 5), date(1, 1, 1), date(9999, 12, 31)),
+    dict: ({}, {"材料": ["身份证", 1, 2.5, None, True]}, {"a": {"b": "引号\"与\\斜杠"}}),
+    list: ([], ["深圳", {"k": 1}]),
+}
+
+
+def _conversions(f: Field[Any, Any], conn: Any) -> dict[type, Callable[[Any], Any]]:
+    """Candidate one-line conversions for a field on SQLite (its backend stores datetimes, dates
+    and JSON as text); PostgreSQL's adapter takes these values as they are (``_plain_fields``
+    would need no conversion, and JSON goes to psycopg's own wrapper, so nothing here)."""
+    if conn.vendor != "sqlite":
+        return {}
+    kind = type(f)
+    if kind is models.DateTimeField and not (f.auto_now or f.auto_now_add):  # type: ignore[attr-defined]
+        tz = conn.timezone  # what Django makes an aware value naive in (UTC unless configured)
+        # A naive datetime takes Django's own path (it warns and assumes the current time zone).
+        return {datetime: lambda v: str(v.astimezone(tz).replace(tzinfo=None)) if v.tzinfo is not None else _SLOW}
+    if kind is models.DateField and not (f.auto_now or f.auto_now_add):  # type: ignore[attr-defined]
+        return {date: str}
+    if kind is models.JSONField:
+        encoder = f.encoder  # type: ignore[attr-defined]
+
+        def dumps(v: Any) -> str:
+            return json.dumps(v, cls=encoder)
+
+        return {dict: dumps, list: dumps}
+    return {}
+
+
+@cache
+def _converted_fields(model: type[Model], alias: str) -> dict[Field[Any, Any], tuple[type, Callable[[Any], Any]]]:
+    """Fields whose ``get_db_prep_save`` is, for one exact Python type, the conversion above:
+    checked on this connection against Django's own output for every sample before it is used.
+    A JSON field gets the shortcut for dicts, the common case."""
+    conn = connections[alias]
+    found: dict[Field[Any, Any], tuple[type, Callable[[Any], Any]]] = {}
+    for f in model._meta.concrete_fields:
+        for kind, convert in _conversions(f, conn).items():
+            if all(type(out := convert(v)) is type(django := f.get_db_prep_save(v, connection=conn)) and out == django
+                   for v in _CONVERTED_SAMPLES[kind]):
+                found[f] = (kind, convert)
+                break
+    return found
+
+
 def _statement(model: type[Model], rows: int, alias: str, ignore_conflicts: bool) -> _Statement:
     conn = connections[alias]
     key = (model, rows, conn.vendor, alias, ignore_conflicts)
@@ -108,7 +164,15 @@ def _statement(model: type[Model], rows: int, alias: str, ignore_conflicts: bool
     if returning:
         sql += f" RETURNING {qn(str(opts.pk.column))}"
     plain = _plain_fields(model, alias)
-    columns = [(f, str(f.attname), plain.get(f)) for f in fields]
+    converted = _converted_fields(model, alias)
+    columns: list[tuple[Field[Any, Any], str, type | None, Callable[[Any], Any] | None]] = []
+    for f in fields:
+        if f in plain:
+            columns.append((f, str(f.attname), plain[f], None))
+        elif f in converted:
+            columns.append((f, str(f.attname), *converted[f]))
+        else:
+            columns.append((f, str(f.attname), None, None))
     found = _Statement(sql, returning, columns)
     _STATEMENTS[key] = found
     return found
@@ -138,12 +202,21 @@ def insert(objs: Sequence[Model], *, using: str = "default", ignore_conflicts: b
         if check:
             _check_related(obj, relations)
         values = obj.__dict__
-        for f, attname, kind in statement.columns:
+        for f, attname, kind, convert in statement.columns:
             if kind is not None:
                 value = values[attname] if attname in values else getattr(obj, attname)
-                if value is None or type(value) is kind:
-                    params.append(value)  # what get_db_prep_save would return, without its calls
+                if value is None:
+                    params.append(None)
                     continue
+                if type(value) is kind:
+                    # What get_db_prep_save would return, without its calls.
+                    if convert is None:
+                        params.append(value)
+                        continue
+                    out = convert(value)
+                    if out is not _SLOW:
+                        params.append(out)
+                        continue
             params.append(f.get_db_prep_save(f.pre_save(obj, True), connection=conn))
     with conn.cursor() as cur:
         cur.execute(statement.sql, params)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import timezone as timezone_of
 from typing import Any
 from unittest import mock
 
@@ -12,6 +13,8 @@ from django.db.models import QuerySet
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gongzhi.core.db import inserts
 from gongzhi.core.db.inserts import insert
@@ -105,6 +108,42 @@ def test_plain_fields_send_exactly_what_django_would() -> None:
                 assert prepared == value and type(prepared) is type(value), (model, f.name, value)
                 checked += 1
     assert checked > 100  # the platform's models really were covered (strings on both databases)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    moment=st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(9998, 12, 30),
+                        timezones=st.sampled_from([UTC, timezone_of(timedelta(hours=8)), timezone_of(timedelta(hours=-5, minutes=-30))])),
+    day=st.dates(),
+    data=st.dictionaries(st.text(max_size=6), st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3), max_leaves=8),
+        max_size=4),
+)
+def test_converted_fields_send_exactly_what_django_would(moment: datetime, day: date, data: dict[str, Any]) -> None:
+    """Where the fast path converts a value itself (SQLite's text for aware datetimes, dates and
+    JSON), the result must be Django's own get_db_prep_save output, type included."""
+    from django.apps import apps
+
+    samples: dict[type, object] = {datetime: moment, date: day, dict: data, list: [data, day.isoformat()]}
+    checked = 0
+    for model in apps.get_models():
+        if not inserts._supported(model):
+            continue
+        for f, (kind, convert) in inserts._converted_fields(model, "default").items():
+            django = f.get_db_prep_save(samples[kind], connection=connection)
+            mine = convert(samples[kind])
+            assert mine == django and type(mine) is type(django), (model, f.name, samples[kind])
+            checked += 1
+    assert checked > 20 if connection.vendor == "sqlite" else checked == 0
+
+
+def test_a_naive_datetime_takes_djangos_own_path() -> None:
+    naive = datetime(2026, 12, 5, 9, 30)
+    with pytest.warns(RuntimeWarning):  # Django's "received a naive datetime" warning, as with save()
+        insert([Timer(kind="k", key="naive-1", due_at=naive)])
+    stored = Timer.objects.get(key="naive-1").due_at
+    assert stored == timezone.make_aware(naive)
 
 
 def test_the_statement_runs_on_djangos_cursor_with_its_checks() -> None:
