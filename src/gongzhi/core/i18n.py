@@ -34,6 +34,8 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext
 
 HANS, HANT, EN = "zh-hans", "zh-hant", "en"
@@ -133,6 +135,19 @@ def localized(obj: Any, field: str = "name", lang: str | None = None) -> Localiz
     if en:
         return Localized(str(en), LANG_TAGS[EN])
     return Localized(base, LANG_TAGS[HANS], untranslated=True)
+
+
+def localized_html(obj: Any, field: str = "name", lang: str | None = None) -> SafeString:
+    """``localized`` as HTML: an untranslated text in its own ``lang`` with a visible
+    "(untranslated)" marker. The ``|localized`` template filter and code that builds HTML
+    (the case page's timeline) both call this."""
+    text = localized(obj, field, lang)
+    if text.untranslated:
+        return format_html(
+            '<span lang="{}" class="untranslated">{}</span> <small class="untranslated-mark">{}</small>',
+            text.lang, str(text), gettext("（未翻译）"),
+        )
+    return format_html("{}", str(text))
 
 
 def draft_hant(values: dict[str, Any], fields: Iterable[str] = ("name",)) -> bool:

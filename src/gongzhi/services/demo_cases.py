@@ -72,8 +72,8 @@ from gongzhi.services.actions import (
     do_request_supplement,
     do_review_case,
     do_submit_application,
+    owed_material_names,
 )
-from gongzhi.services.actions.back_office import owed_material_names
 from gongzhi.services.enums import (
     ApplicantType,
     CaseStatus,

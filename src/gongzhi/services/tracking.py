@@ -26,8 +26,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from gongzhi.core.i18n import localized_text
-from gongzhi.core.templatetags.gongzhi_tags import localized  # the marked HTML form (lang, "(untranslated)")
+from gongzhi.core.i18n import localized_html, localized_text
 from gongzhi.services.domain.wording import case_status_text
 from gongzhi.services.enums import CaseMaterialStatus, CaseStatus, DeliveryMethod
 from gongzhi.services.models import Case
@@ -54,7 +53,7 @@ def _step(at: datetime, template: str, **values: Any) -> TrackStep:
     the reader's language (core.i18n), the page version marked where a translation is missing."""
     plain = template % {k: localized_text(v) if isinstance(v, Model) else v for k, v in values.items()}
     html = conditional_escape(template) % {
-        k: localized(v) if isinstance(v, Model) else conditional_escape(v) for k, v in values.items()
+        k: localized_html(v) if isinstance(v, Model) else conditional_escape(v) for k, v in values.items()
     }
     return TrackStep(at, plain, mark_safe(html))  # noqa: S308  (every value escaped above)
 

@@ -19,13 +19,12 @@ from django import template
 from django.forms import BoundField
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext
 
 from gongzhi.core.domain.money import MoneyError, format_area, format_yuan, to_area, to_yuan
-from gongzhi.core.i18n import localized as _localized
 from gongzhi.core.i18n import localized_choice as _localized_choice
+from gongzhi.core.i18n import localized_html as _localized_html
 from gongzhi.core.i18n import localized_text as _localized_text
 from gongzhi.core.i18n import plain as _plain
 
@@ -129,13 +128,7 @@ def localized(obj: Any, field: str = "name") -> SafeString:
     text stored shows the Chinese text in ``lang="zh-Hans"`` with a visible "(untranslated)"
     marker; see ``gongzhi.core.i18n``. Inside attributes and ``<option>`` use ``localized_text``.
     """
-    text = _localized(obj, field)
-    if text.untranslated:
-        return format_html(
-            '<span lang="{}" class="untranslated">{}</span> <small class="untranslated-mark">{}</small>',
-            text.lang, str(text), gettext("（未翻译）"),
-        )
-    return format_html("{}", str(text))
+    return _localized_html(obj, field)
 
 
 @register.filter

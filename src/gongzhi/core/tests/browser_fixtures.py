@@ -11,6 +11,7 @@ The browser is Debian's chromium driven by Playwright's sync API (FIELD-NOTES: n
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -187,3 +188,63 @@ def _key(url: str, base_url: str) -> str:
 def screenshot_dir() -> Path:
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     return SCREENSHOT_DIR
+
+
+# ---------------------------------------------------------------- shared steps of browser tests
+
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+def check_page(bp: BrowserPage, name: str, screenshots: Path | None = None) -> None:
+    """Axe-check the current page, fail on browser errors, optionally save a screenshot."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = bp.page
+    page.wait_for_load_state("load")
+    results = Axe().run(page)
+    blocking = [v for v in results.response["violations"] if v.get("impact") in BLOCKING_IMPACTS]
+    if blocking:
+        report = [
+            {
+                "id": v["id"],
+                "impact": v["impact"],
+                "help": v["help"],
+                "nodes": [n["target"] for n in v["nodes"]][:5],
+                "summary": v["nodes"][0].get("failureSummary", "") if v["nodes"] else "",
+            }
+            for v in blocking
+        ]
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    assert not blocking, f"{name} ({page.url}): axe found {len(blocking)} serious/critical violation(s), printed above"
+    assert not bp.console_errors, f"{name} ({page.url}): browser reported errors: {bp.console_errors}"
+    if screenshots is not None:
+        page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
+
+
+def with_password(*users: Any) -> None:
+    """Give test users the demo password (set through the action, unvalidated)."""
+    from gongzhi.accounts.actions import do_set_password
+    from gongzhi.core.tests.actors import SYSTEM
+
+    for user in users:
+        do_set_password(user, DEMO_PASSWORD, actor=SYSTEM, validate=False)
+
+
+def log_in(bp: BrowserPage, username: str, next_url: str, totp_secret: str | None = None) -> None:
+    """Log in through the login page and land on ``next_url`` (with the TOTP step if given)."""
+    page = bp.page
+    page.goto(f"/accounts/login/?next={next_url}")
+    form = page.locator("main form")
+    form.get_by_label("用户名").fill(username)
+    form.locator("input[type=password]").fill(DEMO_PASSWORD)
+    form.get_by_role("button").click()
+    page.wait_for_load_state("load")
+    if totp_secret is not None:
+        # Supervisors of a district pass a second step: the code of their authenticator app.
+        import pyotp
+
+        form = page.locator("main form")
+        form.get_by_label("验证码").fill(pyotp.TOTP(totp_secret).now())
+        form.get_by_role("button").click()
+        page.wait_for_load_state("load")
+    assert page.url.endswith(next_url), page.url

@@ -7,7 +7,6 @@ up here, and nowhere else). Screenshots land in docs/screenshots/ for the user g
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -16,42 +15,11 @@ from urllib.parse import urlparse
 import pytest
 from django.urls import NoReverseMatch, reverse
 
-from gongzhi.core.tests.browser_fixtures import open_menu
+from gongzhi.core.tests.browser_fixtures import check_page, open_menu
 from gongzhi.core.tests.conftest import DEMO_PASSWORD, BrowserPage
 
 pytestmark = [pytest.mark.browser]
 
-BLOCKING_IMPACTS = {"serious", "critical"}
-
-
-def _axe() -> Any:
-    from axe_playwright_python.sync_playwright import Axe
-
-    return Axe()
-
-
-def check_page(bp: BrowserPage, name: str, screenshots: Path | None = None) -> None:
-    """Axe-check the current page, fail on browser errors, optionally save a screenshot."""
-    page = bp.page
-    page.wait_for_load_state("load")
-    results = _axe().run(page)
-    blocking = [v for v in results.response["violations"] if v.get("impact") in BLOCKING_IMPACTS]
-    if blocking:
-        report = [
-            {
-                "id": v["id"],
-                "impact": v["impact"],
-                "help": v["help"],
-                "nodes": [n["target"] for n in v["nodes"]][:5],
-                "summary": v["nodes"][0].get("failureSummary", "") if v["nodes"] else "",
-            }
-            for v in blocking
-        ]
-        print(json.dumps(report, ensure_ascii=False, indent=2))
-    assert not blocking, f"{name} ({page.url}): axe found {len(blocking)} serious/critical violation(s), printed above"
-    assert not bp.console_errors, f"{name} ({page.url}): browser reported errors: {bp.console_errors}"
-    if screenshots is not None:
-        page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
 
 
 def _html_lang(bp: BrowserPage) -> str:

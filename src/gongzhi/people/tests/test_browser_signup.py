@@ -75,14 +75,14 @@ def test_resident_signs_up_and_lands_in_the_online_hall(
 
     # The resident shows the ID card at a window; the clerk finds the account and verifies it.
     from gongzhi.accounts.enums import Role
-    from gongzhi.services.tests.test_browser_services import _log_in, _with_password
+    from gongzhi.core.tests.browser_fixtures import log_in, with_password
 
     clerk = make_user(Role.WINDOW_CLERK, place_tree.wenhua, username="clerk_wen")
-    _with_password(clerk)
+    with_password(clerk)
     open_menu(page)
     page.locator("form.logout button").click()
     page.wait_for_load_state("load")
-    _log_in(bp, "clerk_wen", "/people/verify-account/")
+    log_in(bp, "clerk_wen", "/people/verify-account/")
     check_page(bp, "accounts-verify-account", screenshot_dir)
     form = page.locator("main form").first
     form.get_by_label("身份证件号码").fill(number)

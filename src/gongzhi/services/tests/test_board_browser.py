@@ -11,8 +11,7 @@ import pyotp
 import pytest
 
 from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
-from gongzhi.core.tests.browser_fixtures import BrowserPage
-from gongzhi.services.tests.test_browser_services import _log_in, _with_password, check_page
+from gongzhi.core.tests.browser_fixtures import BrowserPage, check_page, log_in, with_password
 
 pytestmark = [pytest.mark.browser]
 
@@ -44,7 +43,7 @@ def test_board_pages_fit_a_phone(browser_page: BrowserPage, hall: SimpleNamespac
     bp, page = browser_page, browser_page.page
     page.set_viewport_size(PHONE)
     supervisor = make_user(Role.DISTRICT_SUPERVISOR, hall.tree.nanshan, username="sup")
-    _with_password(supervisor)
+    with_password(supervisor)
     secret = pyotp.random_base32(32)
     do_enrol_totp(supervisor, secret, pyotp.TOTP(secret).at(time.time() - 30), actor=TEST_SYSTEM)
     cases = [do_submit_application(Intake(hall.number, ["T-MZ-001"], form={"reason": f"困难{n}"}, accept_gaps=True),
@@ -54,7 +53,7 @@ def test_board_pages_fit_a_phone(browser_page: BrowserPage, hall: SimpleNamespac
     do_claim_task(late, actor=hall.officers["T-MZ"])
     handle_task_overdue(SimpleNamespace(payload={"task": late.pk}))  # the trace table has a row
 
-    _log_in(bp, "sup", "/services/board/", totp_secret=secret)
+    log_in(bp, "sup", "/services/board/", totp_secret=secret)
     assert "一次办" in page.locator("main").inner_text()
     _no_sideways_scroll(bp, "board")
     check_page(bp, "board-phone")

@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from gongzhi.core.tests.browser_fixtures import BrowserPage
-from gongzhi.services.tests.test_browser_services import _log_in, _pdf_file, _with_password, check_page
+from gongzhi.core.tests.browser_fixtures import BrowserPage, check_page, log_in, with_password
+from gongzhi.services.tests.test_browser_services import _pdf_file
 
 pytestmark = [pytest.mark.browser]
 PHONE = {"width": 390, "height": 844}
@@ -48,7 +48,7 @@ def test_resident_tracks_hands_in_and_gets_the_result(browser_page: BrowserPage,
     bp, page = browser_page, browser_page.page
     page.set_viewport_size(PHONE)
     officer = hall.officers["T-MZ"]
-    _with_password(hall.resident_user, officer)
+    with_password(hall.resident_user, officer)
 
     # 1. tracked by the application number: both cases, plain words, no name
     page.goto("/services/track")
@@ -64,7 +64,7 @@ def test_resident_tracks_hands_in_and_gets_the_result(browser_page: BrowserPage,
     _check(bp, "casepage-track")
 
     # 2. the case page: timeline, the owed material, handed in
-    _log_in(bp, "resident", f"/services/online/cases/{case.number}/")
+    log_in(bp, "resident", f"/services/online/cases/{case.number}/")
     assert "待补交的容缺材料" in page.locator("main").inner_text()
     assert page.locator("ol.timeline li").count() >= 2
     _check(bp, "casepage-my-case")
@@ -82,7 +82,7 @@ def test_resident_tracks_hands_in_and_gets_the_result(browser_page: BrowserPage,
         do_decide_task(do_claim_task(task, actor=co), approve=True, actor=co)
     lead = do_claim_task(case.tasks.get(role=TaskRole.LEAD), actor=officer)
     page.context.clear_cookies()
-    _log_in(bp, "officer_T-MZ", f"/services/tasks/{lead.pk}/")
+    log_in(bp, "officer_T-MZ", f"/services/tasks/{lead.pk}/")
     assert page.locator(".owed-warning").count() == 0
     assert "收入证明：容缺补交" in page.locator("main").inner_text()  # told as what it was
     _check(bp, "casepage-task")
@@ -108,7 +108,7 @@ def test_resident_tracks_hands_in_and_gets_the_result(browser_page: BrowserPage,
     # 4. the result is in the resident's wallet, and the case page says so in plain words
     assert Document.objects.filter(person=hall.person, doc_type="licence").exists()
     page.context.clear_cookies()
-    _log_in(bp, "resident", "/people/me/wallet/")
+    log_in(bp, "resident", "/people/me/wallet/")
     assert f"电子证照 {case.number}" in page.locator("main").inner_text()
     _check(bp, "casepage-wallet")
     page.goto(f"/services/online/cases/{case.number}/")

@@ -13,8 +13,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from gongzhi.core.tests.browser_fixtures import BrowserPage
-from gongzhi.services.tests.test_browser_services import _log_in, _pdf_file, _with_password, check_page
+from gongzhi.core.tests.browser_fixtures import BrowserPage, check_page, log_in, with_password
+from gongzhi.services.tests.test_browser_services import _pdf_file
 
 pytestmark = [pytest.mark.browser]
 
@@ -26,8 +26,8 @@ def test_clerk_goes_back_from_the_one_time_notice_without_retyping(
 
     settings.VAR_DIR = tmp_path  # type: ignore[attr-defined]  # this test's kept scans only
     bp, page = browser_page, browser_page.page
-    _with_password(hall.clerk)
-    _log_in(bp, "clerk", "/services/window/")
+    with_password(hall.clerk)
+    log_in(bp, "clerk", "/services/window/")
     page.get_by_label("证件号码或统一社会信用代码").fill(hall.other_number)
     page.get_by_role("button", name="查询申请人").click()
     page.wait_for_load_state("load")

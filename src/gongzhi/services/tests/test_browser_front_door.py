@@ -8,8 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from gongzhi.core.tests.browser_fixtures import BrowserPage
-from gongzhi.services.tests.test_browser_services import _log_in, _with_password, check_page
+from gongzhi.core.tests.browser_fixtures import BrowserPage, check_page, log_in, with_password
 
 pytestmark = [pytest.mark.browser]
 
@@ -58,8 +57,8 @@ def test_logged_out_visitor_searches_and_opens_a_guide(browser_page: BrowserPage
 def test_clerk_finds_an_item_by_pinyin_initials(browser_page: BrowserPage, hall: SimpleNamespace) -> None:
     bp, page = browser_page, browser_page.page
     page.set_viewport_size(PHONE)
-    _with_password(hall.clerk)
-    _log_in(bp, "clerk", "/services/window/")
+    with_password(hall.clerk)
+    log_in(bp, "clerk", "/services/window/")
     page.get_by_label("证件号码或统一社会信用代码").fill(hall.number)
     page.get_by_role("button", name="查询申请人").click()
     page.wait_for_load_state("load")

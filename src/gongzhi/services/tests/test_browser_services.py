@@ -8,7 +8,6 @@ Screenshots land in docs/screenshots/services-*.png for the user guide.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -16,56 +15,12 @@ from typing import Any
 import pytest
 
 from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
-from gongzhi.core.tests.browser_fixtures import DEMO_PASSWORD, BrowserPage
+from gongzhi.core.tests.browser_fixtures import BrowserPage, check_page, log_in, with_password
 from gongzhi.services.tests.conftest import PDF
 
 pytestmark = [pytest.mark.browser]
 
-BLOCKING_IMPACTS = {"serious", "critical"}
 DESKTOP = {"width": 1280, "height": 900}
-
-
-def check_page(bp: BrowserPage, name: str, screenshots: Path | None = None) -> None:
-    page = bp.page
-    page.wait_for_load_state("load")
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    blocking = [v for v in results.response["violations"] if v.get("impact") in BLOCKING_IMPACTS]
-    if blocking:
-        print(json.dumps([{"id": v["id"], "impact": v["impact"], "help": v["help"],
-                           "nodes": [n["target"] for n in v["nodes"]][:5]} for v in blocking],
-                         ensure_ascii=False, indent=2))
-    assert not blocking, f"{name} ({page.url}): axe found {len(blocking)} serious/critical violation(s)"
-    assert not bp.console_errors, f"{name} ({page.url}): browser reported errors: {bp.console_errors}"
-    if screenshots is not None:
-        page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
-
-
-def _with_password(*users: Any) -> None:
-    from gongzhi.accounts.actions import do_set_password
-
-    for user in users:
-        do_set_password(user, DEMO_PASSWORD, actor=TEST_SYSTEM, validate=False)
-
-
-def _log_in(bp: BrowserPage, username: str, next_url: str, totp_secret: str | None = None) -> None:
-    page = bp.page
-    page.goto(f"/accounts/login/?next={next_url}")
-    form = page.locator("main form")
-    form.get_by_label("用户名").fill(username)
-    form.locator("input[type=password]").fill(DEMO_PASSWORD)
-    form.get_by_role("button").click()
-    page.wait_for_load_state("load")
-    if totp_secret is not None:
-        # Supervisors of a district pass a second step: the code of their authenticator app.
-        import pyotp
-
-        form = page.locator("main form")
-        form.get_by_label("验证码").fill(pyotp.TOTP(totp_secret).now())
-        form.get_by_role("button").click()
-        page.wait_for_load_state("load")
-    assert page.url.endswith(next_url), page.url
 
 
 def _pdf_file(name: str) -> dict[str, Any]:
@@ -79,8 +34,8 @@ def test_window_clerk_accepts_two_departments_items(
 
     bp, page = browser_page, browser_page.page
     page.set_viewport_size(DESKTOP)
-    _with_password(hall.clerk)
-    _log_in(bp, "clerk", "/services/window/")
+    with_password(hall.clerk)
+    log_in(bp, "clerk", "/services/window/")
     check_page(bp, "services-window-lookup")
 
     page.get_by_label("证件号码或统一社会信用代码").fill(hall.number)
@@ -128,8 +83,8 @@ def test_resident_applies_online_and_sees_it_in_my_cases(
     from gongzhi.services.models import Case
 
     bp, page = browser_page, browser_page.page  # a phone-sized viewport: most residents use phones
-    _with_password(hall.resident_user)
-    _log_in(bp, "resident", "/services/online/")
+    with_password(hall.resident_user)
+    log_in(bp, "resident", "/services/online/")
     check_page(bp, "services-online", screenshot_dir)
 
     page.get_by_role("link", name="临时救助申请").click()
@@ -172,7 +127,7 @@ def test_back_office_and_board(
     page.set_viewport_size(DESKTOP)
     supervisor = make_user(Role.DISTRICT_SUPERVISOR, hall.tree.nanshan, username="sup")
     officer = hall.officers["T-MZ"]
-    _with_password(officer, supervisor)
+    with_password(officer, supervisor)
     import time
 
     import pyotp
@@ -192,7 +147,7 @@ def test_back_office_and_board(
     do_claim_task(late, actor=officer)
     handle_task_overdue(SimpleNamespace(payload={"task": late.pk}))
 
-    _log_in(bp, "officer_T-MZ", "/services/tasks/")
+    log_in(bp, "officer_T-MZ", "/services/tasks/")
     queue = page.locator("table.tasks").inner_text()
     assert all(c.number in queue for c in cases) and "已超时" in queue  # in words, not colour only
     check_page(bp, "services-tasks", screenshot_dir)
@@ -204,7 +159,7 @@ def test_back_office_and_board(
     check_page(bp, "services-task-detail")
 
     page.context.clear_cookies()
-    _log_in(bp, "sup", "/services/board/", totp_secret=sup_secret)
+    log_in(bp, "sup", "/services/board/", totp_secret=sup_secret)
     board = page.locator("main").inner_text()
     assert "民政局" in board and cases[0].number in board and officer.display_name in board
     check_page(bp, "services-board", screenshot_dir)

@@ -80,7 +80,12 @@ def _task_context(request: HttpRequest, task: Any, **extra: Any) -> dict[str, An
 def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     require_role(request.user, Role.DEPARTMENT_OFFICER)
     task = queries.access_task(request.user, task_id)
-    return render(request, "services/task_detail.html", _task_context(request, task))
+    return _task_page(request, task)
+
+
+def _task_page(request: HttpRequest, task: Any, **extra: Any) -> HttpResponse:
+    """The task page, e.g. again with a posted form and its errors (one render for every step)."""
+    return render(request, "services/task_detail.html", _task_context(request, task, **extra))
 
 
 def _posted_version(request: HttpRequest) -> int | None:
@@ -92,8 +97,7 @@ def _posted_version(request: HttpRequest) -> int | None:
 
 def _task_refused(request: HttpRequest, task: Any, err: ActionError, **extra: Any) -> HttpResponse:
     fresh = queries.access_task(request.user, task.pk)  # show the task as it is now
-    return render(request, "services/task_detail.html",
-                  _task_context(request, fresh, error=err.message, conflict=isinstance(err, TaskConflict), **extra))
+    return _task_page(request, fresh, error=err.message, conflict=isinstance(err, TaskConflict), **extra)
 
 
 @login_required
@@ -116,7 +120,7 @@ def task_decide(request: HttpRequest, task_id: int) -> HttpResponse:
     task = queries.access_task(request.user, task_id)
     form = DecideForm(request.POST)
     if not form.is_valid():
-        return render(request, "services/task_detail.html", _task_context(request, task, decide_form=form))
+        return _task_page(request, task, decide_form=form)
     try:
         actions.do_decide_task(task, approve=form.cleaned_data["decision"] == "approve",
                                reason=form.cleaned_data["reason"], actor=request.user,
@@ -124,7 +128,7 @@ def task_decide(request: HttpRequest, task_id: int) -> HttpResponse:
     except ActionError as err:
         if err.field == "reason":
             form.add_error("reason", err.message)
-            return render(request, "services/task_detail.html", _task_context(request, task, decide_form=form))
+            return _task_page(request, task, decide_form=form)
         return _task_refused(request, task, err)
     messages.success(request, _("审批意见已提交。"))
     return redirect("services:tasks")
@@ -137,7 +141,7 @@ def task_supplement(request: HttpRequest, task_id: int) -> HttpResponse:
     task = queries.access_task(request.user, task_id)
     form = SupplementForm(request.POST)
     if not form.is_valid():
-        return render(request, "services/task_detail.html", _task_context(request, task, supplement_form=form))
+        return _task_page(request, task, supplement_form=form)
     try:
         # The version the form was shown with: the action compares it under the task's row lock,
         # so a notice is never sent on what someone saw before another officer acted.
@@ -146,7 +150,7 @@ def task_supplement(request: HttpRequest, task_id: int) -> HttpResponse:
     except ActionError as err:
         if err.field == "items":
             form.add_error("items", err.message)
-            return render(request, "services/task_detail.html", _task_context(request, task, supplement_form=form))
+            return _task_page(request, task, supplement_form=form)
         return _task_refused(request, task, err)
     messages.success(request, _("补正通知已发出，办理时限暂停计算。"))
     return redirect("services:task", task_id=task.pk)
@@ -160,14 +164,14 @@ def task_deliver(request: HttpRequest, task_id: int) -> HttpResponse:
     task = queries.access_task(request.user, task_id)
     form = DeliverForm(request.POST)
     if not form.is_valid():
-        return render(request, "services/task_detail.html", _task_context(request, task, deliver_form=form))
+        return _task_page(request, task, deliver_form=form)
     try:
         actions.do_deliver_result(task.case, actor=request.user, method=form.cleaned_data["method"],
                                   address=form.cleaned_data["address"], expected_version=form.cleaned_data["version"])
     except ActionError as err:
         if err.field in ("method", "address"):
             form.add_error(err.field, err.message)
-            return render(request, "services/task_detail.html", _task_context(request, task, deliver_form=form))
+            return _task_page(request, task, deliver_form=form)
         return _task_refused(request, task, err)
     method = DeliveryMethod(form.cleaned_data["method"]).label
     messages.success(request, _("办理结果已送达（%(method)s），已通知申请人。") % {"method": method})
