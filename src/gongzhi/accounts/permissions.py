@@ -367,8 +367,12 @@ ROUTES: Mapping[str, RouteRule] = {
     # for oneself or one's firm (RELATIONS), or at a counter for whoever walks in (一窗办)
     "gongzhi_services_api_submit_application": _r(RO, "case.submit", "person", write=True),
     "gongzhi_services_api_list_cases": _r(L),  # scoped list
+    # one application by either number: the cases the reader may see (the page's one read rule)
+    "gongzhi_services_api_get_application": _r(OB, "case.read", "application"),
     "gongzhi_services_api_get_case": _r(OB, "case.read", "case"),
     "gongzhi_services_api_fulfil_supplement": _r(OW, "case.supplement", "case", write=True),
+    # a material promised under 容缺, handed in (the supplement permission, as on the case page)
+    "gongzhi_services_api_hand_in_owed_material": _r(OW, "case.supplement", "case", write=True),
     "gongzhi_services_api_review_case": _r(OW, "case.review", "case", write=True),
     "gongzhi_services_api_deliver_result": _r(OB, "case.deliver", "case", write=True),
     "gongzhi_services_api_list_tasks": _r(L),  # the caller's department's tasks

@@ -36,7 +36,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Header, Path, Query, Router, Schema, Status
+from ninja import File, Header, Path, Query, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
 from gongzhi.core.domain.money import format_yuan
@@ -53,6 +53,7 @@ MAX_PAGE = 100
 DB_INT = 2**31 - 1  # ids and versions beyond this are never ours; bounding them keeps SQLite from overflowing
 CODE_PATTERN = r"^[A-Za-z0-9._-]{1,40}$"
 NUMBER_PATTERN = r"^[A-Za-z0-9-]{1,24}$"
+MATERIAL_KEY_PATTERN = r"^[-A-Za-z0-9_]{1,40}$"  # a material's key (a slug)
 # PostgreSQL text cannot hold NUL: query strings refuse it by pattern, JSON bodies by ``_has_nul``
 # (so that the 422 names the field in our own words rather than as a pattern mismatch).
 TEXT_PATTERN = r"^[^\x00]*$"
@@ -555,13 +556,14 @@ def _receipt_template(prefix: str, urlconf: str | None) -> str | None:
         return None
 
 
-def application_out(app: Application) -> dict[str, Any]:
+def application_out(app: Application, cases: Any = None) -> dict[str, Any]:
     """The ``ApplicationOut`` answer as plain data: ninja validates it once against the response
     schema (building the nested schema objects here first made pydantic validate every case
-    twice, on the busiest endpoint — bench/intake.py)."""
+    twice, on the busiest endpoint — bench/intake.py). ``cases``: the ones the reader may see."""
     receipt = _receipt_url(app.number)
     # A fresh submission carries the cases it just made; a retry reads them back.
-    cases = getattr(app, "created_cases", None) or app.cases.select_related("item", "department").order_by("number")
+    if cases is None:
+        cases = getattr(app, "created_cases", None) or app.cases.select_related("item", "department").order_by("number")
     return {
         "number": app.number, "channel": app.channel, "submitted_at": app.submitted_at,
         "bundle": app.bundle.code if app.bundle_id else None,  # type: ignore[union-attr]
@@ -668,6 +670,16 @@ def submit_application(
     return Status(status, application_out(app))
 
 
+@router.get(
+    "/applications/{number}",
+    response={200: ApplicationOut, 404: DetailOut},
+    summary="一个申请及其办件（申请编号或其中任一办件编号均可；只列出可见的办件）",
+)
+def get_application(request: HttpRequest, number: str = Path(..., pattern=NUMBER_PATTERN)) -> Any:
+    cases = queries.cases_of_application(request.user, number)
+    return application_out(cases[0].application, cases)
+
+
 # --------------------------------------------------------------------------------- cases
 
 
@@ -708,6 +720,34 @@ def fulfil_supplement(request: HttpRequest, number: str = Path(..., pattern=NUMB
     case = queries.access_case_by_number(request.user, number)
     try:
         case = actions.do_fulfil_supplement(case, actor=request.user)
+    except ActionError as exc:
+        return _refused(exc)
+    return case_detail_out(queries.access_case_by_number(request.user, number))
+
+
+@router.post(
+    "/cases/{number}/materials/{key}/hand-in",
+    response={200: CaseDetailOut, 403: DeniedOut, 404: DetailOut, 409: ServiceErrorOut, 422: ServiceErrorOut},
+    summary="补交容缺材料（申请人本人或窗口；文件存入申请人证照库）",
+    description=(
+        "受理时承诺补交（容缺）的材料，以 multipart/form-data 的 file 字段上传（PDF、JPEG 或 PNG）。"
+        "文件存入申请人证照库（以后不再重复提交），该材料记为已收到；逾期补交照收，审计记录注明逾期。"
+        "403：无权补交，或办件已办结；404：无此办件、不在辖区内，或该办件没有这项材料；"
+        "422：未选文件、文件类型或大小不符，或该材料不是待补交的容缺材料。"
+    ),
+)
+def hand_in_owed_material(
+    request: HttpRequest,
+    number: str = Path(..., pattern=NUMBER_PATTERN),
+    key: str = Path(..., pattern=MATERIAL_KEY_PATTERN),
+    file: UploadedFile = File(..., description="补交的材料文件"),  # noqa: B008 — ninja declares parameters so
+) -> Any:
+    case = queries.access_case_by_number(request.user, number)
+    owed = case.materials.filter(material__key=key).values_list("pk", flat=True).first()
+    if owed is None:
+        return Status(404, DetailOut(detail=_("该办件没有这项材料")))
+    try:
+        actions.do_hand_in_owed_material(case, owed, file, actor=request.user)
     except ActionError as exc:
         return _refused(exc)
     return case_detail_out(queries.access_case_by_number(request.user, number))

@@ -107,6 +107,30 @@ def is_application_number(number: str) -> bool:
     return plausible_number(number) and Application.objects.filter(number=number).exists()
 
 
+def cases_of_application(user: Any, number: str) -> list[Case]:
+    """The cases of one application the user may see — by the application's number or any of
+    its case numbers (one reference number). 404 when there is none to see.
+
+    Whoever submitted an application sees its cases (and its receipt): a window accepts for
+    applicants from anywhere (一窗办), so the cases may lie outside the clerk's jurisdiction.
+    """
+    if not plausible_number(number):
+        raise Http404("application not found")
+    case = cases_for_user(user).filter(number=number).select_related("application").first()
+    if case is not None:
+        number = case.application.number
+    cases = list(cases_for_user(user).filter(application__number=number).order_by("number"))
+    if not cases and getattr(user, "is_authenticated", False):
+        cases = list(
+            Case.objects.select_related("item", "department", "application")
+            .filter(application__number=number, application__submitted_by_id=user.pk)
+            .order_by("number")
+        )
+    if not cases:
+        raise Http404("application not found")
+    return cases
+
+
 def owed_materials(case: Case) -> QuerySet[CaseMaterial]:
     """Materials still owed under 容缺 (accepted with a gap, not yet handed in), in form order."""
     return case.materials.filter(status=CaseMaterialStatus.MISSING_WITH_COMMITMENT, document__isnull=True).select_related(

@@ -229,6 +229,26 @@ def test_hand_in_refuses_bad_input_and_strangers(hall: SimpleNamespace) -> None:
     assert _owed(case).document_id is None
 
 
+def test_the_api_takes_the_owed_material_too(hall: SimpleNamespace) -> None:
+    """POST /cases/{number}/materials/{key}/hand-in: the same action as the case page."""
+    case = _subsidy_case(_online(hall))
+    url = f"{API}/cases/{case.number}/materials/income/hand-in"
+    client = _as(hall.resident_user)
+    before = (Document.objects.count(), AuditEvent.objects.filter(verb="case.gap_hand_in").count())
+    assert client.post(url, {}).status_code == 422  # no file
+    assert client.post(f"{API}/cases/{case.number}/materials/no_such/hand-in", {"file": pdf()}).status_code == 404
+    assert client.post(f"{API}/cases/{case.number}/materials/id_card/hand-in", {"file": pdf()}).status_code == 403
+    assert _as(hall.other_user).post(url, {"file": pdf()}).status_code == 404
+    assert (Document.objects.count(), AuditEvent.objects.filter(verb="case.gap_hand_in").count()) == before
+    r = client.post(url, {"file": pdf("income.pdf")})
+    assert r.status_code == 200, r.content
+    body = r.json()
+    income = next(m for m in body["materials"] if m["key"] == "income")
+    assert income["status"] == CaseMaterialStatus.SCANNED and income["document_id"]
+    assert AuditEvent.objects.filter(verb="case.gap_hand_in").count() == before[1] + 1
+    assert client.post(url, {"file": pdf("income.pdf")}).status_code == 403  # once only
+
+
 # -------------------------------------------------------- approving with a material owed
 
 
@@ -369,3 +389,16 @@ def _co_agree_shop(hall: SimpleNamespace, case: Case) -> Any:
         officer = hall.officers[task.department.code]
         do_decide_task(do_claim_task(task, actor=officer), approve=True, actor=officer)
     return do_claim_task(case.tasks.get(role=TaskRole.LEAD), actor=hall.officers["T-SJ"])
+
+
+def test_the_api_finds_an_application_by_either_number(hall: SimpleNamespace) -> None:
+    """GET /applications/{number}: the application number or any of its case numbers; a stranger 404s."""
+    app = _online(hall)
+    numbers = sorted(app.cases.values_list("number", flat=True))
+    for asked in (app.number, numbers[1]):
+        r = _as(hall.resident_user).get(f"{API}/applications/{asked}")
+        assert r.status_code == 200, r.content
+        assert r.json()["number"] == app.number and [c["number"] for c in r.json()["cases"]] == numbers
+    assert _as(hall.other_user).get(f"{API}/applications/{app.number}").status_code == 404
+    assert _as(hall.resident_user).get(f"{API}/applications/NOPE-1").status_code == 404
+    assert _as(hall.resident_user).get(f"{API}/applications/%00").status_code in (404, 422)

@@ -279,28 +279,6 @@ def notice_token(items: list[Any], missing: list[str], applicant_name: str) -> s
                          salt=NOTICE_SALT, compress=True)
 
 
-def cases_of_application(user: Any, number: str) -> list[Case]:
-    if not queries.plausible_number(number):
-        raise Http404("application not found")
-    # One reference number: a case number finds the application it belongs to.
-    case = queries.cases_for_user(user).filter(number=number).select_related("application").first()
-    if case is not None:
-        number = case.application.number
-    cases = list(queries.cases_for_user(user).filter(application__number=number).order_by("number"))
-    if not cases:
-        # 一窗办: a window accepts for applicants from anywhere, so the case may lie outside the
-        # clerk's jurisdiction; whoever submitted an application may still see its receipt.
-        cases = list(
-            Case.objects.select_related("item", "department", "application")
-            .filter(application__number=number, application__submitted_by_id=user.pk)
-            .order_by("number")
-        )
-    if not cases:
-        raise Http404("application not found")
-    return cases
-
-
-
 def form_rows(case: Case) -> list[tuple[str, Any, str]]:
     """(label, value as stored — personal numbers masked, name of a sealed field or ""). Labels
     and choice values are ``core.i18n.Localized``: templates show them with ``|localized``."""

@@ -35,7 +35,6 @@ from gongzhi.services.views.common import (
     application_form,
     apply_error,
     carried_values,
-    cases_of_application,
     discard_uploads,
     form_context,
     intake_from_post,
@@ -200,7 +199,7 @@ def _quote(name: str) -> str:
 @login_required
 def application(request: HttpRequest, number: str) -> HttpResponse:
     """Acceptance result: the case numbers, each deadline, the receipt to print."""
-    cases = cases_of_application(request.user, number)
+    cases = queries.cases_of_application(request.user, number)
     return render(request, "services/application.html", {
         "number": cases[0].application.number, "cases": cases, "application": cases[0].application,
         "is_clerk": has_role(request.user, Role.WINDOW_CLERK),
@@ -210,7 +209,7 @@ def application(request: HttpRequest, number: str) -> HttpResponse:
 
 @login_required
 def receipt_pdf(request: HttpRequest, number: str) -> HttpResponse:
-    cases = cases_of_application(request.user, number)
+    cases = queries.cases_of_application(request.user, number)
     from gongzhi.services import receipts  # written alongside; imported lazily (reportlab is heavy)
 
     return _pdf_response(receipts.acceptance_receipt_pdf(cases[0].application), f"受理回执-{number}.pdf")
