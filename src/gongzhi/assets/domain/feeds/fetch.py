@@ -35,14 +35,21 @@ def urllib_fetcher(
     timeout: float = DEFAULT_TIMEOUT,
     max_bytes: int = DEFAULT_MAX_BYTES,
     headers: Mapping[str, str] | None = None,
+    proxies: Mapping[str, str] | None = None,
 ) -> Fetcher:
-    """A fetcher over ``urllib.request`` (GET, no redirects to other schemes, size-capped)."""
+    """A fetcher over ``urllib.request`` (GET, no redirects to other schemes, size-capped).
+
+    ``proxies`` as for ``urllib.request.ProxyHandler``; ``None`` takes them from the environment
+    (``https_proxy`` …), ``{}`` uses none.
+    """
+    handlers = [] if proxies is None else [urllib.request.ProxyHandler(dict(proxies))]
+    opener = urllib.request.build_opener(*handlers)
 
     def fetch(url: str) -> bytes:
         check_url(url)
         request = urllib.request.Request(url, headers=dict(headers or {}), method="GET")  # noqa: S310 — scheme checked
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 — scheme checked
+            with opener.open(request, timeout=timeout) as response:
                 final = response.geturl()
                 check_url(final)
                 body: bytes = response.read(max_bytes + 1)
