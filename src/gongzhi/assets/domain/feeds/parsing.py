@@ -65,10 +65,32 @@ def load_json(data: bytes) -> Any:
 class Row:
     """One input record by canonical field name, with the Chinese labels used in messages."""
 
-    def __init__(self, values: Mapping[str, Any], labels: Mapping[str, str], where: str) -> None:
+    def __init__(
+        self,
+        values: Mapping[str, Any],
+        labels: Mapping[str, str],
+        where: str,
+        memo: dict[tuple[str, str], str | FieldError] | None = None,
+    ) -> None:
         self.values = values
         self.labels = labels
         self.where = where
+        # Identifier checks shared by the rows of one input (a company's code repeats on every
+        # row); kept only as long as the rows are.
+        self.memo: dict[tuple[str, str], str | FieldError] = {} if memo is None else memo
+
+    def _memo_check(self, kind: str, key: str, value: str) -> str:
+        slot = (kind + ":" + key, value)
+        found = self.memo.get(slot)
+        if found is None:
+            try:
+                found = _checked_uscc(value, self.label(key)) if kind == "uscc" else checked_identifier(value, self.label(key))
+            except FieldError as exc:
+                found = exc
+            self.memo[slot] = found
+        if isinstance(found, FieldError):
+            raise FieldError(str(found))
+        return found
 
     def label(self, key: str) -> str:
         return self.labels.get(key, key)
@@ -154,17 +176,21 @@ class Row:
         value = self.text(key, required=required)
         if not value:
             return ""
-        result = check_uscc(value)
-        if not result.valid:
-            raise FieldError(f"{self.label(key)}不是有效的统一社会信用代码（{result.errors[0].message_zh}）")
-        return result.normalized
+        return self._memo_check("uscc", key, value)
 
     def identifier(self, key: str, *, required: bool = False) -> str:
         """A USCC or a personal number (ID card, residence or travel permit), normalised."""
         value = self.text(key, required=required)
         if not value:
             return ""
-        return checked_identifier(value, self.label(key))
+        return self._memo_check("any", key, value)
+
+
+def _checked_uscc(value: str, label: str) -> str:
+    result = check_uscc(value)
+    if not result.valid:
+        raise FieldError(f"{label}不是有效的统一社会信用代码（{result.errors[0].message_zh}）")
+    return result.normalized
 
 
 def checked_identifier(value: str, label: str) -> str:
@@ -233,6 +259,7 @@ def read_csv_rows(
     if missing:
         raise FormatError(f"表头缺少列：{'、'.join(missing)}")
     rows: list[Row] = []
+    memo: dict[tuple[str, str], str | FieldError] = {}
     try:
         for number, cells in enumerate(reader, start=2):
             if not any(c.strip() for c in cells):
@@ -243,7 +270,7 @@ def read_csv_rows(
                     values[key] = cell
             if len(cells) > len(header):
                 values["__extra__"] = True
-            rows.append(Row(values, labels, f"第{number}行"))
+            rows.append(Row(values, labels, f"第{number}行", memo))
     except csv.Error as exc:
         raise FormatError(f"CSV格式错误：第{reader.line_num}行附近") from exc
     return rows
@@ -280,10 +307,11 @@ def read_json_rows(
     if not isinstance(items, list):
         raise FormatError("JSON记录列表应为数组")
     rows: list[Row | str] = []
+    memo: dict[tuple[str, str], str | FieldError] = {}
     for i, item in enumerate(items, start=1):
         if not isinstance(item, dict):
             rows.append(f"第{i}条")
             continue
         values = {aliases[_norm_header(k)]: v for k, v in item.items() if _norm_header(k) in aliases}
-        rows.append(Row(values, labels, f"第{i}条"))
+        rows.append(Row(values, labels, f"第{i}条", memo))
     return rows, doc

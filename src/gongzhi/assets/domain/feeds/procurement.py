@@ -42,6 +42,7 @@ from gongzhi.assets.domain.feeds.fetch import Fetcher, fetch_or_reason, urllib_f
 from gongzhi.assets.domain.feeds.ocds import (
     SchemaError,
     compile_releases,
+    duplicate_items,
     record_package_validator,
     release_package_validator,
     schema_errors,
@@ -125,11 +126,16 @@ def _release_package(doc: dict[str, Any], digest: str) -> FeedRun:
     if envelope:
         return _fatal_schema(envelope, digest)
     releases: list[Any] = doc["releases"]
+    duplicates = duplicate_items(releases)
     issues: list[FeedIssue] = []
     by_ocid: dict[str, list[dict[str, Any]]] = {}
     bad_ocids: set[str] = set()
     for i, release in enumerate(releases):
         ocid = str(release.get("ocid") or "")
+        if i in duplicates:
+            first = duplicates[i]
+            issues.append(FeedIssue(f"第{i + 1}个发布（releases[{i}]）", f"与第{first + 1}个发布完全相同，已跳过", ocid))
+            continue
         if i in per_release:
             issues.append(FeedIssue(f"第{i + 1}个发布（releases[{i}]）", _joined(per_release[i]), ocid))
             bad_ocids.add(ocid)
@@ -163,9 +169,13 @@ def _record_package(doc: dict[str, Any], digest: str) -> FeedRun:
         return _fatal_schema(envelope, digest)
     issues: list[FeedIssue] = []
     records: list[FeedRecord] = []
+    duplicates = duplicate_items(doc["records"])
     for i, record in enumerate(doc["records"]):
         ocid = str(record.get("ocid") or "")
         where = f"第{i + 1}条记录（records[{i}]）"
+        if i in duplicates:
+            issues.append(FeedIssue(where, f"与第{duplicates[i] + 1}条记录完全相同，已跳过", ocid))
+            continue
         if i in per_record:
             issues.append(FeedIssue(where, _joined(per_record[i]), ocid))
             continue

@@ -174,3 +174,12 @@ def test_schema_refs_never_fetch(monkeypatch: pytest.MonkeyPatch, fixture_bytes:
 
     monkeypatch.setattr(urllib.request, "urlopen", no_network)
     assert parse_procurement(fixture_bytes("procurement_releases.json")).ok
+
+
+def test_an_identical_release_twice_is_reported_and_skipped(fixture_bytes: Read) -> None:
+    doc = _own(fixture_bytes)
+    doc["releases"].append(doc["releases"][1])
+    assert validate_release_package(doc) == ["releases[3]与releases[1]完全相同"]
+    run = parse_procurement(_dump(doc))
+    assert len(run.records) == 2
+    assert [(i.where, i.reason) for i in run.issues] == [("第4个发布（releases[3]）", "与第2个发布完全相同，已跳过")]
