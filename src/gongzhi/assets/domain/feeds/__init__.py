@@ -61,9 +61,11 @@ __all__ = [
     "RegisterRecord",
     "export_release_package",
     "parse_exchange",
+    "parse_feed",
     "parse_procurement",
     "parse_trading_centre",
     "pull_exchange",
+    "pull_feed",
     "pull_procurement",
     "pull_trading_centre",
     "reconcile",
@@ -71,3 +73,23 @@ __all__ = [
     "urllib_fetcher",
     "validate_release_package",
 ]
+
+_PARSERS = {
+    FeedSource.EXCHANGE: parse_exchange,
+    FeedSource.PROCUREMENT: parse_procurement,
+    FeedSource.TRADING_CENTRE: parse_trading_centre,
+}
+
+
+def parse_feed(source: FeedSource, data: bytes) -> FeedRun:
+    """A dropped file of ``source`` (the exchange's format is told from the content)."""
+    return _PARSERS[source](data)
+
+
+def pull_feed(source: FeedSource, url: str, *, fetcher: Fetcher | None = None) -> FeedRun:
+    """An HTTP pull from ``source`` (the trading centre's ``next`` pages are followed)."""
+    if source is FeedSource.EXCHANGE:
+        return pull_exchange(url, fetcher=fetcher)
+    if source is FeedSource.PROCUREMENT:
+        return pull_procurement(url, fetcher=fetcher)
+    return pull_trading_centre(url, fetcher=fetcher)

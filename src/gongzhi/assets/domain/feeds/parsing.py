@@ -242,12 +242,13 @@ def read_csv_rows(
     Rows are numbered as a spreadsheet shows them: the header is row 1. Blank rows are skipped.
     """
     text = decode_text(data)
-    sample = text[:4096]
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    first_line = text.split("\n", 1)[0]
+    # The header decides the separator: a comma unless the header has none and has tabs or
+    # semicolons (csv.Sniffer guesses wrong on Chinese text with quoted commas).
+    delimiter = ","
+    if "," not in first_line:
+        delimiter = "\t" if "\t" in first_line else (";" if ";" in first_line else ",")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:

@@ -132,3 +132,26 @@ def test_failed_pull_is_fatal() -> None:
     assert run.records == ()
     crashed = pull_exchange("https://exchange.example/x", fetcher=crashes)
     assert crashed.fatal is not None and "RuntimeError" in crashed.fatal.reason
+
+
+def test_tab_and_semicolon_separated(fixture_bytes: Read) -> None:
+    lines = fixture_bytes("exchange_good.csv").decode().splitlines()
+    import csv
+    import io
+
+    cells = list(csv.reader(io.StringIO("\n".join(lines))))
+    for sep in ("\t", ";"):
+        data = "\n".join(sep.join(row) for row in cells).encode()
+        run = parse_exchange(data, fmt="csv")
+        assert run.ok and len(run.records) == 3 and run.issues == (), sep
+
+
+def test_parse_feed_and_pull_feed_dispatch(fixture_bytes: Read) -> None:
+    from gongzhi.assets.domain.feeds import parse_feed, pull_feed
+
+    assert len(parse_feed(FeedSource.EXCHANGE, fixture_bytes("exchange_good.csv")).records) == 3
+    assert len(parse_feed(FeedSource.PROCUREMENT, fixture_bytes("procurement_releases.json")).records) == 2
+    assert len(parse_feed(FeedSource.TRADING_CENTRE, fixture_bytes("tc_page2.json")).records) == 1
+    run = pull_feed(FeedSource.TRADING_CENTRE, "https://x.example/tc_page2.json",
+                    fetcher=lambda url: fixture_bytes("tc_page2.json"))
+    assert run.source is FeedSource.TRADING_CENTRE and len(run.records) == 1
