@@ -42,6 +42,7 @@ from gongzhi.assets.domain.feeds.parsing import (
     FieldError,
     FormatError,
     Row,
+    Skipped,
     alias_table,
     read_csv_rows,
     read_json_rows,
@@ -101,7 +102,7 @@ def parse_exchange(data: bytes, *, fmt: str = "auto") -> FeedRun:
     """Read the exchange's CSV or JSON (``fmt`` = ``"csv"``, ``"json"`` or ``"auto"``)."""
     digest = digest_of(data)
     kind = fmt if fmt != "auto" else ("json" if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{") else "csv")
-    rows: list[Row | str]
+    rows: list[Row | Skipped]
     try:
         if kind == "json":
             rows, _ = read_json_rows(data, ("records", "data"), _ALIASES, _LABELS)
@@ -122,12 +123,12 @@ def pull_exchange(url: str, *, fetcher: Fetcher | None = None, fmt: str = "auto"
     return parse_exchange(body, fmt=fmt)
 
 
-def _run(rows: list[Row | str], digest: str) -> FeedRun:
+def _run(rows: list[Row | Skipped], digest: str) -> FeedRun:
     records: list[FeedRecord] = []
     issues: list[FeedIssue] = []
     for row in rows:
-        if isinstance(row, str):
-            issues.append(FeedIssue(where=row, reason="记录应为对象"))
+        if isinstance(row, Skipped):
+            issues.append(FeedIssue(where=row.where, reason=row.reason))
             continue
         try:
             records.append(_record(row))

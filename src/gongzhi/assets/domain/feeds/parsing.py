@@ -11,6 +11,7 @@ import io
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -22,6 +23,7 @@ __all__ = [
     "BEIJING",
     "FieldError",
     "Row",
+    "Skipped",
     "decode_text",
     "load_json",
     "read_csv_rows",
@@ -50,16 +52,21 @@ def decode_text(data: bytes) -> str:
 
 def load_json(data: bytes) -> Any:
     """JSON with numbers as Decimal (never float)."""
-    try:
-        text = decode_text(data)
-    except FormatError:
-        raise
+    text = decode_text(data)
     try:
         return json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
         raise FormatError(f"不是有效的JSON：第{exc.lineno}行第{exc.colno}列附近有错误") from exc
     except RecursionError as exc:
         raise FormatError("JSON嵌套层次过深") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """An input record that is not a record at all (not an object, a misaligned CSV row)."""
+
+    where: str
+    reason: str
 
 
 class Row:
@@ -236,7 +243,7 @@ def parse_datetime_date(text: str) -> date | None:
 
 def read_csv_rows(
     data: bytes, aliases: Mapping[str, str], labels: Mapping[str, str], required: tuple[str, ...]
-) -> list[Row]:
+) -> list[Row | Skipped]:
     """CSV with a header row; column names by canonical key or any alias (case-insensitive).
 
     Rows are numbered as a spreadsheet shows them: the header is row 1. Blank rows are skipped.
@@ -259,18 +266,21 @@ def read_csv_rows(
     missing = [labels.get(k, k) for k in required if k not in keys]
     if missing:
         raise FormatError(f"表头缺少列：{'、'.join(missing)}")
-    rows: list[Row] = []
+    rows: list[Row | Skipped] = []
     memo: dict[tuple[str, str], str | FieldError] = {}
     try:
         for number, cells in enumerate(reader, start=2):
             if not any(c.strip() for c in cells):
                 continue
-            values: dict[str, Any] = {}
-            for key, cell in zip(keys, cells, strict=False):
-                if key is not None:
-                    values[key] = cell
-            if len(cells) > len(header):
-                values["__extra__"] = True
+            if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
+                rows.append(
+                    Skipped(
+                        f"第{number}行",
+                        f"本行有{len(cells)}列，多于表头的{len(header)}列（金额中的逗号是否未加引号？）",
+                    )
+                )
+                continue
+            values = {key: cell for key, cell in zip(keys, cells, strict=False) if key is not None}
             rows.append(Row(values, labels, f"第{number}行", memo))
     except csv.Error as exc:
         raise FormatError(f"CSV格式错误：第{reader.line_num}行附近") from exc
@@ -293,11 +303,10 @@ def alias_table(aliases: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
 
 def read_json_rows(
     data: bytes, list_keys: tuple[str, ...], aliases: Mapping[str, str], labels: Mapping[str, str]
-) -> tuple[list[Row | str], Any]:
+) -> tuple[list[Row | Skipped], Any]:
     """The items of a JSON array (top level or under one of ``list_keys``) as rows.
 
-    Returns the rows (an item that is not an object becomes a string: the reason it was skipped)
-    and the decoded document, so an adapter can read paging links from it.
+    Returns the rows (an item that is not an object is :class:`Skipped`) and the decoded document, so an adapter can read paging links from it.
     """
     doc = load_json(data)
     items: Any = doc
@@ -307,11 +316,11 @@ def read_json_rows(
             raise FormatError(f"JSON中没有记录列表（应在{'、'.join(list_keys)}字段中）")
     if not isinstance(items, list):
         raise FormatError("JSON记录列表应为数组")
-    rows: list[Row | str] = []
+    rows: list[Row | Skipped] = []
     memo: dict[tuple[str, str], str | FieldError] = {}
     for i, item in enumerate(items, start=1):
         if not isinstance(item, dict):
-            rows.append(f"第{i}条")
+            rows.append(Skipped(f"第{i}条", "记录应为对象"))
             continue
         values = {aliases[_norm_header(k)]: v for k, v in item.items() if _norm_header(k) in aliases}
         rows.append(Row(values, labels, f"第{i}条", memo))

@@ -38,7 +38,14 @@ from __future__ import annotations
 from urllib.parse import urljoin
 
 from gongzhi.assets.domain.feeds.fetch import Fetcher, fetch_or_reason, urllib_fetcher
-from gongzhi.assets.domain.feeds.parsing import FieldError, FormatError, Row, alias_table, read_json_rows
+from gongzhi.assets.domain.feeds.parsing import (
+    FieldError,
+    FormatError,
+    Row,
+    Skipped,
+    alias_table,
+    read_json_rows,
+)
 from gongzhi.assets.domain.feeds.records import (
     FeedIssue,
     FeedRecord,
@@ -121,8 +128,8 @@ def _parse_pages(pages: list[bytes]) -> FeedRun:
         except FormatError as exc:
             return FeedRun.failed(FeedSource.TRADING_CENTRE, str(exc), where=prefix or "文件", digest=digest)
         for row in rows:
-            if isinstance(row, str):
-                issues.append(FeedIssue(prefix + row, "记录应为对象"))
+            if isinstance(row, Skipped):
+                issues.append(FeedIssue(prefix + row.where, row.reason))
                 continue
             row.where = prefix + row.where
             try:

@@ -155,3 +155,15 @@ def test_parse_feed_and_pull_feed_dispatch(fixture_bytes: Read) -> None:
     run = pull_feed(FeedSource.TRADING_CENTRE, "https://x.example/tc_page2.json",
                     fetcher=lambda url: fixture_bytes("tc_page2.json"))
     assert run.source is FeedSource.TRADING_CENTRE and len(run.records) == 1
+
+
+def test_unquoted_thousands_separator_is_caught_not_misread() -> None:
+    data = (
+        "类型,项目编号,转让方统一社会信用代码,资产编号,计价方式,挂牌价,挂牌日期\n"
+        "挂牌,SZ-2026-301,91440309MA5FXX010C,A-0301,月租金,96,000.00,2026-06-01\n"
+        "挂牌,SZ-2026-302,91440309MA5FXX010C,A-0302,月租金,\"96,000.00\",2026-06-01\n"
+    ).encode()
+    run = parse_exchange(data)
+    assert [r.external_id for r in run.records] == ["SZ-2026-302"]
+    (issue,) = run.issues
+    assert issue.where == "第2行" and "多于表头" in issue.reason
