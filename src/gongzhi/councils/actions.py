@@ -18,7 +18,7 @@ votes (RONR: only when decisive; 南塘: last) and a chair who wants to debate h
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -28,7 +28,7 @@ from django.utils import timezone
 from gongzhi.accounts.enums import Role
 from gongzhi.accounts.models import User
 from gongzhi.accounts.scope import is_administrator, path_in_scope
-from gongzhi.core.actors import Actor, SystemActor, system_may, user_id_of
+from gongzhi.core.actors import Actor, SystemActor, system_may
 from gongzhi.core.audit import record_event
 from gongzhi.core.domain.masking import mask_numbers_in
 from gongzhi.core.errors import ActionError, ConflictError, NotAllowedError
@@ -43,7 +43,6 @@ from gongzhi.councils.domain.codec import (
 )
 from gongzhi.councils.domain.digest import minutes_digest
 from gongzhi.councils.domain.roster import moderator_member_id, participant_id, roster_entry
-from gongzhi.councils.domain.state import meeting_state
 from gongzhi.councils.enums import (
     ComplaintStatus,
     CouncilKind,
@@ -139,7 +138,6 @@ class StaleAction(CouncilError, ConflictError):
 class ActionResult:
     version: int
     outcomes: list[dict[str, Any]]
-    state: dict[str, Any] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------------ permissions
@@ -679,12 +677,34 @@ def presides(meeting: Meeting, user: Any) -> bool:
     return bool(_active_members(meeting.council).filter(user=user, role=MemberRole.CHAIR).exists())
 
 
+def meeting_roles(meeting: Meeting, user: Any) -> frozenset[str]:
+    """Who runs this meeting — the one rule behind the console, recording for members, the
+    minutes' approval buttons and the server's checks of all three.
+
+    ``"chair"``: the presiding officer (``presides``). ``"secretary"``: the meeting's recorder
+    (记录员) — the secretary named when it was scheduled, or else the council's secretary in the
+    frozen roster.
+    """
+    if _is_system(user):
+        return frozenset({"chair", "secretary"})
+    uid = getattr(user, "pk", None) if getattr(user, "is_authenticated", False) else None
+    if uid is None:
+        return frozenset()
+    roles = set()
+    if meeting.secretary_id is not None:
+        if meeting.secretary_id == uid:
+            roles.add("secretary")
+    elif any(r.get("user_id") == uid and r.get("role") == MemberRole.SECRETARY for r in meeting.roster or []):
+        roles.add("secretary")
+    if presides(meeting, user):
+        roles.add("chair")
+    return frozenset(roles)
+
+
 def runs_meeting(meeting: Meeting, user: Any) -> bool:
     """Whether ``user``'s console runs the room (moderator console, recording for members who
-    have no phone, minutes): the presiding officer and the meeting's secretary."""
-    if meeting.secretary_id is not None and meeting.secretary_id == getattr(user, "pk", None):
-        return True
-    return presides(meeting, user)
+    have no phone, minutes): the presiding officer and the meeting's recorder (``meeting_roles``)."""
+    return bool(meeting_roles(meeting, user))
 
 
 def _may_start(meeting: Meeting, actor: Actor) -> bool:
@@ -858,9 +878,8 @@ def _apply(meeting: Meeting, cls: type[Event], action: dict[str, Any], *, member
     eng.remember(row.pk, engine)
     row.version, row.status = seq, status
     meeting.version, meeting.status = seq, status
-    viewer = participant_id(row, recorded_by) if recorded_by is not None else member_id
-    # Still under the meeting lock: ``engine`` is the state just stored (same builder as queries').
-    return ActionResult(version=seq, outcomes=out, state=meeting_state(row, engine, viewer, timezone.now()))
+    # The state a client shows is built in one place (``room.snapshot``), not here.
+    return ActionResult(version=seq, outcomes=out)
 
 
 def _audit(meeting: Meeting, event: Event, outcomes: tuple[Outcome, ...], secret: bool, actor_user: Any,
@@ -922,11 +941,16 @@ def minutes_content(meeting: Meeting) -> dict[str, Any]:
     }
 
 
+def may_generate_minutes(meeting: Meeting, actor: Actor) -> bool:
+    """The meeting's chair or recorder, or a community worker of the place."""
+    return _may_manage(actor, meeting.council.place.path) or runs_meeting(meeting, actor)
+
+
 @transaction.atomic
 def do_generate_minutes(meeting: Meeting, *, actor: Actor) -> Minutes:
     """Fold the event log into minutes (draft). Regenerating resets approvals; approved minutes
     are final."""
-    if not (_may_manage(actor, meeting.council.place.path) or runs_meeting(meeting, actor)):
+    if not may_generate_minutes(meeting, actor):
         raise NotAllowed("只有会议主持人、记录员或社区工作者可以生成纪要。")
     row = Meeting.objects.select_for_update(of=("self",)).select_related("council__place").get(pk=meeting.pk)
     if row.status != MeetingStatus.ADJOURNED:
@@ -949,19 +973,17 @@ def do_generate_minutes(meeting: Meeting, *, actor: Actor) -> Minutes:
 
 
 def _may_approve(minutes: Minutes, actor: Actor, as_role: str) -> bool:
-    if _is_system(actor):
-        return True
-    meeting = minutes.meeting
-    uid = user_id_of(actor)
-    if uid is None:
-        return False
-    if as_role == "chair":
-        if meeting.moderator is not None:
-            return bool(meeting.moderator.user_id == uid)
-        return any(r.get("user_id") == uid and r.get("role") == MemberRole.CHAIR for r in meeting.roster or [])
-    if meeting.secretary_id is not None:
-        return bool(meeting.secretary_id == uid)
-    return any(r.get("user_id") == uid and r.get("role") == MemberRole.SECRETARY for r in meeting.roster or [])
+    return as_role in meeting_roles(minutes.meeting, actor)
+
+
+def minutes_approvals_open(minutes: Minutes, user: Any) -> list[str]:
+    """The approvals ``user`` may still give (``chair``/``secretary``): the minutes page offers
+    exactly these buttons, and ``do_approve_minutes`` accepts exactly these."""
+    if minutes.status == MinutesStatus.APPROVED:
+        return []
+    done = {"chair": minutes.chair_approved_at is not None, "secretary": minutes.secretary_approved_at is not None}
+    roles = meeting_roles(minutes.meeting, user)
+    return [r for r in ("chair", "secretary") if r in roles and not done[r]]
 
 
 @transaction.atomic
