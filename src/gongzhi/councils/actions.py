@@ -618,22 +618,32 @@ def do_set_agenda(meeting: Meeting, items: list[tuple[str, str]], *, actor: Acto
 def do_send_notice(meeting: Meeting, *, actor: Actor) -> Meeting:
     """Give notice of the meeting to every member in office.
 
-    Recorded as ``notice_sent_at`` plus an audit event naming every recipient (the proof of due
-    notice a later challenge asks for); members see it on their meeting list. Delivery by SMS is
-    left to the notification outbox when councils get phone numbers of their own.
+    Each member with an account and a phone on record gets a text message through the accounts
+    outbox (sent by the worker); ``notice_sent_at`` and an audit event name every recipient and
+    whether a message was queued (the proof of due notice a later challenge asks for). Members
+    without a phone on record see the notice on their meeting list only.
     """
+    from gongzhi.accounts.actions import queue_user_message
+
     _require_manage(actor, meeting.council.place.path, MANAGER_ROLES | {Role.COUNCIL_MODERATOR})
     if meeting.status not in (MeetingStatus.SCHEDULED, MeetingStatus.NOTICED):
         raise CouncilError("会议已开始或已结束，不能再发通知。", field="status")
-    recipients = list(_active_members(meeting.council).values_list("pk", "display_name"))
-    if not recipients:
+    members = list(_active_members(meeting.council).select_related("user"))
+    if not members:
         raise CouncilError("议事会没有在任成员。", field="council")
+    when = timezone.localtime(meeting.scheduled_at).strftime("%Y-%m-%d %H:%M")
+    agenda = "；".join(meeting.agenda.values_list("title", flat=True))
+    subject = f"议事会会议通知：{meeting.title}"
+    body = (f"{meeting.council.name}定于{when}在{meeting.location or '（地点另行通知）'}召开“{meeting.title}”。"
+            + (f"议程：{agenda}。" if agenda else "") + "请准时出席。")
+    delivered = [m.pk for m in members if m.user is not None and queue_user_message(m.user, subject, body)]
     meeting.notice_sent_at = timezone.now()
     meeting.status = MeetingStatus.NOTICED
     meeting.save(update_fields=["notice_sent_at", "status"])
     record_event("council.meeting.notice", actor=actor, obj=meeting,
                  place_path=meeting.council.place.path,
-                 after={"recipients": [pk for pk, _ in recipients], "scheduled_at": meeting.scheduled_at})
+                 after={"recipients": [m.pk for m in members], "messaged": delivered,
+                        "scheduled_at": meeting.scheduled_at})
     return meeting
 
 

@@ -57,9 +57,10 @@ def meetings_for_user(user: Any) -> QuerySet[Meeting]:
     councils = councils_for_user(user).values("pk")
     qs = Meeting.objects.select_related("council__place", "moderator").filter(council__in=councils)
     if user is not None and getattr(user, "is_authenticated", False):
-        # A moderator chairs meetings of councils they are not assigned to permanently.
+        # A moderator chairs meetings of councils they are not assigned to permanently; a
+        # meeting's recorder (记录员) need not be a member of its council.
         qs = Meeting.objects.select_related("council__place", "moderator").filter(
-            Q(council__in=councils) | Q(moderator__user=user)
+            Q(council__in=councils) | Q(moderator__user=user) | Q(secretary=user)
         )
     return qs.distinct().order_by("-scheduled_at")
 

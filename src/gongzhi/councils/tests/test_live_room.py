@@ -174,3 +174,24 @@ def test_public_index_lists_published_minutes_only(ns: Any) -> None:
     assert r.status_code == 200 and ns.meeting.title in r.content.decode()
     page = anonymous.get(f"/councils/minutes/{ns.meeting.pk}/").content.decode()
     assert "minutes-approval" in page and "minutes-digest" in page
+
+
+# ---------------------------------------------------------------------------------- notices
+
+
+def test_notice_is_queued_to_members_phones_through_the_outbox(place_tree: Any, make_user: Callable[..., Any]) -> None:
+    from gongzhi.accounts.actions import do_set_phone, send_outbox
+    from gongzhi.accounts.models import OutboxMessage
+    from gongzhi.core.models import AuditEvent
+    from gongzhi.core.tests.actors import SYSTEM
+
+    ns = build_council(place_tree, make_user, n=3, start=False)
+    do_set_phone(ns.users[0], "13912345678", actor=SYSTEM)
+    before = OutboxMessage.objects.count()
+    actions.do_send_notice(Meeting.objects.get(pk=ns.meeting.pk), actor=SYSTEM)
+    assert OutboxMessage.objects.count() == before + 1
+    note = OutboxMessage.objects.latest("id")
+    assert "13912345678" not in note.recipient and ns.meeting.title in note.subject
+    audit = AuditEvent.objects.filter(verb="council.meeting.notice").latest("id")
+    assert audit.after["messaged"] == [ns.members[0].pk] and len(audit.after["recipients"]) == 3
+    assert send_outbox() >= 1 and OutboxMessage.objects.get(pk=note.pk).sent_at is not None
