@@ -18,6 +18,7 @@ votes (RONR: only when decisive; 南塘: last) and a chair who wants to debate h
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -81,6 +82,7 @@ from procedure import (
     ResultAnnounced,
     RulingMade,
     SessionChanged,
+    VoteChoice,
     build_minutes,
     profile_from_dict,
     profile_to_dict,
@@ -819,6 +821,69 @@ def do_apply_meeting_action(meeting: Meeting, action: dict[str, Any], *, actor: 
     with eng.meeting_lock(meeting.pk):
         return _apply(meeting, cls, action, member_id=member_id, actor_user=actor_user, recorded_by=recorded_by,
                       at=at, expected_version=expected_version)
+
+
+def do_record_ballot_box(meeting: Meeting, *, ayes: Any, noes: Any, abstentions: Any = 0,
+                         actor: Actor) -> ActionResult:
+    """Tellers (计票人: the chair or the recorder) enter a counted paper secret-ballot box.
+
+    A paper ballot box holds choices, not names; the roll of who voted is the list of members
+    who deposited a ballot — every present member who has not voted on a phone (a blank ballot
+    counts as an abstention). The counts must add up to that number. Each ballot is recorded as
+    one vote of the open secret ballot, the choices dealt to the roll in a random order: the
+    engine keeps a secret ballot's choices apart from its voters, so the result, the minutes and
+    a recount come from the totals entered, and nothing ties a member to a choice. Nothing is
+    stored unless every ballot is accepted.
+    """
+    if not runs_meeting(meeting, actor):
+        raise NotAllowed("只有主持人或记录员（计票人）可以录入票箱清点结果。")
+    counts: dict[str, int] = {}
+    for key, value, label in (("aye", ayes, "赞成票"), ("no", noes, "反对票"), ("abstain", abstentions, "弃权票")):
+        try:
+            number = int(value or 0)
+        except (TypeError, ValueError):
+            raise CouncilError(f"{label}数应为整数。", field=key) from None
+        if not 0 <= number <= 100_000:
+            raise CouncilError(f"{label}数应在 0 到 100000 之间。", field=key)
+        counts[key] = number
+    recorder = _user_or_none(actor)
+    with eng.meeting_lock(meeting.pk):
+        row = Meeting.objects.select_related("council__place").get(pk=meeting.pk)
+        if row.status != MeetingStatus.IN_SESSION:
+            raise ActionRefused("not_in_session", "会议不在进行中。", "The meeting is not in session.")
+        engine = eng.engine_at(row)
+        if not eng.is_secret_ballot_open(engine) or engine.ballot is None:
+            raise CouncilError("现在没有进行中的无记名投票。", field="ballot")
+        if row.council.weighted:
+            raise CouncilError("按股份表决的会议，票箱须逐张录入（每张票的股份不同）。", field="ballot")
+        now = timezone.now()
+        voted = set(engine.ballot.voters)
+        roll = [m for m in sorted(engine.present) if m not in voted
+                and engine.is_legal(CastVote(actor=m, at=max(now, engine.last_at or now), choice=VoteChoice.AYE))]
+        total = sum(counts.values())
+        if not roll:
+            raise CouncilError("出席成员都已投票，没有需要录入的纸质选票。", field="ayes")
+        if total != len(roll):
+            raise CouncilError(f"清点票数合计 {total} 张，与尚未投票的出席成员 {len(roll)} 人不符"
+                               "（空白票计入弃权）。", field="ayes")
+        choices = ["aye"] * counts["aye"] + ["no"] * counts["no"] + ["abstain"] * counts["abstain"]
+        secrets.SystemRandom().shuffle(choices)
+        result = ActionResult(version=row.version, outcomes=[])
+        try:
+            with transaction.atomic():
+                for member_id, choice in zip(roll, choices, strict=True):
+                    entry = roster_entry(row.roster, member_id) or {}
+                    result = _apply(row, CastVote, {"type": "cast_vote", "choice": choice}, member_id=member_id,
+                                    actor_user=_user_model_or_none(entry.get("user_id")), recorded_by=recorder,
+                                    at=None)
+                    row.refresh_from_db()
+                record_event("council.meeting.ballot_box", actor=recorder, obj=row, place_path=row.council.place.path,
+                             after={"meeting": row.pk, "ballots": total, **counts})
+        except BaseException:
+            eng.forget(meeting.pk)  # the cached engine may have run ahead of what was stored
+            raise
+    meeting.refresh_from_db()
+    return result
 
 
 def _user_model_or_none(user_id: Any) -> Any:

@@ -212,6 +212,10 @@ def moderator_console(request: HttpRequest, meeting_id: int) -> HttpResponse:
             if request.POST.get("op") == "start":
                 actions.do_start_meeting(meeting, actor=request.user)
                 messages.success(request, _("会议已开始。"))
+            elif request.POST.get("op") == "box":
+                actions.do_record_ballot_box(meeting, ayes=request.POST.get("ayes"), noes=request.POST.get("noes"),
+                                             abstentions=request.POST.get("abstentions"), actor=request.user)
+                messages.success(request, _("票箱清点结果已录入。"))
             elif request.POST.get("op") == "minutes":
                 if queries.minutes_of(meeting) is None:
                     actions.do_generate_minutes(meeting, actor=request.user)

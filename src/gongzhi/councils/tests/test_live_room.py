@@ -195,3 +195,32 @@ def test_notice_is_queued_to_members_phones_through_the_outbox(place_tree: Any, 
     audit = AuditEvent.objects.filter(verb="council.meeting.notice").latest("id")
     assert audit.after["messaged"] == [ns.members[0].pk] and len(audit.after["recipients"]) == 3
     assert send_outbox() >= 1 and OutboxMessage.objects.get(pk=note.pk).sent_at is not None
+
+
+# ------------------------------------------------------------------------------ ballot box
+
+
+def test_tellers_enter_a_counted_paper_box_and_the_result_comes_from_the_totals(ns: Any) -> None:
+    arrive_all(ns)
+    floor(ns, 0)
+    act(ns, 0, "move", kind="main", text="在3号楼与4号楼间加装空调滴水管套管")
+    act(ns, "chair", "state_question")
+    act(ns, "chair", "call_vote", method="secret_ballot")
+    act(ns, 0, "cast_vote", choice="aye")  # one member votes on a phone, four put paper in the box
+    meeting = Meeting.objects.get(pk=ns.meeting.pk)
+    with pytest.raises(actions.NotAllowed):
+        actions.do_record_ballot_box(meeting, ayes=1, noes=3, actor=ns.users[1])
+    version = meeting.version
+    with pytest.raises(actions.CouncilError) as info:
+        actions.do_record_ballot_box(meeting, ayes=1, noes=1, actor=ns.secretary)
+    assert "4" in info.value.message and Meeting.objects.get(pk=meeting.pk).version == version  # nothing stored
+    url = f"/councils/meetings/{meeting.pk}/console/"
+    secretary = _client(ns.secretary)
+    assert 'data-room-box hidden' not in secretary.get(url).content.decode()
+    assert secretary.post(url, {"op": "box", "ayes": "2", "noes": "2", "abstentions": "0"}).status_code == 302
+    assert Meeting.objects.get(pk=meeting.pk).version == version + 4
+    act(ns, "chair", "announce_result")
+    result = state_message(Meeting.objects.get(pk=meeting.pk), ns.users[0])["state"]["result"]
+    assert (result["ayes"], result["noes"]) == (3, 2) and result["roll"] == []
+    with pytest.raises(actions.CouncilError):  # no secret ballot open any more
+        actions.do_record_ballot_box(Meeting.objects.get(pk=meeting.pk), ayes=0, noes=0, actor=ns.secretary)

@@ -90,6 +90,11 @@
     });
   }
 
+  function renderBox(s, you) {
+    var form = $("[data-room-box]");
+    if (form) { form.hidden = !(s.ballot && s.ballot.method === "secret_ballot" && you && you.moderator); }
+  }
+
   function renderWho(s, you) {
     var box = $("[data-room-who]");
     if (!box) { return; }
@@ -322,6 +327,7 @@
     root.setAttribute("data-version", String(message.version));
     renderStatus(s);
     renderWho(s, you);
+    renderBox(s, you);
     renderAgenda(s);
     renderFloor(s);
     renderQueue(s);
