@@ -1012,6 +1012,7 @@ def minutes_content(meeting: Meeting) -> dict[str, Any]:
         "agenda": [a.title for a in meeting.agenda.all()],
         "names": {str(r["id"]): r["name"] for r in meeting.roster or []},
         "profile": meeting.profile_snapshot,
+        "profile_name": council.profile.name,  # the rules' display name, for readers (not the key)
         "record": record,
     }
 

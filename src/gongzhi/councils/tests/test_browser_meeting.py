@@ -270,6 +270,9 @@ def test_full_meeting_in_four_browsers(browser: Any, server: SimpleNamespace, sc
     step(console, "确定散会")
     assert "已散会" in m1.page.locator("[data-field=session]").inner_text()
 
+    # Before anyone generates them, the minutes link says so instead of a 404.
+    m1.page.goto(f"/councils/meetings/{mid}/minutes/")
+    assert "会议纪要尚未生成" in m1.page.locator("main").inner_text()
     # Minutes: generated and approved by the moderator in the browser, then by the secretary.
     console.page.reload()
     console.page.get_by_role("button", name="生成会议纪要").click()
