@@ -876,6 +876,18 @@ def do_reset_password_with_code(username: str, code: str, password: str, address
     return user
 
 
+def queue_user_message(user: User, subject: str, body: str) -> bool:
+    """Queue a text message to ``user``'s phone on record, in the caller's transaction (the
+    outbox ``send_outbox`` empties). False, and nothing queued, when no phone is on record.
+    For other apps' notices to a person (a council meeting's notice); the number never leaves
+    this app in clear."""
+    if not user.phone_cipher:
+        return False
+    OutboxMessage.objects.create(channel="sms", recipient=user.phone_cipher, subject=subject[:200],
+                                 body=crypto.encrypt(body), created_at=timezone.now())
+    return True
+
+
 def send_outbox(limit: int = 100) -> int:
     """Send unsent account messages through the notification backend (the worker, every tick).
 

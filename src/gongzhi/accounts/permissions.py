@@ -322,6 +322,7 @@ ROUTES: Mapping[str, RouteRule] = {
     "councils:minutes_pdf": _MINUTES,
     "councils:minutes_docx": _MINUTES,
     "councils:public_minutes": _r(P, obj="meeting"),  # approved minutes only; drafts 404
+    "councils:minutes_index": _r(P),  # the list of published minutes: public
     # the live meeting room's socket (councils.routing, councils.consumers): opening it (and
     # every state frame) needs what following the meeting needs; a bearer token opens nothing
     # (the socket reads the session cookie only).

@@ -18,7 +18,8 @@ votes (RONR: only when decisive; 南塘: last) and a chair who wants to debate h
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import secrets
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -28,7 +29,7 @@ from django.utils import timezone
 from gongzhi.accounts.enums import Role
 from gongzhi.accounts.models import User
 from gongzhi.accounts.scope import is_administrator, path_in_scope
-from gongzhi.core.actors import Actor, SystemActor, system_may, user_id_of
+from gongzhi.core.actors import Actor, SystemActor, system_may
 from gongzhi.core.audit import record_event
 from gongzhi.core.domain.masking import mask_numbers_in
 from gongzhi.core.errors import ActionError, ConflictError, NotAllowedError
@@ -43,7 +44,6 @@ from gongzhi.councils.domain.codec import (
 )
 from gongzhi.councils.domain.digest import minutes_digest
 from gongzhi.councils.domain.roster import moderator_member_id, participant_id, roster_entry
-from gongzhi.councils.domain.state import meeting_state
 from gongzhi.councils.enums import (
     ComplaintStatus,
     CouncilKind,
@@ -82,6 +82,7 @@ from procedure import (
     ResultAnnounced,
     RulingMade,
     SessionChanged,
+    VoteChoice,
     build_minutes,
     profile_from_dict,
     profile_to_dict,
@@ -139,7 +140,6 @@ class StaleAction(CouncilError, ConflictError):
 class ActionResult:
     version: int
     outcomes: list[dict[str, Any]]
-    state: dict[str, Any] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------------ permissions
@@ -620,22 +620,32 @@ def do_set_agenda(meeting: Meeting, items: list[tuple[str, str]], *, actor: Acto
 def do_send_notice(meeting: Meeting, *, actor: Actor) -> Meeting:
     """Give notice of the meeting to every member in office.
 
-    Recorded as ``notice_sent_at`` plus an audit event naming every recipient (the proof of due
-    notice a later challenge asks for); members see it on their meeting list. Delivery by SMS is
-    left to the notification outbox when councils get phone numbers of their own.
+    Each member with an account and a phone on record gets a text message through the accounts
+    outbox (sent by the worker); ``notice_sent_at`` and an audit event name every recipient and
+    whether a message was queued (the proof of due notice a later challenge asks for). Members
+    without a phone on record see the notice on their meeting list only.
     """
+    from gongzhi.accounts.actions import queue_user_message
+
     _require_manage(actor, meeting.council.place.path, MANAGER_ROLES | {Role.COUNCIL_MODERATOR})
     if meeting.status not in (MeetingStatus.SCHEDULED, MeetingStatus.NOTICED):
         raise CouncilError("会议已开始或已结束，不能再发通知。", field="status")
-    recipients = list(_active_members(meeting.council).values_list("pk", "display_name"))
-    if not recipients:
+    members = list(_active_members(meeting.council).select_related("user"))
+    if not members:
         raise CouncilError("议事会没有在任成员。", field="council")
+    when = timezone.localtime(meeting.scheduled_at).strftime("%Y-%m-%d %H:%M")
+    agenda = "；".join(meeting.agenda.values_list("title", flat=True))
+    subject = f"议事会会议通知：{meeting.title}"
+    body = (f"{meeting.council.name}定于{when}在{meeting.location or '（地点另行通知）'}召开“{meeting.title}”。"
+            + (f"议程：{agenda}。" if agenda else "") + "请准时出席。")
+    delivered = [m.pk for m in members if m.user is not None and queue_user_message(m.user, subject, body)]
     meeting.notice_sent_at = timezone.now()
     meeting.status = MeetingStatus.NOTICED
     meeting.save(update_fields=["notice_sent_at", "status"])
     record_event("council.meeting.notice", actor=actor, obj=meeting,
                  place_path=meeting.council.place.path,
-                 after={"recipients": [pk for pk, _ in recipients], "scheduled_at": meeting.scheduled_at})
+                 after={"recipients": [m.pk for m in members], "messaged": delivered,
+                        "scheduled_at": meeting.scheduled_at})
     return meeting
 
 
@@ -679,12 +689,34 @@ def presides(meeting: Meeting, user: Any) -> bool:
     return bool(_active_members(meeting.council).filter(user=user, role=MemberRole.CHAIR).exists())
 
 
+def meeting_roles(meeting: Meeting, user: Any) -> frozenset[str]:
+    """Who runs this meeting — the one rule behind the console, recording for members, the
+    minutes' approval buttons and the server's checks of all three.
+
+    ``"chair"``: the presiding officer (``presides``). ``"secretary"``: the meeting's recorder
+    (记录员) — the secretary named when it was scheduled, or else the council's secretary in the
+    frozen roster.
+    """
+    if _is_system(user):
+        return frozenset({"chair", "secretary"})
+    uid = getattr(user, "pk", None) if getattr(user, "is_authenticated", False) else None
+    if uid is None:
+        return frozenset()
+    roles = set()
+    if meeting.secretary_id is not None:
+        if meeting.secretary_id == uid:
+            roles.add("secretary")
+    elif any(r.get("user_id") == uid and r.get("role") == MemberRole.SECRETARY for r in meeting.roster or []):
+        roles.add("secretary")
+    if presides(meeting, user):
+        roles.add("chair")
+    return frozenset(roles)
+
+
 def runs_meeting(meeting: Meeting, user: Any) -> bool:
     """Whether ``user``'s console runs the room (moderator console, recording for members who
-    have no phone, minutes): the presiding officer and the meeting's secretary."""
-    if meeting.secretary_id is not None and meeting.secretary_id == getattr(user, "pk", None):
-        return True
-    return presides(meeting, user)
+    have no phone, minutes): the presiding officer and the meeting's recorder (``meeting_roles``)."""
+    return bool(meeting_roles(meeting, user))
 
 
 def _may_start(meeting: Meeting, actor: Actor) -> bool:
@@ -791,6 +823,69 @@ def do_apply_meeting_action(meeting: Meeting, action: dict[str, Any], *, actor: 
                       at=at, expected_version=expected_version)
 
 
+def do_record_ballot_box(meeting: Meeting, *, ayes: Any, noes: Any, abstentions: Any = 0,
+                         actor: Actor) -> ActionResult:
+    """Tellers (计票人: the chair or the recorder) enter a counted paper secret-ballot box.
+
+    A paper ballot box holds choices, not names; the roll of who voted is the list of members
+    who deposited a ballot — every present member who has not voted on a phone (a blank ballot
+    counts as an abstention). The counts must add up to that number. Each ballot is recorded as
+    one vote of the open secret ballot, the choices dealt to the roll in a random order: the
+    engine keeps a secret ballot's choices apart from its voters, so the result, the minutes and
+    a recount come from the totals entered, and nothing ties a member to a choice. Nothing is
+    stored unless every ballot is accepted.
+    """
+    if not runs_meeting(meeting, actor):
+        raise NotAllowed("只有主持人或记录员（计票人）可以录入票箱清点结果。")
+    counts: dict[str, int] = {}
+    for key, value, label in (("aye", ayes, "赞成票"), ("no", noes, "反对票"), ("abstain", abstentions, "弃权票")):
+        try:
+            number = int(value or 0)
+        except (TypeError, ValueError):
+            raise CouncilError(f"{label}数应为整数。", field=key) from None
+        if not 0 <= number <= 100_000:
+            raise CouncilError(f"{label}数应在 0 到 100000 之间。", field=key)
+        counts[key] = number
+    recorder = _user_or_none(actor)
+    with eng.meeting_lock(meeting.pk):
+        row = Meeting.objects.select_related("council__place").get(pk=meeting.pk)
+        if row.status != MeetingStatus.IN_SESSION:
+            raise ActionRefused("not_in_session", "会议不在进行中。", "The meeting is not in session.")
+        engine = eng.engine_at(row)
+        if not eng.is_secret_ballot_open(engine) or engine.ballot is None:
+            raise CouncilError("现在没有进行中的无记名投票。", field="ballot")
+        if row.council.weighted:
+            raise CouncilError("按股份表决的会议，票箱须逐张录入（每张票的股份不同）。", field="ballot")
+        now = timezone.now()
+        voted = set(engine.ballot.voters)
+        roll = [m for m in sorted(engine.present) if m not in voted
+                and engine.is_legal(CastVote(actor=m, at=max(now, engine.last_at or now), choice=VoteChoice.AYE))]
+        total = sum(counts.values())
+        if not roll:
+            raise CouncilError("出席成员都已投票，没有需要录入的纸质选票。", field="ayes")
+        if total != len(roll):
+            raise CouncilError(f"清点票数合计 {total} 张，与尚未投票的出席成员 {len(roll)} 人不符"
+                               "（空白票计入弃权）。", field="ayes")
+        choices = ["aye"] * counts["aye"] + ["no"] * counts["no"] + ["abstain"] * counts["abstain"]
+        secrets.SystemRandom().shuffle(choices)
+        result = ActionResult(version=row.version, outcomes=[])
+        try:
+            with transaction.atomic():
+                for member_id, choice in zip(roll, choices, strict=True):
+                    entry = roster_entry(row.roster, member_id) or {}
+                    result = _apply(row, CastVote, {"type": "cast_vote", "choice": choice}, member_id=member_id,
+                                    actor_user=_user_model_or_none(entry.get("user_id")), recorded_by=recorder,
+                                    at=None)
+                    row.refresh_from_db()
+                record_event("council.meeting.ballot_box", actor=recorder, obj=row, place_path=row.council.place.path,
+                             after={"meeting": row.pk, "ballots": total, **counts})
+        except BaseException:
+            eng.forget(meeting.pk)  # the cached engine may have run ahead of what was stored
+            raise
+    meeting.refresh_from_db()
+    return result
+
+
 def _user_model_or_none(user_id: Any) -> Any:
     if not user_id:
         return None
@@ -858,9 +953,8 @@ def _apply(meeting: Meeting, cls: type[Event], action: dict[str, Any], *, member
     eng.remember(row.pk, engine)
     row.version, row.status = seq, status
     meeting.version, meeting.status = seq, status
-    viewer = participant_id(row, recorded_by) if recorded_by is not None else member_id
-    # Still under the meeting lock: ``engine`` is the state just stored (same builder as queries').
-    return ActionResult(version=seq, outcomes=out, state=meeting_state(row, engine, viewer, timezone.now()))
+    # The state a client shows is built in one place (``room.snapshot``), not here.
+    return ActionResult(version=seq, outcomes=out)
 
 
 def _audit(meeting: Meeting, event: Event, outcomes: tuple[Outcome, ...], secret: bool, actor_user: Any,
@@ -918,15 +1012,21 @@ def minutes_content(meeting: Meeting) -> dict[str, Any]:
         "agenda": [a.title for a in meeting.agenda.all()],
         "names": {str(r["id"]): r["name"] for r in meeting.roster or []},
         "profile": meeting.profile_snapshot,
+        "profile_name": council.profile.name,  # the rules' display name, for readers (not the key)
         "record": record,
     }
+
+
+def may_generate_minutes(meeting: Meeting, actor: Actor) -> bool:
+    """The meeting's chair or recorder, or a community worker of the place."""
+    return _may_manage(actor, meeting.council.place.path) or runs_meeting(meeting, actor)
 
 
 @transaction.atomic
 def do_generate_minutes(meeting: Meeting, *, actor: Actor) -> Minutes:
     """Fold the event log into minutes (draft). Regenerating resets approvals; approved minutes
     are final."""
-    if not (_may_manage(actor, meeting.council.place.path) or runs_meeting(meeting, actor)):
+    if not may_generate_minutes(meeting, actor):
         raise NotAllowed("只有会议主持人、记录员或社区工作者可以生成纪要。")
     row = Meeting.objects.select_for_update(of=("self",)).select_related("council__place").get(pk=meeting.pk)
     if row.status != MeetingStatus.ADJOURNED:
@@ -949,19 +1049,17 @@ def do_generate_minutes(meeting: Meeting, *, actor: Actor) -> Minutes:
 
 
 def _may_approve(minutes: Minutes, actor: Actor, as_role: str) -> bool:
-    if _is_system(actor):
-        return True
-    meeting = minutes.meeting
-    uid = user_id_of(actor)
-    if uid is None:
-        return False
-    if as_role == "chair":
-        if meeting.moderator is not None:
-            return bool(meeting.moderator.user_id == uid)
-        return any(r.get("user_id") == uid and r.get("role") == MemberRole.CHAIR for r in meeting.roster or [])
-    if meeting.secretary_id is not None:
-        return bool(meeting.secretary_id == uid)
-    return any(r.get("user_id") == uid and r.get("role") == MemberRole.SECRETARY for r in meeting.roster or [])
+    return as_role in meeting_roles(minutes.meeting, actor)
+
+
+def minutes_approvals_open(minutes: Minutes, user: Any) -> list[str]:
+    """The approvals ``user`` may still give (``chair``/``secretary``): the minutes page offers
+    exactly these buttons, and ``do_approve_minutes`` accepts exactly these."""
+    if minutes.status == MinutesStatus.APPROVED:
+        return []
+    done = {"chair": minutes.chair_approved_at is not None, "secretary": minutes.secretary_approved_at is not None}
+    roles = meeting_roles(minutes.meeting, user)
+    return [r for r in ("chair", "secretary") if r in roles and not done[r]]
 
 
 @transaction.atomic

@@ -29,6 +29,7 @@ from pydantic import Field
 from gongzhi.core.errors import ActionError, error_body
 from gongzhi.councils import actions, queries
 from gongzhi.councils.models import Council, Meeting, Minutes
+from gongzhi.councils.room import state_message
 
 router = Router(tags=["councils"])
 
@@ -86,27 +87,15 @@ class MeetingOut(Schema):
 
 
 class StateOut(Schema):
-    meeting: int
+    """The meeting as the caller's screen shows it — the same projection the room's pages and
+    sockets carry (``councils.room.snapshot``): ``state`` is what every viewer sees (an open
+    ballot shows only how many have voted), ``you`` the caller's part (``legal``: the action
+    codes the rules allow the caller now), ``roster`` the ids' display names."""
+
     version: int
-    status: str
-    session: str
-    in_person: bool
-    profile: str
-    weighted: bool
-    chair: dict[str, Any] | None
-    members: list[dict[str, Any]]
-    present: list[str]
-    quorum: dict[str, Any] | None
-    motions: list[dict[str, Any]]
-    floor: dict[str, Any] | None
-    queue: list[dict[str, Any]]
-    speeches: dict[str, int]
-    ballot: dict[str, Any] | None
-    last_result: dict[str, Any] | None
-    tabled: list[str]
-    now: str
-    viewer: dict[str, Any] | None
-    legal: dict[str, Any] | None
+    state: dict[str, Any]
+    you: dict[str, Any]
+    roster: dict[str, str]
 
 
 class ActionIn(Schema):
@@ -198,7 +187,7 @@ def list_meetings(request: HttpRequest) -> list[MeetingOut]:
 @router.get("/meetings/{meeting_id}", response=StateOut, summary="会议实时状态（按调用者视角）")
 def meeting_state(request: HttpRequest, meeting_id: DbId) -> dict[str, Any]:
     meeting = queries.access_meeting(request.user, meeting_id)
-    return queries.meeting_state_for(meeting, queries.member_for_user(meeting, request.user))
+    return state_message(meeting, request.user)
 
 
 @router.post(
@@ -215,7 +204,8 @@ def meeting_action(request: HttpRequest, meeting_id: DbId, body: ActionIn) -> An
         )
     except ActionError as exc:
         return Status(exc.status, error_body(exc))
-    return Status(200, {"version": result.version, "outcomes": result.outcomes, "state": result.state})
+    return Status(200, {"version": result.version, "outcomes": result.outcomes,
+                        "state": state_message(meeting, request.user)})
 
 
 @router.get("/meetings/{meeting_id}/events", response=list[EventOut], summary="会议事件（断线重连补齐）")

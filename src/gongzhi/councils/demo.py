@@ -108,10 +108,12 @@ def load_demo_councils(*, actor: Any, progress: Progress = None) -> list[tuple[s
                 council, NEXT_TITLE, when, actor=actor, location="文华社区党群服务中心二楼会议室",
                 agenda=[("加装空调滴水管套管整改项目（复议）", "上次会议未通过，居民提出修改方案后再议。"),
                         ("东益汽车广场污染处置", "汽修喷漆异味与噪声扰民，商讨整改要求与监督办法。")],
-                moderator=moderator, in_person=True)
+                moderator=moderator, in_person=True, secretary=users[8])  # 周文杰 records (记录员)
             actions.do_send_notice(nxt, actor=actor)
             say(f"meeting {NEXT_TITLE} (scheduled)")
-        _shareholders(wenhua, actor=actor, say=say)
+        recorder = _user("recorder", "股东大会记录员", "council_member", wenhua, actor=actor, password=password,
+                         made=made)
+        _shareholders(wenhua, actor=actor, say=say, recorder=recorder)
     return made
 
 
@@ -120,7 +122,7 @@ def _held_meeting(council: Council, moderator: Moderator, users: list[Any], *, a
     meeting = actions.do_schedule_meeting(
         council, PAST_TITLE, t, actor=actor, location="文华社区党群服务中心二楼会议室",
         agenda=[("加装空调滴水管套管整改项目", "在楼距很近的3、4号楼之间加装空调冷凝水滴水管套管。")],
-        moderator=moderator)
+        moderator=moderator, secretary=users[8])
     actions.do_send_notice(meeting, actor=actor)
     clock = [t]
 
@@ -162,7 +164,7 @@ def _held_meeting(council: Council, moderator: Moderator, users: list[Any], *, a
     actions.do_approve_minutes(Minutes.objects.get(pk=minutes.pk), actor=users[8], as_role="secretary")
 
 
-def _shareholders(place: Any, *, actor: Any, say: Callable[[str], Any]) -> None:
+def _shareholders(place: Any, *, actor: Any, say: Callable[[str], Any], recorder: Any = None) -> None:
     if Council.objects.filter(name=SHAREHOLDERS).exists():
         return
     profile = RuleProfileRecord.objects.get(key="shareholders")
@@ -174,6 +176,7 @@ def _shareholders(place: Any, *, actor: Any, say: Callable[[str], Any]) -> None:
         actions.do_add_member(council, name, weight=shares, role="chair" if i == 0 else "member",
                               term_start=date(2025, 1, 1), actor=actor)
     when = (timezone.localtime() + timedelta(days=14)).replace(hour=9, minute=30, second=0, microsecond=0)
+    # A recorder (记录员) so the meeting's console can be run and its minutes approved in the demo.
     actions.do_schedule_meeting(council, "2026年度股东大会", when, actor=actor, location="公司会议室",
-                                agenda=["集体物业出租方案（按股份表决）"], in_person=True)
+                                agenda=["集体物业出租方案（按股份表决）"], in_person=True, secretary=recorder)
     say(f"council {SHAREHOLDERS} (weighted by shares)")

@@ -16,31 +16,27 @@ from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
-from gongzhi.councils.models import Minutes
-
-STATUS_ZH = {
-    "proposed": "已提出", "pending": "待决", "voting": "表决中", "adopted": "通过", "lost": "未通过",
-    "ruled": "已裁定", "withdrawn": "已撤回", "not_seconded": "无人附议", "tabled": "暂时搁置",
-    "postponed": "已推迟", "committed": "已付委", "killed": "无限期推迟", "not_considered": "不予审议",
-    "divided": "已分拆", "rescinded": "已撤销", "queued": "待审议",
-}
-METHOD_ZH = {"show_of_hands": "举手表决", "roll_call": "记名表决", "secret_ballot": "无记名投票"}
-STANCE_ZH = {"pro": "赞成", "con": "反对", "neutral": "中立", None: "—"}
-CUT_ZH = {"overrun": "超时被打断", "off_topic": "离题被制止", "personal_attack": "人身攻击被制止"}
-CHOICE_ZH = {"aye": "赞成", "no": "反对", "abstain": "弃权"}
-THRESHOLD_ZH = {
-    "majority": "过半数", "two_thirds": "三分之二", "majority_of_membership": "全体成员过半数",
-    "majority_present": "出席者过半数", "rescind_without_notice": "三分之二或全体过半数",
-    "sustain_chair": "维持裁定", "two_thirds_against": "三分之二反对审议",
-}
+from gongzhi.councils.labels import (
+    CHOICE_NAMES,
+    CUT_NAMES,
+    METHOD_NAMES,
+    MOTION_NAMES,
+    STANCE_NAMES,
+    STATUS_NAMES,
+    THRESHOLD_NAMES,
+    name_of,
+)
+from gongzhi.councils.models import Minutes, RuleProfileRecord
 
 
 def _t(value: str | None) -> str:
     if not value:
         return "—"
     dt = datetime.fromisoformat(value)
-    return timezone.localtime(dt).strftime("%Y年%m月%d日 %H:%M")
+    return date_format(timezone.localtime(dt), "DATETIME_FORMAT")
 
 
 def _hm(value: str | None) -> str:
@@ -49,7 +45,18 @@ def _hm(value: str | None) -> str:
     return timezone.localtime(datetime.fromisoformat(value)).strftime("%H:%M:%S")
 
 
+def _profile_name(content: dict[str, Any]) -> str:
+    """The rules' display name (罗湖议事规则…), never the key they are filed under."""
+    profile = content.get("profile") or {}
+    key = str(profile.get("name", ""))
+    if content.get("profile_name"):
+        return str(content["profile_name"])
+    name = RuleProfileRecord.objects.filter(key=key).values_list("name", flat=True).first() if key else None
+    return str(name or key or "—")
+
+
 def minutes_outline(minutes: Minutes) -> dict[str, Any]:
+    """The minutes as headings, paragraphs and tables, in the reader's language (gettext)."""
     c = minutes.content or {}
     head = c.get("meeting", {})
     rec = c.get("record", {})
@@ -58,96 +65,116 @@ def minutes_outline(minutes: Minutes) -> dict[str, Any]:
     def n(member: str | None) -> str:
         return names.get(member or "", member or "—")
 
+    sep = _("、")
+    # Motions are referred to by kind and wording, never by the engine's ids (m13).
+    titles = {m["id"]: f"{name_of(MOTION_NAMES, m['kind'])}「{m['text'] or '—'}」" for m in rec.get("motions", [])}
+
+    def t(ids: Any) -> str:
+        return sep.join(titles.get(i, i) for i in ids)
+
     weighted = bool(head.get("weighted"))
     sections: list[dict[str, Any]] = []
-    chairs = "、".join(f"{n(ch)}（{_hm(at)}起）" for ch, at in rec.get("chairs", []))
-    sections.append({"heading": "会议概况", "paras": [
-        f"议事会：{head.get('council', '')}（{head.get('place', '')}）",
-        f"地点：{head.get('location') or '—'}",
-        f"开会：{_t(rec.get('called_to_order_at'))}；散会：{_t(rec.get('adjourned_at'))}",
-        f"主持：{chairs or '—'}",
-        f"议事规则：{rec.get('profile', '')}；法定人数：{rec.get('quorum_needed')}"
-        f"（全体{'股份' if weighted else '成员'} {rec.get('membership_weight')}）",
-    ] + ([f"议程：{'；'.join(c.get('agenda', []))}"] if c.get("agenda") else []), "table": None})
+    chairs = sep.join(_("%(name)s（%(time)s起）") % {"name": n(ch), "time": _hm(at)} for ch, at in rec.get("chairs", []))
+    overview = [
+        _("议事会：%(council)s（%(place)s）") % {"council": head.get("council", ""), "place": head.get("place", "")},
+        _("地点：%(location)s") % {"location": head.get("location") or "—"},
+        _("开会：%(start)s；散会：%(end)s") % {"start": _t(rec.get("called_to_order_at")), "end": _t(rec.get("adjourned_at"))},
+        _("主持：%(chairs)s") % {"chairs": chairs or "—"},
+        (_("议事规则：%(rules)s；法定人数：%(quorum)s（全体股份 %(total)s）") if weighted else
+         _("议事规则：%(rules)s；法定人数：%(quorum)s（全体成员 %(total)s）"))
+        % {"rules": _profile_name(c), "quorum": rec.get("quorum_needed"), "total": rec.get("membership_weight")},
+    ]
+    if c.get("agenda"):
+        overview.append(_("议程：%(items)s") % {"items": _("；").join(c.get("agenda", []))})
+    sections.append({"heading": _("会议概况"), "paras": overview, "table": None})
     rows = []
     for a in rec.get("attendance", []):
-        spans = "；".join(f"{_hm(s[0])}–{_hm(s[1]) if s[1] else '散会'}" for s in a.get("spans", []))
+        spans = _("；").join(f"{_hm(s[0])}–{_hm(s[1]) if s[1] else _('散会')}" for s in a.get("spans", []))
         rows.append([n(a["member"]), str(a.get("weight", 1)), spans])
-    sections.append({"heading": "出席情况", "paras": [f"出席 {len(rows)} 人。"],
-                     "table": {"head": ["成员", "股份" if weighted else "表决权", "到会/离会"], "rows": rows}})
+    sections.append({"heading": _("出席情况"), "paras": [_("出席 %(count)s 人。") % {"count": len(rows)}],
+                     "table": {"head": [_("成员"), _("股份") if weighted else _("表决权"), _("到会/离会")], "rows": rows}})
     for m in rec.get("motions", []):
         if m["kind"] in ("point_of_order", "question_of_privilege", "orders_of_the_day"):
             continue  # reported under rulings
         paras = [
-            f"动议人：{n(m['mover'])}；附议人：{n(m.get('seconder')) if m.get('seconder') else '—'}；"
-            f"提出：{_hm(m['made_at'])}；结果：{STATUS_ZH.get(m['status'], m['status'])}",
+            _("动议人：%(mover)s；附议人：%(seconder)s；提出：%(at)s；结果：%(status)s") % {
+                "mover": n(m["mover"]), "seconder": n(m.get("seconder")) if m.get("seconder") else "—",
+                "at": _hm(m["made_at"]), "status": name_of(STATUS_NAMES, m["status"])},
         ]
         if m.get("applies_to"):
-            paras.append(f"针对：{m['applies_to']}")
+            paras.append(_("针对：%(what)s") % {"what": t([m["applies_to"]])})
         if m.get("original_text") and m["original_text"] != m["text"]:
-            paras.append(f"原文：{m['original_text']}")
+            paras.append(_("原文：%(text)s") % {"text": m["original_text"]})
         if m.get("amendments"):
-            paras.append(f"修正动议：{'、'.join(m['amendments'])}")
+            paras.append(_("修正动议：%(list)s") % {"list": t(m["amendments"])})
         if m.get("parts"):
-            paras.append(f"分拆为：{'；'.join(m['parts'])}")
+            paras.append(_("分拆为：%(list)s") % {"list": _("；").join(m["parts"])})
         if m.get("postponed_to"):
-            paras.append(f"推迟/付委至：{m['postponed_to']}")
+            paras.append(_("推迟/付委至：%(when)s") % {"when": m["postponed_to"]})
         for v in m.get("votes", []):
             r = v["result"]
-            counts = (f"赞成 {r['ayes']} 人（{r['ayes_weight']} 股）、反对 {r['noes']} 人（{r['noes_weight']} 股）"
-                      if weighted else f"赞成 {r['ayes']}、反对 {r['noes']}")
+            if weighted:
+                counts = _("赞成 %(ayes)s 人（%(ayes_w)s 股）、反对 %(noes)s 人（%(noes_w)s 股）") % {
+                    "ayes": r["ayes"], "ayes_w": r["ayes_weight"], "noes": r["noes"], "noes_w": r["noes_weight"]}
+            else:
+                counts = _("赞成 %(ayes)s、反对 %(noes)s") % {"ayes": r["ayes"], "noes": r["noes"]}
             if r.get("abstentions"):
-                counts += f"、弃权 {r['abstentions']}"
-            line = (f"{METHOD_ZH.get(v['method'], v['method'])}（{THRESHOLD_ZH.get(r['threshold'], r['threshold'])}）："
-                    f"{counts}；{'通过' if r['adopted'] else '未通过'}")
+                counts += sep + _("弃权 %(n)s") % {"n": r["abstentions"]}
+            line = _("%(method)s（%(threshold)s）：%(counts)s；%(outcome)s") % {
+                "method": name_of(METHOD_NAMES, v["method"]), "threshold": name_of(THRESHOLD_NAMES, r["threshold"]),
+                "counts": counts, "outcome": _("通过") if r["adopted"] else _("未通过")}
             if v.get("superseded"):
-                line += "（经要求重新清点，本次结果作废）"
+                line += _("（经要求重新清点，本次结果作废）")
             paras.append(line)
             if v.get("roll"):
-                paras.append("记名：" + "；".join(f"{n(mid)} {CHOICE_ZH.get(ch, ch)}" for mid, ch in v["roll"]))
+                paras.append(_("记名：%(list)s") % {"list": _("；").join(
+                    f"{n(mid)} {name_of(CHOICE_NAMES, ch)}" for mid, ch in v["roll"])})
             elif v["method"] == "secret_ballot":
-                paras.append(f"无记名投票：只记录总数，投票人 {len(v.get('voters', []))} 人。")
+                paras.append(_("无记名投票：只记录总数，投票人 %(n)s 人。") % {"n": len(v.get("voters", []))})
         speech_rows = [
-            [n(s["member"]), STANCE_ZH.get(s.get("stance"), "—"), str(s["number"]), _hm(s["started"]),
-             f"{round(s['seconds'])} 秒" if s.get("seconds") is not None else "—",
-             CUT_ZH.get(s.get("cut_off") or "", "被动议打断" if s.get("interrupted") else "")]
+            [n(s["member"]), name_of(STANCE_NAMES, s.get("stance")), str(s["number"]), _hm(s["started"]),
+             _("%(n)s 秒") % {"n": round(s["seconds"])} if s.get("seconds") is not None else "—",
+             str(CUT_NAMES.get(s.get("cut_off") or "", _("被动议打断") if s.get("interrupted") else ""))]
             for s in m.get("speeches", [])
         ]
         sections.append({
-            "heading": f"{m['id']} {m['name_zh']}：{m['text'] or '—'}",
+            # Readers see the motion's kind in words; the engine's ids (m13) are no one's business.
+            "heading": _("%(kind)s：%(text)s") % {"kind": name_of(MOTION_NAMES, m["kind"]), "text": m["text"] or "—"},
             "paras": paras,
-            "table": {"head": ["发言人", "立场", "第几次", "开始", "用时", "备注"], "rows": speech_rows}
+            "table": {"head": [_("发言人"), _("立场"), _("第几次"), _("开始"), _("用时"), _("备注")], "rows": speech_rows}
             if speech_rows else None,
         })
     ruling_rows = []
     for r in rec.get("rulings", []):
         wt = r.get("well_taken")
-        decision = "成立" if wt else ("不成立" if wt is False else "未裁定")
+        decision = _("成立") if wt else (_("不成立") if wt is False else _("未裁定"))
         appeal = "—"
         if r.get("appeals"):
-            appeal = "申诉后推翻" if r.get("overruled") else ("申诉后维持" if r.get("overruled") is False else "已申诉")
+            appeal = (_("申诉后推翻") if r.get("overruled") else
+                      (_("申诉后维持") if r.get("overruled") is False else _("已申诉")))
         ruling_rows.append([n(r["raised_by"]), _hm(r["raised_at"]), r.get("text") or "—", decision,
                             r.get("ruling_text") or "—", appeal])
     if ruling_rows:
-        sections.append({"heading": "秩序问题与主持人裁定", "paras": [],
-                         "table": {"head": ["提出人", "时间", "问题", "裁定", "理由", "申诉"], "rows": ruling_rows}})
-    closing = [f"散会：{_t(rec.get('adjourned_at'))}"]
+        sections.append({"heading": _("秩序问题与主持人裁定"), "paras": [],
+                         "table": {"head": [_("提出人"), _("时间"), _("问题"), _("裁定"), _("理由"), _("申诉")],
+                                   "rows": ruling_rows}})
+    closing = [_("散会：%(at)s") % {"at": _t(rec.get("adjourned_at"))}]
     if rec.get("adjourned_to"):
-        closing.append(f"续会时间：{rec['adjourned_to']}")
+        closing.append(_("续会时间：%(when)s") % {"when": rec["adjourned_to"]})
     if rec.get("unfinished"):
-        closing.append(f"未决事项：{'、'.join(rec['unfinished'])}")
+        closing.append(_("未决事项：%(list)s") % {"list": t(rec["unfinished"])})
     if rec.get("tabled"):
-        closing.append(f"搁置事项：{'、'.join(rec['tabled'])}")
-    sections.append({"heading": "散会", "paras": closing, "table": None})
+        closing.append(_("搁置事项：%(list)s") % {"list": t(rec["tabled"])})
+    sections.append({"heading": _("散会"), "paras": closing, "table": None})
     approval = [
-        f"主持人批准：{_t(minutes.chair_approved_at.isoformat()) if minutes.chair_approved_at else '未批准'}",
-        f"记录员批准：{_t(minutes.secretary_approved_at.isoformat()) if minutes.secretary_approved_at else '未批准'}",
-        f"公开时间：{_t(minutes.published_at.isoformat()) if minutes.published_at else '未公开（草稿）'}",
-        f"内容摘要（SHA-256）：{minutes.digest}",
+        (_("主持人批准"), _t(minutes.chair_approved_at.isoformat()) if minutes.chair_approved_at else _("未批准")),
+        (_("记录员批准"), _t(minutes.secretary_approved_at.isoformat()) if minutes.secretary_approved_at else _("未批准")),
+        (_("公开时间"), _t(minutes.published_at.isoformat()) if minutes.published_at else _("未公开（草稿）")),
+        (_("内容摘要（SHA-256）"), minutes.digest),
     ]
-    return {"title": f"{head.get('title', '')} 会议纪要", "subtitle": head.get("council", ""),
+    return {"title": _("%(title)s 会议纪要") % {"title": head.get("title", "")}, "subtitle": head.get("council", ""),
             "sections": sections, "approval": approval, "digest": minutes.digest,
-            "published": minutes.published_at is not None}
+            "published": minutes.published_at is not None, "approval_heading": _("审批与存证")}
 
 
 # ------------------------------------------------------------------------------------- HTML
@@ -196,8 +223,8 @@ def render_minutes_pdf(minutes: Minutes) -> bytes:
                                    ("VALIGN", (0, 0), (-1, -1), "TOP")]))
             story.append(Spacer(1, 2 * mm))
             story.append(t)
-    story.append(Paragraph("审批与存证", h2))
-    story.extend(Paragraph(esc(p), body) for p in doc["approval"])
+    story.append(Paragraph(esc(doc["approval_heading"]), h2))
+    story.extend(Paragraph(esc(f"{label}：{value}"), body) for label, value in doc["approval"])
     buf = io.BytesIO()
     SimpleDocTemplate(buf, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm,
                       bottomMargin=18 * mm, title=doc["title"], author="共治").build(story)
@@ -234,9 +261,9 @@ def render_minutes_docx(minutes: Minutes) -> bytes:
                 cells = table.add_row().cells
                 for i, value in enumerate(row):
                     cells[i].text = value
-    d.add_heading("审批与存证", level=2)
-    for p in doc["approval"]:
-        d.add_paragraph(p)
+    d.add_heading(doc["approval_heading"], level=2)
+    for label, value in doc["approval"]:
+        d.add_paragraph(f"{label}：{value}")
     buf = io.BytesIO()
     d.save(buf)
     return buf.getvalue()

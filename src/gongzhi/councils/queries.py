@@ -18,10 +18,8 @@ from django.utils import timezone
 from gongzhi.accounts.enums import PUBLIC_ROLES, Role
 from gongzhi.accounts.scope import scope_q
 from gongzhi.core.models import AuditEvent
-from gongzhi.councils import engine as eng
 from gongzhi.councils.domain.digest import minutes_digest
 from gongzhi.councils.domain.roster import participant_id
-from gongzhi.councils.domain.state import meeting_state
 from gongzhi.councils.enums import MinutesStatus
 from gongzhi.councils.models import Council, Meeting, MeetingEvent, Minutes, Moderator, NeutralityComplaint
 
@@ -59,9 +57,10 @@ def meetings_for_user(user: Any) -> QuerySet[Meeting]:
     councils = councils_for_user(user).values("pk")
     qs = Meeting.objects.select_related("council__place", "moderator").filter(council__in=councils)
     if user is not None and getattr(user, "is_authenticated", False):
-        # A moderator chairs meetings of councils they are not assigned to permanently.
+        # A moderator chairs meetings of councils they are not assigned to permanently; a
+        # meeting's recorder (记录员) need not be a member of its council.
         qs = Meeting.objects.select_related("council__place", "moderator").filter(
-            Q(council__in=councils) | Q(moderator__user=user)
+            Q(council__in=councils) | Q(moderator__user=user) | Q(secretary=user)
         )
     return qs.distinct().order_by("-scheduled_at")
 
@@ -79,34 +78,8 @@ def member_for_user(meeting: Meeting, user: Any) -> str | None:
 
 
 # ------------------------------------------------------------------------------ meeting state
-
-
-def meeting_state_for(meeting: Meeting, member_id: str | None) -> dict[str, Any]:
-    """JSON-able snapshot of ``meeting`` for one viewer (``member_id``; None: no legal actions).
-
-    Reads the row's current version, then the engine at that version (cache or replay).
-    """
-    with eng.meeting_lock(meeting.pk):
-        fresh = Meeting.objects.filter(pk=meeting.pk).values("version", "status", "roster",
-                                                            "profile_snapshot").first()
-        if fresh is None:
-            raise Http404("没有找到该会议")
-        meeting.version, meeting.status = fresh["version"], fresh["status"]
-        meeting.roster, meeting.profile_snapshot = fresh["roster"], fresh["profile_snapshot"]
-        if not meeting.roster:
-            return _not_started(meeting)
-        engine = eng.engine_at(meeting)
-        return meeting_state(meeting, engine, member_id, timezone.now())
-
-
-def _not_started(meeting: Meeting) -> dict[str, Any]:
-    return {
-        "meeting": meeting.pk, "version": meeting.version, "status": meeting.status, "session": "not_started",
-        "in_person": meeting.in_person, "profile": meeting.council.profile.key, "weighted": meeting.council.weighted,
-        "chair": None, "members": [], "present": [], "quorum": None, "motions": [], "floor": None, "queue": [],
-        "speeches": {}, "ballot": None, "last_result": None, "tabled": [], "now": timezone.now().isoformat(),
-        "viewer": None, "legal": None,
-    }
+# The state shown to a viewer is built in one place for the pages, the API and the sockets:
+# ``councils.room.snapshot`` / ``state_message``.
 
 
 def meeting_events(meeting: Meeting, after: int = 0, limit: int = 500) -> list[dict[str, Any]]:
@@ -179,6 +152,11 @@ def access_minutes(user: Any, meeting_id: int) -> Minutes:
     if minutes is None:
         raise Http404("该会议尚无纪要")
     return minutes
+
+
+def minutes_of(meeting: Meeting) -> Minutes | None:
+    """The minutes of a meeting the caller was already allowed to see (``access_meeting``)."""
+    return Minutes.objects.filter(meeting=meeting).select_related("meeting__council__place").first()
 
 
 @dataclass(frozen=True)

@@ -141,11 +141,64 @@ def _motion(engine: Engine, motion_id: str) -> dict[str, Any]:
     }
 
 
-def public_state(engine: Engine, meeting: Any) -> dict[str, Any]:
+# A main motion that reaches one of these has dealt with its agenda item; the next one is taken up.
+_ITEM_DONE = frozenset({MotionStatus.ADOPTED, MotionStatus.LOST, MotionStatus.POSTPONED, MotionStatus.COMMITTED,
+                        MotionStatus.KILLED, MotionStatus.TABLED, MotionStatus.NOT_CONSIDERED})
+
+
+def agenda_of(meeting: Any) -> list[dict[str, str]]:
+    """The meeting's agenda items in order (title and description)."""
+    return [{"title": a.title, "description": a.description} for a in meeting.agenda.all()]
+
+
+def _bigrams(text: str) -> set[str]:
+    # Chinese has no spaces: two characters in a row are the smallest unit that carries a topic
+    # (空调, 滴水, 污染); Latin words and numbers count as themselves.
+    out: set[str] = set()
+    run = ""
+    for ch in text.lower() + " ":
+        if ch.isalnum():
+            run += ch
+            continue
+        if run.isascii() and len(run) > 1:
+            out.add(run)
+        elif not run.isascii():
+            out.update(run[i:i + 2] for i in range(len(run) - 1))
+        run = ""
+    return out
+
+
+def related_to_item(text: str, item: dict[str, str]) -> bool:
+    """Whether a motion's text shares a topic word with an agenda item (title or description)."""
+    return bool(_bigrams(text) & _bigrams(f"{item.get('title', '')} {item.get('description', '')}"))
+
+
+def agenda_view(engine: Engine, items: list[dict[str, str]], stack: list[dict[str, Any]]) -> dict[str, Any]:
+    """The agenda with the item under consideration, and a comment on main motions off it.
+
+    Items are taken up in order (RONR 41: the orders of the day); an item is dealt with once a
+    main motion on it is adopted, lost, postponed, committed or laid on the table. A pending main
+    motion that shares no topic word with the current item is marked ``off_agenda``: the rules
+    do not forbid it (the assembly may take up other business), but the chair should say so.
+    """
+    done = sum(1 for m in engine.motions.values() if m.kind is MotionKind.MAIN and m.status in _ITEM_DONE)
+    current: int | None = done if done < len(items) else None
+    for m in stack:
+        if m["kind"] == MotionKind.MAIN.value:
+            m["off_agenda"] = current is None or not related_to_item(m["text"], items[current])
+    return {"items": items, "current": current}
+
+
+def public_state(engine: Engine, meeting: Any, agenda: list[dict[str, str]] | None = None) -> dict[str, Any]:
     """What every viewer may see: no names of how anyone voted before the result, no personal data.
 
+    This is the one projection of a meeting: the pages' first paint, the API's state and every
+    socket frame are built here (``snapshot``). An open ballot shows only how many have voted,
+    never a running split, whatever the method.
+
     Ids, not names: the roster (ids → names) is sent once with the first message, so a tally
-    update to a thousand phones stays a few hundred bytes.
+    update to a thousand phones stays a few hundred bytes. ``agenda``: the meeting's items
+    (``agenda_of``), with the one under consideration marked (``agenda_view``).
     """
     speech = engine.speech
     floor: dict[str, Any] | None = None
@@ -182,8 +235,11 @@ def public_state(engine: Engine, meeting: Any) -> dict[str, Any]:
         r = record.result
         result = {
             "motion_id": last.id,
+            "kind": last.kind.value,
             "kind_zh": MOTIONS[last.kind].name_zh,
             "text": last.text,
+            "mover": last.mover,
+            "seconder": last.seconder,
             "adopted": r.adopted,
             "status": last.status.value,
             "status_zh": _STATUS_ZH.get(last.status, last.status.value),
@@ -194,9 +250,14 @@ def public_state(engine: Engine, meeting: Any) -> dict[str, Any]:
             "noes_weight": r.noes_weight,
             "threshold": r.threshold.value,
             "reason": r.reason,
+            "method": record.method.value,
             "method_zh": _METHODS_ZH[record.method],
             "at": _iso(record.announced_at),
+            # A roll call is recorded by name once announced (RONR 45:46); no other method is.
+            "roll": ([[mid, c.value] for mid, c in record.roll] if record.method is VoteMethod.ROLL_CALL else []),
         }
+    stack = [_motion(engine, mid) for mid in engine.stack]
+    agenda_info = agenda_view(engine, agenda or [], stack)
     return {
         "version": engine.version,
         "meeting": meeting.pk,
@@ -205,10 +266,12 @@ def public_state(engine: Engine, meeting: Any) -> dict[str, Any]:
         "profile": engine.profile.name,
         "in_person": bool(getattr(meeting, "in_person", False)),
         "quorum": {"present": engine.present_weight(), "needed": engine.quorum_needed(),
-                   "has": engine.has_quorum(), "members": len(engine.members)},
+                   "has": engine.has_quorum(), "members": len(engine.members),
+                   "membership": engine.membership_weight(), "present_members": len(engine.present)},
         "floor": floor,
         "queue": [{"member": m, "stance": s.value if s else None} for m, s in engine.requests],
-        "stack": [_motion(engine, mid) for mid in engine.stack],
+        "stack": stack,
+        "agenda": agenda_info,
         "ballot": ballot,
         "result": result,
         "speech_seconds": engine.profile.speech_seconds,
@@ -332,7 +395,12 @@ class Viewer:
     projector: bool = False
 
     @property
-    def key(self) -> tuple[str | None, bool]:
+    def key(self) -> tuple[Any, ...]:
+        # A viewer whose member id was not known when the socket opened (the roster is frozen
+        # when the meeting starts) is keyed by user, so that ``snapshot`` can find them in the
+        # roster once it exists: a phone opened before the start gets its buttons without reload.
+        if self.member is None and not self.projector:
+            return ("user", self.user_id, self.moderator)
         return (self.member, self.moderator)
 
 
@@ -346,13 +414,20 @@ def _empty_state(meeting: Any) -> dict[str, Any]:
     # Not started yet: no roster is frozen, so there is no engine to ask (a meeting needs members).
     return {"version": meeting.version, "meeting": meeting.pk, "session": "not_started", "chair": None,
             "profile": "", "in_person": meeting.in_person,
-            "quorum": {"present": 0, "needed": 0, "has": False, "members": 0},
-            "floor": None, "queue": [], "stack": [], "ballot": None, "result": None,
+            "quorum": {"present": 0, "needed": 0, "has": False, "members": 0, "membership": 0,
+                       "present_members": 0},
+            "floor": None, "queue": [], "stack": [], "agenda": {"items": agenda_of(meeting), "current": None},
+            "ballot": None, "result": None,
             "speech_seconds": 0, "abstentions_asked": True, "stance_required": False}
 
 
 def snapshot(meeting_id: int, viewers: list[Viewer]) -> tuple[int, dict[str, Any], dict[Any, dict[str, Any]]]:
-    """Read the state once for every local viewer (runs in a worker thread)."""
+    """Read the state once for every local viewer (runs in a worker thread).
+
+    Returns the version, the part every viewer shares, and each viewer's own part keyed by
+    ``Viewer.key``. A viewer that was nobody when its socket opened is looked up in the roster
+    again here, so the start of the meeting reaches phones opened before it.
+    """
     meeting = Meeting.objects.get(pk=meeting_id)
     now = timezone.now()
     per: dict[Any, dict[str, Any]] = {}
@@ -364,19 +439,31 @@ def snapshot(meeting_id: int, viewers: list[Viewer]) -> tuple[int, dict[str, Any
         public["server_now"] = now.isoformat()
         public["status"] = meeting.status
         return meeting.version, public, per
+    by_user = {r.get("user_id"): str(r["id"]) for r in meeting.roster if r.get("user_id")}
+    agenda = agenda_of(meeting)
     with store.meeting_lock(meeting_id):
         engine = store.engine_at(meeting)
-        public = public_state(engine, meeting)
+        public = public_state(engine, meeting, agenda)
         for v in viewers:
             if v.key in per:
                 continue
-            you = viewer_state(engine, v.member, moderator=v.moderator, at=now)
+            member = v.member if (v.member is not None or v.projector) else by_user.get(v.user_id)
+            you = viewer_state(engine, member, moderator=v.moderator, at=now)
             if v.moderator and meeting.in_person:
                 you["in_person"] = in_person_rows(engine, now)
             per[v.key] = you
     public["server_now"] = now.isoformat()
     public["status"] = meeting.status
     return engine.version, public, per
+
+
+def state_message(meeting: Any, user: Any, *, projector: bool = False) -> dict[str, Any]:
+    """The whole state for one viewer, as the socket's first frame carries it (``type`` aside):
+    what the pages render first and the API returns."""
+    viewer = viewer_for(meeting, user, projector=projector)
+    version, public, per = snapshot(meeting.pk, [viewer])
+    roster = roster_of(Meeting.objects.only("roster").get(pk=meeting.pk))
+    return {"version": version, "state": public, "you": per[viewer.key], "roster": roster}
 
 
 def roster_of(meeting: Any) -> dict[str, str]:

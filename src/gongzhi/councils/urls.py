@@ -13,5 +13,6 @@ urlpatterns = [
     path("meetings/<council_pk:meeting_id>/minutes/", views.minutes_detail, name="minutes_detail"),
     path("meetings/<council_pk:meeting_id>/minutes.pdf", views.minutes_pdf, name="minutes_pdf"),
     path("meetings/<council_pk:meeting_id>/minutes.docx", views.minutes_docx, name="minutes_docx"),
+    path("minutes/", views.minutes_index, name="minutes_index"),
     path("minutes/<council_pk:meeting_id>/", views.public_minutes, name="public_minutes"),
 ]

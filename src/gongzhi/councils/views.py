@@ -25,14 +25,15 @@ from django.utils.translation import gettext_lazy as _
 from gongzhi.core.errors import ActionError
 from gongzhi.councils import actions, queries
 from gongzhi.councils.enums import MeetingStatus, MinutesStatus
-from gongzhi.councils.room import roster_of, snapshot, viewer_for
+from gongzhi.councils.labels import METHOD_NAMES, MOTION_NAMES, STATUS_NAMES
+from gongzhi.councils.room import state_message
 from procedure import MOTIONS
 
 # Labels of the action codes in ``legal`` (see room.legal_for); room.js reads them from
 # the page, so every word on a button goes through gettext like the rest of the interface.
 ACTION_LABELS: dict[str, Any] = {
     "arrive": _("签到（我已到场）"),
-    "leave": _("离场"),
+    "leave": _("离场（退出会场）"),
     "request_floor": _("举手申请发言"),
     "request_floor:pro": _("举手：赞成方"),
     "request_floor:con": _("举手：反对方"),
@@ -42,8 +43,8 @@ ACTION_LABELS: dict[str, Any] = {
     "yield_floor": _("结束发言"),
     "second": _("附议"),
     "withdraw": _("撤回我的动议"),
-    "cast_vote:aye": _("赞成"),
-    "cast_vote:no": _("反对"),
+    "cast_vote:aye": _("✓ 投赞成票"),
+    "cast_vote:no": _("✗ 投反对票"),
     "cast_vote:abstain": _("弃权"),
     "call_to_order": _("宣布继续开会"),
     "state_question": _("复述议题（进入审议）"),
@@ -60,6 +61,20 @@ ACTION_LABELS: dict[str, Any] = {
     "cut_off:personal_attack": _("制止发言：人身攻击"),
     "recognize": _("准许发言："),
     "move": _("提出动议"),
+}
+# The console recording for a member who has no phone: the button names the act, not "I".
+PROXY_LABELS: dict[str, Any] = {
+    "arrive": _("记为到场"),
+    "leave": _("记为离场"),
+    "request_floor": _("记录举手"),
+    "speak": _("记录开始发言"),
+    "speak:pro": _("记录开始发言（赞成）"),
+    "speak:con": _("记录开始发言（反对）"),
+    "yield_floor": _("记录发言结束"),
+    "second": _("记录附议"),
+    "cast_vote:aye": _("记录赞成票"),
+    "cast_vote:no": _("记录反对票"),
+    "cast_vote:abstain": _("记录弃权"),
 }
 TEXT_LABELS: dict[str, Any] = {
     "session": {"not_started": _("未开始"), "in_session": _("会议进行中"), "recess": _("休会中"),
@@ -97,7 +112,26 @@ TEXT_LABELS: dict[str, Any] = {
     "chair": _("主持人"),
     "member": _("成员"),
     "no_actions": _("目前没有你可以进行的操作。"),
-    "motion_kinds": {k.value: spec.name_zh for k, spec in MOTIONS.items()},
+    "motion_kinds": {k.value: MOTION_NAMES.get(k.value, spec.name_zh) for k, spec in MOTIONS.items()},
+    "status": STATUS_NAMES,
+    "methods": METHOD_NAMES,
+    "attendance_later": _("会议开始后签到"),
+    "quorum_needed": _("法定人数"),
+    "not_started_yet": _("会议尚未开始。主持人宣布开会后，本页会自动显示你可以进行的操作，无需刷新。"),
+    "not_member": _("你不是本次会议的表决成员，只能旁听。"),
+    "no_agenda": _("本次会议没有列出议程。"),
+    "current_item": _("当前议程"),
+    "item_done": _("已审议"),
+    "queue_empty": _("目前没有人等候发言。"),
+    "stack_empty": _("目前没有待决的动议。"),
+    "no_ballot": _("目前没有进行中的表决。"),
+    "off_agenda": _("提示：此动议与当前议程「%s」看不出关联，请主持人确认是否在本议程下审议。"),
+    "no_current_item": _("提示：议程已全部审议完毕，此动议不在议程上，请主持人确认。"),
+    "mover": _("动议人"),
+    "seconder": _("附议人"),
+    "confirm_adjourn": _("确定要宣布散会吗？散会后本次会议不能再进行任何操作。"),
+    "confirm_adjourn_yes": _("确定散会"),
+    "cancel": _("取消"),
 }
 
 
@@ -120,12 +154,10 @@ def ws_url(request: HttpRequest, meeting_id: int, view: str = "") -> str:
 
 
 def _room_context(request: HttpRequest, meeting: Any, mode: str) -> dict[str, Any]:
-    viewer = viewer_for(meeting, request.user, projector=mode == "projector")
-    version, public, per = snapshot(meeting.pk, [viewer])
+    message = state_message(meeting, request.user, projector=mode == "projector")
     meeting.refresh_from_db()
-    you = per[viewer.key]
-    roster = roster_of(meeting)
-    initial = {"type": "state", "version": version, "state": public, "you": you, "roster": roster}
+    public, you, roster = message["state"], message["you"], message["roster"]
+    initial = {"type": "state", **message}
     return {
         "meeting": meeting,
         "mode": mode,
@@ -133,9 +165,9 @@ def _room_context(request: HttpRequest, meeting: Any, mode: str) -> dict[str, An
         "state": public,
         "you": you,
         "roster": roster,
-        "labels": {"actions": ACTION_LABELS, "text": TEXT_LABELS},
+        "labels": {"actions": ACTION_LABELS, "text": TEXT_LABELS, "proxy": PROXY_LABELS},
         "ws_url": ws_url(request, meeting.pk, "projector" if mode == "projector" else ""),
-        "runs": viewer.moderator,
+        "runs": you.get("moderator", False),
         "agenda": list(meeting.agenda.all()),
         "has_minutes": hasattr(meeting, "minutes"),
         "action_buttons": _buttons(you.get("legal", []), roster),
@@ -180,8 +212,13 @@ def moderator_console(request: HttpRequest, meeting_id: int) -> HttpResponse:
             if request.POST.get("op") == "start":
                 actions.do_start_meeting(meeting, actor=request.user)
                 messages.success(request, _("会议已开始。"))
+            elif request.POST.get("op") == "box":
+                actions.do_record_ballot_box(meeting, ayes=request.POST.get("ayes"), noes=request.POST.get("noes"),
+                                             abstentions=request.POST.get("abstentions"), actor=request.user)
+                messages.success(request, _("票箱清点结果已录入。"))
             elif request.POST.get("op") == "minutes":
-                actions.do_generate_minutes(meeting, actor=request.user)
+                if queries.minutes_of(meeting) is None:
+                    actions.do_generate_minutes(meeting, actor=request.user)
                 return redirect("councils:minutes_detail", meeting_id=meeting.pk)
         except ActionError as exc:
             messages.error(request, exc.message)
@@ -195,12 +232,20 @@ def projector(request: HttpRequest, meeting_id: int) -> HttpResponse:
     return render(request, "councils/projector.html", _room_context(request, meeting, "projector"))
 
 
-def _minutes_context(minutes: Any) -> dict[str, Any]:
+def _minutes_context(minutes: Any, user: Any = None) -> dict[str, Any]:
     from gongzhi.councils.minutes import minutes_outline
 
     # minutes_doc.html reads ``outline`` (the rendering shared with the PDF and Word copies).
+    # ``approvals``: exactly the approvals the server will accept from this user (one rule).
     return {"minutes": minutes, "outline": minutes_outline(minutes), "meeting": minutes.meeting,
-            "approved": minutes.status == MinutesStatus.APPROVED}
+            "approved": minutes.status == MinutesStatus.APPROVED,
+            "approvals": actions.minutes_approvals_open(minutes, user) if user is not None else []}
+
+
+def minutes_index(request: HttpRequest) -> HttpResponse:
+    """Every published set of minutes, newest first: public, no login (居民议事 is open government)."""
+    rows = list(queries.public_minutes()[:200])
+    return render(request, "councils/minutes_index.html", {"rows": rows})
 
 
 def public_minutes(request: HttpRequest, meeting_id: int) -> HttpResponse:
@@ -213,15 +258,41 @@ def public_minutes(request: HttpRequest, meeting_id: int) -> HttpResponse:
 
 @login_required
 def minutes_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
-    minutes = queries.access_minutes(request.user, meeting_id)
+    """The minutes of a meeting; before they exist, what stands in their place (never a 404 for
+    someone who may follow the meeting): not yet adjourned, or not yet generated — with the
+    button to generate them for those who may."""
+    minutes = queries.public_minutes().filter(meeting_id=meeting_id).first()
+    if minutes is None:
+        meeting = queries.access_meeting(request.user, meeting_id)
+        minutes = queries.minutes_of(meeting)
+        if minutes is None:
+            return _minutes_pending(request, meeting)
     if request.method == "POST":
         try:
-            actions.do_approve_minutes(minutes, actor=request.user, as_role=request.POST.get("as_role", "chair"))
-            messages.success(request, _("已批准。"))
+            if request.POST.get("op") == "generate":
+                actions.do_generate_minutes(minutes.meeting, actor=request.user)
+                messages.success(request, _("纪要已重新生成。"))
+            else:
+                actions.do_approve_minutes(minutes, actor=request.user, as_role=request.POST.get("as_role", "chair"))
+                messages.success(request, _("已批准。"))
         except ActionError as exc:
             messages.error(request, exc.message)
         return redirect("councils:minutes_detail", meeting_id=meeting_id)
-    return render(request, "councils/minutes.html", {**_minutes_context(minutes), "public": False})
+    return render(request, "councils/minutes.html", {**_minutes_context(minutes, request.user), "public": False})
+
+
+def _minutes_pending(request: HttpRequest, meeting: Any) -> HttpResponse:
+    may_generate = meeting.status == MeetingStatus.ADJOURNED and actions.may_generate_minutes(meeting, request.user)
+    if request.method == "POST" and request.POST.get("op") == "generate":
+        try:
+            actions.do_generate_minutes(meeting, actor=request.user)
+            messages.success(request, _("纪要已生成，请主持人和记录员审阅批准。"))
+        except ActionError as exc:
+            messages.error(request, exc.message)
+        return redirect("councils:minutes_detail", meeting_id=meeting.pk)
+    return render(request, "councils/minutes_pending.html",
+                  {"meeting": meeting, "may_generate": may_generate,
+                   "adjourned": meeting.status == MeetingStatus.ADJOURNED})
 
 
 def _minutes_for_download(request: HttpRequest, meeting_id: int) -> Any:

@@ -13,7 +13,7 @@ from gongzhi.core.tests.actors import SYSTEM as TEST_SYSTEM
 from gongzhi.councils import actions, engine
 from gongzhi.councils.actions import ActionRefused, StaleAction
 from gongzhi.councils.models import Meeting, MeetingEvent
-from gongzhi.councils.queries import meeting_state_for
+from gongzhi.councils.room import state_message
 from gongzhi.councils.tests.helpers import act, arrive_all, build_council, floor, run_meeting
 
 pytestmark = pytest.mark.django_db
@@ -63,13 +63,14 @@ def test_legal_action_is_stored_with_seq_and_version(room: Any) -> None:
     assert ev.actor == room.users[0] and ev.recorded_by is None
     assert Meeting.objects.get(pk=room.meeting.pk).version == result.version
     assert result.outcomes[0]["type"] == "MotionMade"
-    assert result.state["version"] == result.version
-    assert result.state["motions"][0]["mover"] == room.ids[0]
+    state = state_message(room.meeting, room.users[0])
+    assert state["version"] == result.version
+    assert state["state"]["stack"][0]["mover"] == room.ids[0]
     assert AuditEvent.objects.filter(verb="council.meeting.motion").count() == before + 1
     # The moderator's console shows only legal actions: stating the question is one, voting is not.
-    chair_state = meeting_state_for(Meeting.objects.get(pk=room.meeting.pk), room.chair_id)
-    assert "state_question" in chair_state["legal"]["actions"]
-    assert "cast_vote" not in chair_state["legal"]["actions"]
+    chair_state = state_message(Meeting.objects.get(pk=room.meeting.pk), room.chair_user)
+    assert "state_question" in chair_state["you"]["legal"]
+    assert not any(c.startswith("cast_vote") for c in chair_state["you"]["legal"])
 
 
 def test_out_of_order_motion_is_refused(room: Any) -> None:
@@ -154,7 +155,7 @@ def test_stale_version_is_refused_with_current_version(room: Any) -> None:
 
 
 def _strip(state: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in state.items() if k not in ("now",)}
+    return {**state, "state": {k: v for k, v in state["state"].items() if k != "server_now"}}
 
 
 def test_replay_after_restart_gives_the_same_state(room: Any) -> None:
@@ -165,14 +166,14 @@ def test_replay_after_restart_gives_the_same_state(room: Any) -> None:
     floor(room, 0, "pro")
     act(room, 0, "speak")
     m = Meeting.objects.get(pk=room.meeting.pk)
-    before = _strip(meeting_state_for(m, room.chair_id))
+    before = _strip(state_message(m, room.chair_user))
     engine.forget()  # the process restarts mid-meeting
     assert engine.cached(m.pk) is None
-    after = _strip(meeting_state_for(m, room.chair_id))
+    after = _strip(state_message(m, room.chair_user))
     assert after == before
     # and the meeting goes on from the rebuilt state
     act(room, 0, "yield_floor")
-    assert meeting_state_for(m, room.ids[0])["floor"] is None
+    assert state_message(m, room.users[0])["state"]["floor"] is None
 
 
 def test_cache_behind_the_row_is_rebuilt(room: Any) -> None:
@@ -181,9 +182,9 @@ def test_cache_behind_the_row_is_rebuilt(room: Any) -> None:
     m = Meeting.objects.get(pk=room.meeting.pk)
     stale = engine.rebuild(m, upto=2)
     engine.remember(m.pk, stale)
-    state = meeting_state_for(m, None)
+    state = state_message(m, room.secretary)
     assert state["version"] == m.version == 3
-    assert len(state["present"]) == 2
+    assert state["state"]["quorum"]["present_members"] == 2
 
 
 def test_in_person_moderator_records_for_a_member(place_tree: Any, make_user: Any) -> None:
@@ -214,8 +215,8 @@ def test_recording_for_others_needs_in_person_mode(room: Any) -> None:
 def test_weighted_shareholder_vote_counts_shares(place_tree: Any, make_user: Any) -> None:
     ns = build_council(place_tree, make_user, n=3, weighted=True, weights=[60, 25, 15])
     arrive_all(ns)
-    state = meeting_state_for(Meeting.objects.get(pk=ns.meeting.pk), None)
-    assert state["quorum"] == {"needed": 51, "present": 100, "membership": 100, "has_quorum": True}
+    quorum = state_message(Meeting.objects.get(pk=ns.meeting.pk), ns.secretary)["state"]["quorum"]
+    assert (quorum["needed"], quorum["present"], quorum["membership"], quorum["has"]) == (51, 100, 100, True)
     floor(ns, 0)
     act(ns, 0, "move", kind="main", text="出租集体物业")
     act(ns, "chair", "state_question")
@@ -223,10 +224,11 @@ def test_weighted_shareholder_vote_counts_shares(place_tree: Any, make_user: Any
     act(ns, 0, "cast_vote", choice="aye")
     act(ns, 1, "cast_vote", choice="no")
     act(ns, 2, "cast_vote", choice="no")
-    result = act(ns, "chair", "announce_result").state["last_result"]
+    act(ns, "chair", "announce_result")
+    result = state_message(Meeting.objects.get(pk=ns.meeting.pk), ns.secretary)["state"]["result"]
     assert result["status"] == "adopted"  # 60 shares against 40, though one head against two
-    assert (result["result"]["ayes"], result["result"]["noes"]) == (1, 2)
-    assert (result["result"]["ayes_weight"], result["result"]["noes_weight"]) == (60, 40)
+    assert (result["ayes"], result["noes"]) == (1, 2)
+    assert (result["ayes_weight"], result["noes_weight"]) == (60, 40)
     assert sorted(result["roll"]) == sorted([[ns.ids[0], "aye"], [ns.ids[1], "no"], [ns.ids[2], "no"]])
 
 
@@ -247,15 +249,16 @@ def test_secret_ballot_keeps_choices_out_of_storage_audit_and_state(room: Any) -
     assert "choice" not in ev.payload and ev.payload["choice_sealed"].startswith("v1:")
     audit = AuditEvent.objects.filter(verb="council.meeting.vote").latest("id")
     assert "choice" not in audit.after and audit.after["secret"] is True
-    ballot = r.state["ballot"]
-    assert ballot["counts"] == {"cast": 1, "present": 7} and ballot["voters"] == [room.ids[2]]
+    ballot = state_message(Meeting.objects.get(pk=room.meeting.pk), room.secretary)["state"]["ballot"]
+    assert (ballot["voted"], ballot["present"]) == (1, 7) and "ayes" not in ballot and "voters" not in ballot
     act(room, 3, "cast_vote", choice="aye")
     act(room, 4, "cast_vote", choice="aye")
-    last = act(room, "chair", "announce_result").state["last_result"]
-    assert last["roll"] == [] and (last["result"]["ayes"], last["result"]["noes"]) == (2, 1)
+    act(room, "chair", "announce_result")
+    last = state_message(Meeting.objects.get(pk=room.meeting.pk), room.secretary)["state"]["result"]
+    assert last["roll"] == [] and (last["ayes"], last["noes"]) == (2, 1)
     # Replay opens the sealed choices in memory and agrees.
     engine.forget()
-    assert meeting_state_for(Meeting.objects.get(pk=room.meeting.pk), None)["last_result"]["status"] == "adopted"
+    assert state_message(Meeting.objects.get(pk=room.meeting.pk), room.secretary)["state"]["result"]["status"] == "adopted"
 
 
 def test_full_meeting_adjourns_and_audits_results(room: Any) -> None:
@@ -273,8 +276,8 @@ def test_council_chair_presides_without_a_moderator(place_tree: Any, make_user: 
     ns = build_council(place_tree, make_user, moderator=False)
     m = Meeting.objects.get(pk=ns.meeting.pk)
     assert m.roster[0]["id"] == ns.ids[0] and ns.chair_id == ns.ids[0]
-    state = meeting_state_for(m, ns.ids[0])
-    assert state["chair"]["id"] == ns.ids[0] and ns.ids[0] in state["present"]
+    state = state_message(m, ns.users[0])["state"]
+    assert state["chair"] == ns.ids[0] and state["quorum"]["present_members"] == 1
 
 
 def test_only_the_presiding_side_may_start(place_tree: Any, make_user: Any) -> None:
@@ -327,4 +330,5 @@ def test_a_personal_number_typed_into_a_motion_is_masked_before_it_is_stored(roo
     stored = ev.payload["text"]
     assert "11010519491231002X" not in stored and "13912345678" not in stored
     assert "请为" in stored and "家庭加装扶手" in stored
-    assert "11010519491231002X" not in str(result.state) and "13912345678" not in str(result.state)
+    shown = str(state_message(room.meeting, room.users[1]))
+    assert "11010519491231002X" not in shown and "13912345678" not in shown

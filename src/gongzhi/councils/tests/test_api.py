@@ -33,7 +33,8 @@ def test_lists_and_state_for_the_caller(room: Any) -> None:
     meetings = c.get(f"{BASE}/meetings").json()
     assert meetings[0]["id"] == room.meeting.pk and meetings[0]["agenda"][0] == "加装空调滴水管套管整改项目"
     state = c.get(f"{BASE}/meetings/{room.meeting.pk}").json()
-    assert state["viewer"]["id"] == room.ids[0] and "arrive" in state["legal"]["actions"]
+    assert state["you"]["member"] == room.ids[0] and "arrive" in state["you"]["legal"]
+    assert state["roster"][room.ids[0]] == "成员1" and state["state"]["agenda"]["items"][0]["title"]
 
 
 def test_post_action_ok_stale_and_refused(room: Any) -> None:
@@ -41,7 +42,7 @@ def test_post_action_ok_stale_and_refused(room: Any) -> None:
     url = f"{BASE}/meetings/{room.meeting.pk}/actions"
     r = c.post(url, {"action": {"type": "arrive"}, "expected_version": 1}, content_type="application/json")
     assert r.status_code == 200, r.content
-    assert r.json()["version"] == 2 and r.json()["state"]["present"] == [room.ids[0]]
+    assert r.json()["version"] == 2 and r.json()["state"]["state"]["quorum"]["present_members"] == 1
     r = c.post(url, {"action": {"type": "leave"}, "expected_version": 1}, content_type="application/json")
     assert r.status_code == 409 and r.json()["current_version"] == 2
     assert r.json()["detail"][0]["code"] == "stale" and "刷新" in r.json()["detail"][0]["message"]

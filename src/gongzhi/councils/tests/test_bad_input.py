@@ -49,7 +49,8 @@ def test_console_and_minutes_posts_with_nonsense_are_answered_not_crashed(counci
     base = f"/councils/meetings/{council.meeting.pk}"
     for data in ({"op": "x" * 5000}, {"op": ["start", "minutes"]}, {}):
         assert chair.post(f"{base}/console/", data).status_code in (200, 302)
-    assert chair.post(f"{base}/minutes/", {"as_role": "\x00"}).status_code in (302, 404)
+    # No minutes yet: the page says so (never a 404 for someone who follows the meeting).
+    assert chair.post(f"{base}/minutes/", {"as_role": "\x00"}).status_code in (200, 302)
 
 
 def test_api_with_nested_json_body_is_4xx(council: Any) -> None:

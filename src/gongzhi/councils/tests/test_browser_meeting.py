@@ -68,6 +68,9 @@ def seed() -> dict[str, Any]:
         return user
 
     r = build_room(SimpleNamespace(community_a=pingshan, community_d=other), make_user, start=False)
+    from gongzhi.councils.actions import do_set_agenda
+
+    do_set_agenda(r.meeting, [("楼间空调冷凝水管", "3号楼与4号楼之间的空调滴水问题"), ("其他事项", "")], actor=TEST_SYSTEM)
     return {"meeting": r.meeting.pk, "ids": r.ids}
 
 
@@ -185,11 +188,16 @@ class Phone:
 
 def test_full_meeting_in_four_browsers(browser: Any, server: SimpleNamespace, screenshot_dir: Path) -> None:
     mid = server.meeting
+    # Member 1's phone is open before the meeting starts: it must follow the start without a reload.
+    early = Phone(browser, server.url, "member1", f"/councils/meetings/{mid}/")
+    assert "会议尚未开始" in early.page.locator("[data-room-who]").inner_text()
     console = Phone(browser, server.url, "moderator", f"/councils/meetings/{mid}/console/", desktop=True)
     console.page.get_by_role("button", name="宣布开会").click()
     console.page.wait_for_url(f"**/councils/meetings/{mid}/console/")
     console.connected()
-    members = [Phone(browser, server.url, f"member{i}", f"/councils/meetings/{mid}/") for i in (1, 2, 3)]
+    early.page.locator("[data-room]").get_by_role("button", name="签到（我已到场）", exact=True).wait_for()
+    assert early.page.locator("[data-room-who]").is_hidden()
+    members = [early, *(Phone(browser, server.url, f"member{i}", f"/councils/meetings/{mid}/") for i in (2, 3))]
     projector = Phone(browser, server.url, "member3", f"/councils/meetings/{mid}/projector/", desktop=True)
     everyone = [console, *members, projector]
     version = 1  # the call to order
@@ -228,33 +236,43 @@ def test_full_meeting_in_four_browsers(browser: Any, server: SimpleNamespace, sc
     step(m1, "附议")
     step(console, "复述议题（进入审议）")
     step(console, "付诸表决：举手")
-    step(m3, "赞成")
-    step(m1, "反对")
-    step(m2, "反对")
+    step(m3, "✓ 投赞成票")
+    step(m1, "✗ 投反对票")
+    step(m2, "✗ 投反对票")
     step(console, "宣布表决结果")
     assert "停止辩论立即表决 · 未通过" in projector.page.locator("[data-room-result]").inner_text()
     # The amendment, 2 to 1.
     step(console, "付诸表决：举手")
-    step(m1, "赞成")
-    step(m2, "赞成")
-    step(m3, "反对")
+    step(m1, "✓ 投赞成票")
+    step(m2, "✓ 投赞成票")
+    step(m3, "✗ 投反对票")
     step(console, "宣布表决结果")
     assert "修正 · 通过" in projector.page.locator("[data-room-result]").inner_text()
     # The amended main motion: screenshots and accessibility checks with the ballot open.
     step(console, "付诸表决：举手")
-    step(m1, "赞成")
+    step(m1, "✓ 投赞成票")
     assert "你已投票" in m1.page.locator("[data-room-ballot]").inner_text()
+    # The agenda on every screen, with the item under consideration marked.
+    for phone in (console, m2, projector):
+        assert "当前议程" in phone.page.locator("[data-room-agenda]").inner_text()
     for phone, name in ((m2, "meeting-member"), (console, "meeting-moderator"), (projector, "meeting-projector")):
         phone.axe(name)
         phone.page.screenshot(path=str(screenshot_dir / f"{name}.png"), full_page=True)
-    step(m2, "赞成")
-    step(m3, "赞成")
+    step(m2, "✓ 投赞成票")
+    step(m3, "✓ 投赞成票")
     step(console, "宣布表决结果")
     result = projector.page.locator("[data-room-result]").inner_text()
-    assert "主动议 · 通过" in result and AMENDED in result
-    step(console, "宣布散会")
+    assert "主动议 · 通过" in result and AMENDED in result and "动议人 成员1" in result
+    # Adjourning asks first; cancelling leaves the meeting in session.
+    console.click("宣布散会")
+    console.click("取消")
+    console.click("宣布散会")
+    step(console, "确定散会")
     assert "已散会" in m1.page.locator("[data-field=session]").inner_text()
 
+    # Before anyone generates them, the minutes link says so instead of a 404.
+    m1.page.goto(f"/councils/meetings/{mid}/minutes/")
+    assert "会议纪要尚未生成" in m1.page.locator("main").inner_text()
     # Minutes: generated and approved by the moderator in the browser, then by the secretary.
     console.page.reload()
     console.page.get_by_role("button", name="生成会议纪要").click()
@@ -265,6 +283,11 @@ def test_full_meeting_in_four_browsers(browser: Any, server: SimpleNamespace, sc
                         f"approve_as_secretary({mid})")
     public = projector.context.request.get(f"{server.url}/councils/minutes/{mid}/")
     assert public.status == 200 and AMENDED in public.text()
+    # The public index lists it; both pages are opened so the 390-px check below covers them.
+    projector.page.goto("/councils/minutes/")
+    projector.page.get_by_role("link", name="关于楼间空调冷凝水管的议事会议").click()
+    projector.page.wait_for_url(f"**/councils/minutes/{mid}/")
+    assert AMENDED in projector.page.locator("main").inner_text()
     pdf = projector.context.request.get(f"{server.url}/councils/meetings/{mid}/minutes.pdf").body()
     assert pdf.startswith(b"%PDF")
     if shutil.which("pdftotext"):

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "gongzhi.councils"
 
 RANK = {
-    "enums": 0, "converters": 0, "models": 1, "domain": 2, "engine": 3, "broadcast": 3, "actions": 4,
+    "enums": 0, "converters": 0, "labels": 0, "models": 1, "domain": 2, "engine": 3, "broadcast": 3, "actions": 4,
     "queries": 5, "minutes": 5, "room": 6, "consumers": 7, "routing": 8, "views": 8, "api": 8, "admin": 8,
     "urls": 9, "demo": 9, "management": 9, "apps": 10,
 }

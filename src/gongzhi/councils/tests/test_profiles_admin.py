@@ -78,3 +78,6 @@ def test_demo_loader_is_idempotent_and_publishes_minutes() -> None:
     main = next(m for m in minutes.content["record"]["motions"] if m["kind"] == "main")
     assert main["status"] == "lost"  # the seed's drip-pipe project was voted down
     assert Meeting.objects.filter(status="noticed").count() == 1
+    # Every demo meeting to come has a recorder who can run it and approve its minutes.
+    for meeting in Meeting.objects.filter(status__in=("noticed", "scheduled")):
+        assert meeting.secretary is not None and actions.meeting_roles(meeting, meeting.secretary) == {"secretary"}

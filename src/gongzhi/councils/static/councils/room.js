@@ -14,12 +14,13 @@
   if (!root) { return; }
   var mode = root.getAttribute("data-mode");
   var L = JSON.parse(document.getElementById("room-labels").textContent);
-  var A = L.actions, T = L.text;
+  var A = L.actions, T = L.text, P = L.proxy || {};
   var current = JSON.parse(document.getElementById("room-initial").textContent);
   var roster = current.roster || {};
   var socket = null, retry = 0, closedForGood = false, seq = 0, motionSeq = -1;
   var clockOffset = 0; // server time minus browser time, ms
   var announced = {};
+  var confirming = false; // 宣布散会 waits for a second, explicit tap
 
   function $(sel) { return root.querySelector(sel); }
   function el(tag, attrs, text) {
@@ -44,6 +45,8 @@
     if (parts[0] === "recognize") { return A.recognize + name(parts[1]); }
     return A[code] || code;
   }
+  // The console records for a member: the label names the act, not "I".
+  function proxyLabel(code) { return P[code] || P[code.split(":")[0]] || actionLabel(code); }
 
   // A legal code -> the action sent to the server.
   function actionFor(code, extra) {
@@ -77,8 +80,48 @@
     box.querySelector("[data-field=session]").textContent = T.session[s.session] || s.session;
     box.querySelector("[data-field=chair]").textContent = s.chair ? name(s.chair) : "—";
     var q = s.quorum || {};
-    box.querySelector("[data-field=quorum]").textContent =
-      q.present + " / " + q.members + "（" + (q.has ? T.quorum_ok : T.quorum_no) + "）";
+    // Before the meeting opens nobody can have signed in: say so instead of "0 / 0".
+    box.querySelector("[data-field=quorum]").textContent = s.session === "not_started" ? T.attendance_later :
+      q.present + " / " + q.membership + "（" + T.quorum_needed + " " + q.needed + " · " +
+      (q.has ? T.quorum_ok : T.quorum_no) + "）";
+    // Parts of the page that belong to one phase of the meeting (start form, minutes link).
+    Array.prototype.forEach.call(root.querySelectorAll("[data-room-show]"), function (e) {
+      e.hidden = e.getAttribute("data-room-show").split(" ").indexOf(s.session) < 0;
+    });
+  }
+
+  function renderBox(s, you) {
+    var form = $("[data-room-box]");
+    if (form) { form.hidden = !(s.ballot && s.ballot.method === "secret_ballot" && you && you.moderator); }
+  }
+
+  function renderWho(s, you) {
+    var box = $("[data-room-who]");
+    if (!box) { return; }
+    var text = "";
+    if (s.session === "not_started") { text = T.not_started_yet; }
+    else if (!you || (!you.member && !you.moderator)) { text = T.not_member; }
+    box.textContent = text;
+    box.hidden = !text;
+  }
+
+  function renderAgenda(s) {
+    var box = $("[data-room-agenda]");
+    if (!box) { return; }
+    box.textContent = "";
+    var a = s.agenda || { items: [], current: null };
+    if (!a.items.length) { box.appendChild(el("li", { "class": "room-empty" }, T.no_agenda)); return; }
+    a.items.forEach(function (item, i) {
+      var li = el("li", { "class": i === a.current ? "room-agenda-item room-agenda-item--current" : "room-agenda-item" });
+      li.appendChild(el("span", null, item.title));
+      if (i === a.current) {
+        li.setAttribute("aria-current", "step");
+        li.appendChild(el("strong", { "class": "room-badge" }, T.current_item));
+      } else if (a.current === null || i < a.current) {
+        li.appendChild(el("span", { "class": "room-meta" }, T.item_done));
+      }
+      box.appendChild(li);
+    });
   }
 
   function renderFloor(s) {
@@ -131,7 +174,7 @@
     var box = $("[data-room-queue]");
     if (!box) { return; }
     box.textContent = "";
-    if (!s.queue.length) { box.appendChild(el("li", { "class": "muted" }, T.nobody)); return; }
+    if (!s.queue.length) { box.appendChild(el("li", { "class": "room-empty" }, T.queue_empty)); return; }
     s.queue.forEach(function (q) {
       box.appendChild(el("li", null, name(q.member) + (q.stance ? "（" + stanceLabel(q.stance) + "）" : "")));
     });
@@ -141,15 +184,25 @@
     var box = $("[data-room-stack]");
     if (!box) { return; }
     box.textContent = "";
-    if (!s.stack.length) { box.appendChild(el("li", { "class": "muted" }, T.nobody)); return; }
+    if (!s.stack.length) { box.appendChild(el("li", { "class": "room-empty" }, T.stack_empty)); return; }
+    var agenda = s.agenda || { items: [], current: null };
     s.stack.slice().reverse().forEach(function (m, i) {
       var li = el("li", { "class": i === 0 ? "room-motion-item room-motion-item--top" : "room-motion-item" });
-      li.appendChild(el("span", { "class": "room-kind" }, m.kind_zh));
+      li.appendChild(el("span", { "class": "room-kind" }, kindLabel(m.kind, m.kind_zh)));
       li.appendChild(el("span", { "class": "room-text" }, m.text || ""));
-      li.appendChild(el("span", { "class": "room-meta" },
-        name(m.mover) + (m.seconder ? " / " + name(m.seconder) : "") + " · " + m.status_zh));
+      li.appendChild(el("span", { "class": "room-meta" }, movers(m) + " · " + (T.status[m.status] || m.status_zh)));
+      if (m.off_agenda) {
+        var item = agenda.current !== null && agenda.items[agenda.current];
+        li.appendChild(el("span", { "class": "room-warn", role: "note" },
+          item ? T.off_agenda.replace("%s", item.title) : T.no_current_item));
+      }
       box.appendChild(li);
     });
+  }
+
+  function kindLabel(kind, fallback) { return T.motion_kinds[kind] || fallback || kind; }
+  function movers(m) {
+    return T.mover + " " + name(m.mover) + " · " + T.seconder + " " + (m.seconder ? name(m.seconder) : "—");
   }
 
   function renderBallot(s, you) {
@@ -158,11 +211,11 @@
       box.textContent = "";
       var b = s.ballot;
       if (!b) {
-        box.appendChild(el("p", { "class": "muted" }, T.nobody));
+        box.appendChild(el("p", { "class": "muted" }, T.no_ballot));
       } else {
         var motion = s.stack.filter(function (m) { return m.id === b.motion_id; })[0];
-        box.appendChild(el("p", { "class": "room-ballot-q" }, (motion ? motion.kind_zh + "：" + motion.text : "") +
-          " · " + b.method_zh));
+        box.appendChild(el("p", { "class": "room-ballot-q" }, (motion ? kindLabel(motion.kind, motion.kind_zh) + "：" + motion.text : "") +
+          " · " + (T.methods[b.method] || b.method_zh)));
         box.appendChild(el("p", { "class": "room-ballot-count" }, T.voted + " " + b.voted + " / " + T.of_present + " " + b.present));
         if (you && you.voted) { box.appendChild(el("p", { "class": "notice" }, T.you_voted)); }
       }
@@ -173,10 +226,12 @@
       var r = s.result;
       if (r) {
         var div = el("div", { "class": "room-result " + (r.adopted ? "room-result--ok" : "room-result--lost") });
-        div.appendChild(el("p", { "class": "room-result-big" }, r.kind_zh + " · " + (r.adopted ? T.adopted : T.lost)));
+        div.appendChild(el("p", { "class": "room-result-big" }, kindLabel(r.kind, r.kind_zh) + " · " + (r.adopted ? T.adopted : T.lost)));
         div.appendChild(el("p", null, r.text));
+        if (r.mover) { div.appendChild(el("p", { "class": "room-meta" }, movers(r))); }
         div.appendChild(el("p", null, T.ayes + " " + r.ayes + " · " + T.noes + " " + r.noes +
-          (s.abstentions_asked ? " · " + T.abstentions + " " + r.abstentions : "") + " · " + r.method_zh));
+          (s.abstentions_asked ? " · " + T.abstentions + " " + r.abstentions : "") + " · " +
+          (T.methods[r.method] || r.method_zh)));
         res.appendChild(div);
       }
     }
@@ -196,9 +251,21 @@
       else { expanded.push(c); }
     });
     if (!expanded.length) { box.appendChild(el("p", { "class": "muted" }, T.no_actions)); }
+    if (confirming && expanded.indexOf("declare_adjourned") < 0) { confirming = false; }
     expanded.forEach(function (code) {
       var cls = "button";
       if (code.indexOf("cast_vote:") === 0) { cls += " room-vote room-vote--" + code.split(":")[1]; }
+      else if (code === "leave" || code === "declare_adjourned") { cls += " button--quiet"; }
+      if (code === "declare_adjourned" && confirming) {
+        // Adjourning ends the meeting for everyone: a second, explicit tap, with a way back.
+        var box2 = el("div", { "class": "room-confirm", role: "group", "aria-label": T.confirm_adjourn });
+        box2.appendChild(el("p", null, T.confirm_adjourn));
+        box2.appendChild(el("button", { type: "button", "class": "button", "data-code": code, "data-confirmed": "1" },
+          T.confirm_adjourn_yes));
+        box2.appendChild(el("button", { type: "button", "class": "button button--quiet", "data-cancel": "1" }, T.cancel));
+        box.appendChild(box2);
+        return;
+      }
       var b = el("button", { type: "button", "class": cls, "data-code": code }, actionLabel(code));
       box.appendChild(b);
     });
@@ -209,6 +276,8 @@
       var select = form.querySelector("[data-motion-kind]");
       var keep = select.value;
       select.textContent = "";
+      // The main motion first: it is what a member usually means to make.
+      kinds.sort(function (a, b) { return (b === "move:main") - (a === "move:main"); });
       kinds.forEach(function (c) {
         var p = c.split(":");
         var label = T.motion_kinds[p[1]] || p[1];
@@ -216,6 +285,7 @@
         select.appendChild(el("option", { value: c }, label));
       });
       if (keep && kinds.indexOf(keep) >= 0) { select.value = keep; }
+      else if (kinds.indexOf("move:main") >= 0) { select.value = "move:main"; }
     }
   }
 
@@ -236,8 +306,8 @@
       var td = el("td", { "class": "room-buttons" });
       r.legal.forEach(function (code) {
         var b = el("button", { type: "button", "class": "button button--quiet", "data-code": code, "data-for": r.member });
-        b.textContent = actionLabel(code);
-        b.setAttribute("aria-label", name(r.member) + "：" + actionLabel(code));
+        b.textContent = proxyLabel(code);
+        b.setAttribute("aria-label", name(r.member) + "：" + proxyLabel(code));
         td.appendChild(b);
       });
       tr.appendChild(td);
@@ -247,13 +317,18 @@
     box.appendChild(table);
   }
 
+  var lastMessage = current;
   function render(message) {
+    lastMessage = message;
     if (message.roster) { roster = message.roster; }
     current = { version: message.version, state: message.state, you: message.you, roster: roster };
     var s = message.state, you = message.you;
     if (s.server_now) { clockOffset = Date.parse(s.server_now) - Date.now(); }
     root.setAttribute("data-version", String(message.version));
     renderStatus(s);
+    renderWho(s, you);
+    renderBox(s, you);
+    renderAgenda(s);
     renderFloor(s);
     renderQueue(s);
     renderStack(s);
@@ -269,8 +344,13 @@
   // ----------------------------------------------------------------------------------- events
 
   root.addEventListener("click", function (ev) {
+    if (ev.target.closest("button[data-cancel]")) { confirming = false; render(lastMessage); return; }
     var b = ev.target.closest("button[data-code]");
     if (!b || !root.contains(b)) { return; }
+    if (b.getAttribute("data-code") === "declare_adjourned" && !b.getAttribute("data-confirmed")) {
+      confirming = true; render(lastMessage); return;
+    }
+    confirming = false;
     alertMsg("");
     send(actionFor(b.getAttribute("data-code")), b.getAttribute("data-for"));
   });
