@@ -17,7 +17,7 @@ from gongzhi.core.actors import Actor
 from gongzhi.core.audit import record_event
 from gongzhi.core.calendar import invalidate_calendar_cache, parse_calendar_file, replace_years
 from gongzhi.core.db import shortcuts_on
-from gongzhi.core.db.inserts import insert
+from gongzhi.core.db.inserts import insert_values
 from gongzhi.core.db.rows import quote
 from gongzhi.core.enums import CalendarSource, DayKind, TimerStatus
 from gongzhi.core.models import CalendarDay, CalendarYear, Timer
@@ -45,8 +45,8 @@ def do_arm_timer(kind: str, key: str, due_at: datetime, payload: dict[str, Any] 
 
 def do_schedule_timers(rows: list[tuple[str, str, datetime, dict[str, Any]]]) -> None:
     """Insert many new timers in one statement (intake creates several per case)."""
-    insert(
-        [Timer(kind=kind, key=key, due_at=due, payload=payload) for kind, key, due, payload in rows],
+    insert_values(
+        Timer, [{"kind": kind, "key": key, "due_at": due, "payload": payload} for kind, key, due, payload in rows],
         ignore_conflicts=True,  # same key again = a retry: keep the first
     )
 

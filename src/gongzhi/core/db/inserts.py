@@ -23,7 +23,7 @@ relation, an instance with its key already set, or ``GONGZHI_DB_SHORTCUTS`` off 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 from functools import cache
 from typing import Any, NamedTuple
@@ -201,23 +201,7 @@ def insert(objs: Sequence[Model], *, using: str = "default", ignore_conflicts: b
     for obj in objs:
         if check:
             _check_related(obj, relations)
-        values = obj.__dict__
-        for f, attname, kind, convert in statement.columns:
-            if kind is not None:
-                value = values[attname] if attname in values else getattr(obj, attname)
-                if value is None:
-                    params.append(None)
-                    continue
-                if type(value) is kind:
-                    # What get_db_prep_save would return, without its calls.
-                    if convert is None:
-                        params.append(value)
-                        continue
-                    out = convert(value)
-                    if out is not _SLOW:
-                        params.append(out)
-                        continue
-            params.append(f.get_db_prep_save(f.pre_save(obj, True), connection=conn))
+        _add_params(params, statement, obj.__dict__, obj, conn)
     with conn.cursor() as cur:
         cur.execute(statement.sql, params)
         rows = cur.fetchall() if statement.returning else []
@@ -229,6 +213,76 @@ def insert(objs: Sequence[Model], *, using: str = "default", ignore_conflicts: b
         # and ``db`` flags are documented (Model instance reference, "_state").
         obj._state.adding = False
         obj._state.db = using
+
+
+def _add_params(params: list[Any], statement: _Statement, values: Mapping[str, Any], obj: Model | None,
+                conn: Any) -> None:
+    """Append one row's database values: the shortcuts where they provably give Django's own
+    answer, else the field's ``pre_save`` (an instance) or the value itself (a row of values)
+    through ``get_db_prep_save``."""
+    for f, attname, kind, convert in statement.columns:
+        if attname in values:
+            value = values[attname]
+        elif obj is not None:
+            value = getattr(obj, attname)
+        else:
+            value = f.get_default()  # what Model.__init__ would have set
+        if kind is not None:
+            if value is None:
+                params.append(None)
+                continue
+            if type(value) is kind:
+                # What get_db_prep_save would return, without its calls.
+                if convert is None:
+                    params.append(value)
+                    continue
+                out = convert(value)
+                if out is not _SLOW:
+                    params.append(out)
+                    continue
+        if obj is not None:
+            value = f.pre_save(obj, True)
+        params.append(f.get_db_prep_save(value, connection=conn))
+
+
+@cache
+def _takes_rows(model: type[Model]) -> bool:
+    """Can rows of plain values stand in for instances? Only when no field computes its value on
+    save (``auto_now``, a custom ``pre_save``) and nothing else would need an instance."""
+    if not _supported(model) or _relations(model):
+        return False
+    for f in model._meta.concrete_fields:
+        if type(f).pre_save is Field.pre_save:
+            continue
+        if isinstance(f, models.DateField) and not (f.auto_now or f.auto_now_add):
+            continue  # DateField/DateTimeField.pre_save only fills auto_now(_add)
+        return False
+    return True
+
+
+def insert_values(model: type[Model], rows: Sequence[Mapping[str, Any]], *, using: str = "default",
+                  ignore_conflicts: bool = False) -> None:
+    """INSERT rows given as ``{attname: value}`` (missing ones take the field's default), for
+    rows nobody reads back — e.g. the timers intake arms: building a model instance per row
+    cost more than the database spent storing it. Models that need instances (relations to
+    check, values computed on save) and ``GONGZHI_DB_SHORTCUTS`` off go through ``insert``."""
+    if not rows:
+        return
+    conn = connections[using]
+    if not shortcuts_on() or conn.vendor not in _VENDORS or not _takes_rows(model):
+        insert([model(**row) for row in rows], using=using, ignore_conflicts=ignore_conflicts)
+        return
+    statement = _statement(model, len(rows), using, ignore_conflicts)
+    params: list[Any] = []
+    for row in rows:
+        unknown = set(row) - {attname for _f, attname, _k, _c in statement.columns}
+        if unknown:
+            raise TypeError(f"insert_values(): {model.__name__} has no field(s) {sorted(unknown)}")
+        _add_params(params, statement, row, None, conn)
+    with conn.cursor() as cur:
+        cur.execute(statement.sql, params)
+        if statement.returning:
+            cur.fetchall()
 
 
 @cache
