@@ -75,6 +75,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "chair_vote": ("本规则下主持人不投票。", "Under these rules the chair does not vote."),
     "not_decisive": ("主持人的一票不会改变结果，依规则不投。",
                      "The chair votes only when the vote would change the result."),
+    "chair_votes_first": ("主持人须待其他成员投票后才能投票。",
+                          "The chair votes only after the other members have voted."),
     "vote_closed": ("主持人已最后投票，表决结束。", "The chair has voted last; voting is closed."),
     # entitlement
     "not_member": ("{member}不是本会成员。", "{member} is not a member of this body."),
@@ -91,6 +93,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "clock": ("事件时间不能早于上一事件，且须带时区。",
               "An event's timestamp must be timezone-aware and not earlier than the last one."),
     "invalid": ("无效的操作：{detail}。", "Invalid action: {detail}."),
+    "bad_value": ("字段 {field} 的取值“{value}”无效，可用：{choices}。",
+                  "{field}: {value} is not one of {choices}."),
+    "empty_text": ("{kind_zh}须写明内容。", "A {kind} needs its wording."),
+    "ballot_box": ("票箱与投票名单不符（{boxed}张选票，{voters}人投票）。",
+                   "The ballot box does not match the roll ({boxed} ballots, {voters} voters)."),
     "invalid_profile": ("议事规则配置错误：{detail}。", "Invalid rule profile: {detail}."),
 }
 # fmt: on

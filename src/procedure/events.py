@@ -152,13 +152,21 @@ class CallVote(Event):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class CastVote(Event):
+    """A vote.  In a secret ballot the engine's log keeps only the roll entry (``choice`` None):
+    the choice goes into the ballot box, which carries no member (see ``AnnounceResult.box``)."""
+
     action: ClassVar[ActionKind] = ActionKind.CAST_VOTE
-    choice: VoteChoice
+    choice: VoteChoice | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class AnnounceResult(Event):
+    """The chair announces the result.  For a secret ballot the engine's log entry carries the
+    opened ballot box: the ``(choice, weight)`` slips, sorted, naming nobody.  A client never
+    sends ``box``; a replay reads it back from the log."""
+
     action: ClassVar[ActionKind] = ActionKind.ANNOUNCE_RESULT
+    box: tuple[tuple[VoteChoice, int], ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -300,6 +308,15 @@ class ResultAnnounced(Outcome):
     motion_id: str
     result: TallyResult
     status: MotionStatus
+
+
+@dataclass(frozen=True, slots=True)
+class VoteVoided(Outcome):
+    """The vote was taken without a quorum throughout: no result is announced (RONR 40:6-7) and
+    the question is pending again."""
+
+    motion_id: str
+    reason: str  # "quorum_lost"
 
 
 @dataclass(frozen=True, slots=True)
