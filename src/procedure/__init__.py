@@ -69,8 +69,8 @@ from procedure.events import (
     SpeechStarted,
     StateQuestion,
     VoteRecorded,
-    VotingOpened,
     VoteVoided,
+    VotingOpened,
     Withdraw,
     YieldFloor,
 )

@@ -833,10 +833,14 @@ def _apply(meeting: Meeting, cls: type[Event], action: dict[str, Any], *, member
                 raise ActionRefused(exc.rule, exc.message_zh, exc.message_en) from exc
             pushed = True
             seq = row.version + 1
+            # The engine's log entry, not the event sent: a secret vote is stored as a roll entry
+            # (who voted), its choice only as a slip in the ballot box (naming nobody).
             MeetingEvent.objects.create(
-                meeting=row, seq=seq, kind=cls.__name__, payload=eng.payload_for(event, secret),
+                meeting=row, seq=seq, kind=cls.__name__, payload=eng.payload_for(engine.log[-1]),
                 actor=actor_user, recorded_by=recorded_by, created_at=now,
             )
+            if secret or eng.is_secret_ballot_open(engine):
+                eng.store_ballot_box(row, engine, seq)
             status = row.status
             if any(isinstance(o, SessionChanged) and o.session == "adjourned" for o in outcomes):
                 status = MeetingStatus.ADJOURNED
@@ -875,7 +879,7 @@ def _audit(meeting: Meeting, event: Event, outcomes: tuple[Outcome, ...], secret
     elif isinstance(event, CastVote):
         verb = "council.meeting.vote"
         # A secret ballot: who voted is public, how is not — never in the audit chain.
-        base.update(secret=secret) if secret else base.update(choice=event.choice.value)
+        base.update(secret=secret) if secret or event.choice is None else base.update(choice=event.choice.value)
     elif isinstance(event, AnnounceResult):
         verb = "council.meeting.result"
         for o in outcomes:
