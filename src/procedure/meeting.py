@@ -88,7 +88,9 @@ Rank = tuple[int, int]
 # Questions the chair decides instead of putting to a vote.
 _CHAIR_DECIDES = frozenset({Threshold.CHAIR_RULES, Threshold.NONE})
 # Main-level questions to which postpone, commit, postpone indefinitely and lay on the table apply.
-_MAIN_QUESTIONS = frozenset({MotionKind.MAIN, MotionKind.RESCIND})
+_MAIN_QUESTIONS = frozenset({MotionKind.MAIN, MotionKind.RESCIND, MotionKind.AMEND_PREVIOUSLY_ADOPTED})
+# Rescind and amend something previously adopted: one motion in RONR §35, two kinds here.
+_RESCINDING = frozenset({MotionKind.RESCIND, MotionKind.AMEND_PREVIOUSLY_ADOPTED})
 _OPPOSITE = {Stance.PRO: Stance.CON, Stance.CON: Stance.PRO}
 _STANCE_ZH = {Stance.PRO: "正", Stance.CON: "反", Stance.NEUTRAL: "中立"}
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -104,6 +106,7 @@ _NEEDS_TEXT = frozenset(
         MotionKind.POSTPONE_TO_CERTAIN_TIME,
         MotionKind.COMMIT,
         MotionKind.FIX_TIME_TO_ADJOURN,
+        MotionKind.AMEND_PREVIOUSLY_ADOPTED,
     }
 )
 # Enum-typed event fields, checked at the boundary: a plain string equal to a value would
@@ -624,7 +627,7 @@ class Meeting:
     def threshold(self, motion: Motion) -> Threshold:
         if motion.kind is MotionKind.MAIN:
             return self.profile.main_threshold
-        if motion.kind is MotionKind.RESCIND and motion.notice:
+        if motion.kind in _RESCINDING and motion.notice:
             return Threshold.MAJORITY  # previous notice given (RONR 35:2)
         return motion.spec.threshold
 
@@ -853,7 +856,7 @@ class Meeting:
         elif e.kind is MotionKind.TAKE_FROM_TABLE:
             if e.target not in self.table:
                 raise OutOfOrder("invalid_target", detail=f"{e.target} is not on the table")
-        elif e.kind is MotionKind.RESCIND:
+        elif e.kind in _RESCINDING:
             d = self.decided.get(e.target or "")
             if d is None or not d.adopted or d.rescinded:
                 raise OutOfOrder("invalid_target", detail=f"{e.target} is not an adopted motion in force")
@@ -1020,7 +1023,7 @@ class Meeting:
             target=target,
             # Keep only the parameters this kind of motion uses; the rest of the event is ignored.
             parts=e.parts if e.kind is MotionKind.DIVISION_OF_QUESTION else (),
-            notice=e.notice and e.kind is MotionKind.RESCIND,
+            notice=e.notice and e.kind in _RESCINDING,
             scope_all=e.scope_all and e.kind is MotionKind.PREVIOUS_QUESTION,
             proposed_seconds=e.speech_seconds if e.kind is MotionKind.LIMIT_DEBATE else None,
             proposed_speeches=e.max_speeches if e.kind is MotionKind.LIMIT_DEBATE else None,
@@ -1569,6 +1572,12 @@ class Meeting:
             self.decided[motion.target] = replace(self.decided[motion.target], rescinded=True)
             if target is not None:
                 target.status = MotionStatus.RESCINDED
+        elif kind is MotionKind.AMEND_PREVIOUSLY_ADOPTED:
+            # The decision stands with the new wording (RONR §35), whichever meeting adopted it.
+            assert motion.target is not None
+            self.decided[motion.target] = replace(self.decided[motion.target], text=motion.text)
+            if target is not None:
+                target.text = motion.text
         elif kind is MotionKind.RECONSIDER:
             # The question returns to the state it was in just before the vote being reconsidered.
             assert target is not None
@@ -1592,7 +1601,7 @@ class Meeting:
             targets: Iterable[str | None] = [None]
             if kind is MotionKind.TAKE_FROM_TABLE:
                 targets = list(self.table)
-            elif kind is MotionKind.RESCIND:
+            elif kind in _RESCINDING:
                 targets = [d.motion_id for d in self.decided.values() if d.adopted and not d.rescinded]
             elif kind is MotionKind.RECONSIDER:
                 targets = [d.motion_id for d in self.decided.values() if d.this_meeting]

@@ -109,6 +109,9 @@ MOTIONS: Mapping[MotionKind, MotionSpec] = {
               "恢复审议搁置议题", "take from the table", "RONR §34"),
         _spec(_K.RESCIND, _C.BRING_BACK, 1, False, True, True, True, _T.RESCIND_WITHOUT_NOTICE,
               "撤销已通过的决议", "rescind", "RONR §35"),
+        # RONR §35: the same motion as rescind, proposing new wording for the decision.
+        _spec(_K.AMEND_PREVIOUSLY_ADOPTED, _C.BRING_BACK, 1, False, True, True, True, _T.RESCIND_WITHOUT_NOTICE,
+              "修改已通过的决议", "amend something previously adopted", "RONR §35"),
         _spec(_K.RECONSIDER, _C.BRING_BACK, 1, False, True, "inherits", False, _T.MAJORITY,
               "复议", "reconsider", "RONR §37"),
     )

@@ -24,12 +24,17 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
+from django.db.models import Q
+
 from gongzhi.councils.domain.codec import event_from_dict, event_to_dict
+from gongzhi.councils.enums import MeetingStatus
 from gongzhi.councils.models import BallotBox, Meeting, MeetingEvent
 from procedure import (
     RONR,
+    Decision,
     Event,
     Member,
     RuleProfile,
@@ -142,10 +147,37 @@ def rebuild(meeting: Meeting, upto: int | None = None) -> Engine:
     if upto is not None:
         qs = qs.filter(seq__lte=upto)
     events: Iterable[Event] = (event_from_payload(p) for p in qs.values_list("payload", flat=True).iterator())
-    engine = Engine.replay(events, members=members_of(meeting), profile=profile_of(meeting))
+    engine = Engine.replay(events, members=members_of(meeting), profile=profile_of(meeting),
+                           prior=prior_decisions(meeting))
     if upto is None or upto >= meeting.version:
         _restore_open_box(meeting, engine)
     return engine
+
+
+def prior_decision_id(meeting_id: int, motion_id: str) -> str:
+    """How a decision of an earlier meeting is named in a later one: ``mtg12-m11``."""
+    return f"mtg{meeting_id}-{motion_id}"
+
+
+def prior_decisions(meeting: Meeting) -> tuple[Decision, ...]:
+    """The main motions decided at earlier meetings of the same council, as they stand after the
+    last of them (rescinded or amended since, or not), so that rescind and amend something
+    previously adopted (RONR §35) can name them. Read by replaying the latest earlier adjourned
+    meeting, whose own prior comes from the one before it, and so on."""
+    earlier = (
+        Meeting.objects.filter(council_id=meeting.council_id, status=MeetingStatus.ADJOURNED, version__gt=0)
+        .exclude(pk=meeting.pk)
+        .filter(Q(scheduled_at__lt=meeting.scheduled_at) | Q(scheduled_at=meeting.scheduled_at, pk__lt=meeting.pk))
+        .order_by("-scheduled_at", "-pk")
+        .first()
+    )
+    if earlier is None:
+        return ()
+    held = rebuild(earlier)
+    return tuple(
+        replace(d, motion_id=prior_decision_id(earlier.pk, d.motion_id), prevailing=None) if d.this_meeting else d
+        for d in held.decided.values()
+    )
 
 
 def engine_at(meeting: Meeting, version: int | None = None) -> Engine:

@@ -20,6 +20,7 @@ from procedure import (
     CastVote,
     ChairVotes,
     CutOff,
+    Decision,
     InvalidAction,
     Leave,
     Meeting,
@@ -398,3 +399,31 @@ def test_secret_ballot_cannot_be_reassociated_with_members(
         record = room.m.motions["m11"].ballots[-1]
         assert room.m.recount("m11") == record.result
         assert sorted(c for c, _ in record.box) == sorted(choices)
+
+
+# ------------------------------------------------------- 8. decisions of an earlier meeting
+
+
+def test_amend_something_previously_adopted_at_an_earlier_meeting() -> None:
+    earlier = Decision("mtg3-m11", "每月第一个周六清洁楼道", adopted=True)
+    room = Room(prior=[earlier])
+    room.floor("a")
+    legal = room.m.legal_actions("a")
+    assert legal.targets[K.AMEND_PREVIOUSLY_ADOPTED] == ("mtg3-m11",) == legal.targets[K.RESCIND]
+    room.refused(Move, "a", "empty_text", InvalidAction, kind=K.AMEND_PREVIOUSLY_ADOPTED, target="mtg3-m11")
+    room.push(YieldFloor, "a")
+    room.move(K.AMEND_PREVIOUSLY_ADOPTED, by="a", second="b", target="mtg3-m11", text="每月第二个周六清洁楼道")
+    result = room.vote(ayes="abcde", noes="fg")  # two-thirds without notice (RONR 35:2)
+    assert result.adopted and room.m.decided["mtg3-m11"].text == "每月第二个周六清洁楼道"
+    assert not room.m.decided["mtg3-m11"].rescinded
+
+
+def test_amend_previously_adopted_needs_rescind_thresholds() -> None:
+    earlier = Decision("mtg3-m11", "每月第一个周六清洁楼道", adopted=True)
+    room = Room(prior=[earlier], present="abcde")
+    room.move(K.AMEND_PREVIOUSLY_ADOPTED, by="a", second="b", target="mtg3-m11", text="改")
+    assert not room.vote(ayes="abc", noes="de").adopted  # 3-2: neither two-thirds nor 4 of 7
+    room.move(K.AMEND_PREVIOUSLY_ADOPTED, by="a", second="b", target="mtg3-m11", text="改", notice=True)
+    assert room.vote(ayes="abc", noes="de").adopted  # with previous notice a majority
+    room.floor("c")
+    room.refused(Move, "c", "invalid_target", OutOfOrder, kind=K.AMEND_PREVIOUSLY_ADOPTED, target="m999", text="x")

@@ -107,7 +107,7 @@ def meeting_state(meeting: Any, engine: Engine, viewer: str | None, now: datetim
         if not b.secret:
             # A secret ballot's running split is withheld until the result: with a broadcast per
             # vote, a running split would reveal each voter's choice by difference.
-            counts.update(_tally_dict(engine._tally(b)))
+            counts.update(_tally_dict(engine.count_votes(b)))
         motion = engine.motions[b.motion_id]
         ballot = {
             "motion_id": b.motion_id, "text": motion.text, "kind": motion.kind.value, "method": b.method.value,

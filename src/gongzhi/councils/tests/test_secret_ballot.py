@@ -12,8 +12,8 @@ from django.apps import apps
 from gongzhi.core.crypto import encrypt
 from gongzhi.core.models import AuditEvent
 from gongzhi.councils import engine
-from gongzhi.councils.models import BallotBox, Meeting, MeetingEvent
 from gongzhi.councils.actions import minutes_content
+from gongzhi.councils.models import BallotBox, Meeting, MeetingEvent
 from gongzhi.councils.queries import meeting_events, meeting_state_for
 from gongzhi.councils.tests.helpers import act, arrive_all, build_council, floor
 

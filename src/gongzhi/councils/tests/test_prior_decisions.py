@@ -1,0 +1,74 @@
+"""Decisions of earlier meetings are loaded into a meeting, so that they can be rescinded or
+amended (RONR §35; issue 12)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from gongzhi.councils import actions, engine
+from gongzhi.councils.models import Meeting
+from gongzhi.councils.queries import meeting_state_for
+from gongzhi.councils.tests.helpers import SYSTEM, act, arrive_all, build_council, floor, run_meeting
+
+
+def _next_meeting(ns: SimpleNamespace, title: str, hours: int) -> None:
+    ns.meeting = actions.do_schedule_meeting(
+        ns.council, title, ns.meeting.scheduled_at + timedelta(hours=hours), actor=SYSTEM, moderator=ns.mod,
+    )
+    actions.do_start_meeting(ns.meeting, actor=ns.chair_user)
+    arrive_all(ns)
+
+
+def _decided(ns: SimpleNamespace) -> dict[str, Any]:
+    engine.forget()
+    return engine.rebuild(Meeting.objects.get(pk=ns.meeting.pk)).decided
+
+
+def _bring_back(ns: SimpleNamespace, kind: str, target: str, text: str = "") -> str:
+    floor(ns, 2)
+    act(ns, 2, "move", kind=kind, target=target, **({"text": text} if text else {}))
+    act(ns, "chair", "state_question")
+    act(ns, "chair", "call_vote", method="show_of_hands")
+    for i in range(5):
+        act(ns, i, "cast_vote", choice="aye")
+    return str(act(ns, "chair", "announce_result").state["last_result"]["status"])
+
+
+def test_a_decision_of_an_earlier_meeting_can_be_rescinded(place_tree: Any, make_user: Callable[..., Any]) -> None:
+    ns = build_council(place_tree, make_user)
+    first = ns.meeting
+    run_meeting(ns, ayes=5, noes=0)  # adopted, adjourned
+    (adopted,) = [d for d in _decided(ns).values() if d.adopted]
+    target = engine.prior_decision_id(first.pk, adopted.motion_id)
+
+    _next_meeting(ns, "第二次议事会", 24)
+    prior = _decided(ns)[target]
+    assert prior.adopted and not prior.this_meeting and not prior.rescinded
+    floor(ns, 2)
+    legal = meeting_state_for(Meeting.objects.get(pk=ns.meeting.pk), ns.ids[2])["legal"]
+    assert target in legal["targets"]["rescind"] and target in legal["targets"]["amend_previously_adopted"]
+    act(ns, 2, "yield_floor")
+    assert _bring_back(ns, "rescind", target) == "adopted"
+    assert _decided(ns)[target].rescinded
+    act(ns, "chair", "declare_adjourned")
+
+    # A third meeting sees it rescinded, and cannot rescind it again.
+    _next_meeting(ns, "第三次议事会", 48)
+    assert _decided(ns)[target].rescinded
+    floor(ns, 2)
+    legal = meeting_state_for(Meeting.objects.get(pk=ns.meeting.pk), ns.ids[2])["legal"]
+    assert "rescind" not in legal["targets"] and "rescind" not in legal["motions"]
+
+
+def test_a_decision_of_an_earlier_meeting_can_be_amended(place_tree: Any, make_user: Callable[..., Any]) -> None:
+    ns = build_council(place_tree, make_user)
+    first = ns.meeting
+    run_meeting(ns, ayes=5, noes=0)
+    (adopted,) = [d for d in _decided(ns).values() if d.adopted]
+    target = engine.prior_decision_id(first.pk, adopted.motion_id)
+    _next_meeting(ns, "第二次议事会", 24)
+    assert _bring_back(ns, "amend_previously_adopted", target, "在3号楼加装空调滴水管套管，费用由业委会列支") == "adopted"
+    assert _decided(ns)[target].text == "在3号楼加装空调滴水管套管，费用由业委会列支"
