@@ -456,7 +456,7 @@ class Meeting:
 
     def _view(self, at: datetime) -> Meeting:
         """The meeting as it stands at ``at``: a speech past its limit has lost the floor."""
-        if self.speech is None or not self._overran(self.speech, at):
+        if self.speech is None or self.profile.rules_version < 2 or not self._overran(self.speech, at):
             return self
         view = self.copy()
         view._expire(at, [])
@@ -473,7 +473,8 @@ class Meeting:
             if not isinstance(value, enum_type):
                 choices = "、".join(str(m.value) for m in enum_type)
                 raise InvalidAction("bad_value", field=name, value=str(value)[:40], choices=choices)
-        if isinstance(e, Move) and e.kind in _NEEDS_TEXT and not e.text.strip():
+        needs_text = _NEEDS_TEXT if self.profile.rules_version >= 2 else (MotionKind.MAIN, MotionKind.AMEND)
+        if isinstance(e, Move) and e.kind in needs_text and not e.text.strip():
             raise InvalidAction("empty_text", **_names(e.kind))
         if isinstance(e, AnnounceResult) and e.box and not self.replaying:
             raise InvalidAction(detail="the ballot box is opened by the engine, not sent")
@@ -1262,6 +1263,12 @@ class Meeting:
         if s is None or not self._overran(s, at):
             return
         limit = self.speech_limit_seconds(self.motions[s.motion_id])
+        if self.profile.rules_version < 2:
+            # First edition: the overrun is flagged and the chair cuts the speech off.
+            if not s.overrun:
+                s.overrun = True
+                out.append(SpeechOverrun(s.member, s.motion_id, limit))
+            return
         s.overrun = True
         out.append(SpeechOverrun(s.member, s.motion_id, limit))
         self._release_floor(s.started + timedelta(seconds=limit), out, cut_off="overrun")
@@ -1355,7 +1362,9 @@ class Meeting:
             # The chair never votes first: 南塘 "the chair votes last"; RONR 44:12 "when the vote
             # would change the result", which is known only once the others have voted.
             others = [m for m in self.present if m != e.actor and m in self.members]
-            if rule is ChairVotes.LAST and not any(v != e.actor for v in b.voters):
+            if self.profile.rules_version < 2:
+                others = []  # recorded before the chair had to wait for the others
+            if rule is ChairVotes.LAST and self.profile.rules_version >= 2 and not any(v != e.actor for v in b.voters):
                 raise VotingError("chair_votes_first")
             if rule is ChairVotes.WHEN_DECISIVE:
                 if any(m not in b.voters for m in others):
@@ -1395,6 +1404,8 @@ class Meeting:
 
     def _quorum_held(self, b: Ballot) -> bool:
         motion = self.motions[b.motion_id]
+        if self.profile.rules_version < 2:
+            return True  # recorded before a vote without a quorum throughout was void
         return motion.kind in QUORUM_EXEMPT or not (b.quorum_lost or not self.has_quorum())
 
     def _do_announce_result(self, e: AnnounceResult) -> list[Outcome]:

@@ -94,8 +94,13 @@ def members_of(meeting: Meeting) -> list[Member]:
 
 
 def profile_of(meeting: Meeting) -> RuleProfile:
-    # The snapshot holds every setting, so the base only supplies nothing the snapshot lacks.
-    return profile_from_dict(RONR, meeting.profile_snapshot or {})
+    # The snapshot holds every setting, so the base only supplies nothing the snapshot lacks. A
+    # snapshot frozen before ``rules_version`` existed was held under the first edition of the
+    # rules, and replays under it (the floor did not yet end at the time limit, and so on).
+    snapshot = dict(meeting.profile_snapshot or {})
+    if snapshot:
+        snapshot.setdefault("rules_version", 1)
+    return profile_from_dict(RONR, snapshot)
 
 
 # ------------------------------------------------------------------------------------- storage

@@ -427,3 +427,30 @@ def test_amend_previously_adopted_needs_rescind_thresholds() -> None:
     assert room.vote(ayes="abc", noes="de").adopted  # with previous notice a majority
     room.floor("c")
     room.refused(Move, "c", "invalid_target", OutOfOrder, kind=K.AMEND_PREVIOUSLY_ADOPTED, target="m999", text="x")
+
+
+# ------------------------------------------------------------- logs held under the first rules
+
+
+def test_a_log_recorded_under_the_first_rules_replays_as_held() -> None:
+    """A meeting held before issue 12 (``rules_version=1``) replays as it was held: the speaker
+    kept the floor past the limit, the chair voted first, a vote stood without a quorum."""
+    first = RuleProfile(rules_version=1, speech_seconds=60)
+    room = Room(first, chair="a", present="abcd")
+    main = room.main(by="b", second="c")
+    room.floor("c")
+    room.push(Speak, "c")
+    room.tick(90)
+    room.push(RequestFloor, "d")
+    assert room.m.floor == "c" and room.m.speech is not None and room.m.speech.overrun
+    room.push(Move, "c", kind=K.POSTPONE_INDEFINITELY, text="")
+    room.push(Second, "d")
+    room.push(StateQuestion, "a")
+    room.push(CallVote, "a")
+    room.push(Leave, "d")
+    room.push(CastVote, "a", choice=A)  # first, and decisive: accepted then
+    out = room.push(AnnounceResult, "a")
+    assert any(isinstance(o, ResultAnnounced) and o.result.adopted for o in out)
+    assert room.m.motions[main].status is MotionStatus.KILLED
+    replayed = Meeting.replay(room.m.log, members=room.m.members.values(), profile=first)
+    assert replayed == room.m
