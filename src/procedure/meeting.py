@@ -270,7 +270,7 @@ class _Redo:
 
 
 # Fields not rolled back by a division of the assembly: the log and its bookkeeping.
-_NOT_SNAPSHOT = frozenset({"log", "version", "last_at", "redo", "appealable", "replaying"})
+_NOT_SNAPSHOT = frozenset({"log", "version", "last_at", "redo", "appealable", "replaying", "_view_cache"})
 
 
 def _names(kind: MotionKind | str | None = None, pending: MotionKind | str | None = None) -> dict[str, str]:
@@ -348,6 +348,9 @@ class Meeting:
         # result carries the sorted box (see ``_logged``).  Never the events as pushed.
         self.log: list[Event] = []
         self.replaying = False  # taking events from a stored log (``extend``), not from people
+        # The meeting as it stands once the current speech has run out (``_view``), by version:
+        # a thousand phones asking what they may do must not copy the meeting a thousand times.
+        self._view_cache: tuple[int, Meeting] | None = None
 
     # ------------------------------------------------------------------------------- value API
 
@@ -401,10 +404,18 @@ class Meeting:
         b.anonymous = box
 
     def copy(self) -> Meeting:
-        return copy.deepcopy(self)
+        cache, self._view_cache = self._view_cache, None
+        try:
+            return copy.deepcopy(self)
+        finally:
+            self._view_cache = cache
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Meeting) and vars(self) == vars(other)
+        if not isinstance(other, Meeting):
+            return False
+        mine, theirs = dict(vars(self)), dict(vars(other))
+        mine.pop("_view_cache"), theirs.pop("_view_cache")
+        return mine == theirs
 
     __hash__ = None  # type: ignore[assignment]  # mutable
 
@@ -458,8 +469,13 @@ class Meeting:
         """The meeting as it stands at ``at``: a speech past its limit has lost the floor."""
         if self.speech is None or self.profile.rules_version < 2 or not self._overran(self.speech, at):
             return self
+        # The speech ends at its limit whatever ``at`` is past it, so one view serves a version.
+        cached = self._view_cache
+        if cached is not None and cached[0] == self.version:
+            return cached[1]
         view = self.copy()
         view._expire(at, [])
+        self._view_cache = (self.version, view)
         return view
 
     def _validate(self, e: Event) -> None:

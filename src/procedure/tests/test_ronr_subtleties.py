@@ -454,3 +454,17 @@ def test_a_log_recorded_under_the_first_rules_replays_as_held() -> None:
     assert room.m.motions[main].status is MotionStatus.KILLED
     replayed = Meeting.replay(room.m.log, members=room.m.members.values(), profile=first)
     assert replayed == room.m
+
+
+def test_past_the_limit_one_view_serves_every_question_until_the_next_event() -> None:
+    room = Room(RuleProfile(speech_seconds=60))
+    room.main()
+    room.floor("c")
+    room.push(Speak, "c")
+    before = room.m.copy()
+    later, much_later = room.t + timedelta(seconds=61), room.t + timedelta(seconds=600)
+    for member in "abcdefg":
+        room.m.legal_actions(member, later)
+        room.m.legal_actions(member, much_later)
+    assert room.m._view(later) is room.m._view(much_later)  # copied once, not per question
+    assert room.m == before and room.m.speech is not None  # asking changed nothing
