@@ -142,3 +142,4 @@ class ActionKind(StrEnum):
     ANNOUNCE_RESULT = "announce_result"
     HAND_OVER_CHAIR = "hand_over_chair"
     DECLARE_ADJOURNED = "declare_adjourned"
+    TAKE_UP_ITEM = "take_up_item"

@@ -41,6 +41,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nothing_to_second": ("没有等待附议的动议。", "No motion is waiting for a second."),
     "nothing_to_state": ("没有等待复述的动议。", "No motion is waiting to be stated."),
     "business_pending": ("尚有待决事项，须以散会动议散会。", "Business is pending: adjourn by motion."),
+    "off_agenda": ("该动议不属于当前议程项（第{current}项：{title}）。",
+                   "The motion is not on the order of the day now before the meeting (item {current}: {title})."),
+    "agenda_order": ("须按议程顺序进行：下一项是第{next}项。",
+                     "The orders of the day are taken up in order: item {next} is next."),
     "nothing_to_rule": ("没有需要主持人裁定的事项。", "Nothing is awaiting a ruling of the chair."),
     # seconds
     "not_seconded": ("该动议尚未获得附议。", "The motion has not been seconded."),

@@ -62,6 +62,7 @@ class Move(Event):
     speech_seconds: int | None = None  # limit or extend debate
     max_speeches: int | None = None  # limit or extend debate
     rules: tuple[str, ...] = ()  # suspend the rules: the rule codes suspended
+    item: int | None = None  # main motion: the agenda item (1-based) it belongs to; None: the current one
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -184,6 +185,15 @@ class DeclareAdjourned(Event):
     action: ClassVar[ActionKind] = ActionKind.DECLARE_ADJOURNED
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TakeUpItem(Event):
+    """The chair takes up the next order of the day (agenda item ``item``, 1-based), with no
+    business pending (RONR §41: general orders in the order the agenda lists them)."""
+
+    action: ClassVar[ActionKind] = ActionKind.TAKE_UP_ITEM
+    item: int
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     CallToOrder,
     Arrive,
@@ -204,6 +214,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     AnnounceResult,
     HandOverChair,
     DeclareAdjourned,
+    TakeUpItem,
 )
 
 # -------------------------------------------------------------------------------------- outcomes
@@ -308,6 +319,12 @@ class ResultAnnounced(Outcome):
     motion_id: str
     result: TallyResult
     status: MotionStatus
+
+
+@dataclass(frozen=True, slots=True)
+class ItemTakenUp(Outcome):
+    item: int
+    title: str
 
 
 @dataclass(frozen=True, slots=True)

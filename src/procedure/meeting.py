@@ -55,6 +55,7 @@ from procedure.events import (
     FloorGranted,
     FloorRequested,
     HandOverChair,
+    ItemTakenUp,
     Leave,
     MotionDisposed,
     MotionMade,
@@ -74,6 +75,7 @@ from procedure.events import (
     SpeechOverrun,
     SpeechStarted,
     StateQuestion,
+    TakeUpItem,
     VoteRecorded,
     VoteVoided,
     VotingOpened,
@@ -230,6 +232,7 @@ class Motion:
     ruling_text: str = ""
     overruled: bool | None = None  # set when an appeal from the ruling is decided
     postponed_to: str = ""
+    item: int | None = None  # the agenda item (1-based) a main motion belongs to
 
     @property
     def spec(self) -> MotionSpec:
@@ -298,8 +301,13 @@ class Meeting:
         members: Iterable[Member | str],
         profile: RuleProfile = RONR,
         prior: Iterable[Decision] = (),
+        agenda: Iterable[str] = (),
     ) -> None:
         self.profile = profile
+        # The orders of the day, in order; ``item`` is the one now before the meeting (1-based;
+        # 0 without an agenda).  A main motion belongs to it (RONR §41).
+        self.agenda: tuple[str, ...] = tuple(agenda)
+        self.item = 1 if self.agenda else 0
         self.members: dict[str, Member] = {}
         for m in members:
             member = Member(m) if isinstance(m, str) else m
@@ -363,12 +371,13 @@ class Meeting:
         profile: RuleProfile = RONR,
         prior: Iterable[Decision] = (),
         box: Iterable[tuple[VoteChoice, int]] | None = None,
+        agenda: Iterable[str] = (),
     ) -> Meeting:
         """Rebuild a meeting from its stored log (raises if the log contains an illegal event).
 
         ``box``: the slips of a secret ballot still open at the end of the log, which the log
         does not hold (its votes are roll entries only)."""
-        meeting = cls(members, profile, prior)
+        meeting = cls(members, profile, prior, agenda)
         meeting.extend(events, box=box)
         return meeting
 
@@ -541,6 +550,8 @@ class Meeting:
             ]
             if not candidates and isinstance(action, MotionKind):
                 candidates = [Move(actor=member_id, at=when, kind=action, text="…")]
+            elif not candidates and action is ActionKind.TAKE_UP_ITEM:
+                candidates = [TakeUpItem(actor=member_id, at=when, item=self.item + 1)]
         first: Refusal | None = None
         for event in candidates:
             try:
@@ -809,6 +820,24 @@ class Meeting:
         self.requests = [r for r in self.requests if r[0] != e.to]
         return [ChairChanged(e.to)]
 
+    def _check_take_up_item(self, e: TakeUpItem) -> None:
+        self._need_chair(e.actor)
+        if not isinstance(e.item, int) or isinstance(e.item, bool):
+            raise InvalidAction("bad_value", field="item", value=str(e.item)[:40], choices="1…")
+        if self.stack:
+            raise OutOfOrder("business_pending")
+        if not 1 <= e.item <= len(self.agenda):
+            raise OutOfOrder("invalid_target", detail=f"the agenda has no item {e.item}")
+        # General orders are taken up in the order the agenda lists them (RONR 41:37: out of
+        # order only by suspending the rules, which this engine does not model for the agenda).
+        if e.item != self.item + 1:
+            raise OutOfOrder("agenda_order", next=self.item + 1)
+
+    def _do_take_up_item(self, e: TakeUpItem) -> list[Outcome]:
+        self.item = e.item
+        self.requests.clear()
+        return [ItemTakenUp(e.item, self.agenda[e.item - 1])]
+
     def _check_declare_adjourned(self, e: DeclareAdjourned) -> None:
         self._need_chair(e.actor)
         if self.stack:
@@ -870,6 +899,12 @@ class Meeting:
             # 南塘十三条: no discussion without a concrete motion.
             if not e.text.strip():
                 raise InvalidAction(detail="a main motion needs its wording")
+            # The orders of the day: a main motion belongs to the item before the meeting.
+            if e.item is not None and self.agenda:
+                if not 1 <= e.item <= len(self.agenda):
+                    raise OutOfOrder("invalid_target", detail=f"the agenda has no item {e.item}")
+                if e.item != self.item:
+                    raise OutOfOrder("off_agenda", current=self.item, title=self.agenda[self.item - 1])
         elif e.kind is MotionKind.TAKE_FROM_TABLE:
             if e.target not in self.table:
                 raise OutOfOrder("invalid_target", detail=f"{e.target} is not on the table")
@@ -1045,6 +1080,7 @@ class Meeting:
             proposed_seconds=e.speech_seconds if e.kind is MotionKind.LIMIT_DEBATE else None,
             proposed_speeches=e.max_speeches if e.kind is MotionKind.LIMIT_DEBATE else None,
             rules=e.rules if e.kind is MotionKind.SUSPEND_RULES else (),
+            item=self.item if e.kind is MotionKind.MAIN and self.agenda else None,
         )
         if e.kind is MotionKind.AMEND and target is not None:
             self.motions[target].amendments.append(motion_id)
@@ -1590,6 +1626,7 @@ class Meeting:
                     status=MotionStatus.QUEUED,
                     rank=main.rank,
                     target=main.id,
+                    item=main.item,
                 )
                 self.motions[part.id] = part
                 parts.append(part.id)
@@ -1663,6 +1700,8 @@ class Meeting:
         for other in self.present:
             yield HandOverChair(to=other, **a)
         yield DeclareAdjourned(**a)
+        if self.item < len(self.agenda):
+            yield TakeUpItem(item=self.item + 1, **a)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1697,6 +1736,7 @@ HANDLERS: dict[ActionKind, Handler] = {
     ActionKind.ANNOUNCE_RESULT: Handler(Meeting._check_announce_result, Meeting._do_announce_result),
     ActionKind.HAND_OVER_CHAIR: Handler(Meeting._check_hand_over_chair, Meeting._do_hand_over_chair),
     ActionKind.DECLARE_ADJOURNED: Handler(Meeting._check_declare_adjourned, Meeting._do_declare_adjourned),
+    ActionKind.TAKE_UP_ITEM: Handler(Meeting._check_take_up_item, Meeting._do_take_up_item),
 }
 _missing = set(ActionKind) - set(HANDLERS)
 if _missing:  # pragma: no cover - a programming error, caught on import
@@ -1710,6 +1750,7 @@ def replay(
     profile: RuleProfile = RONR,
     prior: Iterable[Decision] = (),
     box: Iterable[tuple[VoteChoice, int]] | None = None,
+    agenda: Iterable[str] = (),
 ) -> Meeting:
     """Rebuild a meeting from its event log."""
-    return Meeting.replay(events, members=members, profile=profile, prior=prior, box=box)
+    return Meeting.replay(events, members=members, profile=profile, prior=prior, box=box, agenda=agenda)

@@ -713,8 +713,11 @@ def do_start_meeting(meeting: Meeting, *, actor: Actor, at: datetime | None = No
         if row.council.weighted:
             profile["vote_by_weight"] = True  # a shareholders' meeting votes by shares whatever the base says
         row.roster, row.profile_snapshot = roster, profile
+        # The orders of the day, frozen like the roster: the engine keeps main motions to the item
+        # before the meeting, and a later edit of the agenda must not change how the log replays.
+        row.agenda_snapshot = [a.title for a in row.agenda.all()]
         row.status = MeetingStatus.IN_SESSION
-        row.save(update_fields=["roster", "profile_snapshot", "status"])
+        row.save(update_fields=["roster", "profile_snapshot", "agenda_snapshot", "status"])
         record_event("council.meeting.start", actor=actor, obj=row,
                      place_path=row.council.place.path,
                      after={"chair": chair_id, "members": len(members), "profile": profile})

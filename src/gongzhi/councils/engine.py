@@ -153,7 +153,7 @@ def rebuild(meeting: Meeting, upto: int | None = None) -> Engine:
         qs = qs.filter(seq__lte=upto)
     events: Iterable[Event] = (event_from_payload(p) for p in qs.values_list("payload", flat=True).iterator())
     engine = Engine.replay(events, members=members_of(meeting), profile=profile_of(meeting),
-                           prior=prior_decisions(meeting))
+                           prior=prior_decisions(meeting), agenda=[str(t) for t in meeting.agenda_snapshot or []])
     if upto is None or upto >= meeting.version:
         _restore_open_box(meeting, engine)
     return engine

@@ -123,6 +123,7 @@ class Meeting(models.Model):
     # the council or its rules never changes how a held meeting replays.
     roster = models.JSONField(default=list, blank=True)
     profile_snapshot = models.JSONField(default=dict, blank=True)
+    agenda_snapshot = models.JSONField(default=list, blank=True, help_text=_("开会时冻结的议程（议程项标题）"))
     in_person = models.BooleanField(default=False, help_text=_("现场模式：主持人代为记录举手和发言"))
     version = models.PositiveIntegerField(default=0, help_text=_("已记录的最后一个事件序号"))
 

@@ -16,12 +16,14 @@ from procedure import (
     ActionKind,
     AnnounceResult,
     Arrive,
+    CallToOrder,
     CallVote,
     CastVote,
     ChairVotes,
     CutOff,
     Decision,
     InvalidAction,
+    ItemTakenUp,
     Leave,
     Meeting,
     MotionKind,
@@ -36,6 +38,7 @@ from procedure import (
     Speak,
     SpeechEnded,
     StateQuestion,
+    TakeUpItem,
     VoteChoice,
     VoteMethod,
     VoteRecorded,
@@ -468,3 +471,45 @@ def test_past_the_limit_one_view_serves_every_question_until_the_next_event() ->
         room.m.legal_actions(member, much_later)
     assert room.m._view(later) is room.m._view(much_later)  # copied once, not per question
     assert room.m == before and room.m.speech is not None  # asking changed nothing
+
+
+# ------------------------------------------------------------------- orders of the day (agenda)
+
+
+def _agenda_room() -> Room:
+    room = Room()
+    room.m = Meeting(room.m.members.values(), RONR, (), ("加装空调冷凝水管", "东益汽车广场污染处置"))
+    for member in "abcdefg":
+        room.push(Arrive, member)
+    room.push(CallToOrder, CHAIR)
+    return room
+
+
+def test_main_motion_belongs_to_the_order_of_the_day_before_the_meeting() -> None:
+    room = _agenda_room()
+    assert room.m.item == 1
+    room.floor("a")
+    error = room.refused(Move, "a", "off_agenda", OutOfOrder, kind=K.MAIN, text="污染处置", item=2)
+    assert "第1项" in error.message_zh and "加装空调冷凝水管" in error.message_zh
+    room.refused(Move, "a", "invalid_target", OutOfOrder, kind=K.MAIN, text="x", item=7)
+    room.push(Move, "a", kind=K.MAIN, text="加装冷凝水管", item=1)
+    assert room.m.motions[room.m.stack[-1]].item == 1
+    room.refused(TakeUpItem, CHAIR, "business_pending", OutOfOrder, item=2)
+
+
+def test_orders_of_the_day_are_taken_up_in_order() -> None:
+    room = _agenda_room()
+    room.refused(TakeUpItem, "a", "not_chair", item=2)
+    room.refused(TakeUpItem, CHAIR, "agenda_order", OutOfOrder, item=1)  # already before us
+    assert room.m.why_not(CHAIR, ActionKind.TAKE_UP_ITEM) is None
+    out = room.push(TakeUpItem, CHAIR, item=2)
+    assert out == (ItemTakenUp(2, "东益汽车广场污染处置"),) and room.m.item == 2
+    main = room.main(text="东益汽车广场污染处置方案")  # item None: the current one
+    assert room.m.motions[main].item == 2
+    minutes = build_minutes(room.m)
+    assert minutes.motion(main).item == 2
+    room.vote(ayes="abcde")
+    why = room.m.why_not(CHAIR, ActionKind.TAKE_UP_ITEM)
+    assert why is not None and why.rule == "invalid_target"  # the agenda has no item 3
+    replayed = Meeting.replay(room.m.log, members=room.m.members.values(), agenda=room.m.agenda)
+    assert replayed == room.m

@@ -44,6 +44,7 @@ from procedure import (
     Speak,
     Stance,
     StateQuestion,
+    TakeUpItem,
     TallyResult,
     Threshold,
     VoteChoice,
@@ -73,6 +74,7 @@ FORWARD = (
     "call_vote",
 )
 PRIOR = (Decision("old-1", "earlier decision", adopted=True),)
+AGENDA = ("加装空调冷凝水管", "东益汽车广场污染处置", "其他事项")
 PROFILES = (
     RONR,
     NANTANG,
@@ -145,7 +147,7 @@ class MeetingMachine(RuleBasedStateMachine):
 
     @initialize(profile=st.sampled_from(PROFILES), opening=st.sampled_from([2, 2, 2, 1, 0]))
     def start(self, profile: RuleProfile, opening: int) -> None:
-        self.meeting = Meeting(MEMBERS, profile, PRIOR)
+        self.meeting = Meeting(MEMBERS, profile, PRIOR, AGENDA)
         self.results = []
         self.t = T0
         # Thirty random steps rarely get from an empty room to a vote, so most runs begin with
@@ -233,6 +235,7 @@ class MeetingMachine(RuleBasedStateMachine):
                 "speech_seconds": st.sampled_from([None, 0, 30]),
                 "max_speeches": st.sampled_from([None, 0, 1, 3]),
                 "rules": st.sampled_from([(), ("speech_limit",), ("bogus",)]),
+                "item": st.sampled_from([None, 1, 2, 3, 9]),
             },
             Withdraw: {"motion_id": st.sampled_from(ids)},
             RequestFloor: {"stance": st.sampled_from([None, *Stance])},
@@ -244,6 +247,7 @@ class MeetingMachine(RuleBasedStateMachine):
             CallVote: {"method": st.sampled_from([*VoteMethod, "secret_ballot"])},
             CastVote: {"choice": st.sampled_from([*VoteChoice, "abstain", None])},
             HandOverChair: {"to": st.sampled_from(ACTORS)},
+            TakeUpItem: {"item": st.integers(0, 4)},
         }
         return st.one_of(*(st.builds(cls, **common, **extra.get(cls, {})) for cls in EVENT_TYPES))
 
@@ -260,7 +264,7 @@ class MeetingMachine(RuleBasedStateMachine):
         m = self.meeting
         assert m.version == len(m.log)
         box = m.ballot_box() if m.ballot is not None and m.ballot.secret else None
-        assert Meeting.replay(m.log, members=MEMBERS, profile=m.profile, prior=PRIOR, box=box) == m
+        assert Meeting.replay(m.log, members=MEMBERS, profile=m.profile, prior=PRIOR, box=box, agenda=AGENDA) == m
 
     @invariant()
     def secret_ballots_are_stored_as_paper(self) -> None:

@@ -8,6 +8,8 @@ from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from gongzhi.councils import actions, engine
 from gongzhi.councils.models import Meeting
 from gongzhi.councils.queries import meeting_state_for
@@ -72,3 +74,24 @@ def test_a_decision_of_an_earlier_meeting_can_be_amended(place_tree: Any, make_u
     _next_meeting(ns, "第二次议事会", 24)
     assert _bring_back(ns, "amend_previously_adopted", target, "在3号楼加装空调滴水管套管，费用由业委会列支") == "adopted"
     assert _decided(ns)[target].text == "在3号楼加装空调滴水管套管，费用由业委会列支"
+
+
+def test_the_agenda_is_frozen_at_the_start_and_keeps_motions_to_the_item(
+    place_tree: Any, make_user: Callable[..., Any]
+) -> None:
+    ns = build_council(place_tree, make_user)
+    m = Meeting.objects.get(pk=ns.meeting.pk)
+    assert m.agenda_snapshot == ["加装空调滴水管套管整改项目", "东益汽车广场污染处置"]
+    m.agenda.all().delete()  # a later edit of the agenda does not change the meeting
+    arrive_all(ns)
+    floor(ns, 0)
+    with pytest.raises(actions.ActionRefused) as info:
+        act(ns, 0, "move", kind="main", text="污染处置", item=2)
+    assert info.value.rule == "off_agenda"
+    act(ns, 0, "move", kind="main", text="套管整改", item=1)
+    act(ns, "chair", "state_question")
+    act(ns, 0, "withdraw")
+    act(ns, "chair", "take_up_item", item=2)
+    engine.forget()
+    rebuilt = engine.rebuild(Meeting.objects.get(pk=m.pk))
+    assert rebuilt.item == 2 and rebuilt.agenda == ("加装空调滴水管套管整改项目", "东益汽车广场污染处置")

@@ -17,7 +17,7 @@ from gongzhi.councils.models import BallotBox, Meeting, MeetingEvent
 from gongzhi.councils.queries import meeting_events, meeting_state_for
 from gongzhi.councils.tests.helpers import act, arrive_all, build_council, floor
 
-unseal = importlib.import_module("gongzhi.councils.migrations.0002_secret_ballot_box").unseal_into_boxes
+unseal = importlib.import_module("gongzhi.councils.migrations.0002_secret_ballot_box_and_agenda_snapshot").unseal_into_boxes
 
 
 def _ballot(ns: Any, choices: list[str]) -> dict[str, Any]:

@@ -80,5 +80,10 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('meeting', 'called_seq'), name='ballot_box_unique')],
             },
         ),
+        migrations.AddField(
+            model_name='meeting',
+            name='agenda_snapshot',
+            field=models.JSONField(blank=True, default=list, help_text='开会时冻结的议程（议程项标题）'),
+        ),
         migrations.RunPython(unseal_into_boxes, migrations.RunPython.noop),
     ]
