@@ -564,18 +564,35 @@ class Meeting:
 
     def refusals(self, member_id: str, at: datetime | None = None) -> dict[str, Refusal]:
         """Every action and motion kind ``member_id`` may not take now, keyed ``action`` or
-        ``move:<kind>``, with the rule and message: what a console shows on greyed-out buttons."""
-        out: dict[str, Refusal] = {}
-        for action in ActionKind:
-            if action is ActionKind.MOVE:
-                continue
-            why = self.why_not(member_id, action, at)
-            if why is not None:
-                out[action.value] = why
+        ``move:<kind>``, with the rule and message: what a console shows on greyed-out buttons.
+        One pass over the examples ``legal_actions`` tries; a key is refused when none of its
+        examples is legal, with the first example's reason."""
+        when = at or self.last_at or _EPOCH
+        groups: dict[str, list[Event]] = {}
+        for e in self._probes(member_id, when):
+            key = f"move:{e.kind.value}" if isinstance(e, Move) else e.action.value
+            groups.setdefault(key, []).append(e)
         for kind in MotionKind:
-            why = self.why_not(member_id, kind, at)
-            if why is not None:
-                out[f"move:{kind.value}"] = why
+            groups.setdefault(f"move:{kind.value}", [Move(actor=member_id, at=when, kind=kind, text="…")])
+        groups.pop(ActionKind.MOVE.value, None)
+        out: dict[str, Refusal] = {}
+        for key, events in groups.items():
+            first: Refusal | None = None
+            for event in events:
+                try:
+                    self.check(event)
+                except ProcedureError as error:
+                    first = first or Refusal.of(error)
+                else:
+                    first = None
+                    break
+            if first is not None:
+                out[key] = first
+        for action in ActionKind:
+            if action is not ActionKind.MOVE and action.value not in groups:
+                why = self.why_not(member_id, action, at)
+                if why is not None:
+                    out[action.value] = why
         return out
 
     def movable_once_recognised(self, member_id: str, at: datetime | None = None) -> frozenset[MotionKind]:
