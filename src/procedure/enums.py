@@ -37,6 +37,7 @@ class MotionKind(StrEnum):
     # Motions that bring a question again before the assembly (RONR §§34-37).
     TAKE_FROM_TABLE = "take_from_table"
     RESCIND = "rescind"
+    AMEND_PREVIOUSLY_ADOPTED = "amend_previously_adopted"
     RECONSIDER = "reconsider"
 
 
@@ -141,3 +142,4 @@ class ActionKind(StrEnum):
     ANNOUNCE_RESULT = "announce_result"
     HAND_OVER_CHAIR = "hand_over_chair"
     DECLARE_ADJOURNED = "declare_adjourned"
+    TAKE_UP_ITEM = "take_up_item"

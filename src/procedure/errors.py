@@ -41,6 +41,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nothing_to_second": ("没有等待附议的动议。", "No motion is waiting for a second."),
     "nothing_to_state": ("没有等待复述的动议。", "No motion is waiting to be stated."),
     "business_pending": ("尚有待决事项，须以散会动议散会。", "Business is pending: adjourn by motion."),
+    "off_agenda": ("该动议不属于当前议程项（第{current}项：{title}）。",
+                   "The motion is not on the order of the day now before the meeting (item {current}: {title})."),
+    "agenda_order": ("须按议程顺序进行：下一项是第{next}项。",
+                     "The orders of the day are taken up in order: item {next} is next."),
     "nothing_to_rule": ("没有需要主持人裁定的事项。", "Nothing is awaiting a ruling of the chair."),
     # seconds
     "not_seconded": ("该动议尚未获得附议。", "The motion has not been seconded."),
@@ -75,6 +79,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "chair_vote": ("本规则下主持人不投票。", "Under these rules the chair does not vote."),
     "not_decisive": ("主持人的一票不会改变结果，依规则不投。",
                      "The chair votes only when the vote would change the result."),
+    "chair_votes_first": ("主持人须待其他成员投票后才能投票。",
+                          "The chair votes only after the other members have voted."),
     "vote_closed": ("主持人已最后投票，表决结束。", "The chair has voted last; voting is closed."),
     # entitlement
     "not_member": ("{member}不是本会成员。", "{member} is not a member of this body."),
@@ -91,6 +97,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "clock": ("事件时间不能早于上一事件，且须带时区。",
               "An event's timestamp must be timezone-aware and not earlier than the last one."),
     "invalid": ("无效的操作：{detail}。", "Invalid action: {detail}."),
+    "bad_value": ("字段 {field} 的取值“{value}”无效，可用：{choices}。",
+                  "{field}: {value} is not one of {choices}."),
+    "empty_text": ("{kind_zh}须写明内容。", "A {kind} needs its wording."),
+    "ballot_box": ("票箱与投票名单不符（{boxed}张选票，{voters}人投票）。",
+                   "The ballot box does not match the roll ({boxed} ballots, {voters} voters)."),
     "invalid_profile": ("议事规则配置错误：{detail}。", "Invalid rule profile: {detail}."),
 }
 # fmt: on

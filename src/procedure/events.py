@@ -62,6 +62,7 @@ class Move(Event):
     speech_seconds: int | None = None  # limit or extend debate
     max_speeches: int | None = None  # limit or extend debate
     rules: tuple[str, ...] = ()  # suspend the rules: the rule codes suspended
+    item: int | None = None  # main motion: the agenda item (1-based) it belongs to; None: the current one
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -152,13 +153,21 @@ class CallVote(Event):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class CastVote(Event):
+    """A vote.  In a secret ballot the engine's log keeps only the roll entry (``choice`` None):
+    the choice goes into the ballot box, which carries no member (see ``AnnounceResult.box``)."""
+
     action: ClassVar[ActionKind] = ActionKind.CAST_VOTE
-    choice: VoteChoice
+    choice: VoteChoice | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class AnnounceResult(Event):
+    """The chair announces the result.  For a secret ballot the engine's log entry carries the
+    opened ballot box: the ``(choice, weight)`` slips, sorted, naming nobody.  A client never
+    sends ``box``; a replay reads it back from the log."""
+
     action: ClassVar[ActionKind] = ActionKind.ANNOUNCE_RESULT
+    box: tuple[tuple[VoteChoice, int], ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -174,6 +183,15 @@ class DeclareAdjourned(Event):
     """With no business pending the chair declares the meeting adjourned (RONR §21)."""
 
     action: ClassVar[ActionKind] = ActionKind.DECLARE_ADJOURNED
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TakeUpItem(Event):
+    """The chair takes up the next order of the day (agenda item ``item``, 1-based), with no
+    business pending (RONR §41: general orders in the order the agenda lists them)."""
+
+    action: ClassVar[ActionKind] = ActionKind.TAKE_UP_ITEM
+    item: int
 
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -196,6 +214,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     AnnounceResult,
     HandOverChair,
     DeclareAdjourned,
+    TakeUpItem,
 )
 
 # -------------------------------------------------------------------------------------- outcomes
@@ -300,6 +319,21 @@ class ResultAnnounced(Outcome):
     motion_id: str
     result: TallyResult
     status: MotionStatus
+
+
+@dataclass(frozen=True, slots=True)
+class ItemTakenUp(Outcome):
+    item: int
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class VoteVoided(Outcome):
+    """The vote was taken without a quorum throughout: no result is announced (RONR 40:6-7) and
+    the question is pending again."""
+
+    motion_id: str
+    reason: str  # "quorum_lost"
 
 
 @dataclass(frozen=True, slots=True)

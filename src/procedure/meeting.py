@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from procedure.enums import (
@@ -55,6 +55,7 @@ from procedure.events import (
     FloorGranted,
     FloorRequested,
     HandOverChair,
+    ItemTakenUp,
     Leave,
     MotionDisposed,
     MotionMade,
@@ -74,7 +75,9 @@ from procedure.events import (
     SpeechOverrun,
     SpeechStarted,
     StateQuestion,
+    TakeUpItem,
     VoteRecorded,
+    VoteVoided,
     VotingOpened,
     Withdraw,
     YieldFloor,
@@ -87,11 +90,36 @@ Rank = tuple[int, int]
 # Questions the chair decides instead of putting to a vote.
 _CHAIR_DECIDES = frozenset({Threshold.CHAIR_RULES, Threshold.NONE})
 # Main-level questions to which postpone, commit, postpone indefinitely and lay on the table apply.
-_MAIN_QUESTIONS = frozenset({MotionKind.MAIN, MotionKind.RESCIND})
+_MAIN_QUESTIONS = frozenset({MotionKind.MAIN, MotionKind.RESCIND, MotionKind.AMEND_PREVIOUSLY_ADOPTED})
+# Rescind and amend something previously adopted: one motion in RONR §35, two kinds here.
+_RESCINDING = frozenset({MotionKind.RESCIND, MotionKind.AMEND_PREVIOUSLY_ADOPTED})
 _OPPOSITE = {Stance.PRO: Stance.CON, Stance.CON: Stance.PRO}
 _STANCE_ZH = {Stance.PRO: "正", Stance.CON: "反", Stance.NEUTRAL: "中立"}
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _PREVIOUS_QUESTION_RANK = MOTIONS[MotionKind.PREVIOUS_QUESTION].rank or 0
+# What an assembly may still do without a quorum (RONR 40:6-7): adjourn, recess (to obtain a
+# quorum), fix the time to which to adjourn.  Points the chair decides need no vote at all.
+QUORUM_EXEMPT = frozenset({MotionKind.ADJOURN, MotionKind.RECESS, MotionKind.FIX_TIME_TO_ADJOURN})
+# Motions whose wording is their substance: an empty text is refused at the boundary.
+_NEEDS_TEXT = frozenset(
+    {
+        MotionKind.MAIN,
+        MotionKind.AMEND,
+        MotionKind.POSTPONE_TO_CERTAIN_TIME,
+        MotionKind.COMMIT,
+        MotionKind.FIX_TIME_TO_ADJOURN,
+        MotionKind.AMEND_PREVIOUSLY_ADOPTED,
+    }
+)
+# Enum-typed event fields, checked at the boundary: a plain string equal to a value would
+# otherwise pass ``==`` tests and fail ``is`` tests (a "secret_ballot" string ran as an open vote).
+_ENUM_FIELDS: dict[type[Event], tuple[tuple[str, type[Any], bool], ...]] = {
+    Move: (("kind", MotionKind, False),),
+    CallVote: (("method", VoteMethod, False),),
+    CastVote: (("choice", VoteChoice, True),),
+    RequestFloor: (("stance", Stance, True),),
+    Speak: (("stance", Stance, True),),
+}
 
 
 # ------------------------------------------------------------------------------------- records
@@ -144,6 +172,10 @@ class BallotRecord:
     voters: tuple[str, ...]  # who voted, sorted; public even for a secret ballot
     roll: tuple[tuple[str, VoteChoice], ...]  # how each voted; empty for a secret ballot
     superseded: bool = False  # retaken on a division of the assembly
+    # Secret ballot: the opened box, (choice, weight) slips sorted, naming nobody; a recount
+    # tallies it again (``recount``).  Empty for the other methods.
+    box: tuple[tuple[VoteChoice, int], ...] = ()
+    void: bool = False  # the quorum did not hold while the vote was open: no result
 
 
 @dataclass(slots=True)
@@ -160,6 +192,7 @@ class Ballot:
     # Secret ballot: (choice, weight) pairs kept sorted, so even the order of casting leaks nothing.
     anonymous: list[tuple[VoteChoice, int]] = field(default_factory=list)
     closed: bool = False  # the chair has voted last
+    quorum_lost: bool = False  # the quorum failed at some moment while the vote was open
 
     @property
     def secret(self) -> bool:
@@ -199,6 +232,7 @@ class Motion:
     ruling_text: str = ""
     overruled: bool | None = None  # set when an appeal from the ruling is decided
     postponed_to: str = ""
+    item: int | None = None  # the agenda item (1-based) a main motion belongs to
 
     @property
     def spec(self) -> MotionSpec:
@@ -209,9 +243,25 @@ class Motion:
 class LegalActions:
     actions: frozenset[ActionKind]
     motions: frozenset[MotionKind]
+    # For motions applied to a chosen motion (amend: any pending amendable motion the motions
+    # above it allow; rescind, reconsider, take from the table): the motion ids in order.
+    targets: dict[MotionKind, tuple[str, ...]] = field(default_factory=dict, compare=False, hash=False)
 
     def __contains__(self, item: object) -> bool:
         return item in self.actions or item in self.motions
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why an action is not legal now: the stable rule code and the two messages."""
+
+    rule: str
+    message_zh: str
+    message_en: str
+
+    @classmethod
+    def of(cls, error: ProcedureError) -> Refusal:
+        return cls(error.rule, error.message_zh, error.message_en)
 
 
 @dataclass(slots=True)
@@ -223,7 +273,7 @@ class _Redo:
 
 
 # Fields not rolled back by a division of the assembly: the log and its bookkeeping.
-_NOT_SNAPSHOT = frozenset({"log", "version", "last_at", "redo", "appealable"})
+_NOT_SNAPSHOT = frozenset({"log", "version", "last_at", "redo", "appealable", "replaying", "_view_cache"})
 
 
 def _names(kind: MotionKind | str | None = None, pending: MotionKind | str | None = None) -> dict[str, str]:
@@ -251,8 +301,13 @@ class Meeting:
         members: Iterable[Member | str],
         profile: RuleProfile = RONR,
         prior: Iterable[Decision] = (),
+        agenda: Iterable[str] = (),
     ) -> None:
         self.profile = profile
+        # The orders of the day, in order; ``item`` is the one now before the meeting (1-based;
+        # 0 without an agenda).  A main motion belongs to it (RONR §41).
+        self.agenda: tuple[str, ...] = tuple(agenda)
+        self.item = 1 if self.agenda else 0
         self.members: dict[str, Member] = {}
         for m in members:
             member = Member(m) if isinstance(m, str) else m
@@ -294,9 +349,16 @@ class Meeting:
         self.ballot: Ballot | None = None
         self.appealable: str | None = None  # the ruling just made, while an appeal is in order
         self.redo: _Redo | None = None  # the vote just announced, while a division is in order
+        self.timed_out: str | None = None  # whose floor just ended at the time limit
         self.version = 0
         self.last_at: datetime | None = None
+        # The log as stored: a secret ballot's votes are roll entries without a choice, and its
+        # result carries the sorted box (see ``_logged``).  Never the events as pushed.
         self.log: list[Event] = []
+        self.replaying = False  # taking events from a stored log (``extend``), not from people
+        # The meeting as it stands once the current speech has run out (``_view``), by version:
+        # a thousand phones asking what they may do must not copy the meeting a thousand times.
+        self._view_cache: tuple[int, Meeting] | None = None
 
     # ------------------------------------------------------------------------------- value API
 
@@ -308,18 +370,61 @@ class Meeting:
         members: Iterable[Member | str],
         profile: RuleProfile = RONR,
         prior: Iterable[Decision] = (),
+        box: Iterable[tuple[VoteChoice, int]] | None = None,
+        agenda: Iterable[str] = (),
     ) -> Meeting:
-        """Rebuild a meeting from its event log (raises if the log contains an illegal event)."""
-        meeting = cls(members, profile, prior)
-        for event in events:
-            meeting.push(event)
+        """Rebuild a meeting from its stored log (raises if the log contains an illegal event).
+
+        ``box``: the slips of a secret ballot still open at the end of the log, which the log
+        does not hold (its votes are roll entries only)."""
+        meeting = cls(members, profile, prior, agenda)
+        meeting.extend(events, box=box)
         return meeting
 
+    def extend(self, events: Iterable[Event], *, box: Iterable[tuple[VoteChoice, int]] | None = None) -> None:
+        """Apply events read back from a stored log (``log`` entries, in order): a secret vote
+        may be a roll entry without a choice, a result may carry its ballot box.  ``box`` then
+        restores the slips of a secret ballot still open (see ``restore_box``)."""
+        self.replaying = True
+        try:
+            for event in events:
+                self.push(event)
+        finally:
+            self.replaying = False
+        if box is not None:
+            self.restore_box(box)
+
+    def ballot_box(self) -> tuple[tuple[VoteChoice, int], ...]:
+        """The slips in the box of the secret ballot now open, sorted (empty otherwise): what
+        the app stores beside the log, and gives back to ``replay``/``restore_box``."""
+        b = self.ballot
+        return tuple(b.anonymous) if b is not None and b.secret else ()
+
+    def restore_box(self, slips: Iterable[tuple[VoteChoice, int]]) -> None:
+        """Put the stored slips of the open secret ballot back: one slip per voter on the roll."""
+        b = self.ballot
+        box = sorted((VoteChoice(c), int(w)) for c, w in slips)
+        if b is None or not b.secret:
+            if box:
+                raise InvalidAction(detail="no secret ballot is open")
+            return
+        if len(box) != len(b.voters):
+            raise InvalidAction("ballot_box", boxed=len(box), voters=len(b.voters))
+        b.anonymous = box
+
     def copy(self) -> Meeting:
-        return copy.deepcopy(self)
+        cache, self._view_cache = self._view_cache, None
+        try:
+            return copy.deepcopy(self)
+        finally:
+            self._view_cache = cache
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Meeting) and vars(self) == vars(other)
+        if not isinstance(other, Meeting):
+            return False
+        mine, theirs = dict(vars(self)), dict(vars(other))
+        mine.pop("_view_cache"), theirs.pop("_view_cache")
+        return mine == theirs
 
     __hash__ = None  # type: ignore[assignment]  # mutable
 
@@ -330,9 +435,12 @@ class Meeting:
         """Apply ``event`` and return what happened; on a refusal raise and change nothing."""
         self.check(event)
         out: list[Outcome] = []
-        self._flag_overrun(event.at, out)
-        appealable, redo = self.appealable, self.redo
+        appealable, redo, timed_out = self.appealable, self.redo, self.timed_out
+        self._expire(event.at, out)
+        logged = self._logged(event)
         out.extend(HANDLERS[event.action].apply(self, event))
+        if self.timed_out == timed_out:
+            self.timed_out = None  # the speaker whose time ran out had one event to yield
         # An appeal and a division of the assembly must come at once: any other event closes the
         # window (RONR §24, §29).
         if self.appealable == appealable:
@@ -341,15 +449,60 @@ class Meeting:
             self.redo = None
         self.version += 1
         self.last_at = event.at
-        self.log.append(event)
+        self.log.append(logged)
         return tuple(out)
 
     apply = push
 
+    def _logged(self, event: Event) -> Event:
+        """The form of ``event`` kept in the log: a secret ballot is stored the way paper works,
+        a roll of who voted (no choice) and, at the result, the box of slips (no member), sorted
+        so that not even the order of casting is kept."""
+        b = self.ballot
+        if b is None or not b.secret:
+            return event
+        if isinstance(event, CastVote) and event.choice is not None:
+            return replace(event, choice=None)
+        if isinstance(event, AnnounceResult):
+            return replace(event, box=tuple(sorted([*b.anonymous, *event.box])))
+        return event
+
     def check(self, event: Event) -> None:
         """Raise the :class:`ProcedureError` that ``push(event)`` would raise, or return None."""
-        self._check_common(event)
-        HANDLERS[event.action].check(self, event)
+        self._validate(event)
+        view = self._view(event.at)
+        view._check_common(event)
+        HANDLERS[event.action].check(view, event)
+
+    def _view(self, at: datetime) -> Meeting:
+        """The meeting as it stands at ``at``: a speech past its limit has lost the floor."""
+        if self.speech is None or self.profile.rules_version < 2 or not self._overran(self.speech, at):
+            return self
+        # The speech ends at its limit whatever ``at`` is past it, so one view serves a version.
+        cached = self._view_cache
+        if cached is not None and cached[0] == self.version:
+            return cached[1]
+        view = self.copy()
+        view._expire(at, [])
+        self._view_cache = (self.version, view)
+        return view
+
+    def _validate(self, e: Event) -> None:
+        """The engine's boundary: types and values an event must have, whatever the state."""
+        if not isinstance(e.at, datetime):
+            raise InvalidAction("clock")
+        for name, enum_type, optional in _ENUM_FIELDS.get(type(e), ()):
+            value = getattr(e, name)
+            if value is None and optional:
+                continue
+            if not isinstance(value, enum_type):
+                choices = "、".join(str(m.value) for m in enum_type)
+                raise InvalidAction("bad_value", field=name, value=str(value)[:40], choices=choices)
+        needs_text = _NEEDS_TEXT if self.profile.rules_version >= 2 else (MotionKind.MAIN, MotionKind.AMEND)
+        if isinstance(e, Move) and e.kind in needs_text and not e.text.strip():
+            raise InvalidAction("empty_text", **_names(e.kind))
+        if isinstance(e, AnnounceResult) and e.box and not self.replaying:
+            raise InvalidAction(detail="the ballot box is opened by the engine, not sent")
 
     def is_legal(self, event: Event) -> bool:
         try:
@@ -361,14 +514,98 @@ class Meeting:
     def legal_events(self, member_id: str, at: datetime | None = None) -> list[Event]:
         """Examples of events ``member_id`` could push now, one per possible action/motion."""
         when = at or self.last_at or _EPOCH
-        return [e for e in self._probes(member_id, when) if self.is_legal(e)]
+        view = self._view(when)
+        return [e for e in view._probes(member_id, when) if view.is_legal(e)]
 
-    def legal_actions(self, member_id: str) -> LegalActions:
-        events = self.legal_events(member_id)
+    def legal_actions(self, member_id: str, at: datetime | None = None) -> LegalActions:
+        events = self.legal_events(member_id, at)
+        targets: dict[MotionKind, list[str]] = {}
+        for e in events:
+            if isinstance(e, Move) and e.target is not None:
+                targets.setdefault(e.kind, []).append(e.target)
         return LegalActions(
             actions=frozenset(e.action for e in events),
             motions=frozenset(e.kind for e in events if isinstance(e, Move)),
+            targets={k: tuple(v) for k, v in targets.items()},
         )
+
+    def why_not(
+        self, member_id: str, action: ActionKind | MotionKind | Event, at: datetime | None = None
+    ) -> Refusal | None:
+        """Why ``member_id`` may not take ``action`` now (None when it is legal).
+
+        ``action`` is an action kind (``ActionKind.CALL_VOTE``), a motion kind (``MotionKind.AMEND``:
+        making that motion) or a concrete event.  For a kind, the refusal is that of the first
+        example event, the same examples ``legal_actions`` tries: the greyed-out button's reason.
+        """
+        when = at or self.last_at or _EPOCH
+        if isinstance(action, Event):
+            candidates: list[Event] = [action]
+        else:
+            candidates = [
+                e
+                for e in self._probes(member_id, when)
+                if (isinstance(action, MotionKind) and isinstance(e, Move) and e.kind is action)
+                or (isinstance(action, ActionKind) and not isinstance(action, MotionKind) and e.action is action)
+            ]
+            if not candidates and isinstance(action, MotionKind):
+                candidates = [Move(actor=member_id, at=when, kind=action, text="…")]
+            elif not candidates and action is ActionKind.TAKE_UP_ITEM:
+                candidates = [TakeUpItem(actor=member_id, at=when, item=self.item + 1)]
+        first: Refusal | None = None
+        for event in candidates:
+            try:
+                self.check(event)
+            except ProcedureError as error:
+                first = first or Refusal.of(error)
+            else:
+                return None
+        return first or Refusal("invalid", "无效的操作。", "Invalid action.")
+
+    def refusals(self, member_id: str, at: datetime | None = None) -> dict[str, Refusal]:
+        """Every action and motion kind ``member_id`` may not take now, keyed ``action`` or
+        ``move:<kind>``, with the rule and message: what a console shows on greyed-out buttons.
+        One pass over the examples ``legal_actions`` tries; a key is refused when none of its
+        examples is legal, with the first example's reason."""
+        when = at or self.last_at or _EPOCH
+        groups: dict[str, list[Event]] = {}
+        for e in self._probes(member_id, when):
+            key = f"move:{e.kind.value}" if isinstance(e, Move) else e.action.value
+            groups.setdefault(key, []).append(e)
+        for kind in MotionKind:
+            groups.setdefault(f"move:{kind.value}", [Move(actor=member_id, at=when, kind=kind, text="…")])
+        groups.pop(ActionKind.MOVE.value, None)
+        out: dict[str, Refusal] = {}
+        for key, events in groups.items():
+            first: Refusal | None = None
+            for event in events:
+                try:
+                    self.check(event)
+                except ProcedureError as error:
+                    first = first or Refusal.of(error)
+                else:
+                    first = None
+                    break
+            if first is not None:
+                out[key] = first
+        for action in ActionKind:
+            if action is not ActionKind.MOVE and action.value not in groups:
+                why = self.why_not(member_id, action, at)
+                if why is not None:
+                    out[action.value] = why
+        return out
+
+    def movable_once_recognised(self, member_id: str, at: datetime | None = None) -> frozenset[MotionKind]:
+        """The motions ``member_id`` could make if the chair gave them the floor now."""
+        when = at or self.last_at or _EPOCH
+        view = self._view(when)
+        if view.floor != member_id:
+            if view.floor is not None or view.speech is not None:
+                return frozenset(e.kind for e in view.legal_events(member_id, when) if isinstance(e, Move))
+            view = view.copy() if view is self else view
+            view.floor = member_id
+            view.requests = [r for r in view.requests if r[0] != member_id]
+        return frozenset(e.kind for e in view.legal_events(member_id, when) if isinstance(e, Move))
 
     # ------------------------------------------------------------------------------- queries
 
@@ -435,7 +672,7 @@ class Meeting:
     def threshold(self, motion: Motion) -> Threshold:
         if motion.kind is MotionKind.MAIN:
             return self.profile.main_threshold
-        if motion.kind is MotionKind.RESCIND and motion.notice:
+        if motion.kind in _RESCINDING and motion.notice:
             return Threshold.MAJORITY  # previous notice given (RONR 35:2)
         return motion.spec.threshold
 
@@ -452,7 +689,26 @@ class Meeting:
         """
         if self.ballot is None or self.ballot.secret:
             return None
-        return self._tally(self.ballot)
+        return self.count_votes(self.ballot)
+
+    def count_votes(self, ballot: Ballot, extra: tuple[VoteChoice, int] | None = None) -> TallyResult:
+        """Count ``ballot`` (plus one ``extra`` vote, to ask "would it change the result?").
+
+        The public counting API.  A secret ballot's running count is for the engine alone until
+        the result (``current_tally`` returns None for it): callers showing counts should use
+        ``current_tally``."""
+        return self._tally(ballot, extra)
+
+    def recount(self, motion_id: str, index: int = -1) -> TallyResult:
+        """Count a decided vote again from what was kept: the roll, or a secret ballot's box."""
+        record = self.motions[motion_id].ballots[index]
+        votes = (
+            list(record.box)
+            if record.method is VoteMethod.SECRET_BALLOT
+            else [(c, self.weight(m)) for m, c in record.roll]
+        )
+        r = record.result
+        return tally(votes, r.threshold, membership_weight=r.membership_weight, present_weight=r.present_weight)
 
     def _tally(self, ballot: Ballot, extra: tuple[VoteChoice, int] | None = None) -> TallyResult:
         votes = self.ballot_votes(ballot) + ([extra] if extra else [])
@@ -547,6 +803,8 @@ class Meeting:
         self.requests = [r for r in self.requests if r[0] != e.actor]
         del self.present[e.actor]
         self._close_attendance(e.actor, e.at)
+        if self.ballot is not None and not self.has_quorum():
+            self.ballot.quorum_lost = True
         out.append(AttendanceChanged(e.actor, False, self.has_quorum()))
         return out
 
@@ -578,6 +836,24 @@ class Meeting:
         self.chair_history.append((e.to, e.at))
         self.requests = [r for r in self.requests if r[0] != e.to]
         return [ChairChanged(e.to)]
+
+    def _check_take_up_item(self, e: TakeUpItem) -> None:
+        self._need_chair(e.actor)
+        if not isinstance(e.item, int) or isinstance(e.item, bool):
+            raise InvalidAction("bad_value", field="item", value=str(e.item)[:40], choices="1…")
+        if self.stack:
+            raise OutOfOrder("business_pending")
+        if not 1 <= e.item <= len(self.agenda):
+            raise OutOfOrder("invalid_target", detail=f"the agenda has no item {e.item}")
+        # General orders are taken up in the order the agenda lists them (RONR 41:37: out of
+        # order only by suspending the rules, which this engine does not model for the agenda).
+        if e.item != self.item + 1:
+            raise OutOfOrder("agenda_order", next=self.item + 1)
+
+    def _do_take_up_item(self, e: TakeUpItem) -> list[Outcome]:
+        self.item = e.item
+        self.requests.clear()
+        return [ItemTakenUp(e.item, self.agenda[e.item - 1])]
 
     def _check_declare_adjourned(self, e: DeclareAdjourned) -> None:
         self._need_chair(e.actor)
@@ -640,10 +916,16 @@ class Meeting:
             # 南塘十三条: no discussion without a concrete motion.
             if not e.text.strip():
                 raise InvalidAction(detail="a main motion needs its wording")
+            # The orders of the day: a main motion belongs to the item before the meeting.
+            if e.item is not None and self.agenda:
+                if not 1 <= e.item <= len(self.agenda):
+                    raise OutOfOrder("invalid_target", detail=f"the agenda has no item {e.item}")
+                if e.item != self.item:
+                    raise OutOfOrder("off_agenda", current=self.item, title=self.agenda[self.item - 1])
         elif e.kind is MotionKind.TAKE_FROM_TABLE:
             if e.target not in self.table:
                 raise OutOfOrder("invalid_target", detail=f"{e.target} is not on the table")
-        elif e.kind is MotionKind.RESCIND:
+        elif e.kind in _RESCINDING:
             d = self.decided.get(e.target or "")
             if d is None or not d.adopted or d.rescinded:
                 raise OutOfOrder("invalid_target", detail=f"{e.target} is not an adopted motion in force")
@@ -666,13 +948,14 @@ class Meeting:
             raise OutOfOrder("precedence", **names)
         assert spec.rank is not None
         if e.kind is MotionKind.AMEND:
-            # Amend applies to the immediately pending amendable motion, whatever its rank, but
-            # never to an amendment of an amendment (RONR §12: two degrees only).
-            target = self.motions[top.target] if top.kind is MotionKind.AMEND and top.target else None
-            if not top.spec.amendable or (target is not None and target.kind is MotionKind.AMEND):
-                raise OutOfOrder("not_amendable", **names)
+            self._check_amend_target(e, top, names)
             if not e.text.strip():
-                raise InvalidAction(detail="an amendment needs the proposed wording")
+                raise InvalidAction("empty_text", **_names(e.kind))
+            if e.target is not None and e.target != top.id:
+                # Previous question ordered on the motion amended or one above it: vote first.
+                if any(self.motions[m].debate_closed for m in self.stack[self.stack.index(e.target) :]):
+                    raise OutOfOrder("debate_closed")
+                return
         elif (spec.rank, 0) <= top.rank:
             raise OutOfOrder("precedence", **names)
         # Once the previous question is ordered only the vote, or a motion outranking the previous
@@ -694,6 +977,35 @@ class Meeting:
                 e.max_speeches is not None and e.max_speeches < 1
             ):
                 raise InvalidAction(detail="limits must be positive")
+
+    def _amend_target(self, e: Move) -> Motion | None:
+        top = self.top
+        if e.target is None:
+            return top
+        return self.motions[e.target] if e.target in self.stack else None
+
+    def _check_amend_target(self, e: Move, top: Motion, names: dict[str, str]) -> None:
+        """Amend applies to any pending amendable motion, whatever its rank, as long as every
+        motion above it on the stack yields to the amendment (RONR §12, 6:6: the main motion
+        may be amended while postpone indefinitely is pending); never to an amendment of an
+        amendment (two degrees only).  ``Move.target`` names it; None means the immediately
+        pending question."""
+        target = self._amend_target(e)
+        if target is None:
+            raise OutOfOrder("invalid_target", detail=f"{e.target} is not a pending motion")
+        t_names = _names(e.kind, target.kind)
+        if target.rank is None or target.status is not MotionStatus.PENDING:
+            raise OutOfOrder("not_amendable", **t_names)
+        inner = self.motions[target.target] if target.kind is MotionKind.AMEND and target.target else None
+        if not target.spec.amendable or (inner is not None and inner.kind is MotionKind.AMEND):
+            raise OutOfOrder("not_amendable", **t_names)
+        rank = self._rank_for(e.kind, target)
+        assert rank is not None
+        above = self.stack[self.stack.index(target.id) + 1 :]
+        for mid in above:
+            m = self.motions[mid]
+            if m.rank is None or m.rank >= rank:
+                raise OutOfOrder("precedence", **names)
 
     def _check_incidental(self, e: Move, top: Motion | None, names: dict[str, str]) -> None:
         kind = e.kind
@@ -761,6 +1073,9 @@ class Meeting:
             target = e.target
         elif spec.category is Category.PRIVILEGED or e.kind is MotionKind.POINT_OF_ORDER:
             target = None
+        elif e.kind is MotionKind.AMEND:
+            amended = self._amend_target(e)
+            target = amended.id if amended else None
         else:
             target = top.id if top else None
         motion_id = f"m{self.version + 1}"
@@ -773,15 +1088,16 @@ class Meeting:
             made_at=e.at,
             # A point the chair decides needs no second and no statement: it awaits the ruling.
             status=MotionStatus.PENDING if spec.threshold in _CHAIR_DECIDES else MotionStatus.PROPOSED,
-            rank=self._rank_for(e.kind, top),
+            rank=self._rank_for(e.kind, self.motions[target] if e.kind is MotionKind.AMEND and target else top),
             target=target,
             # Keep only the parameters this kind of motion uses; the rest of the event is ignored.
             parts=e.parts if e.kind is MotionKind.DIVISION_OF_QUESTION else (),
-            notice=e.notice and e.kind is MotionKind.RESCIND,
+            notice=e.notice and e.kind in _RESCINDING,
             scope_all=e.scope_all and e.kind is MotionKind.PREVIOUS_QUESTION,
             proposed_seconds=e.speech_seconds if e.kind is MotionKind.LIMIT_DEBATE else None,
             proposed_speeches=e.max_speeches if e.kind is MotionKind.LIMIT_DEBATE else None,
             rules=e.rules if e.kind is MotionKind.SUSPEND_RULES else (),
+            item=self.item if e.kind is MotionKind.MAIN and self.agenda else None,
         )
         if e.kind is MotionKind.AMEND and target is not None:
             self.motions[target].amendments.append(motion_id)
@@ -975,24 +1291,28 @@ class Meeting:
         return [SpeechStarted(e.actor, top.id, stance, self.speech_counts[key])]
 
     def _check_yield_floor(self, e: YieldFloor) -> None:
+        if self.floor is None and self.timed_out == e.actor:
+            return  # the speaker's time ran out just before: yielding is a no-op
         if self.floor != e.actor:
             raise DebateError("no_floor")
 
     def _do_yield_floor(self, e: YieldFloor) -> list[Outcome]:
+        self.timed_out = None
         out: list[Outcome] = []
         self._release_floor(e.at, out)
         return out
 
     def _check_cut_off(self, e: CutOff) -> None:
         self._need_chair(e.actor)
-        if self.speech is None:
+        if self.speech is None and not (self.timed_out is not None and e.reason == "overrun"):
             raise DebateError("not_speaking")
         if e.reason not in CUT_OFF_REASONS:
             raise InvalidAction(detail=f"reason must be one of {sorted(CUT_OFF_REASONS)}")
-        if e.reason == "overrun" and not self._overran(self.speech, e.at):
+        if e.reason == "overrun" and self.speech is not None and not self._overran(self.speech, e.at):
             raise DebateError("not_overrun")
 
     def _do_cut_off(self, e: CutOff) -> list[Outcome]:
+        self.timed_out = None
         out: list[Outcome] = []
         self._release_floor(e.at, out, cut_off=e.reason)
         return out
@@ -1003,16 +1323,25 @@ class Meeting:
         limit = self.speech_limit_seconds(self.motions[speech.motion_id])
         return (at - speech.started).total_seconds() > limit
 
-    def _flag_overrun(self, at: datetime, out: list[Outcome]) -> None:
-        # The engine has no clock of its own: an overrun is recorded when an event arrives whose
-        # timestamp is past the limit.  Screens show the running clock with speech_elapsed(now),
-        # and the chair's cut-off carries the timestamp that proves the overrun.
+    def _expire(self, at: datetime, out: list[Outcome]) -> None:
+        """The floor ends at the speech's time limit (RONR 43:8; 南塘 two minutes).  The engine has
+        no clock: the first event whose timestamp is past the limit ends the speech *at* the
+        limit, before that event is judged, so a member past the limit no longer holds the floor
+        and cannot make motions.  Screens show the running clock with ``speech_elapsed(now)``."""
         s = self.speech
-        if s is not None and not s.overrun and self._overran(s, at):
-            s.overrun = True
-            out.append(
-                SpeechOverrun(s.member, s.motion_id, self.speech_limit_seconds(self.motions[s.motion_id]))
-            )
+        if s is None or not self._overran(s, at):
+            return
+        limit = self.speech_limit_seconds(self.motions[s.motion_id])
+        if self.profile.rules_version < 2:
+            # First edition: the overrun is flagged and the chair cuts the speech off.
+            if not s.overrun:
+                s.overrun = True
+                out.append(SpeechOverrun(s.member, s.motion_id, limit))
+            return
+        s.overrun = True
+        out.append(SpeechOverrun(s.member, s.motion_id, limit))
+        self._release_floor(s.started + timedelta(seconds=limit), out, cut_off="overrun")
+        self.timed_out = s.member
 
     def _release_floor(
         self, at: datetime, out: list[Outcome], *, interrupted: bool = False, cut_off: str | None = None
@@ -1056,8 +1385,9 @@ class Meeting:
             raise OutOfOrder("not_stated")
         if top.spec.threshold in _CHAIR_DECIDES:
             raise OutOfOrder("not_voted", **_names(None, top.kind))
-        # RONR §40: no business requiring a vote without a quorum, judged when the vote is called.
-        if not self.has_quorum():
+        # RONR §40: no business requiring a vote without a quorum, judged when the vote is called;
+        # adjourn, recess and fix the time to which to adjourn remain in order (RONR 40:6-7).
+        if not self.has_quorum() and top.kind not in QUORUM_EXEMPT:
             raise VotingError("no_quorum", present=self.present_weight(), needed=self.quorum_needed())
         if self.floor is not None:
             raise DebateError("floor_held")
@@ -1085,14 +1415,29 @@ class Meeting:
             raise VotingError("double_vote")
         if b.closed:
             raise VotingError("vote_closed")
+        if e.choice is None:
+            # Only a stored secret ballot's roll entry comes without a choice; a person votes.
+            if not (self.replaying and b.secret):
+                raise InvalidAction("bad_value", field="choice", value="", choices="aye、no、abstain")
+            return
         if e.choice is VoteChoice.ABSTAIN and not self.profile.abstentions_asked:
             raise VotingError("abstain_not_asked")
         if e.actor == self.chair:
             rule = self.profile.chair_votes
             if rule is ChairVotes.NEVER:
                 raise VotingError("chair_vote")
-            # RONR 44:12: the chair votes by ballot like everyone, otherwise only to change the result.
-            if rule is ChairVotes.WHEN_DECISIVE and not b.secret:
+            if rule is ChairVotes.WHEN_DECISIVE and b.secret:
+                return  # RONR 44:12: by ballot the chair votes like everyone
+            # The chair never votes first: 南塘 "the chair votes last"; RONR 44:12 "when the vote
+            # would change the result", which is known only once the others have voted.
+            others = [m for m in self.present if m != e.actor and m in self.members]
+            if self.profile.rules_version < 2:
+                others = []  # recorded before the chair had to wait for the others
+            if rule is ChairVotes.LAST and self.profile.rules_version >= 2 and not any(v != e.actor for v in b.voters):
+                raise VotingError("chair_votes_first")
+            if rule is ChairVotes.WHEN_DECISIVE:
+                if any(m not in b.voters for m in others):
+                    raise VotingError("chair_votes_first")
                 before = self._tally(b).adopted
                 after = self._tally(b, (e.choice, self.weight(e.actor))).adopted
                 if before == after:
@@ -1103,9 +1448,11 @@ class Meeting:
         assert b is not None
         b.voters.append(e.actor)
         if b.secret:
-            b.anonymous.append((e.choice, self.weight(e.actor)))
-            b.anonymous.sort()
+            if e.choice is not None:  # None: a roll entry read back from the log
+                b.anonymous.append((e.choice, self.weight(e.actor)))
+                b.anonymous.sort()
         else:
+            assert e.choice is not None
             b.roll[e.actor] = e.choice
         if e.actor == self.chair and not (self.profile.chair_votes is ChairVotes.WHEN_DECISIVE and b.secret):
             b.closed = True  # the chair votes last (南塘), or casts the deciding vote (RONR 44:12)
@@ -1113,12 +1460,30 @@ class Meeting:
 
     def _check_announce_result(self, e: AnnounceResult) -> None:
         self._need_chair(e.actor)
-        if self.ballot is None:
+        b = self.ballot
+        if b is None:
             raise OutOfOrder("no_vote")
+        if e.box:
+            if not b.secret:
+                raise InvalidAction(detail="only a secret ballot has a ballot box")
+            if len(b.anonymous) + len(e.box) != len(b.voters):
+                raise InvalidAction("ballot_box", boxed=len(b.anonymous) + len(e.box), voters=len(b.voters))
+        elif b.secret and len(b.anonymous) != len(b.voters):
+            raise InvalidAction("ballot_box", boxed=len(b.anonymous), voters=len(b.voters))
+
+    def _quorum_held(self, b: Ballot) -> bool:
+        motion = self.motions[b.motion_id]
+        if self.profile.rules_version < 2:
+            return True  # recorded before a vote without a quorum throughout was void
+        return motion.kind in QUORUM_EXEMPT or not (b.quorum_lost or not self.has_quorum())
 
     def _do_announce_result(self, e: AnnounceResult) -> list[Outcome]:
         b = self.ballot
         assert b is not None
+        if e.box:
+            b.anonymous = sorted([*b.anonymous, *e.box])
+        if not self._quorum_held(b):
+            return self._void_vote(b, e.at)
         # One deepcopy of all fields together keeps shared references (the current speech) shared.
         snapshot = (
             copy.deepcopy({k: v for k, v in vars(self).items() if k not in _NOT_SNAPSHOT})
@@ -1134,6 +1499,7 @@ class Meeting:
             result=result,
             voters=tuple(sorted(b.voters)),
             roll=() if b.secret else tuple(sorted(b.roll.items())),
+            box=tuple(b.anonymous) if b.secret else (),
         )
         self.ballot = None
         motion = self.motions[self.stack.pop()]
@@ -1153,6 +1519,28 @@ class Meeting:
         if snapshot is not None:
             self.redo = _Redo(snapshot, record)
         return out
+
+    def _void_vote(self, b: Ballot, at: datetime) -> list[Outcome]:
+        """A quorum lost while the vote was open: no result (RONR 40:6-7, the engine's reading:
+        the quorum must hold from the call to the announcement).  The record is kept, marked void;
+        the question is pending again and may be put once a quorum is present."""
+        record = BallotRecord(
+            motion_id=b.motion_id,
+            method=b.method,
+            called_at=b.called_at,
+            announced_at=at,
+            result=self._tally(b),
+            voters=tuple(sorted(b.voters)),
+            roll=() if b.secret else tuple(sorted(b.roll.items())),
+            box=tuple(b.anonymous) if b.secret else (),
+            superseded=True,
+            void=True,
+        )
+        self.ballot = None
+        motion = self.motions[b.motion_id]
+        motion.ballots.append(record)
+        motion.status = MotionStatus.PENDING
+        return [VoteVoided(motion.id, "quorum_lost")]
 
     def _retake_vote(self, e: Move) -> list[Outcome]:
         """Division of the assembly: undo the announced result and vote again, counted by name."""
@@ -1255,6 +1643,7 @@ class Meeting:
                     status=MotionStatus.QUEUED,
                     rank=main.rank,
                     target=main.id,
+                    item=main.item,
                 )
                 self.motions[part.id] = part
                 parts.append(part.id)
@@ -1264,6 +1653,12 @@ class Meeting:
             self.decided[motion.target] = replace(self.decided[motion.target], rescinded=True)
             if target is not None:
                 target.status = MotionStatus.RESCINDED
+        elif kind is MotionKind.AMEND_PREVIOUSLY_ADOPTED:
+            # The decision stands with the new wording (RONR §35), whichever meeting adopted it.
+            assert motion.target is not None
+            self.decided[motion.target] = replace(self.decided[motion.target], text=motion.text)
+            if target is not None:
+                target.text = motion.text
         elif kind is MotionKind.RECONSIDER:
             # The question returns to the state it was in just before the vote being reconsidered.
             assert target is not None
@@ -1287,10 +1682,12 @@ class Meeting:
             targets: Iterable[str | None] = [None]
             if kind is MotionKind.TAKE_FROM_TABLE:
                 targets = list(self.table)
-            elif kind is MotionKind.RESCIND:
+            elif kind in _RESCINDING:
                 targets = [d.motion_id for d in self.decided.values() if d.adopted and not d.rescinded]
             elif kind is MotionKind.RECONSIDER:
                 targets = [d.motion_id for d in self.decided.values() if d.this_meeting]
+            elif kind is MotionKind.AMEND:
+                targets = list(reversed(self.stack))
             for target in targets:
                 yield Move(
                     kind=kind,
@@ -1320,6 +1717,8 @@ class Meeting:
         for other in self.present:
             yield HandOverChair(to=other, **a)
         yield DeclareAdjourned(**a)
+        if self.item < len(self.agenda):
+            yield TakeUpItem(item=self.item + 1, **a)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1354,6 +1753,7 @@ HANDLERS: dict[ActionKind, Handler] = {
     ActionKind.ANNOUNCE_RESULT: Handler(Meeting._check_announce_result, Meeting._do_announce_result),
     ActionKind.HAND_OVER_CHAIR: Handler(Meeting._check_hand_over_chair, Meeting._do_hand_over_chair),
     ActionKind.DECLARE_ADJOURNED: Handler(Meeting._check_declare_adjourned, Meeting._do_declare_adjourned),
+    ActionKind.TAKE_UP_ITEM: Handler(Meeting._check_take_up_item, Meeting._do_take_up_item),
 }
 _missing = set(ActionKind) - set(HANDLERS)
 if _missing:  # pragma: no cover - a programming error, caught on import
@@ -1366,6 +1766,8 @@ def replay(
     members: Iterable[Member | str],
     profile: RuleProfile = RONR,
     prior: Iterable[Decision] = (),
+    box: Iterable[tuple[VoteChoice, int]] | None = None,
+    agenda: Iterable[str] = (),
 ) -> Meeting:
     """Rebuild a meeting from its event log."""
-    return Meeting.replay(events, members=members, profile=profile, prior=prior)
+    return Meeting.replay(events, members=members, profile=profile, prior=prior, box=box, agenda=agenda)

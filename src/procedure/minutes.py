@@ -74,6 +74,7 @@ class MotionRecord:
     postponed_to: str
     speeches: tuple[SpeechRecord, ...]
     votes: tuple[VoteRecord, ...]
+    item: int | None = None  # the agenda item (order of the day) a main motion was made under
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +143,7 @@ def _motion_record(meeting: Meeting, m: Motion) -> MotionRecord:
         postponed_to=m.postponed_to,
         speeches=speeches,
         votes=votes,
+        item=m.item,
     )
 
 

@@ -109,6 +109,9 @@ MOTIONS: Mapping[MotionKind, MotionSpec] = {
               "恢复审议搁置议题", "take from the table", "RONR §34"),
         _spec(_K.RESCIND, _C.BRING_BACK, 1, False, True, True, True, _T.RESCIND_WITHOUT_NOTICE,
               "撤销已通过的决议", "rescind", "RONR §35"),
+        # RONR §35: the same motion as rescind, proposing new wording for the decision.
+        _spec(_K.AMEND_PREVIOUSLY_ADOPTED, _C.BRING_BACK, 1, False, True, True, True, _T.RESCIND_WITHOUT_NOTICE,
+              "修改已通过的决议", "amend something previously adopted", "RONR §35"),
         _spec(_K.RECONSIDER, _C.BRING_BACK, 1, False, True, "inherits", False, _T.MAJORITY,
               "复议", "reconsider", "RONR §37"),
     )
@@ -162,6 +165,11 @@ class RuleProfile:
     # Shareholders' meetings of collective companies vote by shares, and their quorum counts shares.
     vote_by_weight: bool = False
     main_threshold: Threshold = Threshold.MAJORITY
+    # Which edition of the engine's rules a stored log was recorded under, so that a meeting held
+    # before a rule was tightened replays as it was held.  1: before issue 12 (no floor expiry at
+    # the time limit, the chair could vote first when decisive, a vote stood when the quorum was
+    # lost meanwhile, only main motions and amendments needed text).  2: now.
+    rules_version: int = 2
 
     def __post_init__(self) -> None:
         problems = _profile_problems(self)
@@ -181,6 +189,8 @@ def _profile_problems(p: RuleProfile) -> list[str]:
         problems.append("quorum_count must not be negative")
     if p.quorum_rule is QuorumRule.COUNT and p.quorum_count < 1:
         problems.append('quorum_count must be at least 1 when quorum_rule is "count"')
+    if p.rules_version not in (1, 2):
+        problems.append("rules_version must be 1 or 2")
     if p.main_threshold not in MAIN_THRESHOLDS:
         problems.append(f"main_threshold must be one of {sorted(t.value for t in MAIN_THRESHOLDS)}")
     return problems
@@ -223,6 +233,7 @@ _FIELD_TYPES: dict[str, type] = {
     "quorum_count": int,
     "vote_by_weight": bool,
     "main_threshold": Threshold,
+    "rules_version": int,
 }
 assert set(_FIELD_TYPES) == set(_FIELDS), "every profile field needs a declared type"
 

@@ -745,8 +745,11 @@ def do_start_meeting(meeting: Meeting, *, actor: Actor, at: datetime | None = No
         if row.council.weighted:
             profile["vote_by_weight"] = True  # a shareholders' meeting votes by shares whatever the base says
         row.roster, row.profile_snapshot = roster, profile
+        # The orders of the day, frozen like the roster: the engine keeps main motions to the item
+        # before the meeting, and a later edit of the agenda must not change how the log replays.
+        row.agenda_snapshot = [a.title for a in row.agenda.all()]
         row.status = MeetingStatus.IN_SESSION
-        row.save(update_fields=["roster", "profile_snapshot", "status"])
+        row.save(update_fields=["roster", "profile_snapshot", "agenda_snapshot", "status"])
         record_event("council.meeting.start", actor=actor, obj=row,
                      place_path=row.council.place.path,
                      after={"chair": chair_id, "members": len(members), "profile": profile})
@@ -928,10 +931,14 @@ def _apply(meeting: Meeting, cls: type[Event], action: dict[str, Any], *, member
                 raise ActionRefused(exc.rule, exc.message_zh, exc.message_en) from exc
             pushed = True
             seq = row.version + 1
+            # The engine's log entry, not the event sent: a secret vote is stored as a roll entry
+            # (who voted), its choice only as a slip in the ballot box (naming nobody).
             MeetingEvent.objects.create(
-                meeting=row, seq=seq, kind=cls.__name__, payload=eng.payload_for(event, secret),
+                meeting=row, seq=seq, kind=cls.__name__, payload=eng.payload_for(engine.log[-1]),
                 actor=actor_user, recorded_by=recorded_by, created_at=now,
             )
+            if secret or eng.is_secret_ballot_open(engine):
+                eng.store_ballot_box(row, engine, seq)
             status = row.status
             if any(isinstance(o, SessionChanged) and o.session == "adjourned" for o in outcomes):
                 status = MeetingStatus.ADJOURNED
@@ -969,7 +976,7 @@ def _audit(meeting: Meeting, event: Event, outcomes: tuple[Outcome, ...], secret
     elif isinstance(event, CastVote):
         verb = "council.meeting.vote"
         # A secret ballot: who voted is public, how is not — never in the audit chain.
-        base.update(secret=secret) if secret else base.update(choice=event.choice.value)
+        base.update(secret=secret) if secret or event.choice is None else base.update(choice=event.choice.value)
     elif isinstance(event, AnnounceResult):
         verb = "council.meeting.result"
         for o in outcomes:

@@ -394,7 +394,7 @@ class MeetingAdmin(ActionModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         # Roster, rules and version are frozen by the start of the meeting and moved only by actions.
-        frozen = ["status", "roster", "profile_snapshot", "version", "notice_sent_at"]
+        frozen = ["status", "roster", "profile_snapshot", "agenda_snapshot", "version", "notice_sent_at"]
         return [*frozen, "council"] if obj is not None else frozen
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Meeting]:

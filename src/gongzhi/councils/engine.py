@@ -12,9 +12,11 @@ Concurrency inside one process: a per-meeting lock is held while an engine is re
 because ``Meeting.push`` mutates in place. Across processes, the meeting row lock
 (``select_for_update``) plus the conditional version update in ``actions`` serialise writers.
 
-Secret ballots: a ``CastVote`` during a secret ballot is stored with its choice sealed
-(AES-GCM, ``core.crypto``) in ``choice_sealed``, so the database, the admin, exports and the
-events API never show who voted how; only a replaying engine opens it, in memory.
+Secret ballots are stored the way paper works (no key can link a member to a choice): the log
+keeps the engine's ``log`` entries, where a secret ``CastVote`` is a roll entry without a choice,
+and a ``BallotBox`` row keeps the slips ``[choice, weight]`` as one sorted list naming nobody.
+At the result the engine writes the opened box into the ``AnnounceResult`` event; a replay reads
+it from there, and the open ballot's slips from the ``BallotBox`` row (``restore_box``).
 """
 
 from __future__ import annotations
@@ -22,14 +24,17 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
-from gongzhi.core.crypto import decrypt, encrypt
+from django.db.models import Q
+
 from gongzhi.councils.domain.codec import event_from_dict, event_to_dict
-from gongzhi.councils.models import Meeting, MeetingEvent
+from gongzhi.councils.enums import MeetingStatus
+from gongzhi.councils.models import BallotBox, Meeting, MeetingEvent
 from procedure import (
     RONR,
-    CastVote,
+    Decision,
     Event,
     Member,
     RuleProfile,
@@ -89,31 +94,56 @@ def members_of(meeting: Meeting) -> list[Member]:
 
 
 def profile_of(meeting: Meeting) -> RuleProfile:
-    # The snapshot holds every setting, so the base only supplies nothing the snapshot lacks.
-    return profile_from_dict(RONR, meeting.profile_snapshot or {})
+    # The snapshot holds every setting, so the base only supplies nothing the snapshot lacks. A
+    # snapshot frozen before ``rules_version`` existed was held under the first edition of the
+    # rules, and replays under it (the floor did not yet end at the time limit, and so on).
+    snapshot = dict(meeting.profile_snapshot or {})
+    if snapshot:
+        snapshot.setdefault("rules_version", 1)
+    return profile_from_dict(RONR, snapshot)
 
 
 # ------------------------------------------------------------------------------------- storage
 
 
-def payload_for(event: Event, secret_ballot: bool) -> dict[str, Any]:
-    """The JSON stored in ``MeetingEvent.payload`` (no ``expected_version``: it is a request
-    detail, not part of what happened)."""
-    data = event_to_dict(event, with_version=False)
-    if secret_ballot and isinstance(event, CastVote):
-        data["choice_sealed"] = encrypt(str(data.pop("choice")))
-    return data
+def payload_for(event: Event) -> dict[str, Any]:
+    """The JSON stored in ``MeetingEvent.payload``: the engine's log entry (``engine.log[-1]``),
+    never the event as a client sent it (no ``expected_version``: a request detail)."""
+    return event_to_dict(event, with_version=False)
 
 
 def event_from_payload(payload: dict[str, Any]) -> Event:
-    data = dict(payload)
-    if "choice_sealed" in data:
-        data["choice"] = decrypt(str(data.pop("choice_sealed")))
-    return event_from_dict(data)
+    return event_from_dict(dict(payload))
 
 
 def is_secret_ballot_open(engine: Engine) -> bool:
     return engine.ballot is not None and engine.ballot.method is VoteMethod.SECRET_BALLOT
+
+
+def store_ballot_box(meeting: Meeting, engine: Engine, seq: int) -> None:
+    """Keep the secret ballot's box beside the log after event ``seq`` (called in the same
+    transaction as the event row): opened at the call, its sorted slips rewritten at each vote,
+    closed at the result (its slips stay, for a recount)."""
+    if is_secret_ballot_open(engine):
+        assert engine.ballot is not None
+        slips = [[c.value, w] for c, w in engine.ballot_box()]
+        box = BallotBox.objects.filter(meeting=meeting, open=True).first()
+        if box is None:
+            BallotBox.objects.create(meeting=meeting, called_seq=seq, motion_id=engine.ballot.motion_id, slips=slips)
+        elif box.slips != slips:
+            box.slips = slips
+            box.save(update_fields=["slips"])
+        return
+    BallotBox.objects.filter(meeting=meeting, open=True).update(open=False)
+
+
+def _restore_open_box(meeting: Meeting, engine: Engine) -> None:
+    """A replayed or caught-up engine has the roll of an open secret ballot but not its slips."""
+    b = engine.ballot
+    if b is None or not b.secret or len(b.anonymous) == len(b.voters):
+        return
+    box = BallotBox.objects.filter(meeting_id=meeting.pk, open=True).first()
+    engine.restore_box((c, w) for c, w in (box.slips if box else []))
 
 
 def rebuild(meeting: Meeting, upto: int | None = None) -> Engine:
@@ -122,7 +152,37 @@ def rebuild(meeting: Meeting, upto: int | None = None) -> Engine:
     if upto is not None:
         qs = qs.filter(seq__lte=upto)
     events: Iterable[Event] = (event_from_payload(p) for p in qs.values_list("payload", flat=True).iterator())
-    return Engine.replay(events, members=members_of(meeting), profile=profile_of(meeting))
+    engine = Engine.replay(events, members=members_of(meeting), profile=profile_of(meeting),
+                           prior=prior_decisions(meeting), agenda=[str(t) for t in meeting.agenda_snapshot or []])
+    if upto is None or upto >= meeting.version:
+        _restore_open_box(meeting, engine)
+    return engine
+
+
+def prior_decision_id(meeting_id: int, motion_id: str) -> str:
+    """How a decision of an earlier meeting is named in a later one: ``mtg12-m11``."""
+    return f"mtg{meeting_id}-{motion_id}"
+
+
+def prior_decisions(meeting: Meeting) -> tuple[Decision, ...]:
+    """The main motions decided at earlier meetings of the same council, as they stand after the
+    last of them (rescinded or amended since, or not), so that rescind and amend something
+    previously adopted (RONR §35) can name them. Read by replaying the latest earlier adjourned
+    meeting, whose own prior comes from the one before it, and so on."""
+    earlier = (
+        Meeting.objects.filter(council_id=meeting.council_id, status=MeetingStatus.ADJOURNED, version__gt=0)
+        .exclude(pk=meeting.pk)
+        .filter(Q(scheduled_at__lt=meeting.scheduled_at) | Q(scheduled_at=meeting.scheduled_at, pk__lt=meeting.pk))
+        .order_by("-scheduled_at", "-pk")
+        .first()
+    )
+    if earlier is None:
+        return ()
+    held = rebuild(earlier)
+    return tuple(
+        replace(d, motion_id=prior_decision_id(earlier.pk, d.motion_id), prevailing=None) if d.this_meeting else d
+        for d in held.decided.values()
+    )
 
 
 def engine_at(meeting: Meeting, version: int | None = None) -> Engine:
@@ -150,8 +210,8 @@ def engine_at(meeting: Meeting, version: int | None = None) -> Engine:
 def _catch_up(meeting: Meeting, engine: Engine, version: int) -> Engine | None:
     rows = MeetingEvent.objects.filter(meeting_id=meeting.pk, seq__gt=engine.version, seq__lte=version).order_by("seq")
     try:
-        for payload in rows.values_list("payload", flat=True):
-            engine.push(event_from_payload(payload))
+        engine.extend(event_from_payload(payload) for payload in rows.values_list("payload", flat=True))
+        _restore_open_box(meeting, engine)
     except Exception:
         forget(meeting.pk)  # the cached engine may be half-advanced: never reuse it
         return None

@@ -123,6 +123,7 @@ class Meeting(models.Model):
     # the council or its rules never changes how a held meeting replays.
     roster = models.JSONField(default=list, blank=True)
     profile_snapshot = models.JSONField(default=dict, blank=True)
+    agenda_snapshot = models.JSONField(default=list, blank=True, help_text=_("开会时冻结的议程（议程项标题）"))
     in_person = models.BooleanField(default=False, help_text=_("现场模式：主持人代为记录举手和发言"))
     version = models.PositiveIntegerField(default=0, help_text=_("已记录的最后一个事件序号"))
 
@@ -168,6 +169,30 @@ class MeetingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.kind}"
+
+
+class BallotBox(models.Model):
+    """The ballot box of one secret ballot: slips of ``[choice, weight]`` naming nobody, kept as
+    one sorted list, so that neither a row id, a timestamp nor the order of the list tells in
+    which order the ballots were cast. The roll of who voted is the log (``CastVote`` rows carry
+    no choice). While the ballot is open the engine reads its slips from here; at the result the
+    opened box is also written into the ``AnnounceResult`` event, and kept here for a recount.
+    """
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="ballot_boxes")
+    called_seq = models.PositiveIntegerField(help_text=_("开始投票的事件序号"))
+    motion_id = models.CharField(max_length=40)
+    slips = models.JSONField(default=list, blank=True)
+    open = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["meeting", "called_seq"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "called_seq"], name="ballot_box_unique")]
+        verbose_name = _("票箱")
+        verbose_name_plural = _("票箱")
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id} #{self.called_seq} {self.motion_id}"
 
 
 class Minutes(models.Model):

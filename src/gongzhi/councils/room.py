@@ -302,7 +302,8 @@ def _member_probes(engine: Engine, member: str, at: datetime) -> list[tuple[str,
     ]
     probes += [(f"speak:{s.value}" if s else "speak", Speak(stance=s, **a)) for s in (None, Stance.PRO, Stance.CON)]
     for kind in MotionKind:
-        if kind in (MotionKind.TAKE_FROM_TABLE, MotionKind.RESCIND, MotionKind.RECONSIDER):
+        if kind in (MotionKind.TAKE_FROM_TABLE, MotionKind.RESCIND, MotionKind.RECONSIDER,
+                    MotionKind.AMEND_PREVIOUSLY_ADOPTED):
             targets = _targets(engine, kind)
             probes += [(f"move:{kind.value}:{t}", Move(kind=kind, text="…", target=t, **a)) for t in targets]
             continue
@@ -314,7 +315,7 @@ def _member_probes(engine: Engine, member: str, at: datetime) -> list[tuple[str,
 def _targets(engine: Engine, kind: MotionKind) -> list[str]:
     if kind is MotionKind.TAKE_FROM_TABLE:
         return list(engine.table)
-    if kind is MotionKind.RESCIND:
+    if kind in (MotionKind.RESCIND, MotionKind.AMEND_PREVIOUSLY_ADOPTED):
         return [d.motion_id for d in engine.decided.values() if d.adopted and not d.rescinded]
     return [d.motion_id for d in engine.decided.values() if d.this_meeting]
 

@@ -108,7 +108,10 @@ def test_precedence(new: MotionKind, top: MotionKind | None) -> None:
     room = pending(top)
     event = move_event(room, new)
     want = expected_in_order(new, top)
-    assert (new in room.m.legal_actions("e").motions) is want
+    # Amend outranks postpone indefinitely: while it is pending the main motion may be amended
+    # (RONR §12), so amend is offered, aimed at the main motion, though PI itself is not amendable.
+    offered = want or (new is K.AMEND and top is K.POSTPONE_INDEFINITELY)
+    assert (new in room.m.legal_actions("e").motions) is offered
     if want:
         assert room.m.is_legal(event)
         room.m.push(event)
@@ -135,7 +138,7 @@ def test_amendment_of_a_higher_motion_sits_just_above_it() -> None:
     room.move(K.AMEND, by="e", second="f", text="until next Monday")
     assert [m.rank for m in room.m.pending] == [(1, 0), (5, 0), (5, 1)]
     room.floor("g")
-    room.refused(Move, "g", "precedence", OutOfOrder, kind=K.COMMIT)  # commit ranks below postpone
+    room.refused(Move, "g", "precedence", OutOfOrder, kind=K.COMMIT, text="…")  # ranks below postpone
     room.push(Move, "g", kind=K.PREVIOUS_QUESTION)  # previous question outranks it
 
 

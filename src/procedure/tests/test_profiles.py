@@ -125,7 +125,8 @@ def test_speech_seconds(limit: int) -> None:
     assert [o for o in out if isinstance(o, SpeechOverrun)] == [SpeechOverrun("c", room.m.stack[-1], limit)]
     room.push(CutOff, CHAIR, reason="overrun")
     speech = room.m.speeches[-1]
-    assert speech.overrun and speech.cut_off == "overrun" and speech.seconds == limit + 2
+    # The floor ended at the limit itself; the chair's cut-off only acknowledges it.
+    assert speech.overrun and speech.cut_off == "overrun" and speech.seconds == limit
 
 
 @pytest.mark.parametrize("limit", [1, 2, 3])
@@ -216,15 +217,19 @@ def test_chair_votes_last_closes_the_vote() -> None:
 
 
 def test_chair_votes_when_decisive() -> None:
-    room = Room(RONR, chair="a")
+    room = Room(RONR, chair="a", present=["a", "b", "c", "d", "e"])
     room.main(by="b", second="c")
     room.push(CallVote, "a")
     room.push(CastVote, "b", choice=VoteChoice.AYE)
     room.push(CastVote, "c", choice=VoteChoice.AYE)
     room.push(CastVote, "d", choice=VoteChoice.NO)
+    room.refused(CastVote, "a", "chair_votes_first", choice=VoteChoice.NO)  # e has not voted yet
+    room.push(CastVote, "e", choice=VoteChoice.ABSTAIN)
     room.refused(CastVote, "a", "not_decisive", choice=VoteChoice.AYE)  # 3-1 or 2-1: adopted anyway
     room.push(CastVote, "a", choice=VoteChoice.NO)  # makes a tie: the motion fails (RONR 44:12)
-    room.refused(CastVote, "e", "vote_closed", choice=VoteChoice.AYE)
+    room.refused(CastVote, "e", "double_vote", choice=VoteChoice.AYE)
+    room.push(Arrive, "f")
+    room.refused(CastVote, "f", "vote_closed", choice=VoteChoice.AYE)
 
 
 def test_chair_votes_by_ballot_like_everyone() -> None:

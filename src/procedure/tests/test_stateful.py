@@ -44,10 +44,12 @@ from procedure import (
     Speak,
     Stance,
     StateQuestion,
+    TakeUpItem,
     TallyResult,
     Threshold,
     VoteChoice,
     VoteMethod,
+    VoteVoided,
     Withdraw,
 )
 from procedure.events import CUT_OFF_REASONS
@@ -72,6 +74,7 @@ FORWARD = (
     "call_vote",
 )
 PRIOR = (Decision("old-1", "earlier decision", adopted=True),)
+AGENDA = ("加装空调冷凝水管", "东益汽车广场污染处置", "其他事项")
 PROFILES = (
     RONR,
     NANTANG,
@@ -110,11 +113,14 @@ def recount(meeting: Meeting) -> tuple[list[tuple[list[tuple[VoteChoice, int]], 
             current = []
         elif isinstance(e, CastVote):
             assert current is not None
-            current.append((e.choice, weights[e.actor]))
+            if e.choice is not None:  # None: a secret ballot's roll entry; its slip is in the box
+                current.append((e.choice, weights[e.actor]))
         elif isinstance(e, AnnounceResult):
             assert current is not None
-            closed.append((current, called_present))
+            closed.append((list(e.box) if e.box else current, called_present))
             current = None
+    if current is not None and meeting.ballot is not None and meeting.ballot.secret:
+        current = list(meeting.ballot_box())
     return closed, [] if current is None else current
 
 
@@ -137,11 +143,11 @@ def plainly_adopted(
 
 class MeetingMachine(RuleBasedStateMachine):
     meeting: Meeting
-    results: list[TallyResult]
+    results: list[TallyResult | None]  # None: a vote voided because the quorum did not hold
 
     @initialize(profile=st.sampled_from(PROFILES), opening=st.sampled_from([2, 2, 2, 1, 0]))
     def start(self, profile: RuleProfile, opening: int) -> None:
-        self.meeting = Meeting(MEMBERS, profile, PRIOR)
+        self.meeting = Meeting(MEMBERS, profile, PRIOR, AGENDA)
         self.results = []
         self.t = T0
         # Thirty random steps rarely get from an empty room to a vote, so most runs begin with
@@ -164,6 +170,7 @@ class MeetingMachine(RuleBasedStateMachine):
         if isinstance(event, Move) and event.kind is MotionKind.DIVISION_OF_ASSEMBLY:
             self.results.pop()  # the show of hands just announced is retaken
         self.results.extend(o.result for o in out if isinstance(o, ResultAnnounced))
+        self.results.extend(None for o in out if isinstance(o, VoteVoided))
 
     def legal_groups(self, at: Any) -> dict[str, list[Event]]:
         """Every legal event of every actor, grouped by action (a move by its motion kind)."""
@@ -228,6 +235,7 @@ class MeetingMachine(RuleBasedStateMachine):
                 "speech_seconds": st.sampled_from([None, 0, 30]),
                 "max_speeches": st.sampled_from([None, 0, 1, 3]),
                 "rules": st.sampled_from([(), ("speech_limit",), ("bogus",)]),
+                "item": st.sampled_from([None, 1, 2, 3, 9]),
             },
             Withdraw: {"motion_id": st.sampled_from(ids)},
             RequestFloor: {"stance": st.sampled_from([None, *Stance])},
@@ -235,9 +243,11 @@ class MeetingMachine(RuleBasedStateMachine):
             Recognize: {"member": st.sampled_from(ACTORS)},
             CutOff: {"reason": st.sampled_from([*CUT_OFF_REASONS, "bogus"])},
             ChairRuling: {"well_taken": st.booleans()},
-            CallVote: {"method": st.sampled_from(list(VoteMethod))},
-            CastVote: {"choice": st.sampled_from(list(VoteChoice))},
+            # Plain strings too: the engine must refuse them at its boundary, not run them.
+            CallVote: {"method": st.sampled_from([*VoteMethod, "secret_ballot"])},
+            CastVote: {"choice": st.sampled_from([*VoteChoice, "abstain", None])},
             HandOverChair: {"to": st.sampled_from(ACTORS)},
+            TakeUpItem: {"item": st.integers(0, 4)},
         }
         return st.one_of(*(st.builds(cls, **common, **extra.get(cls, {})) for cls in EVENT_TYPES))
 
@@ -253,7 +263,22 @@ class MeetingMachine(RuleBasedStateMachine):
     def replay_gives_an_equal_meeting(self) -> None:
         m = self.meeting
         assert m.version == len(m.log)
-        assert Meeting.replay(m.log, members=MEMBERS, profile=m.profile, prior=PRIOR) == m
+        box = m.ballot_box() if m.ballot is not None and m.ballot.secret else None
+        assert Meeting.replay(m.log, members=MEMBERS, profile=m.profile, prior=PRIOR, box=box, agenda=AGENDA) == m
+
+    @invariant()
+    def secret_ballots_are_stored_as_paper(self) -> None:
+        """The log keeps who voted in a secret ballot, never how: the box (at the result, or
+        ``ballot_box`` while open) names nobody and is sorted."""
+        secret = False
+        for e in self.meeting.log:
+            if isinstance(e, CallVote):
+                secret = e.method is VoteMethod.SECRET_BALLOT
+            elif isinstance(e, CastVote) and secret:
+                assert e.choice is None
+            elif isinstance(e, AnnounceResult):
+                assert list(e.box) == sorted(e.box) and (secret or not e.box)
+                secret = False
 
     @invariant()
     def tallies_equal_a_recount(self) -> None:
@@ -261,6 +286,8 @@ class MeetingMachine(RuleBasedStateMachine):
         closed, current = recount(m)
         assert len(closed) == len(self.results)
         for (votes, present), result in zip(closed, self.results, strict=True):
+            if result is None:
+                continue
             for choice, heads, weight in (
                 (VoteChoice.AYE, result.ayes, result.ayes_weight),
                 (VoteChoice.NO, result.noes, result.noes_weight),

@@ -93,7 +93,11 @@ def _decode(name: str, hint: Any, value: Any) -> Any:
     if origin is tuple:
         if not isinstance(value, list | tuple):
             raise CodecError(f"字段 {name} 应为列表。", field=name)
-        return tuple(_decode(name, args[0], v) for v in value)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_decode(name, args[0], v) for v in value)
+        if len(value) != len(args):  # a fixed-length tuple, e.g. a ballot slip (choice, weight)
+            raise CodecError(f"字段 {name} 应为 {len(args)} 项的列表。", field=name)
+        return tuple(_decode(name, a, v) for a, v in zip(args, value, strict=True))
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         try:
             return hint(value)

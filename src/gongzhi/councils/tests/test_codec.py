@@ -17,6 +17,7 @@ from gongzhi.councils.domain.codec import (
 )
 from procedure import (
     EVENT_TYPES,
+    AnnounceResult,
     ChairRuling,
     CutOff,
     Event,
@@ -28,6 +29,7 @@ from procedure import (
     ResultAnnounced,
     Speak,
     Stance,
+    TakeUpItem,
     VoteChoice,
     VoteMethod,
     Withdraw,
@@ -41,7 +43,7 @@ T = datetime(2026, 3, 1, 9, 0, 0, 123456, tzinfo=UTC)
 SAMPLES: dict[type[Event], dict[str, Any]] = {
     Move: {"kind": MotionKind.DIVISION_OF_QUESTION, "text": "分拆", "target": "m3", "parts": ("一", "二"),
            "notice": True, "scope_all": True, "speech_seconds": 60, "max_speeches": 1,
-           "rules": ("speech_limit",)},
+           "rules": ("speech_limit",), "item": 2},
     Withdraw: {"motion_id": "m2"},
     RequestFloor: {"stance": Stance.CON},
     Recognize: {"member": "7"},
@@ -51,6 +53,8 @@ SAMPLES: dict[type[Event], dict[str, Any]] = {
     CallVote: {"method": VoteMethod.SECRET_BALLOT},
     CastVote: {"choice": VoteChoice.NO},
     HandOverChair: {"to": "3"},
+    TakeUpItem: {"item": 2},
+    AnnounceResult: {"box": ((VoteChoice.ABSTAIN, 1), (VoteChoice.AYE, 3))},  # a secret ballot's opened box
 }
 
 
