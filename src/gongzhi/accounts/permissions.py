@@ -400,6 +400,8 @@ ROUTES: Mapping[str, RouteRule] = {
     # action recorded for a member in the room (``on_behalf_of``): the chair and the secretary.
     "gongzhi_councils_api_meeting_action.record": _r(OW, "meeting.moderate", "meeting", write=True),
     "gongzhi_councils_api_meeting_events": _r(OB, "meeting.read", "meeting"),
+    # why a greyed-out button of the caller's is not live (councils.room.why_not): a read
+    "gongzhi_councils_api_meeting_why_not": _r(OB, "meeting.read", "meeting"),
     "gongzhi_councils_api_meeting_minutes": _MINUTES,
     "gongzhi_councils_api_meeting_minutes_pdf": _MINUTES,
     "gongzhi_councils_api_meeting_minutes_docx": _MINUTES,

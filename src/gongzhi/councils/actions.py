@@ -1020,8 +1020,23 @@ def minutes_content(meeting: Meeting) -> dict[str, Any]:
         "names": {str(r["id"]): r["name"] for r in meeting.roster or []},
         "profile": meeting.profile_snapshot,
         "profile_name": council.profile.name,  # the rules' display name, for readers (not the key)
+        # Decisions of earlier meetings this one could name (rescind, amend something previously
+        # adopted): by wording and meeting, so the minutes never show an id like ``mtg12-m11``.
+        "prior": prior_labels(engine),
         "record": record,
     }
+
+
+def prior_labels(engine: Any) -> dict[str, str]:
+    """``mtg<pk>-<motion>`` → "「wording」（meeting title，date）" for the earlier meetings' decisions."""
+    earlier = eng.earlier_meetings(engine)
+    out: dict[str, str] = {}
+    for d in engine.decided.values():
+        pk = eng.prior_meeting_pk(d.motion_id)
+        if pk is not None:
+            where = earlier.get(pk)
+            out[d.motion_id] = f"「{d.text or '—'}」（{where}）" if where else f"「{d.text or '—'}」"
+    return out
 
 
 def may_generate_minutes(meeting: Meeting, actor: Actor) -> bool:

@@ -23,13 +23,15 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from gongzhi.core.errors import ActionError, error_body
 from gongzhi.councils import actions, queries
 from gongzhi.councils.models import Council, Meeting, Minutes
-from gongzhi.councils.room import state_message
+from gongzhi.councils.room import UnknownCode, state_message
+from gongzhi.councils.room import why_not as room_why_not
 
 router = Router(tags=["councils"])
 
@@ -206,6 +208,28 @@ def meeting_action(request: HttpRequest, meeting_id: DbId, body: ActionIn) -> An
         return Status(exc.status, error_body(exc))
     return Status(200, {"version": result.version, "outcomes": result.outcomes,
                         "state": state_message(meeting, request.user)})
+
+
+class WhyNotQuery(Schema):
+    code: Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[a-z_]+(:[A-Za-z0-9_.-]+){0,2}$")] = Field(
+        description="按钮的操作代码，如 call_vote:secret_ballot、move:amend、take_up_item")
+
+
+class WhyNotOut(Schema):
+    code: str
+    legal: bool = Field(description="true：这个操作现在可以进行")
+    rule: str = Field("", description="不能进行时违反的规则代码")
+    message: str = Field("", description="不能进行的原因（按请求的语言）")
+
+
+@router.get("/meetings/{meeting_id}/why-not", response={200: WhyNotOut, 422: ErrorOut},
+            summary="某个操作现在为什么不能进行（灰色按钮的说明）")
+def meeting_why_not(request: HttpRequest, meeting_id: DbId, q: Query[WhyNotQuery]) -> Any:
+    meeting = queries.access_meeting(request.user, meeting_id)
+    try:
+        return Status(200, room_why_not(meeting, request.user, q.code))
+    except UnknownCode:
+        return Status(422, error_body(ActionError(_("未知的操作代码。"), field="code")))
 
 
 @router.get("/meetings/{meeting_id}/events", response=list[EventOut], summary="会议事件（断线重连补齐）")

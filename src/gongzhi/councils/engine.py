@@ -21,6 +21,7 @@ it from there, and the open ballot's slips from the ``BallotBox`` row (``restore
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -28,6 +29,7 @@ from dataclasses import replace
 from typing import Any
 
 from django.db.models import Q
+from django.utils import timezone
 
 from gongzhi.councils.domain.codec import event_from_dict, event_to_dict
 from gongzhi.councils.enums import MeetingStatus
@@ -162,6 +164,33 @@ def rebuild(meeting: Meeting, upto: int | None = None) -> Engine:
 def prior_decision_id(meeting_id: int, motion_id: str) -> str:
     """How a decision of an earlier meeting is named in a later one: ``mtg12-m11``."""
     return f"mtg{meeting_id}-{motion_id}"
+
+
+_PRIOR_ID = re.compile(r"mtg(\d+)-")
+
+
+def prior_meeting_pk(decision_id: str) -> int | None:
+    """The earlier meeting a decision id names (``mtg12-m11`` → 12; None for this meeting's)."""
+    match = _PRIOR_ID.match(decision_id)
+    return int(match.group(1)) if match else None
+
+
+_earlier_cache: OrderedDict[int, str] = OrderedDict()
+
+
+def earlier_meetings(engine: Engine) -> dict[int, str]:
+    """pk → "title, date" of the earlier meetings whose decisions ``engine`` knows: how a choice
+    to rescind names the meeting that adopted it. An adjourned meeting's title and date do not
+    change, so each is read once per process."""
+    pks = {pk for pk in map(prior_meeting_pk, engine.decided) if pk is not None}
+    missing = [pk for pk in pks if pk not in _earlier_cache]
+    if missing:
+        for pk, title, at in Meeting.objects.filter(pk__in=missing).values_list("pk", "title", "scheduled_at"):
+            with _guard:
+                _earlier_cache[pk] = f"{title}，{timezone.localtime(at).date().isoformat()}"
+                while len(_earlier_cache) > MAX_CACHED * 4:
+                    _earlier_cache.popitem(last=False)
+    return {pk: _earlier_cache[pk] for pk in pks if pk in _earlier_cache}
 
 
 def prior_decisions(meeting: Meeting) -> tuple[Decision, ...]:

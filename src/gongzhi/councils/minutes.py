@@ -69,8 +69,18 @@ def minutes_outline(minutes: Minutes) -> dict[str, Any]:
     # Motions are referred to by kind and wording, never by the engine's ids (m13).
     titles = {m["id"]: f"{name_of(MOTION_NAMES, m['kind'])}「{m['text'] or '—'}」" for m in rec.get("motions", [])}
 
+    # A decision of an earlier meeting (rescinded or amended here) by its wording and meeting.
+    prior: dict[str, str] = c.get("prior") or {}
+
+    def title(i: str) -> str:
+        if i in titles:
+            return titles[i]
+        if i in prior or i.startswith("mtg"):
+            return _("先前会议的决议%(what)s") % {"what": prior.get(i, "")}
+        return i
+
     def t(ids: Any) -> str:
-        return sep.join(titles.get(i, i) for i in ids)
+        return sep.join(title(i) for i in ids)
 
     weighted = bool(head.get("weighted"))
     sections: list[dict[str, Any]] = []

@@ -35,7 +35,9 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib import auth
 from django.utils import timezone
+from django.utils.translation import get_language
 
+from gongzhi.core.i18n import to_hant
 from gongzhi.councils import engine as store
 from gongzhi.councils.actions import runs_meeting
 from gongzhi.councils.broadcast import group_name, user_group
@@ -43,6 +45,7 @@ from gongzhi.councils.domain.roster import participant_id
 from gongzhi.councils.models import Meeting
 from procedure import (
     MOTIONS,
+    ActionKind,
     AnnounceResult,
     Arrive,
     CallToOrder,
@@ -63,6 +66,7 @@ from procedure import (
     Speak,
     Stance,
     StateQuestion,
+    TakeUpItem,
     VoteChoice,
     VoteMethod,
     Withdraw,
@@ -138,7 +142,19 @@ def _motion(engine: Engine, motion_id: str) -> dict[str, Any]:
         "debatable": engine.debatable(m),
         "debate_closed": m.debate_closed,
         "target": m.target,
+        # What a motion applied to another names, in words (a decision of an earlier meeting
+        # is known by its wording, never as ``mtg12-m11``).
+        "target_text": _target_text(engine, m.target),
     }
+
+
+def _target_text(engine: Engine, target: str | None) -> str:
+    if target is None:
+        return ""
+    if target in engine.motions:
+        return engine.motions[target].text
+    decided = engine.decided.get(target)
+    return decided.text if decided is not None else ""
 
 
 # A main motion that reaches one of these has dealt with its agenda item; the next one is taken up.
@@ -174,19 +190,24 @@ def related_to_item(text: str, item: dict[str, str]) -> bool:
 
 
 def agenda_view(engine: Engine, items: list[dict[str, str]], stack: list[dict[str, Any]]) -> dict[str, Any]:
-    """The agenda with the item under consideration, and a comment on main motions off it.
+    """The agenda with the item under consideration (the engine's orders of the day), and a
+    comment on pending main motions that seem off it.
 
-    Items are taken up in order (RONR 41: the orders of the day); an item is dealt with once a
-    main motion on it is adopted, lost, postponed, committed or laid on the table. A pending main
-    motion that shares no topic word with the current item is marked ``off_agenda``: the rules
-    do not forbid it (the assembly may take up other business), but the chair should say so.
+    The engine keeps the item now before the meeting (``Meeting.item``, taken up in order by the
+    chair's ``TakeUpItem``; RONR 41) and refuses a main motion naming another. ``dealt``: a main
+    motion on the current item has been adopted, lost, postponed, committed or laid on the
+    table, so the chair may take up the next (``next``: its index, None at the end). A pending
+    main motion that shares no topic word with the current item is marked ``off_agenda``: the
+    rules do not forbid it (its wording is the assembly's business), but the chair should ask.
     """
-    done = sum(1 for m in engine.motions.values() if m.kind is MotionKind.MAIN and m.status in _ITEM_DONE)
-    current: int | None = done if done < len(items) else None
+    current: int | None = engine.item - 1 if engine.agenda and 1 <= engine.item <= len(items) else None
+    dealt = current is not None and any(
+        m.kind is MotionKind.MAIN and m.status in _ITEM_DONE and m.item == engine.item for m in engine.motions.values())
     for m in stack:
         if m["kind"] == MotionKind.MAIN.value:
             m["off_agenda"] = current is None or not related_to_item(m["text"], items[current])
-    return {"items": items, "current": current}
+    following = current + 1 if current is not None and current + 1 < len(items) else None
+    return {"items": items, "current": current, "dealt": dealt, "next": following}
 
 
 def public_state(engine: Engine, meeting: Any, agenda: list[dict[str, str]] | None = None) -> dict[str, Any]:
@@ -250,6 +271,8 @@ def public_state(engine: Engine, meeting: Any, agenda: list[dict[str, str]] | No
             "noes_weight": r.noes_weight,
             "threshold": r.threshold.value,
             "reason": r.reason,
+            # The quorum failed while the vote was open: no result was announced (RONR 40:6-7).
+            "void": record.void,
             "method": record.method.value,
             "method_zh": _METHODS_ZH[record.method],
             "at": _iso(record.announced_at),
@@ -302,6 +325,11 @@ def _member_probes(engine: Engine, member: str, at: datetime) -> list[tuple[str,
     ]
     probes += [(f"speak:{s.value}" if s else "speak", Speak(stance=s, **a)) for s in (None, Stance.PRO, Stance.CON)]
     for kind in MotionKind:
+        if kind is MotionKind.AMEND and len(engine.stack) > 1:
+            # Any pending amendable motion the motions above it allow (RONR §12): the member
+            # chooses which; ``legal_for`` folds a single legal target on top into ``move:amend``.
+            probes += [(f"move:amend:{t}", Move(kind=kind, text="…", target=t, **a)) for t in reversed(engine.stack)]
+            continue
         if kind in (MotionKind.TAKE_FROM_TABLE, MotionKind.RESCIND, MotionKind.RECONSIDER,
                     MotionKind.AMEND_PREVIOUSLY_ADOPTED):
             targets = _targets(engine, kind)
@@ -331,6 +359,8 @@ def _chair_probes(engine: Engine, chair: str, at: datetime) -> list[tuple[str, E
     probes += [(f"call_vote:{m.value}", CallVote(method=m, **a)) for m in VoteMethod]
     probes += [(f"cut_off:{r}", CutOff(reason=r, **a)) for r in ("overrun", "off_topic", "personal_attack")]
     probes += [(f"recognize:{m}", Recognize(member=m, **a)) for m, _ in engine.requests]
+    if engine.item < len(engine.agenda):
+        probes.append((f"take_up_item:{engine.item + 1}", TakeUpItem(item=engine.item + 1, **a)))
     return probes
 
 
@@ -353,11 +383,38 @@ def legal_for(engine: Engine, viewer: str | None, at: datetime | None = None) ->
     for code, event in probes:
         if _probe(engine, event):
             out.append(code)
+    amend = [c for c in out if c.startswith("move:amend:")]
+    if len(amend) == 1 and engine.stack and amend[0] == f"move:amend:{engine.stack[-1]}":
+        # One choice, the immediately pending question: nothing to choose.
+        out[out.index(amend[0])] = "move:amend"
+    return out
+
+
+def _targeted(code: str) -> str | None:
+    """The motion or decision a ``move:<kind>:<target>`` code names (None for other codes)."""
+    parts = code.split(":", 2)
+    return parts[2] if len(parts) == 3 and parts[0] == "move" else None
+
+
+def target_labels(engine: Engine, targets: set[str], earlier: dict[int, str] | None = None) -> dict[str, str]:
+    """Readable names of the motions and decisions the viewer's codes name: a pending motion by
+    kind and wording, a decision of an earlier meeting by wording and that meeting
+    (``earlier``: pk → "title, date", from ``store.earlier_meetings``)."""
+    out: dict[str, str] = {}
+    for t in sorted(targets):
+        if t in engine.motions:
+            m = engine.motions[t]
+            out[t] = f"{MOTIONS[m.kind].name_zh}「{m.text or '—'}」"
+            continue
+        text = _target_text(engine, t) or "—"
+        pk = store.prior_meeting_pk(t)
+        where = (earlier or {}).get(pk) if pk is not None else None
+        out[t] = f"「{text}」（{where}）" if where else f"「{text}」"
     return out
 
 
 def viewer_state(engine: Engine, viewer: str | None, *, moderator: bool = False,
-                 at: datetime | None = None) -> dict[str, Any]:
+                 at: datetime | None = None, earlier: dict[int, str] | None = None) -> dict[str, Any]:
     """The part of the state only ``viewer`` gets: who they are here and what they may do."""
     you: dict[str, Any] = {"member": viewer, "chair": viewer is not None and viewer == engine.chair,
                            "moderator": moderator}
@@ -366,6 +423,10 @@ def viewer_state(engine: Engine, viewer: str | None, *, moderator: bool = False,
         return you
     legal = legal_for(engine, viewer, at)
     you["legal"] = legal
+    targets = {t for t in map(_targeted, legal) if t is not None}
+    if targets:
+        # Only for a viewer offered a choice: the words of what each choice names.
+        you["targets"] = target_labels(engine, targets, earlier)
     you["present"] = viewer in engine.present
     you["requested"] = any(m == viewer for m, _ in engine.requests)
     you["voted"] = engine.ballot is not None and viewer in engine.ballot.voters
@@ -381,6 +442,67 @@ def in_person_rows(engine: Engine, at: datetime | None = None) -> list[dict[str,
                                if c.split(":")[0] in {"arrive", "leave", "request_floor", "speak",
                                                       "yield_floor", "second", "cast_vote"}]})
     return rows
+
+
+# ------------------------------------------------------------------------ greyed-out buttons
+
+
+class UnknownCode(ValueError):
+    """An action code ``why_not`` cannot read."""
+
+
+def action_for_code(code: str, actor: str, at: datetime) -> ActionKind | MotionKind | Event:
+    """What ``Meeting.why_not`` is asked about for a button's code (the codes of ``legal_for``)."""
+    head, _sep, arg = code.partition(":")
+    a: dict[str, Any] = {"actor": actor, "at": at}
+    try:
+        if head == "move":
+            kind_code, _sep2, target = arg.partition(":")
+            kind = MotionKind(kind_code)
+            return Move(kind=kind, text="…", target=target, **a) if target else kind
+        if head == "cast_vote" and arg:
+            return CastVote(choice=VoteChoice(arg), **a)
+        if head == "call_vote" and arg:
+            return CallVote(method=VoteMethod(arg), **a)
+        action = ActionKind(head)
+    except ValueError:
+        raise UnknownCode(code) from None
+    if action is ActionKind.MOVE:
+        raise UnknownCode(code)
+    return action
+
+
+def why_not(meeting: Any, user: Any, code: str) -> dict[str, Any]:
+    """Why the viewer may not take the action of ``code`` now, in the reader's language: the
+    explanation of one greyed-out button, asked for when it is tapped (``GET .../why-not``), so
+    no state message to a thousand phones carries reasons nobody reads.
+
+    ``{"code", "legal", "rule", "message"}``; ``legal`` true means the button is live by now.
+    """
+    lang = (get_language() or "zh-hans").lower()
+
+    def say(rule: str, zh: str, en: str) -> dict[str, Any]:
+        message = en if lang.startswith("en") else to_hant(zh) if lang in ("zh-hant", "zh-tw", "zh-hk") else zh
+        return {"code": code, "legal": False, "rule": rule, "message": message}
+
+    viewer = viewer_for(meeting, user)
+    row = Meeting.objects.get(pk=meeting.pk)
+    now = timezone.now()
+    if not row.roster:
+        action_for_code(code, "-", now)  # an unknown code is still a 422
+        return say("not_in_session", "会议尚未开始。", "The meeting has not started yet.")
+    member = viewer.member
+    if member is None:
+        action_for_code(code, "-", now)
+        return say("not_member", "你不是本次会议的成员或主持人，只能旁听。",
+                   "You are not a member or the chair of this meeting; you may only follow it.")
+    with store.meeting_lock(row.pk):
+        engine = store.engine_at(row)
+        when = max(now, engine.last_at or now)
+        refusal = engine.why_not(member, action_for_code(code, member, when), when)
+    if refusal is None:
+        return {"code": code, "legal": True, "rule": "", "message": ""}
+    return say(refusal.rule, refusal.message_zh, refusal.message_en)
 
 
 # ------------------------------------------------------------------------------------- adapters
@@ -445,11 +567,14 @@ def snapshot(meeting_id: int, viewers: list[Viewer]) -> tuple[int, dict[str, Any
     with store.meeting_lock(meeting_id):
         engine = store.engine_at(meeting)
         public = public_state(engine, meeting, agenda)
+        # Titles of the earlier meetings whose decisions may be rescinded or amended now (one
+        # small read, only while the council has such decisions).
+        earlier = store.earlier_meetings(engine)
         for v in viewers:
             if v.key in per:
                 continue
             member = v.member if (v.member is not None or v.projector) else by_user.get(v.user_id)
-            you = viewer_state(engine, member, moderator=v.moderator, at=now)
+            you = viewer_state(engine, member, moderator=v.moderator, at=now, earlier=earlier)
             if v.moderator and meeting.in_person:
                 you["in_person"] = in_person_rows(engine, now)
             per[v.key] = you

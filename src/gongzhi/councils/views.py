@@ -61,6 +61,9 @@ ACTION_LABELS: dict[str, Any] = {
     "cut_off:personal_attack": _("制止发言：人身攻击"),
     "recognize": _("准许发言："),
     "move": _("提出动议"),
+    "take_up_item": _("进入下一项议程"),
+    # Greyed-out buttons (room.js GREY_*): the action, not a particular choice.
+    "call_vote": _("付诸表决"),
 }
 # The console recording for a member who has no phone: the button names the act, not "I".
 PROXY_LABELS: dict[str, Any] = {
@@ -132,6 +135,15 @@ TEXT_LABELS: dict[str, Any] = {
     "confirm_adjourn": _("确定要宣布散会吗？散会后本次会议不能再进行任何操作。"),
     "confirm_adjourn_yes": _("确定散会"),
     "cancel": _("取消"),
+    "applies_to": _("针对："),
+    "quorum_lost_banner": _("未达法定人数（出席 %(present)s，需 %(needed)s）：现在只能动议散会、休会或确定续会时间，其他事项不能表决。"),
+    "quorum_lost_now": _("出席人数已不足法定人数。"),
+    "quorum_regained": _("已恢复法定人数，会议可以继续表决。"),
+    "vote_void": _("表决无效"),
+    "vote_void_why": _("表决期间出席人数不足法定人数，不宣布结果；该议题重新待决，可在恢复法定人数后再付表决。"),
+    "why_loading": _("正在查询原因……"),
+    "why_legal_now": _("现在已经可以进行，请稍候按钮更新。"),
+    "why_unknown": _("现在不能进行。"),
 }
 
 
@@ -183,6 +195,8 @@ def _buttons(legal: list[str], roster: dict[str, str]) -> list[dict[str, str]]:
         head, _sep, arg = code.partition(":")
         if head == "recognize":
             label = f"{ACTION_LABELS['recognize']}{roster.get(arg, arg)}"
+        elif head == "take_up_item":
+            label = str(ACTION_LABELS["take_up_item"])
         else:
             label = str(ACTION_LABELS.get(code, code))
         out.append({"code": code, "label": label})

@@ -111,9 +111,15 @@ def test_agenda_current_item_and_a_motion_off_the_agenda_gets_a_comment(ns: Any)
     for i in range(4):
         act(ns, i, "cast_vote", choice="aye")
     act(ns, "chair", "announce_result")
-    state = state_message(ns.meeting, ns.users[0])["state"]
-    assert state["agenda"]["current"] == 1  # the item was dealt with: the next one is up
+    message = state_message(ns.meeting, ns.users[0])
+    state = message["state"]
+    # The item was dealt with; it stays before the meeting until the chair takes up the next.
+    assert state["agenda"]["current"] == 0 and state["agenda"]["dealt"] is True and state["agenda"]["next"] == 1
     assert state["result"]["mover"] == ns.ids[1]  # the projector shows who moved it
+    assert "take_up_item:2" in state_message(ns.meeting, ns.chair_user)["you"]["legal"]
+    act(ns, "chair", "take_up_item", item=2)
+    agenda = state_message(ns.meeting, ns.users[0])["state"]["agenda"]
+    assert agenda["current"] == 1 and agenda["dealt"] is False and agenda["next"] is None
 
 
 def test_projector_is_a_bare_screen(ns: Any) -> None:

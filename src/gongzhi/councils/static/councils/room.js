@@ -21,6 +21,11 @@
   var clockOffset = 0; // server time minus browser time, ms
   var announced = {};
   var confirming = false; // 宣布散会 waits for a second, explicit tap
+  var quorumLost = null; // whether the quorum was lacking at the last state (null: not in session)
+  // Buttons shown greyed out when the rules do not allow them now; tapping one asks the server
+  // why (GET .../why-not), so no state message carries reasons nobody reads.
+  var GREY_CHAIR = ["take_up_item", "call_vote", "announce_result", "declare_adjourned"];
+  var GREY_MEMBER = ["request_floor", "second"];
 
   function $(sel) { return root.querySelector(sel); }
   function el(tag, attrs, text) {
@@ -43,6 +48,12 @@
   function actionLabel(code) {
     var parts = code.split(":");
     if (parts[0] === "recognize") { return A.recognize + name(parts[1]); }
+    if (parts[0] === "take_up_item" && parts[1]) {
+      // The next order of the day, by its title (the engine takes items up in order).
+      var items = (current.state && current.state.agenda && current.state.agenda.items) || [];
+      var item = items[Number(parts[1]) - 1];
+      return A.take_up_item + (item ? "：" + item.title : "");
+    }
     return A[code] || code;
   }
   // The console records for a member: the label names the act, not "I".
@@ -60,6 +71,7 @@
     else if (head === "recognize") { a.member = arg; }
     else if (head === "speak" && arg) { a.stance = arg; }
     else if (head === "request_floor" && arg) { a.stance = arg; }
+    else if (head === "take_up_item") { a.item = Number(arg); }
     if (extra) { Object.keys(extra).forEach(function (k) { a[k] = extra[k]; }); }
     return a;
   }
@@ -84,6 +96,24 @@
     box.querySelector("[data-field=quorum]").textContent = s.session === "not_started" ? T.attendance_later :
       q.present + " / " + q.membership + "（" + T.quorum_needed + " " + q.needed + " · " +
       (q.has ? T.quorum_ok : T.quorum_no) + "）";
+    // Without a quorum only adjourn, recess and fixing the time to adjourn may be voted (RONR
+    // 40:6-7): said on every screen while it lasts, and announced when it is lost or regained.
+    var banner = $("[data-room-quorum]");
+    var lost = s.session === "in_session" && !q.has;
+    if (banner) {
+      banner.hidden = !lost;
+      banner.textContent = lost ? T.quorum_lost_banner.replace("%(present)s", q.present).replace("%(needed)s", q.needed) : "";
+    }
+    var regained = quorumLost === true && !lost && s.session === "in_session";
+    if (quorumLost !== null && lost !== quorumLost && s.session === "in_session") {
+      announce(lost ? T.quorum_lost_now : T.quorum_regained);
+    }
+    var flash = $("[data-room-quorum-news]");
+    if (flash && (regained || lost || s.session !== "in_session")) {
+      flash.textContent = regained ? T.quorum_regained : "";
+      flash.hidden = !regained;
+    }
+    quorumLost = s.session === "in_session" ? lost : null;
     // Parts of the page that belong to one phase of the meeting (start form, minutes link).
     Array.prototype.forEach.call(root.querySelectorAll("[data-room-show]"), function (e) {
       e.hidden = e.getAttribute("data-room-show").split(" ").indexOf(s.session) < 0;
@@ -117,6 +147,7 @@
       if (i === a.current) {
         li.setAttribute("aria-current", "step");
         li.appendChild(el("strong", { "class": "room-badge" }, T.current_item));
+        if (a.dealt) { li.appendChild(el("span", { "class": "room-meta" }, T.item_done)); }
       } else if (a.current === null || i < a.current) {
         li.appendChild(el("span", { "class": "room-meta" }, T.item_done));
       }
@@ -190,6 +221,9 @@
       var li = el("li", { "class": i === 0 ? "room-motion-item room-motion-item--top" : "room-motion-item" });
       li.appendChild(el("span", { "class": "room-kind" }, kindLabel(m.kind, m.kind_zh)));
       li.appendChild(el("span", { "class": "room-text" }, m.text || ""));
+      if (m.target_text && m.target_text !== m.text) {
+        li.appendChild(el("span", { "class": "room-meta" }, T.applies_to + "「" + m.target_text + "」"));
+      }
       li.appendChild(el("span", { "class": "room-meta" }, movers(m) + " · " + (T.status[m.status] || m.status_zh)));
       if (m.off_agenda) {
         var item = agenda.current !== null && agenda.items[agenda.current];
@@ -224,7 +258,14 @@
     if (res) {
       res.textContent = "";
       var r = s.result;
-      if (r) {
+      if (r && r.void) {
+        // The quorum failed while the vote was open: nothing was decided (RONR 40:6-7).
+        var v = el("div", { "class": "room-result room-result--void" });
+        v.appendChild(el("p", { "class": "room-result-big" }, kindLabel(r.kind, r.kind_zh) + " · " + T.vote_void));
+        v.appendChild(el("p", null, r.text));
+        v.appendChild(el("p", null, T.vote_void_why));
+        res.appendChild(v);
+      } else if (r) {
         var div = el("div", { "class": "room-result " + (r.adopted ? "room-result--ok" : "room-result--lost") });
         div.appendChild(el("p", { "class": "room-result-big" }, kindLabel(r.kind, r.kind_zh) + " · " + (r.adopted ? T.adopted : T.lost)));
         div.appendChild(el("p", null, r.text));
@@ -269,6 +310,10 @@
       var b = el("button", { type: "button", "class": cls, "data-code": code }, actionLabel(code));
       box.appendChild(b);
     });
+    greyed(you, s, legal).forEach(function (code) {
+      box.appendChild(el("button", { type: "button", "class": "button button--disabled", "aria-disabled": "true",
+                                     "data-why": code }, A[code] || code));
+    });
     var form = $("[data-room-motion]");
     if (form) {
       var kinds = legal.filter(function (c) { return c.indexOf("move:") === 0; });
@@ -278,15 +323,44 @@
       select.textContent = "";
       // The main motion first: it is what a member usually means to make.
       kinds.sort(function (a, b) { return (b === "move:main") - (a === "move:main"); });
+      var targets = (you && you.targets) || {};
       kinds.forEach(function (c) {
         var p = c.split(":");
         var label = T.motion_kinds[p[1]] || p[1];
-        if (p[2]) { label += "（" + p[2] + "）"; }
+        // Which motion or earlier decision it applies to, in words (never an id like m12).
+        if (p[2]) { label += "：" + (targets[p.slice(2).join(":")] || T.motion_kinds[p[1]]); }
         select.appendChild(el("option", { value: c }, label));
       });
       if (keep && kinds.indexOf(keep) >= 0) { select.value = keep; }
       else if (kinds.indexOf("move:main") >= 0) { select.value = "move:main"; }
     }
+  }
+
+  function greyed(you, s, legal) {
+    if (!you || s.session !== "in_session") { return []; }
+    var list = [];
+    if (you.chair || you.moderator) { list = list.concat(GREY_CHAIR); }
+    if (you.member && !you.chair) { list = list.concat(GREY_MEMBER); }
+    var agenda = s.agenda || { items: [] };
+    return list.filter(function (head) {
+      if (head === "take_up_item" && (!agenda.items.length || agenda.next === null)) { return false; }
+      if (head === "request_floor" && you.requested) { return false; }
+      return !legal.some(function (c) { return c === head || c.indexOf(head + ":") === 0; });
+    });
+  }
+
+  function explain(code) {
+    var out = $("[data-room-why]");
+    if (!out) { return; }
+    out.hidden = false;
+    out.textContent = T.why_loading;
+    var url = "/api/v1/councils/meetings/" + current.state.meeting + "/why-not?code=" + encodeURIComponent(code);
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (r) {
+      return r.json();
+    }).then(function (body) {
+      var label = A[code] || code;
+      out.textContent = body.legal ? label + "：" + T.why_legal_now : label + "：" + (body.message || T.why_unknown);
+    }).catch(function () { out.textContent = T.offline; });
   }
 
   function renderInPerson(you, s) {
@@ -345,6 +419,8 @@
 
   root.addEventListener("click", function (ev) {
     if (ev.target.closest("button[data-cancel]")) { confirming = false; render(lastMessage); return; }
+    var grey = ev.target.closest("button[data-why]");
+    if (grey && root.contains(grey)) { explain(grey.getAttribute("data-why")); return; }
     var b = ev.target.closest("button[data-code]");
     if (!b || !root.contains(b)) { return; }
     if (b.getAttribute("data-code") === "declare_adjourned" && !b.getAttribute("data-confirmed")) {
