@@ -53,6 +53,7 @@ class VoteRecord:
     voters: tuple[str, ...]
     roll: tuple[tuple[str, VoteChoice], ...]  # empty for a secret ballot
     superseded: bool
+    void: bool = False  # the quorum failed while the vote was open: no result (RONR 40:6-7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +123,7 @@ def _motion_record(meeting: Meeting, m: Motion) -> MotionRecord:
         if s.motion_id == m.id
     )
     votes = tuple(
-        VoteRecord(b.method, b.called_at, b.announced_at, b.result, b.voters, b.roll, b.superseded)
+        VoteRecord(b.method, b.called_at, b.announced_at, b.result, b.voters, b.roll, b.superseded, b.void)
         for b in m.ballots
     )
     return MotionRecord(

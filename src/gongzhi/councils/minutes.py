@@ -133,6 +133,10 @@ def minutes_outline(minutes: Minutes) -> dict[str, Any]:
             line = _("%(method)s（%(threshold)s）：%(counts)s；%(outcome)s") % {
                 "method": name_of(METHOD_NAMES, v["method"]), "threshold": name_of(THRESHOLD_NAMES, r["threshold"]),
                 "counts": counts, "outcome": _("通过") if r["adopted"] else _("未通过")}
+            if v.get("void"):
+                # Counted, but nothing decided: the quorum failed while the vote was open.
+                line = _("%(method)s：表决期间出席人数不足法定人数，表决无效，未宣布结果（已投 %(counts)s）") % {
+                    "method": name_of(METHOD_NAMES, v["method"]), "counts": counts}
             if v.get("superseded"):
                 line += _("（经要求重新清点，本次结果作废）")
             paras.append(line)

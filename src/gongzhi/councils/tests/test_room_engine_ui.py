@@ -73,6 +73,12 @@ def test_a_vote_without_quorum_is_void_and_the_state_says_so(place_tree: Any, ma
     act(ns, "chair", "announce_result")
     state = state_message(Meeting.objects.get(pk=ns.meeting.pk), ns.users[0])["state"]
     assert state["result"]["void"] is True and state["stack"][-1]["status"] == "pending"
+    # The minutes say the vote was void, not that the motion was lost.
+    act(ns, 0, "withdraw")
+    act(ns, "chair", "declare_adjourned")
+    minutes = actions.do_generate_minutes(Meeting.objects.get(pk=ns.meeting.pk), actor=ns.chair_user)
+    text = json.dumps(minutes_outline(minutes), ensure_ascii=False)
+    assert "表决无效，未宣布结果" in text and "；未通过" not in text
 
 
 def test_a_greyed_out_button_explains_itself_in_the_readers_language(place_tree: Any,
