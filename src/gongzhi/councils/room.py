@@ -200,13 +200,19 @@ def agenda_view(engine: Engine, items: list[dict[str, str]], stack: list[dict[st
     main motion that shares no topic word with the current item is marked ``off_agenda``: the
     rules do not forbid it (its wording is the assembly's business), but the chair should ask.
     """
-    current: int | None = engine.item - 1 if engine.agenda and 1 <= engine.item <= len(items) else None
-    dealt = current is not None and any(
-        m.kind is MotionKind.MAIN and m.status in _ITEM_DONE and m.item == engine.item for m in engine.motions.values())
+    if engine.agenda:
+        current: int | None = engine.item - 1 if 1 <= engine.item <= len(items) else None
+        dealt = current is not None and any(m.kind is MotionKind.MAIN and m.status in _ITEM_DONE
+                                            and m.item == engine.item for m in engine.motions.values())
+    else:
+        # A meeting started before the agenda was frozen for the engine: an item is dealt with
+        # once a main motion is decided, and the next one is up.
+        done = sum(1 for m in engine.motions.values() if m.kind is MotionKind.MAIN and m.status in _ITEM_DONE)
+        current, dealt = (done if done < len(items) else None), False
     for m in stack:
         if m["kind"] == MotionKind.MAIN.value:
             m["off_agenda"] = current is None or not related_to_item(m["text"], items[current])
-    following = current + 1 if current is not None and current + 1 < len(items) else None
+    following = current + 1 if engine.agenda and current is not None and current + 1 < len(items) else None
     return {"items": items, "current": current, "dealt": dealt, "next": following}
 
 

@@ -227,6 +227,7 @@ def test_meeting_driven_from_the_agenda(browser: Any, server: SimpleNamespace, s
     step(console, "宣布表决结果")
     void = m1.page.locator("[data-room-result]").inner_text()
     assert "表决无效" in void and "不足法定人数" in void
+    assert "表决无效" in m1.page.locator("[data-room-announce]").inner_text()  # said aloud too
     # A greyed-out button explains itself (asked for when tapped, in the reader's language).
     # aria-disabled (not disabled): focusable and tappable, so it can say why; Playwright treats
     # it as not enabled, hence force.

@@ -21,6 +21,7 @@
   var clockOffset = 0; // server time minus browser time, ms
   var announced = {};
   var confirming = false; // 宣布散会 waits for a second, explicit tap
+  var rendered = false; // the first paint announces nothing that happened before the page opened
   var quorumLost = null; // whether the quorum was lacking at the last state (null: not in session)
   // Buttons shown greyed out when the rules do not allow them now; tapping one asks the server
   // why (GET .../why-not), so no state message carries reasons nobody reads.
@@ -258,6 +259,11 @@
     if (res) {
       res.textContent = "";
       var r = s.result;
+      if (r && r.void && r.at && announced["void@" + r.at] === undefined) {
+        // Said aloud once, when it happens (screen readers; the projector's hall reads it too).
+        announced["void@" + r.at] = true;
+        if (rendered) { announce(kindLabel(r.kind, r.kind_zh) + " · " + T.vote_void + "：" + T.vote_void_why); }
+      }
       if (r && r.void) {
         // The quorum failed while the vote was open: nothing was decided (RONR 40:6-7).
         var v = el("div", { "class": "room-result room-result--void" });
@@ -291,7 +297,8 @@
       else if (c === "speak" && s.stance_required) { /* speak:pro / speak:con are offered instead */ }
       else { expanded.push(c); }
     });
-    if (!expanded.length) { box.appendChild(el("p", { "class": "muted" }, T.no_actions)); }
+    var grey = greyed(you, s, legal);
+    if (!expanded.length) { box.appendChild(el("p", { "class": "muted" }, grey.length ? T.greyed_hint : T.no_actions)); }
     if (confirming && expanded.indexOf("declare_adjourned") < 0) { confirming = false; }
     expanded.forEach(function (code) {
       var cls = "button";
@@ -310,7 +317,7 @@
       var b = el("button", { type: "button", "class": cls, "data-code": code }, actionLabel(code));
       box.appendChild(b);
     });
-    greyed(you, s, legal).forEach(function (code) {
+    grey.forEach(function (code) {
       box.appendChild(el("button", { type: "button", "class": "button button--disabled", "aria-disabled": "true",
                                      "data-why": code }, A[code] || code));
     });
@@ -409,6 +416,7 @@
     renderBallot(s, you);
     if (mode !== "projector") { renderActions(you, s); }
     if (mode === "console") { renderInPerson(you, s); }
+    rendered = true;
     // An id we cannot name means the roster was frozen after we loaded it: ask for it again.
     if (s.chair && !roster[s.chair] && socket && socket.readyState === WebSocket.OPEN) {
       socket.send(JSON.stringify({ type: "resync" }));
