@@ -866,6 +866,7 @@ def _validate_split(
                 "parent": parent.code if parent is not None and parent != source.parent else "",
                 "children": children,
                 "rest": bool(raw.get("rest")),
+                "note": str(raw.get("note", "")).strip()[:500],
             }
         )
     missing = [c.name for code, c in sorted(open_children.items()) if code not in assigned]
@@ -1135,6 +1136,7 @@ def do_apply_place_plan(plan: RestructurePlan, *, actor: Actor) -> RestructurePl
                     code=t["code"],
                     name=t["name"],
                     name_en=t.get("name_en", ""),
+                    note=t.get("note", ""),
                     children=list(Place.objects.filter(code__in=t["children"])),
                     parent=Place.objects.get(code=t["parent"]) if t.get("parent") else None,
                 )
@@ -1145,6 +1147,7 @@ def do_apply_place_plan(plan: RestructurePlan, *, actor: Actor) -> RestructurePl
             rest = next(i for i, t in enumerate(spec["targets"]) if t.get("rest"))
             moves = _place_moves(moved, {source: new_places[rest]})
         counts = {hook.key: hook.move(moves, plan.effective) for hook in place_moves()} if moves else {}
+        do_cancel_timer(_plan_timer_key(plan))  # applied by hand: the timer has nothing left to do
         change = (
             PlaceChange.objects.filter(sources__in=[s.pk for s in sources], effective=plan.effective)
             .exclude(kind=ChangeKind.MOVE)

@@ -292,7 +292,9 @@ def plans_for_place(place: Place) -> list[RestructurePlan]:
     )
 
 
-def recent_changes(limit: int = 10) -> list[PlaceChange]:
-    """The latest splits, merges and renames (not the moves of groups they carried), newest first."""
-    qs = PlaceChange.objects.exclude(kind=ChangeKind.MOVE).prefetch_related("sources", "targets")
+def recent_changes(as_of: date | None = None, limit: int = 10) -> list[PlaceChange]:
+    """The latest splits, merges and renames in force by ``as_of`` (not the moves of groups they
+    carried), newest first: the tree page's lineage."""
+    qs = PlaceChange.objects.exclude(kind=ChangeKind.MOVE).filter(effective__lte=as_of or timezone.localdate())
+    qs = qs.prefetch_related("sources", "targets")
     return list(qs.order_by("-effective", "-id")[:limit])

@@ -80,7 +80,7 @@ def tree(request: HttpRequest) -> HttpResponse:
             "roots": queries.place_tree(as_of, max_depth=COMMUNITY_DEPTH),
             "may_merge": queries.may_change_tree(request.user),
             "may_plan": queries.may_draft_plans(request.user),
-            "recent": queries.recent_changes(),
+            "recent": queries.recent_changes(as_of),
         },
         status=400 if error else 200,
     )
