@@ -23,8 +23,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from gongzhi.core.actors import Actor
 from gongzhi.core import clock
+from gongzhi.core.actors import Actor
 from gongzhi.places.actions import (
     PlanDraft,
     do_apply_place_plan,
