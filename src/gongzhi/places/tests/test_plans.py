@@ -186,6 +186,17 @@ def test_split_moves_open_cases_and_people_while_past_figures_stay(world: Simple
     assert Person.objects.get(pk=hall.people["g3"][1].pk).home_place_id == g3_new.pk
     assert Organisation.objects.get(pk=hall.org.pk).place_id == jiangwei.pk
 
+    # The board (which counts the case table) keeps the old boundaries for the period too: the
+    # moved case counts where it was accepted (the old 3rd group), not under 新庄.
+    from gongzhi.services.queries import Period, board_cases
+
+    period = Period(_today() - timedelta(days=1), _today())
+    board = lambda place: set(board_cases(world.approver, place, period).values_list("pk", flat=True))  # noqa: E731
+    assert board(xinzhuang) == set() and board(jiangwei) == set()
+    assert board(world.groups[2]) == {hall.cases["open"].pk, hall.cases["closed"].pk}
+    assert board(world.matian) == {c.pk for c in hall.cases.values()}
+    assert open_case.accepted_path == world.groups[2].path
+
     # Past figures are not rewritten: the fold leaves every row as it was ...
     fold_dirty_cases()
     assert figures() == before
