@@ -1165,7 +1165,7 @@ def do_apply_place_plan(plan: RestructurePlan, *, actor: Actor) -> RestructurePl
     return plan
 
 
-# The worker applies plans as the approving district would (its grant is this one permission).
+# The worker applies approved plans on their date (granted exactly the two plan permissions).
 _APPROVER = SystemActor("places.plan", frozenset({PLAN_PERMISSION, APPROVE_PERMISSION}))
 
 
@@ -1180,15 +1180,3 @@ def handle_plan_timer(timer: Any) -> None:
     except ActionError as exc:
         RestructurePlan.objects.filter(pk=plan.pk).update(last_error=exc.message[:2000])
 
-
-def do_apply_due_plans(*, actor: Actor = _APPROVER) -> int:
-    """Apply every approved plan whose date has come (a catch-up for a worker that was down)."""
-    done = 0
-    for plan in RestructurePlan.objects.filter(status=PlanStatus.APPROVED, effective__lte=clock.localdate()):
-        try:
-            with transaction.atomic():
-                do_apply_place_plan(plan, actor=actor)
-            done += 1
-        except ActionError as exc:
-            RestructurePlan.objects.filter(pk=plan.pk).update(last_error=exc.message[:2000])
-    return done

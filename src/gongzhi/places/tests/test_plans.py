@@ -414,3 +414,17 @@ def test_api_bad_plan_is_a_clear_422(world: SimpleNamespace) -> None:
     answer = client.post("/api/v1/places/plans", body, content_type="application/json")
     assert answer.status_code == 422 and "已过" in answer.json()["detail"][0]["msg"]
     assert stored() == before
+
+
+def test_a_plan_overtaken_by_the_tree_waits_with_its_error(world: SimpleNamespace) -> None:
+    # A residents' group set up after the approval has no destination: on the day, the worker
+    # applies nothing and the console shows why (the district edits and approves again).
+    effective = _today() + timedelta(days=7)
+    plan = do_approve_place_plan(do_draft_place_plan(split_draft(world, effective), actor=world.drafter),
+                                 actor=world.approver)
+    do_create_place(PlaceKind.GROUP, "440311006-C01-G9", "第9居民小组", world.jiangshi, actor=SYSTEM)
+    assert run_due_timers(effective) == 1
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.APPROVED and "第9居民小组" in plan.last_error
+    assert Place.objects.get(pk=world.jiangshi.pk).valid_to is None
+    assert not PlaceChange.objects.filter(kind="split").exists()
