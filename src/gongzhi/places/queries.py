@@ -298,3 +298,12 @@ def recent_changes(as_of: date | None = None, limit: int = 10) -> list[PlaceChan
     qs = PlaceChange.objects.exclude(kind=ChangeKind.MOVE).filter(effective__lte=as_of or timezone.localdate())
     qs = qs.prefetch_related("sources", "targets")
     return list(qs.order_by("-effective", "-id")[:limit])
+
+
+def moved_rows(plan: RestructurePlan) -> list[tuple[str, int]]:
+    """What an applied plan moved, labelled by the registered hooks (a key no longer registered
+    shows as itself)."""
+    from gongzhi.core.registry import REGISTRY
+
+    hooks = REGISTRY.place_moves
+    return [(str(hooks[k].label) if k in hooks else k, int(n)) for k, n in plan.moved.items()]

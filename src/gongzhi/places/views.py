@@ -384,6 +384,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
             "plan": plan,
             "sources": list(plan.sources.order_by("code")),
             "preview": plan_preview(plan) if plan.is_open else [],
+            "moved": queries.moved_rows(plan),
             "may_approve": plan.status == PlanStatus.DRAFT and queries.may_approve_plan(request.user, plan),
             "may_apply": plan.status == PlanStatus.APPROVED and plan.effective <= clock.localdate()
             and queries.may_approve_plan(request.user, plan),
