@@ -146,6 +146,11 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "catalog.edit": frozenset({R.ADMINISTRATOR}),
     # The administrative tree (split, merge, rename) — administrators only.
     "places.edit": frozenset({R.ADMINISTRATOR}),
+    # Community restructuring plans (split / merge / rename on an effective date): drafted,
+    # edited and withdrawn by subdistrict and district supervisors and administrators ...
+    "places.plan": frozenset({R.SUBDISTRICT_SUPERVISOR, R.DISTRICT_SUPERVISOR, R.ADMINISTRATOR}),
+    # ... and approved (or applied once due) only by a district supervisor of the district.
+    "places.approve_plan": frozenset({R.DISTRICT_SUPERVISOR}),
 }
 
 # Permissions that, besides the role, need REVEAL_DJANGO_PERMISSION (and are audited when used).
@@ -267,6 +272,14 @@ ROUTES: Mapping[str, RouteRule] = {
     "places:detail": _r(P, obj="place"),
     "places:merge": RouteRule(RO, "places.edit", methods=("GET", "POST"), write=True),
     "places:abolish": RouteRule(OB, "places.edit", "place", True, ("GET", "POST")),
+    # community restructuring plans (issue 15): the supervisors' console
+    "places:plans": _r(RO, "places.plan"),  # lists only the plans of the user's jurisdiction
+    "places:plan_new": RouteRule(RO, "places.plan", methods=("GET", "POST"), write=True),
+    "places:plan_detail": _r(OB, "places.plan", "plan"),
+    "places:plan_edit": RouteRule(OB, "places.plan", "plan", True, ("GET", "POST")),
+    "places:plan_cancel": _r(OB, "places.plan", "plan", write=True),
+    "places:plan_approve": _r(OB, "places.approve_plan", "plan", write=True),
+    "places:plan_apply": _r(OB, "places.approve_plan", "plan", write=True),
     # services: window desk
     "services:window": RouteRule(RO, "window.serve", methods=("GET", "POST")),  # POST: lookup → intake
     "services:window_pickup": _r(OB, "window.deliver", "case", write=True),
@@ -345,6 +358,11 @@ ROUTES: Mapping[str, RouteRule] = {
     "gongzhi_places_api_place_lineage": _r(P, obj="place"),
     "gongzhi_places_api_merge_places": _r(RO, "places.edit", write=True),
     "gongzhi_places_api_abolish_place": _r(OB, "places.edit", "place", write=True),
+    "gongzhi_places_api_list_plans": _r(RO, "places.plan"),
+    "gongzhi_places_api_draft_plan": _r(RO, "places.plan", write=True),
+    "gongzhi_places_api_get_plan": _r(OB, "places.plan", "plan"),
+    "gongzhi_places_api_approve_plan": _r(OB, "places.approve_plan", "plan", write=True),
+    "gongzhi_places_api_cancel_plan": _r(OB, "places.plan", "plan", write=True),
     # API: accounts
     "gongzhi_accounts_api_me": _r(L),
     "gongzhi_accounts_api_list_tokens": _r(RO, "accounts.manage"),

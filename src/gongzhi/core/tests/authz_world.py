@@ -136,6 +136,7 @@ def build_world() -> World:
         do_register_organisation,
         do_register_person,
     )
+    from gongzhi.places.actions import PlanDraft, do_draft_place_plan
     from gongzhi.services.actions import Intake, do_submit_application
     from gongzhi.services.models import ItemMaterial, ServiceItem
 
@@ -266,6 +267,10 @@ def build_world() -> World:
         add(Obj("meeting", side, f"live meeting {side}", path, {"meeting_id": ns.live.pk, "_member": ns.ids[1]},
                 meeting_rel, None, ns.live))
         add(Obj("place", side, f"community {side}", path, {"code": place.code}, {}, None, place))
+        # A restructuring plan (a rename a month ahead) drafted by the system, awaiting approval.
+        plan = do_draft_place_plan(PlanDraft("rename", [place.code], timezone.localdate() + timedelta(days=30),
+                                             name=f"{place.name[:-2]}新社区"), actor=SYSTEM)
+        add(Obj("plan", side, f"restructuring plan of community {side}", path, {"plan_id": plan.pk}, {}, None, plan))
         add(Obj("item", side, f"item {side}", path, {"code": items[side].code, "fmt": "json"}, {}, None, items[side]))
         add(Obj("token", side, f"API token of resident {side}", path, {"token_id": token.pk}, {}, None, token))
         add(Obj("user", side, f"user resident {side}", path, {"user_id": resident.pk}, {}, None, resident))
