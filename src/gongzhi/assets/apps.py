@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AssetsConfig(AppConfig):
+    name = "gongzhi.assets"
+    label = "assets"
+    verbose_name = _("集体资产监管")
+
+    def ready(self) -> None:
+        from gongzhi.assets.demo import load_demo_assets
+        from gongzhi.core import registry
+
+        # After places (10), accounts (20), people (30), services (40/45) and councils (50).
+        registry.register_demo_loader(60, "assets", load_demo_assets)
+
+        def _front_door(request: object) -> dict[str, object]:
+            from gongzhi.assets.queries import public_deals
+
+            return {"deals": list(public_deals()[:5])}
+
+
+        registry.register_landing_link("asset_manager", "assets:console", _("集体资产监管"))
+        for role in ("community_supervisor", "subdistrict_supervisor", "district_supervisor", "auditor", "administrator"):
+            registry.register_landing_link(role, "assets:console", _("集体资产监管"))
