@@ -843,7 +843,7 @@ def _company_alerts(company: Company, today: date, *, actor: Actor, run: AlertRu
     for row in (RentCharge.objects.filter(lease__company=company, due_on__lt=today)
                 .values("lease_id").annotate(due=Sum("amount_due"), paid=Sum("amount_paid"))):
         if row["paid"] < row["due"]:
-            owed_by_lease[row["lease_id"]] = row["due"] - row["paid"]
+            owed_by_lease[row["lease_id"]] = (Decimal(row["due"]) - Decimal(row["paid"])).quantize(Decimal("0.01"))
 
     def alert(kind: str, key: str, message: str, **kw: Any) -> None:
         nonlocal opened
