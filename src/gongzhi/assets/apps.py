@@ -21,7 +21,8 @@ class AssetsConfig(AppConfig):
 
             return {"deals": list(public_deals()[:5])}
 
-
+        # Listings and result notices are public (阳光交易): reachable from the front door.
+        registry.register_front_door(30, "assets", "assets/_front_door.html", _front_door)
         registry.register_landing_link("asset_manager", "assets:console", _("集体资产监管"))
         for role in ("community_supervisor", "subdistrict_supervisor", "district_supervisor", "auditor", "administrator"):
             registry.register_landing_link(role, "assets:console", _("集体资产监管"))
