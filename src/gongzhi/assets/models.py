@@ -26,9 +26,6 @@ from gongzhi.assets.enums import (
     Occupancy,
 )
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
-AREA = {"max_digits": 12, "decimal_places": 2}
-
 
 class TradingRule(models.Model):
     """A district's on-platform trading threshold, in force from ``valid_from`` (dated, so a deal
@@ -36,8 +33,8 @@ class TradingRule(models.Model):
 
     district = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+")
     valid_from = models.DateField()
-    area_threshold = models.DecimalField(_("面积门槛（平方米）"), **AREA)
-    monthly_rent_threshold = models.DecimalField(_("月租金门槛（元）"), **MONEY)
+    area_threshold = models.DecimalField(_("面积门槛（平方米）"), max_digits=12, decimal_places=2)
+    monthly_rent_threshold = models.DecimalField(_("月租金门槛（元）"), max_digits=14, decimal_places=2)
     window_days = models.PositiveIntegerField(_("合并计算窗口（天）"), default=365)
     notice_working_days = models.PositiveSmallIntegerField(_("挂牌公告期（工作日）"), default=5)
     document_ref = models.CharField(_("文件依据"), max_length=120, blank=True)
@@ -79,7 +76,7 @@ class Asset(models.Model):
     name = models.CharField(_("名称"), max_length=120)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     use_type = models.CharField(_("用途"), max_length=12, choices=LandUse.choices)
-    area = models.DecimalField(_("面积（平方米）"), **AREA)
+    area = models.DecimalField(_("面积（平方米）"), max_digits=12, decimal_places=2)
     location = models.CharField(_("坐落"), max_length=200, blank=True)
     occupancy = models.CharField(max_length=10, choices=Occupancy.choices, default=Occupancy.VACANT)
     vacant_since = models.DateField(null=True, blank=True)
@@ -98,7 +95,7 @@ class Asset(models.Model):
 class Appraisal(models.Model):
     asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="appraisals")
     appraised_on = models.DateField()
-    monthly_rent_value = models.DecimalField(_("评估月租金（元）"), **MONEY)
+    monthly_rent_value = models.DecimalField(_("评估月租金（元）"), max_digits=14, decimal_places=2)
     appraiser = models.CharField(_("评估机构"), max_length=120)
     report_ref = models.CharField(_("评估报告编号"), max_length=80, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -117,7 +114,7 @@ class BenchmarkRent(models.Model):
 
     place = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+")
     use_type = models.CharField(max_length=12, choices=LandUse.choices)
-    rent_per_m2 = models.DecimalField(_("基准月租金（元/平方米）"), **MONEY)
+    rent_per_m2 = models.DecimalField(_("基准月租金（元/平方米）"), max_digits=14, decimal_places=2)
     valid_from = models.DateField()
 
     class Meta:
@@ -154,7 +151,7 @@ class Deal(models.Model):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="deals")
     asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="deals")
     title = models.CharField(_("项目名称"), max_length=160)
-    area = models.DecimalField(_("出租面积（平方米）"), **AREA)
+    area = models.DecimalField(_("出租面积（平方米）"), max_digits=12, decimal_places=2)
     term_months = models.PositiveSmallIntegerField(_("租期（月）"))
     mode = models.CharField(max_length=8, choices=BidMode.choices, default=BidMode.OPEN)
     status = models.CharField(max_length=12, choices=DealStatus.choices, default=DealStatus.DECIDED)
@@ -162,9 +159,9 @@ class Deal(models.Model):
     decision_meeting_id = models.PositiveIntegerField(null=True, blank=True, help_text=_("议事会系统中的股东大会会议编号"))
     decided_on = models.DateField()
     appraisal = models.ForeignKey(Appraisal, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    reserve_monthly_rent = models.DecimalField(_("底价（元/月）"), null=True, blank=True, **MONEY)
-    deposit = models.DecimalField(_("竞买保证金（元）"), null=True, blank=True, **MONEY)
-    min_increment = models.DecimalField(_("加价幅度（元）"), default=100, **MONEY)
+    reserve_monthly_rent = models.DecimalField(_("底价（元/月）"), null=True, blank=True, max_digits=14, decimal_places=2)
+    deposit = models.DecimalField(_("竞买保证金（元）"), null=True, blank=True, max_digits=14, decimal_places=2)
+    min_increment = models.DecimalField(_("加价幅度（元）"), default=100, max_digits=14, decimal_places=2)
     listed_on = models.DateField(null=True, blank=True)
     notice_until = models.DateField(null=True, blank=True)
     awarded_bid = models.ForeignKey("Bid", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -184,7 +181,7 @@ class Registration(_Counterparty):
     """A bidder's registration for a deal, with the deposit paid (报名及缴纳保证金)."""
 
     deal = models.ForeignKey(Deal, on_delete=models.PROTECT, related_name="registrations")
-    deposit_paid = models.DecimalField(**MONEY)
+    deposit_paid = models.DecimalField(max_digits=14, decimal_places=2)
     registered_at = models.DateTimeField()
 
     class Meta:
@@ -199,7 +196,7 @@ class Registration(_Counterparty):
 class Bid(models.Model):
     deal = models.ForeignKey(Deal, on_delete=models.PROTECT, related_name="bids")
     registration = models.ForeignKey(Registration, on_delete=models.PROTECT, related_name="bids")
-    monthly_rent = models.DecimalField(_("报价（元/月）"), **MONEY)
+    monthly_rent = models.DecimalField(_("报价（元/月）"), max_digits=14, decimal_places=2)
     sealed = models.BooleanField(default=False)
     placed_at = models.DateTimeField()
     idempotency_key = models.CharField(max_length=64, unique=True)
@@ -224,9 +221,9 @@ class Lease(_Counterparty):
     parcel = models.ForeignKey(Asset, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     deal = models.OneToOneField(Deal, null=True, blank=True, on_delete=models.PROTECT, related_name="lease")
     contract_no = models.CharField(_("合同编号"), max_length=60)
-    area = models.DecimalField(_("面积（平方米）"), **AREA)
-    monthly_rent = models.DecimalField(_("月租金（元）"), **MONEY)
-    deposit = models.DecimalField(_("押金（元）"), default=0, **MONEY)
+    area = models.DecimalField(_("面积（平方米）"), max_digits=12, decimal_places=2)
+    monthly_rent = models.DecimalField(_("月租金（元）"), max_digits=14, decimal_places=2)
+    deposit = models.DecimalField(_("押金（元）"), default=0, max_digits=14, decimal_places=2)
     signed_on = models.DateField()
     starts_on = models.DateField()
     ends_on = models.DateField()
@@ -258,8 +255,8 @@ class RentCharge(models.Model):
     lease = models.ForeignKey(Lease, on_delete=models.PROTECT, related_name="charges")
     period = models.DateField(help_text=_("所属月份（当月1日）"))
     due_on = models.DateField()
-    amount_due = models.DecimalField(**MONEY)
-    amount_paid = models.DecimalField(default=0, **MONEY)
+    amount_due = models.DecimalField(max_digits=14, decimal_places=2)
+    amount_paid = models.DecimalField(default=0, max_digits=14, decimal_places=2)
     paid_on = models.DateField(null=True, blank=True)
 
     class Meta:

@@ -141,12 +141,12 @@ def figures_for(companies: list[Company]) -> list[CompanyFigures]:
     """Per company: assets, top-level area, leased area, monthly income of current leases, alerts."""
     ids = [c.pk for c in companies]
     today = clock.localdate()
-    assets = {r["company_id"]: r for r in Asset.objects.filter(company_id__in=ids, parent__isnull=True)
+    assets: dict[int, dict[str, Any]] = {r["company_id"]: dict(r) for r in Asset.objects.filter(company_id__in=ids, parent__isnull=True)
               .values("company_id").annotate(n=Count("id"), area=Sum("area"))}
     counts = dict(Asset.objects.filter(company_id__in=ids).values_list("company_id").annotate(n=Count("id")))
     vacant = dict(Asset.objects.filter(company_id__in=ids, occupancy=Occupancy.VACANT)
                   .values_list("company_id").annotate(n=Count("id")))
-    leases = {r["company_id"]: r for r in Lease.objects.filter(
+    leases: dict[int, dict[str, Any]] = {r["company_id"]: dict(r) for r in Lease.objects.filter(
         company_id__in=ids, status=LeaseStatus.ACTIVE, starts_on__lte=today, ends_on__gte=today)
         .values("company_id").annotate(area=Sum("area"), rent=Sum("monthly_rent"))}
     alerts = dict(Alert.objects.filter(company_id__in=ids, status=AlertStatus.OPEN)
@@ -154,7 +154,8 @@ def figures_for(companies: list[Company]) -> list[CompanyFigures]:
     zero = Decimal("0.00")
     out = []
     for c in companies:
-        a, lease = assets.get(c.pk, {}), leases.get(c.pk, {})
+        a: dict[str, Any] = assets.get(c.pk, {})
+        lease: dict[str, Any] = leases.get(c.pk, {})
         out.append(CompanyFigures(c, counts.get(c.pk, 0), Decimal(a.get("area") or zero),
                                   Decimal(lease.get("area") or zero), Decimal(lease.get("rent") or zero),
                                   alerts.get(c.pk, 0), vacant.get(c.pk, 0)))
