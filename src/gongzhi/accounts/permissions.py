@@ -134,6 +134,9 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "asset.write": frozenset({R.ASSET_MANAGER, R.ADMINISTRATOR}),
     # The district's trading rule and area benchmarks, recomputing alerts: supervisors, admins.
     "asset.supervise": SUPERVISOR_ROLES | {R.ADMINISTRATOR},
+    # A counterparty's full ID number: the company's managers and administrators, with
+    # REVEAL_DJANGO_PERMISSION, each reveal audited (assets.actions.do_reveal_counterparty_number).
+    "asset.reveal": frozenset({R.ASSET_MANAGER, R.ADMINISTRATOR}),
     # An alert is closed with a note by its owner's side (the company) or by a supervisor.
     "alert.close": frozenset({R.ASSET_MANAGER, R.ADMINISTRATOR}) | SUPERVISOR_ROLES,
     # --- oversight (阳光办) ---------------------------------------------------------------------
@@ -160,7 +163,7 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
 }
 
 # Permissions that, besides the role, need REVEAL_DJANGO_PERMISSION (and are audited when used).
-REVEAL_PERMISSIONS = frozenset({"case.reveal", "person.reveal"})
+REVEAL_PERMISSIONS = frozenset({"case.reveal", "person.reveal", "asset.reveal"})
 
 
 class Relation(StrEnum):
@@ -415,6 +418,7 @@ ROUTES: Mapping[str, RouteRule] = {
     "assets:console": _r(RO, "asset.read"),
     "assets:company": _r(OB, "asset.read", "company"),
     "assets:lease_new": RouteRule(OB, "asset.write", "company", True, ("GET", "POST")),
+    "assets:lease_reveal": _r(OB, "asset.reveal", "company", write=True),  # audited, with a reason
     "assets:deal": _r(OB, "asset.read", "deal"),
     "assets:deal_step": _r(OB, "asset.write", "deal", write=True),
     "assets:alerts": _r(RO, "asset.read"),

@@ -518,6 +518,29 @@ def do_register_lease(company: Company, asset: Asset, *, counterparty_kind: str,
     return lease
 
 
+def do_reveal_counterparty_number(lease: Lease, reason: str, *, actor: Actor) -> str:
+    """The full ID number of a lease's person counterparty, for a stated reason (DESIGN.md §3:
+    seeing a full number is a permission and leaves an audit event). Audit ``asset.reveal``."""
+    from gongzhi.accounts.permissions import may_reveal_numbers
+    from gongzhi.core.crypto import decrypt
+
+    path = _path(lease.company)
+    if isinstance(actor, SystemActor) or not has_permission(actor, "asset.reveal", path):
+        if not isinstance(actor, SystemActor) and not has_permission(actor, "asset.read", path):
+            raise NotFoundError(_("不存在或不在管辖范围内"))
+        raise NotAllowedError(_("无权查看完整证件号码"))
+    if not may_reveal_numbers(actor):
+        raise NotAllowedError(_("无权查看完整证件号码"))
+    reason = _text(reason, "reason", 200)
+    if not lease.counterparty_number_cipher:
+        raise ActionError(_("该合同相对方为单位，统一社会信用代码已公开显示"), field="lease")
+    with transaction.atomic():
+        record_event("asset.reveal", actor=actor, obj=lease, place_path=path,
+                     after={"field": "counterparty_number", "masked": lease.counterparty_number_masked,
+                            "reason": reason})
+    return decrypt(lease.counterparty_number_cipher)
+
+
 def do_post_rent_charges(*, actor: Actor, through: date | None = None) -> int:
     """Post each active lease's rent due up to ``through`` (the worker, monthly). Idempotent."""
     if not system_may(actor, MONITOR_GRANT) and not system_may(actor, SYSTEM_GRANT):
@@ -922,3 +945,35 @@ def do_close_alert(alert: Alert, note: str, *, actor: Actor) -> Alert:
 
 def lease_term_months(lease: Lease) -> int:
     return term_months(lease.starts_on, lease.ends_on)
+
+
+# --- the daily monitoring timer (a durable timer row: DESIGN.md §3) ------------------------------
+
+DAILY_TIMER = "assets.daily_monitoring"
+_armed_for: list[date] = []  # the day this process last made sure the timer exists
+
+
+def _daily_key(day: date) -> str:
+    return f"{DAILY_TIMER}:{day.isoformat()}"
+
+
+def arm_daily_monitoring() -> None:
+    """Periodic (every worker tick): make sure today's monitoring timer exists. One query a day per
+    process; the timer's key makes several workers arm it once."""
+    from gongzhi.core.actions import do_schedule_timer
+
+    today = clock.localdate()
+    if _armed_for and _armed_for[0] == today:
+        return
+    at_night = timezone.make_aware(datetime.combine(today, datetime.min.time())) + timedelta(hours=2)
+    do_schedule_timer(DAILY_TIMER, _daily_key(today), at_night)
+    _armed_for[:] = [today]
+
+
+def handle_daily_monitoring(timer: Any) -> None:
+    """Post the rent due to date and recompute every company's alerts (the worker, once a day)."""
+    from gongzhi.core.actors import ASSETS_MONITOR
+
+    do_post_rent_charges(actor=ASSETS_MONITOR)
+    do_recompute_alerts(actor=ASSETS_MONITOR)
+

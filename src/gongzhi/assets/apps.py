@@ -15,6 +15,11 @@ class AssetsConfig(AppConfig):
 
         # After places (10), accounts (20), people (30), services (40/45) and councils (50).
         registry.register_demo_loader(60, "assets", load_demo_assets)
+        from gongzhi.assets.actions import DAILY_TIMER, arm_daily_monitoring, handle_daily_monitoring
+
+        # Once a day: the month's rent due is posted and every alert recomputed.
+        registry.register_timer(DAILY_TIMER, handle_daily_monitoring)
+        registry.register_periodic("assets.arm_daily_monitoring", arm_daily_monitoring)
 
         def _front_door(request: object) -> dict[str, object]:
             from gongzhi.assets.queries import public_deals

@@ -79,6 +79,10 @@ def may_write(user: Any, company: Company) -> bool:
     return has_permission(user, "asset.write", company.place.path)
 
 
+def may_reveal(user: Any, company: Company) -> bool:
+    return has_permission(user, "asset.reveal", company.place.path)
+
+
 def may_close_alert(user: Any, alert: Alert) -> bool:
     return has_permission(user, "alert.close", alert.company.place.path)
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.console, name="console"),
     path("companies/<int:company_id>/", views.company, name="company"),
     path("companies/<int:company_id>/leases/new/", views.lease_new, name="lease_new"),
+    path("companies/<int:company_id>/leases/<int:lease_id>/reveal/", views.lease_reveal, name="lease_reveal"),
     path("deals/<int:deal_id>/", views.deal, name="deal"),
     path("deals/<int:deal_id>/step/", views.deal_step, name="deal_step"),
     path("alerts/", views.alerts, name="alerts"),

@@ -79,6 +79,7 @@ def company(request: HttpRequest, company_id: int) -> HttpResponse:
         "deals": list(queries.deals_for_user(request.user).filter(company=firm)),
         "alerts": list(queries.alerts_for_user(request.user).filter(company=firm)),
         "may_write": queries.may_write(request.user, firm),
+        "may_reveal": queries.may_reveal(request.user, firm),
         "figures": queries.figures_for([firm])[0],
     })
 
@@ -130,6 +131,26 @@ def lease_new(request: HttpRequest, company_id: int) -> HttpResponse:
                 return HttpResponseRedirect(reverse("assets:company", args=[firm.pk]))
     return render(request, "assets/lease_new.html", {"company": firm, "form": form, "refused": refused},
                   status=status)
+
+
+@login_required
+@require_POST
+def lease_reveal(request: HttpRequest, company_id: int, lease_id: int) -> HttpResponse:
+    """A counterparty's full ID number, for a stated reason (audited)."""
+    firm = _get(queries.access_company, request.user, company_id)
+    lease = queries.leases_for_user(request.user).filter(company=firm, pk=lease_id).first()
+    if lease is None:
+        raise Http404(_("不存在或不在管辖范围内"))
+    try:
+        number = actions.do_reveal_counterparty_number(lease, request.POST.get("reason", ""), actor=request.user)
+    except NotAllowedError as exc:
+        raise PermissionDenied(exc.message) from exc
+    except ActionError as exc:
+        return render(request, "assets/reveal.html", {"company": firm, "lease": lease, "error": exc.message},
+                      status=400 if exc.status == 422 else exc.status)
+    response = render(request, "assets/reveal.html", {"company": firm, "lease": lease, "number": number})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

@@ -102,3 +102,24 @@ def test_close_with_a_note(estate: SimpleNamespace, make_user: Any) -> None:
 def test_only_supervisors_recompute(estate: SimpleNamespace) -> None:
     with pytest.raises(ActionError):
         actions.do_recompute_alerts(actor=estate.manager)
+
+
+def test_the_daily_timer_posts_rent_and_recomputes(estate: SimpleNamespace) -> None:
+    from gongzhi.core.actions import claim_due_timers, run_timer
+    from gongzhi.core.models import Timer
+
+    with pytest.raises(actions.MustTradeOnPlatform):
+        lease(estate, estate.building, "HT-D", "5000", party=TENANT_USCC)
+    Alert.objects.all().delete()
+    actions._armed_for.clear()
+    actions.arm_daily_monitoring()
+    actions.arm_daily_monitoring()  # once a day
+    timer = Timer.objects.get(kind=actions.DAILY_TIMER)
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    claimed = claim_due_timers(now=timer.due_at + timedelta(seconds=1))
+    assert [t.pk for t in claimed] == [timer.pk]
+    assert run_timer(claimed[0])
+    assert timezone.now() and Timer.objects.get(pk=timer.pk).status == "done"

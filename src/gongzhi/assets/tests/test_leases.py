@@ -102,3 +102,21 @@ def test_outside_jurisdiction_is_not_found(estate: SimpleNamespace, make_user: A
     with pytest.raises(ActionError) as err:
         lease(estate, estate.units[0], "HT-10", "50", actor=supervisor)
     assert err.value.status == 403
+
+
+def test_reveal_needs_the_permission_and_is_audited(estate: SimpleNamespace, make_user: Any, client: Any) -> None:
+    from gongzhi.accounts.enums import Role
+
+    made = lease(estate, estate.units[0], "HT-R", "50", party=PERSON_NUMBER, kind="person")
+    url = f"/assets/companies/{estate.company.pk}/leases/{made.pk}/reveal/"
+    client.force_login(estate.manager)
+    assert client.post(url, {"reason": "核对合同"}).status_code == 403
+    allowed = make_user(Role.ASSET_MANAGER, estate.place, perms=["reveal_personal_number"])
+    client.force_login(allowed)
+    assert client.post(url, {"reason": ""}).status_code == 400
+    shown = client.post(url, {"reason": "核对合同"})
+    assert shown.status_code == 200 and PERSON_NUMBER in shown.content.decode()
+    event = AuditEvent.objects.get(verb="asset.reveal")
+    assert event.actor_id == allowed.pk and event.after["reason"] == "核对合同" and PERSON_NUMBER not in str(event.after)
+    client.force_login(make_user(Role.ASSET_MANAGER, estate.tree.community_c, perms=["reveal_personal_number"]))
+    assert client.post(url, {"reason": "核对合同"}).status_code == 404
