@@ -457,7 +457,7 @@ def _record_refusal(company: Company, asset: Asset, party: Counterparty, verdict
 def do_register_lease(company: Company, asset: Asset, *, counterparty_kind: str, counterparty_number: str,
                       counterparty_name: str, area: Any, monthly_rent: Any, signed_on: date, starts_on: date,
                       ends_on: date, contract_no: str, actor: Actor, deposit: Any = "0",
-                      deal: Deal | None = None) -> Lease:
+                      deal: Deal | None = None, imported: bool = False) -> Lease:
     """Register a lease (or other contract) on an asset and post its rent ledger to date.
 
     Refused: a term beyond twenty years (Civil Code Art. 705); a lease the trading rule puts on the
@@ -479,10 +479,10 @@ def do_register_lease(company: Company, asset: Asset, *, counterparty_kind: str,
         raise ActionError(_("租期结束日应晚于开始日"), field="ends_on")
     if signed_on > starts_on + timedelta(days=366):
         raise ActionError(_("签订日期不应晚于租期开始一年以上"), field="signed_on")
-    if term_too_long(starts_on, ends_on):
+    if term_too_long(starts_on, ends_on) and not imported:  # old books: kept, and the alert flags it
         raise ActionError(_("租赁期限不得超过二十年（《民法典》第七百零五条），超过部分无效"), field="ends_on",
                           code="term_too_long")
-    if deal is None:
+    if deal is None and not imported:
         verdict = judge_lease(company, asset, party.key, size, rent, signed_on)
         if verdict.must_trade:
             facts = {"contract_no": contract_no, "asset": asset.pk, "counterparty": party.name,
@@ -511,8 +511,8 @@ def do_register_lease(company: Company, asset: Asset, *, counterparty_kind: str,
                 ends_on=ends_on, **party.fields())
             Asset.objects.filter(pk=asset.pk).update(occupancy=Occupancy.LEASED, vacant_since=None)
             _post_charges(lease, clock.localdate())
-            record_event("asset.lease_register", actor=actor, obj=lease, place_path=_path(company),
-                         after=_lease_snapshot(lease))
+            record_event("asset.lease_import" if imported else "asset.lease_register", actor=actor, obj=lease,
+                         place_path=_path(company), after=_lease_snapshot(lease))
     except IntegrityError as exc:
         raise ConflictError(_("合同编号已存在"), field="contract_no") from exc
     return lease
@@ -568,6 +568,102 @@ def do_record_payment(charge: RentCharge, amount: Any, paid_on: date, *, actor: 
         record_event("asset.rent_paid", actor=actor, obj=charge, place_path=_path(lease.company),
                      before={"paid": before}, after={"paid": charge.amount_paid, "on": paid_on})
     return charge
+
+
+# --- the companies' existing books (spreadsheet import) ---------------------------------------------
+
+ASSET_KINDS_ZH = {"土地": AssetKind.LAND, "楼栋": AssetKind.BUILDING, "房屋单元": AssetKind.UNIT}
+USES_ZH = {str(label): value for value, label in [
+    ("industrial", "工业"), ("commercial", "商业"), ("residential", "居住"), ("warehouse", "仓储"),
+    ("office", "办公"), ("mixed", "综合"), ("other", "其他")]}
+PARTY_ZH = {"单位": CounterpartyKind.ORG, "个人": CounterpartyKind.PERSON}
+
+
+@dataclass
+class ImportReport:
+    """Per row: (sheet, row number, ok?, messages). ``applied``: whether anything was stored."""
+
+    rows: list[tuple[str, int, bool, list[str]]]
+    applied: bool = False
+
+    @property
+    def errors(self) -> list[tuple[str, int, list[str]]]:
+        return [(sheet, n, msgs) for sheet, n, ok, msgs in self.rows if not ok]
+
+
+def _cell(row: dict[str, Any], key: str) -> str:
+    value = row.get(key)
+    return "" if value is None else str(value).strip()
+
+
+def _cell_date(row: dict[str, Any], key: str) -> date:
+    value = row.get(key)
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(_cell(row, key))
+    except ValueError as exc:
+        raise ActionError(_("%(col)s：日期格式应为 YYYY-MM-DD") % {"col": key}, field=key) from exc
+
+
+def do_import_books(company: Company, asset_rows: list[tuple[int, dict[str, Any]]],
+                    lease_rows: list[tuple[int, dict[str, Any]]], *, actor: Actor,
+                    valid_rows_only: bool = False) -> ImportReport:
+    """Import a company's existing books: assets (资产) then contracts (合同), each row through the
+    same actions as a page. Every rejected row is reported with its reasons; unless
+    ``valid_rows_only``, one bad row means nothing is stored (DESIGN.md §3, bad input).
+
+    Contracts already signed before the platform are registered as they are (``imported``: the
+    trading rule cannot undo a signed contract), and the alert recomputation then flags those that
+    should have been traded on the platform or were split."""
+    _ensure(actor, "asset.write", _path(company))
+    report = ImportReport(rows=[])
+    with transaction.atomic():
+        by_code = {a.code: a for a in Asset.objects.filter(company=company)}
+        for n, row in asset_rows:
+            try:
+                with transaction.atomic():
+                    kind = ASSET_KINDS_ZH.get(_cell(row, "类型"), _cell(row, "类型"))
+                    use = USES_ZH.get(_cell(row, "用途"), _cell(row, "用途"))
+                    parent_code = _cell(row, "上级资产编号")
+                    parent = by_code.get(parent_code) if parent_code else None
+                    if parent_code and parent is None:
+                        raise ActionError(_("上级资产编号 %(c)s 不存在（上级须写在前面的行）") % {"c": parent_code},
+                                          field="上级资产编号")
+                    asset = do_register_asset(company, kind, _cell(row, "资产编号"), _cell(row, "资产名称"), use,
+                                              _cell(row, "面积"), actor=actor, parent=parent,
+                                              location=_cell(row, "坐落"),
+                                              occupancy=Occupancy.LEASED if _cell(row, "使用状态") == "已出租"
+                                              else Occupancy.VACANT)
+                    by_code[asset.code] = asset
+                report.rows.append(("资产", n, True, []))
+            except ActionError as exc:
+                report.rows.append(("资产", n, False, [m for _f, m in exc.entries()]))
+        for n, row in lease_rows:
+            try:
+                with transaction.atomic():
+                    leased = by_code.get(_cell(row, "资产编号"))
+                    if leased is None:
+                        raise ActionError(_("资产编号 %(c)s 不存在") % {"c": _cell(row, "资产编号")}, field="资产编号")
+                    do_register_lease(
+                        company, leased, counterparty_kind=PARTY_ZH.get(_cell(row, "承租方类型"), _cell(row, "承租方类型")),
+                        counterparty_number=_cell(row, "承租方证件号码"), counterparty_name=_cell(row, "承租方名称"),
+                        area=_cell(row, "出租面积"), monthly_rent=_cell(row, "月租金"), deposit=_cell(row, "押金") or "0",
+                        signed_on=_cell_date(row, "签订日期"), starts_on=_cell_date(row, "租期开始"),
+                        ends_on=_cell_date(row, "租期结束"), contract_no=_cell(row, "合同编号"), actor=actor,
+                        imported=True)
+                report.rows.append(("合同", n, True, []))
+            except ActionError as exc:
+                report.rows.append(("合同", n, False, [m for _f, m in exc.entries()]))
+        if report.errors and not valid_rows_only:
+            transaction.set_rollback(True)
+            return report
+        report.applied = any(ok for _s, _n, ok, _m in report.rows)
+        record_event("asset.books_import", actor=actor, obj=company, place_path=_path(company),
+                     after={"rows": len(report.rows), "rejected": len(report.errors)})
+    return report
 
 
 # --- on-platform trading ------------------------------------------------------------------------------
