@@ -418,6 +418,7 @@ ROUTES: Mapping[str, RouteRule] = {
     "assets:console": _r(RO, "asset.read"),
     "assets:company": _r(OB, "asset.read", "company"),
     "assets:lease_new": RouteRule(OB, "asset.write", "company", True, ("GET", "POST")),
+    "assets:deal_new": RouteRule(OB, "asset.write", "company", True, ("GET", "POST")),
     "assets:lease_reveal": _r(OB, "asset.reveal", "company", write=True),  # audited, with a reason
     "assets:deal": _r(OB, "asset.read", "deal"),
     "assets:deal_step": _r(OB, "asset.write", "deal", write=True),

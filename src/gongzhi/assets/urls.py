@@ -10,6 +10,7 @@ urlpatterns = [
     path("companies/<int:company_id>/", views.company, name="company"),
     path("companies/<int:company_id>/leases/new/", views.lease_new, name="lease_new"),
     path("companies/<int:company_id>/leases/<int:lease_id>/reveal/", views.lease_reveal, name="lease_reveal"),
+    path("companies/<int:company_id>/deals/new/", views.deal_new, name="deal_new"),
     path("deals/<int:deal_id>/", views.deal, name="deal"),
     path("deals/<int:deal_id>/step/", views.deal_step, name="deal_step"),
     path("alerts/", views.alerts, name="alerts"),

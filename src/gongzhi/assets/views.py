@@ -16,6 +16,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -133,6 +134,46 @@ def lease_new(request: HttpRequest, company_id: int) -> HttpResponse:
                   status=status)
 
 
+class DealForm(forms.Form):
+    asset = forms.ModelChoiceField(label=gettext_lazy("资产"), queryset=Asset.objects.none())
+    title = forms.CharField(label=gettext_lazy("项目名称"), max_length=160)
+    area = forms.DecimalField(label=gettext_lazy("出租面积（平方米）"), max_digits=12, decimal_places=2, min_value=0)
+    term_months = forms.IntegerField(label=gettext_lazy("租期（月）"), min_value=1, max_value=240)
+    mode = forms.ChoiceField(label=gettext_lazy("交易方式"), choices=BidMode.choices)
+    decision_ref = forms.CharField(label=gettext_lazy("决议文号"), max_length=120,
+                                   help_text=gettext_lazy("董事会或股东大会决议的文号，会议纪要存于议事会系统"))
+    decided_on = forms.DateField(label=gettext_lazy("决议日期"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def deal_new(request: HttpRequest, company_id: int) -> HttpResponse:
+    """Step 1 of trading: the company's decision opens a deal (a refused lease is sent here)."""
+    firm = _get(queries.access_company, request.user, company_id)
+    if not queries.may_write(request.user, firm):
+        raise PermissionDenied(_("无权进行此操作"))
+    initial = {k: request.GET.get(k, "")[:160] for k in ("asset", "area", "title")}
+    form = DealForm(request.POST if request.method == "POST" else None, initial=initial)
+    form.fields["asset"].queryset = Asset.objects.filter(company=firm).order_by("code")  # type: ignore[attr-defined]
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            d: dict[str, Any] = form.cleaned_data
+            try:
+                item = actions.do_open_deal(firm, d["asset"], d["title"], d["area"], d["term_months"],
+                                            decision_ref=d["decision_ref"], decided_on=d["decided_on"],
+                                            mode=d["mode"], actor=request.user)
+            except NotAllowedError as exc:
+                raise PermissionDenied(exc.message) from exc
+            except ActionError as exc:
+                _show_error(form, exc)
+            else:
+                messages.success(request, _("已立项，请录入评估结果。"))
+                return HttpResponseRedirect(reverse("assets:deal", args=[item.pk]))
+    return render(request, "assets/deal_new.html", {"company": firm, "form": form}, status=status)
+
+
 @login_required
 @require_POST
 def lease_reveal(request: HttpRequest, company_id: int, lease_id: int) -> HttpResponse:
@@ -186,10 +227,16 @@ def deal_step(request: HttpRequest, deal_id: int) -> HttpResponse:
     user = request.user
     try:
         if step == "appraise":
-            appraisal = Appraisal.objects.filter(asset=item.asset, pk=post.get("appraisal") or 0).first()
-            if appraisal is None:
-                raise ActionError(_("请选择评估报告"), field="appraisal")
-            actions.do_attach_appraisal(item, appraisal, actor=user)
+            with transaction.atomic():  # a new appraisal is kept only if it is attached
+                if post.get("appraisal"):
+                    appraisal = Appraisal.objects.filter(asset=item.asset, pk=post.get("appraisal") or 0).first()
+                else:
+                    appraisal = actions.do_record_appraisal(
+                        item.asset, _date(post.get("appraised_on", ""), "appraised_on"), post.get("value", ""),
+                        post.get("appraiser", ""), actor=user, report_ref=post.get("report_ref", ""))
+                if appraisal is None:
+                    raise ActionError(_("请选择评估报告"), field="appraisal")
+                actions.do_attach_appraisal(item, appraisal, actor=user)
         elif step == "price":
             actions.do_set_reserve(item, post.get("reserve_monthly_rent", ""), post.get("deposit", ""), actor=user,
                                    min_increment=post.get("min_increment") or "100")

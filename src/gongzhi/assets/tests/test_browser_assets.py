@@ -53,7 +53,26 @@ def test_manager_is_sent_to_trading_and_the_public_reads_the_result(
     assert not Lease.objects.exists() and Alert.objects.filter(kind="off_platform").exists()
     bp.console_errors.clear()  # the 409 answer itself is reported as a failed load
 
-    # The deal goes to trading; a community supervisor follows it to its contract.
+    # Sent to trading: the shareholders' resolution opens a deal, the appraisal is recorded.
+    page.get_by_role("link", name="转为进场交易（股东大会决议立项）").click()
+    page.wait_for_load_state("load")
+    form = page.locator("main form")
+    form.get_by_label("项目名称").fill("A栋整栋招租")
+    form.get_by_label("租期（月）").fill("36")
+    form.get_by_label("决议文号").fill("平山股份〔2026〕股东大会决议第9号")
+    form.get_by_label("决议日期").fill("2026-03-02")
+    check_page(bp, "assets-deal-new")
+    form.get_by_role("button", name="立项").click()
+    page.wait_for_load_state("load")
+    assert page.locator("#deal-status").inner_text() == "已决议"
+    page.get_by_label("评估日期").fill("2026-03-05")
+    page.get_by_label("评估月租金（元）").fill("58000")
+    page.get_by_label("评估机构").fill("深圳某评估公司")
+    page.get_by_role("button", name="确认评估").click()
+    page.wait_for_load_state("load")
+    assert page.locator("#deal-status").inner_text() == "已评估"
+
+    # Another deal of the building goes all the way; a community supervisor follows it to its contract.
     deal = listed_deal(estate)
     reg = actions.do_register_bidder(deal, counterparty_kind="person", counterparty_number=PERSON_NUMBER,
                                      counterparty_name="李四", deposit_paid="50000", actor=estate.manager,

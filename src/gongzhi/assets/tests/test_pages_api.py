@@ -98,3 +98,25 @@ def test_api_lease_refusal_and_alert_close(estate: SimpleNamespace, client: Clie
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
     assert client.post("/api/v1/assets/alerts/recompute").status_code == 403
     assert client.get("/api/v1/assets/companies").json()[0]["uscc"] == estate.company.uscc
+
+
+def test_a_refused_lease_is_sent_to_a_new_deal(estate: SimpleNamespace, client: Client) -> None:
+    client.force_login(estate.manager)
+    url = f"/assets/companies/{estate.company.pk}/deals/new/"
+    page = client.get(url + f"?asset={estate.building.pk}&area=3000")
+    assert page.status_code == 200
+    bad = client.post(url, {"asset": estate.building.pk, "title": "A栋", "area": "9000", "term_months": "36",
+                            "mode": "open", "decision_ref": "决议", "decided_on": "2026-03-02"})
+    assert bad.status_code == 400 and "资产面积" in bad.content.decode()
+    ok = client.post(url, {"asset": estate.building.pk, "title": "A栋", "area": "3000", "term_months": "36",
+                           "mode": "open", "decision_ref": "决议", "decided_on": "2026-03-02"})
+    assert ok.status_code == 302
+    from gongzhi.assets.models import Appraisal, Deal
+
+    deal = Deal.objects.get()
+    step = f"/assets/deals/{deal.pk}/step/"
+    refused = client.post(step, {"step": "appraise", "appraised_on": "2026-03-05", "value": "-1", "appraiser": "某"})
+    assert refused.status_code == 400 and not Appraisal.objects.exists()
+    client.post(step, {"step": "appraise", "appraised_on": "2026-03-05", "value": "60000", "appraiser": "某评估"})
+    deal.refresh_from_db()
+    assert deal.status == "appraised" and deal.appraisal is not None
