@@ -437,6 +437,8 @@ ROUTES: Mapping[str, RouteRule] = {
     "gongzhi_assets_api_list_alerts": _r(L),  # scoped list
     "gongzhi_assets_api_close_alert": _r(OB, "alert.close", "alert", write=True),
     "gongzhi_assets_api_recompute_alerts": _r(RO, "asset.supervise", write=True),
+    # aggregates of the caller's jurisdiction compared with the district (no counterparty data)
+    "gongzhi_assets_api_rent_trend": _r(L),
     "gongzhi_assets_api_public_deals": _r(P),
     "gongzhi_assets_api_public_deal": _r(P, obj="deal"),
     # Django admin: the site's own pages need is_staff; model pages need model permissions too.

@@ -288,6 +288,20 @@ def recompute_alerts(request: HttpRequest) -> dict[str, int]:
     return {"opened": run.opened, "checked_leases": run.checked_leases}
 
 
+class TrendOut(Schema):
+    year: int
+    use_type: str
+    mine: Decimal
+    district: Decimal | None
+
+
+@router.get("/analysis/rent-trend", response=list[TrendOut])
+def rent_trend(request: HttpRequest) -> list[dict[str, Any]]:
+    """Rent per m² a month of leases signed each year, by use: the caller's jurisdiction against
+    the district (empty for a caller without asset.read)."""
+    return queries.rent_trend(request.user)
+
+
 def _public(d: Deal) -> dict[str, Any]:
     return {"id": d.pk, "title": d.title, "status": d.status, "company": d.company.name, "company_uscc": d.company.uscc,
             "asset": d.asset.name, "use_type": d.asset.use_type, "area": d.area, "term_months": d.term_months,

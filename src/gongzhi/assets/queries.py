@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts.permissions import has_permission, role_names
 from gongzhi.accounts.scope import scope_q
-from gongzhi.assets.enums import AlertStatus, CounterpartyKind, DealStatus, LeaseStatus, Occupancy
+from gongzhi.assets.enums import AlertStatus, CounterpartyKind, DealStatus, LandUse, LeaseStatus, Occupancy
 from gongzhi.assets.models import Alert, Asset, Bid, Company, Deal, Lease, Registration, RentCharge
 from gongzhi.core import clock
 from gongzhi.core.errors import NotFoundError
@@ -166,6 +166,10 @@ def figures_for(companies: list[Company]) -> list[CompanyFigures]:
     return out
 
 
+def _use_label(use: str) -> str:
+    return str(LandUse(use).label) if use in LandUse.values else use
+
+
 def rent_by_use(leases: QuerySet[Lease]) -> list[dict[str, Any]]:
     """Rent per m² a month of current leases, by use — the company's or area's line against the district's."""
     today = clock.localdate()
@@ -175,9 +179,46 @@ def rent_by_use(leases: QuerySet[Lease]) -> list[dict[str, Any]]:
     out = []
     for r in rows:
         area = Decimal(r["area"] or 0)
-        out.append({"use_type": r["asset__use_type"], "leases": r["n"], "area": area,
+        out.append({"use_type": r["asset__use_type"], "use_label": _use_label(r["asset__use_type"]),
+                    "leases": r["n"], "area": area,
                     "per_m2": (Decimal(r["rent"]) / area).quantize(Decimal("0.01")) if area else None})
     return out
+
+
+def _per_year_use(leases: QuerySet[Lease]) -> dict[tuple[int, str], Decimal]:
+    rows = (leases.exclude(status=LeaseStatus.TERMINATED).values("signed_on__year", "asset__use_type")
+            .annotate(area=Sum("area"), rent=Sum("monthly_rent")))
+    out = {}
+    for r in rows:
+        area = Decimal(r["area"] or 0)
+        if area:
+            out[(r["signed_on__year"], r["asset__use_type"])] = (Decimal(r["rent"]) / area).quantize(Decimal("0.01"))
+    return out
+
+
+def district_of(user: Any) -> Any:
+    """The district over the user's (first) place of ``asset.read``, for the comparison line."""
+    from gongzhi.accounts.scope import scope_paths
+    from gongzhi.places.models import Place
+
+    paths = scope_paths(user, role_names("asset.read"))
+    if not paths:
+        return None
+    path = paths[0]
+    prefixes = ["/".join(path.split("/")[:i]) + "/" for i in range(2, path.count("/") + 1)]
+    return Place.objects.filter(kind="district", path__in=prefixes).first()
+
+
+def rent_trend(user: Any) -> list[dict[str, Any]]:
+    """Rent per m² a month of the leases signed each year, by use: the user's jurisdiction against
+    the whole district it lies in (dynamic analysis: is a company letting below the district?)."""
+    mine = _per_year_use(leases_for_user(user))
+    district = district_of(user)
+    theirs = (_per_year_use(Lease.objects.filter(company__place__path__startswith=district.path))
+              if district is not None else {})
+    return [{"year": year, "use_type": use, "use_label": _use_label(use), "mine": value,
+             "district": theirs.get((year, use))}
+            for (year, use), value in sorted(mine.items(), reverse=True)]
 
 
 def deal_bids(deal: Deal, *, reveal_sealed: bool) -> list[Bid]:

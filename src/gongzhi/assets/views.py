@@ -62,6 +62,7 @@ def console(request: HttpRequest) -> HttpResponse:
         "deals": list(queries.deals_for_user(request.user).exclude(
             status__in=[DealStatus.CONTRACTED, DealStatus.FAILED])[:20]),
         "rent_by_use": queries.rent_by_use(queries.leases_for_user(request.user)),
+        "trend": queries.rent_trend(request.user)[:40],
         "may_supervise": queries.may_supervise(request.user),
     })
 

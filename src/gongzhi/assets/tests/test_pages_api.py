@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
@@ -120,3 +121,28 @@ def test_a_refused_lease_is_sent_to_a_new_deal(estate: SimpleNamespace, client: 
     client.post(step, {"step": "appraise", "appraised_on": "2026-03-05", "value": "60000", "appraiser": "某评估"})
     deal.refresh_from_db()
     assert deal.status == "appraised" and deal.appraisal is not None
+
+
+def test_rent_trend_against_the_district(estate: SimpleNamespace, client: Client, make_user: Any) -> None:
+    from gongzhi.accounts.enums import Role
+    from gongzhi.assets import queries
+
+    from .test_leases import lease
+
+    lease(estate, estate.units[0], "T-1", "1000", "30000")
+    from gongzhi.core.tests.actors import SYSTEM
+
+    other = actions.do_register_company(uscc("N2440305MA5F00077"), "南头城股份合作公司", estate.tree.community_c,
+                                       actor=SYSTEM)
+
+    b = actions.do_register_asset(other, "building", "NT-1", "南头楼", "industrial", "2000", actor=SYSTEM)
+    actions.do_register_lease(other, b, counterparty_kind="org", counterparty_number=uscc("91440300MA5G00051"),
+                              counterparty_name="丙", area="1000", monthly_rent="50000", signed_on=date(2026, 3, 1),
+                              starts_on=date(2026, 3, 1), ends_on=date(2027, 2, 28), contract_no="NT-1", actor=SYSTEM)
+    rows = queries.rent_trend(estate.manager)
+    assert rows == [{"year": 2026, "use_type": "industrial", "use_label": "工业", "mine": Decimal("30.00"),
+                     "district": Decimal("40.00")}]
+    client.force_login(estate.manager)
+    assert client.get("/api/v1/assets/analysis/rent-trend").json()[0]["district"] == "40.00"
+    assert "全区" in client.get("/assets/").content.decode()
+    assert queries.rent_trend(make_user(Role.WINDOW_CLERK, estate.place)) == []
