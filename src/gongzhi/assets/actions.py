@@ -1061,8 +1061,11 @@ def arm_daily_monitoring() -> None:
     today = clock.localdate()
     if _armed_for and _armed_for[0] == today:
         return
+    # The next 02:00 to come (never one already past: arming fires nothing at once).
     at_night = timezone.make_aware(datetime.combine(today, datetime.min.time())) + timedelta(hours=2)
-    do_schedule_timer(DAILY_TIMER, _daily_key(today), at_night)
+    if at_night <= clock.now():
+        at_night += timedelta(days=1)
+    do_schedule_timer(DAILY_TIMER, _daily_key(timezone.localtime(at_night).date()), at_night)
     _armed_for[:] = [today]
 
 

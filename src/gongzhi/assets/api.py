@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
+from ninja.params.functions import Query
 from pydantic import Field
 
 from gongzhi.assets import actions, queries
@@ -25,6 +26,8 @@ from gongzhi.core.errors import NotAllowedError, NotFoundError
 router = Router(tags=["assets"])
 
 MAX_LIMIT = 500
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
 class CompanyOut(Schema):
@@ -199,7 +202,7 @@ def _limit(limit: int) -> int:
 
 
 @router.get("/companies", response=list[CompanyOut])
-def list_companies(request: HttpRequest, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+def list_companies(request: HttpRequest, limit: Limit = 100, offset: Offset = 0) -> list[dict[str, Any]]:
     rows = queries.companies_for_user(request.user)[max(offset, 0):max(offset, 0) + _limit(limit)]
     return [_company(c) for c in rows]
 
@@ -229,8 +232,8 @@ def register_lease(request: HttpRequest, company_id: int, payload: LeaseIn) -> S
 
 
 @router.get("/leases", response=list[LeaseOut])
-def list_leases(request: HttpRequest, company_id: int | None = None, limit: int = 100,
-                offset: int = 0) -> list[dict[str, Any]]:
+def list_leases(request: HttpRequest, company_id: Annotated[int | None, Query(ge=1, le=2**31)] = None, limit: Limit = 100,
+                offset: Offset = 0) -> list[dict[str, Any]]:
     qs = queries.leases_for_user(request.user)
     if company_id is not None:
         qs = qs.filter(company_id=company_id)
@@ -238,7 +241,7 @@ def list_leases(request: HttpRequest, company_id: int | None = None, limit: int 
 
 
 @router.get("/deals", response=list[DealOut])
-def list_deals(request: HttpRequest, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+def list_deals(request: HttpRequest, limit: Limit = 100, offset: Offset = 0) -> list[dict[str, Any]]:
     qs = queries.deals_for_user(request.user).select_related("awarded_bid")
     return [_deal(d) for d in qs[max(offset, 0):max(offset, 0) + _limit(limit)]]
 
@@ -265,8 +268,9 @@ def place_bid(request: HttpRequest, deal_id: int, payload: BidIn) -> Status:
 
 
 @router.get("/alerts", response=list[AlertOut])
-def list_alerts(request: HttpRequest, status: str = AlertStatus.OPEN, kind: str = "", limit: int = 100,
-                offset: int = 0) -> list[dict[str, Any]]:
+def list_alerts(request: HttpRequest, status: Annotated[str, Query(max_length=10)] = AlertStatus.OPEN,
+                kind: Annotated[str, Query(max_length=20)] = "", limit: Limit = 100,
+                offset: Offset = 0) -> list[dict[str, Any]]:
     qs = queries.alerts_for_user(request.user, status=status if status in AlertStatus.values else None)
     if kind:
         qs = qs.filter(kind=kind)
@@ -311,7 +315,7 @@ def _public(d: Deal) -> dict[str, Any]:
 
 
 @router.get("/public/deals", response=list[PublicDealOut], auth=None)
-def public_deals(request: HttpRequest, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+def public_deals(request: HttpRequest, limit: Limit = 100, offset: Offset = 0) -> list[dict[str, Any]]:
     """Listings and result notices (阳光交易): public, no login."""
     return [_public(d) for d in queries.public_deals()[max(offset, 0):max(offset, 0) + _limit(limit)]]
 
