@@ -31,6 +31,7 @@ from gongzhi.accounts.permissions import has_permission
 from gongzhi.assets.domain import alerts as alert_rules
 from gongzhi.assets.domain import trading
 from gongzhi.assets.domain.trading_rule import (
+    GROUP_KEYS,
     DealFacts,
     Rule,
     Verdict,
@@ -969,11 +970,21 @@ def _company_alerts(company: Company, today: date, *, actor: Actor, run: AlertRu
         if _open_alert(kind, key, company, message, actor=actor, today=today, **kw) is not None:
             opened += 1
 
+    by_key: dict[tuple[str, str], list[DealFacts]] = {}
+    for f in facts:
+        for key in GROUP_KEYS:
+            value = getattr(f, key)
+            if value is not None:
+                by_key.setdefault((key, value), []).append(f)
     for lease, fact in zip(leases, facts, strict=True):
         run.checked_leases += 1
         if lease.deal_id is None:
             rule = rule_on(rules, lease.signed_on)
-            earlier = [f for f in facts if f.signed_on <= lease.signed_on and f.ref != fact.ref]
+            # Only the leases sharing a key can add up with this one: look them up by key, not by
+            # scanning the company's every lease (a company may hold thousands).
+            candidates = {id(f): f for key in GROUP_KEYS if getattr(fact, key) is not None
+                          for f in by_key.get((key, getattr(fact, key)), ())}
+            earlier = [f for f in candidates.values() if f.signed_on <= lease.signed_on and f.ref != fact.ref]
             verdict = judge(fact, earlier, rule)
             if verdict.must_trade and verdict.alone:
                 alert(AlertKind.OFF_PLATFORM, f"off_platform:{lease.pk}",
