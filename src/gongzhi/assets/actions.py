@@ -247,11 +247,13 @@ def related_leases(company: Company, asset: Asset, party_key: str, parcel: Asset
     keys: list[dict[str, Any]] = [{"asset": asset}, {"counterparty_key": party_key}]
     if parcel is not None and asset.pk == parcel.pk:
         keys.append({"parcel": parcel, "asset": parcel})
+    # Only the key and the date range go to the database, so the (key, signed_on) index is the
+    # one the planner can use; company, platform and status are checked on the few rows found.
     found: dict[int, Lease] = {}
     for key in keys:
-        for lease in (Lease.objects.filter(**key, signed_on__gte=lo, signed_on__lte=hi)
-                      .filter(company=company, deal__isnull=True).exclude(status=LeaseStatus.TERMINATED)):
-            found[lease.pk] = lease
+        for lease in Lease.objects.filter(**key, signed_on__gte=lo, signed_on__lte=hi):
+            if lease.company_id == company.pk and lease.deal_id is None and lease.status != LeaseStatus.TERMINATED:
+                found[lease.pk] = lease
     return list(found.values())
 
 
