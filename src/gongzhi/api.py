@@ -18,6 +18,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from gongzhi.accounts.api import router as accounts_router
 from gongzhi.accounts.auth import SessionOrToken
+from gongzhi.assets.api import router as assets_router
 from gongzhi.core.api import router as core_router
 from gongzhi.core.errors import ActionError, error_body, error_item
 from gongzhi.core.schemas import ErrorItemOut, ErrorOut
@@ -172,3 +173,4 @@ api.add_router("/accounts", accounts_router)
 api.add_router("/people", people_router)
 api.add_router("/services", services_router)
 api.add_router("/councils", councils_router)
+api.add_router("/assets", assets_router)

@@ -125,6 +125,20 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "minutes.read_draft": STAFF_ROLES,
     # Council, member and moderator registers are kept by community workers and administrators.
     "council.manage": frozenset({R.COMMUNITY_WORKER, R.ADMINISTRATOR}),
+    # --- collective assets (集体资产监管, issue 13) ---------------------------------------------
+    # The register, leases, deals and alerts of the companies under the user's places: the
+    # companies' managers, the supervisors and auditors who check them, administrators.
+    "asset.read": frozenset({R.ASSET_MANAGER}) | _CHECKING_ROLES | {R.ADMINISTRATOR},
+    # Registering companies, assets, leases and running a deal: the companies' managers (and
+    # administrators). Supervisors check; they do not trade.
+    "asset.write": frozenset({R.ASSET_MANAGER, R.ADMINISTRATOR}),
+    # The district's trading rule and area benchmarks, recomputing alerts: supervisors, admins.
+    "asset.supervise": SUPERVISOR_ROLES | {R.ADMINISTRATOR},
+    # A counterparty's full ID number: the company's managers and administrators, with
+    # REVEAL_DJANGO_PERMISSION, each reveal audited (assets.actions.do_reveal_counterparty_number).
+    "asset.reveal": frozenset({R.ASSET_MANAGER, R.ADMINISTRATOR}),
+    # An alert is closed with a note by its owner's side (the company) or by a supervisor.
+    "alert.close": frozenset({R.ASSET_MANAGER, R.ADMINISTRATOR}) | SUPERVISOR_ROLES,
     # --- oversight (阳光办) ---------------------------------------------------------------------
     # The 5×100% figures are aggregates; the on-time rates are even published.
     "figures.read": STAFF_ROLES,
@@ -154,7 +168,7 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
 }
 
 # Permissions that, besides the role, need REVEAL_DJANGO_PERMISSION (and are audited when used).
-REVEAL_PERMISSIONS = frozenset({"case.reveal", "person.reveal"})
+REVEAL_PERMISSIONS = frozenset({"case.reveal", "person.reveal", "asset.reveal"})
 
 
 class Relation(StrEnum):
@@ -422,6 +436,34 @@ ROUTES: Mapping[str, RouteRule] = {
     "gongzhi_councils_api_meeting_minutes_pdf": _MINUTES,
     "gongzhi_councils_api_meeting_minutes_docx": _MINUTES,
     "gongzhi_councils_api_list_public_minutes": _r(P),
+    # assets (集体资产监管): the console is scoped by the user's places; listings and result
+    # notices of the platform's deals are public (阳光交易), with counterparties' numbers masked.
+    "assets:console": _r(RO, "asset.read"),
+    "assets:company": _r(OB, "asset.read", "company"),
+    "assets:lease_new": RouteRule(OB, "asset.write", "company", True, ("GET", "POST")),
+    "assets:deal_new": RouteRule(OB, "asset.write", "company", True, ("GET", "POST")),
+    "assets:lease_reveal": _r(OB, "asset.reveal", "company", write=True),  # audited, with a reason
+    "assets:deal": _r(OB, "asset.read", "deal"),
+    "assets:deal_step": _r(OB, "asset.write", "deal", write=True),
+    "assets:alerts": _r(RO, "asset.read"),
+    "assets:alert_close": _r(OB, "alert.close", "alert", write=True),
+    "assets:public_deals": _r(P),
+    "assets:public_deal": _r(P, obj="deal"),
+    # API: assets
+    "gongzhi_assets_api_list_companies": _r(L),  # scoped list
+    "gongzhi_assets_api_get_company": _r(OB, "asset.read", "company"),
+    "gongzhi_assets_api_register_lease": _r(OB, "asset.write", "company", write=True),
+    "gongzhi_assets_api_list_leases": _r(L),  # scoped list
+    "gongzhi_assets_api_list_deals": _r(L),  # scoped list
+    "gongzhi_assets_api_get_deal": _r(OB, "asset.read", "deal"),
+    "gongzhi_assets_api_place_bid": _r(OB, "asset.write", "deal", write=True),
+    "gongzhi_assets_api_list_alerts": _r(L),  # scoped list
+    "gongzhi_assets_api_close_alert": _r(OB, "alert.close", "alert", write=True),
+    "gongzhi_assets_api_recompute_alerts": _r(RO, "asset.supervise", write=True),
+    # aggregates of the caller's jurisdiction compared with the district (no counterparty data)
+    "gongzhi_assets_api_rent_trend": _r(L),
+    "gongzhi_assets_api_public_deals": _r(P),
+    "gongzhi_assets_api_public_deal": _r(P, obj="deal"),
     # Django admin: the site's own pages need is_staff; model pages need model permissions too.
     "admin:login": _r(P),
     "admin:logout": RouteRule(Access.STAFF_SITE, methods=("POST",)),
