@@ -13,8 +13,7 @@ import pytest
 
 from gongzhi.assets import actions
 from gongzhi.assets.models import Alert, Lease
-from gongzhi.core.tests.browser_fixtures import BrowserPage
-from gongzhi.services.tests.test_browser_services import _log_in, _with_password, check_page
+from gongzhi.core.tests.browser_fixtures import BrowserPage, check_page, log_in, with_password
 
 from .conftest import PERSON_NUMBER, TENANT_USCC
 from .test_trading import at, listed_deal
@@ -27,8 +26,8 @@ def test_manager_is_sent_to_trading_and_the_public_reads_the_result(
     from gongzhi.accounts.enums import Role
 
     bp, page = browser_page, browser_page.page
-    _with_password(estate.manager)
-    _log_in(bp, estate.manager.username, "/assets/")
+    with_password(estate.manager)
+    log_in(bp, estate.manager.username, "/assets/")
     check_page(bp, "assets-console")
     page.get_by_role("link", name=estate.company.name).first.click()
     page.wait_for_load_state("load")
@@ -82,9 +81,9 @@ def test_manager_is_sent_to_trading_and_the_public_reads_the_result(
     actions.do_publish_result(deal, actor=estate.manager)
     actions.do_generate_contract(deal, contract_no="BR-PT-1", starts_on=date(2026, 4, 1), actor=estate.manager)
     supervisor = make_user(Role.COMMUNITY_SUPERVISOR, estate.place)
-    _with_password(supervisor)
+    with_password(supervisor)
     page.context.clear_cookies()
-    _log_in(bp, supervisor.username, f"/assets/deals/{deal.pk}/")
+    log_in(bp, supervisor.username, f"/assets/deals/{deal.pk}/")
     assert page.locator("#deal-status").inner_text() == "已签订合同"
     assert PERSON_NUMBER not in page.content()
     check_page(bp, "assets-deal")
