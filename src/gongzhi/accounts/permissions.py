@@ -125,6 +125,10 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "minutes.read_draft": STAFF_ROLES,
     # Council, member and moderator registers are kept by community workers and administrators.
     "council.manage": frozenset({R.COMMUNITY_WORKER, R.ADMINISTRATOR}),
+    # --- livelihood micro-projects (民生微实事) --------------------------------------------------
+    # The community office screens proposals, puts them to the council, funds the year's list
+    # and records delivery and acceptance. Proposals, outcomes and spending are public pages.
+    "microproject.manage": frozenset({R.COMMUNITY_WORKER, R.ADMINISTRATOR}),
     # --- oversight (阳光办) ---------------------------------------------------------------------
     # The 5×100% figures are aggregates; the on-time rates are even published.
     "figures.read": STAFF_ROLES,
