@@ -408,6 +408,27 @@ ROUTES: Mapping[str, RouteRule] = {
     "gongzhi_councils_api_meeting_minutes_pdf": _MINUTES,
     "gongzhi_councils_api_meeting_minutes_docx": _MINUTES,
     "gongzhi_councils_api_list_public_minutes": _r(P),
+    # microprojects (民生微实事): the project, community and index pages are public (open
+    # government); residents act on their own community's projects (checked in the actions);
+    # the community office's console is for microproject.manage over the place.
+    "microprojects:index": _r(P),
+    "microprojects:community": _r(P, obj="place"),
+    "microprojects:detail": _r(P),
+    "microprojects:photo": _r(P),
+    "microprojects:propose": RouteRule(L, methods=("GET", "POST"), write=True),
+    "microprojects:support": _r(L, write=True),
+    "microprojects:comment": _r(L, write=True),
+    "microprojects:rate": _r(L, write=True),
+    "microprojects:office": _r(RO, "microproject.manage"),
+    "microprojects:office_place": _r(OB, "microproject.manage", "place"),
+    "microprojects:office_fund": _r(OB, "microproject.manage", "place", write=True),
+    "microprojects:office_action": _r(RO, "microproject.manage", write=True),
+    "gongzhi_microprojects_api_list_proposals": _r(P, obj="place"),
+    "gongzhi_microprojects_api_community_figures": _r(P, obj="place"),
+    "gongzhi_microprojects_api_proposal_detail": _r(P),
+    "gongzhi_microprojects_api_propose": _r(L, write=True),
+    "gongzhi_microprojects_api_support": _r(L, write=True),
+    "gongzhi_microprojects_api_screen": _r(RO, "microproject.manage", write=True),
     # Django admin: the site's own pages need is_staff; model pages need model permissions too.
     "admin:login": _r(P),
     "admin:logout": RouteRule(Access.STAFF_SITE, methods=("POST",)),

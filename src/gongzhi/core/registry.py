@@ -1,7 +1,7 @@
 """The feature registry: how apps tell ``core`` (and the dashboard) what they offer.
 
-Apps call these functions from ``AppConfig.ready()``. There is no dashboard yet, so there is no
-figure registry either (it had no caller and no reader); map layers are registered by places. Nothing here imports a feature app, so
+Apps call these functions from ``AppConfig.ready()``. There is no dashboard yet; figures per place and
+year are registered (``register_figures``) for it to read; map layers are registered by places. Nothing here imports a feature app, so
 feature apps never import each other's internals (DESIGN.md §2, Decidim's manifests).
 """
 
@@ -42,6 +42,16 @@ class FrontDoorPanel:
     context: Callable[[Any], dict[str, Any]]
 
 
+@dataclass(frozen=True)
+class FigureSource:
+    """Figures an app offers the dashboard: ``figures(place, year)`` → a dict of named numbers
+    (aggregates only, public)."""
+
+    key: str
+    label: Any
+    figures: Callable[[Any, int], dict[str, Any]]
+
+
 @dataclass
 class _Registry:
     timer_handlers: dict[str, TimerHandler] = field(default_factory=dict)
@@ -54,6 +64,7 @@ class _Registry:
     websocket_routes: list[Any] = field(default_factory=list)
     warm_ups: dict[str, Callable[[], Any]] = field(default_factory=dict)
     front_door: list[FrontDoorPanel] = field(default_factory=list)
+    figures: dict[str, FigureSource] = field(default_factory=dict)
 
 
 REGISTRY = _Registry()
@@ -93,6 +104,11 @@ def register_front_door(order: int, key: str, template: str, context: Callable[[
     REGISTRY.front_door[:] = [p for p in REGISTRY.front_door if p.key != key]
     REGISTRY.front_door.append(FrontDoorPanel(order, key, template, context))
     REGISTRY.front_door.sort(key=lambda p: p.order)
+
+
+def register_figures(key: str, label: Any, figures: Callable[[Any, int], dict[str, Any]]) -> None:
+    """Per-place, per-year figures for the dashboard (e.g. micro-projects' adoption rate)."""
+    REGISTRY.figures[key] = FigureSource(key, label, figures)
 
 
 def register_demo_loader(order: int, key: str, load: Callable[..., Any]) -> None:

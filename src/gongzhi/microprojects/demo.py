@@ -74,7 +74,12 @@ def hold_meeting(meeting: Meeting, chair: Any, members: list[Any], scripts: list
     def vote(choices: list[str]) -> None:
         do(chair, 20, type="call_vote", method="show_of_hands")
         for i, choice in enumerate(choices):
-            if choice:
+            if choice == "abstain":
+                try:
+                    do(members[i], 4, type="cast_vote", choice=choice)
+                except council_actions.CouncilError:
+                    pass  # rules that never ask abstainers (南塘十三条): not voting is abstaining
+            elif choice:
                 do(members[i], 4, type="cast_vote", choice=choice)
         do(chair, 10, type="announce_result")
 
@@ -206,7 +211,7 @@ def build_year(place: Any, council: Council, *, actor: Any, password: str,
                      amendment=(3, amended, ["aye"] * (n - 3) + ["no", "no", "no"]),
                      debate=[(1, "pro"), (4, "con")]),
         MotionScript(1, p["lights"].motion_text, ayes),
-        MotionScript(2, p["benches"].motion_text, ayes[:-1] + ["abstain"]),
+        MotionScript(2, p["benches"].motion_text, [*ayes[:-1], "abstain"]),
         MotionScript(3, p["ramp"].motion_text, ayes),
         MotionScript(4, p["gym"].motion_text, ["no"] * (n - 3) + ["aye", "aye", "aye"],
                      debate=[(5, "con"), (6, "pro")]),

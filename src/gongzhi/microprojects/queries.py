@@ -54,9 +54,9 @@ def public_proposal(proposal_id: int) -> Proposal:
 
 
 def communities_with_projects() -> list[dict[str, Any]]:
-    rows = (Proposal.objects.values("place_id", "place__name").annotate(n=Count("id"))
+    rows = (Proposal.objects.values("place_id", "place__name", "place__code").annotate(n=Count("id"))
             .order_by("place__name"))
-    return [{"id": r["place_id"], "name": r["place__name"], "count": r["n"]} for r in rows]
+    return [{"id": r["place_id"], "name": r["place__name"], "code": r["place__code"], "count": r["n"]} for r in rows]
 
 
 def years_of(place: Any) -> list[int]:
