@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 
 from gongzhi.microprojects.enums import CouncilOutcome, FundingMethod, ProposalStatus
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
 class CommunityBudget(models.Model):
@@ -18,8 +17,8 @@ class CommunityBudget(models.Model):
 
     place = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+")
     year = models.PositiveSmallIntegerField()
-    total = models.DecimalField(_("年度预算（元）"), **MONEY)
-    ceiling = models.DecimalField(_("单个项目上限（元）"), **MONEY)
+    total = models.DecimalField(_("年度预算（元）"), max_digits=12, decimal_places=2)
+    ceiling = models.DecimalField(_("单个项目上限（元）"), max_digits=12, decimal_places=2)
     method = models.CharField(max_length=10, choices=FundingMethod.choices, default=FundingMethod.KNAPSACK)
 
     class Meta:
@@ -44,7 +43,7 @@ class Proposal(models.Model):
     location = models.CharField(_("地点"), max_length=160, blank=True)
     lat = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     lng = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
-    estimated_cost = models.DecimalField(_("估算费用（元）"), **MONEY)
+    estimated_cost = models.DecimalField(_("估算费用（元）"), max_digits=12, decimal_places=2)
     status = models.CharField(max_length=12, choices=ProposalStatus.choices, default=ProposalStatus.PROPOSED,
                               db_index=True)
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged")
@@ -64,7 +63,7 @@ class Proposal(models.Model):
     outcome_text = models.TextField(blank=True)
     minutes = models.ForeignKey("councils.Minutes", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     # funding and delivery
-    funded_amount = models.DecimalField(null=True, blank=True, **MONEY)
+    funded_amount = models.DecimalField(null=True, blank=True, max_digits=12, decimal_places=2)
     implementer = models.CharField(_("实施单位"), max_length=120, blank=True)
     due_on = models.DateField(null=True, blank=True)
     progress = models.PositiveSmallIntegerField(default=0)
@@ -136,8 +135,8 @@ class FundingList(models.Model):
     place = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+")
     year = models.PositiveSmallIntegerField()
     method = models.CharField(max_length=10, choices=FundingMethod.choices)
-    budget = models.DecimalField(**MONEY)
-    total = models.DecimalField(**MONEY)
+    budget = models.DecimalField(max_digits=12, decimal_places=2)
+    total = models.DecimalField(max_digits=12, decimal_places=2)
     inputs = models.JSONField(default=list)
     chosen = models.ManyToManyField(Proposal, related_name="+")
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
@@ -169,7 +168,7 @@ class Milestone(models.Model):
 
 class Spending(models.Model):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="spending")
-    amount = models.DecimalField(**MONEY)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
     description = models.CharField(max_length=160)
     spent_on = models.DateField()
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,

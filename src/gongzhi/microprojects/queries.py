@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from gongzhi.accounts.permissions import role_names
 from gongzhi.accounts.scope import scope_q
@@ -64,25 +65,25 @@ def years_of(place: Any) -> list[int]:
 
 
 # Labels of the trail's audit verbs (the decision trail on the public page).
-TRAIL_VERBS = {
-    "microproject.propose": "居民提出项目",
-    "microproject.support": "居民支持",
-    "microproject.comment": "居民留言",
-    "microproject.merge": "合并到其他项目",
-    "microproject.merge_in": "合并重复项目",
-    "microproject.screen": "社区资格审核",
-    "microproject.agenda": "提交议事会",
-    "microproject.council_outcome": "议事会表决结果",
-    "microproject.fund": "列入年度立项清单",
-    "microproject.unfunded": "本年度预算内未入选",
-    "microproject.implementer": "确定实施单位",
-    "microproject.milestone": "实施节点",
-    "microproject.spending": "支出登记",
-    "microproject.accept": "居民验收",
-    "microproject.rate": "满意度评价",
-    "council.meeting.motion": "议事会：提出动议",
-    "council.meeting.result": "议事会：宣布表决结果",
-    "minutes.publish": "议事会：纪要批准公开",
+TRAIL_VERBS: dict[str, Any] = {
+    "microproject.propose": _("居民提出项目"),
+    "microproject.support": _("居民支持"),
+    "microproject.comment": _("居民留言"),
+    "microproject.merge": _("合并到其他项目"),
+    "microproject.merge_in": _("合并重复项目"),
+    "microproject.screen": _("社区资格审核"),
+    "microproject.agenda": _("提交议事会"),
+    "microproject.council_outcome": _("议事会表决结果"),
+    "microproject.fund": _("列入年度立项清单"),
+    "microproject.unfunded": _("本年度预算内未入选"),
+    "microproject.implementer": _("确定实施单位"),
+    "microproject.milestone": _("实施节点"),
+    "microproject.spending": _("支出登记"),
+    "microproject.accept": _("居民验收"),
+    "microproject.rate": _("满意度评价"),
+    "council.meeting.motion": _("议事会：提出动议"),
+    "council.meeting.result": _("议事会：宣布表决结果"),
+    "minutes.publish": _("议事会：纪要批准公开"),
 }
 
 
@@ -111,7 +112,7 @@ def decision_trail(proposal: Proposal) -> list[TrailEntry]:
         detail = {k: v for k, v in after.items() if k in {"reason", "status", "outcome", "text", "amount",
                                                            "progress", "milestone", "funded_amount", "note",
                                                            "implementer", "digest", "motion_text"}}
-        out.append(TrailEntry(e.created_at, e.verb, TRAIL_VERBS.get(e.verb, e.verb), e.chain_seq,
+        out.append(TrailEntry(e.created_at, e.verb, str(TRAIL_VERBS.get(e.verb, e.verb)), e.chain_seq,
                               (e.hash or "")[:12], detail))
     return out
 
