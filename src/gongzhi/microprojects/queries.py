@@ -87,6 +87,23 @@ TRAIL_VERBS: dict[str, Any] = {
 }
 
 
+_TRAIL_KEYS = ("reason", "status", "outcome", "text", "amount", "progress", "milestone", "funded_amount", "note",
+               "implementer", "digest", "motion_text")
+
+
+def _shown(key: str, value: Any) -> Any:
+    """A trail value as a reader sees it: labels for codes, a short digest, a percent."""
+    if key == "status" and value in ProposalStatus.values:
+        return str(ProposalStatus(value).label)
+    if key == "outcome" and value in CouncilOutcome.values:
+        return str(CouncilOutcome(value).label)
+    if key == "digest":
+        return f"SHA-256 {str(value)[:12]}…"
+    if key == "progress":
+        return f"{value}%"
+    return value
+
+
 @dataclass(frozen=True)
 class TrailEntry:
     at: Any
@@ -109,9 +126,7 @@ def decision_trail(proposal: Proposal) -> list[TrailEntry]:
     out = []
     for e in AuditEvent.objects.filter(q).order_by("created_at", "id"):
         after = e.after if isinstance(e.after, dict) else {}
-        detail = {k: v for k, v in after.items() if k in {"reason", "status", "outcome", "text", "amount",
-                                                           "progress", "milestone", "funded_amount", "note",
-                                                           "implementer", "digest", "motion_text"}}
+        detail = {k: _shown(k, v) for k, v in after.items() if v not in (None, "") and k in _TRAIL_KEYS}
         out.append(TrailEntry(e.created_at, e.verb, str(TRAIL_VERBS.get(e.verb, e.verb)), e.chain_seq,
                               (e.hash or "")[:12], detail))
     return out
