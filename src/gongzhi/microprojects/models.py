@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy as _
 from gongzhi.microprojects.enums import CouncilOutcome, FundingMethod, ProposalStatus
 
 
-
 class CommunityBudget(models.Model):
     """A community's annual 民生微实事 budget and the ceiling for one project."""
 
