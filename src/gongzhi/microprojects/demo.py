@@ -171,6 +171,8 @@ def build_year(place: Any, council: Council, *, actor: Any, password: str,
                        "文华社区口袋公园", "22.546800", "114.132100")
     p["wifi"] = propose(2, "社区长者食堂增设免费无线网络", "为长者食堂铺设无线网络，方便老人视频通话。", "8000",
                         "文华社区长者食堂", "22.547100", "114.131500")
+    p["stairs"] = propose(5, "楼道声控灯维修", "7号楼楼道声控灯多处失灵，请统一维修。", "6000",
+                          "文华社区7号楼", "22.547400", "114.131300")
     for key, supporters in {"drip": [1, 2, 3], "lights": [0, 3, 4, 5], "lights_dup": [4, 5], "benches": [0, 1, 5],
                             "mural": [2], "ramp": [0, 1, 2, 3, 4], "gym": [0, 3], "wifi": [3, 4]}.items():
         for i in supporters:
@@ -221,6 +223,16 @@ def build_year(place: Any, council: Council, *, actor: Any, password: str,
     for key in ("drip", "lights", "benches", "ramp", "gym"):
         actions.do_record_council_outcome(p[key], actor=actor)
     actions.do_fund_year(place, year, actor=actor)
+
+    # Still on their way: the Wi-Fi proposal is eligible and goes to the council's next meeting;
+    # another was screened eligible only; the stair lights are still collecting support.
+    actions.do_screen_proposal(p["wifi"], actor=actor, eligible=True, reason="符合民生微实事范围。")
+    nxt = Meeting.objects.filter(council=council, status__in=["scheduled", "noticed"]).order_by("scheduled_at").first()
+    if nxt is not None:
+        actions.do_put_on_agenda(p["wifi"], nxt, actor=actor)
+    p["shade"] = propose(0, "长者食堂门口加装遮阳棚", "门口排队时日晒雨淋，建议加装遮阳棚。", "18000",
+                         "文华社区长者食堂门口", "22.547150", "114.131550")
+    actions.do_screen_proposal(p["shade"], actor=actor, eligible=True, reason="符合民生微实事范围，待提交议事会。")
 
     # Delivery: two projects done and accepted (rated), one in delivery.
     start = timezone.localdate() - timedelta(days=100)

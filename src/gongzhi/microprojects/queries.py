@@ -167,12 +167,16 @@ def figures(place: Any, year: int) -> Figures:
         place_id=place.pk, year=year, proposals=qs.exclude(status=ProposalStatus.MERGED).count(),
         participants=len(people), decided=decided, adopted=adopted,
         adoption_rate=(adopted / decided) if decided else None,
-        funded=qs.aggregate(s=Sum("funded_amount"))["s"] or Decimal("0.00"),
-        spent=qs.aggregate(s=Sum("spending__amount"))["s"] or Decimal("0.00"),
+        funded=_yuan(qs.aggregate(s=Sum("funded_amount"))["s"]),
+        spent=_yuan(qs.aggregate(s=Sum("spending__amount"))["s"]),
         accepted=accepted.count(), on_time=on_time,
         on_time_rate=(on_time / accepted.count()) if accepted.count() else None,
         satisfaction=(stars["s"] / stars["n"]) if stars["n"] else None,
     )
+
+
+def _yuan(value: Any) -> Decimal:
+    return Decimal(value or 0).quantize(Decimal("0.01"))
 
 
 def funding_list(place: Any, year: int) -> FundingList | None:

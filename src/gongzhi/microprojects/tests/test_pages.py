@@ -81,7 +81,7 @@ def test_demo_year(place_tree: SimpleNamespace, settings: object, tmp_path: obje
     load_demo_microprojects(actor=SYSTEM)
     load_demo_microprojects(actor=SYSTEM)  # idempotent
     statuses = set(Proposal.objects.values_list("status", flat=True))
-    assert {"proposed", "merged", "rejected", "voted_down", "funded", "accepted"} <= statuses
+    assert {"proposed", "eligible", "on_agenda", "merged", "rejected", "voted_down", "funded", "accepted"} <= statuses
     outcomes = set(Proposal.objects.values_list("outcome", flat=True))
     assert {"adopted", "amended", "rejected"} <= outcomes
     drip = Proposal.objects.get(title="加装空调滴水管套管")
