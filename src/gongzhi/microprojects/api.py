@@ -22,7 +22,7 @@ router = Router(tags=["microprojects"])
 DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
-class ProposalOut(Schema):
+class MicroProposalOut(Schema):
     id: int
     number: str
     community: str
@@ -45,7 +45,7 @@ class ProposalOut(Schema):
     merged_into: int | None
 
 
-class TrailOut(Schema):
+class MicroTrailOut(Schema):
     at: datetime
     verb: str
     label: str
@@ -53,11 +53,11 @@ class TrailOut(Schema):
     hash: str
 
 
-class ProposalDetailOut(ProposalOut):
-    trail: list[TrailOut]
+class MicroProposalDetailOut(MicroProposalOut):
+    trail: list[MicroTrailOut]
 
 
-class FiguresOut(Schema):
+class MicroFiguresOut(Schema):
     year: int
     proposals: int
     participants: int
@@ -72,11 +72,11 @@ class FiguresOut(Schema):
     satisfaction: float | None
 
 
-class YearQuery(Schema):
+class MicroYearQuery(Schema):
     year: int | None = Field(None, ge=2000, le=2100)
 
 
-class ProposeIn(Schema):
+class MicroProposeIn(Schema):
     community: str = Field(max_length=40, description="社区代码")
     title: str = Field(max_length=120)
     description: str = Field(max_length=4000)
@@ -87,7 +87,7 @@ class ProposeIn(Schema):
     estimated_cost: str = Field(max_length=20, description="估算费用（元），如 12000.50")
 
 
-class ScreenIn(Schema):
+class MicroScreenIn(Schema):
     eligible: bool
     reason: str = Field("", max_length=2000)
 
@@ -112,24 +112,24 @@ def _community(code: str) -> Any:
     return place
 
 
-def _year(q: YearQuery) -> int:
+def _year(q: MicroYearQuery) -> int:
     from django.utils import timezone
 
     return q.year or timezone.localdate().year
 
 
-@router.get("/communities/{code}/proposals", response=list[ProposalOut], auth=None, summary="社区的民生微实事项目（公开）")
-def list_proposals(request: HttpRequest, code: str, q: Query[YearQuery]) -> list[dict[str, Any]]:
+@router.get("/communities/{code}/proposals", response=list[MicroProposalOut], auth=None, summary="社区的民生微实事项目（公开）")
+def list_proposals(request: HttpRequest, code: str, q: Query[MicroYearQuery]) -> list[dict[str, Any]]:
     place = _community(code)
     return [_out(p) for p in queries.public_proposals(place, _year(q))[:500]]
 
 
-@router.get("/communities/{code}/figures", response=FiguresOut, auth=None, summary="社区民生微实事年度数据（公开）")
-def community_figures(request: HttpRequest, code: str, q: Query[YearQuery]) -> queries.Figures:
+@router.get("/communities/{code}/figures", response=MicroFiguresOut, auth=None, summary="社区民生微实事年度数据（公开）")
+def community_figures(request: HttpRequest, code: str, q: Query[MicroYearQuery]) -> queries.Figures:
     return queries.figures(_community(code), _year(q))
 
 
-@router.get("/proposals/{proposal_id}", response=ProposalDetailOut, auth=None, summary="项目全过程与决策记录（公开）")
+@router.get("/proposals/{proposal_id}", response=MicroProposalDetailOut, auth=None, summary="项目全过程与决策记录（公开）")
 def proposal_detail(request: HttpRequest, proposal_id: DbId) -> dict[str, Any]:
     p = queries.public_proposal(proposal_id)
     trail = [{"at": e.at, "verb": e.verb, "label": e.label, "chain_seq": e.chain_seq, "hash": e.hash}
@@ -137,24 +137,27 @@ def proposal_detail(request: HttpRequest, proposal_id: DbId) -> dict[str, Any]:
     return {**_out(p), "trail": trail}
 
 
-@router.post("/proposals", response={201: ProposalOut}, summary="居民提出项目（本人所在社区）")
-def propose(request: HttpRequest, payload: ProposeIn) -> Status:
-    place = _community(payload.community)
+@router.post("/proposals", response={201: MicroProposalOut}, summary="居民提出项目（本人所在社区）")
+def propose(request: HttpRequest, payload: MicroProposeIn) -> Status:
+    try:
+        place = _community(payload.community)
+    except Http404:
+        raise actions.MicroError("没有找到该社区（社区代码有误）。", field="community") from None
     p = actions.do_propose(place, actor=request.user, title=payload.title, description=payload.description,
                            reason=payload.reason, location=payload.location, lat=payload.lat, lng=payload.lng,
                            estimated_cost=payload.estimated_cost)
     return Status(201, _out(p))
 
 
-@router.post("/proposals/{proposal_id}/support", response=ProposalOut, summary="支持项目（本社区居民）")
+@router.post("/proposals/{proposal_id}/support", response=MicroProposalOut, summary="支持项目（本社区居民）")
 def support(request: HttpRequest, proposal_id: DbId) -> dict[str, Any]:
     p = queries.public_proposal(proposal_id)
     actions.do_support(p, actor=request.user)
     return _out(queries.public_proposal(proposal_id))
 
 
-@router.post("/proposals/{proposal_id}/screen", response=ProposalOut, summary="资格审核（社区办公室）")
-def screen(request: HttpRequest, proposal_id: DbId, payload: ScreenIn) -> dict[str, Any]:
+@router.post("/proposals/{proposal_id}/screen", response=MicroProposalOut, summary="资格审核（社区办公室）")
+def screen(request: HttpRequest, proposal_id: DbId, payload: MicroScreenIn) -> dict[str, Any]:
     p = queries.access_proposal(request.user, proposal_id)
     actions.do_screen_proposal(p, actor=request.user, eligible=payload.eligible, reason=payload.reason)
     return _out(queries.public_proposal(proposal_id))

@@ -155,3 +155,27 @@ def test_bad_proposals_store_nothing(micro: SimpleNamespace) -> None:
         actions.do_record_council_outcome(p, actor=m.worker)
     assert _counts() == before
     assert not FundingList.objects.exists()
+
+
+@pytest.mark.parametrize("method", ["ranked", "knapsack"])
+def test_funding_list_is_reproducible_from_its_stored_inputs(micro: SimpleNamespace, method: str) -> None:
+    """The stored inputs recompute to the stored list; the list never exceeds the budget."""
+    from gongzhi.microprojects.domain.funding import Candidate, choose
+
+    m = micro
+    costs = ["90000", "80000", "60000", "50000", "40000"]
+    props = [_propose(m, i, f"项目{i}", c) for i, c in enumerate(costs)]
+    for i, p in enumerate(props):
+        for j in range(i):
+            actions.do_support(p, actor=m.residents[5 - j])
+    for p in props:
+        p.status, p.outcome = "adopted", "adopted"  # the council's step is covered above
+        p.save(update_fields=["status", "outcome"])
+    funding = actions.do_fund_year(m.place, m.year, actor=m.worker, method=method)
+    again = choose(method, [Candidate(r["id"], Decimal(r["cost"]), r["supporters"]) for r in funding.inputs],
+                   funding.budget)
+    assert again.chosen == tuple(sorted(funding.chosen.values_list("pk", flat=True)))
+    assert funding.total == again.total <= funding.budget == Decimal("200000.00")
+    funded = Proposal.objects.filter(status="funded")
+    assert sum(p.funded_amount for p in funded) == funding.total
+    assert Proposal.objects.filter(status="unfunded").count() == 5 - funded.count()
