@@ -257,7 +257,10 @@ def do_support(proposal: Proposal, *, actor: Actor) -> Support:
         raise NotAllowed("只能支持本人所在社区的项目。", field="proposal")
     if Support.objects.filter(proposal=row, user=user).exists():
         raise Conflict("您已经支持过这个项目。", field="proposal")
-    support = Support.objects.create(proposal=row, user=user, created_at=timezone.now())
+    try:
+        support = Support.objects.create(proposal=row, user=user, created_at=timezone.now())
+    except IntegrityError:  # a double click that raced the check above
+        raise Conflict("您已经支持过这个项目。", field="proposal") from None
     _audit("support", row, actor)
     return support
 
@@ -599,6 +602,9 @@ def do_rate_project(proposal: Proposal, stars: Any, *, actor: Actor, comment: st
     comment = _text(comment, "comment", "评价", 300, required=False)
     if Rating.objects.filter(proposal=row, user=user).exists():
         raise Conflict("您已经评价过这个项目。", field="stars")
-    rating = Rating.objects.create(proposal=row, user=user, stars=n, comment=comment, created_at=timezone.now())
+    try:
+        rating = Rating.objects.create(proposal=row, user=user, stars=n, comment=comment, created_at=timezone.now())
+    except IntegrityError:
+        raise Conflict("您已经评价过这个项目。", field="stars") from None
     _audit("rate", row, actor, after={"stars": n})
     return rating
