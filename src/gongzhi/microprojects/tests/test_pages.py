@@ -90,3 +90,22 @@ def test_demo_year(place_tree: SimpleNamespace, settings: object, tmp_path: obje
     assert accepted is not None and accepted.ratings.count() == 4
     page = Client().get(f"/microprojects/{accepted.pk}/")
     assert page.status_code == 200 and "居民验收" in page.content.decode()
+
+
+def test_photos_served_safely_and_figures_registered(micro: SimpleNamespace) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from gongzhi.core.registry import REGISTRY
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    # a PNG declared as HTML is stored as what its bytes are
+    p = actions.do_propose(micro.place, actor=micro.residents[0], title="座椅", description="x", estimated_cost="100",
+                           photos=[SimpleUploadedFile("a.html", png, "text/html")])
+    photo = p.photos.get()
+    assert photo.content_type == "image/png" and oct(actions.photo_path(photo).stat().st_mode & 0o777) == "0o600"
+    r = Client().get(f"/microprojects/photos/{photo.pk}/")
+    assert r.status_code == 200 and r["Content-Type"] == "image/png" and r["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(r.streaming_content) == png  # type: ignore[attr-defined]
+    assert Client().get("/microprojects/photos/999999/").status_code == 404
+    figures = REGISTRY.figures["microprojects"].figures(micro.place, micro.year)
+    assert figures["proposals"] == 1 and figures["participants"] == 1
