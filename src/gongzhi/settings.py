@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "gongzhi.services",
     "gongzhi.councils",
     "gongzhi.assets",
+    "gongzhi.microprojects",
 ]
 
 MIDDLEWARE = [

@@ -139,6 +139,10 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "asset.reveal": frozenset({R.ASSET_MANAGER, R.ADMINISTRATOR}),
     # An alert is closed with a note by its owner's side (the company) or by a supervisor.
     "alert.close": frozenset({R.ASSET_MANAGER, R.ADMINISTRATOR}) | SUPERVISOR_ROLES,
+    # --- livelihood micro-projects (民生微实事) --------------------------------------------------
+    # The community office screens proposals, puts them to the council, funds the year's list
+    # and records delivery and acceptance. Proposals, outcomes and spending are public pages.
+    "microproject.manage": frozenset({R.COMMUNITY_WORKER, R.ADMINISTRATOR}),
     # --- oversight (阳光办) ---------------------------------------------------------------------
     # The 5×100% figures are aggregates; the on-time rates are even published.
     "figures.read": STAFF_ROLES,
@@ -464,6 +468,27 @@ ROUTES: Mapping[str, RouteRule] = {
     "gongzhi_assets_api_rent_trend": _r(L),
     "gongzhi_assets_api_public_deals": _r(P),
     "gongzhi_assets_api_public_deal": _r(P, obj="deal"),
+    # microprojects (民生微实事): the project, community and index pages are public (open
+    # government); residents act on their own community's projects (checked in the actions);
+    # the community office's console is for microproject.manage over the place.
+    "microprojects:index": _r(P),
+    "microprojects:community": _r(P, obj="place"),
+    "microprojects:detail": _r(P),
+    "microprojects:photo": _r(P),
+    "microprojects:propose": RouteRule(L, methods=("GET", "POST"), write=True),
+    "microprojects:support": _r(L, write=True),
+    "microprojects:comment": _r(L, write=True),
+    "microprojects:rate": _r(L, write=True),
+    "microprojects:office": _r(RO, "microproject.manage"),
+    "microprojects:office_place": _r(OB, "microproject.manage", "place"),
+    "microprojects:office_fund": _r(OB, "microproject.manage", "place", write=True),
+    "microprojects:office_action": _r(RO, "microproject.manage", write=True),
+    "gongzhi_microprojects_api_list_proposals": _r(P, obj="place"),
+    "gongzhi_microprojects_api_community_figures": _r(P, obj="place"),
+    "gongzhi_microprojects_api_proposal_detail": _r(P),
+    "gongzhi_microprojects_api_propose": _r(L, write=True),
+    "gongzhi_microprojects_api_support": _r(L, write=True),
+    "gongzhi_microprojects_api_screen": _r(RO, "microproject.manage", write=True),
     # Django admin: the site's own pages need is_staff; model pages need model permissions too.
     "admin:login": _r(P),
     "admin:logout": RouteRule(Access.STAFF_SITE, methods=("POST",)),

@@ -1,7 +1,7 @@
 """The feature registry: how apps tell ``core`` (and the dashboard) what they offer.
 
-Apps call these functions from ``AppConfig.ready()``. There is no dashboard yet, so there is no
-figure registry either (it had no caller and no reader); map layers are registered by places. Nothing here imports a feature app, so
+Apps call these functions from ``AppConfig.ready()``. There is no dashboard yet; figures per place and
+year are registered (``register_figures``) for it to read; map layers are registered by places. Nothing here imports a feature app, so
 feature apps never import each other's internals (DESIGN.md §2, Decidim's manifests).
 """
 
@@ -62,6 +62,16 @@ class PlaceMove:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class FigureSource:
+    """Figures an app offers the dashboard: ``figures(place, year)`` → a dict of named numbers
+    (aggregates only, public)."""
+
+    key: str
+    label: Any
+    figures: Callable[[Any, int], dict[str, Any]]
+
+
 @dataclass
 class _Registry:
     timer_handlers: dict[str, TimerHandler] = field(default_factory=dict)
@@ -75,6 +85,7 @@ class _Registry:
     warm_ups: dict[str, Callable[[], Any]] = field(default_factory=dict)
     front_door: list[FrontDoorPanel] = field(default_factory=list)
     place_moves: dict[str, PlaceMove] = field(default_factory=dict)
+    figures: dict[str, FigureSource] = field(default_factory=dict)
 
 
 REGISTRY = _Registry()
@@ -139,6 +150,11 @@ def register_place_move(
 def place_moves() -> list[PlaceMove]:
     """The registered place-move hooks, in ``order`` then key."""
     return sorted(REGISTRY.place_moves.values(), key=lambda m: (m.order, m.key))
+
+
+def register_figures(key: str, label: Any, figures: Callable[[Any, int], dict[str, Any]]) -> None:
+    """Per-place, per-year figures for the dashboard (e.g. micro-projects' adoption rate)."""
+    REGISTRY.figures[key] = FigureSource(key, label, figures)
 
 
 def register_demo_loader(order: int, key: str, load: Callable[..., Any]) -> None:
