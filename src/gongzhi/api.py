@@ -18,10 +18,12 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from gongzhi.accounts.api import router as accounts_router
 from gongzhi.accounts.auth import SessionOrToken
+from gongzhi.assets.api import router as assets_router
 from gongzhi.core.api import router as core_router
 from gongzhi.core.errors import ActionError, error_body, error_item
 from gongzhi.core.schemas import ErrorItemOut, ErrorOut
 from gongzhi.councils.api import router as councils_router
+from gongzhi.microprojects.api import router as microprojects_router
 from gongzhi.people.api import router as people_router
 from gongzhi.places.api import router as places_router
 from gongzhi.services.api import router as services_router
@@ -172,3 +174,5 @@ api.add_router("/accounts", accounts_router)
 api.add_router("/people", people_router)
 api.add_router("/services", services_router)
 api.add_router("/councils", councils_router)
+api.add_router("/assets", assets_router)
+api.add_router("/microprojects", microprojects_router)

@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "gongzhi.people",
     "gongzhi.services",
     "gongzhi.councils",
+    "gongzhi.assets",
+    "gongzhi.microprojects",
 ]
 
 MIDDLEWARE = [

@@ -15,6 +15,8 @@ urlpatterns = [
     path("places/", include("gongzhi.places.urls")),
     path("services/", include("gongzhi.services.urls")),
     path("councils/", include("gongzhi.councils.urls")),
+    path("assets/", include("gongzhi.assets.urls")),
+    path("microprojects/", include("gongzhi.microprojects.urls")),
     path("open311/v2/", include("gongzhi.services.open311")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -125,6 +125,24 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "minutes.read_draft": STAFF_ROLES,
     # Council, member and moderator registers are kept by community workers and administrators.
     "council.manage": frozenset({R.COMMUNITY_WORKER, R.ADMINISTRATOR}),
+    # --- collective assets (集体资产监管, issue 13) ---------------------------------------------
+    # The register, leases, deals and alerts of the companies under the user's places: the
+    # companies' managers, the supervisors and auditors who check them, administrators.
+    "asset.read": frozenset({R.ASSET_MANAGER}) | _CHECKING_ROLES | {R.ADMINISTRATOR},
+    # Registering companies, assets, leases and running a deal: the companies' managers (and
+    # administrators). Supervisors check; they do not trade.
+    "asset.write": frozenset({R.ASSET_MANAGER, R.ADMINISTRATOR}),
+    # The district's trading rule and area benchmarks, recomputing alerts: supervisors, admins.
+    "asset.supervise": SUPERVISOR_ROLES | {R.ADMINISTRATOR},
+    # A counterparty's full ID number: the company's managers and administrators, with
+    # REVEAL_DJANGO_PERMISSION, each reveal audited (assets.actions.do_reveal_counterparty_number).
+    "asset.reveal": frozenset({R.ASSET_MANAGER, R.ADMINISTRATOR}),
+    # An alert is closed with a note by its owner's side (the company) or by a supervisor.
+    "alert.close": frozenset({R.ASSET_MANAGER, R.ADMINISTRATOR}) | SUPERVISOR_ROLES,
+    # --- livelihood micro-projects (民生微实事) --------------------------------------------------
+    # The community office screens proposals, puts them to the council, funds the year's list
+    # and records delivery and acceptance. Proposals, outcomes and spending are public pages.
+    "microproject.manage": frozenset({R.COMMUNITY_WORKER, R.ADMINISTRATOR}),
     # --- oversight (阳光办) ---------------------------------------------------------------------
     # The 5×100% figures are aggregates; the on-time rates are even published.
     "figures.read": STAFF_ROLES,
@@ -146,10 +164,15 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "catalog.edit": frozenset({R.ADMINISTRATOR}),
     # The administrative tree (split, merge, rename) — administrators only.
     "places.edit": frozenset({R.ADMINISTRATOR}),
+    # Community restructuring plans (split / merge / rename on an effective date): drafted,
+    # edited and withdrawn by subdistrict and district supervisors and administrators ...
+    "places.plan": frozenset({R.SUBDISTRICT_SUPERVISOR, R.DISTRICT_SUPERVISOR, R.ADMINISTRATOR}),
+    # ... and approved (or applied once due) only by a district supervisor of the district.
+    "places.approve_plan": frozenset({R.DISTRICT_SUPERVISOR}),
 }
 
 # Permissions that, besides the role, need REVEAL_DJANGO_PERMISSION (and are audited when used).
-REVEAL_PERMISSIONS = frozenset({"case.reveal", "person.reveal"})
+REVEAL_PERMISSIONS = frozenset({"case.reveal", "person.reveal", "asset.reveal"})
 
 
 class Relation(StrEnum):
@@ -267,6 +290,14 @@ ROUTES: Mapping[str, RouteRule] = {
     "places:detail": _r(P, obj="place"),
     "places:merge": RouteRule(RO, "places.edit", methods=("GET", "POST"), write=True),
     "places:abolish": RouteRule(OB, "places.edit", "place", True, ("GET", "POST")),
+    # community restructuring plans (issue 15): the supervisors' console
+    "places:plans": _r(RO, "places.plan"),  # lists only the plans of the user's jurisdiction
+    "places:plan_new": RouteRule(RO, "places.plan", methods=("GET", "POST"), write=True),
+    "places:plan_detail": _r(OB, "places.plan", "plan"),
+    "places:plan_edit": RouteRule(OB, "places.plan", "plan", True, ("GET", "POST")),
+    "places:plan_cancel": _r(OB, "places.plan", "plan", write=True),
+    "places:plan_approve": _r(OB, "places.approve_plan", "plan", write=True),
+    "places:plan_apply": _r(OB, "places.approve_plan", "plan", write=True),
     # services: window desk
     "services:window": RouteRule(RO, "window.serve", methods=("GET", "POST")),  # POST: lookup → intake
     "services:window_pickup": _r(OB, "window.deliver", "case", write=True),
@@ -345,6 +376,11 @@ ROUTES: Mapping[str, RouteRule] = {
     "gongzhi_places_api_place_lineage": _r(P, obj="place"),
     "gongzhi_places_api_merge_places": _r(RO, "places.edit", write=True),
     "gongzhi_places_api_abolish_place": _r(OB, "places.edit", "place", write=True),
+    "gongzhi_places_api_list_plans": _r(RO, "places.plan"),
+    "gongzhi_places_api_draft_plan": _r(RO, "places.plan", write=True),
+    "gongzhi_places_api_get_plan": _r(OB, "places.plan", "plan"),
+    "gongzhi_places_api_approve_plan": _r(OB, "places.approve_plan", "plan", write=True),
+    "gongzhi_places_api_cancel_plan": _r(OB, "places.plan", "plan", write=True),
     # API: accounts
     "gongzhi_accounts_api_me": _r(L),
     "gongzhi_accounts_api_list_tokens": _r(RO, "accounts.manage"),
@@ -406,6 +442,55 @@ ROUTES: Mapping[str, RouteRule] = {
     "gongzhi_councils_api_meeting_minutes_pdf": _MINUTES,
     "gongzhi_councils_api_meeting_minutes_docx": _MINUTES,
     "gongzhi_councils_api_list_public_minutes": _r(P),
+    # assets (集体资产监管): the console is scoped by the user's places; listings and result
+    # notices of the platform's deals are public (阳光交易), with counterparties' numbers masked.
+    "assets:console": _r(RO, "asset.read"),
+    "assets:company": _r(OB, "asset.read", "company"),
+    "assets:lease_new": RouteRule(OB, "asset.write", "company", True, ("GET", "POST")),
+    "assets:deal_new": RouteRule(OB, "asset.write", "company", True, ("GET", "POST")),
+    "assets:lease_reveal": _r(OB, "asset.reveal", "company", write=True),  # audited, with a reason
+    "assets:deal": _r(OB, "asset.read", "deal"),
+    "assets:deal_step": _r(OB, "asset.write", "deal", write=True),
+    "assets:alerts": _r(RO, "asset.read"),
+    "assets:alert_close": _r(OB, "alert.close", "alert", write=True),
+    "assets:public_deals": _r(P),
+    "assets:public_deal": _r(P, obj="deal"),
+    # API: assets
+    "gongzhi_assets_api_list_companies": _r(L),  # scoped list
+    "gongzhi_assets_api_get_company": _r(OB, "asset.read", "company"),
+    "gongzhi_assets_api_register_lease": _r(OB, "asset.write", "company", write=True),
+    "gongzhi_assets_api_list_leases": _r(L),  # scoped list
+    "gongzhi_assets_api_list_deals": _r(L),  # scoped list
+    "gongzhi_assets_api_get_deal": _r(OB, "asset.read", "deal"),
+    "gongzhi_assets_api_place_bid": _r(OB, "asset.write", "deal", write=True),
+    "gongzhi_assets_api_list_alerts": _r(L),  # scoped list
+    "gongzhi_assets_api_close_alert": _r(OB, "alert.close", "alert", write=True),
+    "gongzhi_assets_api_recompute_alerts": _r(RO, "asset.supervise", write=True),
+    # aggregates of the caller's jurisdiction compared with the district (no counterparty data)
+    "gongzhi_assets_api_rent_trend": _r(L),
+    "gongzhi_assets_api_public_deals": _r(P),
+    "gongzhi_assets_api_public_deal": _r(P, obj="deal"),
+    # microprojects (民生微实事): the project, community and index pages are public (open
+    # government); residents act on their own community's projects (checked in the actions);
+    # the community office's console is for microproject.manage over the place.
+    "microprojects:index": _r(P),
+    "microprojects:community": _r(P, obj="place"),
+    "microprojects:detail": _r(P),
+    "microprojects:photo": _r(P),
+    "microprojects:propose": RouteRule(L, methods=("GET", "POST"), write=True),
+    "microprojects:support": _r(L, write=True),
+    "microprojects:comment": _r(L, write=True),
+    "microprojects:rate": _r(L, write=True),
+    "microprojects:office": _r(RO, "microproject.manage"),
+    "microprojects:office_place": _r(OB, "microproject.manage", "place"),
+    "microprojects:office_fund": _r(OB, "microproject.manage", "place", write=True),
+    "microprojects:office_action": _r(RO, "microproject.manage", write=True),
+    "gongzhi_microprojects_api_list_proposals": _r(P, obj="place"),
+    "gongzhi_microprojects_api_community_figures": _r(P, obj="place"),
+    "gongzhi_microprojects_api_proposal_detail": _r(P),
+    "gongzhi_microprojects_api_propose": _r(L, write=True),
+    "gongzhi_microprojects_api_support": _r(L, write=True),
+    "gongzhi_microprojects_api_screen": _r(RO, "microproject.manage", write=True),
     # Django admin: the site's own pages need is_staff; model pages need model permissions too.
     "admin:login": _r(P),
     "admin:logout": RouteRule(Access.STAFF_SITE, methods=("POST",)),

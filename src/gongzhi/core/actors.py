@@ -55,6 +55,8 @@ DEMO = SystemActor("demo", frozenset({EVERYTHING}))
 CLI = SystemActor("cli", frozenset({EVERYTHING}))
 # The worker fires durable timers and periodic jobs: SLA marks, accountability, sealing, roll-ups.
 WORKER = SystemActor("worker", frozenset({"case.sla", "audit.seal", "figures.rollup"}))
+# The collective-asset monitor: posts each month's rent due and recomputes the alerts, daily.
+ASSETS_MONITOR = SystemActor("assets-monitor", frozenset({"assets.monitor"}))
 # Imports of the service catalogue and the holiday schedule.
 IMPORT = SystemActor("import", frozenset({"catalog.edit", "calendar.edit"}))
 # The service hall files a result licence (电子证照) into the applicant's wallet when it is issued.

@@ -1,7 +1,7 @@
 """The feature registry: how apps tell ``core`` (and the dashboard) what they offer.
 
-Apps call these functions from ``AppConfig.ready()``. There is no dashboard yet, so there is no
-figure registry either (it had no caller and no reader); map layers are registered by places. Nothing here imports a feature app, so
+Apps call these functions from ``AppConfig.ready()``. There is no dashboard yet; figures per place and
+year are registered (``register_figures``) for it to read; map layers are registered by places. Nothing here imports a feature app, so
 feature apps never import each other's internals (DESIGN.md §2, Decidim's manifests).
 """
 
@@ -42,6 +42,36 @@ class FrontDoorPanel:
     context: Callable[[Any], dict[str, Any]]
 
 
+@dataclass(frozen=True)
+class PlaceMove:
+    """How one app takes part in a community restructuring (places.RestructurePlan).
+
+    ``count(place_ids)`` → how many of the app's rows a plan would move away from those places
+    (the console's preview); ``move(moves, effective)`` carries them over when the plan is applied,
+    inside the plan's transaction, and returns how many it moved. ``moves`` maps each closed
+    place's id to ``(successor id, successor path)``. Only *current* rows move (a resident's home,
+    an open case, a company's land); history (closed cases, past figures, old events) stays where
+    it was, so reports for a past period keep the old boundaries. Register it in
+    ``AppConfig.ready()`` with :func:`register_place_move`; nothing here imports the app.
+    """
+
+    key: str
+    label: Any  # lazy text shown in the preview, e.g. _("在办办件")
+    count: Callable[[list[int]], int]
+    move: Callable[[dict[int, tuple[int, str]], Any], int]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class FigureSource:
+    """Figures an app offers the dashboard: ``figures(place, year)`` → a dict of named numbers
+    (aggregates only, public)."""
+
+    key: str
+    label: Any
+    figures: Callable[[Any, int], dict[str, Any]]
+
+
 @dataclass
 class _Registry:
     timer_handlers: dict[str, TimerHandler] = field(default_factory=dict)
@@ -54,6 +84,8 @@ class _Registry:
     websocket_routes: list[Any] = field(default_factory=list)
     warm_ups: dict[str, Callable[[], Any]] = field(default_factory=dict)
     front_door: list[FrontDoorPanel] = field(default_factory=list)
+    place_moves: dict[str, PlaceMove] = field(default_factory=dict)
+    figures: dict[str, FigureSource] = field(default_factory=dict)
 
 
 REGISTRY = _Registry()
@@ -93,6 +125,36 @@ def register_front_door(order: int, key: str, template: str, context: Callable[[
     REGISTRY.front_door[:] = [p for p in REGISTRY.front_door if p.key != key]
     REGISTRY.front_door.append(FrontDoorPanel(order, key, template, context))
     REGISTRY.front_door.sort(key=lambda p: p.order)
+
+
+def register_place_move(
+    key: str,
+    label: Any,
+    count: Callable[[list[int]], int],
+    move: Callable[[dict[int, tuple[int, str]], Any], int],
+    *,
+    order: int = 100,
+) -> None:
+    """An app's rows that follow a community split/merge to the successor places (see PlaceMove).
+
+    Example (in an app's ``AppConfig.ready()``)::
+
+        register_place_move("assets.land", _("集体土地"), count_land, move_land)
+
+    where ``count_land(place_ids)`` counts the parcels held at those places and
+    ``move_land({old_id: (new_id, new_path)}, effective)`` re-points them and returns how many.
+    """
+    REGISTRY.place_moves[key] = PlaceMove(key, label, count, move, order)
+
+
+def place_moves() -> list[PlaceMove]:
+    """The registered place-move hooks, in ``order`` then key."""
+    return sorted(REGISTRY.place_moves.values(), key=lambda m: (m.order, m.key))
+
+
+def register_figures(key: str, label: Any, figures: Callable[[Any, int], dict[str, Any]]) -> None:
+    """Per-place, per-year figures for the dashboard (e.g. micro-projects' adoption rate)."""
+    REGISTRY.figures[key] = FigureSource(key, label, figures)
 
 
 def register_demo_loader(order: int, key: str, load: Callable[..., Any]) -> None:

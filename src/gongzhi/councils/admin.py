@@ -16,6 +16,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -23,6 +24,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from gongzhi.core.actors import Actor
 from gongzhi.core.errors import ActionError
 from gongzhi.councils import actions, queries
 from gongzhi.councils.enums import MeetingStatus
@@ -63,7 +65,8 @@ def _dry_run(form: forms.BaseForm | forms.BaseFormSet, run: Any) -> None:
 class ActionForm(forms.ModelForm):
     """A model form whose saving is :meth:`apply` — one or more actions — never ``Model.save``."""
 
-    actor: Any = None
+    # Set by the admin before validation; unset, the form acts as nobody and every check refuses it.
+    actor: Actor = AnonymousUser()
 
     def apply(self, data: dict[str, Any]) -> Any:
         raise NotImplementedError
@@ -323,7 +326,8 @@ class ModeratorAdmin(ActionModelAdmin):
 class AgendaFormSet(forms.BaseInlineFormSet):
     """The agenda is replaced as a whole (``do_set_agenda``), in the order of the ``order`` column."""
 
-    actor: Any = None
+    # Set by the admin before validation; unset, the form acts as nobody and every check refuses it.
+    actor: Actor = AnonymousUser()
 
     def items(self) -> list[tuple[str, str]]:
         rows = [f.cleaned_data for f in self.forms

@@ -17,6 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from gongzhi.core.actors import Actor
 from gongzhi.councils import actions
 from gongzhi.councils.models import Council, CouncilMember, Meeting, Minutes, Moderator, RuleProfileRecord
 
@@ -41,7 +42,7 @@ NEXT_TITLE = "文华社区居民议事会2026年第二次会议"
 MEMBER_NAMES = ["陈建华", "林淑芬", "黄志强", "吴丽萍", "刘德明", "郑秀英", "何国栋", "谢美玲", "周文杰"]
 
 
-def _user(username: str, display: str, role: str, place: Any, *, actor: Any, password: str,
+def _user(username: str, display: str, role: str, place: Any, *, actor: Actor, password: str,
           made: list[tuple[str, str, str, str]]) -> Any:
     from gongzhi.accounts.actions import do_assign_role, do_create_user, do_set_password
     from gongzhi.accounts.enums import Role
@@ -56,7 +57,7 @@ def _user(username: str, display: str, role: str, place: Any, *, actor: Any, pas
     return user
 
 
-def load_demo_councils(*, actor: Any, progress: Progress = None) -> list[tuple[str, str, str, str]]:
+def load_demo_councils(*, actor: Actor, progress: Progress = None) -> list[tuple[str, str, str, str]]:
     from gongzhi.accounts.demo import demo_password
     from gongzhi.accounts.models import User
     from gongzhi.places.models import Place
@@ -117,7 +118,7 @@ def load_demo_councils(*, actor: Any, progress: Progress = None) -> list[tuple[s
     return made
 
 
-def _held_meeting(council: Council, moderator: Moderator, users: list[Any], *, actor: Any) -> None:
+def _held_meeting(council: Council, moderator: Moderator, users: list[Any], *, actor: Actor) -> None:
     t = (timezone.localtime() - timedelta(days=21)).replace(hour=19, minute=30, second=0, microsecond=0)
     meeting = actions.do_schedule_meeting(
         council, PAST_TITLE, t, actor=actor, location="文华社区党群服务中心二楼会议室",
@@ -164,7 +165,7 @@ def _held_meeting(council: Council, moderator: Moderator, users: list[Any], *, a
     actions.do_approve_minutes(Minutes.objects.get(pk=minutes.pk), actor=users[8], as_role="secretary")
 
 
-def _shareholders(place: Any, *, actor: Any, say: Callable[[str], Any], recorder: Any = None) -> None:
+def _shareholders(place: Any, *, actor: Actor, say: Callable[[str], Any], recorder: Any = None) -> None:
     if Council.objects.filter(name=SHAREHOLDERS).exists():
         return
     profile = RuleProfileRecord.objects.get(key="shareholders")

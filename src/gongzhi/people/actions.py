@@ -1121,3 +1121,24 @@ def do_verify_account_at_window(person: Person, *, actor: Actor) -> User:
     if person.user is None:
         raise InvalidChoice(_("该证件号码没有网上账户：请为申请人在窗口办理，或请其先在网上注册"), field="number")
     return do_verify_identity(person.user, via="window", actor=actor)
+
+
+# --- community restructuring (places.RestructurePlan, core.registry.register_place_move) -------
+
+
+def count_residents_at(place_ids: list[int]) -> int:
+    return Person.objects.filter(home_place_id__in=place_ids).count()
+
+
+def count_organisations_at(place_ids: list[int]) -> int:
+    return Organisation.objects.filter(place_id__in=place_ids).count()
+
+
+def move_residents(moves: dict[int, tuple[int, str]], effective: date) -> int:
+    """A split or merge took effect: residents' home place follows to the successor place."""
+    return sum(Person.objects.filter(home_place_id=old).update(home_place_id=new) for old, (new, _path) in moves.items())
+
+
+def move_organisations(moves: dict[int, tuple[int, str]], effective: date) -> int:
+    """Organisations (股份合作公司 among them) registered at a closed place follow to its successor."""
+    return sum(Organisation.objects.filter(place_id=old).update(place_id=new) for old, (new, _path) in moves.items())

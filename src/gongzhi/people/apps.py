@@ -15,6 +15,18 @@ class PeopleConfig(AppConfig):
         register_demo_loader(30, "people", load_demo_people)  # after places (10) and accounts (20)
         register_periodic("people.fold_lookups", fold_lookups_into_audit)
 
+        from django.utils.translation import gettext_lazy as _l
+
+        from gongzhi.core.registry import register_place_move
+        from gongzhi.people import actions
+
+        # A community split or merge carries residents' homes and registered organisations
+        # (股份合作公司 among them) to the successor places (places.RestructurePlan).
+        register_place_move("people.residents", _l("居民（户籍/居住地）"), actions.count_residents_at,
+                            actions.move_residents, order=10)
+        register_place_move("people.organisations", _l("法人和其他组织（含股份合作公司）"),
+                            actions.count_organisations_at, actions.move_organisations, order=20)
+
         from django.utils.translation import gettext_lazy as _
 
         from gongzhi.core.registry import register_landing_link

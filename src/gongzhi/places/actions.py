@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -29,12 +29,14 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.core.actors import Actor
+from gongzhi.core import clock
+from gongzhi.core.actions import do_arm_timer, do_cancel_timer
+from gongzhi.core.actors import Actor, SystemActor
 from gongzhi.core.audit import record_event
-from gongzhi.core.errors import ActionError
+from gongzhi.core.errors import ActionError, ConflictError, NotAllowedError
 from gongzhi.core.i18n import draft_hant_on
-from gongzhi.places.enums import PARENT_KIND, ChangeKind, PlaceKind
-from gongzhi.places.models import Place, PlaceChange, PlaceName
+from gongzhi.places.enums import OPEN_PLAN_STATUSES, PARENT_KIND, ChangeKind, PlaceKind, PlanKind, PlanStatus
+from gongzhi.places.models import Place, PlaceChange, PlaceName, RestructurePlan
 
 CODE_MAX = 40
 NAME_MAX = 60
@@ -57,6 +59,9 @@ class SplitTarget:
     area_km2: Decimal | None = None
     note: str = ""
     name_en: str = ""
+    # Another unit of the same level as the old place's parent (another subdistrict of the same
+    # district) to open the new place under; None: the old place's parent.
+    parent: Place | None = None
 
 
 # --- validation helpers -----------------------------------------------------------------------
@@ -128,6 +133,29 @@ def _check_sibling_name(parent: Place | None, name: str, *, ignore: Iterable[int
             % {"parent": parent.name, "name": name, "code": clash.code},
             field="name",
         )
+
+
+def _check_target_parent(place: Place, new_parent: Place) -> None:
+    """A new place may hang under another unit of its old parent's level, in the same district."""
+    old_parent = place.parent
+    if old_parent is None or new_parent.kind != old_parent.kind:
+        raise PlaceError(
+            _("新单位的上级「%(name)s」层级不符。") % {"name": new_parent.name}, field="targets"
+        )
+    if new_parent.valid_to is not None:
+        raise PlaceError(_("上级「%(name)s」已撤销，不能在其下设立新单位。") % {"name": new_parent.name}, field="targets")
+    if _district_of(new_parent) != _district_of(place):
+        raise PlaceError(
+            _("「%(name)s」不在「%(place)s」所在的区，跨区调整须另行报批。")
+            % {"name": new_parent.name, "place": place.name},
+            field="targets",
+        )
+
+
+def _district_of(place: Place) -> int | None:
+    """The id of the district-level unit above (or at) ``place``: the second id of its path."""
+    ids = [int(pk) for pk in place.path.strip("/").split("/") if pk]
+    return ids[1] if len(ids) >= 2 else None
 
 
 def _locked(place: Place) -> Place:
@@ -353,7 +381,8 @@ def do_rename_place(place: Place, new_name: str, effective: date, *, actor: Acto
     original = place
     new_name = _clean_name(new_name)
     effective = _check_date(effective)
-    if effective > timezone.localdate():
+    # A rename planned ahead waits in a RestructurePlan until its day (the plan's timer).
+    if effective > clock.localdate():
         raise PlaceError(_("更名生效日期不能晚于今天。"), field="effective")
     with transaction.atomic():
         place = _locked(place)
@@ -413,6 +442,19 @@ def do_split_place(
     note: str = "",
     document_ref: str = "",
 ) -> list[Place]:
+    """See :func:`_split_place`; returns the new places."""
+    return _split_place(place, effective, targets, actor=actor, note=note, document_ref=document_ref)[0]
+
+
+def _split_place(
+    place: Place,
+    effective: date,
+    targets: Sequence[SplitTarget | Sequence[Any]],
+    *,
+    actor: Actor,
+    note: str = "",
+    document_ref: str = "",
+) -> tuple[list[Place], dict[str, str]]:
     """Split ``place`` into new places under the same parent, effective ``effective``.
 
     Every current child of ``place`` must be assigned to exactly one target; it is carried over
@@ -443,7 +485,9 @@ def do_split_place(
             if name in names:
                 raise PlaceError(_("新单位名称「%(name)s」重复。") % {"name": name}, field="name")
             names.add(name)
-            _check_sibling_name(parent, name, ignore=[place.pk])
+            if target.parent is not None:
+                _check_target_parent(place, target.parent)
+            _check_sibling_name(target.parent or parent, name, ignore=[place.pk])
 
         open_children = {c.pk: c for c in place.children.filter(valid_to__isnull=True)}
         assigned: dict[int, int] = {}
@@ -472,7 +516,7 @@ def do_split_place(
                 kind=place.kind,
                 code=target.code.strip(),
                 name=target.name.strip(),
-                parent=parent,
+                parent=target.parent or parent,
                 valid_from=effective,
                 area_km2=target.area_km2,
                 note=target.note,
@@ -501,7 +545,7 @@ def do_split_place(
             },
         )
     original.refresh_from_db()
-    return new_places
+    return new_places, moved
 
 
 def do_merge_places(
@@ -514,6 +558,20 @@ def do_merge_places(
     note: str = "",
     document_ref: str = "",
 ) -> Place:
+    """See :func:`_merge_places`; returns the new place."""
+    return _merge_places(places, effective, code, name, actor=actor, note=note, document_ref=document_ref)[0]
+
+
+def _merge_places(
+    places: Sequence[Place],
+    effective: date,
+    code: str,
+    name: str,
+    *,
+    actor: Actor,
+    note: str = "",
+    document_ref: str = "",
+) -> tuple[Place, dict[str, str]]:
     """Merge places of one kind under one parent into a new place; all their current children move.
 
     Cross-parent merges are refused: the new place would need a parent chosen by a separate
@@ -558,7 +616,7 @@ def do_merge_places(
         )
     for original in places:
         original.refresh_from_db()
-    return merged
+    return merged, moved
 
 
 def do_abolish_place(
@@ -590,3 +648,535 @@ def do_abolish_place(
         )
     original.refresh_from_db()
     return place
+
+
+# --- restructuring plans (issue 15): one reviewed plan, applied on its effective date ---------
+#
+# A plan is drafted (split / merge / rename of communities, with every residents' group and grid
+# assigned), approved by a district supervisor of the district who did not draft it, and applied
+# on its effective date by the durable timer ``places.apply_plan`` (or by ``do_apply_place_plan``
+# once that date has come). Until then it may be edited (back to draft) or cancelled.
+# Applying it runs the split / merge / rename above and then every app's place-move hook
+# (``core.registry.register_place_move``): residents' homes, open cases, collective companies…
+# move to the successor places; history (closed cases, past figures) stays where it was.
+#
+# ``spec`` by kind (place codes, never ids, so a plan reads the same in the audit log):
+#   split:  {"targets": [{"code", "name", "name_en", "parent": subdistrict code or "",
+#                         "children": [codes of groups/grids], "rest": bool}]}
+#           ("rest": the target that takes what hangs on the community itself — exactly one)
+#   merge:  {"code", "name", "name_en"}
+#   rename: {"name"}
+
+PLAN_TIMER = "places.apply_plan"
+PLAN_PERMISSION = "places.plan"
+APPROVE_PERMISSION = "places.approve_plan"
+
+
+@dataclass
+class PlanDraft:
+    """What a plan says, as the console and the API send it (codes and names, not rows)."""
+
+    kind: str
+    source_codes: Sequence[str]
+    effective: date
+    targets: Sequence[dict[str, Any]] = ()
+    code: str = ""
+    name: str = ""
+    name_en: str = ""
+    note: str = ""
+    document_ref: str = ""
+
+
+def _allowed(actor: Actor, permission: str, path: str) -> bool:
+    from gongzhi.accounts.permissions import has_permission
+
+    if isinstance(actor, SystemActor):
+        return actor.may(permission)
+    return has_permission(actor, permission, path)
+
+
+def _user_of(actor: Actor) -> Any:
+    return None if isinstance(actor, SystemActor) else actor
+
+
+def _plan_timer_key(plan: RestructurePlan) -> str:
+    return f"places.plan:{plan.pk}:v{plan.version}"
+
+
+def _effective_start(effective: date) -> datetime:
+    """Midnight opening the effective day, Asia/Shanghai (the timer's due time)."""
+    return datetime.combine(effective, time(0, 0), tzinfo=timezone.get_default_timezone())
+
+
+def _sources(codes: Sequence[str]) -> list[Place]:
+    found: list[Place] = []
+    for code in dict.fromkeys(c.strip() for c in codes if c and c.strip()):
+        place = Place.objects.filter(code=code[:CODE_MAX]).first() if "\x00" not in code else None
+        if place is None:
+            raise PlaceError(_("区划代码 %(code)s 不存在。") % {"code": code[:40]}, field="sources")
+        found.append(place)
+    if not found:
+        raise PlaceError(_("请指定要调整的社区。"), field="sources")
+    return found
+
+
+def _validate_plan(
+    draft: PlanDraft, *, actor: Actor, today: date, ignore_plan: int | None = None, applying: bool = False
+) -> tuple[list[Place], Place, dict[str, Any], str]:
+    """Check a plan against today's tree; return (sources, district, spec, title). Stores nothing."""
+    if draft.kind not in PlanKind.values:
+        raise PlaceError(_("未知的调整类型：%(kind)s。") % {"kind": draft.kind}, field="kind")
+    effective = _check_date(draft.effective)
+    if not applying and effective < today:
+        raise PlaceError(
+            _("生效日期 %(date)s 已过；调整方案只能在今天或以后生效。") % {"date": effective.isoformat()},
+            field="effective",
+        )
+    sources = _sources(draft.source_codes)
+    for source in sources:
+        if source.kind != PlaceKind.COMMUNITY:
+            raise PlaceError(_("「%(name)s」不是社区；调整方案只调整社区。") % {"name": source.name}, field="sources")
+        if not applying:
+            _check_open(source, effective)
+        if not _allowed(actor, PLAN_PERMISSION, source.path):
+            raise PlaceError(_("「%(name)s」不在您的辖区内。") % {"name": source.name}, field="sources")
+        clash = (
+            RestructurePlan.objects.filter(sources=source, status__in=OPEN_PLAN_STATUSES)
+            .exclude(pk=ignore_plan or 0)
+            .first()
+        )
+        if clash is not None:
+            raise PlaceError(
+                _("「%(name)s」已在调整方案「%(plan)s」中，请先撤回或修改该方案。")
+                % {"name": source.name, "plan": clash.title},
+                field="sources",
+            )
+    district_id = _district_of(sources[0])
+    district = Place.objects.filter(pk=district_id).first() if district_id else None
+    if district is None or district.kind != PlaceKind.DISTRICT:
+        raise PlaceError(_("找不到「%(name)s」所在的区。") % {"name": sources[0].name}, field="sources")
+    kind = PlanKind(draft.kind)
+    if kind == PlanKind.RENAME:
+        if len(sources) != 1:
+            raise PlaceError(_("更名只能针对一个社区。"), field="sources")
+        name = _clean_name(draft.name)
+        if name == sources[0].name:
+            raise PlaceError(_("新名称与现名称相同。"), field="name")
+        _check_sibling_name(sources[0].parent, name, ignore=[sources[0].pk])
+        spec: dict[str, Any] = {"name": name}
+        title = _("「%(old)s」更名为「%(new)s」") % {"old": sources[0].name, "new": name}
+    elif kind == PlanKind.MERGE:
+        if len(sources) < 2:
+            raise PlaceError(_("合并至少需要两个不同的社区。"), field="sources")
+        if len({s.parent_id for s in sources}) > 1:
+            raise PlaceError(_("只能合并同一街道下的社区。"), field="sources")
+        code, name = _clean_code(draft.code), _clean_name(draft.name)
+        if not applying:
+            _check_code_free(code, set())
+        _check_sibling_name(sources[0].parent, name, ignore=[s.pk for s in sources])
+        spec = {"code": code, "name": name, "name_en": draft.name_en.strip()[:80]}
+        title = _("%(sources)s 合并为「%(name)s」") % {"sources": "、".join(s.name for s in sources), "name": name}
+    else:
+        spec, title = _validate_split(draft, sources, district, applying=applying)
+    if not applying:
+        _reserve_codes(spec, kind, ignore_plan)
+    return sources, district, spec, title
+
+
+def _spec_codes(spec: dict[str, Any], kind: str) -> list[str]:
+    if kind == PlanKind.MERGE:
+        return [spec["code"]]
+    if kind == PlanKind.SPLIT:
+        return [t["code"] for t in spec["targets"]]
+    return []
+
+
+def _reserve_codes(spec: dict[str, Any], kind: str, ignore_plan: int | None) -> None:
+    """A new code may not be promised by two open plans at once."""
+    wanted = set(_spec_codes(spec, kind))
+    if not wanted:
+        return
+    for other in RestructurePlan.objects.filter(status__in=OPEN_PLAN_STATUSES).exclude(pk=ignore_plan or 0):
+        taken = wanted & set(_spec_codes(other.spec, other.kind))
+        if taken:
+            raise PlaceError(
+                _("区划代码 %(code)s 已由调整方案「%(plan)s」预留。") % {"code": sorted(taken)[0], "plan": other.title},
+                field="targets",
+            )
+
+
+def _validate_split(
+    draft: PlanDraft, sources: list[Place], district: Place, *, applying: bool
+) -> tuple[dict[str, Any], str]:
+    if len(sources) != 1:
+        raise PlaceError(_("拆分只能针对一个社区。"), field="sources")
+    source = sources[0]
+    if len(draft.targets) < 2:
+        raise PlaceError(
+            _("拆分至少需要两个新社区（收到 %(n)d 个）；只改名称请用更名。") % {"n": len(draft.targets)},
+            field="targets",
+        )
+    open_children = {c.code: c for c in source.children.filter(valid_to__isnull=True)}
+    assigned: dict[str, str] = {}
+    reserved: set[str] = set()
+    names: set[str] = set()
+    targets: list[dict[str, Any]] = []
+    rest = 0
+    for raw in draft.targets:
+        code = _clean_code(str(raw.get("code", "")))
+        if applying:
+            if code in reserved:
+                raise PlaceError(_("区划代码 %(code)s 在本次变更中重复。") % {"code": code}, field="targets")
+            reserved.add(code)
+        else:
+            _check_code_free(code, reserved)
+        name = _clean_name(str(raw.get("name", "")))
+        if name in names:
+            raise PlaceError(_("新单位名称「%(name)s」重复。") % {"name": name}, field="targets")
+        names.add(name)
+        parent_code = str(raw.get("parent") or "").strip()
+        parent = source.parent
+        if parent_code:
+            parent = Place.objects.filter(code=parent_code[:CODE_MAX]).first()
+            if parent is None:
+                raise PlaceError(_("上级区划代码 %(code)s 不存在。") % {"code": parent_code[:40]}, field="targets")
+            if parent != source.parent:
+                _check_target_parent(source, parent)
+        _check_sibling_name(parent, name, ignore=[source.pk])
+        children = [str(c).strip() for c in raw.get("children", []) if str(c).strip()]
+        for child in children:
+            if child not in open_children:
+                raise PlaceError(
+                    _("「%(child)s」不是「%(place)s」现有的居民小组或网格。") % {"child": child[:40], "place": source.name},
+                    field="targets",
+                )
+            if child in assigned:
+                raise PlaceError(
+                    _("「%(child)s」被同时分配给「%(a)s」和「%(b)s」。")
+                    % {"child": open_children[child].name, "a": assigned[child], "b": name},
+                    field="targets",
+                )
+            assigned[child] = name
+        rest += 1 if raw.get("rest") else 0
+        targets.append(
+            {
+                "code": code,
+                "name": name,
+                "name_en": str(raw.get("name_en", "")).strip()[:80],
+                "parent": parent.code if parent is not None and parent != source.parent else "",
+                "children": children,
+                "rest": bool(raw.get("rest")),
+                "note": str(raw.get("note", "")).strip()[:500],
+            }
+        )
+    missing = [c.name for code, c in sorted(open_children.items()) if code not in assigned]
+    if missing:
+        raise PlaceError(
+            _("以下居民小组或网格未指定去向：%(names)s。") % {"names": "、".join(missing)}, field="targets"
+        )
+    if rest == 0:
+        targets[0]["rest"] = True
+    elif rest > 1:
+        raise PlaceError(_("只能指定一个新社区承接原社区本级的居民和事项。"), field="targets")
+    title = _("「%(source)s」拆分为 %(names)s") % {
+        "source": source.name,
+        "names": "、".join(t["name"] for t in targets),
+    }
+    return {"targets": targets}, title
+
+
+def plan_moves(plan: RestructurePlan) -> dict[int, list[int]]:
+    """For the preview: target index → ids of the places whose rows would move there."""
+    sources = list(plan.sources.order_by("code"))
+    if plan.kind == PlanKind.RENAME:
+        return {}
+    if plan.kind == PlanKind.MERGE:
+        ids: list[int] = []
+        for s in sources:
+            ids += list(Place.objects.filter(path__startswith=s.path, valid_to__isnull=True).values_list("pk", flat=True))
+        return {0: ids}
+    source = sources[0]
+    out: dict[int, list[int]] = {}
+    for index, target in enumerate(plan.spec.get("targets", [])):
+        ids = [source.pk] if target.get("rest") else []
+        for child in Place.objects.filter(code__in=target.get("children", []), valid_to__isnull=True):
+            ids += list(Place.objects.filter(path__startswith=child.path, valid_to__isnull=True).values_list("pk", flat=True))
+        out[index] = ids
+    return out
+
+
+def plan_preview(plan: RestructurePlan) -> list[dict[str, Any]]:
+    """Per target: its name and, per registered app, how many rows would move there."""
+    from gongzhi.core.registry import place_moves
+
+    hooks = place_moves()
+    names = (
+        [t["name"] for t in plan.spec.get("targets", [])]
+        if plan.kind == PlanKind.SPLIT
+        else [plan.spec.get("name", "")]
+    )
+    rows = []
+    for index, ids in sorted(plan_moves(plan).items()):
+        rows.append(
+            {
+                "target": names[index] if index < len(names) else "",
+                "counts": [{"key": h.key, "label": str(h.label), "count": h.count(ids) if ids else 0} for h in hooks],
+            }
+        )
+    return rows
+
+
+def _preview_totals(plan: RestructurePlan) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for row in plan_preview(plan):
+        for c in row["counts"]:
+            totals[c["key"]] = totals.get(c["key"], 0) + int(c["count"])
+    return totals
+
+
+def _plan_snapshot(plan: RestructurePlan) -> dict[str, Any]:
+    return {
+        "kind": plan.kind,
+        "status": plan.status,
+        "effective": plan.effective.isoformat(),
+        "sources": [p.code for p in plan.sources.order_by("code")],
+        "spec": plan.spec,
+        "version": plan.version,
+    }
+
+
+def do_draft_place_plan(draft: PlanDraft, *, actor: Actor) -> RestructurePlan:
+    """Record a draft plan after checking it against today's tree. Audit ``place.plan_draft``."""
+    today = clock.localdate()
+    with transaction.atomic():
+        sources, district, spec, title = _validate_plan(draft, actor=actor, today=today)
+        plan = RestructurePlan.objects.create(
+            kind=draft.kind,
+            effective=draft.effective,
+            district=district,
+            place_path=sources[0].path,
+            spec=spec,
+            title=title[:200],
+            note=draft.note.strip()[:2000],
+            document_ref=draft.document_ref.strip()[:120],
+            drafted_by=_user_of(actor),
+            drafted_at=clock.now(),
+        )
+        plan.sources.set(sources)
+        plan.preview = _preview_totals(plan)
+        plan.save(update_fields=["preview"])
+        record_event("place.plan_draft", actor=actor, obj=plan, place_path=plan.place_path, after=_plan_snapshot(plan))
+    return plan
+
+
+def _locked_plan(plan: RestructurePlan) -> RestructurePlan:
+    return RestructurePlan.objects.select_for_update().get(pk=plan.pk)
+
+
+def _check_plan_open(plan: RestructurePlan, today: date) -> None:
+    if not plan.is_open:
+        raise ConflictError(
+            _("方案「%(title)s」%(status)s，不能再修改。") % {"title": plan.title, "status": plan.get_status_display()},
+        )
+
+
+def do_update_place_plan(
+    plan: RestructurePlan, draft: PlanDraft, *, actor: Actor, expected_version: int | None = None
+) -> RestructurePlan:
+    """Edit a plan before it takes effect. An approved plan goes back to draft (approve again)."""
+    today = clock.localdate()
+    with transaction.atomic():
+        plan = _locked_plan(plan)
+        _check_plan_open(plan, today)
+        if expected_version is not None and expected_version != plan.version:
+            raise ConflictError(_("方案已被他人修改，请刷新后再改。"), field="version")
+        if not _allowed(actor, PLAN_PERMISSION, plan.place_path):
+            raise NotAllowedError(_("您不能修改这个方案。"))
+        if draft.kind != plan.kind:
+            raise PlaceError(_("不能改变方案的调整类型；请撤回后另拟。"), field="kind")
+        before = _plan_snapshot(plan)
+        sources, district, spec, title = _validate_plan(draft, actor=actor, today=today, ignore_plan=plan.pk)
+        do_cancel_timer(_plan_timer_key(plan))
+        plan.effective = draft.effective
+        plan.district = district
+        plan.place_path = sources[0].path
+        plan.spec = spec
+        plan.title = title[:200]
+        plan.note = draft.note.strip()[:2000]
+        plan.document_ref = draft.document_ref.strip()[:120]
+        plan.status = PlanStatus.DRAFT
+        plan.approved_by = None
+        plan.approved_at = None
+        plan.version += 1
+        plan.save()
+        plan.sources.set(sources)
+        plan.preview = _preview_totals(plan)
+        plan.save(update_fields=["preview"])
+        record_event("place.plan_update", actor=actor, obj=plan, place_path=plan.place_path, before=before,
+                     after=_plan_snapshot(plan))
+    return plan
+
+
+def _plan_draft_of(plan: RestructurePlan) -> PlanDraft:
+    spec = plan.spec
+    return PlanDraft(
+        kind=plan.kind,
+        source_codes=[p.code for p in plan.sources.order_by("code")],
+        effective=plan.effective,
+        targets=spec.get("targets", []),
+        code=spec.get("code", ""),
+        name=spec.get("name", ""),
+        name_en=spec.get("name_en", ""),
+        note=plan.note,
+        document_ref=plan.document_ref,
+    )
+
+
+def do_approve_place_plan(
+    plan: RestructurePlan, *, actor: Actor, expected_version: int | None = None
+) -> RestructurePlan:
+    """A district supervisor of the plan's district (not its drafter) approves it; the timer is set.
+
+    The plan is checked again against today's tree (a group created since the draft must be
+    assigned). A plan effective today is applied at once.
+    """
+    today = clock.localdate()
+    with transaction.atomic():
+        plan = _locked_plan(plan)
+        if plan.status != PlanStatus.DRAFT:
+            raise ConflictError(
+                _("方案「%(title)s」%(status)s，不能审批。") % {"title": plan.title, "status": plan.get_status_display()},
+            )
+        if expected_version is not None and expected_version != plan.version:
+            raise ConflictError(_("方案已被修改，请查看最新内容后再审批。"), field="version")
+        if not _allowed(actor, APPROVE_PERMISSION, plan.district.path):
+            raise NotAllowedError(_("只有本区的区级督导可以批准区划调整方案。"))
+        user = _user_of(actor)
+        if user is not None and plan.drafted_by_id == user.pk:
+            raise NotAllowedError(_("拟定人不能批准自己拟定的方案，请由另一位区级督导审批。"))
+        _validate_plan(_plan_draft_of(plan), actor=_APPROVER, today=today, ignore_plan=plan.pk)
+        plan.status = PlanStatus.APPROVED
+        plan.approved_by = user
+        plan.approved_at = clock.now()
+        plan.preview = _preview_totals(plan)
+        plan.last_error = ""
+        plan.save(update_fields=["status", "approved_by", "approved_at", "preview", "last_error"])
+        do_arm_timer(PLAN_TIMER, _plan_timer_key(plan), _effective_start(plan.effective), {"plan": plan.pk})
+        record_event("place.plan_approve", actor=actor, obj=plan, place_path=plan.place_path,
+                     after=_plan_snapshot(plan))
+    if plan.effective <= today:
+        plan = do_apply_place_plan(plan, actor=actor)
+    return plan
+
+
+def do_cancel_place_plan(plan: RestructurePlan, *, actor: Actor, reason: str = "") -> RestructurePlan:
+    """Withdraw a plan that has not taken effect; its timer is cancelled. Audit ``place.plan_cancel``."""
+    with transaction.atomic():
+        plan = _locked_plan(plan)
+        _check_plan_open(plan, clock.localdate())
+        if not (_allowed(actor, PLAN_PERMISSION, plan.place_path) or _allowed(actor, APPROVE_PERMISSION, plan.district.path)):
+            raise NotAllowedError(_("您不能撤回这个方案。"))
+        do_cancel_timer(_plan_timer_key(plan))
+        plan.status = PlanStatus.CANCELLED
+        plan.closed_by = _user_of(actor)
+        plan.closed_at = clock.now()
+        plan.last_error = reason.strip()[:500]
+        plan.save(update_fields=["status", "closed_by", "closed_at", "last_error"])
+        record_event("place.plan_cancel", actor=actor, obj=plan, place_path=plan.place_path,
+                     after={"status": plan.status, "reason": reason.strip()[:500]})
+    return plan
+
+
+def _place_moves(moved_codes: dict[str, str], extra: dict[Place, Place]) -> dict[int, tuple[int, str]]:
+    moves = {old.pk: (new.pk, new.path) for old, new in extra.items()}
+    if moved_codes:
+        by_code = {p.code: p for p in Place.objects.filter(code__in=[*moved_codes, *moved_codes.values()])}
+        for old_code, new_code in moved_codes.items():
+            moves[by_code[old_code].pk] = (by_code[new_code].pk, by_code[new_code].path)
+    return moves
+
+
+def do_apply_place_plan(plan: RestructurePlan, *, actor: Actor) -> RestructurePlan:
+    """Carry out an approved plan whose effective date has come (the timer, or by hand).
+
+    Runs the split / merge / rename with ``effective`` as its date, then every registered app's
+    place-move hook with the old → new place map. Idempotent: an applied plan is left alone.
+    """
+    from gongzhi.core.registry import place_moves
+
+    today = clock.localdate()
+    with transaction.atomic():
+        plan = _locked_plan(plan)
+        if plan.status == PlanStatus.APPLIED:
+            return plan
+        if plan.status != PlanStatus.APPROVED:
+            raise ConflictError(_("方案尚未批准，不能实施。"))
+        if plan.effective > today:
+            raise ConflictError(
+                _("方案 %(date)s 才生效，届时由系统自动实施。") % {"date": plan.effective.isoformat()},
+                field="effective",
+            )
+        if not _allowed(actor, APPROVE_PERMISSION, plan.district.path):
+            raise NotAllowedError(_("只有本区的区级督导可以实施区划调整方案。"))
+        sources = list(plan.sources.order_by("code"))
+        spec = plan.spec
+        if plan.kind == PlanKind.RENAME:
+            do_rename_place(sources[0], spec["name"], plan.effective, actor=actor, note=plan.note)
+            moves: dict[int, tuple[int, str]] = {}
+        elif plan.kind == PlanKind.MERGE:
+            merged, moved = _merge_places(sources, plan.effective, spec["code"], spec["name"], actor=actor,
+                                          note=plan.note or plan.title, document_ref=plan.document_ref)
+            if spec.get("name_en"):
+                Place.objects.filter(pk=merged.pk).update(name_en=spec["name_en"])
+            moves = _place_moves(moved, dict.fromkeys(sources, merged))
+        else:
+            source = sources[0]
+            targets = [
+                SplitTarget(
+                    code=t["code"],
+                    name=t["name"],
+                    name_en=t.get("name_en", ""),
+                    note=t.get("note", ""),
+                    children=list(Place.objects.filter(code__in=t["children"])),
+                    parent=Place.objects.get(code=t["parent"]) if t.get("parent") else None,
+                )
+                for t in spec["targets"]
+            ]
+            new_places, moved = _split_place(source, plan.effective, targets, actor=actor,
+                                             note=plan.note or plan.title, document_ref=plan.document_ref)
+            rest = next(i for i, t in enumerate(spec["targets"]) if t.get("rest"))
+            moves = _place_moves(moved, {source: new_places[rest]})
+        counts = {hook.key: hook.move(moves, plan.effective) for hook in place_moves()} if moves else {}
+        do_cancel_timer(_plan_timer_key(plan))  # applied by hand: the timer has nothing left to do
+        change = (
+            PlaceChange.objects.filter(sources__in=[s.pk for s in sources], effective=plan.effective)
+            .exclude(kind=ChangeKind.MOVE)
+            .order_by("-id")
+            .first()
+        )
+        plan.status = PlanStatus.APPLIED
+        plan.change = change
+        plan.moved = counts
+        plan.closed_at = clock.now()
+        plan.last_error = ""
+        plan.save(update_fields=["status", "change", "moved", "closed_at", "last_error"])
+        record_event("place.plan_apply", actor=actor, obj=plan, place_path=plan.place_path,
+                     after={"status": plan.status, "moved": counts})
+    return plan
+
+
+# The worker applies approved plans on their date (granted exactly the two plan permissions).
+_APPROVER = SystemActor("places.plan", frozenset({PLAN_PERMISSION, APPROVE_PERMISSION}))
+
+
+def handle_plan_timer(timer: Any) -> None:
+    """Timer ``places.apply_plan``: apply the plan; a plan no longer valid keeps its error for the console."""
+    plan = RestructurePlan.objects.filter(pk=timer.payload.get("plan")).first()
+    if plan is None or plan.status != PlanStatus.APPROVED:
+        return
+    try:
+        with transaction.atomic():
+            do_apply_place_plan(plan, actor=_APPROVER)
+    except ActionError as exc:
+        RestructurePlan.objects.filter(pk=plan.pk).update(last_error=exc.message[:2000])
+

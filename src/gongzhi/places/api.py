@@ -18,12 +18,20 @@ from ninja import Router, Schema, Status
 from ninja.params.functions import Query
 from pydantic import Field
 
-from gongzhi.core.errors import NotFoundError
+from gongzhi.core.errors import NotAllowedError, NotFoundError
 from gongzhi.core.schemas import ErrorOut
 from gongzhi.places import queries
-from gongzhi.places.actions import do_abolish_place, do_merge_places
-from gongzhi.places.enums import PlaceKind
-from gongzhi.places.models import Place, PlaceChange
+from gongzhi.places.actions import (
+    PlanDraft,
+    do_abolish_place,
+    do_approve_place_plan,
+    do_cancel_place_plan,
+    do_draft_place_plan,
+    do_merge_places,
+    plan_preview,
+)
+from gongzhi.places.enums import PlaceKind, PlanKind
+from gongzhi.places.models import Place, PlaceChange, RestructurePlan
 
 router = Router(tags=["places"])
 
@@ -181,6 +189,119 @@ def merge_places(request: HttpRequest, payload: MergeIn) -> Status[PlaceOut]:
         document_ref=payload.document_ref,
     )
     return Status(201, PlaceOut(**_out(merged)))
+
+
+# --- restructuring plans (issue 15): supervisors, within their jurisdiction ----------------------
+# Declared before ``/{code}`` for the same reason as ``/merges``.
+
+DB_INT = 2**31 - 1
+
+
+class PlanTargetIn(Schema):
+    code: str = Field(max_length=40, description="新社区代码（永不复用）")
+    name: str = Field(max_length=60)
+    name_en: str = Field("", max_length=80)
+    parent: str = Field("", max_length=40, description="同一区内另一街道的代码；省略则与原社区同属一街道")
+    children: list[Annotated[str, Field(max_length=40)]] = Field(
+        default_factory=list, max_length=500, description="划入的居民小组、网格代码"
+    )
+    rest: bool = Field(False, description="承接原社区本级的居民、在办办件等（只能一个；省略则第一个）")
+
+
+class PlanIn(Schema):
+    kind: PlanKind
+    sources: list[Annotated[str, Field(max_length=40)]] = Field(min_length=1, max_length=50)
+    effective: date = Field(description="生效日期（不早于今天）")
+    targets: list[PlanTargetIn] = Field(default_factory=list, max_length=50, description="拆分：新社区")
+    code: str = Field("", max_length=40, description="合并：新社区代码")
+    name: str = Field("", max_length=60, description="合并或更名：新名称")
+    name_en: str = Field("", max_length=80)
+    note: str = Field("", max_length=2000)
+    document_ref: str = Field("", max_length=120)
+
+
+class PlanCountOut(Schema):
+    key: str
+    label: str
+    count: int
+
+
+class PlanPreviewOut(Schema):
+    target: str
+    counts: list[PlanCountOut]
+
+
+class PlanOut(Schema):
+    id: int
+    kind: str
+    status: str
+    status_label: str
+    title: str
+    effective: date
+    version: int
+    sources: list[PlaceBrief]
+    spec: dict[str, Any]
+    preview: list[PlanPreviewOut]
+    moved: dict[str, int]
+    last_error: str
+
+
+class PlanDecisionIn(Schema):
+    expected_version: int | None = Field(None, ge=1, le=DB_INT)
+    reason: str = Field("", max_length=500)
+
+
+def _plan_out(plan: RestructurePlan) -> PlanOut:
+    return PlanOut(
+        id=plan.pk, kind=plan.kind, status=plan.status, status_label=str(plan.get_status_display()),
+        title=plan.title, effective=plan.effective, version=plan.version,
+        sources=[_ref(p) for p in plan.sources.order_by("code")], spec=plan.spec,
+        preview=[PlanPreviewOut(**row) for row in plan_preview(plan)] if plan.is_open else [],
+        moved={str(k): int(v) for k, v in plan.moved.items()}, last_error=plan.last_error,
+    )
+
+
+def _require_planner(request: HttpRequest) -> None:
+    if not queries.may_draft_plans(request.user):
+        raise NotAllowedError(_("只有街道、区级督导和系统管理员可以拟定区划调整方案。"))
+
+
+@router.get("/plans", response={200: list[PlanOut], 403: ErrorOut}, summary="Restructuring plans of my jurisdiction")
+def list_plans(request: HttpRequest) -> list[PlanOut]:
+    _require_planner(request)
+    return [_plan_out(p) for p in queries.plans_for_user(request.user)[:200]]
+
+
+@router.post("/plans", response={201: PlanOut, 403: ErrorOut, 404: ErrorOut},
+             summary="Draft a split, merge or rename of communities")
+def draft_plan(request: HttpRequest, payload: PlanIn) -> Status[PlanOut]:
+    _require_planner(request)
+    plan = do_draft_place_plan(
+        PlanDraft(kind=payload.kind, source_codes=payload.sources, effective=payload.effective,
+                  targets=[t.dict() for t in payload.targets], code=payload.code, name=payload.name,
+                  name_en=payload.name_en, note=payload.note, document_ref=payload.document_ref),
+        actor=request.user,
+    )
+    return Status(201, _plan_out(plan))
+
+
+@router.get("/plans/{plan_id}", response={200: PlanOut, 404: ErrorOut}, summary="One plan with its preview")
+def get_plan(request: HttpRequest, plan_id: int) -> PlanOut:
+    return _plan_out(queries.access_plan(request.user, plan_id))
+
+
+@router.post("/plans/{plan_id}/approval", response={200: PlanOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+             summary="Approve a plan (a district supervisor of its district, not its drafter)")
+def approve_plan(request: HttpRequest, plan_id: int, payload: PlanDecisionIn) -> PlanOut:
+    plan = queries.access_plan(request.user, plan_id)
+    return _plan_out(do_approve_place_plan(plan, actor=request.user, expected_version=payload.expected_version))
+
+
+@router.post("/plans/{plan_id}/cancellation", response={200: PlanOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+             summary="Withdraw a plan before it takes effect")
+def cancel_plan(request: HttpRequest, plan_id: int, payload: PlanDecisionIn) -> PlanOut:
+    plan = queries.access_plan(request.user, plan_id)
+    return _plan_out(do_cancel_place_plan(plan, actor=request.user, reason=payload.reason))
 
 
 @router.get(

@@ -17,3 +17,11 @@ class PlacesConfig(AppConfig):
         # Places come first: users, departments and everything else hang under them.
         register_demo_loader(10, "places", load_demo_places)
         register_map_layer(MapLayer("places.districts", str(_("区中心")), district_centres_geojson))
+
+        from gongzhi.core.registry import register_landing_link, register_timer
+        from gongzhi.places.actions import PLAN_TIMER, handle_plan_timer
+
+        # Restructuring plans take effect on their date by a durable timer (places.RestructurePlan).
+        register_timer(PLAN_TIMER, handle_plan_timer)
+        for role in ("subdistrict_supervisor", "district_supervisor", "administrator"):
+            register_landing_link(role, "places:plans", _("社区区划调整方案"))

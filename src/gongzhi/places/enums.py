@@ -32,3 +32,24 @@ class ChangeKind(models.TextChoices):
     # A lower-level unit carried over to a new parent by a split or merge. Its old row is closed
     # and a successor row opened under the new parent, because ``path`` never changes.
     MOVE = "move", _("调整隶属")
+
+
+class PlanKind(models.TextChoices):
+    SPLIT = "split", _("拆分")
+    MERGE = "merge", _("合并")
+    RENAME = "rename", _("更名")
+
+
+class PlanStatus(models.TextChoices):
+    """A restructuring plan's life: drafted → approved → applied on its effective date.
+
+    Until it is applied it can be edited (back to draft, to be approved again) or cancelled.
+    """
+
+    DRAFT = "draft", _("草案待审核")
+    APPROVED = "approved", _("已批准待生效")
+    APPLIED = "applied", _("已生效")
+    CANCELLED = "cancelled", _("已撤回")
+
+
+OPEN_PLAN_STATUSES = (PlanStatus.DRAFT, PlanStatus.APPROVED)

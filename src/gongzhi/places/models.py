@@ -10,10 +10,11 @@ single indexed ``startswith`` on it.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.places.enums import ChangeKind, PlaceKind
+from gongzhi.places.enums import OPEN_PLAN_STATUSES, ChangeKind, PlaceKind, PlanKind, PlanStatus
 
 
 class Place(models.Model):
@@ -92,3 +93,56 @@ class PlaceChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.effective} {self.get_kind_display()}"
+
+
+class RestructurePlan(models.Model):
+    """One reviewed plan to split, merge or rename communities on an effective date.
+
+    Drafted by a subdistrict/district supervisor (or an administrator), approved by a district
+    supervisor of the district (not the drafter), applied on ``effective`` by a durable timer
+    (``places.apply_plan``) or by ``do_apply_place_plan`` once the date has come. Until then it
+    may be edited (which sends it back to draft) or cancelled. ``spec`` holds what the plan
+    does, by place code (``actions.plan_spec`` documents the shape); ``preview`` and ``moved``
+    the per-app counts the registry's place-move hooks gave at approval and at application.
+    """
+
+    kind = models.CharField(max_length=10, choices=PlanKind.choices)
+    status = models.CharField(max_length=10, choices=PlanStatus.choices, default=PlanStatus.DRAFT, db_index=True)
+    effective = models.DateField(help_text=_("生效日期（当日起按新区划）"))
+    sources = models.ManyToManyField(Place, related_name="plans_out")
+    district = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="district_plans")
+    # The first source's path: jurisdiction filters (who may see, edit and approve the plan).
+    place_path = models.CharField(max_length=200, db_index=True)
+    spec = models.JSONField(default=dict)
+    title = models.CharField(max_length=200)
+    note = models.TextField(blank=True)
+    document_ref = models.CharField(max_length=120, blank=True, help_text=_("批准文号"))
+    version = models.PositiveIntegerField(default=1)
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    drafted_at = models.DateTimeField()
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    change = models.ForeignKey(PlaceChange, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    preview = models.JSONField(default=dict, blank=True)
+    moved = models.JSONField(default=dict, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-effective", "-id"]
+        verbose_name = _("区划调整方案")
+        verbose_name_plural = _("区划调整方案")
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_PLAN_STATUSES

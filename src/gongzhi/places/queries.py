@@ -19,10 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.enums import Role
-from gongzhi.accounts.scope import in_scope, is_administrator, path_in_scope
+from gongzhi.accounts.scope import in_scope, is_administrator, path_in_scope, scope_q
 from gongzhi.core.errors import NotAllowedError, NotFoundError
-from gongzhi.places.enums import ChangeKind, PlaceKind
-from gongzhi.places.models import Place, PlaceChange, PlaceName
+from gongzhi.places.enums import ChangeKind, PlaceKind, PlanStatus
+from gongzhi.places.models import Place, PlaceChange, PlaceName, RestructurePlan
 
 LINEAGE_KINDS = (ChangeKind.SPLIT, ChangeKind.MERGE, ChangeKind.MOVE)
 
@@ -246,3 +246,64 @@ def district_centres_geojson(user: Any = None) -> dict[str, Any]:
         if p.lat is not None and p.lng is not None
     ]
     return {"type": "FeatureCollection", "features": features}
+
+
+# --- restructuring plans ------------------------------------------------------------------------
+
+
+def plans_for_user(user: Any) -> QuerySet[RestructurePlan]:
+    """Plans of the user's jurisdiction for those who may draft or approve them."""
+    from gongzhi.accounts.permissions import role_names
+
+    roles = role_names("places.plan") | role_names("places.approve_plan")
+    if getattr(user, "is_superuser", False):
+        qs = RestructurePlan.objects.all()
+    else:
+        qs = RestructurePlan.objects.filter(scope_q(user, field="place_path", roles=roles))
+    return qs.select_related("district").prefetch_related("sources").order_by("-effective", "-id")
+
+
+def access_plan(user: Any, plan_id: int) -> RestructurePlan:
+    """One plan the user may see; outside the jurisdiction it answers like a missing one (404)."""
+    plan = plans_for_user(user).filter(pk=plan_id).first() if 0 < plan_id < 2**31 else None
+    if plan is None:
+        raise NotFoundError(_("调整方案不存在。"), field="plan")
+    return plan
+
+
+def may_approve_plan(user: Any, plan: RestructurePlan) -> bool:
+    from gongzhi.accounts.permissions import has_permission
+
+    return has_permission(user, "places.approve_plan", plan.district.path)
+
+
+def may_draft_plans(user: Any) -> bool:
+    from gongzhi.accounts.permissions import has_permission
+
+    return has_permission(user, "places.plan")
+
+
+def plans_for_place(place: Place) -> list[RestructurePlan]:
+    """Approved and applied plans naming ``place`` as a source (public: the tree shows what is
+    coming once it is decided; drafts stay on the supervisors' console)."""
+    return list(
+        RestructurePlan.objects.filter(sources=place, status__in=[PlanStatus.APPROVED, PlanStatus.APPLIED])
+        .order_by("-effective")
+    )
+
+
+def recent_changes(as_of: date | None = None, limit: int = 10) -> list[PlaceChange]:
+    """The latest splits, merges and renames in force by ``as_of`` (not the moves of groups they
+    carried), newest first: the tree page's lineage."""
+    qs = PlaceChange.objects.exclude(kind=ChangeKind.MOVE).filter(effective__lte=as_of or timezone.localdate())
+    qs = qs.prefetch_related("sources", "targets")
+    return list(qs.order_by("-effective", "-id")[:limit])
+
+
+def moved_rows(plan: RestructurePlan) -> list[tuple[str, int]]:
+    """What an applied plan moved, labelled by the registered hooks (a key no longer registered
+    shows as itself)."""
+    from gongzhi.core.registry import REGISTRY
+
+    hooks = REGISTRY.place_moves
+    return [(str(hooks[k].label) if k in hooks else k, int(n)) for k, n in plan.moved.items()]

@@ -17,6 +17,11 @@ class ServicesConfig(AppConfig):
         registry.register_timer("services.task_warning", actions.handle_task_warning)
         registry.register_timer("services.task_overdue", actions.handle_task_overdue)
         registry.register_periodic("services.fold_figures", stats.fold_dirty_cases)
+        from gongzhi.services.actions import places as place_moves
+
+        # Open cases follow a community split or merge; closed ones and past figures stay.
+        registry.register_place_move("services.open_cases", _("在办办件"), place_moves.count_open_cases_at,
+                                     place_moves.move_open_cases, order=30)
         registry.register_periodic("services.send_notifications", notify.send_pending)
         registry.register_periodic("services.clean_pending_uploads", uploads.clean_expired)
         registry.register_warm_up("services.search_dictionary", search.warm_up)

@@ -195,6 +195,10 @@ class Case(models.Model):
     applicant_tail = models.CharField(max_length=4)
     place = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="cases")
     place_path = models.CharField(max_length=200, db_index=True)  # denormalised for jurisdiction filters
+    # Where the case was accepted, once a community split or merge has moved it on (the path of
+    # the place it had then; empty: it never moved, ``place_path`` is where it was accepted).
+    # Reports of a period count a case here (queries.board_cases): past boundaries stay.
+    accepted_path = models.CharField(max_length=200, blank=True, default="")
     # No index of its own: case_dept_status_idx (department, status) serves department lookups,
     # and every index is one more page written per submission (bench/intake.py).
     department = models.ForeignKey(

@@ -533,10 +533,12 @@ def board_places(user: Any) -> list[Place]:
 
 
 def board_cases(user: Any, place: Place, period: Period) -> QuerySet[Case]:
-    """The cases the board counts: the user's (``cases_for_user``), at ``place`` or below,
-    accepted within ``period``."""
+    """The cases the board counts: the user's (``cases_for_user``), accepted within ``period`` at
+    ``place`` or below — where they were accepted: a case a community split moved on
+    (``accepted_path``) still counts where it was, so a past period keeps its old boundaries."""
     start, end = period.bounds()
-    return cases_for_user(user).filter(place_path__startswith=place.path, accepted_at__gte=start, accepted_at__lt=end)
+    where = Q(accepted_path="", place_path__startswith=place.path) | Q(accepted_path__startswith=place.path)
+    return cases_for_user(user).filter(where, accepted_at__gte=start, accepted_at__lt=end)
 
 
 def board_items(place: Place) -> QuerySet[ServiceItem]:

@@ -27,11 +27,14 @@ COUNTERS = ("cases", "one_number", "window", "online", "zero_visit", "max_one_vi
 
 def contribution(case: Case) -> dict[str, Any]:
     closed = case.closed_at is not None
+    # A case counts under the place it was accepted at, for good: once folded (or pinned when a
+    # community restructuring moved it, services/actions/places.py), the snapshot's place stays.
+    pinned = case.stats_snapshot or {}
     return {
         "month": timezone.localtime(case.accepted_at).date().replace(day=1).isoformat(),
         "department": case.department_id,
-        "place": case.place_id,
-        "path": case.place_path,
+        "place": pinned.get("place", case.place_id),
+        "path": pinned.get("path", case.place_path),
         "cases": 1,
         # Every case is keyed by the applicant's one number (ID/permit or USCC): 一号办.
         "one_number": 1 if (case.applicant_person_id or case.applicant_org_id) else 0,

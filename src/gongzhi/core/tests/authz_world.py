@@ -136,6 +136,7 @@ def build_world() -> World:
         do_register_organisation,
         do_register_person,
     )
+    from gongzhi.places.actions import PlanDraft, do_draft_place_plan
     from gongzhi.services.actions import Intake, do_submit_application
     from gongzhi.services.models import ItemMaterial, ServiceItem
 
@@ -266,6 +267,10 @@ def build_world() -> World:
         add(Obj("meeting", side, f"live meeting {side}", path, {"meeting_id": ns.live.pk, "_member": ns.ids[1]},
                 meeting_rel, None, ns.live))
         add(Obj("place", side, f"community {side}", path, {"code": place.code}, {}, None, place))
+        # A restructuring plan (a rename a month ahead) drafted by the system, awaiting approval.
+        plan = do_draft_place_plan(PlanDraft("rename", [place.code], timezone.localdate() + timedelta(days=30),
+                                             name=f"{place.name[:-2]}新社区"), actor=SYSTEM)
+        add(Obj("plan", side, f"restructuring plan of community {side}", path, {"plan_id": plan.pk}, {}, None, plan))
         add(Obj("item", side, f"item {side}", path, {"code": items[side].code, "fmt": "json"}, {}, None, items[side]))
         add(Obj("token", side, f"API token of resident {side}", path, {"token_id": token.pk}, {}, None, token))
         add(Obj("user", side, f"user resident {side}", path, {"user_id": resident.pk}, {}, None, resident))
@@ -276,6 +281,7 @@ def build_world() -> World:
             (f"住址标记L{side}", rep_obj, "person.read"),
             (f"单位地址标记O{side}", org_obj, "org.read"),
         ]
+    markers += _assets_world(t, add, secrets)
     tokens = {str(role): do_issue_api_token(user, "矩阵对接令牌", actor=SYSTEM)[1] for role, user in users.items()}
     revoked, tokens[ANONYMOUS] = do_issue_api_token(users[Role.ADMINISTRATOR], "已吊销的令牌", actor=SYSTEM)
     do_revoke_api_token(revoked, actor=SYSTEM)
@@ -283,3 +289,58 @@ def build_world() -> World:
                  own_numbers=own_numbers, markers=markers,
                  ns=SimpleNamespace(tree=t, councils=councils, items=items, dept_a=dept_a, dept_b=dept_b),
                  tokens=tokens)
+
+
+def _assets_world(t: SimpleNamespace, add: Any, secrets: dict[str, str]) -> list[tuple[str, Obj, str]]:
+    """Collective assets (issue 13): per side a company with a building and a unit, a lease to a
+    person (their ID number a secret), a refused off-platform lease (an open alert) and a deal —
+    A's still in its notice period, B's finished with a public result notice."""
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from gongzhi.assets import actions as assets
+
+    markers: list[tuple[str, Obj, str]] = []
+    sides = {"A": (t.pingshan, "N2440305MA5F0000", "44030519750505321", "44030519760606432"),
+             "B": (t.nantoucheng, "N2440305MA5F0009", "44030519770707543", "44030519780808654")}
+    for side, (place, body, tenant_body, bidder_body) in sides.items():
+        tenant, bidder = id_number(tenant_body), id_number(bidder_body)
+        secrets.update({tenant: f"ID of lease counterparty {side}", bidder: f"ID of bidder {side}"})
+        company = assets.do_register_company(uscc(body + "1"), f"矩阵股份合作公司{side}", place, actor=SYSTEM)
+        building = assets.do_register_asset(company, "building", f"MX{side}-B", "矩阵楼栋", "industrial", "9000",
+                                            actor=SYSTEM)
+        unit = assets.do_register_asset(company, "unit", f"MX{side}-U", "矩阵单元", "industrial", "500",
+                                        actor=SYSTEM, parent=building)
+        assets.do_register_lease(company, unit, counterparty_kind="person", counterparty_number=tenant,
+                                 counterparty_name=f"承租方标记L{side}", area="100", monthly_rent="3000",
+                                 signed_on=date(2026, 1, 1), starts_on=date(2026, 1, 1), ends_on=date(2027, 12, 31),
+                                 contract_no=f"MX{side}-1", actor=SYSTEM)
+        try:
+            assets.do_register_lease(company, building, counterparty_kind="person", counterparty_number=tenant,
+                                     counterparty_name=f"承租方标记L{side}", area="5000", monthly_rent="50000",
+                                     signed_on=date(2026, 2, 1), starts_on=date(2026, 2, 1),
+                                     ends_on=date(2027, 12, 31), contract_no=f"MX{side}-2", actor=SYSTEM)
+        except assets.MustTradeOnPlatform:
+            pass  # refused and recorded: the alert below
+        alert = company.alerts.get()
+        deal = assets.do_open_deal(company, building, f"矩阵楼栋招租{side}", "5000", 36, decision_ref="股东大会决议",
+                                   decided_on=date(2026, 3, 2), actor=SYSTEM)
+        appraisal = assets.do_record_appraisal(building, date(2026, 3, 3), "100000", "评估公司", actor=SYSTEM)
+        assets.do_attach_appraisal(deal, appraisal, actor=SYSTEM)
+        assets.do_set_reserve(deal, "100000", "10000", actor=SYSTEM)
+        assets.do_list_deal(deal, date(2026, 3, 9), actor=SYSTEM)
+        reg = assets.do_register_bidder(deal, counterparty_kind="person", counterparty_number=bidder,
+                                        counterparty_name=f"竞买人{side}", deposit_paid="10000", actor=SYSTEM,
+                                        at=datetime(2026, 3, 10, 10, tzinfo=ZoneInfo("Asia/Shanghai")))
+        assets.do_place_bid(deal, reg, "100000", idempotency_key=f"mx-{side}", actor=SYSTEM,
+                            at=datetime(2026, 3, 11, 10, tzinfo=ZoneInfo("Asia/Shanghai")))
+        if side == "B":
+            assets.do_award_deal(deal, actor=SYSTEM, today=date(2026, 3, 20))
+            assets.do_publish_result(deal, actor=SYSTEM)
+        path = place.path
+        company_obj = add(Obj("company", side, f"company {side}", path, {"company_id": company.pk}, {}, None, company))
+        add(Obj("deal", side, f"deal {side}", path, {"deal_id": deal.pk}, {}, None, deal))
+        add(Obj("alert", side, f"alert {side}", path, {"alert_id": alert.pk}, {}, None, alert))
+        markers.append((f"承租方标记L{side}", company_obj, "asset.read"))
+    return markers
+

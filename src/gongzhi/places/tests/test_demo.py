@@ -72,3 +72,23 @@ def test_demo_has_the_seed_places_and_the_jiangshi_split() -> None:
     matian = Place.objects.get(name="马田街道")
     assert len(queries.children(matian, date(2016, 1, 1))) == 5
     assert len(queries.children(matian, date(2024, 1, 1))) == 8
+
+
+@pytest.mark.django_db
+def test_demo_replays_the_jiangshi_split_as_an_approved_plan_and_shows_a_pending_one() -> None:
+    from gongzhi.places.enums import PlanStatus
+    from gongzhi.places.models import RestructurePlan
+
+    first = load_demo_places(actor=TEST_SYSTEM)
+    assert first["plans"] == 1
+    split = RestructurePlan.objects.get(kind="split")
+    assert split.status == PlanStatus.APPLIED and split.effective == date(2017, 9, 1)
+    assert split.approved_at is not None and split.approved_at.date() < split.effective <= split.closed_at.date()
+    assert split.change is not None and split.change.kind == "split"
+    assert [p.code for p in split.sources.all()] == ["440311006-C01"]
+    assert "將園" in Place.objects.get(code="440311006-C06").note  # the target's note came through the plan
+    pending = RestructurePlan.objects.get(kind="merge")
+    assert pending.status == PlanStatus.DRAFT and "demo" in pending.note
+    assert not Place.objects.filter(code="440311006-C10").exists()
+    load_demo_places(actor=TEST_SYSTEM)
+    assert RestructurePlan.objects.count() == 2

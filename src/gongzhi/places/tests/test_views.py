@@ -11,9 +11,11 @@ def test_tree_page_shows_places_valid_on_the_date(
     client: Client, split_tree: tuple[Tree, list[Place]]
 ) -> None:
     old = client.get("/places/?as_of=2016-06-01").content.decode()
-    assert "将石社区" in old and "将围社区" not in old
-    now = client.get("/places/").content.decode()
+    assert "将石社区" in old and "将围社区" not in old and "近期区划变更" not in old  # the split came later
+    now, lineage = client.get("/places/").content.decode().split("近期区划变更")
     assert "将围社区" in now and "将石社区" not in now
+    # Below the tree, the lineage: 将石 → its four successors.
+    assert "拆分" in lineage and "将石社区" in lineage and "石围社区" in lineage
     bad = client.get("/places/?as_of=2016-99-01")
     assert bad.status_code == 400 and "日期格式应为 YYYY-MM-DD" in bad.content.decode()
 

@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
-from gongzhi.core.actors import CLI
+from gongzhi.core.actors import CLI, Actor
 from gongzhi.services.actions import do_import_catalog
 
 
@@ -35,11 +35,12 @@ class Command(BaseCommand):
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(f"文件不存在 file not found: {path}")
-        actor: Any = CLI
+        actor: Actor = CLI
         if options["username"]:
-            actor = get_user_model().objects.filter(username=options["username"]).first()
-            if actor is None:
+            user = get_user_model().objects.filter(username=options["username"]).first()
+            if user is None:
                 raise CommandError(f"没有用户名为 {options['username']} 的用户")
+            actor = user
         verbosity = int(options.get("verbosity", 1))
 
         def progress(message: str) -> None:
