@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "gongzhi.people",
     "gongzhi.services",
     "gongzhi.councils",
+    "gongzhi.villages",
 ]
 
 MIDDLEWARE = [

@@ -125,6 +125,20 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "minutes.read_draft": STAFF_ROLES,
     # Council, member and moderator registers are kept by community workers and administrators.
     "council.manage": frozenset({R.COMMUNITY_WORKER, R.ADMINISTRATOR}),
+    # --- urban villages (城中村) -----------------------------------------------------------------
+    # The renovation portfolio (projects, plans, progress) is public-works data: every staff role.
+    "village.read": STAFF_ROLES,
+    # Projects, plans and weekly progress: the community workers and department officers who run
+    # them, and administrators.
+    "village.manage": frozenset({R.COMMUNITY_WORKER, R.DEPARTMENT_OFFICER, R.ADMINISTRATOR}),
+    # Talent apartments and resettlement (applicants and households are residents).
+    "housing.manage": frozenset({R.COMMUNITY_WORKER, R.ADMINISTRATOR}),
+    # Access credentials, consents and deny-list entries are kept by the community workers ...
+    "access.manage": frozenset({R.COMMUNITY_WORKER, R.ADMINISTRATOR}),
+    # ... each entry is approved (and a contest decided) by a supervisor of the place ...
+    "access.approve": SUPERVISOR_ROLES,
+    # ... and the person at the gate who confirms a refusal is a community worker on duty.
+    "access.gate": frozenset({R.COMMUNITY_WORKER}),
     # --- oversight (阳光办) ---------------------------------------------------------------------
     # The 5×100% figures are aggregates; the on-time rates are even published.
     "figures.read": STAFF_ROLES,
@@ -404,6 +418,19 @@ ROUTES: Mapping[str, RouteRule] = {
     "gongzhi_councils_api_meeting_minutes_pdf": _MINUTES,
     "gongzhi_councils_api_meeting_minutes_docx": _MINUTES,
     "gongzhi_councils_api_list_public_minutes": _r(P),
+    # villages: the portfolio lists only projects of the user's jurisdiction
+    "villages:portfolio": _r(L),
+    "villages:project": _r(OB, "village.read", "project"),
+    "villages:gantt": _r(OB, "village.read", "project"),
+    "villages:progress": _r(OB, "village.manage", "project", write=True),
+    "villages:photo": _r(OB, "village.read", "project"),
+    # published rankings and selection orders are public (names masked, no numbers)
+    "villages:talent_ranking": _r(P, obj="village"),
+    "villages:resettlement_order": _r(P, obj="village"),
+    # API: villages
+    "gongzhi_villages_api_list_projects": _r(L),
+    "gongzhi_villages_api_project_schedule": _r(OB, "village.read", "project"),
+    "gongzhi_villages_api_talent_ranking": _r(P, obj="village"),
     # Django admin: the site's own pages need is_staff; model pages need model permissions too.
     "admin:login": _r(P),
     "admin:logout": RouteRule(Access.STAFF_SITE, methods=("POST",)),
