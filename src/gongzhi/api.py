@@ -25,6 +25,7 @@ from gongzhi.councils.api import router as councils_router
 from gongzhi.people.api import router as people_router
 from gongzhi.places.api import router as places_router
 from gongzhi.services.api import router as services_router
+from gongzhi.villages.api import router as villages_router
 
 # Where a parameter came from (ninja's first ``loc`` element); the rest of ``loc`` is the field.
 _SOURCES = {"body", "query", "path", "form", "file", "header", "cookie"}
@@ -172,3 +173,4 @@ api.add_router("/accounts", accounts_router)
 api.add_router("/people", people_router)
 api.add_router("/services", services_router)
 api.add_router("/councils", councils_router)
+api.add_router("/villages", villages_router)

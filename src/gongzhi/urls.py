@@ -15,6 +15,7 @@ urlpatterns = [
     path("places/", include("gongzhi.places.urls")),
     path("services/", include("gongzhi.services.urls")),
     path("councils/", include("gongzhi.councils.urls")),
+    path("villages/", include("gongzhi.villages.urls")),
     path("open311/v2/", include("gongzhi.services.open311")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
