@@ -56,6 +56,6 @@ def matrix_objects(place: Any, side: str) -> dict[str, Any]:
     report = va.do_report_progress(ns.project, "survey", week_of=today, percent=50, photos=[png], actor=SYSTEM)
     rnd = va.do_open_talent_round(ns.village, "人才房第一批", 1, {"require": [], "score": []}, actor=SYSTEM)
     va.do_publish_ranking(rnd, actor=SYSTEM)
-    rr, seed = va.do_open_resettlement_round(ns.village, "回迁选房", "一号地块", "queue", actor=SYSTEM)
+    rr, _seed = va.do_open_resettlement_round(ns.village, "回迁选房", "一号地块", "queue", actor=SYSTEM)
     return {"village": ns.village, "project": ns.project, "photo": report.photos.get(), "talent_round": rnd,
             "resettlement_round": rr}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import timedelta
 from typing import Any
@@ -34,7 +35,7 @@ def test_ranking_is_reproducible_and_ignores_input_order() -> None:
     assert allocation.rank(RULES, shuffled, 10, "seed-1") == first
     eligible = [r for r in first if r.eligible]
     assert [r.rank for r in eligible] == list(range(1, len(eligible) + 1))
-    assert all(a.score >= b.score for a, b in zip(eligible, eligible[1:], strict=False))
+    assert all(a.score >= b.score for a, b in itertools.pairwise(eligible))
     assert sum(r.allocated for r in first) == 10 and all(r.allocated == (r.rank is not None and r.rank <= 10)
                                                           for r in first)
     assert all(not r.eligible for r in first if r.failed)
