@@ -112,7 +112,7 @@ class ProgressPhoto(models.Model):
     content_type = models.CharField(max_length=40)
 
     def __str__(self) -> str:
-        return self.file.name
+        return self.file.name or ""
 
 
 class ScheduleAlert(models.Model):

@@ -56,7 +56,7 @@ def gantt_rows(project: Project) -> dict[str, Any]:
 
 def _project_context(request: HttpRequest, project: Project) -> dict[str, Any]:
     reports = list(project.reports.select_related("task").prefetch_related("photos")[:20])
-    alerts = list(project.alerts.filter(closed_at__isnull=True, recipient=request.user).order_by("task_key"))
+    alerts = list(project.alerts.filter(closed_at__isnull=True, recipient_id=request.user.pk).order_by("task_key"))
     return {"project": project, "reports": reports, "alerts": alerts, "kinds": dict(AlertKind.choices),
             "may_manage": queries.may_manage(request.user, project), "tasks": list(project.tasks.all()),
             "today": clock.localdate(), **gantt_rows(project)}
