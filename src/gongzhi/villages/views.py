@@ -18,11 +18,14 @@ from gongzhi.villages import actions, queries
 from gongzhi.villages.enums import AlertKind
 from gongzhi.villages.models import Project
 
+# A plan with this little float left (days) is shown as at risk on the portfolio.
+RISK_FLOAT_DAYS = 10
+
 
 @login_required
 def portfolio(request: HttpRequest) -> HttpResponse:
     rows = list(queries.projects_for_user(request.user)[:500])
-    return render(request, "villages/portfolio.html", {"rows": rows})
+    return render(request, "villages/portfolio.html", {"rows": rows, "risk_days": RISK_FLOAT_DAYS})
 
 
 def gantt_rows(project: Project) -> dict[str, Any]:

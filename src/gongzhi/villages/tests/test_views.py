@@ -63,3 +63,13 @@ def test_schedule_api(client: Any, place_tree: Any, users: dict[str, Any]) -> No
     body = client.get(f"/api/v1/villages/projects/{ns.project.pk}/schedule").json()
     assert body["feasible"] is False and body["min_float"] == -15
     assert body["critical_chain"] == ["survey", "pipes", "fire", "accept"]
+
+
+def test_portfolio_badges(client: Any, place_tree: Any, users: dict[str, Any]) -> None:
+    today = clock.localdate()
+    build_project(place_tree.pingshan, "late", start=today, deadline=today + timedelta(days=49))
+    build_project(place_tree.pingshan, "tight", start=today, deadline=today + timedelta(days=70))
+    build_project(place_tree.pingshan, "easy", start=today, deadline=today + timedelta(days=200))
+    client.force_login(users["community_worker"])
+    page = client.get(reverse("villages:portfolio")).content.decode()
+    assert page.count("已无法按期完成") == 1 and page.count("有延期风险") == 1 and page.count("进度正常") == 1
