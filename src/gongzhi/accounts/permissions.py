@@ -139,6 +139,8 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "access.approve": SUPERVISOR_ROLES,
     # ... and the person at the gate who confirms a refusal is a community worker on duty.
     "access.gate": frozenset({R.COMMUNITY_WORKER}),
+    # Property management of a renovated village: buildings, repairs, fees.
+    "property.manage": frozenset({R.COMMUNITY_WORKER, R.ADMINISTRATOR}),
     # --- oversight (阳光办) ---------------------------------------------------------------------
     # The 5×100% figures are aggregates; the on-time rates are even published.
     "figures.read": STAFF_ROLES,

@@ -7,6 +7,7 @@ village's place) or a ``SystemActor`` granted the permission (the demo, the work
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from gongzhi.core import clock
 from gongzhi.core.actions import do_arm_timer
 from gongzhi.core.actors import Actor, SystemActor, system_may
 from gongzhi.core.audit import record_event
+from gongzhi.core.calendar import add_working_days
 from gongzhi.core.domain.identifiers import check_uscc
 from gongzhi.core.errors import ActionError, ConflictError, NotAllowedError
 from gongzhi.people.actions import check_upload
@@ -39,12 +41,15 @@ from gongzhi.villages.enums import (
     DenyStatus,
     GateOutcome,
     ProjectStatus,
+    RepairStatus,
     RoundStatus,
 )
 from gongzhi.villages.models import (
+    Building,
     Credential,
     DenyEntry,
     FaceConsent,
+    Fee,
     Gate,
     GateEvent,
     HandOver,
@@ -53,6 +58,8 @@ from gongzhi.villages.models import (
     ProgressPhoto,
     ProgressReport,
     Project,
+    PropertyCompany,
+    RepairRequest,
     ResettlementRound,
     ScheduleAlert,
     TalentApplication,
@@ -653,3 +660,94 @@ def do_create_gate(village: Village, name: str, *, actor: Actor) -> Gate:
         gate = Gate.objects.create(village=village, name=name)
         _audit("villages.create_gate", gate, village, actor, after={"name": name})
     return gate
+
+
+# --- property management -----------------------------------------------------------------------
+
+REPAIR_TIMER = "villages.repair_overdue"
+
+
+def do_register_property_company(village: Village, uscc: str, name: str, *, actor: Actor) -> PropertyCompany:
+    ensure(actor, "property.manage", village)
+    checked = check_uscc(uscc)
+    if not checked.valid:
+        raise ActionError(checked.errors[0].message(get_language()), field="uscc")
+    with transaction.atomic():
+        company = PropertyCompany.objects.create(village=village, uscc=checked.normalized, name=name)
+        _audit("villages.register_property_company", company, village, actor, after={"uscc": company.uscc})
+    return company
+
+
+def do_add_building(village: Village, name: str, units: int, company: PropertyCompany | None = None, *,
+                    actor: Actor) -> Building:
+    ensure(actor, "property.manage", village)
+    if company is not None and company.village_id != village.pk:
+        raise ActionError(_("物业服务企业不属于本村"), field="company")
+    with transaction.atomic():
+        building = Building.objects.create(village=village, name=name, units=units, company=company)
+        _audit("villages.add_building", building, village, actor, after={"name": name, "units": units})
+    return building
+
+
+def do_file_repair(building: Building, unit_label: str, description: str, *, limit_days: int = 3,
+                   person: Person | None = None, actor: Actor) -> RepairRequest:
+    """A repair request: due ``limit_days`` working days after filing (core's holiday calendar;
+    a year without a schedule gives a provisional date, never an error); a durable timer marks
+    it overdue once the due day has ended."""
+    ensure(actor, "property.manage", building.village)
+    if not description.strip():
+        raise ActionError(_("请描述需要维修的问题"), field="description")
+    if not 1 <= limit_days <= 60:
+        raise ActionError(_("维修时限须为1到60个工作日"), field="limit_days")
+    today = clock.localdate()
+    due = add_working_days(today, limit_days)
+    with transaction.atomic():
+        req = RepairRequest.objects.create(building=building, unit_label=unit_label, person=person,
+                                           description=description[:2000], filed_on=today, limit_days=limit_days,
+                                           due_on=due.deadline, due_provisional=due.provisional)
+        end = timezone.make_aware(datetime.combine(due.deadline + timedelta(days=1), time(0, 0)))
+        do_arm_timer(REPAIR_TIMER, f"{REPAIR_TIMER}:{req.pk}", end, {"repair_id": req.pk})
+        _audit("villages.file_repair", req, building.village, actor, after={"due_on": req.due_on})
+    return req
+
+
+def handle_repair_overdue(timer: Any) -> None:
+    RepairRequest.objects.filter(pk=timer.payload.get("repair_id"), status=RepairStatus.OPEN).update(
+        status=RepairStatus.OVERDUE)
+
+
+def do_close_repair(req: RepairRequest, *, actor: Actor) -> RepairRequest:
+    ensure(actor, "property.manage", req.building.village)
+    if req.status == RepairStatus.DONE:
+        raise ConflictError(_("该报修已完成"))
+    with transaction.atomic():
+        RepairRequest.objects.filter(pk=req.pk).update(status=RepairStatus.DONE, closed_on=clock.localdate())
+        req.refresh_from_db()
+        _audit("villages.close_repair", req, req.building.village, actor,
+               after={"on_time": req.closed_on is not None and req.closed_on <= req.due_on})
+    return req
+
+
+def do_bill_fee(building: Building, unit_label: str, period: str, amount: Any, *, actor: Actor) -> Fee:
+    ensure(actor, "property.manage", building.village)
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+        raise ActionError(_("账期格式应为 YYYY-MM"), field="period")
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                fee = Fee.objects.create(building=building, unit_label=unit_label, period=period,
+                                         amount=_decimal(amount, "amount"))
+        except IntegrityError:
+            raise ConflictError(_("该账期已出账"), field="period") from None
+        _audit("villages.bill_fee", fee, building.village, actor, after={"period": period, "amount": fee.amount})
+    return fee
+
+
+def do_record_payment(fee: Fee, *, actor: Actor) -> Fee:
+    ensure(actor, "property.manage", fee.building.village)
+    with transaction.atomic():
+        if not Fee.objects.filter(pk=fee.pk, paid_at__isnull=True).update(paid_at=clock.now()):
+            raise ConflictError(_("该费用已缴清"))
+        fee.refresh_from_db()
+        _audit("villages.record_payment", fee, fee.building.village, actor, after={"amount": fee.amount})
+    return fee

@@ -16,6 +16,8 @@ class VillagesConfig(AppConfig):
 
         if actions.CHECK_TIMER not in registry.REGISTRY.timer_handlers:
             registry.register_timer(actions.CHECK_TIMER, actions.handle_schedule_check)
+        if actions.REPAIR_TIMER not in registry.REGISTRY.timer_handlers:
+            registry.register_timer(actions.REPAIR_TIMER, actions.handle_repair_overdue)
         registry.register_demo_loader(60, "villages", load_demo_villages)  # after councils
         for role in ("community_worker", "department_officer", "community_supervisor", "subdistrict_supervisor",
                      "district_supervisor", "administrator"):

@@ -140,4 +140,12 @@ def load_demo_villages(*, actor: Any, progress: Any = None) -> list[tuple[str, s
     card = Credential.objects.filter(village=village, person=residents[2], kind="card").first()
     if card is not None:
         va.do_gate_lookup(gate, card.token, actor=actor)  # flagged: a person decides at the gate
+
+
+    # property management of the renovated village
+    company = va.do_register_property_company(village, _uscc("91440300MA5F00001"), "平山村物业服务有限公司（演示）",
+                                              actor=actor)
+    building = va.do_add_building(village, "平山村12栋", 36, company, actor=actor)
+    va.do_file_repair(building, "502", "楼道声控灯不亮", limit_days=2, person=residents[0], actor=actor)
+    va.do_bill_fee(building, "502", f"{today:%Y-%m}", "268.50", actor=actor)
     return []

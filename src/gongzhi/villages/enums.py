@@ -50,3 +50,9 @@ class GateOutcome(models.TextChoices):
     ADMITTED = "admitted", _("放行")
     REFUSED = "refused", _("经人工确认拒绝")
     ADMITTED_AFTER_REVIEW = "admitted_after_review", _("人工核查后放行")
+
+
+class RepairStatus(models.TextChoices):
+    OPEN = "open", _("待维修")
+    OVERDUE = "overdue", _("已超时")
+    DONE = "done", _("已完成")

@@ -21,6 +21,7 @@ from gongzhi.villages.enums import (
     DenyStatus,
     GateOutcome,
     ProjectStatus,
+    RepairStatus,
     RoundStatus,
 )
 
@@ -304,3 +305,61 @@ class GateEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gate} {self.outcome}"
+
+
+# --- property management -----------------------------------------------------------------------
+
+
+class PropertyCompany(models.Model):
+    village = models.ForeignKey(Village, on_delete=models.PROTECT, related_name="property_companies")
+    uscc = models.CharField(_("统一社会信用代码"), max_length=18)
+    name = models.CharField(_("物业服务企业"), max_length=120)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Building(models.Model):
+    village = models.ForeignKey(Village, on_delete=models.PROTECT, related_name="buildings")
+    company = models.ForeignKey(PropertyCompany, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="buildings")
+    name = models.CharField(max_length=60)
+    units = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RepairRequest(models.Model):
+    """A resident's repair request with a limit in working days (core's calendar)."""
+
+    building = models.ForeignKey(Building, on_delete=models.PROTECT, related_name="repairs")
+    unit_label = models.CharField(max_length=20)
+    person = models.ForeignKey("people.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    description = models.TextField()
+    filed_on = models.DateField()
+    limit_days = models.PositiveSmallIntegerField()
+    due_on = models.DateField()
+    due_provisional = models.BooleanField(default=False)
+    status = models.CharField(max_length=8, choices=RepairStatus.choices, default=RepairStatus.OPEN)
+    closed_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "due_on"], name="villages_repair_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.building}-{self.unit_label} {self.filed_on}"
+
+
+class Fee(models.Model):
+    building = models.ForeignKey(Building, on_delete=models.PROTECT, related_name="fees")
+    unit_label = models.CharField(max_length=20)
+    period = models.CharField(max_length=7)  # YYYY-MM
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["building", "unit_label", "period"], name="villages_fee_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.building}-{self.unit_label} {self.period}"

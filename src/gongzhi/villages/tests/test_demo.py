@@ -14,7 +14,7 @@ def test_demo_loads_projects_housing_and_access() -> None:
     from gongzhi.places.demo import load_demo_places
     from gongzhi.villages.demo import load_demo_villages
     from gongzhi.villages.enums import DenyStatus
-    from gongzhi.villages.models import DenyEntry, FaceConsent, Project, ResettlementRound, TalentRound
+    from gongzhi.villages.models import DenyEntry, FaceConsent, Project, RepairRequest, ResettlementRound, TalentRound
 
     load_demo_places(actor=SYSTEM)
     load_demo_users(actor=SYSTEM)
@@ -27,3 +27,4 @@ def test_demo_loads_projects_housing_and_access() -> None:
     assert ResettlementRound.objects.get().drawn_at
     assert FaceConsent.objects.filter(withdrawn_at__isnull=False).count() == 1
     assert DenyEntry.objects.get().status == DenyStatus.CONTESTED
+    assert RepairRequest.objects.count() == 1
