@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["intake.py", "meeting.py", "assets.py"]
+BENCHES = ["intake.py", "meeting.py", "assets.py", "schedule.py"]
 
 
 def main() -> int:

@@ -27,6 +27,7 @@ from gongzhi.microprojects.api import router as microprojects_router
 from gongzhi.people.api import router as people_router
 from gongzhi.places.api import router as places_router
 from gongzhi.services.api import router as services_router
+from gongzhi.villages.api import router as villages_router
 
 # Where a parameter came from (ninja's first ``loc`` element); the rest of ``loc`` is the field.
 _SOURCES = {"body", "query", "path", "form", "file", "header", "cookie"}
@@ -176,3 +177,4 @@ api.add_router("/services", services_router)
 api.add_router("/councils", councils_router)
 api.add_router("/assets", assets_router)
 api.add_router("/microprojects", microprojects_router)
+api.add_router("/villages", villages_router)

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "gongzhi.councils",
     "gongzhi.assets",
     "gongzhi.microprojects",
+    "gongzhi.villages",
 ]
 
 MIDDLEWARE = [

@@ -17,6 +17,7 @@ urlpatterns = [
     path("councils/", include("gongzhi.councils.urls")),
     path("assets/", include("gongzhi.assets.urls")),
     path("microprojects/", include("gongzhi.microprojects.urls")),
+    path("villages/", include("gongzhi.villages.urls")),
     path("open311/v2/", include("gongzhi.services.open311")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

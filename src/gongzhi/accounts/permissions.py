@@ -143,6 +143,22 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     # The community office screens proposals, puts them to the council, funds the year's list
     # and records delivery and acceptance. Proposals, outcomes and spending are public pages.
     "microproject.manage": frozenset({R.COMMUNITY_WORKER, R.ADMINISTRATOR}),
+    # --- urban villages (城中村) -----------------------------------------------------------------
+    # The renovation portfolio (projects, plans, progress) is public-works data: every staff role.
+    "village.read": STAFF_ROLES,
+    # Projects, plans and weekly progress: the community workers and department officers who run
+    # them, and administrators.
+    "village.manage": frozenset({R.COMMUNITY_WORKER, R.DEPARTMENT_OFFICER, R.ADMINISTRATOR}),
+    # Talent apartments and resettlement (applicants and households are residents).
+    "housing.manage": frozenset({R.COMMUNITY_WORKER, R.ADMINISTRATOR}),
+    # Access credentials, consents and deny-list entries are kept by the community workers ...
+    "access.manage": frozenset({R.COMMUNITY_WORKER, R.ADMINISTRATOR}),
+    # ... each entry is approved (and a contest decided) by a supervisor of the place ...
+    "access.approve": SUPERVISOR_ROLES,
+    # ... and the person at the gate who confirms a refusal is a community worker on duty.
+    "access.gate": frozenset({R.COMMUNITY_WORKER}),
+    # Property management of a renovated village: buildings, repairs, fees.
+    "property.manage": frozenset({R.COMMUNITY_WORKER, R.ADMINISTRATOR}),
     # --- oversight (阳光办) ---------------------------------------------------------------------
     # The 5×100% figures are aggregates; the on-time rates are even published.
     "figures.read": STAFF_ROLES,
@@ -491,6 +507,19 @@ ROUTES: Mapping[str, RouteRule] = {
     "gongzhi_microprojects_api_propose": _r(L, write=True),
     "gongzhi_microprojects_api_support": _r(L, write=True),
     "gongzhi_microprojects_api_screen": _r(RO, "microproject.manage", write=True),
+    # villages: the portfolio lists only projects of the user's jurisdiction
+    "villages:portfolio": _r(L),
+    "villages:project": _r(OB, "village.read", "project"),
+    "villages:gantt": _r(OB, "village.read", "project"),
+    "villages:progress": _r(OB, "village.manage", "project", write=True),
+    "villages:photo": _r(OB, "village.read", "project"),
+    # published rankings and selection orders are public (names masked, no numbers)
+    "villages:talent_ranking": _r(P, obj="village"),
+    "villages:resettlement_order": _r(P, obj="village"),
+    # API: villages
+    "gongzhi_villages_api_list_projects": _r(L),
+    "gongzhi_villages_api_project_schedule": _r(OB, "village.read", "project"),
+    "gongzhi_villages_api_talent_ranking": _r(P, obj="village"),
     # Django admin: the site's own pages need is_staff; model pages need model permissions too.
     "admin:login": _r(P),
     "admin:logout": RouteRule(Access.STAFF_SITE, methods=("POST",)),

@@ -274,6 +274,14 @@ def build_world() -> World:
         add(Obj("item", side, f"item {side}", path, {"code": items[side].code, "fmt": "json"}, {}, None, items[side]))
         add(Obj("token", side, f"API token of resident {side}", path, {"token_id": token.pk}, {}, None, token))
         add(Obj("user", side, f"user resident {side}", path, {"user_id": resident.pk}, {}, None, resident))
+        # villages: a project with a progress photo; the village's published ranking and order
+        from gongzhi.villages.tests.helpers import matrix_objects
+
+        vg = matrix_objects(place, side)
+        add(Obj("project", side, f"renovation project {side}", path,
+                {"project_id": vg["project"].pk, "photo_id": vg["photo"].pk}, {}, None, vg["project"]))
+        add(Obj("village", side, f"village {side}", path,
+                {"village_id": vg["village"].pk, "round_id": vg["talent_round"].pk}, {}, None, vg["village"]))
         markers += [
             (f"事由标记C{side}", case_obj, "case.read"),
             (f"办件地址标记C{side}", case_obj, "case.read"),

@@ -311,6 +311,7 @@ def _page_body(name: str, obj: Obj | None) -> dict[str, Any]:
         "services:task_decide": {"decision": "approve", "reason": "", "version": version},
         "services:task_supplement": {"items": "补充收入证明", "reason": "材料不清晰", "version": version},
         "services:task_deliver": {"method": "electronic", "address": "", "version": case_version},
+        "villages:progress": {"task": "survey", "percent": "60"},
     }
     return bodies.get(name, {})
 
