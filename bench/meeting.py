@@ -1,19 +1,27 @@
-"""Live meeting room benchmark (issue 4): 1,000 phones in one room, one ballot.
+"""Live meeting room benchmark (issues 4 and 12): a thousand phones in one process, five thousand
+across processes, one ballot each.
 
-For each channel layer — the embedded default (in-memory layer, one daphne process) and Redis
-(``channels_redis``, two daphne processes with the clients split half/half, so every update
-crosses processes) — on a throw-away SQLite database:
+Runs, each on a throw-away SQLite database with every member present:
 
-1. baseline: 10 clients connected, a ballot, time from the last vote's acknowledgement until
-   every client holds the announced result;
-2. the same with 1,000 clients connected (200 of them vote).
+* ``memory``: the embedded default (in-memory layer, one daphne process): a baseline of 10
+  clients, then 1,000 clients;
+* ``redis``: ``channels_redis`` with two (``--procs``) daphne processes, the clients spread
+  evenly, so every update crosses processes: baseline 10, then 1,000, then 5,000 clients.
 
-Printed: p50/p99 of that time and the number of clients that never got the result (lost), with
-the ratio to the baseline of the same run. Target: p99 < 0.5 s, nothing lost.
+In each phase a fresh main motion is moved, seconded, stated and put to a vote; ``--voters``
+(200) members vote at once, the chair announces the result. Measured: the time from the last
+vote's acknowledgement until each client holds the announced result (p50/p99/max), clients that
+never got it within 15 s (lost), and — read from the servers' logs — how often a hub's version
+poll had to recover an update the channel layer never announced (recoveries; also the listener's
+survived errors and any exception inside the application). Each figure is printed with its ratio to
+the baseline of the same run and the machine's load average, because the machine is shared.
+Targets: 1,000 in one process p99 < 250 ms; 5,000 across processes p99 < 1 s; nothing lost;
+0 recoveries.
 
 The clients are a minimal asyncio websocket client (RFC 6455 text frames) in this process; the
 servers are separate daphne processes; everything is on 127.0.0.1. Loops are bounded in count
-and time. Run: ``make bench`` or ``.venv/bin/python bench/meeting.py [--members 1000]``.
+and time. Run: ``make bench`` or ``.venv/bin/python bench/meeting.py [--members 1000] [--big 5000]
+[--procs 2] [--layers memory,redis]`` (``PYTHONPATH=src`` from a worktree).
 """
 
 from __future__ import annotations
@@ -41,6 +49,10 @@ BENCH = SystemActor("bench", frozenset({EVERYTHING}))
 
 RESULT_TIMEOUT = 15.0  # a client without the result after this long counts as lost
 VOTERS = 200
+# Lines the servers log (councils.room.RoomHub) that the bench counts.
+RECOVERY_LINE = "the version poll recovered"
+LISTEN_ERROR_LINE = "receiving from the channel layer failed"
+APP_ERROR_LINE = "Exception inside application"
 
 # ------------------------------------------------------------------------------ child: seed
 
@@ -129,6 +141,9 @@ class WS:
         self.writer.write(header + mask + masked)
 
     async def recv(self) -> dict[str, Any]:
+        return json.loads(await self.recv_raw())  # type: ignore[no-any-return]
+
+    async def recv_raw(self) -> bytes:
         chunks = b""
         while True:
             b0, b1 = await self.reader.readexactly(2)
@@ -145,7 +160,7 @@ class WS:
                 continue
             chunks += data
             if b0 & 0x80:
-                return json.loads(chunks)  # type: ignore[no-any-return]
+                return chunks
 
     def close(self) -> None:
         self.writer.close()
@@ -163,7 +178,12 @@ class Client:
     async def run(self) -> None:
         try:
             while True:
-                msg = await self.ws.recv()
+                raw = await self.ws.recv_raw()
+                # Parse only what can matter: five thousand clients share this one process, and
+                # parsing every tally update would time the client, not the server.
+                if self.got_result_at is not None and b'"type":"update"' in raw[:40]:
+                    continue
+                msg = json.loads(raw)
                 kind = msg.get("type")
                 if kind in ("state", "update", "resync"):
                     if msg["version"] >= self.version:
@@ -263,13 +283,13 @@ async def _until(c: Client, check: Any, timeout: float = 60) -> dict[str, Any]:
 # --------------------------------------------------------------------------------- orchestrate
 
 
-def daphnes(env: dict[str, str], count: int) -> tuple[list[subprocess.Popen[bytes]], list[int]]:
+def daphnes(env: dict[str, str], count: int, log_path: Path) -> tuple[list[subprocess.Popen[bytes]], list[int]]:
     procs, ports = [], []
     for _ in range(count):
         port = free_port()
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "gongzhi.asgi:application"],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(os.environ.get("BENCH_DAPHNE_LOG", os.devnull), "ab")))
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(log_path, "ab")))
         ports.append(port)
     import socket
 
@@ -286,7 +306,18 @@ def daphnes(env: dict[str, str], count: int) -> tuple[list[subprocess.Popen[byte
     return procs, ports
 
 
-def run_layer(name: str, members: int, redis: bool) -> dict[str, Any]:
+def server_counts(log_path: Path) -> dict[str, int]:
+    text = log_path.read_text(errors="replace") if log_path.exists() else ""
+    return {"recoveries": text.count(RECOVERY_LINE), "listen_errors": text.count(LISTEN_ERROR_LINE),
+            "app_errors": text.count(APP_ERROR_LINE)}
+
+
+def load() -> str:
+    return "/".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def run_layer(name: str, sizes: list[int], redis: bool, procs_count: int, voters: int) -> dict[str, Any]:
+    members = max(sizes)
     with backend_env("sqlite", f"meeting-{name}") as env:
         if redis:
             env["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -297,15 +328,24 @@ def run_layer(name: str, members: int, redis: bool) -> dict[str, Any]:
                 f"print('SEED ' + json.dumps(seed({members})))")
         t = time.perf_counter()
         out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True,
-                             check=False, timeout=1800)
+                             check=False, timeout=3600)
         if out.returncode != 0:
             raise RuntimeError(out.stderr[-3000:])
         data = json.loads(next(line for line in out.stdout.splitlines() if line.startswith("SEED "))[5:])
         print(f"  [{name}] seeded {members} members, all present, in {time.perf_counter() - t:.0f} s", flush=True)
-        procs, ports = daphnes(env, 2 if redis else 1)
+        log_path = Path(env["GONGZHI_VAR_DIR"]) / "daphne.log"
+        procs, ports = daphnes(env, procs_count, log_path)
+        phases = []
         try:
-            base = asyncio.run(ballot(ports, data, 10, 5, "基线"))
-            full = asyncio.run(ballot(ports, data, members, min(VOTERS, members), "千人"))
+            for n in [10, *sizes]:
+                before = server_counts(log_path)
+                row = asyncio.run(ballot(ports, data, n, min(voters, n) if n > 10 else 5,
+                                         "基线" if n == 10 else f"{n}人"))
+                after = server_counts(log_path)
+                row.update({k: after[k] - before[k] for k in after}, load=load())
+                phases.append(row)
+                print(f"  [{name}] {n} clients: p99 {row['p99'] * 1000:.0f} ms, lost {row['lost']}, "
+                      f"recoveries {row['recoveries']} (load {row['load']})", flush=True)
         finally:
             for p in procs:
                 p.terminate()
@@ -314,7 +354,10 @@ def run_layer(name: str, members: int, redis: bool) -> dict[str, Any]:
                     p.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     p.kill()
-        return {"layer": name, "processes": len(ports), "baseline": base, "full": full}
+            if os.environ.get("BENCH_DAPHNE_LOG") and log_path.exists():
+                with open(os.environ["BENCH_DAPHNE_LOG"], "ab") as keep:
+                    keep.write(log_path.read_bytes())
+        return {"layer": name, "processes": len(ports), "phases": phases}
 
 
 def redis_available() -> bool:
@@ -329,25 +372,49 @@ def redis_available() -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--members", type=int, default=1000)
+    parser.add_argument("--members", type=int, default=1000, help="clients of the one-process run")
+    parser.add_argument("--big", type=int, default=5000, help="clients of the largest cross-process run")
+    parser.add_argument("--procs", type=int, default=2, help="daphne processes on the Redis layer (>= 2)")
+    parser.add_argument("--voters", type=int, default=VOTERS)
+    parser.add_argument("--layers", default="memory,redis")
     args, _ = parser.parse_known_args()
-    results = [run_layer("memory", args.members, redis=False)]
-    if redis_available():
-        results.append(run_layer("redis", args.members, redis=True))
-    else:
-        print("  Redis not reachable on 127.0.0.1:6379: cross-process case skipped")
-    ok = True
-    print(f"\n  time from the last vote to every client holding the announced result ({args.members} sockets, "
-          f"{min(VOTERS, args.members)} voters):")
-    print("  layer    procs  clients    p50 ms    p99 ms    max ms  lost  p99/baseline  connect s  votes s")
+    layers = args.layers.split(",")
+    print(f"  load average at start (1/5/15 min): {load()}", flush=True)
+    results = []
+    if "memory" in layers:
+        results.append(run_layer("memory", [args.members], redis=False, procs_count=1, voters=args.voters))
+    if "redis" in layers and redis_available():
+        sizes = sorted({args.members, args.big})
+        results.append(run_layer("redis", sizes, redis=True, procs_count=max(2, args.procs), voters=args.voters))
+    elif "redis" in layers:
+        print("  Redis not reachable on 127.0.0.1:6379: cross-process runs skipped")
+    print(f"\n  time from the last vote to every client holding the announced result ({args.voters} voters; "
+          "ratios to the 10-client baseline of the same run):")
+    print("  layer    procs  clients   p50 ms   p99 ms   max ms  p99/base  lost  recov  listen-err  app-err"
+          "  connect s  votes s  load 1/5/15")
+    verdicts = []
     for r in results:
-        b, f = r["baseline"], r["full"]
-        for row, ratio in ((b, ""), (f, f"{f['p99'] / b['p99']:.1f}x" if b["p99"] > 0 else "")):
-            print(f"  {r['layer']:<8} {r['processes']:>5} {row['clients']:>8} {row['p50'] * 1000:>9.0f} "
-                  f"{row['p99'] * 1000:>9.0f} {row['max'] * 1000:>9.0f} {row['lost']:>5}  {ratio:>12} "
-                  f"{row['connect_s']:>10.1f} {row['votes_s']:>8.1f}")
-        ok &= f["p99"] < 0.5 and f["lost"] == 0
-    print(f"\n  target p99 < 500 ms, nothing lost: {'met' if ok else 'NOT met'}")
+        base = r["phases"][0]
+        for row in r["phases"]:
+            ratio = f"{row['p99'] / base['p99']:.1f}x" if row is not base and base["p99"] > 0 else ""
+            print(f"  {r['layer']:<8} {r['processes']:>5} {row['clients']:>8} {row['p50'] * 1000:>8.0f} "
+                  f"{row['p99'] * 1000:>8.0f} {row['max'] * 1000:>8.0f} {ratio:>9} {row['lost']:>5} "
+                  f"{row['recoveries']:>6} {row['listen_errors']:>11} {row['app_errors']:>8} "
+                  f"{row['connect_s']:>10.1f} {row['votes_s']:>8.1f}  {row['load']}")
+            target = None
+            if r["layer"] == "memory" and row["clients"] >= 1000:
+                target = 0.25
+            elif r["layer"] == "redis" and row["clients"] >= 5000:
+                target = 1.0
+            if target is not None:
+                met = row["p99"] < target and row["lost"] == 0 and row["recoveries"] == 0
+                verdicts.append(f"{r['layer']} {row['clients']} clients in {r['processes']} process(es): "
+                                f"p99 < {target * 1000:.0f} ms, nothing lost, 0 recoveries: "
+                                f"{'met' if met else 'NOT met'}")
+    print()
+    for line in verdicts:
+        print("  " + line)
+    print(f"  load average at end (1/5/15 min): {load()}")
     print("RESULT " + json.dumps(results))
     return 0
 
