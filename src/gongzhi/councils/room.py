@@ -437,6 +437,7 @@ def view_groups(engine: Engine | None, viewers: list[Viewer]) -> dict[Any, list[
         return ("own", v.member, v.moderator)
 
     try:
+        keys: dict[Any, Any]
         if engine is None:  # not started: nobody has actions yet
             keys = {v.key: ("unstarted", v.member is None, v.moderator) for v in viewers}
         else:
