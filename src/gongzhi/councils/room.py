@@ -9,8 +9,11 @@ Fan-out and coalescing (FIELD-NOTES: ~2,000 channel-layer messages/s, and one br
 lost messages at 1,000 sockets): the group is joined once per process by a :class:`RoomHub`, not
 once per socket, so a vote costs one channel-layer message per process instead of one per socket.
 The hub keeps only the newest version it has been told about, reads the state once per version
-(one engine, shared by every local socket), and during an open ballot sends tally-only updates at
-most ``TALLY_INTERVAL`` apart; anything else — above all the announced result — goes out at once.
+(one engine, shared by every local socket), builds each distinct view once (``view_groups``: a
+thousand members are a handful of distinct screens) and sends the same text to every socket that
+shares it, and during an open ballot sends tally-only updates at most ``TALLY_INTERVAL`` apart;
+anything else — above all the announced result — goes out at once. The channel layer announces
+each version; the stored version, polled, is only the recovery path (``RoomHub``).
 
 Sessions: a socket lives only as long as the login that opened it. The hub also subscribes to one
 group per user it has sockets for (``broadcast.user_group``), where a logout in any process is
@@ -88,6 +91,7 @@ MEMBERSHIP_CONCURRENCY = 16
 # would find their session gone; the hub re-checks them this often (two primary-key reads per
 # distinct session). A logout is announced at once through the user's group.
 SESSION_CHECK_SECONDS = 30.0
+SESSION_CHECK_BATCH = 25  # sessions per trip to the database thread (votes queue behind each trip)
 # Close code of a socket whose login ended (the same one the handshake uses for "not logged in").
 SESSION_ENDED = 4401
 # Outcomes that change nothing but the running count of a ballot.
@@ -479,8 +483,8 @@ def _dumps(value: Any) -> str:
 
 def room_frames(meeting_id: int, viewers: list[Viewer]) -> Frames:
     """Read the state once and build the update message of each distinct view once (runs in a
-    worker thread). ``you`` in an update leaves out ``member``: who a socket is does not change,
-    and the first ``state`` (and every ``resync``) names it."""
+    worker thread). ``you`` in an update leaves out ``member``, the one thing that differs
+    between sockets sharing a view; the first ``state`` (and every ``resync``) names it."""
     with store.meeting_lock(meeting_id):
         for _attempt in range(3):
             meeting = Meeting.objects.get(pk=meeting_id)
@@ -669,16 +673,18 @@ class RoomHub:
 
         while True:
             await asyncio.sleep(SESSION_CHECK_SECONDS)
-            pairs = {(s.session_key, s.user_id) for s in self.sockets if s.session_key is not None}
-            if not pairs:
-                continue
-            try:
-                ended = await database_sync_to_async(invalid)(pairs)
-            except Exception:
-                log.exception("meeting %s: session check failed", self.meeting_id)
-                continue
-            for socket in [s for s in self.sockets if (s.session_key, s.user_id) in ended]:
-                await socket.end_session()
+            pairs = sorted({(s.session_key, s.user_id) for s in self.sockets if s.session_key is not None})
+            # In batches: the worker thread is the process's one database thread, and a thousand
+            # sessions checked in one call held up every vote and the result behind it (~1.5 s,
+            # bench/meeting.py).
+            for start in range(0, len(pairs), SESSION_CHECK_BATCH):
+                try:
+                    ended = await database_sync_to_async(invalid)(set(pairs[start:start + SESSION_CHECK_BATCH]))
+                except Exception:
+                    log.exception("meeting %s: session check failed", self.meeting_id)
+                    continue
+                for socket in [s for s in self.sockets if (s.session_key, s.user_id) in ended]:
+                    await socket.end_session()
 
     async def _watch(self) -> None:
         """Recovery path: compare the meeting's stored version every WATCH_SECONDS.
