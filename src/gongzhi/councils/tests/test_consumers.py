@@ -464,6 +464,21 @@ def test_an_announced_version_is_not_counted_as_a_recovery(room: SimpleNamespace
     assert hub.RoomHub.recoveries == before
 
 
+def test_the_redis_layer_reads_longer_than_its_blocking_pop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cause of the lost announcements: redis-py's default 5 s read timeout equalled
+    channels_redis's 5 s blocking pop, so a quiet room's receive raised and killed the listener."""
+    import runpy
+
+    from channels_redis.core import RedisChannelLayer
+
+    import gongzhi.settings
+
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    scaled = runpy.run_path(gongzhi.settings.__file__)
+    config = scaled["CHANNEL_LAYERS"]["default"]["CONFIG"]
+    assert all(host["socket_timeout"] > RedisChannelLayer.brpop_timeout for host in config["hosts"])
+
+
 def test_the_listener_survives_a_failing_receive() -> None:
     """redis-py's 5 s read timeout once killed the hub's listener: every later announcement was
     lost to that process. An error now costs one retry, never the listener."""
