@@ -52,6 +52,11 @@ RESULT_TIMEOUT = 15.0  # a client without the result after this long counts as l
 # Thousands of handshakes queue on each server's one database thread; on a loaded shared box the
 # last ones wait minutes (connecting is not what is measured).
 HANDSHAKE_TIMEOUT = 600.0
+# Votes queue on the servers' database threads the same way (each action costs more with every
+# member of the roster): the bench waits, and prints how long the votes took.
+ACK_TIMEOUT = 600.0
+CONNECT_CONCURRENCY = 16
+CONNECT_ATTEMPTS = 6
 VOTERS = 200
 # Lines the servers log (councils.room.RoomHub) that the bench counts.
 RECOVERY_LINE = "the version poll recovered"
@@ -210,7 +215,7 @@ class Client:
 
     async def act(self, action: dict[str, Any]) -> dict[str, Any]:
         self.ws.send({"id": 1, "action": action})
-        reply = await asyncio.wait_for(self.acks.get(), 60)
+        reply = await asyncio.wait_for(self.acks.get(), ACK_TIMEOUT)
         if reply["type"] != "ack":
             raise RuntimeError(f"{action} refused: {reply}")
         return reply
@@ -218,13 +223,22 @@ class Client:
 
 async def open_clients(ports: list[int], meeting: int, cookies: list[str]) -> list[Client]:
     clients: list[Client] = []
-    sem = asyncio.Semaphore(50)  # connect in waves: a thousand handshakes at once is a SYN flood
+    # Connect in waves: a thousand handshakes at once is a SYN flood, and daphne drops a handshake
+    # the application has not accepted within 5 s (each waits its turn on the database thread).
+    sem = asyncio.Semaphore(CONNECT_CONCURRENCY)
 
     async def one(i: int, cookie: str) -> Client:
         async with sem:
-            ws = await WS.connect(ports[i % len(ports)], f"/ws/meetings/{meeting}/", cookie)
+            for attempt in range(CONNECT_ATTEMPTS):  # as a phone does: retry with backoff
+                try:
+                    ws = await WS.connect(ports[i % len(ports)], f"/ws/meetings/{meeting}/", cookie)
+                    first = await asyncio.wait_for(ws.recv(), HANDSHAKE_TIMEOUT)
+                    break
+                except (ConnectionError, asyncio.IncompleteReadError):
+                    if attempt == CONNECT_ATTEMPTS - 1:
+                        raise
+                    await asyncio.sleep(0.5 * 2 ** attempt)
             c = Client(ws)
-            first = await asyncio.wait_for(ws.recv(), HANDSHAKE_TIMEOUT)
             c.version, c.state = first["version"], first["state"]
             return c
 
