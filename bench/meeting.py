@@ -61,6 +61,7 @@ VOTERS = 200
 # Lines the servers log (councils.room.RoomHub) that the bench counts.
 RECOVERY_LINE = "the version poll recovered"
 LISTEN_ERROR_LINE = "receiving from the channel layer failed"
+LATE_LINE = "came after the poll recovered"
 APP_ERROR_LINE = "Exception inside application"
 
 # ------------------------------------------------------------------------------ child: seed
@@ -335,7 +336,8 @@ def daphnes(env: dict[str, str], count: int, log_path: Path) -> tuple[list[subpr
 
 def server_counts(log_path: Path) -> dict[str, int]:
     text = log_path.read_text(errors="replace") if log_path.exists() else ""
-    return {"recoveries": text.count(RECOVERY_LINE), "listen_errors": text.count(LISTEN_ERROR_LINE),
+    return {"recoveries": text.count(RECOVERY_LINE), "late": text.count(LATE_LINE),
+            "listen_errors": text.count(LISTEN_ERROR_LINE),
             "app_errors": text.count(APP_ERROR_LINE)}
 
 
@@ -415,7 +417,7 @@ def main() -> int:
         print("  Redis not reachable on 127.0.0.1:6379: cross-process runs skipped")
     print(f"\n  time from the last vote to every client holding the announced result ({args.voters} voters; "
           "ratios to the 10-client baseline of the same run):")
-    print("  layer    procs  clients   p50 ms   p99 ms   max ms  p99/base  lost  recov  listen-err  app-err"
+    print("  layer    procs  clients   p50 ms   p99 ms   max ms  p99/base  lost  recov (late)  listen-err  app-err"
           "  connect s  votes s  load 1/5/15")
     verdicts = []
     for r in results:
@@ -424,7 +426,8 @@ def main() -> int:
             ratio = f"{row['p99'] / base['p99']:.1f}x" if row is not base and base["p99"] > 0 else ""
             print(f"  {r['layer']:<8} {r['processes']:>5} {row['clients']:>8} {row['p50'] * 1000:>8.0f} "
                   f"{row['p99'] * 1000:>8.0f} {row['max'] * 1000:>8.0f} {ratio:>9} {row['lost']:>5} "
-                  f"{row['recoveries']:>6} {row['listen_errors']:>11} {row['app_errors']:>8} "
+                  f"{row['recoveries']:>6} {'(' + str(row['late']) + ')':>6} {row['listen_errors']:>11} "
+                  f"{row['app_errors']:>8} "
                   f"{row['connect_s']:>10.1f} {row['votes_s']:>8.1f}  {row['load']}")
             target = None
             if r["layer"] == "memory" and row["clients"] >= 1000:

@@ -547,6 +547,7 @@ class RoomHub:
     # Process-wide counts since start (all meetings): versions the poll had to recover, and
     # errors the listener survived.
     recoveries = 0
+    late = 0  # recovered versions whose announcement did come, later than RECOVER_AFTER
     listen_errors = 0
 
     def __init__(self, meeting_id: int) -> None:
@@ -568,6 +569,7 @@ class RoomHub:
         self.builds = 0  # distinct update messages built (one per distinct view per refresh)
         self.recovered = 0  # versions this hub's poll had to recover
         self.recovered_upto = 0
+        self.announced = 0  # newest version the layer announced
 
     @classmethod
     async def join(cls, consumer: RoomSocket, meeting_id: int) -> RoomHub:
@@ -651,7 +653,15 @@ class RoomHub:
                 continue
             try:
                 if message.get("type") == "meeting.update":
-                    self.note(int(message.get("version", 0)), message.get("outcomes"))
+                    version = int(message.get("version", 0))
+                    if version <= self.recovered_upto and version > self.announced:
+                        # Not lost after all, only later than RECOVER_AFTER: say which it was.
+                        type(self).late += 1
+                        log.warning("meeting %s: the announcement of v%s came after the poll recovered "
+                                    "it; late announcements in this process: %d", self.meeting_id, version,
+                                    type(self).late)
+                    self.announced = max(self.announced, version)
+                    self.note(version, message.get("outcomes"))
                 elif message.get("type") == "session.ended":
                     await self.end_sessions(message.get("user"), message.get("session_key"))
             except Exception:
