@@ -1,19 +1,27 @@
-"""Live meeting room benchmark (issue 4): 1,000 phones in one room, one ballot.
+"""Live meeting room benchmark (issues 4 and 12): a thousand phones in one process, five thousand
+across processes, one ballot each.
 
-For each channel layer — the embedded default (in-memory layer, one daphne process) and Redis
-(``channels_redis``, two daphne processes with the clients split half/half, so every update
-crosses processes) — on a throw-away SQLite database:
+Runs, each on a throw-away SQLite database with every member present:
 
-1. baseline: 10 clients connected, a ballot, time from the last vote's acknowledgement until
-   every client holds the announced result;
-2. the same with 1,000 clients connected (200 of them vote).
+* ``memory``: the embedded default (in-memory layer, one daphne process): a baseline of 10
+  clients, then 1,000 clients;
+* ``redis``: ``channels_redis`` with two (``--procs``) daphne processes, the clients spread
+  evenly, so every update crosses processes: baseline 10, then 1,000, then 5,000 clients.
 
-Printed: p50/p99 of that time and the number of clients that never got the result (lost), with
-the ratio to the baseline of the same run. Target: p99 < 0.5 s, nothing lost.
+In each phase a fresh main motion is moved, seconded, stated and put to a vote; ``--voters``
+(200) members vote at once, the chair announces the result. Measured: the time from the last
+vote's acknowledgement until each client holds the announced result (p50/p99/max), clients that
+never got it within 15 s (lost), and — read from the servers' logs — how often a hub's version
+poll had to recover an update the channel layer never announced (recoveries; also the listener's
+survived errors and any exception inside the application). Each figure is printed with its ratio to
+the baseline of the same run and the machine's load average, because the machine is shared.
+Targets: 1,000 in one process p99 < 250 ms; 5,000 across processes p99 < 1 s; nothing lost;
+0 recoveries.
 
 The clients are a minimal asyncio websocket client (RFC 6455 text frames) in this process; the
 servers are separate daphne processes; everything is on 127.0.0.1. Loops are bounded in count
-and time. Run: ``make bench`` or ``.venv/bin/python bench/meeting.py [--members 1000]``.
+and time. Run: ``make bench`` or ``.venv/bin/python bench/meeting.py [--members 1000] [--big 5000]
+[--procs 2] [--layers memory,redis]`` (``PYTHONPATH=src`` from a worktree).
 """
 
 from __future__ import annotations
@@ -37,10 +45,24 @@ from _harness import ROOT, backend_env, free_port
 from gongzhi.core.actors import EVERYTHING, SystemActor
 
 BENCH = SystemActor("bench", frozenset({EVERYTHING}))
+DECODER = json.JSONDecoder()
 
 
 RESULT_TIMEOUT = 15.0  # a client without the result after this long counts as lost
+# Thousands of handshakes queue on each server's one database thread; on a loaded shared box the
+# last ones wait minutes (connecting is not what is measured).
+HANDSHAKE_TIMEOUT = 600.0
+# Votes queue on the servers' database threads the same way (each action costs more with every
+# member of the roster): the bench waits, and prints how long the votes took.
+ACK_TIMEOUT = 600.0
+CONNECT_CONCURRENCY = 16
+CONNECT_ATTEMPTS = 6
 VOTERS = 200
+# Lines the servers log (councils.room.RoomHub) that the bench counts.
+RECOVERY_LINE = "the version poll recovered"
+LISTEN_ERROR_LINE = "receiving from the channel layer failed"
+LATE_LINE = "came after the poll recovered"
+APP_ERROR_LINE = "Exception inside application"
 
 # ------------------------------------------------------------------------------ child: seed
 
@@ -109,7 +131,7 @@ class WS:
         writer.write((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
                       f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
                       f"Origin: http://127.0.0.1:{port}\r\nCookie: {cookie}\r\n\r\n").encode())
-        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 60)
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), HANDSHAKE_TIMEOUT)
         if b" 101 " not in head.split(b"\r\n", 1)[0]:
             raise ConnectionError(head[:200].decode(errors="replace"))
         return cls(reader, writer)
@@ -129,6 +151,9 @@ class WS:
         self.writer.write(header + mask + masked)
 
     async def recv(self) -> dict[str, Any]:
+        return json.loads(await self.recv_raw())  # type: ignore[no-any-return]
+
+    async def recv_raw(self) -> bytes:
         chunks = b""
         while True:
             b0, b1 = await self.reader.readexactly(2)
@@ -145,7 +170,7 @@ class WS:
                 continue
             chunks += data
             if b0 & 0x80:
-                return json.loads(chunks)  # type: ignore[no-any-return]
+                return chunks
 
     def close(self) -> None:
         self.writer.close()
@@ -158,19 +183,32 @@ class Client:
     state: dict[str, Any] = field(default_factory=dict)
     got_result_at: float | None = None
     want: str | None = None  # motion id whose result we wait for
+    light: bool = True  # members only look for the result; the moderator's client follows the state
     acks: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
 
     async def run(self) -> None:
         try:
             while True:
-                msg = await self.ws.recv()
+                raw = await self.ws.recv_raw()
+                arrived = time.perf_counter()
+                if self.light and raw.startswith(b'{"type":"update"'):
+                    # Five thousand clients share this one process: decode only the result of an
+                    # update, or the bench would time its own JSON parsing, not the server.
+                    if self.want is not None and self.got_result_at is None:
+                        at = raw.find(b'"result":')
+                        if at >= 0:
+                            result, _ = DECODER.raw_decode(raw[at + 9:].decode())
+                            if isinstance(result, dict) and result.get("motion_id") == self.want:
+                                self.got_result_at = arrived
+                    continue
+                msg = json.loads(raw)
                 kind = msg.get("type")
                 if kind in ("state", "update", "resync"):
                     if msg["version"] >= self.version:
                         self.version, self.state = msg["version"], msg["state"]
                     result = self.state.get("result") or {}
                     if self.want and result.get("motion_id") == self.want and self.got_result_at is None:
-                        self.got_result_at = time.perf_counter()
+                        self.got_result_at = arrived
                 elif kind in ("ack", "refused"):
                     await self.acks.put(msg)
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
@@ -178,7 +216,7 @@ class Client:
 
     async def act(self, action: dict[str, Any]) -> dict[str, Any]:
         self.ws.send({"id": 1, "action": action})
-        reply = await asyncio.wait_for(self.acks.get(), 60)
+        reply = await asyncio.wait_for(self.acks.get(), ACK_TIMEOUT)
         if reply["type"] != "ack":
             raise RuntimeError(f"{action} refused: {reply}")
         return reply
@@ -186,13 +224,22 @@ class Client:
 
 async def open_clients(ports: list[int], meeting: int, cookies: list[str]) -> list[Client]:
     clients: list[Client] = []
-    sem = asyncio.Semaphore(50)  # connect in waves: a thousand handshakes at once is a SYN flood
+    # Connect in waves: a thousand handshakes at once is a SYN flood, and daphne drops a handshake
+    # the application has not accepted within 5 s (each waits its turn on the database thread).
+    sem = asyncio.Semaphore(CONNECT_CONCURRENCY)
 
     async def one(i: int, cookie: str) -> Client:
         async with sem:
-            ws = await WS.connect(ports[i % len(ports)], f"/ws/meetings/{meeting}/", cookie)
+            for attempt in range(CONNECT_ATTEMPTS):  # as a phone does: retry with backoff
+                try:
+                    ws = await WS.connect(ports[i % len(ports)], f"/ws/meetings/{meeting}/", cookie)
+                    first = await asyncio.wait_for(ws.recv(), HANDSHAKE_TIMEOUT)
+                    break
+                except (ConnectionError, asyncio.IncompleteReadError):
+                    if attempt == CONNECT_ATTEMPTS - 1:
+                        raise
+                    await asyncio.sleep(0.5 * 2 ** attempt)
             c = Client(ws)
-            first = await asyncio.wait_for(ws.recv(), 120)
             c.version, c.state = first["version"], first["state"]
             return c
 
@@ -215,6 +262,7 @@ async def ballot(ports: list[int], data: dict[str, Any], n_clients: int, n_voter
     clients = await open_clients(ports, meeting, data["members"][:n_clients])
     connect_s = time.perf_counter() - t_connect
     (mod,) = await open_clients(ports, meeting, [data["moderator"]])
+    mod.light = False
     mover, seconder = clients[0], clients[1]
     # A fresh main motion: floor, move, second, state, call the vote.
     await mover.act({"type": "request_floor"})
@@ -263,13 +311,13 @@ async def _until(c: Client, check: Any, timeout: float = 60) -> dict[str, Any]:
 # --------------------------------------------------------------------------------- orchestrate
 
 
-def daphnes(env: dict[str, str], count: int) -> tuple[list[subprocess.Popen[bytes]], list[int]]:
+def daphnes(env: dict[str, str], count: int, log_path: Path) -> tuple[list[subprocess.Popen[bytes]], list[int]]:
     procs, ports = [], []
     for _ in range(count):
         port = free_port()
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "gongzhi.asgi:application"],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(os.environ.get("BENCH_DAPHNE_LOG", os.devnull), "ab")))
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(log_path, "ab")))
         ports.append(port)
     import socket
 
@@ -286,7 +334,19 @@ def daphnes(env: dict[str, str], count: int) -> tuple[list[subprocess.Popen[byte
     return procs, ports
 
 
-def run_layer(name: str, members: int, redis: bool) -> dict[str, Any]:
+def server_counts(log_path: Path) -> dict[str, int]:
+    text = log_path.read_text(errors="replace") if log_path.exists() else ""
+    return {"recoveries": text.count(RECOVERY_LINE), "late": text.count(LATE_LINE),
+            "listen_errors": text.count(LISTEN_ERROR_LINE),
+            "app_errors": text.count(APP_ERROR_LINE)}
+
+
+def load() -> str:
+    return "/".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def run_layer(name: str, sizes: list[int], redis: bool, procs_count: int, voters: int) -> dict[str, Any]:
+    members = max(sizes)
     with backend_env("sqlite", f"meeting-{name}") as env:
         if redis:
             env["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -297,15 +357,25 @@ def run_layer(name: str, members: int, redis: bool) -> dict[str, Any]:
                 f"print('SEED ' + json.dumps(seed({members})))")
         t = time.perf_counter()
         out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True,
-                             check=False, timeout=1800)
+                             check=False, timeout=3600)
         if out.returncode != 0:
             raise RuntimeError(out.stderr[-3000:])
         data = json.loads(next(line for line in out.stdout.splitlines() if line.startswith("SEED "))[5:])
         print(f"  [{name}] seeded {members} members, all present, in {time.perf_counter() - t:.0f} s", flush=True)
-        procs, ports = daphnes(env, 2 if redis else 1)
+        # The servers' log (counted per phase as a difference, so an existing file is fine).
+        log_path = Path(os.environ.get("BENCH_DAPHNE_LOG") or Path(env["GONGZHI_VAR_DIR"]) / "daphne.log")
+        procs, ports = daphnes(env, procs_count, log_path)
+        phases = []
         try:
-            base = asyncio.run(ballot(ports, data, 10, 5, "基线"))
-            full = asyncio.run(ballot(ports, data, members, min(VOTERS, members), "千人"))
+            for n in [10, *sizes]:
+                before = server_counts(log_path)
+                row = asyncio.run(ballot(ports, data, n, min(voters, n) if n > 10 else 5,
+                                         "基线" if n == 10 else f"{n}人"))
+                after = server_counts(log_path)
+                row.update({k: after[k] - before[k] for k in after}, load=load())
+                phases.append(row)
+                print(f"  [{name}] {n} clients: p99 {row['p99'] * 1000:.0f} ms, lost {row['lost']}, "
+                      f"recoveries {row['recoveries']} (load {row['load']})", flush=True)
         finally:
             for p in procs:
                 p.terminate()
@@ -314,7 +384,7 @@ def run_layer(name: str, members: int, redis: bool) -> dict[str, Any]:
                     p.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     p.kill()
-        return {"layer": name, "processes": len(ports), "baseline": base, "full": full}
+        return {"layer": name, "processes": len(ports), "phases": phases}
 
 
 def redis_available() -> bool:
@@ -329,25 +399,50 @@ def redis_available() -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--members", type=int, default=1000)
+    parser.add_argument("--members", type=int, default=1000, help="clients of the one-process run")
+    parser.add_argument("--big", type=int, default=5000, help="clients of the largest cross-process run")
+    parser.add_argument("--procs", type=int, default=2, help="daphne processes on the Redis layer (>= 2)")
+    parser.add_argument("--voters", type=int, default=VOTERS)
+    parser.add_argument("--layers", default="memory,redis")
     args, _ = parser.parse_known_args()
-    results = [run_layer("memory", args.members, redis=False)]
-    if redis_available():
-        results.append(run_layer("redis", args.members, redis=True))
-    else:
-        print("  Redis not reachable on 127.0.0.1:6379: cross-process case skipped")
-    ok = True
-    print(f"\n  time from the last vote to every client holding the announced result ({args.members} sockets, "
-          f"{min(VOTERS, args.members)} voters):")
-    print("  layer    procs  clients    p50 ms    p99 ms    max ms  lost  p99/baseline  connect s  votes s")
+    layers = args.layers.split(",")
+    print(f"  load average at start (1/5/15 min): {load()}", flush=True)
+    results = []
+    if "memory" in layers:
+        results.append(run_layer("memory", [args.members], redis=False, procs_count=1, voters=args.voters))
+    if "redis" in layers and redis_available():
+        sizes = sorted({args.members, args.big})
+        results.append(run_layer("redis", sizes, redis=True, procs_count=max(2, args.procs), voters=args.voters))
+    elif "redis" in layers:
+        print("  Redis not reachable on 127.0.0.1:6379: cross-process runs skipped")
+    print(f"\n  time from the last vote to every client holding the announced result ({args.voters} voters; "
+          "ratios to the 10-client baseline of the same run):")
+    print("  layer    procs  clients   p50 ms   p99 ms   max ms  p99/base  lost  recov (late)  listen-err  app-err"
+          "  connect s  votes s  load 1/5/15")
+    verdicts = []
     for r in results:
-        b, f = r["baseline"], r["full"]
-        for row, ratio in ((b, ""), (f, f"{f['p99'] / b['p99']:.1f}x" if b["p99"] > 0 else "")):
-            print(f"  {r['layer']:<8} {r['processes']:>5} {row['clients']:>8} {row['p50'] * 1000:>9.0f} "
-                  f"{row['p99'] * 1000:>9.0f} {row['max'] * 1000:>9.0f} {row['lost']:>5}  {ratio:>12} "
-                  f"{row['connect_s']:>10.1f} {row['votes_s']:>8.1f}")
-        ok &= f["p99"] < 0.5 and f["lost"] == 0
-    print(f"\n  target p99 < 500 ms, nothing lost: {'met' if ok else 'NOT met'}")
+        base = r["phases"][0]
+        for row in r["phases"]:
+            ratio = f"{row['p99'] / base['p99']:.1f}x" if row is not base and base["p99"] > 0 else ""
+            print(f"  {r['layer']:<8} {r['processes']:>5} {row['clients']:>8} {row['p50'] * 1000:>8.0f} "
+                  f"{row['p99'] * 1000:>8.0f} {row['max'] * 1000:>8.0f} {ratio:>9} {row['lost']:>5} "
+                  f"{row['recoveries']:>6} {'(' + str(row['late']) + ')':>6} {row['listen_errors']:>11} "
+                  f"{row['app_errors']:>8} "
+                  f"{row['connect_s']:>10.1f} {row['votes_s']:>8.1f}  {row['load']}")
+            target = None
+            if r["layer"] == "memory" and row["clients"] >= 1000:
+                target = 0.25
+            elif r["layer"] == "redis" and row["clients"] >= 5000:
+                target = 1.0
+            if target is not None:
+                met = row["p99"] < target and row["lost"] == 0 and row["recoveries"] == 0
+                verdicts.append(f"{r['layer']} {row['clients']} clients in {r['processes']} process(es): "
+                                f"p99 < {target * 1000:.0f} ms, nothing lost, 0 recoveries: "
+                                f"{'met' if met else 'NOT met'}")
+    print()
+    for line in verdicts:
+        print("  " + line)
+    print(f"  load average at end (1/5/15 min): {load()}")
     print("RESULT " + json.dumps(results))
     return 0
 

@@ -161,10 +161,13 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     # capacity: a meeting's burst of votes must not overflow a busy process's queue (the default
     # 100 dropped the result for half the room at 1,000 phones — bench/meeting.py).
+    # socket_timeout: longer than channels_redis's 5 s blocking pop. redis-py (>= 6) reads with a
+    # 5 s timeout by default, so a quiet room's receive raised TimeoutError and the live room's
+    # listener died (councils.room.RoomHub); a message popped in that instant was lost.
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 5000},
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}], "capacity": 5000},
         }
     }
 else:

@@ -6,7 +6,10 @@ viewer. It sends ``{"action": {...}, "expected_version": n, "id": ...}``; the ac
 ``actions.do_apply_meeting_action`` in a worker thread and the client gets an ``ack``, a
 ``refused`` (rule + Chinese message, nothing stored) or, when its screen was stale, a ``resync``
 with the current state. Every stored event is broadcast (after commit) to the group
-``meeting-<id>`` as a bare version number, which the process's hub (``room.RoomHub``) fans out.
+``meeting-<id>`` as a bare version number, which the process's hub (``room.RoomHub``) fans out
+as ``update`` messages: ``{"type": "update", "version", "state", "you"}``, built once per distinct
+view and sent as the same text to every socket sharing it, so an update's ``you`` leaves out
+``member`` (the ``state`` on connect and every ``resync`` name it).
 
 This module only speaks the protocol; what a viewer is shown and the fan-out live in
 ``councils/room.py``, which the pages and the API read too.
@@ -80,7 +83,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
         self.sent_version = -1
-        self.pending: tuple[int, str, str] | None = None
+        self.pending: tuple[int, str] | None = None
         self.sending = False
         self.ready = False
         self.recent: list[float] = []
@@ -159,11 +162,13 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         self.ready = True
         await self._flush()
 
-    async def offer(self, version: int, shared: str, you: str) -> None:
-        """The hub has a newer state. If a send is under way keep only the newest (coalescing)."""
+    async def offer(self, version: int, text: str) -> None:
+        """The hub has a newer state: ``text`` is the whole update message, the very same string
+        for every socket that shares this viewer's view. If a send is under way keep only the
+        newest (coalescing)."""
         if version <= self.sent_version or self.ended:
             return
-        self.pending = (version, shared, you)
+        self.pending = (version, text)
         if self.ready and not self.sending:
             await self._flush()
 
@@ -171,11 +176,11 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         self.sending = True
         try:
             while self.pending is not None:
-                version, shared, you = self.pending
+                version, text = self.pending
                 self.pending = None
                 if version <= self.sent_version:
                     continue
-                await self.send(text_data=f'{{"type":"update","version":{version},"state":{shared},"you":{you}}}')
+                await self.send(text_data=text)
                 self.sent_version = version
         finally:
             self.sending = False

@@ -9,8 +9,11 @@ Fan-out and coalescing (FIELD-NOTES: ~2,000 channel-layer messages/s, and one br
 lost messages at 1,000 sockets): the group is joined once per process by a :class:`RoomHub`, not
 once per socket, so a vote costs one channel-layer message per process instead of one per socket.
 The hub keeps only the newest version it has been told about, reads the state once per version
-(one engine, shared by every local socket), and during an open ballot sends tally-only updates at
-most ``TALLY_INTERVAL`` apart; anything else — above all the announced result — goes out at once.
+(one engine, shared by every local socket), builds each distinct view once (``view_groups``: a
+thousand members are a handful of distinct screens) and sends the same text to every socket that
+shares it, and during an open ballot sends tally-only updates at most ``TALLY_INTERVAL`` apart;
+anything else — above all the announced result — goes out at once. The channel layer announces
+each version; the stored version, polled, is only the recovery path (``RoomHub``).
 
 Sessions: a socket lives only as long as the login that opened it. The hub also subscribes to one
 group per user it has sockets for (``broadcast.user_group``), where a logout in any process is
@@ -23,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -82,10 +86,16 @@ log = logging.getLogger(__name__)
 # person can read; FIELD-NOTES measured the in-memory layer at ~2,000 messages/s in all).
 TALLY_INTERVAL = 0.3
 WATCH_SECONDS = 0.25  # one indexed read per meeting per process, four times a second
+# The poll is the recovery path, not the delivery: a stored version the channel layer has not
+# announced after this long counts as lost and is fetched (RoomHub.recoveries).
+RECOVER_AFTER = 1.0
+LISTEN_RETRY_SECONDS = 0.2
+MEMBERSHIP_CONCURRENCY = 16
 # Sockets that only listen (a projector, a phone lying on the table) send no frame whose check
 # would find their session gone; the hub re-checks them this often (two primary-key reads per
 # distinct session). A logout is announced at once through the user's group.
 SESSION_CHECK_SECONDS = 30.0
+SESSION_CHECK_BATCH = 25  # sessions per trip to the database thread (votes queue behind each trip)
 # Close code of a socket whose login ended (the same one the handshake uses for "not logged in").
 SESSION_ENDED = 4401
 # Outcomes that change nothing but the running count of a ballot.
@@ -615,6 +625,110 @@ def session_valid(session_key: str, user_id: int) -> bool:
     return bool(user.is_authenticated and user.pk == user_id and user.is_active)
 
 
+# ------------------------------------------------------------------------------ distinct views
+# A room of a thousand members is a few distinct screens: everyone who is present, has not voted
+# and is named nowhere in the meeting's state sees the same thing. The hub builds each distinct
+# update once and sends the same text to every socket of the group (FIELD-NOTES: building and
+# serialising per socket cost ~0.4 ms a socket).
+
+
+def _named_members(engine: Engine) -> set[str]:
+    """Members the engine's state names one by one (chair, floor, queue, movers, seconders,
+    speakers): what they may do depends on who they are, so each gets a view of their own."""
+    named = {m for m in (engine.chair, engine.floor, engine.vacated_by) if m is not None}
+    if engine.speech is not None:
+        named.add(engine.speech.member)
+    named.update(m for m, _ in engine.requests)
+    for motion in engine.motions.values():
+        named.add(motion.mover)
+        if motion.seconder is not None:
+            named.add(motion.seconder)
+    named.update(m for m, _ in engine.speech_counts)
+    return named
+
+
+def view_groups(engine: Engine | None, viewers: list[Viewer]) -> dict[Any, list[Viewer]]:
+    """Group ``viewers`` by the inputs of their ``viewer_state``: one list per distinct view.
+
+    The key of a member the state does not name is what the engine's rules read of an anonymous
+    member — their voting weight, whether they are present, whether they have voted in the open ballot,
+    and the decisions on whose prevailing side they voted (who may move to reconsider). Anyone
+    named, anyone who runs the meeting, gets a group of their own. ``test_room_views`` checks
+    the grouping against building every member's view on its own.
+    """
+    def alone(v: Viewer) -> Any:
+        return ("own", v.member, v.moderator)
+
+    try:
+        keys: dict[Any, Any]
+        if engine is None:  # not started: nobody has actions yet
+            keys = {v.key: ("unstarted", v.member is None, v.moderator) for v in viewers}
+        else:
+            named = _named_members(engine)
+            voted = set(engine.ballot.voters) if engine.ballot is not None else set()
+            prevailing = [(d.motion_id, d.prevailing) for d in engine.decided.values() if d.prevailing is not None]
+            keys = {}
+            for v in viewers:
+                m = v.member
+                if m is None:
+                    keys[v.key] = ("nobody", v.moderator)
+                elif v.moderator or m in named:
+                    keys[v.key] = alone(v)
+                else:
+                    weight = engine.weight(m) if m in engine.members else None
+                    keys[v.key] = ("member", weight, m in engine.present, m in voted,
+                                   tuple(mid for mid, who in prevailing if m in who))
+    except Exception:  # the engine's state changed shape: slower, never wrong
+        log.exception("grouping the room's views failed; building one per viewer")
+        keys = {v.key: alone(v) for v in viewers}
+    groups: dict[Any, list[Viewer]] = {}
+    for v in viewers:
+        groups.setdefault(keys[v.key], []).append(v)
+    return groups
+
+
+@dataclass
+class Frames:
+    """One refresh of the room: the text of each distinct update and which viewer gets which."""
+
+    version: int
+    texts: dict[Any, str]  # group key -> the whole update message
+    group_of: dict[Any, Any]  # Viewer.key -> group key
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def room_frames(meeting_id: int, viewers: list[Viewer]) -> Frames:
+    """Read the state once and build the update message of each distinct view once (runs in a
+    worker thread). ``you`` in an update leaves out ``member``, the one thing that differs
+    between sockets sharing a view; the first ``state`` (and every ``resync``) names it."""
+    with store.meeting_lock(meeting_id):
+        for _attempt in range(3):
+            meeting = Meeting.objects.get(pk=meeting_id)
+            engine = store.engine_at(meeting) if meeting.roster else None
+            grouped_at = engine.version if engine is not None else meeting.version
+            groups = view_groups(engine, viewers)
+            version, public, per = snapshot(meeting_id, [g[0] for g in groups.values()])
+            if version == grouped_at:
+                break
+        else:  # another process keeps writing between our reads: no grouping this time
+            groups = {}
+            for v in viewers:
+                groups.setdefault(("own", v.member, v.moderator), []).append(v)
+            version, public, per = snapshot(meeting_id, viewers)
+    shared = _dumps(public)
+    texts: dict[Any, str] = {}
+    group_of: dict[Any, Any] = {}
+    for key, members in groups.items():
+        you = {k: v for k, v in per[members[0].key].items() if k != "member"}
+        texts[key] = f'{{"type":"update","version":{version},"state":{shared},"you":{_dumps(you)}}}'
+        for v in members:
+            group_of[v.key] = key
+    return Frames(version, texts, group_of)
+
+
 # ------------------------------------------------------------------------------------------ hub
 
 
@@ -627,16 +741,33 @@ class RoomSocket(Protocol):
     # (in-process callers), in which case there is no session to re-check.
     session_key: str | None
 
-    async def offer(self, version: int, shared: str, you: str) -> None: ...
+    async def offer(self, version: int, text: str) -> None: ...
 
     async def end_session(self) -> None: ...
 
 
 class RoomHub:
     """One per meeting per process (and event loop): the single subscriber to ``meeting-<id>``
-    and to the user groups of the people with a socket in the room."""
+    and to the user groups of the people with a socket in the room.
+
+    Delivery: every stored event is announced on the group (``broadcast``); the hub's listener
+    must never stop. It did: with redis-py ≥ 6 a connection's read timeout defaults to 5 s, the
+    same as channels_redis's blocking pop, so after five quiet seconds ``receive`` raised
+    ``TimeoutError``, the listening task died unseen, and from then on that process heard only
+    what its own sockets did — the result announced from the other process reached its phones
+    only through the version poll (and a message popped in the instant of the timeout was gone
+    for good). The layer's read timeout is now longer than the pop (``settings.CHANNEL_LAYERS``),
+    and the listener survives any error. The poll stays as the recovery path: a stored version
+    the layer has not announced within ``RECOVER_AFTER`` is fetched and counted
+    (``RoomHub.recoveries``, logged); the bench prints the count, and it should stay 0.
+    """
 
     _hubs: dict[tuple[int, int], RoomHub] = {}
+    # Process-wide counts since start (all meetings): versions the poll had to recover, and
+    # errors the listener survived.
+    recoveries = 0
+    late = 0  # recovered versions whose announcement did come, later than RECOVER_AFTER
+    listen_errors = 0
 
     def __init__(self, meeting_id: int) -> None:
         self.meeting_id = meeting_id
@@ -646,11 +777,18 @@ class RoomHub:
         self.target = 0  # newest version the group told us about
         self.loaded = 0  # newest version we have read and handed to the sockets
         self.tally_only = True  # every update since the last load only changed a ballot's count
-        self.last_push = 0.0
+        self.last_push = -math.inf
         self.wake = asyncio.Event()
         self.channel = ""
         self.started = asyncio.Event()  # the channel exists (a second socket may join meanwhile)
         self.tasks: list[asyncio.Task[None]] = []
+        # Group membership changes run at most this many at once: a thousand phones reconnecting
+        # together must not ask for a thousand Redis connections (redis-py's pool holds 100).
+        self.membership = asyncio.Semaphore(MEMBERSHIP_CONCURRENCY)
+        self.builds = 0  # distinct update messages built (one per distinct view per refresh)
+        self.recovered = 0  # versions this hub's poll had to recover
+        self.recovered_upto = 0
+        self.announced = 0  # newest version the layer announced
 
     @classmethod
     async def join(cls, consumer: RoomSocket, meeting_id: int) -> RoomHub:
@@ -666,7 +804,8 @@ class RoomHub:
         if count == 0:
             layer = get_channel_layer()
             assert layer is not None
-            await layer.group_add(user_group(consumer.user_id), hub.channel)
+            async with hub.membership:
+                await layer.group_add(user_group(consumer.user_id), hub.channel)
         return hub
 
     async def leave(self, consumer: RoomSocket) -> None:
@@ -678,7 +817,12 @@ class RoomHub:
         if count <= 0:
             self.users.pop(consumer.user_id, None)
             if layer is not None and self.channel:
-                await layer.group_discard(user_group(consumer.user_id), self.channel)
+                try:
+                    async with self.membership:
+                        await layer.group_discard(user_group(consumer.user_id), self.channel)
+                except Exception:  # a stale membership only sends this hub messages it ignores
+                    log.exception("meeting %s: leaving the group of user %s failed", self.meeting_id,
+                                  consumer.user_id)
         else:
             self.users[consumer.user_id] = count
         if not self.sockets:
@@ -699,20 +843,48 @@ class RoomHub:
         # channels from one Redis list, and a channel with another prefix starves behind it.
         self.channel = await layer.new_channel()
         await layer.group_add(self.group, self.channel)
+        # Sockets read their first state after joining; what is stored now is no news to them.
+        try:
+            self.target = self.loaded = await database_sync_to_async(self._stored_version)()
+        except Exception:
+            log.exception("meeting %s: reading the version failed", self.meeting_id)
         loop = asyncio.get_running_loop()
         self.tasks = [loop.create_task(self._listen()), loop.create_task(self._pump()),
                       loop.create_task(self._watch()), loop.create_task(self._check_sessions())]
         self.started.set()
 
+    def _stored_version(self) -> int:
+        return int(Meeting.objects.filter(pk=self.meeting_id).values_list("version", flat=True).first() or 0)
+
     async def _listen(self) -> None:
         layer = get_channel_layer()
         assert layer is not None
         while True:
-            message = await layer.receive(self.channel)
-            if message.get("type") == "meeting.update":
-                self.note(int(message.get("version", 0)), message.get("outcomes"))
-            elif message.get("type") == "session.ended":
-                await self.end_sessions(message.get("user"), message.get("session_key"))
+            try:
+                message = await layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Never let the listener die (see the class docstring); the poll covers the gap.
+                type(self).listen_errors += 1
+                log.exception("meeting %s: receiving from the channel layer failed", self.meeting_id)
+                await asyncio.sleep(LISTEN_RETRY_SECONDS)
+                continue
+            try:
+                if message.get("type") == "meeting.update":
+                    version = int(message.get("version", 0))
+                    if version <= self.recovered_upto and version > self.announced:
+                        # Not lost after all, only later than RECOVER_AFTER: say which it was.
+                        type(self).late += 1
+                        log.warning("meeting %s: the announcement of v%s came after the poll recovered "
+                                    "it; late announcements in this process: %d", self.meeting_id, version,
+                                    type(self).late)
+                    self.announced = max(self.announced, version)
+                    self.note(version, message.get("outcomes"))
+                elif message.get("type") == "session.ended":
+                    await self.end_sessions(message.get("user"), message.get("session_key"))
+            except Exception:
+                log.exception("meeting %s: handling %r failed", self.meeting_id, message.get("type"))
 
     async def end_sessions(self, user_id: Any, session_key: Any = None) -> None:
         """Close the sockets of ``user_id`` opened with ``session_key`` (every one of theirs when
@@ -730,44 +902,58 @@ class RoomHub:
 
         while True:
             await asyncio.sleep(SESSION_CHECK_SECONDS)
-            pairs = {(s.session_key, s.user_id) for s in self.sockets if s.session_key is not None}
-            if not pairs:
-                continue
-            try:
-                ended = await database_sync_to_async(invalid)(pairs)
-            except Exception:
-                log.exception("meeting %s: session check failed", self.meeting_id)
-                continue
-            for socket in [s for s in self.sockets if (s.session_key, s.user_id) in ended]:
-                await socket.end_session()
+            pairs = sorted({(s.session_key, s.user_id) for s in self.sockets if s.session_key is not None})
+            # In batches: the worker thread is the process's one database thread, and a thousand
+            # sessions checked in one call held up every vote and the result behind it (~1.5 s,
+            # bench/meeting.py).
+            for start in range(0, len(pairs), SESSION_CHECK_BATCH):
+                try:
+                    ended = await database_sync_to_async(invalid)(set(pairs[start:start + SESSION_CHECK_BATCH]))
+                except Exception:
+                    log.exception("meeting %s: session check failed", self.meeting_id)
+                    continue
+                for socket in [s for s in self.sockets if (s.session_key, s.user_id) in ended]:
+                    await socket.end_session()
 
     async def _watch(self) -> None:
-        """Safety net: compare the meeting's stored version every WATCH_SECONDS.
+        """Recovery path: compare the meeting's stored version every WATCH_SECONDS.
 
-        A channel layer may drop a message (channels_redis drops group messages once a
-        process's list holds ``capacity`` of them, e.g. while this process is busy rendering
-        states for hundreds of phones); the stored version is the truth, so a room never stays
-        behind for longer than this.
+        The stored version is the truth. A version the layer has not announced after
+        RECOVER_AFTER seconds is taken as lost: the hub fetches it, and counts and logs the
+        recovery. Before that the announcement is merely on its way, and the poll leaves it alone.
         """
-        def stored() -> int:
-            return int(Meeting.objects.filter(pk=self.meeting_id).values_list("version", flat=True).first() or 0)
-
+        ahead_since: float | None = None
         while True:
             await asyncio.sleep(WATCH_SECONDS)
             try:
-                version = await database_sync_to_async(stored)()
+                version = await database_sync_to_async(self._stored_version)()
             except Exception:
                 log.exception("meeting %s: version check failed", self.meeting_id)
                 continue
-            if version > self.target:
-                self.note(version)
+            if version <= self.target:
+                ahead_since = None
+                continue
+            now = time.monotonic()
+            if ahead_since is None:
+                ahead_since = now
+            if now - ahead_since < RECOVER_AFTER:
+                continue
+            ahead_since = None
+            self.recovered += 1
+            self.recovered_upto = version
+            type(self).recoveries += 1
+            log.warning("meeting %s: the version poll recovered v%s (the hub was told of v%s); "
+                        "room recoveries in this process: %d", self.meeting_id, version, self.target,
+                        type(self).recoveries)
+            self.note(version)
 
     def note(self, version: int, outcomes: Any = None) -> None:
         """A newer version exists: remember only the newest (coalescing), wake the pump."""
         if version <= self.target:
             return
         kinds = set(outcomes or ())
-        # Unknown outcomes (an older broadcaster) count as "not tally-only": never delay them.
+        # Unknown outcomes (an older broadcaster, a recovery) count as "not tally-only": never
+        # delay them.
         if not kinds or not kinds <= TALLY_OUTCOMES:
             self.tally_only = False
         self.target = version
@@ -800,22 +986,19 @@ class RoomHub:
             self.wake.clear()
 
     async def refresh(self) -> None:
-        sockets = list(self.sockets)
+        sockets = [s for s in self.sockets if s.viewer is not None]
         if not sockets:
             return
-        version, public, per = await database_sync_to_async(snapshot)(
-            self.meeting_id, [s.viewer for s in sockets if s.viewer is not None])
+        frames = await database_sync_to_async(room_frames)(self.meeting_id, [s.viewer for s in sockets
+                                                                              if s.viewer is not None])
+        version = frames.version
         self.loaded = max(self.loaded, version)
         self.target = max(self.target, version)
         self.last_push = time.monotonic()
-        # Encode the shared part once for the whole room; only the viewer's part differs.
-        shared = json.dumps(public, ensure_ascii=False, separators=(",", ":"))
-        encoded: dict[Any, str] = {}
+        self.builds += len(frames.texts)
         for socket in sockets:
             if socket.viewer is None:
                 continue
-            you = encoded.get(socket.viewer.key)
-            if you is None:
-                you = encoded[socket.viewer.key] = json.dumps(per[socket.viewer.key], ensure_ascii=False,
-                                                              separators=(",", ":"))
-            await socket.offer(version, shared, you)
+            text = frames.texts.get(frames.group_of.get(socket.viewer.key))
+            if text is not None:  # None: the viewer changed while we read (its next push has it)
+                await socket.offer(version, text)
