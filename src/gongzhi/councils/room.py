@@ -657,7 +657,7 @@ def view_groups(engine: Engine | None, viewers: list[Viewer]) -> dict[Any, list[
     the grouping against building every member's view on its own.
     """
     def alone(v: Viewer) -> Any:
-        return ("own", v.member, v.moderator)
+        return ("own", v.key)
 
     try:
         keys: dict[Any, Any]
