@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -59,6 +59,7 @@ from gongzhi.assets.models import (
     Bid,
     Company,
     Deal,
+    FeedRun,
     Lease,
     Registration,
     RentCharge,
@@ -1096,3 +1097,199 @@ def handle_daily_monitoring(timer: Any) -> None:
     do_post_rent_charges(actor=ASSETS_MONITOR)
     do_recompute_alerts(actor=ASSETS_MONITOR)
 
+
+
+# --- feeds from other systems: file drop and HTTP pull, reconciled with the register -------------
+
+FEED_ALERT_KINDS = {
+    "feed_missing_here": AlertKind.FEED_MISSING_HERE,
+    "feed_missing_there": AlertKind.FEED_MISSING_THERE,
+    "feed_price_mismatch": AlertKind.FEED_PRICE_MISMATCH,
+}
+MAX_FEED_BYTES = 64 * 1024 * 1024
+
+
+def _feed_source(source: str) -> Any:
+    from gongzhi.assets.domain.feeds import FeedSource
+
+    try:
+        return FeedSource(source)
+    except ValueError as exc:
+        raise ActionError(_("不支持的来源系统"), field="source") from exc
+
+
+def _may_run_feeds(actor: Actor) -> None:
+    if isinstance(actor, SystemActor):
+        if system_may(actor, SYSTEM_GRANT) or system_may(actor, MONITOR_GRANT):
+            return
+        raise NotAllowedError(_("无权进行此操作"))
+    if not has_permission(actor, "asset.supervise"):
+        raise NotAllowedError(_("无权进行此操作"))
+
+
+def _counterparty_key_of(number: str) -> str:
+    """The register's grouping key for a feed's counterparty: a firm's USCC, a person's blind index."""
+    text = "".join((number or "").split()).upper()
+    if not text:
+        return ""
+    if check_uscc(text).valid:
+        return text
+    person = check_person_number(text)
+    return blind_index(person.normalized) if person.valid else text
+
+
+def register_records_for(source: Any, feed_records: Iterable[Any]) -> tuple[list[Any], dict[str, Lease]]:
+    """The register's side of a reconciliation: the leases of the companies the feed names, and
+    every lease that names a reference in ``source`` (which the feed is expected to have).
+
+    One query (leases joined with their asset, parcel and platform deal), keyed by the company's
+    USCC and the JSON reference; returns the records and the leases by register id."""
+    from gongzhi.assets.domain.feeds import PriceBasis, RegisterRecord
+
+    usccs = sorted({r.company_uscc for r in feed_records if r.company_uscc})
+    qs = (Lease.objects.filter(Q(company__uscc__in=usccs) | Q(feed_refs__has_key=source.value))
+          .exclude(status=LeaseStatus.TERMINATED)
+          .select_related("company", "asset", "parcel", "deal").order_by("pk"))
+    records: list[Any] = []
+    by_id: dict[str, Lease] = {}
+    for lease in qs:
+        register_id = f"{lease.company.uscc}/{lease.contract_no}"
+        by_id[register_id] = lease
+        refs = {k: str(v) for k, v in (lease.feed_refs or {}).items() if k == source.value and v}
+        records.append(RegisterRecord(
+            register_id=register_id, refs={source: refs[source.value]} if refs else {},
+            company_uscc=lease.company.uscc, asset_ref=lease.asset.code,
+            parcel_ref=lease.parcel.code if lease.parcel is not None else "",
+            counterparty_id=lease.counterparty_key, area_m2=lease.area, price_basis=PriceBasis.MONTHLY_RENT,
+            reserve_price_yuan=lease.deal.reserve_monthly_rent if lease.deal is not None else None,
+            deal_price_yuan=lease.monthly_rent, dated=lease.signed_on, start_on=lease.starts_on,
+            end_on=lease.ends_on))
+    return records, by_id
+
+
+def _feed_key(source: str, item: Any) -> str:
+    import hashlib
+
+    raw = f"feed:{source}:{item.outcome.value}:{item.external_id}:{item.register_id}"
+    if len(raw) <= 120:
+        return raw
+    return f"feed:{source}:{item.outcome.value}:" + hashlib.sha256(raw.encode()).hexdigest()[:64]
+
+
+def _issue_json(issue: Any) -> dict[str, str]:
+    from gongzhi.core.domain.identifiers import mask_number
+
+    reason = str(issue.reason)
+    ext = str(issue.external_id)
+    # The adapters never write a personal number unmasked; mask anything that looks like one anyway.
+    for word in set(reason.replace("：", " ").replace("，", " ").split()):
+        if len(word) >= 15 and check_person_number(word).valid:
+            reason = reason.replace(word, mask_number(word))
+    return {"where": str(issue.where), "reason": reason, "external_id": ext}
+
+
+def _apply_feed(source: Any, parsed: Any, *, actor: Actor, channel: str, origin: str,
+                started_at: datetime) -> Any:
+    from gongzhi.assets.domain.feeds import reconcile
+    who = getattr(actor, "username", "") or getattr(actor, "name", "") or str(actor)
+    base = {"source": source.value, "channel": channel, "origin": origin[:300], "digest": parsed.digest,
+            "started_at": started_at, "started_by": str(who)[:120],
+            "issues": [_issue_json(i) for i in parsed.issues]}
+    if parsed.fatal is not None:
+        with transaction.atomic():
+            run = FeedRun.objects.create(**base, status="failed", fatal=str(parsed.fatal)[:500],
+                                         finished_at=clock.now(), skipped=len(parsed.issues))
+            record_event("asset.feed_failed", actor=actor, obj=run, place_path="/",
+                         after={"source": source.value, "reason": run.fatal})
+        return run
+    if parsed.digest and FeedRun.objects.filter(source=source.value, digest=parsed.digest, status="applied").exists():
+        raise ConflictError(_("该数据已导入过，不再重复导入"), field="file", code="feed_already_applied")
+    # The feed's counterparties compared by the register's key (a person by blind index).
+    records = [replace(r, counterparty_id=_counterparty_key_of(r.counterparty_id)) for r in parsed.records]
+    originals = {r.external_id: r for r in parsed.records}
+    today = clock.localdate()
+    try:
+        with transaction.atomic():
+            registers, leases = register_records_for(source, records)
+            dates = [d for r in records for d in (r.deal_on, r.published_on) if d is not None]
+            window = (min(dates), max(dates)) if dates else None
+            report = reconcile(source, records, registers, window=window, complete=window is not None)
+            run = FeedRun.objects.create(
+                **base, status="applied", finished_at=clock.now(), records=len(records), skipped=len(parsed.issues),
+                matched=len(report.matched), missing_here=len(report.missing_here),
+                missing_there=len(report.missing_there), different_price=len(report.different_price))
+            companies = {c.uscc: c for c in Company.objects.filter(
+                uscc__in={r.company_uscc for r in records if r.company_uscc}).select_related("place")}
+            items: list[dict[str, Any]] = []
+            opened = 0
+            for item in report.items:
+                lease = leases.get(item.register_id) if item.register_id else None
+                if item.matched_by == "asset" and lease is not None and item.external_id:
+                    lease.feed_refs = {**(lease.feed_refs or {}), source.value: item.external_id}
+                    lease.save(update_fields=["feed_refs"])
+                if item.feed is not None and item.feed.external_id in originals:  # masked from the real number
+                    item = replace(item, feed=originals[item.feed.external_id])
+                text = item.reason
+                entry = {"outcome": item.outcome.value, "external_id": item.external_id,
+                         "register_id": item.register_id, "text": text, "alert": ""}
+                kind = FEED_ALERT_KINDS.get(item.alert_kind.value) if item.alert_kind is not None else None
+                company = lease.company if lease is not None else (
+                    companies.get(item.feed.company_uscc) if item.feed is not None else None)
+                if kind is not None and company is not None:
+                    key = _feed_key(source.value, item)
+                    facts = {"feed_run": run.pk, "source": source.value, "external_id": item.external_id,
+                             "register_id": item.register_id}
+                    alert = _open_alert(kind, key, company, text, actor=actor, today=today, lease=lease,
+                                        asset=lease.asset if lease is not None else None, facts=facts)
+                    if alert is not None:
+                        opened += 1
+                    else:  # refresh an open one with this run's figures
+                        Alert.objects.filter(key=key, status=AlertStatus.OPEN).update(message=text[:300],
+                                                                                      facts=facts)
+                    entry["alert"] = key
+                elif kind is not None:
+                    entry["alert"] = "no_company"
+                items.append(entry)
+            run.items = items
+            run.alerts_opened = opened
+            run.save(update_fields=["items", "alerts_opened"])
+            record_event("asset.feed_applied", actor=actor, obj=run, place_path="/",
+                         after={"source": source.value, "digest": parsed.digest, "records": run.records,
+                                "skipped": run.skipped, "alerts_opened": opened})
+    except IntegrityError as exc:  # the same input applied concurrently
+        raise ConflictError(_("该数据已导入过，不再重复导入"), field="file", code="feed_already_applied") from exc
+    return run
+
+
+def do_import_feed(source: str, data: bytes, *, actor: Actor, name: str = "") -> Any:
+    """Apply a dropped file of ``source`` (``exchange``, ``procurement`` or ``trading_centre``).
+
+    The run is applied atomically: the run row, the references learnt and the alerts raised for
+    each mismatch, or (a fatal input) only the failed run row. Malformed records are reported in
+    the run and skipped. An input already applied (same SHA-256) is refused with 409."""
+    _may_run_feeds(actor)
+    feed_source = _feed_source(source)
+    if not data:
+        raise ActionError(_("请选择要导入的文件"), field="file")
+    if len(data) > MAX_FEED_BYTES:
+        raise ActionError(_("文件过大"), field="file")
+    from gongzhi.assets.domain.feeds import parse_feed
+
+    started = clock.now()
+    parsed = parse_feed(feed_source, data)
+    return _apply_feed(feed_source, parsed, actor=actor, channel="file", origin=name, started_at=started)
+
+
+def do_pull_feed(source: str, url: str, *, actor: Actor, fetcher: Any = None) -> Any:
+    """Pull ``source`` over HTTP (``urllib``; the trading centre's pages followed) and apply it
+    like a dropped file. A failed fetch is stored as a failed run."""
+    _may_run_feeds(actor)
+    feed_source = _feed_source(source)
+    url = (url or "").strip()
+    if not url.startswith(("http://", "https://")) or len(url) > 300:
+        raise ActionError(_("地址无效，只接受http或https地址"), field="url")
+    from gongzhi.assets.domain.feeds import pull_feed, urllib_fetcher
+
+    started = clock.now()
+    parsed = pull_feed(feed_source, url, fetcher=fetcher or urllib_fetcher())
+    return _apply_feed(feed_source, parsed, actor=actor, channel="pull", origin=url, started_at=started)
