@@ -25,7 +25,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gongzhi.assets import actions, queries
-from gongzhi.assets.enums import AlertKind, AlertStatus, BidMode, CounterpartyKind, DealStatus, FeedSourceChoice
+from gongzhi.assets.enums import (
+    AlertKind,
+    AlertStatus,
+    BidMode,
+    CounterpartyKind,
+    DealStatus,
+    FeedSourceChoice,
+)
 from gongzhi.assets.models import Appraisal, Asset, Registration
 from gongzhi.core import clock
 from gongzhi.core.errors import ActionError, NotAllowedError, NotFoundError
