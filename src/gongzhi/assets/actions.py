@@ -712,6 +712,38 @@ def do_open_deal(company: Company, asset: Asset, title: str, area: Any, term_mon
     return deal
 
 
+def do_attach_resolution(deal: Deal, meeting_id: int, *, actor: Actor) -> Deal:
+    """Attach the company decision held as a shareholders' meeting in the councils engine: a
+    council that votes by shares, of the company's place, with approved minutes and an adopted
+    main motion. The deal keeps the meeting; its minutes are linked from the deal. Audit
+    ``asset.deal_resolution`` with the share counts."""
+    from gongzhi.core.registry import resolution_of
+
+    _ensure(actor, "asset.write", _path(deal.company))
+    try:
+        meeting_id = int(meeting_id)
+    except (TypeError, ValueError) as exc:
+        raise ActionError(_("会议编号不正确"), field="meeting") from exc
+    res = resolution_of(meeting_id) if meeting_id > 0 else None
+    if res is None:
+        raise ActionError(_("会议不存在或尚未生成纪要"), field="meeting")
+    path = _path(deal.company)
+    if not (path.startswith(res.place_path) or res.place_path.startswith(path)):
+        raise ActionError(_("会议不属于本公司所在社区"), field="meeting")
+    if res.council_kind != "shareholders" or not res.weighted:
+        raise ActionError(_("公司决议须由按股份表决的股东大会作出"), field="meeting")
+    if not res.minutes_approved:
+        raise ActionError(_("会议纪要尚未批准"), field="meeting")
+    if not res.adopted:
+        raise ActionError(_("该会议没有通过的决议"), field="meeting")
+    with transaction.atomic():
+        deal.decision_meeting_id = res.meeting_id
+        deal.save(update_fields=["decision_meeting_id"])
+        _deal_event("asset.deal_resolution", deal, actor, meeting=res.meeting_id, title=res.title,
+                    adopted=list(res.adopted), minutes=res.minutes_url)
+    return deal
+
+
 def do_attach_appraisal(deal: Deal, appraisal: Appraisal, *, actor: Actor) -> Deal:
     """Step 2: the appraisal of the deal's asset."""
     _ensure(actor, "asset.write", _path(deal.company))

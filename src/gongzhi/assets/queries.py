@@ -328,3 +328,10 @@ def ocds_transactions(*, limit: int = 1000, offset: int = 0) -> list[PlatformTra
             updated_at=d.result_noticed_at or listed_at,
         ))
     return rows
+
+
+def deal_resolution(deal: Deal) -> Any:
+    """The shareholders' meeting that decided the deal (``core.registry.resolution_of``), if any."""
+    from gongzhi.core.registry import resolution_of
+
+    return resolution_of(deal.decision_meeting_id) if deal.decision_meeting_id else None

@@ -212,6 +212,7 @@ def deal(request: HttpRequest, deal_id: int) -> HttpResponse:
         "appraisals": list(Appraisal.objects.filter(asset=item.asset)),
         "may_write": queries.may_write(request.user, item.company),
         "winner": queries.public_winner(item),
+        "resolution": queries.deal_resolution(item),
         "today": clock.localdate(),
     })
 
@@ -234,7 +235,12 @@ def deal_step(request: HttpRequest, deal_id: int) -> HttpResponse:
     step = post.get("step", "")
     user = request.user
     try:
-        if step == "appraise":
+        if step == "resolution":
+            raw = post.get("meeting", "").strip()
+            if not raw.isdigit() or len(raw) > 10:
+                raise ActionError(_("会议编号不正确"), field="meeting")
+            actions.do_attach_resolution(item, int(raw), actor=user)
+        elif step == "appraise":
             with transaction.atomic():  # a new appraisal is kept only if it is attached
                 if post.get("appraisal"):
                     appraisal = Appraisal.objects.filter(asset=item.asset, pk=post.get("appraisal") or 0).first()
