@@ -469,6 +469,9 @@ ROUTES: Mapping[str, RouteRule] = {
     "assets:deal_step": _r(OB, "asset.write", "deal", write=True),
     "assets:alerts": _r(RO, "asset.read"),
     "assets:alert_close": _r(OB, "alert.close", "alert", write=True),
+    # Feeds from other systems: supervisors import and read the runs (district-wide systems).
+    "assets:feeds": RouteRule(RO, "asset.supervise", None, True, ("GET", "POST")),
+    "assets:feed_run": _r(RO, "asset.supervise"),
     "assets:public_deals": _r(P),
     "assets:public_deal": _r(P, obj="deal"),
     # API: assets
@@ -484,6 +487,13 @@ ROUTES: Mapping[str, RouteRule] = {
     "gongzhi_assets_api_recompute_alerts": _r(RO, "asset.supervise", write=True),
     # aggregates of the caller's jurisdiction compared with the district (no counterparty data)
     "gongzhi_assets_api_rent_trend": _r(L),
+    "gongzhi_assets_api_list_feed_runs": _r(L),  # supervisors only; others get an empty list
+    "gongzhi_assets_api_get_feed_run": _r(RO, "asset.supervise"),
+    "gongzhi_assets_api_import_feed": _r(RO, "asset.supervise", write=True),
+    "gongzhi_assets_api_pull_feed": _r(RO, "asset.supervise", write=True),
+    # OCDS export of the platform's own deals: what the public listing and result pages show.
+    "gongzhi_assets_api_ocds_releases": _r(P),
+    "gongzhi_assets_api_ocds_extension": _r(P),
     "gongzhi_assets_api_public_deals": _r(P),
     "gongzhi_assets_api_public_deal": _r(P, obj="deal"),
     # microprojects (民生微实事): the project, community and index pages are public (open

@@ -8,20 +8,23 @@ Counterparties' ID numbers are only ever shown masked. The public operations nee
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import File, Router, Schema, Status, UploadedFile
 from ninja.params.functions import Query
 from pydantic import Field
 
 from gongzhi.assets import actions, queries
+from gongzhi.assets.domain import feeds as feeds_pkg
 from gongzhi.assets.enums import AlertStatus
-from gongzhi.assets.models import Alert, Asset, Company, Deal, Lease, Registration
-from gongzhi.core.errors import NotAllowedError, NotFoundError
+from gongzhi.assets.models import Alert, Asset, Company, Deal, FeedRun, Lease, Registration
+from gongzhi.core import clock
+from gongzhi.core.errors import ActionError, NotAllowedError, NotFoundError
 
 router = Router(tags=["assets"])
 
@@ -323,3 +326,113 @@ def public_deals(request: HttpRequest, limit: Limit = 100, offset: Offset = 0) -
 @router.get("/public/deals/{deal_id}", response=PublicDealOut, auth=None)
 def public_deal(request: HttpRequest, deal_id: int) -> dict[str, Any]:
     return _public(queries.public_deal(deal_id))
+
+
+# --- feeds from other systems (supervisors) -------------------------------------------------------
+
+
+class FeedRunOut(Schema):
+    id: int
+    source: str
+    channel: str
+    origin: str
+    status: str
+    fatal: str
+    digest: str
+    started_at: datetime
+    finished_at: datetime
+    records: int
+    skipped: int
+    matched: int
+    missing_here: int
+    missing_there: int
+    different_price: int
+    alerts_opened: int
+
+
+class FeedRunDetail(FeedRunOut):
+    issues: list[dict[str, str]]
+    items: list[dict[str, str]]
+
+
+class PullIn(Schema):
+    url: str = Field(max_length=300)
+
+
+FEED_SOURCES = ("exchange", "procurement", "trading_centre")
+_RUN_FIELDS = tuple(FeedRunOut.model_fields)
+
+
+def _run(run: FeedRun, *, detail: bool = False) -> dict[str, Any]:
+    out = {f: getattr(run, f) if f != "id" else run.pk for f in _RUN_FIELDS}
+    if detail:
+        out.update(issues=run.issues, items=run.items)
+    return out
+
+
+def _supervisor(request: HttpRequest) -> None:
+    if not queries.may_supervise(request.user):
+        raise NotAllowedError(_("无权进行此操作"))
+
+
+def _source(source: str) -> str:
+    if source not in FEED_SOURCES:
+        raise NotFoundError(_("不支持的来源系统"))
+    return source
+
+
+@router.get("/feeds", response=list[FeedRunOut])
+def list_feed_runs(request: HttpRequest, limit: Limit = 100, offset: Offset = 0) -> list[dict[str, Any]]:
+    return [_run(r) for r in queries.feed_runs_for(request.user)[offset:offset + _limit(limit)]]
+
+
+@router.get("/feeds/{run_id}", response=FeedRunDetail)
+def get_feed_run(request: HttpRequest, run_id: int) -> dict[str, Any]:
+    _supervisor(request)
+    return _run(queries.access_feed_run(request.user, run_id), detail=True)
+
+
+@router.post("/feeds/{source}/import", response={201: FeedRunDetail, 422: FeedRunDetail})
+def import_feed(request: HttpRequest, source: str, file: UploadedFile = File(...)) -> Status:  # noqa: B008
+    """A dropped file (multipart ``file``). 201 applied; 422 nothing readable (the failed run);
+    409 already applied."""
+    _supervisor(request)
+    if file.size is not None and file.size > actions.MAX_FEED_BYTES:
+        raise ActionError(_("文件过大"), field="file")
+    run = actions.do_import_feed(_source(source), file.read(), actor=request.user, name=file.name or "")
+    return Status(201 if run.status == "applied" else 422, _run(run, detail=True))
+
+
+@router.post("/feeds/{source}/pull", response={201: FeedRunDetail, 422: FeedRunDetail})
+def pull_feed(request: HttpRequest, source: str, payload: PullIn) -> Status:
+    """Pull ``source`` from ``url`` over HTTP. 201 applied; 422 failed fetch or unreadable input."""
+    _supervisor(request)
+    run = actions.do_pull_feed(_source(source), payload.url, actor=request.user)
+    return Status(201 if run.status == "applied" else 422, _run(run, detail=True))
+
+
+# --- the platform's own transactions as OCDS 1.1 (public, like the listing and result pages) ------
+
+EXTENSION_DIR = Path(feeds_pkg.__file__).parent / "data" / "lease-extension"
+
+
+def extension_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/api/v1/assets/ocds/lease-extension/extension.json")
+
+
+@router.get("/ocds/releases.json", auth=None, response=dict[str, Any])
+def ocds_releases(request: HttpRequest, limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+                  offset: Offset = 0) -> HttpResponse:
+    """The public deals as an OCDS 1.1 release package with the lease extension."""
+    package = feeds_pkg.export_release_package(
+        queries.ocds_transactions(limit=limit, offset=offset), uri=request.build_absolute_uri(),
+        published_at=clock.now(), publisher_name=_("共治平台集体资产阳光交易"), extension_url=extension_url(request))
+    return HttpResponse(feeds_pkg.release_package_json(package), content_type="application/json; charset=utf-8")
+
+
+@router.get("/ocds/lease-extension/{name}", auth=None, response=dict[str, Any])
+def ocds_extension(request: HttpRequest, name: str) -> HttpResponse:
+    """The lease extension (``extension.json`` and its ``release-schema.json``), served as vendored."""
+    if name not in {"extension.json", "release-schema.json"}:
+        raise NotFoundError(_("不存在"))
+    return HttpResponse((EXTENSION_DIR / name).read_bytes(), content_type="application/json; charset=utf-8")

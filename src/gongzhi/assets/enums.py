@@ -67,8 +67,30 @@ class AlertKind(models.TextChoices):
     ARREARS = "arrears", _("租金拖欠")
     EXPIRING = "expiring", _("合同即将到期未重新招租")
     VACANT = "vacant", _("资产空置")
+    # Feeds from other systems (reconciliation with the register)
+    FEED_MISSING_HERE = "feed_missing_here", _("外部系统有记录，台账未登记")
+    FEED_MISSING_THERE = "feed_missing_there", _("台账有记录，外部系统无此交易")
+    FEED_PRICE_MISMATCH = "feed_price_mismatch", _("台账价格与外部系统不一致")
 
 
 class AlertStatus(models.TextChoices):
     OPEN = "open", _("待处理")
     CLOSED = "closed", _("已办结")
+
+
+class FeedSourceChoice(models.TextChoices):
+    """The other systems a feed comes from (``domain.feeds.FeedSource``)."""
+
+    EXCHANGE = "exchange", _("产权交易所")
+    PROCUREMENT = "procurement", _("政府采购系统")
+    TRADING_CENTRE = "trading_centre", _("建设工程交易中心")
+
+
+class FeedRunStatus(models.TextChoices):
+    APPLIED = "applied", _("已导入")
+    FAILED = "failed", _("导入失败")
+
+
+class FeedChannel(models.TextChoices):
+    FILE = "file", _("文件导入")
+    PULL = "pull", _("接口拉取")

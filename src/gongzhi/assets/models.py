@@ -21,6 +21,9 @@ from gongzhi.assets.enums import (
     BidMode,
     CounterpartyKind,
     DealStatus,
+    FeedChannel,
+    FeedRunStatus,
+    FeedSourceChoice,
     LandUse,
     LeaseStatus,
     Occupancy,
@@ -228,6 +231,9 @@ class Lease(_Counterparty):
     starts_on = models.DateField()
     ends_on = models.DateField()
     status = models.CharField(max_length=12, choices=LeaseStatus.choices, default=LeaseStatus.ACTIVE)
+    # The deal's number in other systems ({"exchange": "SZ-2026-001", ...}), learnt when a feed
+    # matched it by asset and counterparty; a later feed matches it by reference.
+    feed_refs = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -273,7 +279,7 @@ class Alert(models.Model):
     """A monitoring alert (预警) with an owner, a deadline and a closing note. ``key`` makes the
     recomputation idempotent: the same finding never opens a second alert."""
 
-    kind = models.CharField(max_length=16, choices=AlertKind.choices)
+    kind = models.CharField(max_length=24, choices=AlertKind.choices)
     status = models.CharField(max_length=8, choices=AlertStatus.choices, default=AlertStatus.OPEN)
     key = models.CharField(max_length=120, unique=True)
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="alerts")
@@ -299,3 +305,41 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.company_id}"
+
+
+class FeedRun(models.Model):
+    """One import of another system's feed (a dropped file or an HTTP pull), applied atomically.
+
+    ``digest`` is the SHA-256 of the input: an applied input is never applied twice (one applied
+    run per source and digest). A fatal run (nothing readable) stores only this row, ``failed``.
+    ``issues`` are the malformed records skipped and ``items`` the reconciliation's findings, both
+    as JSON with personal numbers masked."""
+
+    source = models.CharField(_("来源系统"), max_length=16, choices=FeedSourceChoice.choices)
+    channel = models.CharField(max_length=8, choices=FeedChannel.choices)
+    origin = models.CharField(_("文件名或地址"), max_length=300, blank=True)
+    digest = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=8, choices=FeedRunStatus.choices)
+    fatal = models.CharField(_("失败原因"), max_length=500, blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    records = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    matched = models.PositiveIntegerField(default=0)
+    missing_here = models.PositiveIntegerField(default=0)
+    missing_there = models.PositiveIntegerField(default=0)
+    different_price = models.PositiveIntegerField(default=0)
+    alerts_opened = models.PositiveIntegerField(default=0)
+    issues = models.JSONField(default=list, blank=True)
+    items = models.JSONField(default=list, blank=True)
+    started_by = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "digest"], condition=models.Q(status="applied"),
+                                               name="assets_feed_applied_once")]
+        indexes = [models.Index(fields=["-started_at"], name="assets_feedrun_started_idx")]
+        verbose_name = _("外部数据导入")
+        verbose_name_plural = _("外部数据导入")
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.started_at:%Y-%m-%d %H:%M}"

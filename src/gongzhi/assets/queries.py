@@ -10,16 +10,19 @@ notices — never a counterparty's number, and a natural person's name only as s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.permissions import has_permission, role_names
 from gongzhi.accounts.scope import scope_q
+from gongzhi.assets.domain.feeds import PlatformTransaction, PriceBasis
 from gongzhi.assets.enums import AlertStatus, CounterpartyKind, DealStatus, LandUse, LeaseStatus, Occupancy
-from gongzhi.assets.models import Alert, Asset, Bid, Company, Deal, Lease, Registration, RentCharge
+from gongzhi.assets.models import Alert, Asset, Bid, Company, Deal, FeedRun, Lease, Registration, RentCharge
 from gongzhi.core import clock
 from gongzhi.core.errors import NotFoundError
 
@@ -261,3 +264,74 @@ def public_winner(deal: Deal) -> str:
 
 def public_bid_count(deal: Deal) -> int:
     return Bid.objects.filter(deal=deal).values("registration_id").distinct().count()
+
+
+# --- feed runs (supervisors: the runs cover the whole district's systems) -------------------------
+
+
+def feed_runs_for(user: Any) -> QuerySet[FeedRun]:
+    if not may_supervise(user):
+        return FeedRun.objects.none()
+    return FeedRun.objects.order_by("-started_at", "-pk")
+
+
+def access_feed_run(user: Any, run_id: int) -> FeedRun:
+    run = feed_runs_for(user).filter(pk=run_id).first()
+    if run is None:
+        raise NotFoundError(_("不存在或不在管辖范围内"))
+    return run
+
+
+# --- the platform's own transactions as OCDS (public: what the listing and result pages show) -----
+
+
+def _at(day: date | None, hour: int = 9) -> datetime | None:
+    if day is None:
+        return None
+    return datetime.combine(day, time(hour), tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def ocds_transactions(*, limit: int = 1000, offset: int = 0) -> list[PlatformTransaction]:
+    """The public deals (listed, awarded with the result noticed, contracted, failed) as export rows.
+
+    Only what the public pages show: the winner and price once the result notice is published, a
+    person without a number (the export masks the name), bidders counted after the result."""
+    deals = list(public_deals().select_related("asset__parent", "awarded_bid__registration")
+                 .order_by("pk")[offset:offset + limit])
+    leases = {x.deal_id: x for x in Lease.objects.filter(deal_id__in=[d.pk for d in deals])}
+    bidders = dict(Bid.objects.filter(deal_id__in=[d.pk for d in deals]).values("deal_id")
+                   .annotate(n=Count("registration_id", distinct=True)).values_list("deal_id", "n"))
+    rows: list[PlatformTransaction] = []
+    for d in deals:
+        result = d.status in RESULT_STATUSES and d.awarded_bid is not None
+        reg = d.awarded_bid.registration if result and d.awarded_bid is not None else None
+        lease = leases.get(d.pk)
+        parent = d.asset.parent
+        listed_at = _at(d.listed_on) or d.created_at
+        rows.append(PlatformTransaction(
+            transaction_id=f"D{d.pk}", company_uscc=d.company.uscc, company_name=d.company.name, title=d.title,
+            listed_at=listed_at, notice_end_at=_at(d.notice_until, 17), asset_ref=d.asset.code,
+            parcel_ref=parent.code if parent is not None and parent.kind == "land" else "",
+            area_m2=d.area, use_type=d.asset.get_use_type_display(), price_basis=PriceBasis.MONTHLY_RENT,
+            reserve_price_yuan=d.reserve_monthly_rent,
+            bidder_count=bidders.get(d.pk, 0) if d.status in RESULT_STATUSES else None,
+            cancelled=d.status == DealStatus.FAILED,
+            awarded_at=d.result_noticed_at if result else None,
+            deal_price_yuan=d.awarded_bid.monthly_rent if result and d.awarded_bid is not None else None,
+            counterparty_id=(reg.counterparty_uscc if reg is not None and reg.counterparty_kind == CounterpartyKind.ORG
+                             else ""),
+            counterparty_name=reg.counterparty_name if reg is not None else "",
+            signed_at=_at(lease.signed_on) if lease is not None else None,
+            start_on=lease.starts_on if lease is not None else None,
+            end_on=lease.ends_on if lease is not None else None,
+            deposit_yuan=lease.deposit if lease is not None else None,
+            updated_at=d.result_noticed_at or listed_at,
+        ))
+    return rows
+
+
+def deal_resolution(deal: Deal) -> Any:
+    """The shareholders' meeting that decided the deal (``core.registry.resolution_of``), if any."""
+    from gongzhi.core.registry import resolution_of
+
+    return resolution_of(deal.decision_meeting_id) if deal.decision_meeting_id else None

@@ -15,6 +15,8 @@ urlpatterns = [
     path("deals/<int:deal_id>/step/", views.deal_step, name="deal_step"),
     path("alerts/", views.alerts, name="alerts"),
     path("alerts/<int:alert_id>/close/", views.alert_close, name="alert_close"),
+    path("feeds/", views.feeds, name="feeds"),
+    path("feeds/<int:run_id>/", views.feed_run, name="feed_run"),
     # 阳光交易: public, no login
     path("trading/", views.public_deals, name="public_deals"),
     path("trading/<int:deal_id>/", views.public_deal, name="public_deal"),

@@ -25,7 +25,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gongzhi.assets import actions, queries
-from gongzhi.assets.enums import AlertKind, AlertStatus, BidMode, CounterpartyKind, DealStatus
+from gongzhi.assets.enums import (
+    AlertKind,
+    AlertStatus,
+    BidMode,
+    CounterpartyKind,
+    DealStatus,
+    FeedSourceChoice,
+)
 from gongzhi.assets.models import Appraisal, Asset, Registration
 from gongzhi.core import clock
 from gongzhi.core.errors import ActionError, NotAllowedError, NotFoundError
@@ -205,6 +212,7 @@ def deal(request: HttpRequest, deal_id: int) -> HttpResponse:
         "appraisals": list(Appraisal.objects.filter(asset=item.asset)),
         "may_write": queries.may_write(request.user, item.company),
         "winner": queries.public_winner(item),
+        "resolution": queries.deal_resolution(item),
         "today": clock.localdate(),
     })
 
@@ -227,7 +235,12 @@ def deal_step(request: HttpRequest, deal_id: int) -> HttpResponse:
     step = post.get("step", "")
     user = request.user
     try:
-        if step == "appraise":
+        if step == "resolution":
+            raw = post.get("meeting", "").strip()
+            if not raw.isdigit() or len(raw) > 10:
+                raise ActionError(_("会议编号不正确"), field="meeting")
+            actions.do_attach_resolution(item, int(raw), actor=user)
+        elif step == "appraise":
             with transaction.atomic():  # a new appraisal is kept only if it is attached
                 if post.get("appraisal"):
                     appraisal = Appraisal.objects.filter(asset=item.asset, pk=post.get("appraisal") or 0).first()
@@ -331,3 +344,58 @@ def public_deal(request: HttpRequest, deal_id: int) -> HttpResponse:
         "deal": item, "winner": queries.public_winner(item), "bidders": queries.public_bid_count(item),
         "sealed": item.mode == BidMode.SEALED, "today": clock.localdate(),
     })
+
+
+# --- feeds from other systems (supervisors) -------------------------------------------------------
+
+
+class FeedUploadForm(forms.Form):
+    source = forms.ChoiceField(label=gettext_lazy("来源系统"), choices=FeedSourceChoice.choices)
+    file = forms.FileField(label=gettext_lazy("数据文件"))
+
+
+def _require_supervisor(request: HttpRequest) -> None:
+    if not queries.may_supervise(request.user):
+        raise PermissionDenied(_("无权管理外部数据导入"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def feeds(request: HttpRequest) -> HttpResponse:
+    _require_supervisor(request)
+    status = 200
+    if request.method == "POST":
+        form = FeedUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            if upload.size > actions.MAX_FEED_BYTES:
+                form.add_error("file", _("文件过大"))
+            else:
+                try:
+                    run = actions.do_import_feed(form.cleaned_data["source"], upload.read(), actor=request.user,
+                                                 name=upload.name or "")
+                except NotAllowedError as exc:
+                    raise PermissionDenied(exc.message) from exc
+                except ActionError as exc:
+                    _show_error(form, exc)
+                    status = 400 if exc.status == 422 else exc.status
+                else:
+                    if run.status == "failed":
+                        messages.error(request, _("导入失败：%(r)s") % {"r": run.fatal})
+                    else:
+                        messages.success(request, _("已导入并完成核对。"))
+                    return HttpResponseRedirect(reverse("assets:feed_run", args=[run.pk]))
+        if not form.errors:
+            form.add_error(None, _("请检查填写的内容"))
+        status = status if status != 200 else 400
+    else:
+        form = FeedUploadForm()
+    return render(request, "assets/feeds.html", {"form": form, "runs": list(queries.feed_runs_for(request.user)[:100])},
+                  status=status)
+
+
+@login_required
+def feed_run(request: HttpRequest, run_id: int) -> HttpResponse:
+    _require_supervisor(request)
+    run = _get(queries.access_feed_run, request.user, run_id)
+    return render(request, "assets/feed_run.html", {"run": run})

@@ -72,6 +72,22 @@ class FigureSource:
     figures: Callable[[Any, int], dict[str, Any]]
 
 
+@dataclass(frozen=True)
+class Resolution:
+    """A meeting's resolution as another app may rely on it (a company decision held as a
+    shareholders' meeting, issue 13): registered by ``councils`` with
+    :func:`register_resolution_lookup`, read with :func:`resolution_of`."""
+
+    meeting_id: int
+    title: str
+    place_path: str
+    council_kind: str  # "shareholders", "residents", …
+    weighted: bool  # votes counted by shares
+    minutes_approved: bool
+    adopted: tuple[dict[str, Any], ...]  # adopted main motions: {"text", "ayes", "noes", "ayes_weight", "noes_weight"}
+    minutes_url: str
+
+
 @dataclass
 class _Registry:
     timer_handlers: dict[str, TimerHandler] = field(default_factory=dict)
@@ -86,6 +102,7 @@ class _Registry:
     front_door: list[FrontDoorPanel] = field(default_factory=list)
     place_moves: dict[str, PlaceMove] = field(default_factory=dict)
     figures: dict[str, FigureSource] = field(default_factory=dict)
+    resolution_lookup: Callable[[int], Resolution | None] | None = None
 
 
 REGISTRY = _Registry()
@@ -183,3 +200,14 @@ def register_warm_up(key: str, job: Callable[[], Any]) -> None:
 def warm_up() -> None:
     for job in REGISTRY.warm_ups.values():
         job()
+
+
+def register_resolution_lookup(lookup: Callable[[int], Resolution | None]) -> None:
+    """How a meeting's resolution is read (``councils``): meeting id → :class:`Resolution` or None."""
+    REGISTRY.resolution_lookup = lookup
+
+
+def resolution_of(meeting_id: int) -> Resolution | None:
+    """The resolution of meeting ``meeting_id``, or None (no such meeting, or no councils app)."""
+    lookup = REGISTRY.resolution_lookup
+    return lookup(meeting_id) if lookup is not None else None

@@ -27,6 +27,11 @@ class CouncilsConfig(AppConfig):
             return {"minutes": list(public_minutes()[:5])}
 
         register_front_door(20, "councils", "councils/_front_door.html", _front_door)
+        # Other apps rely on a meeting's resolution (a company decision held as a shareholders' meeting).
+        from gongzhi.core.registry import register_resolution_lookup
+        from gongzhi.councils.queries import resolution_of_meeting
+
+        register_resolution_lookup(resolution_of_meeting)
         for role in ("council_member", "council_moderator", "community_worker"):
             register_landing_link(role, "councils:meeting_list", _("议事会会议"))
 

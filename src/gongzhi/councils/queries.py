@@ -185,3 +185,31 @@ def verify_minutes(minutes: Minutes) -> MinutesCheck:
         reason = "纪要完整，与审计链记录一致。" if sealed else "纪要内容与摘要一致（尚未公开）。"
     return MinutesCheck(ok=content_ok and sealed is not False, content_matches=content_ok,
                         sealed_matches=sealed, reason=reason)
+
+
+def resolution_of_meeting(meeting_id: int) -> Any:
+    """The meeting's resolution for other apps (``core.registry.resolution_of``): the adopted main
+    motions with their head and share counts, read from the minutes record; None without minutes."""
+    from django.urls import reverse
+
+    from gongzhi.core.registry import Resolution
+
+    meeting = Meeting.objects.filter(pk=meeting_id).select_related("council__place").first()
+    minutes = Minutes.objects.filter(meeting_id=meeting_id).first() if meeting is not None else None
+    if meeting is None or minutes is None:
+        return None
+    record = (minutes.content or {}).get("record", {})
+    adopted = []
+    for motion in record.get("motions", []):
+        if motion.get("kind") != "main":
+            continue
+        votes = [v for v in motion.get("votes", []) if not v.get("superseded")]
+        if votes and votes[-1]["result"].get("adopted"):
+            r = votes[-1]["result"]
+            adopted.append({"text": motion.get("text") or "", "ayes": r.get("ayes"), "noes": r.get("noes"),
+                            "ayes_weight": r.get("ayes_weight"), "noes_weight": r.get("noes_weight")})
+    return Resolution(
+        meeting_id=meeting.pk, title=meeting.title, place_path=str(meeting.council.place.path),
+        council_kind=meeting.council.kind, weighted=meeting.council.weighted,
+        minutes_approved=minutes.status == MinutesStatus.APPROVED, adopted=tuple(adopted),
+        minutes_url=reverse("councils:public_minutes", args=[meeting.pk]))

@@ -47,6 +47,12 @@ def test_off_platform_split_and_term_found_in_old_books(estate: SimpleNamespace)
     assert split.lease.contract_no == "OLD-3"
     # Idempotent: a second run opens nothing new.
     assert actions.do_recompute_alerts(actor=SYSTEM, today=date(2026, 6, 1)).opened == 0
+    # Opened in a batch, each still with its owner and its own audit event.
+    from gongzhi.core.models import AuditEvent
+
+    assert split.owner_id == estate.manager.pk
+    opened_keys = {e.after["key"] for e in AuditEvent.objects.filter(verb="asset.alert_open")}
+    assert set(Alert.objects.values_list("key", flat=True)) <= opened_keys
 
 
 def test_arrears_expiry_benchmark_vacancy(estate: SimpleNamespace) -> None:
