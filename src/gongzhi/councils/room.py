@@ -702,31 +702,47 @@ def _dumps(value: Any) -> str:
 
 def room_frames(meeting_id: int, viewers: list[Viewer]) -> Frames:
     """Read the state once and build the update message of each distinct view once (runs in a
-    worker thread). ``you`` in an update leaves out ``member``, the one thing that differs
-    between sockets sharing a view; the first ``state`` (and every ``resync``) names it."""
+    worker thread). ``you`` in an update carries ``member`` only as ``true`` (a member of this
+    meeting) or ``null``: the id is the one thing that differs between sockets sharing a view;
+    the first ``state`` (and every ``resync``) names it.
+
+    A viewer who was nobody when the socket opened is looked up in the roster first, as
+    ``snapshot`` does, so that a phone opened before the start is grouped — and served — as the
+    member it has become."""
     with store.meeting_lock(meeting_id):
         for _attempt in range(3):
             meeting = Meeting.objects.get(pk=meeting_id)
             engine = store.engine_at(meeting) if meeting.roster else None
             grouped_at = engine.version if engine is not None else meeting.version
-            groups = view_groups(engine, viewers)
+            by_user = {r.get("user_id"): str(r["id"]) for r in meeting.roster or [] if r.get("user_id")}
+            resolved = [_as_member(v, by_user) for v in viewers]
+            groups = view_groups(engine, resolved)
             version, public, per = snapshot(meeting_id, [g[0] for g in groups.values()])
             if version == grouped_at:
                 break
         else:  # another process keeps writing between our reads: no grouping this time
             groups = {}
-            for v in viewers:
-                groups.setdefault(("own", v.member, v.moderator), []).append(v)
-            version, public, per = snapshot(meeting_id, viewers)
+            for r in resolved:
+                groups.setdefault(("own", r.key), []).append(r)
+            version, public, per = snapshot(meeting_id, resolved)
+    original = {id(r): v for r, v in zip(resolved, viewers, strict=True)}
     shared = _dumps(public)
     texts: dict[Any, str] = {}
     group_of: dict[Any, Any] = {}
     for key, members in groups.items():
         you = {k: v for k, v in per[members[0].key].items() if k != "member"}
+        you["member"] = True if members[0].member is not None else None
         texts[key] = f'{{"type":"update","version":{version},"state":{shared},"you":{_dumps(you)}}}'
-        for v in members:
-            group_of[v.key] = key
+        for r in members:
+            group_of[original[id(r)].key] = key
     return Frames(version, texts, group_of)
+
+
+def _as_member(viewer: Viewer, by_user: dict[Any, str]) -> Viewer:
+    """The viewer as the member the frozen roster says they are (projectors stay nobody)."""
+    if viewer.member is not None or viewer.projector or viewer.user_id not in by_user:
+        return viewer
+    return Viewer(viewer.user_id, by_user[viewer.user_id], viewer.moderator, viewer.projector)
 
 
 # ------------------------------------------------------------------------------------------ hub
