@@ -12,7 +12,7 @@ the engine's internals.
 from __future__ import annotations
 
 import secrets
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -191,6 +191,9 @@ def photo_path(photo: ProposalPhoto) -> Path:
 # -------------------------------------------------------------------------------- proposals
 
 
+RETRY_WINDOW = timedelta(minutes=10)  # how long an identical resubmission counts as a retry
+
+
 def do_propose(place: Any, *, actor: Actor, title: str, description: str, estimated_cost: Any,
                reason: str = "", location: str = "", lat: Any = None, lng: Any = None,
                photos: list[Any] | None = None, year: int | None = None) -> Proposal:
@@ -219,6 +222,15 @@ def do_propose(place: Any, *, actor: Actor, title: str, description: str, estima
     written: list[Path] = []
     try:
         with transaction.atomic():
+            # A retry (a double tap, a resent form, a repeated API call) is the same proposal: the
+            # same resident proposing the same words at the same cost within minutes gets the one
+            # already stored, not a second one.
+            same = (Proposal.objects.select_for_update()
+                    .filter(proposer=user, place=place, year=year, title=title, description=description,
+                            estimated_cost=cost, created_at__gte=timezone.now() - RETRY_WINDOW)
+                    .order_by("pk").first())
+            if same is not None:
+                return same
             proposal = Proposal.objects.create(
                 place=place, year=year, proposer=user, proposer_name=(user.display_name or user.username)[:60],
                 title=title, description=description, reason=reason, location=location, lat=lat_d, lng=lng_d,

@@ -179,3 +179,14 @@ def test_funding_list_is_reproducible_from_its_stored_inputs(micro: SimpleNamesp
     funded = Proposal.objects.filter(status="funded")
     assert sum(p.funded_amount for p in funded) == funding.total
     assert Proposal.objects.filter(status="unfunded").count() == 5 - funded.count()
+
+
+def test_a_retried_proposal_is_stored_once(micro: SimpleNamespace) -> None:
+    """Retries never duplicate: the same resident sending the same proposal again (a double tap,
+    a resent form) gets the one already stored; different words are a new proposal."""
+    first = _propose(micro, 0, "楼道照明改造", "8000")
+    before = _counts()
+    again = _propose(micro, 0, "楼道照明改造", "8000")
+    assert again.pk == first.pk and _counts() == before
+    other = _propose(micro, 0, "楼道照明改造（二期）", "8000")
+    assert other.pk != first.pk
